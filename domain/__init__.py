@@ -1,0 +1,1 @@
+"""Pure business rules of Userflow: no AWS SDK, no handler imports."""

@@ -1,0 +1,50 @@
+"""Domain errors; handlers map each to one HTTP status in a single table."""
+
+
+class UserflowError(Exception):
+    """Base of every error the domain raises on purpose."""
+
+    message = "Request failed"
+
+    def __init__(self, message: str | None = None, details: object | None = None) -> None:
+        super().__init__(message or self.message)
+        self.message = message or self.message
+        self.details = details
+
+
+class UserNotFound(UserflowError):
+    message = "User not found"
+
+
+class EmailAlreadyExists(UserflowError):
+    message = "Email address is already registered"
+
+
+class VersionConflict(UserflowError):
+    message = "The user was changed by someone else; fetch it again and retry"
+
+
+class InvalidPrecondition(UserflowError):
+    message = "If-Match must be an ETag returned by this API"
+
+
+class InvalidCursor(UserflowError):
+    message = "Cursor is invalid or was tampered with"
+
+
+class PasswordPolicyViolation(UserflowError):
+    message = "Password does not meet the policy"
+
+
+class InvalidInput(UserflowError):
+    message = "Invalid input"
+
+
+class AuthenticationFailed(UserflowError):
+    """One message for every credential failure, so callers cannot tell which part was wrong."""
+
+    message = "Invalid credentials"
+
+
+class AccessDenied(UserflowError):
+    message = "Forbidden"

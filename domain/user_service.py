@@ -1,0 +1,161 @@
+"""Use cases on user records; every rule about who may change what lives here."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from domain.access import Caller
+from domain.errors import AccessDenied, InvalidInput, VersionConflict
+from domain.passwords import PasswordHasher, check_password_policy
+from domain.ports import UserRepository
+from domain.users import (
+    PROFILE_FIELDS,
+    Registration,
+    Role,
+    Status,
+    User,
+    UserAccount,
+    UserPage,
+    UserPatch,
+)
+
+MAX_PAGE_SIZE = 100
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class UserService:
+    def __init__(
+        self,
+        repository: UserRepository,
+        hasher: PasswordHasher,
+        clock: Callable[[], datetime] = utc_now,
+        new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+    ) -> None:
+        self._repository = repository
+        self._hasher = hasher
+        self._clock = clock
+        self._new_id = new_id
+
+    def register(self, registration: Registration) -> User:
+        check_password_policy(registration.password, registration.email)
+        now = self._clock()
+        user = User(
+            id=self._new_id(),
+            email=registration.email,
+            name=registration.name,
+            phone=registration.phone,
+            locale=registration.locale,
+            timezone=registration.timezone,
+            created_at=now,
+            updated_at=now,
+        )
+        account = UserAccount(user=user, password_hash=self._hasher.hash(registration.password))
+        self._repository.add(account)
+        return user
+
+    def get(self, caller: Caller, user_id: str) -> User:
+        user_id = caller.resolve(user_id)
+        caller.ensure_can_access(user_id)
+        return self._repository.get(user_id).user
+
+    def update(
+        self, caller: Caller, user_id: str, patch: UserPatch, if_match: int | None = None
+    ) -> User:
+        user_id = caller.resolve(user_id)
+        caller.ensure_can_access(user_id)
+        account = self._repository.get(user_id)
+        if if_match is not None and if_match != account.user.version:
+            raise VersionConflict
+        changes = self._user_changes(account.user, patch)
+        new_hash = self._new_password_hash(caller, account, patch)
+        if not changes and new_hash is None:
+            return account.user
+        now = self._clock()
+        updated = account.model_copy(
+            update={
+                "user": account.user.model_copy(
+                    update={**changes, "version": account.user.version + 1, "updated_at": now}
+                ),
+                "password_hash": new_hash or account.password_hash,
+                "sessions_revoked_at": now if new_hash else account.sessions_revoked_at,
+            }
+        )
+        self._repository.save(updated, account)
+        return updated.user
+
+    def delete(self, caller: Caller, user_id: str) -> None:
+        user_id = caller.resolve(user_id)
+        caller.ensure_can_access(user_id)
+        self._repository.remove(self._repository.get(user_id))
+
+    def list_users(self, caller: Caller, limit: int, cursor: str | None) -> UserPage:
+        caller.ensure_admin()
+        if not 1 <= limit <= MAX_PAGE_SIZE:
+            raise InvalidInput(f"limit must be between 1 and {MAX_PAGE_SIZE}")
+        return self._repository.list_users(limit, cursor)
+
+    def set_status(self, caller: Caller, user_id: str, status: Status) -> User:
+        """Disabling also revokes every session of the user in the same write."""
+        caller.ensure_admin()
+        account = self._repository.get(caller.resolve(user_id))
+        if account.user.status == status:
+            return account.user
+        now = self._clock()
+        updated = account.model_copy(
+            update={
+                "user": account.user.model_copy(
+                    update={"status": status, "version": account.user.version + 1, "updated_at": now}
+                ),
+                "sessions_revoked_at": now if status == Status.DISABLED else account.sessions_revoked_at,
+            }
+        )
+        self._repository.save(updated, account)
+        return updated.user
+
+    def grant_role(self, email: str, role: Role) -> User:
+        """Operator action (CLI), so there is no caller to check."""
+        account = self._repository.find_by_email(email)
+        if account is None:
+            raise InvalidInput(f"No user with email {email}")
+        if role in account.user.roles:
+            return account.user
+        updated = account.model_copy(
+            update={
+                "user": account.user.model_copy(
+                    update={
+                        "roles": (*account.user.roles, role),
+                        "version": account.user.version + 1,
+                        "updated_at": self._clock(),
+                    }
+                )
+            }
+        )
+        self._repository.save(updated, account)
+        return updated.user
+
+    @staticmethod
+    def _user_changes(user: User, patch: UserPatch) -> dict[str, object]:
+        sent = patch.model_dump(exclude_unset=True, include={"email", "name", *PROFILE_FIELDS})
+        for required in ("email", "name"):
+            if required in sent and sent[required] is None:
+                raise InvalidInput(f"{required} cannot be removed")
+        return {field: value for field, value in sent.items() if getattr(user, field) != value}
+
+    def _new_password_hash(
+        self, caller: Caller, account: UserAccount, patch: UserPatch
+    ) -> str | None:
+        if patch.password is None:
+            return None
+        if caller.user_id == account.user.id:
+            # Someone holding a stolen access token must not be able to take the account over.
+            if patch.current_password is None or not self._hasher.verify(
+                patch.current_password, account.password_hash
+            ):
+                raise AccessDenied("current_password is missing or wrong")
+        check_password_policy(patch.password, patch.email or account.user.email)
+        return self._hasher.hash(patch.password)

@@ -1,0 +1,120 @@
+"""User models: what callers send, what is stored, and what anyone may see."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+_EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MAX_EMAIL_LENGTH = 254
+
+
+def normalize_email(value: str) -> str:
+    """Trim and lower-case, so that uniqueness is case-insensitive."""
+    email = value.strip().lower()
+    if len(email) > MAX_EMAIL_LENGTH or not _EMAIL_PATTERN.match(email):
+        raise ValueError("must be a valid email address")
+    return email
+
+
+Email = Annotated[str, AfterValidator(normalize_email)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Phone = Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{6,14}$")]
+Locale = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
+TimeZone = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_]+(/[A-Za-z0-9_+\-]+)*$", max_length=64)]
+# The policy's real checks live in domain.passwords; the bound here stops oversized input early.
+Password = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+
+
+class Role(StrEnum):
+    USER = "user"
+    ADMIN = "admin"
+
+
+class Status(StrEnum):
+    ACTIVE = "active"
+    DISABLED = "disabled"
+
+
+PROFILE_FIELDS = ("phone", "locale", "timezone")
+PUBLIC_FIELDS = (
+    "id",
+    "email",
+    "name",
+    *PROFILE_FIELDS,
+    "roles",
+    "status",
+    "version",
+    "created_at",
+    "updated_at",
+)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Registration(_Strict):
+    email: Email
+    password: Password
+    name: Name
+    phone: Phone | None = None
+    locale: Locale | None = None
+    timezone: TimeZone | None = None
+
+
+class UserPatch(_Strict):
+    """Partial update; a profile field sent as null is cleared. Roles are never patchable."""
+
+    email: Email | None = None
+    name: Name | None = None
+    phone: Phone | None = None
+    locale: Locale | None = None
+    timezone: TimeZone | None = None
+    password: Password | None = None
+    current_password: Password | None = Field(
+        default=None, description="Required when users change their own password"
+    )
+
+
+class User(BaseModel):
+    """The public view of a user: safe to return, log and publish."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    email: str
+    name: str
+    phone: str | None = None
+    locale: str | None = None
+    timezone: str | None = None
+    roles: tuple[Role, ...] = (Role.USER,)
+    status: Status = Status.ACTIVE
+    version: int = 1
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def is_admin(self) -> bool:
+        return Role.ADMIN in self.roles
+
+
+class UserAccount(BaseModel):
+    """A user with the secrets and login state that never leave the service."""
+
+    model_config = ConfigDict(frozen=True)
+
+    user: User
+    password_hash: str = Field(repr=False)
+    failed_logins: int = 0
+    locked_until: datetime | None = None
+    sessions_revoked_at: datetime | None = None
+
+
+class UserPage(BaseModel):
+    items: list[User]
+    next_cursor: str | None = None

@@ -1,0 +1,1 @@
+"""Lambda entry points: thin adapters between API Gateway / streams and the domain."""

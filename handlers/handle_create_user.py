@@ -1,0 +1,78 @@
+"""POST /users: register, idempotent on the Idempotency-Key header."""
+
+from __future__ import annotations
+
+import os
+from http import HTTPStatus
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Header
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from domain.users import Registration
+from handlers.dependencies import user_service
+from handlers.http import create_resolver, etag, lambda_handler
+from handlers.observability import metrics
+
+app = create_resolver()
+
+idempotency_config = IdempotencyConfig(
+    event_key_jmespath="key",
+    # The password is left out: the validation hash is stored and must not help guess it.
+    payload_validation_jmespath="registration",
+    expires_after_seconds=24 * 3600,
+)
+persistence = DynamoDBPersistenceLayer(
+    table_name=os.environ["TABLE_NAME"],
+    key_attr="PK",
+    sort_key_attr="SK",
+    expiry_attr="expires_at",
+)
+
+
+def _register(registration: Registration) -> dict[str, Any]:
+    user = user_service().register(registration)
+    metrics.add_metric(name="UserRegistered", unit="Count", value=1)
+    return user.model_dump(mode="json")
+
+
+@idempotent_function(
+    data_keyword_argument="request", config=idempotency_config, persistence_store=persistence
+)
+def _register_once(request: dict[str, Any], registration: Registration) -> dict[str, Any]:
+    return _register(registration)
+
+
+@app.post("/users")
+def create_user(
+    registration: Registration,
+    idempotency_key: Annotated[str | None, Header(alias="idempotency-key", max_length=200)] = None,
+) -> Response[dict[str, Any]]:
+    if idempotency_key:
+        request = {
+            "key": idempotency_key,
+            "registration": registration.model_dump(mode="json", exclude={"password"}),
+        }
+        body = _register_once(request=request, registration=registration)
+    else:
+        body = _register(registration)
+    return Response(
+        status_code=HTTPStatus.CREATED,
+        content_type=content_types.APPLICATION_JSON,
+        body=body,
+        headers={"Location": f"/users/{body['id']}", "ETag": etag(body["version"])},
+    )
+
+
+_entry = lambda_handler(app)
+
+
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    idempotency_config.register_lambda_context(context)
+    return _entry(event, context)

@@ -1,0 +1,24 @@
+"""GET /users (admins): one page at a time with an opaque cursor."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from handlers.dependencies import user_service
+from handlers.http import create_resolver, current_caller, lambda_handler
+
+app = create_resolver()
+
+
+@app.get("/users")
+def list_users(
+    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> dict[str, Any]:
+    page = user_service().list_users(current_caller(app), limit, cursor)
+    return page.model_dump(mode="json")
+
+
+handler = lambda_handler(app)

@@ -1,0 +1,32 @@
+"""PATCH /users/{id}: partial update under optimistic concurrency (If-Match)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Header
+
+from domain.users import UserPatch
+from handlers.dependencies import user_service
+from handlers.http import create_resolver, current_caller, etag, lambda_handler, parse_if_match
+
+app = create_resolver()
+
+
+@app.patch("/users/<user_id>")
+def update_user(
+    user_id: str,
+    patch: UserPatch,
+    if_match: Annotated[str | None, Header(alias="if-match", max_length=100)] = None,
+) -> Response[dict[str, Any]]:
+    user = user_service().update(current_caller(app), user_id, patch, parse_if_match(if_match))
+    return Response(
+        status_code=200,
+        content_type=content_types.APPLICATION_JSON,
+        body=user.model_dump(mode="json"),
+        headers={"ETag": etag(user.version)},
+    )
+
+
+handler = lambda_handler(app)

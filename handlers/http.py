@@ -1,0 +1,121 @@
+"""What every API function shares: the resolver, the error table, the caller and the entry point."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from domain.access import Caller
+from domain.errors import (
+    AccessDenied,
+    AuthenticationFailed,
+    EmailAlreadyExists,
+    InvalidCursor,
+    InvalidInput,
+    InvalidPrecondition,
+    PasswordPolicyViolation,
+    UserflowError,
+    UserNotFound,
+    VersionConflict,
+)
+from handlers.observability import logger, metrics, tracer
+
+ERROR_STATUS: dict[type[Exception], HTTPStatus] = {
+    InvalidPrecondition: HTTPStatus.BAD_REQUEST,
+    AuthenticationFailed: HTTPStatus.UNAUTHORIZED,
+    AccessDenied: HTTPStatus.FORBIDDEN,
+    UserNotFound: HTTPStatus.NOT_FOUND,
+    EmailAlreadyExists: HTTPStatus.CONFLICT,
+    IdempotencyAlreadyInProgressError: HTTPStatus.CONFLICT,
+    VersionConflict: HTTPStatus.PRECONDITION_FAILED,
+    PasswordPolicyViolation: HTTPStatus.UNPROCESSABLE_ENTITY,
+    InvalidInput: HTTPStatus.UNPROCESSABLE_ENTITY,
+    InvalidCursor: HTTPStatus.UNPROCESSABLE_ENTITY,
+    IdempotencyValidationError: HTTPStatus.UNPROCESSABLE_ENTITY,
+}
+IDEMPOTENCY_MESSAGES = {
+    IdempotencyAlreadyInProgressError: "A request with this Idempotency-Key is still in progress",
+    IdempotencyValidationError: "This Idempotency-Key was already used with a different body",
+}
+
+
+def error_response(status: HTTPStatus, message: str, details: object | None = None) -> Response[Any]:
+    body: dict[str, object] = {"message": message}
+    if details is not None:
+        body["details"] = details
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+def _handle_domain_error(error: Exception) -> Response[Any]:
+    status = next(ERROR_STATUS[kind] for kind in type(error).__mro__ if kind in ERROR_STATUS)
+    if isinstance(error, UserflowError):
+        return error_response(status, error.message, error.details)
+    return error_response(status, IDEMPOTENCY_MESSAGES[type(error)])
+
+
+def _handle_validation_error(error: RequestValidationError) -> Response[Any]:
+    problems = error.errors()
+    if any(problem.get("type") == "json_invalid" for problem in problems):
+        return error_response(HTTPStatus.BAD_REQUEST, "Request body is not valid JSON")
+    details = [
+        {
+            "location": ".".join(str(part) for part in problem.get("loc", ())),
+            "problem": problem.get("msg", "invalid"),
+        }
+        for problem in problems
+    ]
+    return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, "Invalid request", details)
+
+
+def create_resolver() -> APIGatewayHttpResolver:
+    app = APIGatewayHttpResolver(enable_validation=True)
+    app.exception_handler(tuple(ERROR_STATUS))(_handle_domain_error)
+    app.exception_handler(RequestValidationError)(_handle_validation_error)
+    return app
+
+
+def current_caller(app: APIGatewayHttpResolver) -> Caller:
+    """The caller as the Lambda authorizer vouched for it; never from headers or body."""
+    context = app.current_event.request_context.authorizer.get_lambda or {}
+    user_id = context.get("sub")
+    if not user_id:
+        raise AuthenticationFailed("Missing authorizer context")
+    roles = str(context.get("roles", ""))
+    return Caller(user_id=str(user_id), roles=frozenset(filter(None, roles.split(","))))
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def parse_if_match(value: str | None) -> int | None:
+    if value is None or value.strip() == "*":
+        return None
+    tag = value.strip().removeprefix("W/").strip('"')
+    if not tag.isdigit():
+        raise InvalidPrecondition
+    return int(tag)
+
+
+def lambda_handler(
+    app: APIGatewayHttpResolver,
+) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+    """The Lambda entry point of an API function, with logging, tracing and metrics."""
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+    @tracer.capture_lambda_handler
+    @metrics.log_metrics
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return app.resolve(event, context)
+
+    return handler

@@ -1,0 +1,1 @@
+"""Operator tooling: the `userflow` CLI and the local runtime."""

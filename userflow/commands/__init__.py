@@ -1,0 +1,1 @@
+"""One module per `userflow` sub-command group; each exposes ``register(subparsers)``."""
