@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from functools import cache
+from typing import TYPE_CHECKING
 
 from adapters.dynamodb_user_repository import DynamoDBUserRepository
 from domain.passwords import PasswordHasher
 from domain.user_service import UserService
+
+if TYPE_CHECKING:  # auth modules load JWT/crypto code: imported only by the functions using them
+    from adapters.key_store import PublicKeySource
+    from domain.auth_service import AuthService
+    from domain.tokens import TokenSettings
 
 
 def _cursor_key() -> bytes:
@@ -24,3 +31,48 @@ def user_repository() -> DynamoDBUserRepository:
 @cache
 def user_service() -> UserService:
     return UserService(user_repository(), PasswordHasher())
+
+
+# ---------------------------------------------------------------- authentication
+def _record_metric(name: str) -> None:
+    from handlers.observability import metrics
+
+    metrics.add_metric(name=name, unit="Count", value=1)
+
+
+@cache
+def token_settings() -> TokenSettings:
+    from domain.tokens import TokenSettings
+
+    return TokenSettings(
+        issuer=os.environ["ISSUER"],
+        audience=os.environ["AUDIENCE"],
+        access_ttl_seconds=int(os.environ.get("ACCESS_TOKEN_TTL_SECONDS", "900")),
+    )
+
+
+@cache
+def public_keys() -> PublicKeySource:
+    from adapters.key_store import PublicKeySource
+
+    settings = token_settings()
+    return PublicKeySource(os.environ["JWKS_PARAMETER_NAME"], settings.issuer, settings.audience)
+
+
+@cache
+def auth_service() -> AuthService:
+    from adapters.dynamodb_session_repository import DynamoDBSessionRepository
+    from adapters.key_store import SigningKeySource
+    from domain.auth_service import AuthPolicy, AuthService
+
+    sessions = DynamoDBSessionRepository(os.environ["TABLE_NAME"])
+    refresh_days = int(os.environ.get("REFRESH_TOKEN_TTL_DAYS", "30"))
+    return AuthService(
+        users=user_repository(),
+        login_state=sessions,
+        sessions=sessions,
+        hasher=PasswordHasher(),
+        issuer=SigningKeySource(os.environ["SIGNING_KEY_SECRET_ARN"], token_settings()),
+        policy=AuthPolicy(refresh_ttl=timedelta(days=refresh_days)),
+        record_metric=_record_metric,
+    )

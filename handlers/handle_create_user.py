@@ -15,9 +15,9 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from domain.users import Registration
+from domain.users import Registration, User
 from handlers.dependencies import user_service
-from handlers.http import create_resolver, etag, lambda_handler
+from handlers.http import create_resolver, documented, etag, lambda_handler
 from handlers.observability import metrics
 
 app = create_resolver()
@@ -49,7 +49,7 @@ def _register_once(request: dict[str, Any], registration: Registration) -> dict[
     return _register(registration)
 
 
-@app.post("/users")
+@app.post("/users", responses=documented(201, User, 400, 409, 422))
 def create_user(
     registration: Registration,
     idempotency_key: Annotated[str | None, Header(alias="idempotency-key", max_length=200)] = None,

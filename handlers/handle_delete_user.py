@@ -5,12 +5,12 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler import Response
 
 from handlers.dependencies import user_service
-from handlers.http import create_resolver, current_caller, lambda_handler
+from handlers.http import create_resolver, current_caller, documented, lambda_handler
 
 app = create_resolver()
 
 
-@app.delete("/users/<user_id>")
+@app.delete("/users/<user_id>", responses=documented(204, None, 401, 403, 404))
 def delete_user(user_id: str) -> Response[None]:
     user_service().delete(current_caller(app), user_id)
     return Response(status_code=204)

@@ -6,13 +6,14 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
+from domain.users import UserPage
 from handlers.dependencies import user_service
-from handlers.http import create_resolver, current_caller, lambda_handler
+from handlers.http import create_resolver, current_caller, documented, lambda_handler
 
 app = create_resolver()
 
 
-@app.get("/users")
+@app.get("/users", responses=documented(200, UserPage, 401, 403, 422))
 def list_users(
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,

@@ -7,14 +7,23 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Header
 
-from domain.users import UserPatch
+from domain.users import User, UserPatch
 from handlers.dependencies import user_service
-from handlers.http import create_resolver, current_caller, etag, lambda_handler, parse_if_match
+from handlers.http import (
+    create_resolver,
+    current_caller,
+    documented,
+    etag,
+    lambda_handler,
+    parse_if_match,
+)
 
 app = create_resolver()
 
 
-@app.patch("/users/<user_id>")
+@app.patch(
+    "/users/<user_id>", responses=documented(200, User, 400, 401, 403, 404, 409, 412, 422)
+)
 def update_user(
     user_id: str,
     patch: UserPatch,

@@ -14,6 +14,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
 
 from domain.access import Caller
 from domain.errors import (
@@ -49,6 +50,26 @@ IDEMPOTENCY_MESSAGES = {
 }
 
 
+class ErrorBody(BaseModel):
+    """Every error this API answers with."""
+
+    message: str
+    details: Any | None = None
+
+
+def documented(success: int, model: type[BaseModel] | None, *errors: int) -> dict[int, Any]:
+    """OpenAPI ``responses`` for a route: its success body and the error statuses it can answer."""
+    error_content = {"application/json": {"model": ErrorBody}}
+    responses: dict[int, Any] = {
+        status: {"description": HTTPStatus(status).phrase, "content": error_content}
+        for status in errors
+    }
+    responses[success] = {"description": HTTPStatus(success).phrase}
+    if model is not None:
+        responses[success]["content"] = {"application/json": {"model": model}}
+    return responses
+
+
 def error_response(status: HTTPStatus, message: str, details: object | None = None) -> Response[Any]:
     body: dict[str, object] = {"message": message}
     if details is not None:
@@ -79,7 +100,7 @@ def _handle_validation_error(error: RequestValidationError) -> Response[Any]:
 
 def create_resolver() -> APIGatewayHttpResolver:
     app = APIGatewayHttpResolver(enable_validation=True)
-    app.exception_handler(tuple(ERROR_STATUS))(_handle_domain_error)
+    app.exception_handler(list(ERROR_STATUS))(_handle_domain_error)
     app.exception_handler(RequestValidationError)(_handle_validation_error)
     return app
 

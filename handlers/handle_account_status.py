@@ -1,0 +1,27 @@
+"""POST /users/{id}/disable and /enable (admins): a disabled user cannot log in or refresh."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.event_handler import Response
+
+from domain.users import Status
+from handlers.dependencies import user_service
+from handlers.http import create_resolver, current_caller, lambda_handler
+
+app = create_resolver()
+
+
+@app.post("/users/<user_id>/disable")
+def disable_user(user_id: str) -> Response[None]:
+    """Also revokes every refresh-token family of the user, in the same write."""
+    user_service().set_status(current_caller(app), user_id, Status.DISABLED)
+    return Response(status_code=204)
+
+
+@app.post("/users/<user_id>/enable")
+def enable_user(user_id: str) -> Response[None]:
+    user_service().set_status(current_caller(app), user_id, Status.ACTIVE)
+    return Response(status_code=204)
+
+
+handler = lambda_handler(app)

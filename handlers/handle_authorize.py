@@ -1,0 +1,41 @@
+"""Lambda authorizer (HTTP API, payload 2.0, simple responses): verifies the bearer access token.
+
+Only the public JWKS is read. The caller's id and roles go into the authorizer context, the only
+place handlers take the caller from. Tokens are never logged, only why one was refused.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from domain.tokens import InvalidToken
+from handlers.dependencies import public_keys
+from handlers.observability import logger
+
+DENY: dict[str, Any] = {"isAuthorized": False}
+MAX_TOKEN_LENGTH = 4096
+
+
+def bearer_token(headers: dict[str, str] | None) -> str | None:
+    scheme, _, token = (headers or {}).get("authorization", "").strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    return token
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    token = bearer_token(event.get("headers"))
+    if token is None:
+        logger.info("Access denied", extra={"reason": "no bearer token"})
+        return DENY
+    try:
+        claims = public_keys().verify(token)
+    except InvalidToken as error:
+        logger.info("Access denied", extra={"reason": str(error)})
+        return DENY
+    return {"isAuthorized": True, "context": {"sub": claims.sub, "roles": ",".join(claims.roles)}}

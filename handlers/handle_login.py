@@ -1,0 +1,22 @@
+"""POST /auth/login: email and password for an access token and a refresh token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+
+from domain.auth_models import LoginRequest
+from handlers.auth_http import token_response
+from handlers.dependencies import auth_service
+from handlers.http import create_resolver, lambda_handler
+
+app = create_resolver()
+
+
+@app.post("/auth/login")
+def login(credentials: LoginRequest) -> Response[dict[str, Any]]:
+    return token_response(auth_service().login(credentials.email, credentials.password))
+
+
+handler = lambda_handler(app)

@@ -1,0 +1,20 @@
+"""POST /auth/logout: revoke the caller's session family, or all of them with ``"all": true``."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.event_handler import Response
+
+from domain.auth_models import LogoutRequest
+from handlers.dependencies import auth_service
+from handlers.http import create_resolver, current_caller, lambda_handler
+
+app = create_resolver()
+
+
+@app.post("/auth/logout")
+def logout(request: LogoutRequest) -> Response[None]:
+    auth_service().logout(current_caller(app), request)
+    return Response(status_code=204)
+
+
+handler = lambda_handler(app)

@@ -1,0 +1,22 @@
+"""POST /auth/refresh: exchange a refresh token for a new pair; the old one dies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+
+from domain.auth_models import RefreshRequest
+from handlers.auth_http import token_response
+from handlers.dependencies import auth_service
+from handlers.http import create_resolver, lambda_handler
+
+app = create_resolver()
+
+
+@app.post("/auth/refresh")
+def refresh(request: RefreshRequest) -> Response[dict[str, Any]]:
+    return token_response(auth_service().refresh(request.refresh_token))
+
+
+handler = lambda_handler(app)

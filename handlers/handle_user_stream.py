@@ -1,0 +1,85 @@
+"""Table stream -> lifecycle events on EventBridge (partial batch responses).
+
+Every record is mapped and the whole batch published first (PutEvents takes ten at a time); the
+BatchProcessor then fails exactly the records whose events were not published, so Lambda retries
+only those. Poison records go to the poison queue and succeed, so they never block the shard.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from adapters.eventbridge_publisher import EventBridgePublisher
+from adapters.sqs_poison_queue import SqsPoisonQueue
+from domain.event_pipeline import LifecyclePipeline, Outcome, Status
+from handlers.observability import logger, metrics, tracer
+
+# Failed records are reported as batch item failures, also when all of them failed: a function
+# error would make Lambda bisect the batch, which cannot help a publishing outage.
+processor = BatchProcessor(
+    event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False
+)
+
+METRIC_NAMES = {
+    Status.PUBLISHED: "EventsPublished",
+    Status.SKIPPED: "RecordsSkipped",
+    Status.POISON: "PoisonRecords",
+    Status.FAILED: "EventsFailed",
+}
+
+
+class RecordNotPublished(Exception):
+    """Raised for a record whose event failed, so that the processor reports it for retry."""
+
+
+@cache
+def pipeline() -> LifecyclePipeline:
+    return LifecyclePipeline(
+        EventBridgePublisher(os.environ["EVENT_BUS_NAME"]),
+        SqsPoisonQueue(os.environ["POISON_QUEUE_URL"]),
+    )
+
+
+def _report(outcomes: dict[str, Outcome]) -> None:
+    for status, name in METRIC_NAMES.items():
+        count = sum(1 for outcome in outcomes.values() if outcome.status is status)
+        if count:
+            metrics.add_metric(name=name, unit="Count", value=count)
+    for sequence_number, outcome in outcomes.items():
+        if outcome.status in (Status.POISON, Status.FAILED):
+            logger.warning(
+                "Record not published",
+                extra={
+                    "sequence_number": sequence_number,
+                    "status": str(outcome.status),
+                    "reason": outcome.reason,
+                },
+            )
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    outcomes = pipeline().process(event.get("Records", []))
+    _report(outcomes)
+
+    def record_handler(record: DynamoDBRecord) -> None:
+        outcome = outcomes[(record.dynamodb and record.dynamodb.sequence_number) or ""]
+        if outcome.status is Status.FAILED:
+            raise RecordNotPublished(outcome.reason)
+
+    response = process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )
+    return dict(response)

@@ -1,0 +1,22 @@
+"""Process-wide test settings: fake AWS credentials, cheap password hashing, no X-Ray."""
+
+import os
+
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+        # Tests only: production cost (2^17) takes ~0.6 s per hash; the template never sets these.
+        "USERFLOW_SCRYPT_LOG2_N": "10",
+        "USERFLOW_ALLOW_TEST_HASH_COST": "1",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_SERVICE_NAME": "userflow-tests",
+        "POWERTOOLS_METRICS_NAMESPACE": "UserflowTests",
+    }
+)
+for leaked in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
+    os.environ.pop(leaked, None)
