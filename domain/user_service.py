@@ -42,7 +42,8 @@ class UserService:
         self._new_id = new_id
 
     def register(self, registration: Registration) -> User:
-        check_password_policy(registration.password, registration.email)
+        password = registration.password.get_secret_value()
+        check_password_policy(password, registration.email)
         now = self._clock()
         user = User(
             id=self._new_id(),
@@ -54,7 +55,7 @@ class UserService:
             created_at=now,
             updated_at=now,
         )
-        account = UserAccount(user=user, password_hash=self._hasher.hash(registration.password))
+        account = UserAccount(user=user, password_hash=self._hasher.hash(password))
         self._repository.add(account)
         return user
 
@@ -154,8 +155,9 @@ class UserService:
         if caller.user_id == account.user.id:
             # Someone holding a stolen access token must not be able to take the account over.
             if patch.current_password is None or not self._hasher.verify(
-                patch.current_password, account.password_hash
+                patch.current_password.get_secret_value(), account.password_hash
             ):
                 raise AccessDenied("current_password is missing or wrong")
-        check_password_policy(patch.password, patch.email or account.user.email)
-        return self._hasher.hash(patch.password)
+        password = patch.password.get_secret_value()
+        check_password_policy(password, patch.email or account.user.email)
+        return self._hasher.hash(password)

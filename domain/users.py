@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, StringConstraints
 
 _EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_EMAIL_LENGTH = 254
@@ -26,8 +26,9 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 Phone = Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{6,14}$")]
 Locale = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
 TimeZone = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_]+(/[A-Za-z0-9_+\-]+)*$", max_length=64)]
-# The policy's real checks live in domain.passwords; the bound here stops oversized input early.
-Password = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+# SecretStr keeps passwords out of reprs and logs; the policy's real checks live in
+# domain.passwords, the bound here only stops oversized input early.
+Password = Annotated[SecretStr, Field(min_length=1, max_length=1024)]
 
 
 class Role(StrEnum):
