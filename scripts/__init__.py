@@ -1,0 +1,1 @@
+"""Developer and deployment scripts (run as `python -m scripts.<name>`)."""
