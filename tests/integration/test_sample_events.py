@@ -1,0 +1,36 @@
+"""`events/` holds a sample event for every function (for `sam local invoke -e`); each must work."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import TEMPLATE, ApiClient
+from userflow.local.gateway import map_function_result
+from userflow.local.template import load_template
+
+EVENTS = TEMPLATE.parent / "events"
+FUNCTIONS = sorted(load_template(TEMPLATE).of_type("AWS::Serverless::Function"))
+
+
+def sample_path(logical_id: str) -> Path:
+    handler = str(load_template(TEMPLATE).function_properties(logical_id)["Handler"])
+    return EVENTS / f"{handler.rpartition('.')[0].removeprefix('handlers.handle_')}.json"
+
+
+@pytest.mark.parametrize("logical_id", FUNCTIONS)
+def test_given_a_template_function_when_its_sample_event_is_invoked_then_it_does_not_fail(
+    api: ApiClient, logical_id: str
+) -> None:
+    path = sample_path(logical_id)
+    assert path.exists(), f"{logical_id} has no sample event at {path.relative_to(TEMPLATE.parent)}"
+    event = json.loads(path.read_text())
+
+    result = api.invoke(logical_id, event)
+
+    if event.get("version") == "2.0" and "routeKey" in event:
+        routes = {r.route_key for r in api.api.routes if r.function == logical_id}
+        assert event["routeKey"] in routes
+        assert map_function_result(result).status < 500
