@@ -1,4 +1,4 @@
-"""Cold-start import cost of every function in template.yaml, measured with ``python -X importtime``.
+"""Cold-start import cost of every function in template.yaml, measured with ``-X importtime``.
 
 Each handler module is imported in a fresh interpreter (as a new Lambda container would), several
 times; the median is printed next to a baseline measured in the same run: a bare boto3 client

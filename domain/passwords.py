@@ -54,7 +54,7 @@ class ScryptCost:
 
     @property
     def maxmem(self) -> int:
-        return 129 * self.r * (2**self.log2_n) + 1024 * 1024
+        return 129 * self.r * (1 << self.log2_n) + 1024 * 1024
 
 
 def _b64(data: bytes) -> str:

@@ -110,9 +110,15 @@ class UserService:
         updated = account.model_copy(
             update={
                 "user": account.user.model_copy(
-                    update={"status": status, "version": account.user.version + 1, "updated_at": now}
+                    update={
+                        "status": status,
+                        "version": account.user.version + 1,
+                        "updated_at": now,
+                    }
                 ),
-                "sessions_revoked_at": now if status == Status.DISABLED else account.sessions_revoked_at,
+                "sessions_revoked_at": now
+                if status == Status.DISABLED
+                else account.sessions_revoked_at,
             }
         )
         self._repository.save(updated, account)
@@ -152,12 +158,14 @@ class UserService:
     ) -> str | None:
         if patch.password is None:
             return None
-        if caller.user_id == account.user.id:
-            # Someone holding a stolen access token must not be able to take the account over.
-            if patch.current_password is None or not self._hasher.verify(
+        # Users prove the current password, so a stolen access token cannot take the account over.
+        if caller.user_id == account.user.id and not (
+            patch.current_password
+            and self._hasher.verify(
                 patch.current_password.get_secret_value(), account.password_hash
-            ):
-                raise AccessDenied("current_password is missing or wrong")
+            )
+        ):
+            raise AccessDenied("current_password is missing or wrong")
         password = patch.password.get_secret_value()
         check_password_policy(password, patch.email or account.user.email)
         return self._hasher.hash(password)

@@ -42,7 +42,7 @@ def _register(registration: Registration) -> dict[str, Any]:
     return user.model_dump(mode="json")
 
 
-@idempotent_function(
+@idempotent_function(  # type: ignore[untyped-decorator]
     data_keyword_argument="request", config=idempotency_config, persistence_store=persistence
 )
 def _register_once(request: dict[str, Any], registration: Registration) -> dict[str, Any]:

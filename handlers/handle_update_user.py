@@ -21,9 +21,7 @@ from handlers.http import (
 app = create_resolver()
 
 
-@app.patch(
-    "/users/<user_id>", responses=documented(200, User, 400, 401, 403, 404, 409, 412, 422)
-)
+@app.patch("/users/<user_id>", responses=documented(200, User, 400, 401, 403, 404, 409, 412, 422))
 def update_user(
     user_id: str,
     patch: UserPatch,

@@ -7,7 +7,10 @@ from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
@@ -44,7 +47,7 @@ ERROR_STATUS: dict[type[Exception], HTTPStatus] = {
     InvalidCursor: HTTPStatus.UNPROCESSABLE_ENTITY,
     IdempotencyValidationError: HTTPStatus.UNPROCESSABLE_ENTITY,
 }
-IDEMPOTENCY_MESSAGES = {
+IDEMPOTENCY_MESSAGES: dict[type[Exception], str] = {
     IdempotencyAlreadyInProgressError: "A request with this Idempotency-Key is still in progress",
     IdempotencyValidationError: "This Idempotency-Key was already used with a different body",
 }
@@ -70,7 +73,9 @@ def documented(success: int, model: type[BaseModel] | None, *errors: int) -> dic
     return responses
 
 
-def error_response(status: HTTPStatus, message: str, details: object | None = None) -> Response[Any]:
+def error_response(
+    status: HTTPStatus, message: str, details: object | None = None
+) -> Response[Any]:
     body: dict[str, object] = {"message": message}
     if details is not None:
         body["details"] = details
@@ -98,10 +103,17 @@ def _handle_validation_error(error: RequestValidationError) -> Response[Any]:
     return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, "Invalid request", details)
 
 
+def _handle_unsupported_content_type(error: RequestUnsupportedContentType) -> Response[Any]:
+    return error_response(
+        HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "Send the body as JSON (Content-Type: application/json)"
+    )
+
+
 def create_resolver() -> APIGatewayHttpResolver:
     app = APIGatewayHttpResolver(enable_validation=True)
     app.exception_handler(list(ERROR_STATUS))(_handle_domain_error)
     app.exception_handler(RequestValidationError)(_handle_validation_error)
+    app.exception_handler(RequestUnsupportedContentType)(_handle_unsupported_content_type)
     return app
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -11,7 +12,9 @@ from tests.integration.conftest import ApiClient, UserFactory
 
 
 @pytest.fixture
-def debug_logs(capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture):  # type: ignore[no-untyped-def]
+def debug_logs(
+    capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> Iterator[Callable[[], str]]:
     previous = logger.log_level
     logger.setLevel("DEBUG")
     # What the functions themselves emit: Powertools' loggers, at the most verbose level.
@@ -21,8 +24,8 @@ def debug_logs(capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixt
 
 
 def test_given_debug_logging_when_users_register_change_password_and_list_then_no_secret_is_logged(
-    api: ApiClient, make_user: UserFactory, debug_logs
-) -> None:  # type: ignore[no-untyped-def]
+    api: ApiClient, make_user: UserFactory, debug_logs: Callable[[], str]
+) -> None:
     admin = make_user(admin=True)
     created = api.request(
         "POST",

@@ -192,7 +192,11 @@ def test_given_a_malformed_if_match_when_patching_then_400(
     user = make_user()
 
     response = api.request(
-        "PATCH", "/users/me", json={"name": "X"}, headers={"If-Match": "yesterday"}, caller=user.caller
+        "PATCH",
+        "/users/me",
+        json={"name": "X"},
+        headers={"If-Match": "yesterday"},
+        caller=user.caller,
     )
 
     assert response.status == 400
@@ -228,7 +232,9 @@ def test_given_a_taken_email_when_patching_to_it_then_409(
 ) -> None:
     ann, _bob = make_user(), make_user(email="bob@example.com")
 
-    response = api.request("PATCH", "/users/me", json={"email": "bob@example.com"}, caller=ann.caller)
+    response = api.request(
+        "PATCH", "/users/me", json={"email": "bob@example.com"}, caller=ann.caller
+    )
 
     assert response.status == 409
 

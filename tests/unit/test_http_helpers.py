@@ -1,3 +1,5 @@
+from collections.abc import Callable
+
 import pytest
 
 from adapters.dynamodb_user_repository import CursorCodec
@@ -45,12 +47,16 @@ def test_given_a_cursor_when_decoded_then_the_key_round_trips(codec: CursorCodec
         lambda c: "",
     ],
 )
-def test_given_a_tampered_cursor_when_decoded_then_it_is_refused(codec: CursorCodec, tamper) -> None:  # type: ignore[no-untyped-def]
+def test_given_a_tampered_cursor_when_decoded_then_it_is_refused(
+    codec: CursorCodec, tamper: Callable[[str], str]
+) -> None:
     with pytest.raises(InvalidCursor):
         codec.decode(tamper(codec.encode({"PK": {"S": "USER#1"}})))
 
 
-def test_given_a_cursor_from_another_key_when_decoded_then_it_is_refused(codec: CursorCodec) -> None:
+def test_given_a_cursor_from_another_key_when_decoded_then_it_is_refused(
+    codec: CursorCodec,
+) -> None:
     foreign = CursorCodec(lambda: b"x" * 32).encode({"PK": {"S": "USER#1"}})
 
     with pytest.raises(InvalidCursor):
