@@ -43,10 +43,14 @@ def _iso(value: datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
-def account_attributes(account: UserAccount) -> dict[str, Any]:
-    """Every stored attribute of a user item except its keys; None values are left out."""
+def account_attributes(account: UserAccount, request_id: str | None = None) -> dict[str, Any]:
+    """Every stored attribute of a user item except its keys; None values are left out.
+
+    ``last_request_id`` lets the lifecycle events name the API request that caused them.
+    """
     user = account.user
     values: dict[str, Any] = {
+        "last_request_id": request_id,
         "entity": "user",
         "id": user.id,
         "email": user.email,
@@ -123,10 +127,19 @@ def _cancellation_codes(error: ClientError) -> list[str]:
 
 
 class DynamoDBUserRepository:
-    def __init__(self, table_name: str, cursor_key: Callable[[], bytes]) -> None:
+    def __init__(
+        self,
+        table_name: str,
+        cursor_key: Callable[[], bytes],
+        db: Any | None = None,
+        request_id: Callable[[], str | None] = lambda: None,
+    ) -> None:
+        """``db``: a DynamoDB client for another endpoint (the operator CLI on a stack);
+        ``request_id``: the id of the API request being served, stored with each user write."""
         self._table = table_name
         self._cursors = CursorCodec(cursor_key)
-        self._db = client("dynamodb")
+        self._db = db or client("dynamodb")
+        self._request_id = request_id
 
     def add(self, account: UserAccount) -> None:
         user = account.user
@@ -136,7 +149,10 @@ class DynamoDBUserRepository:
                     {
                         "Put": {
                             "TableName": self._table,
-                            "Item": {**user_key(user.id), **account_attributes(account)},
+                            "Item": {
+                                **user_key(user.id),
+                                **account_attributes(account, self._request_id()),
+                            },
                             "ConditionExpression": "attribute_not_exists(PK)",
                         }
                     },
@@ -164,8 +180,12 @@ class DynamoDBUserRepository:
             return None
 
     def save(self, updated: UserAccount, previous: UserAccount) -> None:
-        attributes = account_attributes(updated)
-        removed = [f for f in (*PROFILE_FIELDS, "sessions_revoked_at") if f not in attributes]
+        attributes = account_attributes(updated, self._request_id())
+        removed = [
+            f
+            for f in (*PROFILE_FIELDS, "sessions_revoked_at", "last_request_id")
+            if f not in attributes
+        ]
         names = {f"#{name}": name for name in [*attributes, *removed]}
         set_clause = ", ".join(f"#{name} = :{name}" for name in attributes)
         expression = f"SET {set_clause}" + (

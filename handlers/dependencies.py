@@ -12,9 +12,9 @@ from domain.passwords import PasswordHasher
 from domain.user_service import UserService
 
 if TYPE_CHECKING:  # auth modules load JWT/crypto code: imported only by the functions using them
-    from adapters.key_store import PublicKeySource
+    from adapters.key_store import PublicKeySource, SigningKeySource
     from domain.auth_service import AuthService
-    from domain.tokens import TokenSettings
+    from domain.tokens import TokenIssuer, TokenSettings
 
 
 def _cursor_key() -> bytes:
@@ -25,7 +25,11 @@ def _cursor_key() -> bytes:
 
 @cache
 def user_repository() -> DynamoDBUserRepository:
-    return DynamoDBUserRepository(os.environ["TABLE_NAME"], cursor_key=_cursor_key)
+    from handlers.observability import logger
+
+    return DynamoDBUserRepository(
+        os.environ["TABLE_NAME"], cursor_key=_cursor_key, request_id=logger.get_correlation_id
+    )
 
 
 @cache
@@ -60,9 +64,21 @@ def public_keys() -> PublicKeySource:
 
 
 @cache
+def signing_keys() -> SigningKeySource:
+    """Only login and refresh have (and may read) the signing key secret."""
+    from adapters.key_store import SigningKeySource
+
+    return SigningKeySource(os.environ["SIGNING_KEY_SECRET_ARN"], token_settings())
+
+
+def _current_issuer() -> TokenIssuer:
+    """Resolved per call: functions that never issue tokens (logout) never need the secret."""
+    return signing_keys()()
+
+
+@cache
 def auth_service() -> AuthService:
     from adapters.dynamodb_session_repository import DynamoDBSessionRepository
-    from adapters.key_store import SigningKeySource
     from domain.auth_service import AuthPolicy, AuthService
 
     sessions = DynamoDBSessionRepository(os.environ["TABLE_NAME"])
@@ -72,7 +88,7 @@ def auth_service() -> AuthService:
         login_state=sessions,
         sessions=sessions,
         hasher=PasswordHasher(),
-        issuer=SigningKeySource(os.environ["SIGNING_KEY_SECRET_ARN"], token_settings()),
+        issuer=_current_issuer,
         policy=AuthPolicy(refresh_ttl=timedelta(days=refresh_days)),
         record_metric=_record_metric,
     )

@@ -20,11 +20,13 @@ from urllib.parse import urlsplit
 import pytest
 from moto import mock_aws
 
+from adapters.dynamodb_user_repository import DynamoDBUserRepository, user_key
 from domain.access import Caller
 from domain.passwords import PasswordHasher
 from domain.user_service import UserService
 from domain.users import Registration, Role
-from userflow.local.gateway import api_from_template, map_function_result, match_route
+from userflow.local.bootstrap import bootstrap
+from userflow.local.gateway import Gateway, api_from_template, map_function_result, match_route
 from userflow.local.http_event import build_http_event
 from userflow.local.invoke import Invoker
 from userflow.local.provision import function_environment, provision_stack
@@ -63,6 +65,7 @@ class ApiClient:
         self.template = load_template(TEMPLATE)
         self.api = api_from_template(self.template)
         self.invoker = Invoker(self.template, stack)
+        self.last_request_id: str | None = None
 
     def request(
         self,
@@ -91,13 +94,13 @@ class ApiClient:
             path_parameters=parameters,
             authorizer_context=caller_context(caller) if caller else None,
         )
+        self.last_request_id = event["requestContext"]["requestId"]
         result = map_function_result(self.invoke(route.function, event))
         return ApiResponse(
             status=result.status,
             headers={name.lower(): value for name, value in result.headers},
             text=result.body.decode(),
         )
-
 
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
         """Calls the function's handler directly: concurrent calls really run concurrently."""
@@ -158,3 +161,106 @@ def make_user(stack: Stack) -> UserFactory:
         )
 
     return make
+
+
+# ---------------------------------------------------------------- authentication (issue 3)
+def reset_auth_caches() -> None:
+    """Forget keys and clients cached by an earlier stack (Powertools parameters, factories)."""
+    from aws_lambda_powertools.utilities import parameters
+
+    from handlers import dependencies
+
+    parameters.clear_caches()  # type: ignore[no-untyped-call]
+    for factory in (
+        dependencies.token_settings,
+        dependencies.public_keys,
+        dependencies.signing_keys,
+        dependencies.auth_service,
+    ):
+        factory.cache_clear()
+
+
+class GatewayClient:
+    """Requests through the template's routes *and* its Lambda authorizer, as API Gateway runs
+    them: the caller is whoever the bearer token says, or nobody. Each function runs with its
+    own environment from the template."""
+
+    def __init__(self, stack: Stack) -> None:
+        template = load_template(TEMPLATE)
+        self.stack = stack
+        self.invoker = Invoker(template, stack)
+        self.gateway = Gateway(
+            api_from_template(template), self.invoker.invoke, region=stack.region or "us-east-1"
+        )
+        self._users = DynamoDBUserRepository(
+            stack.physical_id("UserRegistrationTable"),
+            cursor_key=lambda: b"unused",
+            db=stack.client("dynamodb"),
+        )
+
+    def request(
+        self,
+        method: str,
+        target: str,
+        *,
+        json: object = None,
+        token: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> ApiResponse:
+        url = urlsplit(target)
+        all_headers = {"content-type": "application/json", **(headers or {})}
+        if token is not None:
+            all_headers["authorization"] = f"Bearer {token}"
+        result = self.gateway.handle(
+            method,
+            url.path,
+            query=url.query,
+            headers=list(all_headers.items()),
+            body=b"" if json is None else _json_bytes(json),
+        )
+        return ApiResponse(
+            status=result.status,
+            headers={name.lower(): value for name, value in result.headers},
+            text=result.body.decode(),
+        )
+
+    def register(self, *, admin: bool = False, hasher: PasswordHasher | None = None) -> CreatedUser:
+        """A user as registration stores it; ``admin`` granted as `userflow admin grant` does."""
+        service = UserService(self._users, hasher or PasswordHasher())
+        number = next(_sequence)
+        password = f"passphrase number {number}"
+        user = service.register(
+            Registration(email=f"auth{number}@example.com", password=password, name="Auth User")
+        )
+        if admin:
+            user = service.grant_role(user.email, Role.ADMIN)
+        caller = Caller(user_id=user.id, roles=frozenset(str(r) for r in user.roles))
+        return CreatedUser(id=user.id, email=user.email, password=password, caller=caller)
+
+    def login(self, user: CreatedUser) -> dict[str, Any]:
+        response = self.request(
+            "POST", "/auth/login", json={"email": user.email, "password": user.password}
+        )
+        assert response.status == 200, response.text
+        tokens: dict[str, Any] = response.json
+        return tokens
+
+    def user_item(self, user_id: str) -> dict[str, Any]:
+        """The stored user item, login bookkeeping included."""
+        found = self.stack.client("dynamodb").get_item(
+            TableName=self.stack.physical_id("UserRegistrationTable"), Key=user_key(user_id)
+        )
+        item: dict[str, Any] = found["Item"]
+        return item
+
+
+@pytest.fixture(scope="module")
+def gateway() -> Iterator[GatewayClient]:
+    """One provisioned stack, with its first signing key, per module (provisioning takes about a
+    second); tests stay independent by registering their own users."""
+    with mock_aws():
+        provisioned = provision_stack(TEMPLATE)
+        reset_auth_caches()
+        bootstrap(provisioned)
+        yield GatewayClient(provisioned)
+    reset_auth_caches()

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from tests.integration.conftest import ApiClient, UserFactory
+from userflow.stack import Stack
 
 
 def test_given_a_valid_registration_when_posted_then_201_with_location_and_no_secret(
@@ -359,3 +360,17 @@ def test_given_a_bad_limit_or_cursor_when_listing_then_422(
 
     assert response.status == 422
     assert "message" in response.json
+
+
+def test_given_a_write_when_stored_then_the_item_names_the_api_request_that_made_it(
+    api: ApiClient, stack: Stack, make_user: UserFactory
+) -> None:
+    user = make_user()
+
+    api.request("PATCH", "/users/me", json={"name": "Traced"}, caller=user.caller)
+
+    item = stack.client("dynamodb").get_item(
+        TableName=stack.physical_id("UserRegistrationTable"),
+        Key={"PK": {"S": f"USER#{user.id}"}, "SK": {"S": "PROFILE"}},
+    )["Item"]
+    assert item["last_request_id"] == {"S": api.last_request_id}
