@@ -18,7 +18,7 @@ $(STAMP): requirements/runtime.txt requirements/dev.txt pyproject.toml
 run: $(STAMP)
 	$(BIN)/userflow local --port $(PORT)
 
-test: $(STAMP) lint types
+test: $(STAMP) lint types security workflows
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 lint: $(STAMP)
@@ -36,3 +36,40 @@ clean:
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.cold_start
+
+# ---------------------------------------------------------------- ship it (docs/deploy.md)
+TOOLS := .venv-tools
+TOOLS_STAMP := $(TOOLS)/.installed
+SAM ?= sam
+AUDIT_FLAGS ?=
+DEPLOY_FLAGS ?=
+
+.PHONY: security workflows build package-report deploy
+
+# Scan tools live in their own venv: checkov's pins conflict with the app's dependencies.
+$(TOOLS_STAMP): requirements/tools.txt
+	test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --upgrade pip
+	$(TOOLS)/bin/python -m pip install --quiet -r requirements/tools.txt
+	touch $(TOOLS_STAMP)
+
+security: $(STAMP) $(TOOLS_STAMP)
+	$(TOOLS)/bin/bandit --ini .bandit -r -ll -q
+	$(BIN)/python -m scripts.security_scan checkov --tool $(TOOLS)/bin/checkov
+	$(BIN)/python -m scripts.security_scan audit --tool $(TOOLS)/bin/pip-audit $(AUDIT_FLAGS) \
+		requirements/runtime.txt requirements/dev.txt
+
+workflows: $(TOOLS_STAMP)
+	$(TOOLS)/bin/actionlint .github/workflows/*.yml
+
+# Stages build/function (runtime code only) and build/layer (arm64 wheels), then `sam build`.
+build: $(STAMP)
+	$(BIN)/python -m scripts.build_artifacts
+	$(SAM) build
+
+package-report: $(STAMP)
+	$(BIN)/python -m scripts.package_report
+
+deploy: build
+	$(SAM) deploy --config-env $(ENV) $(DEPLOY_FLAGS)
+	$(BIN)/python -m scripts.smoke_test --stack-name userflow-$(ENV)

@@ -25,7 +25,9 @@ Email = Annotated[str, AfterValidator(normalize_email)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Phone = Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{6,14}$")]
 Locale = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
-TimeZone = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_]+(/[A-Za-z0-9_+\-]+)*$", max_length=64)]
+TimeZone = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z_]+(/[A-Za-z0-9_+\-]+)*$", max_length=64)
+]
 # SecretStr keeps passwords out of reprs and logs; the policy's real checks live in
 # domain.passwords, the bound here only stops oversized input early.
 Password = Annotated[SecretStr, Field(min_length=1, max_length=1024)]

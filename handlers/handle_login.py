@@ -16,7 +16,9 @@ app = create_resolver()
 
 @app.post("/auth/login")
 def login(credentials: LoginRequest) -> Response[dict[str, Any]]:
-    return token_response(auth_service().login(credentials.email, credentials.password))
+    return token_response(
+        auth_service().login(credentials.email, credentials.password.get_secret_value())
+    )
 
 
 handler = lambda_handler(app)

@@ -16,7 +16,7 @@ app = create_resolver()
 
 @app.post("/auth/refresh")
 def refresh(request: RefreshRequest) -> Response[dict[str, Any]]:
-    return token_response(auth_service().refresh(request.refresh_token))
+    return token_response(auth_service().refresh(request.refresh_token.get_secret_value()))
 
 
 handler = lambda_handler(app)

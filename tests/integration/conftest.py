@@ -188,15 +188,13 @@ class GatewayClient:
     def __init__(self, stack: Stack) -> None:
         template = load_template(TEMPLATE)
         self.stack = stack
+        self.db = stack.client("dynamodb")  # one client: each new one reloads the service model
+        self.table = stack.physical_id("UserRegistrationTable")
         self.invoker = Invoker(template, stack)
         self.gateway = Gateway(
             api_from_template(template), self.invoker.invoke, region=stack.region or "us-east-1"
         )
-        self._users = DynamoDBUserRepository(
-            stack.physical_id("UserRegistrationTable"),
-            cursor_key=lambda: b"unused",
-            db=stack.client("dynamodb"),
-        )
+        self._users = DynamoDBUserRepository(self.table, cursor_key=lambda: b"unused", db=self.db)
 
     def request(
         self,
@@ -247,20 +245,36 @@ class GatewayClient:
 
     def user_item(self, user_id: str) -> dict[str, Any]:
         """The stored user item, login bookkeeping included."""
-        found = self.stack.client("dynamodb").get_item(
-            TableName=self.stack.physical_id("UserRegistrationTable"), Key=user_key(user_id)
-        )
+        found = self.db.get_item(TableName=self.table, Key=user_key(user_id))
         item: dict[str, Any] = found["Item"]
         return item
 
 
 @pytest.fixture(scope="module")
-def gateway() -> Iterator[GatewayClient]:
-    """One provisioned stack, with its first signing key, per module (provisioning takes about a
-    second); tests stay independent by registering their own users."""
+def _auth_stack() -> Iterator[GatewayClient]:
+    """One provisioned stack, with its first signing key, per module: provisioning takes about a
+    second."""
     with mock_aws():
         provisioned = provision_stack(TEMPLATE)
         reset_auth_caches()
         bootstrap(provisioned)
         yield GatewayClient(provisioned)
     reset_auth_caches()
+
+
+@pytest.fixture
+def gateway(_auth_stack: GatewayClient) -> Iterator[GatewayClient]:
+    """The module's stack, emptied after each test: moto deep-copies every table, stream records
+    included, on each transaction, so leftovers would make each test slower than the last."""
+    from moto.backends import get_backend
+    from moto.core.models import DEFAULT_ACCOUNT_ID
+
+    yield _auth_stack
+    db, table = _auth_stack.db, _auth_stack.table
+    for page in db.get_paginator("scan").paginate(TableName=table, ProjectionExpression="PK, SK"):
+        for item in page["Items"]:
+            db.delete_item(TableName=table, Key=item)
+    backend = get_backend("dynamodb")[DEFAULT_ACCOUNT_ID][_auth_stack.stack.region or "us-east-1"]
+    shard = backend.tables[table].stream_shard
+    if shard is not None:  # nothing in these tests reads the stream
+        shard.items.clear()

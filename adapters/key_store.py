@@ -1,0 +1,137 @@
+"""Signing keys: the private key set in Secrets Manager, the public JWKS in an SSM parameter.
+
+Functions that verify tokens (the authorizer, the JWKS endpoint) read only the public parameter;
+only login and refresh may read the secret. Both are cached in the container (Powertools
+parameters, ``max_age``), so the hot path makes no network call. ``rotate_signing_keys`` publishes
+the new JWKS *before* the new private key, so no token is ever signed by an unpublished key.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from domain.tokens import (
+    MAX_ACCESS_TTL_SECONDS,
+    AccessClaims,
+    SigningKeyMissing,
+    SigningKeySet,
+    TokenIssuer,
+    TokenSettings,
+    TokenVerifier,
+    UnknownSigningKey,
+    new_key_set,
+)
+
+CACHE_SECONDS = 300
+# A token naming an unknown kid may mean the JWKS was rotated since it was cached: refetch, but
+# at most this often, so random kids cannot turn into a flood of SSM calls.
+FORCED_REFRESH_INTERVAL_SECONDS = 30
+# Retired keys stay published while tokens they signed can still be alive: a signer may keep the
+# old key for CACHE_SECONDS after a rotation, and its last token then lives MAX_ACCESS_TTL_SECONDS.
+DEFAULT_RETAIN_RETIRED = timedelta(seconds=CACHE_SECONDS + MAX_ACCESS_TTL_SECONDS + 300)
+
+
+class SigningKeySource:
+    """The current signing key, from the secret, as a ready ``TokenIssuer`` (login and refresh)."""
+
+    def __init__(self, secret_id: str, settings: TokenSettings) -> None:
+        self._secret_id = secret_id
+        self._settings = settings
+        self._parsed: tuple[str, TokenIssuer] | None = None
+
+    def __call__(self) -> TokenIssuer:
+        from aws_lambda_powertools.utilities.parameters import get_secret
+
+        text = str(get_secret(self._secret_id, max_age=CACHE_SECONDS))
+        if self._parsed is None or self._parsed[0] != text:
+            key_set = SigningKeySet.parse(text)
+            if key_set is None:
+                raise SigningKeyMissing("No signing key yet: run `userflow keys rotate`")
+            self._parsed = (text, TokenIssuer(key_set.current, self._settings))
+        return self._parsed[1]
+
+
+class PublicKeySource:
+    """Verifies access tokens with the published JWKS (the authorizer)."""
+
+    def __init__(
+        self,
+        parameter_name: str,
+        issuer: str,
+        audience: str,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._name = parameter_name
+        self._issuer = issuer
+        self._audience = audience
+        self._monotonic = monotonic
+        self._parsed: tuple[str, TokenVerifier] | None = None
+        self._last_forced = -float("inf")
+
+    def jwks_text(self, force: bool = False) -> str:
+        from aws_lambda_powertools.utilities.parameters import get_parameter
+
+        return str(get_parameter(self._name, max_age=CACHE_SECONDS, force_fetch=force))
+
+    def verify(self, token: str) -> AccessClaims:
+        try:
+            return self._verifier().verify(token)
+        except UnknownSigningKey:
+            now = self._monotonic()
+            if now - self._last_forced < FORCED_REFRESH_INTERVAL_SECONDS:
+                raise
+            self._last_forced = now
+            return self._verifier(force=True).verify(token)
+
+    def _verifier(self, force: bool = False) -> TokenVerifier:
+        text = self.jwks_text(force)
+        if self._parsed is None or self._parsed[0] != text:
+            self._parsed = (text, TokenVerifier(json.loads(text), self._issuer, self._audience))
+        return self._parsed[1]
+
+
+# ---------------------------------------------------------------- operator side (CLI, local)
+def read_key_set(secrets: Any, secret_id: str) -> SigningKeySet | None:
+    """The stored key set, or None while the secret has no (valid) value yet."""
+    try:
+        value = secrets.get_secret_value(SecretId=secret_id)
+    except secrets.exceptions.ResourceNotFoundException:
+        return None
+    return SigningKeySet.parse(value.get("SecretString"))
+
+
+def _publish_jwks(ssm: Any, parameter: str, key_set: SigningKeySet) -> None:
+    ssm.put_parameter(
+        Name=parameter, Value=json.dumps(key_set.public_jwks()), Type="String", Overwrite=True
+    )
+
+
+def rotate_signing_keys(
+    secrets: Any,
+    ssm: Any,
+    *,
+    secret_id: str,
+    parameter: str,
+    now: datetime,
+    retain_retired: timedelta = DEFAULT_RETAIN_RETIRED,
+) -> SigningKeySet:
+    current = read_key_set(secrets, secret_id)
+    rotated = current.rotated(now, retain_retired) if current else new_key_set(now)
+    _publish_jwks(ssm, parameter, rotated)  # first: never sign with an unpublished key
+    secrets.put_secret_value(SecretId=secret_id, SecretString=rotated.model_dump_json())
+    return rotated
+
+
+def ensure_signing_key(
+    secrets: Any, ssm: Any, *, secret_id: str, parameter: str, now: datetime
+) -> SigningKeySet:
+    """A key set exists and its JWKS is published (a fresh stack gets its first key)."""
+    current = read_key_set(secrets, secret_id)
+    if current is None:
+        return rotate_signing_keys(secrets, ssm, secret_id=secret_id, parameter=parameter, now=now)
+    _publish_jwks(ssm, parameter, current)
+    return current

@@ -1,0 +1,62 @@
+"""What the auth endpoints accept and return, and the stored shape of refresh sessions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints
+
+# Bounds only stop oversized input early; any wrong value gets the same 401. SecretStr keeps
+# passwords and refresh tokens out of reprs and logs.
+LoginEmail = Annotated[str, StringConstraints(min_length=1, max_length=320)]
+LoginPassword = Annotated[SecretStr, Field(min_length=1, max_length=1024)]
+RefreshTokenText = Annotated[SecretStr, Field(min_length=1, max_length=256)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LoginRequest(_Strict):
+    email: LoginEmail
+    password: LoginPassword
+
+
+class RefreshRequest(_Strict):
+    refresh_token: RefreshTokenText
+
+
+class LogoutRequest(_Strict):
+    refresh_token: RefreshTokenText | None = None
+    all: bool = Field(default=False, description="Sign out of every session of the caller")
+
+
+class TokenPair(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 - the scheme name, not a secret
+    expires_in: int = Field(description="Seconds until the access token expires")
+
+
+@dataclass(frozen=True)
+class SessionFamily:
+    """Every refresh token descending from one login; revoked as a whole."""
+
+    family_id: str
+    user_id: str
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class RefreshRecord:
+    """A refresh token, known only by its SHA-256 hash."""
+
+    token_hash: str
+    user_id: str
+    family_id: str
+    expires_at: datetime
+    rotated_at: datetime | None = None

@@ -1,0 +1,180 @@
+"""Login, refresh-token rotation with reuse detection, and logout.
+
+Every credential failure raises the same ``AuthenticationFailed`` so callers cannot tell an unknown
+email from a wrong password, a locked or disabled account, or a revoked session.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import NoReturn
+
+from domain.access import Caller
+from domain.auth_models import LogoutRequest, RefreshRecord, SessionFamily, TokenPair
+from domain.auth_ports import LoginStateRepository, SessionRepository
+from domain.errors import AuthenticationFailed, InvalidInput, UserNotFound
+from domain.passwords import PasswordHasher
+from domain.ports import UserRepository
+from domain.tokens import TokenIssuer
+from domain.users import Status, User, UserAccount
+
+# Metric names, one per outcome an operator watches.
+LOGIN_SUCCEEDED = "LoginSucceeded"
+LOGIN_FAILED = "LoginFailed"
+LOGIN_THROTTLED = "LoginThrottled"
+REFRESH_REUSE_DETECTED = "RefreshReuseDetected"
+
+
+def hash_refresh_token(token: str) -> str:
+    """Refresh tokens carry 256 random bits, so a fast hash suffices: nothing to brute-force."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_refresh_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+@dataclass(frozen=True)
+class AuthPolicy:
+    refresh_ttl: timedelta = timedelta(days=30)
+    max_failed_logins: int = 5
+    lockout: timedelta = timedelta(minutes=15)
+
+
+class AuthService:
+    def __init__(
+        self,
+        *,
+        users: UserRepository,
+        login_state: LoginStateRepository,
+        sessions: SessionRepository,
+        hasher: PasswordHasher,
+        issuer: Callable[[], TokenIssuer],
+        policy: AuthPolicy | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        record_metric: Callable[[str], None] = lambda name: None,
+    ) -> None:
+        self._users = users
+        self._login_state = login_state
+        self._sessions = sessions
+        self._hasher = hasher
+        self._issuer = issuer
+        self._policy = policy or AuthPolicy()
+        self._clock = clock
+        self._record = record_metric
+        self._dummy: str | None = None
+
+    def login(self, email: str, password: str) -> TokenPair:
+        account = self._users.find_by_email(email.strip().lower())
+        now = self._clock()
+        if account is None:
+            self._spend_a_verification(password)
+            self._reject(LOGIN_FAILED)
+        if account.locked_until is not None and account.locked_until > now:
+            # Same work as a real attempt, so a locked account cannot be told apart by timing.
+            self._spend_a_verification(password)
+            self._reject(LOGIN_THROTTLED)
+        if not self._hasher.verify(password, account.password_hash):
+            locked = self._login_state.record_failed_login(
+                account.user.id, now, self._policy.max_failed_logins, now + self._policy.lockout
+            )
+            self._reject(LOGIN_THROTTLED if locked else LOGIN_FAILED)
+        if account.user.status != Status.ACTIVE:
+            self._reject(LOGIN_FAILED)
+        self._after_successful_login(account, password)
+        self._record(LOGIN_SUCCEEDED)
+        return self._start_session(account.user, now)
+
+    def refresh(self, refresh_token: str) -> TokenPair:
+        now = self._clock()
+        record = self._sessions.find_token(hash_refresh_token(refresh_token))
+        if record is None or record.expires_at <= now:
+            raise AuthenticationFailed
+        family = self._sessions.get_family(record.family_id)
+        if family is None or family.revoked_at is not None or family.expires_at <= now:
+            raise AuthenticationFailed
+        if record.rotated_at is not None:
+            self._revoke_stolen_family(family, now)
+        try:
+            account = self._users.get(record.user_id)
+        except UserNotFound as error:
+            raise AuthenticationFailed from error
+        revoked_since = account.sessions_revoked_at
+        if account.user.status != Status.ACTIVE or (
+            revoked_since is not None and family.created_at <= revoked_since
+        ):
+            raise AuthenticationFailed
+        token = new_refresh_token()
+        successor = RefreshRecord(
+            token_hash=hash_refresh_token(token),
+            user_id=record.user_id,
+            family_id=record.family_id,
+            expires_at=now + self._policy.refresh_ttl,
+        )
+        if not self._sessions.rotate(record, successor, now):
+            # Another request rotated this token first: one of the two holders is not the owner.
+            self._revoke_stolen_family(family, now)
+        return self._token_pair(account.user, token)
+
+    def logout(self, caller: Caller, request: LogoutRequest) -> None:
+        if request.refresh_token is None and not request.all:
+            raise InvalidInput("refresh_token is required unless all is true")
+        now = self._clock()
+        if request.refresh_token is not None:
+            token = request.refresh_token.get_secret_value()
+            record = self._sessions.find_token(hash_refresh_token(token))
+            if record is None or record.user_id != caller.user_id or record.expires_at <= now:
+                raise AuthenticationFailed("Invalid refresh token")
+            self._sessions.revoke_family(record.family_id, now)
+        if request.all:
+            self._login_state.revoke_all_sessions(caller.user_id, now)
+
+    def _start_session(self, user: User, now: datetime) -> TokenPair:
+        token = new_refresh_token()
+        expires_at = now + self._policy.refresh_ttl
+        family = SessionFamily(
+            family_id=str(uuid.uuid4()), user_id=user.id, created_at=now, expires_at=expires_at
+        )
+        first = RefreshRecord(
+            token_hash=hash_refresh_token(token),
+            user_id=user.id,
+            family_id=family.family_id,
+            expires_at=expires_at,
+        )
+        self._sessions.start_family(family, first)
+        return self._token_pair(user, token)
+
+    def _token_pair(self, user: User, refresh_token: str) -> TokenPair:
+        access = self._issuer().issue(user.id, [str(role) for role in user.roles])
+        return TokenPair(
+            access_token=access.token, refresh_token=refresh_token, expires_in=access.expires_in
+        )
+
+    def _after_successful_login(self, account: UserAccount, password: str) -> None:
+        new_hash = (
+            self._hasher.hash(password)
+            if self._hasher.needs_rehash(account.password_hash)
+            else None
+        )
+        if new_hash or account.failed_logins or account.locked_until:
+            self._login_state.record_successful_login(account, new_hash)
+
+    def _revoke_stolen_family(self, family: SessionFamily, now: datetime) -> NoReturn:
+        self._sessions.revoke_family(family.family_id, now)
+        self._record(REFRESH_REUSE_DETECTED)
+        raise AuthenticationFailed
+
+    def _spend_a_verification(self, password: str) -> None:
+        """Verify against a hash made once at the configured cost, as long as a real check."""
+        if self._dummy is None:
+            self._dummy = self._hasher.hash(secrets.token_urlsafe(16))
+        self._hasher.verify(password, self._dummy)
+
+    def _reject(self, metric: str) -> NoReturn:
+        self._record(metric)
+        raise AuthenticationFailed

@@ -1,0 +1,97 @@
+"""Turns a batch of stream records into published events; shared by the Lambda and the replay CLI.
+
+All records are mapped first and published together (PutEvents takes ten at a time), then each
+record learns its own outcome, so only records whose events failed are retried.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from domain.events import (
+    EventPublisher,
+    LifecycleEvent,
+    PoisonRecord,
+    PoisonSink,
+    map_stream_record,
+)
+
+SECRET_MARKERS = ("password", "hash", "secret", "token")
+
+
+class Status(StrEnum):
+    PUBLISHED = "published"
+    SKIPPED = "skipped"  # nothing subscribers need to hear about
+    POISON = "poison"  # will never map; kept in the poison DLQ
+    FAILED = "failed"  # to be retried
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: Status
+    event: LifecycleEvent | None = None
+    reason: str | None = None
+
+
+def without_secrets(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The record without secret-looking attributes in its images (people read DLQs)."""
+    copy = dict(record)
+    stream = dict(copy.get("dynamodb") or {})
+    for image_name in ("NewImage", "OldImage"):
+        image = stream.get(image_name)
+        if isinstance(image, Mapping):
+            stream[image_name] = {
+                name: value
+                for name, value in image.items()
+                if not any(marker in name.lower() for marker in SECRET_MARKERS)
+            }
+    copy["dynamodb"] = stream
+    return copy
+
+
+def sequence_number(record: Mapping[str, Any]) -> str:
+    return str((record.get("dynamodb") or {}).get("SequenceNumber", ""))
+
+
+class LifecyclePipeline:
+    def __init__(self, publisher: EventPublisher, poison_sink: PoisonSink | None = None) -> None:
+        """Without a poison sink, poison records are only reported (replay keeps their message)."""
+        self._publisher = publisher
+        self._poison_sink = poison_sink
+
+    def _map(self, record: Mapping[str, Any]) -> Outcome:
+        try:
+            event = map_stream_record(record)
+        except PoisonRecord as error:
+            return Outcome(Status.POISON, reason=str(error))
+        except Exception as error:  # deterministic: retrying the same record cannot help
+            return Outcome(Status.POISON, reason=f"unexpected {type(error).__name__}: {error}")
+        if event is None:
+            return Outcome(Status.SKIPPED)
+        return Outcome(Status.PUBLISHED, event=event)
+
+    def _keep_poison(self, record: Mapping[str, Any], outcome: Outcome) -> Outcome:
+        if self._poison_sink is None:
+            return outcome
+        try:
+            self._poison_sink.send(without_secrets(record), outcome.reason or "poison")
+        except Exception as error:  # the record must not be lost: retry it
+            return Outcome(Status.FAILED, reason=f"poison queue unavailable: {error}")
+        return outcome
+
+    def process(self, records: Sequence[Mapping[str, Any]]) -> dict[str, Outcome]:
+        """Outcome of every record, by sequence number."""
+        outcomes = {sequence_number(record): self._map(record) for record in records}
+        for record in records:
+            seq = sequence_number(record)
+            if outcomes[seq].status is Status.POISON:
+                outcomes[seq] = self._keep_poison(record, outcomes[seq])
+        events = [o.event for o in outcomes.values() if o.event is not None]
+        for failure in self._publisher.publish(events) if events else []:
+            outcomes[failure.event.record_id] = Outcome(
+                Status.FAILED, event=failure.event, reason=f"{failure.code}: {failure.message}"
+            )
+        return outcomes

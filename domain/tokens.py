@@ -1,0 +1,219 @@
+"""Access tokens: ES256 JWTs signed with a rotating key set, verified against the public JWKS.
+
+The private key set lives in Secrets Manager and the public JWKS in an SSM parameter (see
+``adapters/key_store.py``); this module only knows their JSON shapes, so it stays free of AWS.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import ec
+from jwt.algorithms import ECAlgorithm
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+ALGORITHM = "ES256"
+# Pinned so that a token can never pick its own verification rule (alg "none", HS256 with the
+# public key as the secret, ...).
+ALGORITHMS = [ALGORITHM]
+REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub"]
+MAX_ACCESS_TTL_SECONDS = 15 * 60
+# Tolerated clock skew between the signing and the verifying function.
+LEEWAY_SECONDS = 10
+_PUBLIC_MEMBERS = ("kty", "crv", "x", "y")
+
+
+class InvalidToken(Exception):
+    """The token must not be trusted; the reason is for logs, never for callers."""
+
+
+class UnknownSigningKey(InvalidToken):
+    """The token names a key the JWKS does not (yet) hold: worth one refresh of the JWKS."""
+
+
+class SigningKeyMissing(RuntimeError):
+    """No signing key was provisioned: run `userflow keys rotate`."""
+
+
+@dataclass(frozen=True)
+class TokenSettings:
+    issuer: str
+    audience: str
+    access_ttl_seconds: int = MAX_ACCESS_TTL_SECONDS
+
+    def __post_init__(self) -> None:
+        if not 0 < self.access_ttl_seconds <= MAX_ACCESS_TTL_SECONDS:
+            raise ValueError(f"access token TTL must be 1..{MAX_ACCESS_TTL_SECONDS} seconds")
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def key_thumbprint(public_jwk: Mapping[str, Any]) -> str:
+    """RFC 7638 thumbprint: a kid derived from the key itself, so it cannot collide by accident."""
+    canonical = json.dumps(
+        {name: public_jwk[name] for name in sorted(_PUBLIC_MEMBERS)}, separators=(",", ":")
+    )
+    return _b64url(hashlib.sha256(canonical.encode()).digest())
+
+
+class StoredKey(BaseModel):
+    """One signing key as kept in the secret: the private JWK and its life cycle."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kid: str
+    private_jwk: dict[str, Any] = Field(repr=False)
+    created_at: datetime
+    retired_at: datetime | None = None
+
+    def public_jwk(self) -> dict[str, Any]:
+        public = {name: self.private_jwk[name] for name in _PUBLIC_MEMBERS}
+        return {**public, "kid": self.kid, "alg": ALGORITHM, "use": "sig"}
+
+
+class SigningKeySet(BaseModel):
+    """The private key set: ``keys[0]`` signs; retired keys stay published while tokens live."""
+
+    model_config = ConfigDict(frozen=True)
+
+    keys: list[StoredKey] = Field(min_length=1)
+
+    @property
+    def current(self) -> StoredKey:
+        return self.keys[0]
+
+    @classmethod
+    def parse(cls, text: str | None) -> SigningKeySet | None:
+        """None for an empty or placeholder secret (not provisioned yet)."""
+        if not text:
+            return None
+        try:
+            return cls.model_validate_json(text)
+        except ValidationError:
+            return None
+
+    def public_jwks(self) -> dict[str, Any]:
+        return {"keys": [key.public_jwk() for key in self.keys]}
+
+    def rotated(self, now: datetime, retain_retired: timedelta) -> SigningKeySet:
+        """A new current key; the old current is retired now and, like every retired key, kept
+        (published) for ``retain_retired``: zero drops them at once (after a key compromise)."""
+        retired = [
+            key.model_copy(update={"retired_at": key.retired_at or now}) for key in self.keys
+        ]
+        kept = [key for key in retired if key.retired_at and key.retired_at + retain_retired > now]
+        return SigningKeySet(keys=[generate_signing_key(now), *kept])
+
+
+def generate_signing_key(now: datetime | None = None) -> StoredKey:
+    private = ec.generate_private_key(ec.SECP256R1())
+    jwk = ECAlgorithm.to_jwk(private, as_dict=True)
+    return StoredKey(kid=key_thumbprint(jwk), private_jwk=jwk, created_at=now or datetime.now(UTC))
+
+
+def new_key_set(now: datetime | None = None) -> SigningKeySet:
+    return SigningKeySet(keys=[generate_signing_key(now)])
+
+
+@dataclass(frozen=True)
+class AccessToken:
+    token: str
+    expires_in: int
+
+
+class TokenIssuer:
+    """Signs access tokens with the current key of a key set."""
+
+    def __init__(
+        self,
+        key: StoredKey,
+        settings: TokenSettings,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._kid = key.kid
+        private_key = ECAlgorithm.from_jwk(key.private_jwk)
+        if not isinstance(private_key, ec.EllipticCurvePrivateKey):
+            raise SigningKeyMissing(f"key {key.kid} has no private part")
+        self._private_key = private_key
+        self._settings = settings
+        self._clock = clock
+
+    def issue(self, user_id: str, roles: list[str]) -> AccessToken:
+        now = self._clock()
+        ttl = self._settings.access_ttl_seconds
+        claims = {
+            "sub": user_id,
+            "iss": self._settings.issuer,
+            "aud": self._settings.audience,
+            "iat": int(now.timestamp()),
+            "exp": int((now + timedelta(seconds=ttl)).timestamp()),
+            "jti": str(uuid.uuid4()),
+            "roles": roles,
+        }
+        token = jwt.encode(
+            claims, self._private_key, algorithm=ALGORITHM, headers={"kid": self._kid}
+        )
+        return AccessToken(token=token, expires_in=ttl)
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    """What a verified token says about its bearer."""
+
+    sub: str
+    roles: tuple[str, ...]
+    iat: int
+
+
+class TokenVerifier:
+    """Verifies access tokens against a public JWKS, with the algorithm and claims pinned."""
+
+    def __init__(self, jwks: Mapping[str, Any], issuer: str, audience: str) -> None:
+        self._keys: dict[str, Any] = {}
+        for jwk in jwks.get("keys", []):
+            if jwk.get("kty") == "EC" and jwk.get("crv") == "P-256" and jwk.get("kid"):
+                self._keys[jwk["kid"]] = jwt.PyJWK(jwk, algorithm=ALGORITHM).key
+        self._issuer = issuer
+        self._audience = audience
+
+    def verify(self, token: str) -> AccessClaims:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as error:
+            raise InvalidToken("malformed token") from error
+        if header.get("alg") != ALGORITHM:
+            raise InvalidToken("algorithm not allowed")
+        key = self._keys.get(str(header.get("kid")))
+        if key is None:
+            raise UnknownSigningKey("kid not in the JWKS")
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=ALGORITHMS,
+                audience=self._audience,
+                issuer=self._issuer,
+                leeway=LEEWAY_SECONDS,
+                options={"require": REQUIRED_CLAIMS},
+            )
+        except jwt.PyJWTError as error:
+            raise InvalidToken(type(error).__name__) from error
+        sub, roles = claims["sub"], claims.get("roles", [])
+        if not isinstance(sub, str) or not sub:
+            raise InvalidToken("sub must be a non-empty string")
+        # Roles travel comma-joined in the authorizer context, so a comma would forge a role.
+        if not isinstance(roles, list) or not all(
+            isinstance(r, str) and "," not in r for r in roles
+        ):
+            raise InvalidToken("roles must be a list of role names")
+        return AccessClaims(sub=sub, roles=tuple(roles), iat=int(claims["iat"]))

@@ -1,0 +1,140 @@
+"""Runs `userflow local` as a real subprocess on free ports and drives it over HTTP.
+
+One stack per xdist worker (session scope) keeps the suite fast; tests that need their own
+(e.g. with ``--fail-rate``) start one with ``start_local_stack``. Every test creates its own data
+(unique emails), so sharing a stack between tests is safe.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+START_TIMEOUT_S = 30.0
+
+
+@dataclass
+class HttpResult:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class LocalStack:
+    """A running `userflow local`: its API, its AWS endpoint and its recorded state."""
+
+    api_url: str
+    endpoint_url: str
+    state: dict[str, Any]
+    state_dir: Path
+    env: dict[str, str] = field(default_factory=dict)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: bytes | None = None,
+        json_body: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> HttpResult:
+        """One HTTP request; error statuses are returned, not raised."""
+        all_headers = dict(headers or {})
+        if json_body is not None:
+            body = json.dumps(json_body).encode()
+            all_headers.setdefault("Content-Type", "application/json")
+        request = urllib.request.Request(
+            self.api_url + path, data=body, method=method, headers=all_headers
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return HttpResult(response.status, dict(response.headers), response.read())
+        except urllib.error.HTTPError as error:
+            return HttpResult(error.code, dict(error.headers), error.read())
+
+
+def _wait_until_ready(process: subprocess.Popen[bytes], state_path: Path) -> dict[str, Any]:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"userflow local exited with {process.returncode}")
+        if state_path.exists():
+            try:
+                state: dict[str, Any] = json.loads(state_path.read_text())
+            except ValueError:
+                state = {}
+            if state.get("pid") == process.pid:
+                return state
+        time.sleep(0.05)
+    raise RuntimeError("userflow local did not start in time")
+
+
+@contextmanager
+def start_local_stack(tmp_dir: Path, *arguments: str) -> Iterator[LocalStack]:
+    """Starts `userflow local --port 0 ...`, waits until it answers, stops it afterwards."""
+    state_dir = tmp_dir / "state"
+    env = {
+        **os.environ,
+        "USERFLOW_STATE_DIR": str(state_dir),
+        "USERFLOW_SCRYPT_LOG2_N": "10",
+        "USERFLOW_ALLOW_TEST_HASH_COST": "1",
+        "PYTHONUNBUFFERED": "1",
+    }
+    log_path = tmp_dir / "userflow-local.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "userflow.cli", "local", "--port", "0", *arguments],
+            cwd=REPO,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            state = _wait_until_ready(process, state_dir / "local.json")
+            yield LocalStack(
+                api_url=state["api_url"],
+                endpoint_url=state["endpoint_url"],
+                state=state,
+                state_dir=state_dir,
+                env={k: env[k] for k in ("USERFLOW_STATE_DIR",)},
+            )
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@pytest.fixture(scope="session")
+def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    """The worker's shared `userflow local` (default flags)."""
+    with start_local_stack(tmp_path_factory.mktemp("userflow-local")) as stack:
+        yield stack
+
+
+@pytest.fixture
+def unique_email() -> Callable[[], str]:
+    """Emails no other test uses, so tests can share a stack."""
+    import uuid
+
+    return lambda: f"e2e-{uuid.uuid4().hex[:12]}@example.com"

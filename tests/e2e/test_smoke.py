@@ -1,0 +1,31 @@
+"""The deploy smoke test (scripts/smoke_test.py), run as CI runs it, against the local stack."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.e2e.conftest import REPO, LocalStack
+
+pytestmark = pytest.mark.e2e
+
+
+def test_given_a_running_stack_when_the_smoke_test_runs_then_every_step_passes(
+    local_stack: LocalStack,
+) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "scripts.smoke_test", "--event-timeout", "30"],
+        cwd=REPO,
+        env={**os.environ, **local_stack.env},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "ok  UserCreated event" in result.stdout
+    assert "ok  DELETE /users/{id} -> 204" in result.stdout

@@ -1,0 +1,134 @@
+"""Operator commands for auth (`userflow keys`, `userflow admin grant`) and what auth logs."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import jwt
+import pytest
+
+from handlers.observability import logger
+from tests.integration.conftest import GatewayClient, reset_auth_caches
+from userflow.cli import main
+
+
+@pytest.fixture
+def local_state(
+    gateway: GatewayClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> GatewayClient:
+    """The stack recorded as `userflow local` records it, so commands need no flags."""
+    stack = gateway.stack
+    state = {
+        "stack_name": stack.name,
+        "region": stack.region,
+        "endpoint_url": None,
+        "resources": stack.resources,
+        "api_url": None,
+    }
+    (tmp_path / "local.json").write_text(json.dumps(state))
+    monkeypatch.setenv("USERFLOW_STATE_DIR", str(tmp_path))
+    return gateway
+
+
+def test_given_a_user_when_an_operator_grants_admin_then_their_next_token_lists_users(
+    local_state: GatewayClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    user = local_state.register()
+    before = local_state.login(user)["access_token"]
+
+    exit_code = main(["admin", "grant", user.email.upper()])
+
+    assert exit_code == 0
+    assert user.email in capsys.readouterr().out
+    assert local_state.request("GET", "/users", token=before).status == 403
+    after = local_state.login(user)["access_token"]
+    assert local_state.request("GET", "/users", token=after).status == 200
+    assert local_state.user_item(user.id)["version"] == {"N": "2"}  # a normal user update
+
+
+def test_given_an_unknown_email_when_granting_admin_then_exit_1(
+    local_state: GatewayClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["admin", "grant", "nobody@example.com"]) == 1
+    assert "nobody@example.com" in capsys.readouterr().out
+
+
+def test_given_keys_rotate_when_run_then_new_tokens_use_the_new_key_and_list_shows_both(
+    local_state: GatewayClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    user = local_state.register()
+    old = local_state.login(user)["access_token"]
+
+    assert main(["keys", "rotate"]) == 0
+    reset_auth_caches()
+    new = local_state.login(user)["access_token"]
+    capsys.readouterr()
+    assert main(["keys", "list"]) == 0
+    listed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+
+    assert [k["signing"] for k in listed] == [True, False]
+    assert listed[0]["kid"] == jwt.get_unverified_header(new)["kid"]
+    assert listed[1]["kid"] == jwt.get_unverified_header(old)["kid"]
+    assert all("d" not in k and "private_jwk" not in k for k in listed)
+    assert local_state.request("GET", "/users/me", token=old).status == 200
+    assert main(["keys", "rotate", "--retain-minutes", "0"]) == 0
+    reset_auth_caches()
+    assert local_state.request("GET", "/users/me", token=old).status == 403
+    assert local_state.request("GET", "/users/me", token=new).status == 403
+
+
+@pytest.fixture
+def all_logs(
+    capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> Iterator[Callable[[], str]]:
+    """Our functions' logs at DEBUG, everything else at INFO (botocore's DEBUG dumps wire bodies,
+    which Lambda never enables)."""
+    previous = logger.log_level
+    logger.setLevel("DEBUG")
+    caplog.set_level(logging.INFO)
+    caplog.set_level(logging.DEBUG, logger=logger.name)
+
+    def read() -> str:
+        captured = capsys.readouterr()
+        return captured.out + captured.err + caplog.text
+
+    yield read
+    logger.setLevel(previous)
+
+
+def test_given_debug_logging_when_every_auth_route_runs_then_no_secret_is_logged(
+    gateway: GatewayClient, all_logs: Callable[[], str]
+) -> None:
+    user, admin = gateway.register(), gateway.register(admin=True)
+    admin_token = gateway.login(admin)["access_token"]
+    wrong_password = "definitely not it"
+    gateway.request("POST", "/auth/login", json={"email": user.email, "password": wrong_password})
+    first = gateway.login(user)
+    second = gateway.request(
+        "POST", "/auth/refresh", json={"refresh_token": first["refresh_token"]}
+    )
+    gateway.request("POST", "/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    third = gateway.login(user)
+    tampered = third["access_token"][:-4] + "AAAA"
+    gateway.request("GET", "/users/me", token=tampered)
+    gateway.request("POST", f"/users/{user.id}/disable", token=admin_token)
+    gateway.request(
+        "POST",
+        "/auth/logout",
+        json={"refresh_token": third["refresh_token"]},
+        token=third["access_token"],
+    )
+    hash_ = gateway.user_item(user.id)["password_hash"]["S"]
+
+    output = all_logs()
+
+    assert "LoginFailed" in output  # the capture does see what the functions print
+    secrets = [user.password, wrong_password, hash_, "scrypt$", admin_token, tampered]
+    secrets += [first["refresh_token"], first["access_token"], third["refresh_token"]]
+    secrets += [second.json["refresh_token"], second.json["access_token"]]
+    secrets += [token.split(".")[2] for token in (admin_token, third["access_token"])]
+    leaked = [secret[:12] for secret in secrets if secret in output]
+    assert leaked == []

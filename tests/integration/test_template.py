@@ -1,0 +1,368 @@
+"""template.yaml, verified offline: cfn-lint before and after the SAM transform, handlers that
+import, least-privilege roles, alarmed DLQs, and data that is encrypted and kept on purpose.
+
+Every check iterates over whatever the template holds, so resources added later are covered.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cfnlint.api import lint
+
+from scripts import sam_template
+
+Resources = dict[str, dict[str, Any]]
+
+# Actions that AWS does not let a policy scope to a resource, so "*" is the only possible Resource.
+RESOURCELESS_ACTIONS = {
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+    "xray:GetSamplingStatisticSummaries",
+    "dynamodb:ListStreams",  # a stream event source mapping needs it; it has no resource type
+}
+# Managed policies that SAM attaches by itself, each accepted for a stated reason.
+ALLOWED_MANAGED_POLICIES = {
+    # CloudWatch Logs for the function's own log group (logs:CreateLogStream/PutLogEvents).
+    "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+    # `Tracing: Active`: X-Ray writes, which support no resource-level permissions.
+    "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess",
+}
+# Routes of the public contract (shared/CONTRACT.md) that the HTTP API must serve.
+CONTRACT_ROUTES = {
+    "POST /users",
+    "GET /users",
+    "GET /users/me",
+    "GET /users/{id}",
+    "PATCH /users/{id}",
+    "DELETE /users/{id}",
+    "POST /users/{id}/disable",
+    "POST /users/{id}/enable",
+    "POST /auth/login",
+    "POST /auth/refresh",
+    "POST /auth/logout",
+    "GET /.well-known/jwks.json",
+}
+KEPT_ON_PURPOSE = {"Retain", "Snapshot", "RetainExceptOnCreate"}
+
+
+@pytest.fixture(scope="module")
+def sam() -> dict[str, Any]:
+    return sam_template.load()
+
+
+@pytest.fixture(scope="module")
+def cfn(sam: dict[str, Any]) -> dict[str, Any]:
+    return sam_template.translate(sam)
+
+
+def _of_type(template: dict[str, Any], resource_type: str) -> Resources:
+    return sam_template.resources_of_type(template, resource_type)
+
+
+def _lint_findings(text: str) -> list[str]:
+    return [f"{m.rule.id} {m.message} (line {m.linenumber})" for m in lint(text)]
+
+
+def _logical_id(value: Any) -> str | None:
+    """The resource a `Ref`/`Fn::GetAtt`/`Fn::Sub` points at, if the value names one."""
+    if isinstance(value, dict):
+        if "Ref" in value:
+            return str(value["Ref"])
+        if "Fn::GetAtt" in value:
+            target = value["Fn::GetAtt"]
+            return str(target[0] if isinstance(target, list) else target.split(".")[0])
+        if "Fn::Sub" in value:
+            text = value["Fn::Sub"] if isinstance(value["Fn::Sub"], str) else value["Fn::Sub"][0]
+            match = re.search(r"\$\{([A-Za-z0-9]+)[.}]", text)
+            return match.group(1) if match else None
+    return None
+
+
+def _walk(value: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(value, dict):
+        yield value
+        for item in value.values():
+            yield from _walk(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _walk(item)
+
+
+# ------------------------------------------------------------------------------ cfn-lint
+
+
+def test_given_the_sam_template_when_cfn_lint_runs_then_it_finds_nothing() -> None:
+    assert _lint_findings(sam_template.TEMPLATE.read_text()) == []
+
+
+def test_given_the_translated_template_when_cfn_lint_runs_then_it_finds_nothing(
+    cfn: dict[str, Any], tmp_path: Path
+) -> None:
+    translated = tmp_path / "translated.json"
+    translated.write_text(json.dumps(cfn, indent=1))
+
+    assert _lint_findings(translated.read_text()) == []
+
+
+# ------------------------------------------------------------------------------ functions
+
+
+def test_given_every_function_when_its_handler_is_imported_then_it_is_a_callable(
+    sam: dict[str, Any], cfn: dict[str, Any]
+) -> None:
+    functions = _of_type(cfn, "AWS::Lambda::Function")
+    assert set(_of_type(sam, sam_template.FUNCTION)) <= set(functions)
+    handlers = sorted({f["Properties"]["Handler"] for f in functions.values()})
+    # A fresh interpreter, so module-level setup reads placeholder settings without leaking them
+    # into the handlers other tests import.
+    probe = (
+        "import importlib, os, sys\n"
+        "for handler in sys.argv[1:]:\n"
+        "    module, _, name = handler.rpartition('.')\n"
+        "    if not callable(getattr(importlib.import_module(module), name, None)):\n"
+        "        sys.exit(f'{handler} is not a callable')\n"
+    )
+    environment = {
+        name: value if isinstance(value, str) else "placeholder"
+        for function in functions.values()
+        for name, value in function["Properties"]
+        .get("Environment", {})
+        .get("Variables", {})
+        .items()
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", probe, *handlers],
+        cwd=sam_template.ROOT,
+        env={**os.environ, **environment},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_given_the_http_api_when_translated_then_every_contract_route_reaches_a_function(
+    cfn: dict[str, Any],
+) -> None:
+    served: dict[str, str | None] = {}
+    for api in _of_type(cfn, "AWS::ApiGatewayV2::Api").values():
+        for path, operations in api["Properties"].get("Body", {}).get("paths", {}).items():
+            for method, operation in operations.items():
+                integration = operation.get("x-amazon-apigateway-integration", {})
+                uri = json.dumps(integration.get("uri"))
+                function = re.search(r"\$\{([A-Za-z0-9]+)\.Arn\}", uri)
+                served[f"{method.upper()} {path}"] = function.group(1) if function else None
+    functions = _of_type(cfn, "AWS::Lambda::Function")
+
+    assert CONTRACT_ROUTES - set(served) == set()
+    assert {route: fn for route, fn in served.items() if fn not in functions} == {}
+
+
+# ------------------------------------------------------------------------------ least privilege
+
+
+def _roles_of_functions(cfn: dict[str, Any]) -> Resources:
+    roles = _of_type(cfn, "AWS::IAM::Role")
+    used = {
+        _logical_id(function["Properties"]["Role"])
+        for function in _of_type(cfn, "AWS::Lambda::Function").values()
+    }
+    return {name: role for name, role in roles.items() if name in used}
+
+
+def _wildcard_resource(resource: Any) -> bool:
+    """`*`, or a wildcard not anchored under a resource of this stack (`${Table.Arn}/index/*`)."""
+    if isinstance(resource, str):
+        return "*" in resource
+    if isinstance(resource, dict) and "Fn::Sub" in resource:
+        text = resource["Fn::Sub"] if isinstance(resource["Fn::Sub"], str) else ""
+        head = text.split("*", 1)[0]
+        return "*" in text and not re.search(r"\$\{[A-Za-z0-9]+(\.[A-Za-z]+)?\}/", head)
+    return False
+
+
+def _policy_violations(name: str, role: dict[str, Any]) -> Iterator[str]:
+    for arn in role["Properties"].get("ManagedPolicyArns", []):
+        if arn not in ALLOWED_MANAGED_POLICIES:
+            yield f"{name}: managed policy {arn}"
+    for policy in role["Properties"].get("Policies", []):
+        for statement in policy["PolicyDocument"]["Statement"]:
+            if statement.get("Effect") != "Allow":
+                continue
+            actions = statement.get("Action", [])
+            actions = [actions] if isinstance(actions, str) else actions
+            resources = statement.get("Resource", [])
+            resources = resources if isinstance(resources, list) else [resources]
+            for action in actions:
+                if "*" in action:
+                    yield f"{name}: wildcard action {action}"
+            if any(_wildcard_resource(r) for r in resources) and not set(actions) <= (
+                RESOURCELESS_ACTIONS
+            ):
+                yield f"{name}: {sorted(actions)} on wildcard resource {resources}"
+
+
+def test_given_every_function_role_when_read_then_it_grants_no_wildcards(
+    cfn: dict[str, Any],
+) -> None:
+    roles = _roles_of_functions(cfn)
+    assert roles
+    violations = [v for name, role in roles.items() for v in _policy_violations(name, role)]
+
+    assert violations == []
+
+
+def test_given_an_unscoped_grant_when_checked_then_it_is_reported() -> None:
+    role = {
+        "Properties": {
+            "ManagedPolicyArns": ["arn:aws:iam::aws:policy/AmazonDynamoDBFullAccess"],
+            "Policies": [
+                {
+                    "PolicyDocument": {
+                        "Statement": [
+                            {"Effect": "Allow", "Action": "sqs:*", "Resource": "arn:q"},
+                            {"Effect": "Allow", "Action": ["ssm:GetParameter"], "Resource": "*"},
+                            {
+                                "Effect": "Allow",
+                                "Action": ["dynamodb:Query"],
+                                "Resource": {"Fn::Sub": "${Table.Arn}/index/*"},
+                            },
+                        ]
+                    }
+                }
+            ],
+        }
+    }
+
+    assert len(list(_policy_violations("R", role))) == 3
+
+
+# ------------------------------------------------------------------------------ alarms
+
+
+def _dead_letter_queues(cfn: dict[str, Any]) -> set[str]:
+    """Queues that receive what failed: SQS redrive, EventBridge target DLQs, on-failure
+    destinations of event source mappings and async invokes, and Lambda DLQs."""
+    queues = set(_of_type(cfn, "AWS::SQS::Queue"))
+    found: set[str] = set()
+    for resource in cfn["Resources"].values():
+        for node in _walk(resource.get("Properties", {})):
+            for key in ("deadLetterTargetArn", "Destination", "TargetArn"):
+                found.add(_logical_id(node.get(key)) or "")
+            if isinstance(node.get("DeadLetterConfig"), dict):
+                found.add(_logical_id(node["DeadLetterConfig"].get("Arn")) or "")
+    return found & queues
+
+
+def _alarmed_queues(cfn: dict[str, Any]) -> set[str]:
+    alarmed: set[str] = set()
+    for alarm in _of_type(cfn, "AWS::CloudWatch::Alarm").values():
+        for node in _walk(alarm["Properties"]):
+            if node.get("Name") == "QueueName":
+                alarmed.add(_logical_id(node.get("Value")) or "")
+    return alarmed
+
+
+def test_given_every_dead_letter_queue_when_alarms_are_listed_then_one_watches_it(
+    cfn: dict[str, Any],
+) -> None:
+    assert _dead_letter_queues(cfn) - _alarmed_queues(cfn) == set()
+
+
+def test_given_every_alarm_when_read_then_it_notifies_a_topic_of_the_stack(
+    cfn: dict[str, Any],
+) -> None:
+    topics = set(_of_type(cfn, "AWS::SNS::Topic"))
+    silent = [
+        name
+        for name, alarm in _of_type(cfn, "AWS::CloudWatch::Alarm").items()
+        if not {_logical_id(a) for a in alarm["Properties"].get("AlarmActions", [])} & topics
+    ]
+
+    assert silent == []
+
+
+# ------------------------------------------------------------------------------ data at rest
+
+
+def _truthy(value: Any) -> bool:
+    return value is True or value == "true"
+
+
+def _data_violations(name: str, resource: dict[str, Any]) -> Iterator[str]:  # noqa: PLR0912
+    kind = resource["Type"]
+    properties = resource.get("Properties", {})
+    kept = resource.get("DeletionPolicy") in KEPT_ON_PURPOSE
+    if kind == "AWS::DynamoDB::Table":
+        if not _truthy(properties.get("SSESpecification", {}).get("SSEEnabled")):
+            yield f"{name}: no SSESpecification.SSEEnabled"
+        pitr = properties.get("PointInTimeRecoverySpecification", {})
+        if not (kept and _truthy(pitr.get("PointInTimeRecoveryEnabled"))):
+            yield f"{name}: needs DeletionPolicy Retain/Snapshot and point-in-time recovery"
+    elif kind == "AWS::SQS::Queue":
+        if not (_truthy(properties.get("SqsManagedSseEnabled")) or "KmsMasterKeyId" in properties):
+            yield f"{name}: no SqsManagedSseEnabled or KmsMasterKeyId"
+        if "MessageRetentionPeriod" not in properties:
+            yield f"{name}: no explicit MessageRetentionPeriod"
+    elif kind == "AWS::SNS::Topic":
+        if "KmsMasterKeyId" not in properties:
+            yield f"{name}: no KmsMasterKeyId"
+    elif kind == "AWS::SecretsManager::Secret":
+        # Always encrypted (aws/secretsmanager unless KmsKeyId); what happens on delete is a choice.
+        if "DeletionPolicy" not in resource:
+            yield f"{name}: no explicit DeletionPolicy"
+    elif kind == "AWS::Logs::LogGroup":
+        if "RetentionInDays" not in properties:
+            yield f"{name}: no RetentionInDays"
+    elif kind == "AWS::Events::Archive":
+        if not properties.get("RetentionDays"):
+            yield f"{name}: no RetentionDays"
+    elif kind == "AWS::S3::Bucket":
+        if "BucketEncryption" not in properties or not kept:
+            yield f"{name}: needs BucketEncryption and DeletionPolicy Retain"
+    elif kind == "AWS::Kinesis::Stream" and "StreamEncryption" not in properties:
+        yield f"{name}: no StreamEncryption"
+
+
+def test_given_every_resource_holding_data_when_read_then_encrypted_and_retained_on_purpose(
+    cfn: dict[str, Any],
+) -> None:
+    violations = [v for n, r in cfn["Resources"].items() for v in _data_violations(n, r)]
+
+    assert violations == []
+
+
+def test_given_every_function_when_logs_are_written_then_a_log_group_with_retention_exists(
+    sam: dict[str, Any],
+) -> None:
+    named = {
+        _logical_id(group["Properties"].get("LogGroupName"))
+        for group in _of_type(sam, "AWS::Logs::LogGroup").values()
+        if "RetentionInDays" in group["Properties"]
+    }
+    configured = {
+        name
+        for name, function in _of_type(sam, sam_template.FUNCTION).items()
+        if _logical_id(function["Properties"].get("LoggingConfig", {}).get("LogGroup"))
+    }
+
+    assert set(_of_type(sam, sam_template.FUNCTION)) - named - configured == set()
+
+
+def test_given_an_unencrypted_unkept_table_when_checked_then_both_gaps_are_reported() -> None:
+    table = {"Type": "AWS::DynamoDB::Table", "Properties": {}}
+
+    assert len(list(_data_violations("T", table))) == 2

@@ -1,0 +1,70 @@
+"""`--fail-rate putevents=R` fails PutEvents entries the way EventBridge reports failures."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+
+from userflow.local.aws import MotoServer, parse_fail_rates
+
+
+@pytest.fixture
+def failing_moto() -> Iterator[str]:
+    server = MotoServer(0, {"putevents": 0.5}, seed=7)
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+def _subscribed_queue(endpoint: str) -> tuple[Any, Any, str]:
+    events = boto3.client("events", endpoint_url=endpoint)
+    sqs = boto3.client("sqs", endpoint_url=endpoint)
+    queue_url = sqs.create_queue(QueueName="subscriber")["QueueUrl"]
+    events.put_rule(Name="all", EventPattern=json.dumps({"source": ["test"]}))
+    arn = "arn:aws:sqs:us-east-1:123456789012:subscriber"
+    events.put_targets(Rule="all", Targets=[{"Id": "q", "Arn": arn}])
+    return events, sqs, queue_url
+
+
+def test_given_a_fail_rate_when_putting_events_then_failed_entries_are_reported_in_order(
+    failing_moto: str,
+) -> None:
+    events, sqs, queue_url = _subscribed_queue(failing_moto)
+    entries = [
+        {"Source": "test", "DetailType": "T", "Detail": json.dumps({"i": i})} for i in range(10)
+    ]
+
+    response = events.put_events(Entries=entries)
+
+    results = response["Entries"]
+    failed = [i for i, entry in enumerate(results) if "ErrorCode" in entry]
+    assert len(results) == 10
+    assert 0 < len(failed) < 10
+    assert response["FailedEntryCount"] == len(failed)
+    assert all(results[i]["ErrorCode"] == "InternalFailure" for i in failed)
+    assert all("EventId" in entry for i, entry in enumerate(results) if i not in failed)
+    delivered = []
+    while messages := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get(
+        "Messages"
+    ):
+        delivered += [json.loads(m["Body"])["detail"]["i"] for m in messages]
+        for message in messages:
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    assert sorted(delivered) == [i for i in range(10) if i not in failed]
+
+
+def test_given_rate_specs_when_parsing_then_service_prefix_and_case_are_accepted() -> None:
+    assert parse_fail_rates("PutEvents=0.3, events-putevents=0.1") == {"putevents": 0.1}
+    assert parse_fail_rates("") == {}
+
+
+@pytest.mark.parametrize("spec", ["putevents", "sendmessage=0.1", "putevents=1.5"])
+def test_given_a_bad_rate_spec_when_parsing_then_value_error(spec: str) -> None:
+    with pytest.raises(ValueError, match=r"putevents|rate"):
+        parse_fail_rates(spec)

@@ -1,0 +1,136 @@
+"""Provisioning creates what the template declares, with CloudFormation's physical ids."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from moto import mock_aws
+
+from userflow.local.provision import function_environment, provision_stack
+from userflow.local.template import load_template
+from userflow.stack import Stack
+
+TEMPLATE = """
+Parameters:
+  Stage: {Type: String, Default: staging}
+Globals:
+  Function:
+    Environment:
+      Variables: {TABLE_NAME: !Ref Table, STAGE: !Ref Stage}
+Resources:
+  Table:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      BillingMode: PAY_PER_REQUEST
+      AttributeDefinitions:
+        - {AttributeName: PK, AttributeType: S}
+        - {AttributeName: G, AttributeType: S}
+      KeySchema: [{AttributeName: PK, KeyType: HASH}]
+      GlobalSecondaryIndexes:
+        - IndexName: GSI1
+          KeySchema: [{AttributeName: G, KeyType: HASH}]
+          Projection: {ProjectionType: ALL}
+      StreamSpecification: {StreamViewType: NEW_AND_OLD_IMAGES}
+      TimeToLiveSpecification: {AttributeName: expires_at, Enabled: true}
+  DeadLetters:
+    Type: AWS::SQS::Queue
+    Properties: {MessageRetentionPeriod: 1209600}
+  Work:
+    Type: AWS::SQS::Queue
+    Properties:
+      RedrivePolicy: {deadLetterTargetArn: !GetAtt DeadLetters.Arn, maxReceiveCount: 3}
+  Bus:
+    Type: AWS::Events::EventBus
+    Properties: {Name: !Sub "bus-${Stage}"}
+  Rule:
+    Type: AWS::Events::Rule
+    Properties:
+      EventBusName: !Ref Bus
+      EventPattern: {source: [app]}
+      Targets:
+        - {Id: work, Arn: !GetAtt Work.Arn, DeadLetterConfig: {Arn: !GetAtt DeadLetters.Arn}}
+  Secret:
+    Type: AWS::SecretsManager::Secret
+    Properties:
+      GenerateSecretString: {PasswordLength: 40, ExcludePunctuation: true}
+  Parameter:
+    Type: AWS::SSM::Parameter
+    Properties: {Name: !Sub "/${AWS::StackName}/p", Type: String, Value: v}
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: app.handler
+      Environment:
+        Variables: {QUEUE_URL: !Ref Work, SECRET: !Ref Secret, BUS_ARN: !GetAtt Bus.Arn}
+  Alarm:
+    Type: AWS::CloudWatch::Alarm
+    Properties: {Dimensions: [{Name: F, Value: !Ref Fn}]}
+"""
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[tuple[Path, Stack]]:
+    path = tmp_path / "template.yaml"
+    path.write_text(TEMPLATE)
+    with mock_aws():
+        yield path, provision_stack(path, stack_name="userflow-local", region="us-east-1")
+
+
+def test_given_a_template_when_provisioning_then_physical_ids_follow_cloudformation(
+    stack: tuple[Path, Stack],
+) -> None:
+    _, provisioned = stack
+
+    assert provisioned.physical_id("Table") == "userflow-local-Table"
+    assert provisioned.physical_id("Work").endswith("/123456789012/userflow-local-Work")
+    assert provisioned.physical_id("Bus") == "bus-staging"
+    assert provisioned.physical_id("Rule") == "bus-staging|userflow-local-Rule"
+    assert provisioned.physical_id("Secret").startswith("arn:aws:secretsmanager:")
+    assert provisioned.physical_id("Parameter") == "/userflow-local/p"
+    assert provisioned.resources["Fn"]["arn"].endswith(":function:userflow-local-Fn")
+    assert provisioned.resources["Alarm"]["type"] == "AWS::CloudWatch::Alarm"
+
+
+def test_given_a_template_when_provisioning_then_resources_have_their_properties(
+    stack: tuple[Path, Stack],
+) -> None:
+    _, provisioned = stack
+    dynamodb = provisioned.client("dynamodb")
+
+    table = dynamodb.describe_table(TableName="userflow-local-Table")["Table"]
+    ttl = dynamodb.describe_time_to_live(TableName="userflow-local-Table")
+    work = provisioned.client("sqs").get_queue_attributes(
+        QueueUrl=provisioned.physical_id("Work"), AttributeNames=["RedrivePolicy"]
+    )
+    targets = provisioned.client("events").list_targets_by_rule(
+        Rule="userflow-local-Rule", EventBusName="bus-staging"
+    )["Targets"]
+    secret = provisioned.client("secretsmanager").get_secret_value(
+        SecretId=provisioned.physical_id("Secret")
+    )["SecretString"]
+
+    assert table["GlobalSecondaryIndexes"][0]["IndexName"] == "GSI1"
+    assert table["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+    assert ttl["TimeToLiveDescription"]["AttributeName"] == "expires_at"
+    assert '"maxReceiveCount": 3' in work["Attributes"]["RedrivePolicy"]
+    assert targets[0]["DeadLetterConfig"]["Arn"].endswith(":userflow-local-DeadLetters")
+    assert len(secret) == 40
+    assert secret.isalnum()
+
+
+def test_given_a_provisioned_stack_when_reading_function_environment_then_globals_merged(
+    stack: tuple[Path, Stack],
+) -> None:
+    path, provisioned = stack
+
+    environment = function_environment(load_template(path), "Fn", provisioned)
+
+    assert environment == {
+        "TABLE_NAME": "userflow-local-Table",
+        "STAGE": "staging",
+        "QUEUE_URL": provisioned.physical_id("Work"),
+        "SECRET": provisioned.physical_id("Secret"),
+        "BUS_ARN": "arn:aws:events:us-east-1:123456789012:event-bus/bus-staging",
+    }

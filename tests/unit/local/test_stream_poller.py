@@ -1,0 +1,254 @@
+"""The local poller gives the stream function what Lambda's event source mapping would."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from userflow.local.stream_poller import StreamMapping, StreamPoller
+
+FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:processor"
+Handler = Callable[[dict[str, Any]], Any]
+
+
+def _client(service: str) -> Any:
+    return boto3.client(service)  # type: ignore[call-overload]
+
+
+@dataclass
+class StreamRig:
+    """A moto table with a stream, an on-failure queue and a poller factory."""
+
+    table: Any
+    mapping: StreamMapping
+    queue_url: str
+    clock_skew: float = 0.0
+
+    def put(self, *ids: str) -> None:
+        for item_id in ids:
+            self.table.put_item(Item={"pk": item_id, "kind": "user" if item_id != "skip" else "x"})
+
+    def run(self, handler: Handler, **changes: Any) -> list[list[str]]:
+        """Drains the stream into the handler; returns each invocation's record ids."""
+        poller, batches = self.poller(handler, **changes)
+        poller.drain()
+        return batches
+
+    def poller(self, handler: Handler, **changes: Any) -> tuple[StreamPoller, list[list[str]]]:
+        batches: list[list[str]] = []
+
+        def invoke(event: dict[str, Any]) -> Any:
+            batches.append([r["dynamodb"]["Keys"]["pk"]["S"] for r in event["Records"]])
+            return handler(event)
+
+        poller = StreamPoller(
+            replace(self.mapping, **changes),
+            invoke=invoke,
+            function_arn=FUNCTION_ARN,
+            streams_client=boto3.client("dynamodbstreams"),
+            destination_client=_client,
+            region="us-east-1",
+            retry_delay=0,
+            clock=lambda: time.time() + self.clock_skew,
+        )
+        return poller, batches
+
+    def failure_messages(self) -> list[dict[str, Any]]:
+        messages = (
+            boto3.client("sqs")
+            .receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10)
+            .get("Messages", [])
+        )
+        return [json.loads(message["Body"]) for message in messages]
+
+
+@pytest.fixture
+def rig() -> Iterator[StreamRig]:
+    with mock_aws():
+        dynamodb = boto3.resource("dynamodb")
+        table = dynamodb.create_table(
+            TableName="users",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        )
+        sqs = boto3.client("sqs")
+        queue_url = sqs.create_queue(QueueName="on-failure")["QueueUrl"]
+        mapping = StreamMapping(
+            function="Processor",
+            stream_arn=table.latest_stream_arn,
+            batch_size=10,
+            on_failure="arn:aws:sqs:us-east-1:123456789012:on-failure",
+        )
+        yield StreamRig(table, mapping, queue_url)
+
+
+def _ids(event: dict[str, Any]) -> list[str]:
+    return [record["dynamodb"]["Keys"]["pk"]["S"] for record in event["Records"]]
+
+
+def test_given_writes_when_polling_then_records_arrive_in_lambda_shape_and_batches(
+    rig: StreamRig,
+) -> None:
+    rig.put("a", "b", "c")
+    events: list[dict[str, Any]] = []
+
+    batches = rig.run(events.append, batch_size=2)
+
+    assert batches == [["a", "b"], ["c"]]
+    record = events[0]["Records"][0]
+    assert record["eventName"] == "INSERT"
+    assert record["eventSource"] == "aws:dynamodb"
+    assert record["eventSourceARN"] == rig.mapping.stream_arn
+    assert record["awsRegion"] == "us-east-1"
+    assert isinstance(record["dynamodb"]["ApproximateCreationDateTime"], int)
+    assert record["dynamodb"]["NewImage"] == {"pk": {"S": "a"}, "kind": {"S": "user"}}
+    assert record["dynamodb"]["SequenceNumber"].isdigit()
+
+
+def test_given_filter_criteria_when_polling_then_non_matching_records_never_arrive(
+    rig: StreamRig,
+) -> None:
+    rig.put("a", "skip", "b")
+    pattern = {"dynamodb": {"NewImage": {"kind": {"S": ["user"]}}}}
+
+    batches = rig.run(lambda event: None, filters=(pattern,))
+
+    assert batches == [["a", "b"]]
+
+
+def test_given_a_partial_failure_when_polling_then_retry_starts_at_the_lowest_failed_record(
+    rig: StreamRig,
+) -> None:
+    rig.put("a", "b", "c", "d")
+    failed_once: set[str] = set()
+
+    def handler(event: dict[str, Any]) -> dict[str, Any]:
+        failures = [
+            {"itemIdentifier": r["dynamodb"]["SequenceNumber"]}
+            for r in event["Records"]
+            if r["dynamodb"]["Keys"]["pk"]["S"] in {"b", "d"} - failed_once
+        ]
+        failed_once.update(_ids(event)[1:2] + _ids(event)[3:4])
+        return {"batchItemFailures": failures}
+
+    batches = rig.run(handler, report_item_failures=True)
+
+    assert batches == [["a", "b", "c", "d"], ["b", "c", "d"]]
+    assert rig.failure_messages() == []
+
+
+def test_given_an_empty_item_identifier_when_polling_then_the_whole_batch_is_retried(
+    rig: StreamRig,
+) -> None:
+    rig.put("a", "b")
+    answers = [{"batchItemFailures": [{"itemIdentifier": ""}]}, {"batchItemFailures": []}]
+
+    batches = rig.run(lambda event: answers.pop(0), report_item_failures=True)
+
+    assert batches == [["a", "b"], ["a", "b"]]
+
+
+def test_given_a_poison_record_when_bisecting_then_only_it_reaches_the_on_failure_queue(
+    rig: StreamRig,
+) -> None:
+    rig.put("a", "b", "c", "d")
+
+    def handler(event: dict[str, Any]) -> None:
+        if "b" in _ids(event):
+            raise RuntimeError("poison")
+
+    batches = rig.run(handler, bisect_on_error=True, max_retries=1)
+
+    assert batches == [["a", "b", "c", "d"], ["a", "b"], ["a"], ["b"], ["b"], ["c", "d"]]
+    (message,) = rig.failure_messages()
+    info = message["DDBStreamBatchInfo"]
+    assert info["batchSize"] == 1
+    assert info["startSequenceNumber"] == info["endSequenceNumber"]
+
+
+def test_given_retries_run_out_when_polling_then_aws_metadata_goes_to_the_destination(
+    rig: StreamRig,
+) -> None:
+    rig.put("a", "b")
+
+    def handler(event: dict[str, Any]) -> None:
+        raise RuntimeError("down")
+
+    batches = rig.run(handler, max_retries=2)
+
+    assert batches == [["a", "b"]] * 3
+    (message,) = rig.failure_messages()
+    assert set(message) == {
+        "requestContext",
+        "responseContext",
+        "version",
+        "timestamp",
+        "DDBStreamBatchInfo",
+    }
+    assert message["version"] == "1.0"
+    assert message["requestContext"]["functionArn"] == FUNCTION_ARN
+    assert message["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert message["requestContext"]["approximateInvokeCount"] == 3
+    assert message["responseContext"] == {
+        "statusCode": 200,
+        "executedVersion": "$LATEST",
+        "functionError": "Unhandled",
+    }
+    info = message["DDBStreamBatchInfo"]
+    assert info["batchSize"] == 2
+    assert info["streamArn"] == rig.mapping.stream_arn
+    assert info["shardId"].startswith("shardId-")
+    assert int(info["startSequenceNumber"]) < int(info["endSequenceNumber"])
+    assert info["approximateArrivalOfFirstRecord"].endswith("Z")
+
+
+def test_given_a_batch_given_up_when_new_records_arrive_then_the_shard_moves_on(
+    rig: StreamRig,
+) -> None:
+    def handler(event: dict[str, Any]) -> None:
+        if "a" in _ids(event):
+            raise RuntimeError("down")
+
+    poller, batches = rig.poller(handler, max_retries=0)
+    rig.put("a")
+    poller.drain()
+    rig.put("b")
+    poller.drain()
+
+    assert batches == [["a"], ["b"]]
+    assert [m["DDBStreamBatchInfo"]["batchSize"] for m in rig.failure_messages()] == [1]
+
+
+def test_given_starting_position_latest_when_polling_then_only_later_writes_arrive(
+    rig: StreamRig,
+) -> None:
+    rig.put("old")
+    poller, batches = rig.poller(lambda event: None, starting_position="LATEST")
+    poller.drain()
+    rig.put("new")
+    poller.drain()
+
+    assert batches == [["new"]]
+
+
+def test_given_records_older_than_the_max_age_when_polling_then_discarded_to_destination(
+    rig: StreamRig,
+) -> None:
+    rig.put("a", "b")
+    rig.clock_skew = 120
+
+    batches = rig.run(lambda event: None, max_record_age_s=60)
+
+    assert batches == []
+    (message,) = rig.failure_messages()
+    assert message["requestContext"]["condition"] == "RecordAgeExceeded"
+    assert message["DDBStreamBatchInfo"]["batchSize"] == 2

@@ -1,0 +1,145 @@
+"""Stream record -> lifecycle event: every event type and edge case."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from domain.event_pipeline import without_secrets
+from domain.events import DetailType, PoisonRecord, map_stream_record
+from tests.stream_records import created, poison, stream_record, user_image
+
+
+def _event(record: dict[str, Any]) -> Any:
+    event = map_stream_record(record)
+    assert event is not None
+    return event
+
+
+def test_given_insert_when_mapped_then_user_created_with_public_fields_and_enrichment() -> None:
+    record = stream_record("INSERT", new=user_image())
+    record["dynamodb"]["NewImage"]["last_request_id"] = {"S": "req-42"}
+
+    event = _event(record)
+
+    assert event.detail_type is DetailType.USER_CREATED
+    detail = json.loads(event.detail_json())
+    assert detail["user"]["email"] == "ada@example.com"
+    assert detail["email_domain"] == "example.com"
+    assert detail["display_name"] == "Ada Lovelace"
+    assert detail["account_age_days"] == 58  # 2026-01-01 12:00 -> 2026-03-01 09:30
+    assert detail["correlation_id"] == "req-42"
+    assert detail["occurred_at"] == "2026-03-01T09:30:00Z"
+    assert detail["event_version"] == 1
+    assert "changed_fields" not in detail
+
+
+def test_given_any_event_when_serialised_then_no_hash_or_secret_appears() -> None:
+    detail = _event(created()).detail_json()
+
+    assert "password" not in detail
+    assert "secrethash" not in detail
+    assert "scrypt" not in detail
+
+
+def test_given_same_record_when_mapped_twice_then_event_id_is_stable() -> None:
+    record = created()
+
+    assert _event(record).event_id == _event(json.loads(json.dumps(record))).event_id
+
+
+def test_given_two_changes_of_one_user_when_mapped_then_event_ids_differ() -> None:
+    first = stream_record("INSERT", new=user_image(), sequence_number="1")
+    second = stream_record("INSERT", new=user_image(), sequence_number="2")
+
+    assert _event(first).event_id != _event(second).event_id
+
+
+def test_given_email_change_when_mapped_then_updated_with_changed_field_and_old_value() -> None:
+    old = user_image()
+    new = user_image(email="ada@newmail.org", version=2, updated_at=datetime.now(UTC))
+
+    event = _event(stream_record("MODIFY", new=new, old=old))
+
+    assert event.detail_type is DetailType.USER_UPDATED
+    detail = json.loads(event.detail_json())
+    assert detail["changed_fields"] == ["email"]
+    assert detail["previous"] == {"email": "ada@example.com"}
+    assert detail["email_domain"] == "newmail.org"
+    assert detail["user"]["version"] == 2
+
+
+def test_given_role_change_when_mapped_then_updated_with_roles() -> None:
+    old = user_image()
+    new = user_image(roles=("user", "admin"), version=2)
+
+    detail = json.loads(_event(stream_record("MODIFY", new=new, old=old)).detail_json())
+
+    assert detail["changed_fields"] == ["roles"]
+    assert detail["user"]["roles"] == ["user", "admin"]
+
+
+def test_given_disable_when_mapped_then_updated_with_status() -> None:
+    new = user_image(status="disabled", version=2)
+
+    detail = json.loads(_event(stream_record("MODIFY", new=new, old=user_image())).detail_json())
+
+    assert detail["changed_fields"] == ["status"]
+
+
+def test_given_modify_of_login_state_only_when_mapped_then_dropped() -> None:
+    old = user_image()
+    new = user_image(version=2, updated_at=datetime.now(UTC))
+    new["failed_logins"] = {"N": "3"}
+    new["sessions_revoked_at"] = {"S": "2026-03-01T00:00:00Z"}
+    new["password_hash"] = {"S": "scrypt$new"}
+
+    assert map_stream_record(stream_record("MODIFY", new=new, old=old)) is None
+
+
+def test_given_remove_when_mapped_then_deleted_with_last_known_fields() -> None:
+    old = user_image(name="Ada King", phone="+441234567890")
+
+    event = _event(stream_record("REMOVE", old=old))
+
+    assert event.detail_type is DetailType.USER_DELETED
+    detail = json.loads(event.detail_json())
+    assert detail["user"]["name"] == "Ada King"
+    assert detail["user"]["phone"] == "+441234567890"
+
+
+def test_given_non_user_item_when_mapped_then_dropped() -> None:
+    record = stream_record("INSERT", new={"PK": {"S": "EMAIL#a@b.c"}, "SK": {"S": "EMAIL"}})
+
+    assert map_stream_record(record) is None
+
+
+@pytest.mark.parametrize(
+    ("record", "reason"),
+    [
+        (poison(), "NewImage is not a valid user"),
+        (stream_record("INSERT", old=user_image()), "NewImage is missing"),
+        (stream_record("REMOVE", new=user_image()), "OldImage is missing"),
+        (stream_record("TRUNCATE", new=user_image()), "unknown eventName"),
+        ({"eventName": "INSERT", "dynamodb": {}}, "no dynamodb.SequenceNumber"),
+        (
+            stream_record("INSERT", new={**user_image(), "email": {"X": "?"}}),
+            "unknown DynamoDB type",
+        ),
+    ],
+)
+def test_given_unmappable_record_when_mapped_then_poison_with_reason(
+    record: dict[str, Any], reason: str
+) -> None:
+    with pytest.raises(PoisonRecord, match=reason):
+        map_stream_record(record)
+
+
+def test_given_record_with_hash_when_made_safe_for_dlq_then_secret_attributes_are_gone() -> None:
+    safe = without_secrets(stream_record("MODIFY", new=user_image(), old=user_image()))
+
+    assert "password_hash" not in json.dumps(safe)
+    assert safe["dynamodb"]["NewImage"]["email"] == {"S": "ada@example.com"}

@@ -1,0 +1,70 @@
+"""The committed JSON Schemas are the ones the event models generate, and published events fit."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from domain.events import map_stream_record
+from scripts.generate_event_schemas import rendered
+from tests.stream_records import (
+    assert_published_event_is_valid,
+    created,
+    stream_record,
+    user_image,
+)
+
+
+def test_given_event_models_when_schemas_rendered_then_committed_files_match() -> None:
+    for path, text in rendered().items():
+        assert path.exists(), (
+            f"{path.name} is missing: run python -m scripts.generate_event_schemas"
+        )
+        assert path.read_text() == text, (
+            f"{path.name} drifted: run python -m scripts.generate_event_schemas"
+        )
+
+
+def _as_eventbridge_event(record: dict[str, Any]) -> dict[str, Any]:
+    event = map_stream_record(record)
+    assert event is not None
+    return {
+        "version": "0",
+        "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
+        "detail-type": str(event.detail_type),
+        "source": "userflow.users",
+        "account": "123456789012",
+        "time": "2026-03-01T09:30:00Z",
+        "region": "us-east-1",
+        "resources": [],
+        "detail": event.detail.model_dump(mode="json"),
+    }
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        created(phone="+441234567890", locale="en-GB", timezone="Europe/London"),
+        stream_record(
+            "MODIFY",
+            new=user_image(email="ada@newmail.org", roles=("user", "admin"), version=3),
+            old=user_image(),
+        ),
+        stream_record("REMOVE", old=user_image(updated_at=datetime(2026, 2, 1, tzinfo=UTC))),
+    ],
+    ids=["created", "updated", "deleted"],
+)
+def test_given_each_event_type_when_published_then_it_validates_against_its_schema(
+    record: dict[str, Any],
+) -> None:
+    assert_published_event_is_valid(_as_eventbridge_event(record))
+
+
+def test_given_event_with_extra_user_attribute_when_validated_then_schema_rejects_it() -> None:
+    event = _as_eventbridge_event(created())
+    event["detail"]["user"]["password_hash"] = "x"
+
+    with pytest.raises(Exception, match="Additional properties"):
+        assert_published_event_is_valid(event)

@@ -1,0 +1,229 @@
+"""Access tokens: what the verifier accepts, everything it must refuse, and key rotation."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+
+from domain.tokens import (
+    AccessClaims,
+    InvalidToken,
+    SigningKeySet,
+    TokenIssuer,
+    TokenSettings,
+    TokenVerifier,
+    UnknownSigningKey,
+    generate_signing_key,
+    key_thumbprint,
+    new_key_set,
+)
+
+ISSUER = "urn:userflow:test"
+AUDIENCE = "urn:userflow:test:api"
+SETTINGS = TokenSettings(issuer=ISSUER, audience=AUDIENCE, access_ttl_seconds=900)
+
+
+@pytest.fixture
+def keys() -> SigningKeySet:
+    return new_key_set()
+
+
+def verifier_for(keys: SigningKeySet) -> TokenVerifier:
+    return TokenVerifier(keys.public_jwks(), ISSUER, AUDIENCE)
+
+
+def signed(keys: SigningKeySet, **overrides: Any) -> str:
+    """A token with valid claims unless overridden (a None value removes the claim)."""
+    now = int(datetime.now(UTC).timestamp())
+    claims = {
+        "sub": "user-1",
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "iat": now,
+        "exp": now + 600,
+        "jti": "j-1",
+        "roles": ["user"],
+    }
+    claims.update(overrides)
+    claims = {name: value for name, value in claims.items() if value is not None}
+    private = jwt.PyJWK(keys.current.private_jwk, algorithm="ES256").key
+    return jwt.encode(claims, private, algorithm="ES256", headers={"kid": keys.current.kid})
+
+
+def _b64(data: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+
+def test_given_an_issued_token_when_verified_then_its_claims_come_back(
+    keys: SigningKeySet,
+) -> None:
+    issued = TokenIssuer(keys.current, SETTINGS).issue("user-1", ["user", "admin"])
+
+    claims = verifier_for(keys).verify(issued.token)
+
+    assert claims == AccessClaims(sub="user-1", roles=("user", "admin"), iat=claims.iat)
+    assert issued.expires_in == 900
+    header = jwt.get_unverified_header(issued.token)
+    assert header["alg"] == "ES256"
+    assert header["kid"] == keys.current.kid
+    payload = jwt.decode(issued.token, options={"verify_signature": False})
+    assert set(payload) == {"sub", "iss", "aud", "exp", "iat", "jti", "roles"}
+    assert payload["exp"] - payload["iat"] == 900
+
+
+def test_given_two_tokens_when_issued_then_each_has_its_own_jti(keys: SigningKeySet) -> None:
+    issuer = TokenIssuer(keys.current, SETTINGS)
+
+    first, second = (issuer.issue("u", ["user"]).token for _ in range(2))
+
+    def jti(token: str) -> str:
+        return str(jwt.decode(token, options={"verify_signature": False})["jti"])
+
+    assert jti(first) != jti(second)
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        pytest.param({"exp": int(datetime.now(UTC).timestamp()) - 60}, id="expired"),
+        pytest.param({"iat": int(datetime.now(UTC).timestamp()) + 3600}, id="iat-in-future"),
+        pytest.param({"nbf": int(datetime.now(UTC).timestamp()) + 3600}, id="not-before"),
+        pytest.param({"aud": "urn:someone:else"}, id="wrong-aud"),
+        pytest.param({"iss": "https://evil.example"}, id="wrong-iss"),
+        pytest.param({"exp": None}, id="no-exp"),
+        pytest.param({"iat": None}, id="no-iat"),
+        pytest.param({"aud": None}, id="no-aud"),
+        pytest.param({"iss": None}, id="no-iss"),
+        pytest.param({"sub": None}, id="no-sub"),
+        pytest.param({"sub": ""}, id="empty-sub"),
+        pytest.param({"roles": "admin"}, id="roles-not-a-list"),
+        pytest.param({"roles": ["user,admin"]}, id="comma-forges-a-role"),
+    ],
+)
+def test_given_bad_claims_when_verified_then_rejected(
+    keys: SigningKeySet, overrides: dict[str, Any]
+) -> None:
+    with pytest.raises(InvalidToken):
+        verifier_for(keys).verify(signed(keys, **overrides))
+
+
+def test_given_a_tampered_payload_when_verified_then_rejected(keys: SigningKeySet) -> None:
+    header, _, signature = signed(keys).split(".")
+    now = int(datetime.now(UTC).timestamp())
+    forged = {"sub": "user-1", "iss": ISSUER, "aud": AUDIENCE, "iat": now, "exp": now + 600}
+    forged["roles"] = ["user", "admin"]
+
+    with pytest.raises(InvalidToken):
+        verifier_for(keys).verify(f"{header}.{_b64(forged)}.{signature}")
+
+
+def test_given_alg_none_when_verified_then_rejected(keys: SigningKeySet) -> None:
+    _, payload, _ = signed(keys).split(".")
+    header = _b64({"alg": "none", "typ": "JWT", "kid": keys.current.kid})
+
+    with pytest.raises(InvalidToken):
+        verifier_for(keys).verify(f"{header}.{payload}.")
+
+
+def test_given_hs256_signed_with_the_public_key_when_verified_then_rejected(
+    keys: SigningKeySet,
+) -> None:
+    public_pem = jwt.PyJWK(keys.current.public_jwk()).key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    now = int(datetime.now(UTC).timestamp())
+    claims = {"sub": "u", "iss": ISSUER, "aud": AUDIENCE, "iat": now, "exp": now + 60}
+    # PyJWT refuses to HMAC with a PEM key, as an attacker's library would not: sign by hand.
+    header = _b64({"alg": "HS256", "typ": "JWT", "kid": keys.current.kid})
+    body = _b64(claims)
+    mac = hmac.new(public_pem, f"{header}.{body}".encode(), hashlib.sha256).digest()
+    token = f"{header}.{body}.{base64.urlsafe_b64encode(mac).decode().rstrip('=')}"
+
+    with pytest.raises(InvalidToken):
+        verifier_for(keys).verify(token)
+
+
+def test_given_a_key_not_in_the_jwks_when_verified_then_rejected_as_unknown(
+    keys: SigningKeySet,
+) -> None:
+    stranger = new_key_set()
+
+    with pytest.raises(UnknownSigningKey):
+        verifier_for(keys).verify(signed(stranger))
+
+
+def test_given_a_known_kid_but_another_keys_signature_when_verified_then_rejected(
+    keys: SigningKeySet,
+) -> None:
+    impostor = SigningKeySet(
+        keys=[generate_signing_key().model_copy(update={"kid": keys.current.kid})]
+    )
+
+    with pytest.raises(InvalidToken):
+        verifier_for(keys).verify(signed(impostor))
+
+
+@pytest.mark.parametrize("garbage", ["", "abc", "a.b.c", "e30.e30.", "x" * 5000])
+def test_given_garbage_when_verified_then_rejected(keys: SigningKeySet, garbage: str) -> None:
+    with pytest.raises(InvalidToken):
+        verifier_for(keys).verify(garbage)
+
+
+def test_given_a_rotation_when_old_tokens_are_verified_then_valid_until_the_old_key_is_dropped(
+    keys: SigningKeySet,
+) -> None:
+    old_token = TokenIssuer(keys.current, SETTINGS).issue("user-1", ["user"]).token
+    rotated_at = datetime.now(UTC)
+
+    rotated = keys.rotated(rotated_at, retain_retired=timedelta(minutes=25))
+    new_token = TokenIssuer(rotated.current, SETTINGS).issue("user-1", ["user"]).token
+
+    assert rotated.current.kid != keys.current.kid
+    assert verifier_for(rotated).verify(old_token).sub == "user-1"
+    assert verifier_for(rotated).verify(new_token).sub == "user-1"
+    later = rotated.rotated(rotated_at + timedelta(minutes=26), timedelta(minutes=25))
+    assert [k.kid for k in later.keys] == [later.current.kid, rotated.current.kid]
+    with pytest.raises(UnknownSigningKey):
+        verifier_for(later).verify(old_token)
+
+
+def test_given_a_compromise_when_rotating_with_no_retention_then_old_tokens_die_at_once(
+    keys: SigningKeySet,
+) -> None:
+    old_token = signed(keys)
+
+    rotated = keys.rotated(datetime.now(UTC), retain_retired=timedelta(0))
+
+    assert len(rotated.keys) == 1
+    with pytest.raises(UnknownSigningKey):
+        verifier_for(rotated).verify(old_token)
+
+
+def test_given_a_key_set_when_published_then_the_jwks_has_no_private_part(
+    keys: SigningKeySet,
+) -> None:
+    jwks = keys.rotated(datetime.now(UTC), timedelta(minutes=5)).public_jwks()
+
+    assert len(jwks["keys"]) == 2
+    for jwk in jwks["keys"]:
+        assert set(jwk) == {"kty", "crv", "x", "y", "kid", "alg", "use"}
+        assert jwk["kid"] == key_thumbprint(jwk)
+
+
+@pytest.mark.parametrize("text", [None, "", "not json", '{"keys": []}', "A1b2C3d4" * 4])
+def test_given_an_unprovisioned_secret_when_parsed_then_no_key_set(text: str | None) -> None:
+    assert SigningKeySet.parse(text) is None
+
+
+@pytest.mark.parametrize("ttl", [0, 901])
+def test_given_a_ttl_outside_15_minutes_when_configured_then_refused(ttl: int) -> None:
+    with pytest.raises(ValueError, match="TTL"):
+        TokenSettings(issuer=ISSUER, audience=AUDIENCE, access_ttl_seconds=ttl)

@@ -1,0 +1,130 @@
+"""`userflow events tail`: print lifecycle events as they are published.
+
+Subscribes like any consumer would: a temporary SQS queue and a rule on the user events bus
+matching source ``userflow.users``, both removed on exit. On a terminal each event is one short
+line; otherwise one JSON object per line, the whole EventBridge event.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from domain.events import EVENT_SOURCE
+from userflow.stack import Stack, add_stack_arguments, resolve_stack
+
+
+@contextmanager
+def subscription(stack: Stack) -> Iterator[str]:
+    """A queue that receives every lifecycle event while the block runs; yields its URL."""
+    sqs, events = stack.client("sqs"), stack.client("events")
+    bus = stack.physical_id("UserEventsBus")
+    name = f"userflow-tail-{uuid.uuid4().hex[:12]}"
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    rule_created = False
+    try:
+        queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        rule_arn = events.put_rule(
+            Name=name,
+            EventBusName=bus,
+            EventPattern=json.dumps({"source": [EVENT_SOURCE]}),
+            Description="temporary: userflow events tail",
+        )["RuleArn"]
+        rule_created = True
+        policy = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "events.amazonaws.com"},
+                    "Action": "sqs:SendMessage",
+                    "Resource": queue_arn,
+                    "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
+                }
+            ],
+        }
+        sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(policy)})
+        events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "tail", "Arn": queue_arn}])
+        yield url
+    finally:
+        if rule_created:
+            events.remove_targets(Rule=name, EventBusName=bus, Ids=["tail"])
+            events.delete_rule(Name=name, EventBusName=bus)
+        sqs.delete_queue(QueueUrl=url)
+
+
+def line(event: dict[str, Any]) -> str:
+    detail = event.get("detail", {})
+    user = detail.get("user", {})
+    changed = detail.get("changed_fields")
+    return " ".join(
+        part
+        for part in (
+            detail.get("occurred_at", event.get("time", "")),
+            f"{event.get('detail-type', '?'):<11}",
+            f"{user.get('id', '?')} <{user.get('email', '?')}>",
+            f"changed={','.join(changed)}" if changed else "",
+            f"event_id={detail.get('event_id', '?')}",
+        )
+        if part
+    )
+
+
+def tail(
+    stack: Stack,
+    out: Any,
+    *,
+    as_json: bool,
+    count: int | None = None,
+    timeout: float | None = None,
+    ready: Any = None,
+) -> int:
+    """Print events until interrupted, ``count`` events were printed or ``timeout`` passed."""
+    deadline = time.monotonic() + timeout if timeout else None
+    printed = 0
+    sqs = stack.client("sqs")
+    with subscription(stack) as url:
+        if ready is not None:
+            ready.set()
+        print(f"tailing {stack.physical_id('UserEventsBus')} (Ctrl-C to stop)", file=sys.stderr)
+        try:
+            while (count is None or printed < count) and (
+                deadline is None or time.monotonic() < deadline
+            ):
+                response = sqs.receive_message(
+                    QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1
+                )
+                for message in response.get("Messages", []):
+                    event = json.loads(message["Body"])
+                    print(json.dumps(event) if as_json else line(event), file=out, flush=True)
+                    sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+                    printed += 1
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    as_json = args.json or not sys.stdout.isatty()
+    return tail(
+        resolve_stack(args), sys.stdout, as_json=as_json, count=args.count, timeout=args.timeout
+    )
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("events", help="lifecycle events on the user events bus")
+    commands = parser.add_subparsers(dest="events_command", required=True)
+    tailing = commands.add_parser("tail", help="print events as they are published")
+    add_stack_arguments(tailing)
+    tailing.add_argument("--json", action="store_true", help="JSON lines even on a terminal")
+    tailing.add_argument("--count", type=int, help="stop after this many events")
+    tailing.add_argument("--timeout", type=float, help="stop after this many seconds")
+    tailing.set_defaults(run=_run)
