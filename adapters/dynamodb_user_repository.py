@@ -180,12 +180,12 @@ class DynamoDBUserRepository:
             return None
 
     def save(self, updated: UserAccount, previous: UserAccount) -> None:
-        attributes = account_attributes(updated, self._request_id())
-        removed = [
-            f
-            for f in (*PROFILE_FIELDS, "sessions_revoked_at", "last_request_id")
-            if f not in attributes
-        ]
+        """Writes only what the use case changed: login bookkeeping, rehashes and session
+        revocations made concurrently (without a version bump) are never overwritten."""
+        before = account_attributes(previous)
+        after = account_attributes(updated, self._request_id())
+        attributes = {k: v for k, v in after.items() if before.get(k) != v}
+        removed = [name for name in before if name not in after]
         names = {f"#{name}": name for name in [*attributes, *removed]}
         set_clause = ", ".join(f"#{name} = :{name}" for name in attributes)
         expression = f"SET {set_clause}" + (
