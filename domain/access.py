@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from domain.errors import AccessDenied
 from domain.users import Role
@@ -16,6 +17,8 @@ class Caller:
 
     user_id: str
     roles: frozenset[str]
+    issued_at: datetime
+    """When the access token was issued (``iat``): revocations after it end its authority."""
 
     @property
     def is_admin(self) -> bool:

@@ -7,7 +7,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from domain.access import Caller
-from domain.errors import AccessDenied, InvalidInput, VersionConflict
+from domain.errors import (
+    AccessDenied,
+    AuthenticationFailed,
+    InvalidInput,
+    UserNotFound,
+    VersionConflict,
+)
 from domain.passwords import PasswordHasher, check_password_policy
 from domain.ports import UserRepository
 from domain.users import (
@@ -22,6 +28,7 @@ from domain.users import (
 )
 
 MAX_PAGE_SIZE = 100
+SESSION_ENDED = "Session is no longer valid; log in again"
 
 
 def utc_now() -> datetime:
@@ -60,16 +67,12 @@ class UserService:
         return user
 
     def get(self, caller: Caller, user_id: str) -> User:
-        user_id = caller.resolve(user_id)
-        caller.ensure_can_access(user_id)
-        return self._repository.get(user_id).user
+        return self._target(caller, user_id).user
 
     def update(
         self, caller: Caller, user_id: str, patch: UserPatch, if_match: int | None = None
     ) -> User:
-        user_id = caller.resolve(user_id)
-        caller.ensure_can_access(user_id)
-        account = self._repository.get(user_id)
+        account = self._target(caller, user_id)
         if if_match is not None and if_match != account.user.version:
             raise VersionConflict
         changes = self._user_changes(account.user, patch)
@@ -90,12 +93,11 @@ class UserService:
         return updated.user
 
     def delete(self, caller: Caller, user_id: str) -> None:
-        user_id = caller.resolve(user_id)
-        caller.ensure_can_access(user_id)
-        self._repository.remove(self._repository.get(user_id))
+        self._repository.remove(self._target(caller, user_id))
 
     def list_users(self, caller: Caller, limit: int, cursor: str | None) -> UserPage:
         caller.ensure_admin()
+        self._caller_account(caller)
         if not 1 <= limit <= MAX_PAGE_SIZE:
             raise InvalidInput(f"limit must be between 1 and {MAX_PAGE_SIZE}")
         return self._repository.list_users(limit, cursor)
@@ -103,7 +105,7 @@ class UserService:
     def set_status(self, caller: Caller, user_id: str, status: Status) -> User:
         """Disabling also revokes every session of the user in the same write."""
         caller.ensure_admin()
-        account = self._repository.get(caller.resolve(user_id))
+        account = self._target(caller, user_id)
         if account.user.status == status:
             return account.user
         now = self._clock()
@@ -144,6 +146,24 @@ class UserService:
         )
         self._repository.save(updated, account)
         return updated.user
+
+    def _caller_account(self, caller: Caller) -> UserAccount:
+        """Access tokens are stateless; this refuses one whose holder was deleted, disabled or
+        signed out everywhere (logout-all, password change) after the token was issued."""
+        try:
+            account = self._repository.get(caller.user_id)
+        except UserNotFound as error:
+            raise AuthenticationFailed(SESSION_ENDED) from error
+        if not account.accepts_token_issued_at(caller.issued_at):
+            raise AuthenticationFailed(SESSION_ENDED)
+        return account
+
+    def _target(self, caller: Caller, user_id: str) -> UserAccount:
+        """The account a request is about, once the caller may touch it."""
+        user_id = caller.resolve(user_id)
+        caller.ensure_can_access(user_id)
+        own = self._caller_account(caller)
+        return own if user_id == own.user.id else self._repository.get(user_id)
 
     @staticmethod
     def _user_changes(user: User, patch: UserPatch) -> dict[str, object]:

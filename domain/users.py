@@ -117,6 +117,17 @@ class UserAccount(BaseModel):
     locked_until: datetime | None = None
     sessions_revoked_at: datetime | None = None
 
+    def accepts_token_issued_at(self, issued_at: datetime) -> bool:
+        """Whether an access token issued then still speaks for this user.
+
+        ``iat`` has whole seconds, so a token from the second of a revocation is still accepted:
+        otherwise a login right after a password change would be refused.
+        """
+        if self.user.status != Status.ACTIVE:
+            return False
+        revoked = self.sessions_revoked_at
+        return revoked is None or issued_at >= revoked.replace(microsecond=0)
+
 
 class UserPage(BaseModel):
     items: list[User]

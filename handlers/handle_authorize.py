@@ -38,4 +38,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     except InvalidToken as error:
         logger.info("Access denied", extra={"reason": str(error)})
         return DENY
-    return {"isAuthorized": True, "context": {"sub": claims.sub, "roles": ",".join(claims.roles)}}
+    return {
+        "isAuthorized": True,
+        "context": {"sub": claims.sub, "roles": ",".join(claims.roles), "iat": claims.iat},
+    }

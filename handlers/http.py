@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
 
@@ -124,7 +125,15 @@ def current_caller(app: APIGatewayHttpResolver) -> Caller:
     if not user_id:
         raise AuthenticationFailed("Missing authorizer context")
     roles = str(context.get("roles", ""))
-    return Caller(user_id=str(user_id), roles=frozenset(filter(None, roles.split(","))))
+    try:
+        issued_at = datetime.fromtimestamp(int(context["iat"]), UTC)
+    except (KeyError, TypeError, ValueError) as error:
+        raise AuthenticationFailed("Missing authorizer context") from error
+    return Caller(
+        user_id=str(user_id),
+        roles=frozenset(filter(None, roles.split(","))),
+        issued_at=issued_at,
+    )
 
 
 def etag(version: int) -> str:

@@ -11,8 +11,10 @@ import importlib
 import itertools
 import json
 import os
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,7 +26,7 @@ from adapters.dynamodb_user_repository import DynamoDBUserRepository, user_key
 from domain.access import Caller
 from domain.passwords import PasswordHasher
 from domain.user_service import UserService
-from domain.users import Registration, Role
+from domain.users import Registration, Role, User
 from userflow.local.bootstrap import bootstrap
 from userflow.local.gateway import Gateway, api_from_template, map_function_result, match_route
 from userflow.local.http_event import build_http_event
@@ -55,9 +57,20 @@ class CreatedUser:
     caller: Caller
 
 
-def caller_context(caller: Caller) -> dict[str, str]:
+def caller_context(caller: Caller) -> dict[str, str | int]:
     """What the authorizer puts in ``requestContext.authorizer.lambda``."""
-    return {"sub": caller.user_id, "roles": ",".join(sorted(caller.roles))}
+    return {
+        "sub": caller.user_id,
+        "roles": ",".join(sorted(caller.roles)),
+        "iat": int(caller.issued_at.timestamp()),
+    }
+
+
+def caller_of(user: User) -> Caller:
+    """The caller an access token issued now would make of ``user``."""
+    return Caller(
+        user_id=user.id, roles=frozenset(str(r) for r in user.roles), issued_at=datetime.now(UTC)
+    )
 
 
 class ApiClient:
@@ -114,9 +127,25 @@ def _json_bytes(value: object) -> bytes:
     return json.dumps(value).encode()
 
 
+def _serialise_moto_transactions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Moto snapshots whole tables (deepcopy) inside each transaction, which is not thread-safe;
+    DynamoDB itself serialises conflicting transactions, so concurrent tests keep their meaning."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    lock = threading.Lock()
+    original = DynamoDBBackend.transact_write_items
+
+    def transact_write_items(self: DynamoDBBackend, transact_items: Any) -> None:
+        with lock:
+            original(self, transact_items)
+
+    monkeypatch.setattr(DynamoDBBackend, "transact_write_items", transact_write_items)
+
+
 @pytest.fixture
 def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     """A fresh moto account with the template's resources and the API functions' environment."""
+    _serialise_moto_transactions(monkeypatch)
     with mock_aws():
         provisioned = provision_stack(TEMPLATE)
         template = load_template(TEMPLATE)
@@ -157,7 +186,7 @@ def make_user(stack: Stack) -> UserFactory:
             id=user.id,
             email=user.email,
             password=password,
-            caller=Caller(user_id=user.id, roles=frozenset(str(r) for r in user.roles)),
+            caller=caller_of(user),
         )
 
     return make
@@ -232,8 +261,7 @@ class GatewayClient:
         )
         if admin:
             user = service.grant_role(user.email, Role.ADMIN)
-        caller = Caller(user_id=user.id, roles=frozenset(str(r) for r in user.roles))
-        return CreatedUser(id=user.id, email=user.email, password=password, caller=caller)
+        return CreatedUser(id=user.id, email=user.email, password=password, caller=caller_of(user))
 
     def login(self, user: CreatedUser) -> dict[str, Any]:
         response = self.request(

@@ -3,6 +3,7 @@ routes and Lambda authorizer, against moto."""
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,6 +15,7 @@ from adapters.dynamodb_user_repository import user_key
 from adapters.key_store import rotate_signing_keys
 from domain.auth_service import hash_refresh_token
 from domain.passwords import PasswordHasher, ScryptCost
+from domain.user_service import SESSION_ENDED
 from tests.integration.conftest import GatewayClient, reset_auth_caches
 from userflow.commands.keys import key_locations
 
@@ -253,6 +255,30 @@ def test_given_a_disabled_user_when_logging_in_or_refreshing_then_401_until_enab
     assert gateway.request("GET", f"/users/{user.id}", token=admin).json["status"] == "active"
     assert _refresh(gateway, tokens["refresh_token"]).status == 401  # disabling revoked it
     gateway.login(user)
+
+
+def test_given_revocations_when_earlier_access_tokens_are_used_then_401_and_new_ones_work(
+    gateway: GatewayClient,
+) -> None:
+    admin = gateway.login(gateway.register(admin=True))["access_token"]
+    signed_out, disabled, deleted = gateway.register(), gateway.register(), gateway.register()
+    tokens = {user.id: gateway.login(user)["access_token"] for user in (signed_out, disabled)}
+    deleted_token = gateway.login(deleted)["access_token"]
+    time.sleep(1.05 - time.time() % 1)  # `iat` has whole seconds: revoke in a later second
+
+    gateway.request("POST", "/auth/logout", json={"all": True}, token=tokens[signed_out.id])
+    gateway.request("POST", f"/users/{disabled.id}/disable", token=admin)
+    gateway.request("DELETE", "/users/me", token=deleted_token)
+
+    for user_id, token in tokens.items():
+        response = gateway.request("GET", f"/users/{user_id}", token=token)
+        assert (response.status, response.json) == (401, {"message": SESSION_ENDED})
+    assert gateway.request("GET", "/users/me", token=deleted_token).status == 401
+    assert (
+        gateway.request("PATCH", "/users/me", json={"name": "X"}, token=deleted_token).status == 401
+    )
+    fresh = gateway.login(signed_out)["access_token"]
+    assert gateway.request("GET", "/users/me", token=fresh).status == 200
 
 
 def test_given_a_session_when_logging_out_then_its_family_dies_and_others_live(

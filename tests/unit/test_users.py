@@ -1,9 +1,13 @@
+from datetime import UTC, datetime
+
 import pytest
 from pydantic import ValidationError
 
 from domain.access import Caller
 from domain.errors import AccessDenied
 from domain.users import Registration, UserPatch, normalize_email
+
+NOW = datetime(2026, 11, 25, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -42,7 +46,7 @@ def test_given_a_patch_when_only_some_fields_are_sent_then_only_those_are_set() 
 
 
 def test_given_a_user_when_accessing_another_record_then_access_is_denied() -> None:
-    caller = Caller(user_id="u1", roles=frozenset({"user"}))
+    caller = Caller(user_id="u1", roles=frozenset({"user"}), issued_at=NOW)
 
     caller.ensure_can_access("u1")
     assert caller.resolve("me") == "u1"
@@ -53,7 +57,7 @@ def test_given_a_user_when_accessing_another_record_then_access_is_denied() -> N
 
 
 def test_given_an_admin_when_accessing_any_record_then_access_is_allowed() -> None:
-    caller = Caller(user_id="a1", roles=frozenset({"user", "admin"}))
+    caller = Caller(user_id="a1", roles=frozenset({"user", "admin"}), issued_at=NOW)
 
     caller.ensure_can_access("u2")
     caller.ensure_admin()
