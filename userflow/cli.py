@@ -20,8 +20,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from botocore.exceptions import BotoCoreError, ClientError
+
     args = build_parser().parse_args(argv)
-    result: int = args.run(args)
+    try:
+        result: int = args.run(args)
+    except (BotoCoreError, ClientError) as error:
+        # Operators get AWS's own words (no credentials, no such stack, ...), not a traceback.
+        print(f"userflow {args.command}: {error}", file=sys.stderr)
+        return 1
     return result
 
 

@@ -16,6 +16,10 @@ from typing import Any
 import boto3
 
 DEFAULT_STACK_NAME = "userflow-staging"
+LOCAL_CREDENTIALS = {
+    "aws_access_key_id": "local",
+    "aws_secret_access_key": "local",  # noqa: S105 - the local emulation checks no credentials
+}
 
 
 def state_file() -> Path:
@@ -40,11 +44,13 @@ class Stack:
     endpoint_url: str | None
     resources: dict[str, dict[str, str]] = field(default_factory=dict)
     api_url: str | None = None
+    local: bool = False
 
     def client(self, service: str) -> Any:
-        return boto3.session.Session(region_name=self.region).client(  # type: ignore[call-overload]
-            service, endpoint_url=self.endpoint_url
-        )
+        # The local emulation accepts any credentials; a laptop without an AWS profile has none.
+        credentials = LOCAL_CREDENTIALS if self.local else {}
+        session = boto3.session.Session(region_name=self.region, **credentials)
+        return session.client(service, endpoint_url=self.endpoint_url)  # type: ignore[call-overload]
 
     def physical_id(self, logical_id: str) -> str:
         return self.resources[logical_id]["physical_id"]
@@ -53,15 +59,26 @@ class Stack:
         return {k: v for k, v in self.resources.items() if v.get("type") == resource_type}
 
 
+def _running_local_state() -> dict[str, Any] | None:
+    """The state of a running `userflow local`; a file left by a killed one is ignored."""
+    try:
+        state: dict[str, Any] = json.loads(state_file().read_text())
+        os.kill(int(state["pid"]), 0)
+    except (OSError, ValueError, KeyError):
+        return None
+    return state
+
+
 def resolve_stack(args: argparse.Namespace) -> Stack:
-    if not args.stack_name and not args.endpoint_url and state_file().exists():
-        state = json.loads(state_file().read_text())
+    state = None if args.stack_name or args.endpoint_url else _running_local_state()
+    if state is not None:
         return Stack(
             name=state["stack_name"],
             region=args.region or state["region"],
             endpoint_url=state["endpoint_url"],
             resources=state["resources"],
             api_url=state["api_url"],
+            local=True,
         )
     stack = Stack(
         name=args.stack_name or DEFAULT_STACK_NAME,

@@ -91,8 +91,9 @@ def _wait_until_ready(process: subprocess.Popen[bytes], state_path: Path) -> dic
 def start_local_stack(tmp_dir: Path, *arguments: str) -> Iterator[LocalStack]:
     """Starts `userflow local --port 0 ...`, waits until it answers, stops it afterwards."""
     state_dir = tmp_dir / "state"
+    # A laptop's environment: no AWS credentials or region; the stack and its CLI need none.
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
         "USERFLOW_STATE_DIR": str(state_dir),
         "USERFLOW_SCRYPT_LOG2_N": "10",
         "USERFLOW_ALLOW_TEST_HASH_COST": "1",
@@ -114,7 +115,7 @@ def start_local_stack(tmp_dir: Path, *arguments: str) -> Iterator[LocalStack]:
                 endpoint_url=state["endpoint_url"],
                 state=state,
                 state_dir=state_dir,
-                env={k: env[k] for k in ("USERFLOW_STATE_DIR",)},
+                env=env,
             )
         finally:
             process.send_signal(signal.SIGTERM)

@@ -3,7 +3,6 @@ call, refresh, logout; then the operator's `userflow admin grant` and `userflow 
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -19,7 +18,7 @@ def _userflow(stack: LocalStack, *arguments: str) -> subprocess.CompletedProcess
     return subprocess.run(
         [sys.executable, "-m", "userflow.cli", *arguments],
         cwd=REPO,
-        env={**os.environ, **stack.env},
+        env=stack.env,
         capture_output=True,
         text=True,
         check=False,

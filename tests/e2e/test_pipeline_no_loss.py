@@ -4,7 +4,6 @@ subscriber (at least once, duplicates sharing an event_id) once `userflow dlq re
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -77,7 +76,7 @@ def test_given_failing_putevents_when_users_change_and_dlqs_are_replayed_then_no
         replay = subprocess.run(
             [sys.executable, "-m", "userflow.cli", "dlq", "replay"],
             cwd=REPO,
-            env={**os.environ, **stack.env},
+            env=stack.env,
             capture_output=True,
             text=True,
             timeout=120,

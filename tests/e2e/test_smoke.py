@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
@@ -19,7 +18,7 @@ def test_given_a_running_stack_when_the_smoke_test_runs_then_every_step_passes(
     result = subprocess.run(
         [sys.executable, "-m", "scripts.smoke_test", "--event-timeout", "30"],
         cwd=REPO,
-        env={**os.environ, **local_stack.env},
+        env=local_stack.env,
         capture_output=True,
         text=True,
         check=False,

@@ -276,7 +276,13 @@ def provision_stack(
     """Creates the template's resources; returns the stack with every resource's physical id."""
     template = load_template(template_path)
     records = _Provisioner(template, stack_name, region, endpoint_url).run()
-    return Stack(name=stack_name, region=region, endpoint_url=endpoint_url, resources=records)
+    return Stack(
+        name=stack_name,
+        region=region,
+        endpoint_url=endpoint_url,
+        resources=records,
+        local=endpoint_url is not None,
+    )
 
 
 def stack_resolver(template: Template, stack: Stack) -> Resolver:
