@@ -16,9 +16,10 @@ from typing import Any
 import boto3
 
 DEFAULT_STACK_NAME = "userflow-staging"
+# The local emulation checks no credentials, but botocore refuses to sign without some.
 LOCAL_CREDENTIALS = {
     "aws_access_key_id": "local",
-    "aws_secret_access_key": "local",  # noqa: S105 - the local emulation checks no credentials
+    "aws_secret_access_key": "local",
 }
 
 
