@@ -16,11 +16,6 @@ from typing import Any
 import boto3
 
 DEFAULT_STACK_NAME = "userflow-staging"
-# The local emulation checks no credentials, but botocore refuses to sign without some.
-LOCAL_CREDENTIALS = {
-    "aws_access_key_id": "local",
-    "aws_secret_access_key": "local",
-}
 
 
 def state_file() -> Path:
@@ -48,9 +43,13 @@ class Stack:
     local: bool = False
 
     def client(self, service: str) -> Any:
-        # The local emulation accepts any credentials; a laptop without an AWS profile has none.
-        credentials = LOCAL_CREDENTIALS if self.local else {}
-        session = boto3.session.Session(region_name=self.region, **credentials)
+        session = boto3.session.Session(region_name=self.region)
+        if self.local:
+            # The local emulation checks no credentials, but botocore will not sign without some,
+            # and a laptop need not have an AWS profile.
+            session = boto3.session.Session(
+                region_name=self.region, aws_access_key_id="local", aws_secret_access_key="local"
+            )
         return session.client(service, endpoint_url=self.endpoint_url)  # type: ignore[call-overload]
 
     def physical_id(self, logical_id: str) -> str:
