@@ -17,15 +17,12 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from domain.events import EVENT_SOURCE
+from userflow.commands.events import subscription
 from userflow.stack import Stack, add_stack_arguments, resolve_stack
-
-BUS_LOGICAL_ID = "UserEventsBus"
-EVENT_SOURCE = "userflow.users"
 
 
 class SmokeTestFailure(Exception):
@@ -75,50 +72,6 @@ def api_url_of(stack: Stack) -> str:
     return str(outputs["ApiUrl"])
 
 
-@contextmanager
-def event_listener(stack: Stack, email: str) -> Iterator[str]:
-    """A temporary queue that receives this user's `UserCreated` event; removed afterwards."""
-    events, sqs = stack.client("events"), stack.client("sqs")
-    bus = stack.physical_id(BUS_LOGICAL_ID)
-    name = f"userflow-smoke-{uuid.uuid4().hex[:12]}"
-    queue_url = sqs.create_queue(QueueName=name, Attributes={"SqsManagedSseEnabled": "true"})[
-        "QueueUrl"
-    ]
-    try:
-        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
-            "Attributes"
-        ]["QueueArn"]
-        pattern = {
-            "source": [EVENT_SOURCE],
-            "detail-type": ["UserCreated"],
-            "detail": {"user": {"email": [email]}},
-        }
-        rule_arn = events.put_rule(
-            Name=name, EventBusName=bus, EventPattern=json.dumps(pattern), State="ENABLED"
-        )["RuleArn"]
-        policy = {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": "events.amazonaws.com"},
-                    "Action": "sqs:SendMessage",
-                    "Resource": queue_arn,
-                    "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
-                }
-            ],
-        }
-        sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"Policy": json.dumps(policy)})
-        events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "smoke", "Arn": queue_arn}])
-        try:
-            yield queue_url
-        finally:
-            events.remove_targets(Rule=name, EventBusName=bus, Ids=["smoke"])
-            events.delete_rule(Name=name, EventBusName=bus)
-    finally:
-        sqs.delete_queue(QueueUrl=queue_url)
-
-
 def wait_for_user_created(stack: Stack, queue_url: str, user_id: str, timeout: float) -> None:
     sqs = stack.client("sqs")
     deadline = time.monotonic() + timeout
@@ -140,7 +93,12 @@ def run(stack: Stack, event_timeout: float) -> None:
     email = f"smoke-{uuid.uuid4().hex[:12]}@example.com"
     password = secrets.token_urlsafe(24)
     print(f"smoke test of {stack.name} at {api}")
-    with event_listener(stack, email) as queue_url:
+    user_created = {
+        "source": [EVENT_SOURCE],
+        "detail-type": ["UserCreated"],
+        "detail": {"user": {"email": [email]}},
+    }
+    with subscription(stack, user_created, purpose="smoke") as queue_url:
         registration = {"email": email, "password": password, "name": "Smoke Test"}
         user = expect(call(api, "POST", "/users", registration), 201, "POST /users")
         user_id = user["id"]

@@ -21,12 +21,15 @@ from userflow.stack import Stack, add_stack_arguments, resolve_stack
 
 
 @contextmanager
-def subscription(stack: Stack) -> Iterator[str]:
-    """A queue that receives every lifecycle event while the block runs; yields its URL."""
+def subscription(
+    stack: Stack, pattern: dict[str, Any] | None = None, purpose: str = "tail"
+) -> Iterator[str]:
+    """A temporary queue that receives the lifecycle events matching ``pattern`` (default: all)
+    while the block runs; yields its URL. The queue and its rule are removed afterwards."""
     sqs, events = stack.client("sqs"), stack.client("events")
     bus = stack.physical_id("UserEventsBus")
-    name = f"userflow-tail-{uuid.uuid4().hex[:12]}"
-    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    name = f"userflow-{purpose}-{uuid.uuid4().hex[:12]}"
+    url = sqs.create_queue(QueueName=name, Attributes={"SqsManagedSseEnabled": "true"})["QueueUrl"]
     rule_created = False
     try:
         queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
@@ -35,8 +38,8 @@ def subscription(stack: Stack) -> Iterator[str]:
         rule_arn = events.put_rule(
             Name=name,
             EventBusName=bus,
-            EventPattern=json.dumps({"source": [EVENT_SOURCE]}),
-            Description="temporary: userflow events tail",
+            EventPattern=json.dumps(pattern or {"source": [EVENT_SOURCE]}),
+            Description=f"temporary: userflow {purpose}",
         )["RuleArn"]
         rule_created = True
         policy = {
@@ -52,11 +55,11 @@ def subscription(stack: Stack) -> Iterator[str]:
             ],
         }
         sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(policy)})
-        events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "tail", "Arn": queue_arn}])
+        events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": purpose, "Arn": queue_arn}])
         yield url
     finally:
         if rule_created:
-            events.remove_targets(Rule=name, EventBusName=bus, Ids=["tail"])
+            events.remove_targets(Rule=name, EventBusName=bus, Ids=[purpose])
             events.delete_rule(Name=name, EventBusName=bus)
         sqs.delete_queue(QueueUrl=url)
 
