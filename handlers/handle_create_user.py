@@ -6,7 +6,7 @@ import os
 from http import HTTPStatus
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from domain.users import Registration, User
 from handlers.dependencies import user_service
-from handlers.http import create_resolver, documented, etag, lambda_handler
+from handlers.http import create_resolver, documented, lambda_handler, user_response
 from handlers.observability import metrics
 
 app = create_resolver()
@@ -62,12 +62,8 @@ def create_user(
         body = _register_once(request=request, registration=registration)
     else:
         body = _register(registration)
-    return Response(
-        status_code=HTTPStatus.CREATED,
-        content_type=content_types.APPLICATION_JSON,
-        body=body,
-        headers={"Location": f"/users/{body['id']}", "ETag": etag(body["version"])},
-    )
+    user = User.model_validate(body)
+    return user_response(user, HTTPStatus.CREATED, headers={"Location": f"/users/{user.id}"})
 
 
 _entry = lambda_handler(app)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header
 
 from domain.users import User, UserPatch
@@ -13,9 +13,9 @@ from handlers.http import (
     create_resolver,
     current_caller,
     documented,
-    etag,
     lambda_handler,
     parse_if_match,
+    user_response,
 )
 
 app = create_resolver()
@@ -28,12 +28,7 @@ def update_user(
     if_match: Annotated[str | None, Header(alias="if-match", max_length=100)] = None,
 ) -> Response[dict[str, Any]]:
     user = user_service().update(current_caller(app), user_id, patch, parse_if_match(if_match))
-    return Response(
-        status_code=200,
-        content_type=content_types.APPLICATION_JSON,
-        body=user.model_dump(mode="json"),
-        headers={"ETag": etag(user.version)},
-    )
+    return user_response(user)
 
 
 handler = lambda_handler(app)

@@ -33,6 +33,7 @@ from domain.errors import (
     UserNotFound,
     VersionConflict,
 )
+from domain.users import User
 from handlers.observability import logger, metrics, tracer
 
 ERROR_STATUS: dict[type[Exception], HTTPStatus] = {
@@ -138,6 +139,18 @@ def current_caller(app: APIGatewayHttpResolver) -> Caller:
 
 def etag(version: int) -> str:
     return f'"{version}"'
+
+
+def user_response(
+    user: User, status: HTTPStatus = HTTPStatus.OK, headers: dict[str, str] | None = None
+) -> Response[dict[str, Any]]:
+    """A user's public view, with its version as the ETag."""
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=user.model_dump(mode="json"),
+        headers={"ETag": etag(user.version), **(headers or {})},
+    )
 
 
 def parse_if_match(value: str | None) -> int | None:
