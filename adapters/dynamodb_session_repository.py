@@ -97,11 +97,14 @@ class DynamoDBSessionRepository:
             ]
         )
 
-    def find_token(self, token_hash: str) -> RefreshRecord | None:
-        found = self._db.get_item(
-            TableName=self._table, Key=refresh_key(token_hash), ConsistentRead=True
+    def _item(self, key: dict[str, Any]) -> dict[str, Any] | None:
+        found: dict[str, Any] = self._db.get_item(
+            TableName=self._table, Key=key, ConsistentRead=True
         )
-        item = found.get("Item")
+        return found.get("Item")
+
+    def find_token(self, token_hash: str) -> RefreshRecord | None:
+        item = self._item(refresh_key(token_hash))
         if item is None:
             return None
         return RefreshRecord(
@@ -113,10 +116,7 @@ class DynamoDBSessionRepository:
         )
 
     def get_family(self, family_id: str) -> SessionFamily | None:
-        found = self._db.get_item(
-            TableName=self._table, Key=family_key(family_id), ConsistentRead=True
-        )
-        item = found.get("Item")
+        item = self._item(family_key(family_id))
         if item is None:
             return None
         return SessionFamily(
