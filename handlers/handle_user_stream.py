@@ -68,7 +68,7 @@ def _report(outcomes: dict[str, Outcome]) -> None:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@tracer().capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     outcomes = pipeline().process(event.get("Records", []))
