@@ -200,18 +200,29 @@ class DynamoDBSessionRepository:
             {":until": {"S": _iso(lock_until)}, ":zero": {"N": "0"}},
         )
 
-    def record_successful_login(self, account: UserAccount, new_password_hash: str | None) -> None:
+    def record_successful_login(
+        self, account: UserAccount, new_password_hash: str | None, now: datetime, max_failures: int
+    ) -> bool:
         expression = "SET failed_logins = :zero"
-        values: dict[str, Any] = {":zero": {"N": "0"}, ":verified": {"S": account.password_hash}}
+        values: dict[str, Any] = {
+            ":zero": {"N": "0"},
+            ":verified": {"S": account.password_hash},
+            ":now": {"S": _iso(now)},
+            ":max": {"N": str(max_failures)},
+        }
         if new_password_hash is not None:
             expression += ", password_hash = :rehashed"
             values[":rehashed"] = {"S": new_password_hash}
-        # Only if the password is still the one just verified: never undo a concurrent change.
-        self._update_if_exists(
+        # The password is still the one just verified (never undo a concurrent change), and no
+        # concurrent guess locked the account or reached the limit since it was read. A lock
+        # set meanwhile ends at least a lockout after ``now``, so the comparison is unambiguous.
+        return self._update_if_exists(
             user_key(account.user.id),
             f"{expression} REMOVE locked_until",
             values,
-            condition="password_hash = :verified",
+            condition="password_hash = :verified"
+            " AND (attribute_not_exists(locked_until) OR locked_until <= :now)"
+            " AND (attribute_not_exists(failed_logins) OR failed_logins < :max)",
         )
 
     def revoke_all_sessions(self, user_id: str, now: datetime) -> None:

@@ -1,8 +1,9 @@
-"""EventPublisher on EventBridge PutEvents: chunks of <= 10 entries and <= 256 KB.
+"""EventPublisher on EventBridge PutEvents: chunks of <= 10 entries and under 256 KB.
 
 PutEvents can succeed as a call while some entries fail; each entry's result is checked and only
 the failed ones are returned. Throttled entries (or a throttled call) are retried here with
-exponential backoff and full jitter before being reported as failed.
+exponential backoff and full jitter before being reported as failed. A call that fails outright
+(an AWS error or an unreachable endpoint) fails its chunk's entries only, never the whole batch.
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from adapters.aws import client
 from domain.events import EVENT_SOURCE, LifecycleEvent, PublishFailure
 
 MAX_ENTRIES = 10
+# "The total entry size must be less than 256KB": a request of exactly this size is refused.
 MAX_REQUEST_BYTES = 256 * 1024
 # Only throttling is retried here; any other failed entry goes back to Lambda as a batch item
 # failure, so the event source mapping's retries, bisecting and on-failure queue take over.
@@ -39,7 +41,7 @@ def chunks(entries: Sequence[dict[str, Any]]) -> Iterator[list[int]]:
     batch_size = 0
     for index, entry in enumerate(entries):
         size = entry_size(entry)
-        if batch and (len(batch) == MAX_ENTRIES or batch_size + size > MAX_REQUEST_BYTES):
+        if batch and (len(batch) == MAX_ENTRIES or batch_size + size >= MAX_REQUEST_BYTES):
             yield batch
             batch, batch_size = [], 0
         batch.append(index)
@@ -88,9 +90,9 @@ class EventBridgePublisher:
     def _put(self, entries: list[dict[str, Any]], indexes: list[int]) -> dict[int, tuple[str, str]]:
         """Send one chunk, retrying throttled entries; the entries still failed at the end."""
         failed: dict[int, tuple[str, str]] = {}
-        pending = [i for i in indexes if entry_size(entries[i]) <= MAX_REQUEST_BYTES]
+        pending = [i for i in indexes if entry_size(entries[i]) < MAX_REQUEST_BYTES]
         for i in set(indexes) - set(pending):
-            failed[i] = ("EntryTooLarge", "entry exceeds the 256 KB PutEvents limit")
+            failed[i] = ("EntryTooLarge", "entry is not under the 256 KB PutEvents limit")
         for attempt in range(self._max_attempts):
             if not pending:
                 break
@@ -117,5 +119,8 @@ class EventBridgePublisher:
             code = error.response.get("Error", {}).get("Code", "ClientError")
             message = error.response.get("Error", {}).get("Message", str(error))
             return [{"ErrorCode": code, "ErrorMessage": message} for _ in entries]
+        except BotoCoreError as error:  # connection or timeout, after botocore's own retries
+            failed = {"ErrorCode": type(error).__name__, "ErrorMessage": str(error)}
+            return [failed for _ in entries]
         results: list[dict[str, Any]] = response["Entries"]
         return results

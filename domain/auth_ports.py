@@ -33,9 +33,12 @@ class LoginStateRepository(Protocol):
         """Count a failure; at ``max_failures`` lock the account until ``lock_until`` and reset
         the counter. True when this failure locked the account."""
 
-    def record_successful_login(self, account: UserAccount, new_password_hash: str | None) -> None:
-        """Clear the failure counter and lock; store the re-hashed password if it is still the
-        hash that was verified."""
+    def record_successful_login(
+        self, account: UserAccount, new_password_hash: str | None, now: datetime, max_failures: int
+    ) -> bool:
+        """Clear the failure counter and lock and store the re-hashed password, if the account is
+        still as verified: the same password hash, not locked at ``now`` and fewer than
+        ``max_failures`` failures. False (nothing written) when concurrent attempts changed that."""
 
     def revoke_all_sessions(self, user_id: str, now: datetime) -> None:
         """Every family created before ``now`` stops refreshing."""

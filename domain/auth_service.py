@@ -86,7 +86,10 @@ class AuthService:
             self._reject(LOGIN_THROTTLED if locked else LOGIN_FAILED)
         if account.user.status != Status.ACTIVE:
             self._reject(LOGIN_FAILED)
-        self._after_successful_login(account, password)
+        if not self._after_successful_login(account, password, now):
+            # Guesses running in parallel all read the account before any of them locked it:
+            # only those that finish before the limit is reached may succeed.
+            self._reject(LOGIN_THROTTLED)
         self._record(LOGIN_SUCCEEDED)
         return self._start_session(account.user, now)
 
@@ -155,14 +158,15 @@ class AuthService:
             access_token=access.token, refresh_token=refresh_token, expires_in=access.expires_in
         )
 
-    def _after_successful_login(self, account: UserAccount, password: str) -> None:
+    def _after_successful_login(self, account: UserAccount, password: str, now: datetime) -> bool:
         new_hash = (
             self._hasher.hash(password)
             if self._hasher.needs_rehash(account.password_hash)
             else None
         )
-        if new_hash or account.failed_logins or account.locked_until:
-            self._login_state.record_successful_login(account, new_hash)
+        return self._login_state.record_successful_login(
+            account, new_hash, now, self._policy.max_failed_logins
+        )
 
     def _revoke_stolen_family(self, family: SessionFamily, now: datetime) -> NoReturn:
         self._sessions.revoke_family(family.family_id, now)
@@ -170,9 +174,9 @@ class AuthService:
         raise AuthenticationFailed
 
     def _spend_a_verification(self, password: str) -> None:
-        """Verify against a hash made once at the configured cost, as long as a real check."""
+        """As long as a real check, the first time too (making the dummy derives nothing)."""
         if self._dummy is None:
-            self._dummy = self._hasher.hash(secrets.token_urlsafe(16))
+            self._dummy = self._hasher.unmatchable_hash()
         self._hasher.verify(password, self._dummy)
 
     def _reject(self, metric: str) -> NoReturn:

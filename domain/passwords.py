@@ -86,6 +86,13 @@ class PasswordHasher:
         digest = self._derive(password, salt, c)
         return f"scrypt${c.log2_n}${c.r}${c.p}${_b64(salt)}${_b64(digest)}"
 
+    def unmatchable_hash(self) -> str:
+        """A hash at the current cost that no password matches (a random digest), made without
+        running the KDF: verifying against it costs exactly as much as a real check."""
+        c = self.cost
+        salt, digest = secrets.token_bytes(16), secrets.token_bytes(32)
+        return f"scrypt${c.log2_n}${c.r}${c.p}${_b64(salt)}${_b64(digest)}"
+
     def verify(self, password: str, encoded: str) -> bool:
         try:
             scheme, log2_n, r, p, salt, digest = encoded.split("$")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -75,10 +76,23 @@ class StoredKey(BaseModel):
     private_jwk: dict[str, Any] = Field(repr=False)
     created_at: datetime
     retired_at: datetime | None = None
+    expires_at: datetime | None = None
+    """Set when retired; after it nothing this key signed is accepted, rotated again or not."""
 
     def public_jwk(self) -> dict[str, Any]:
         public = {name: self.private_jwk[name] for name in _PUBLIC_MEMBERS}
-        return {**public, "kid": self.kid, "alg": ALGORITHM, "use": "sig"}
+        jwk = {**public, "kid": self.kid, "alg": ALGORITHM, "use": "sig"}
+        if self.expires_at is not None:
+            # An extra JWK member (RFC 7517 section 4: ignored by verifiers that do not know it).
+            jwk["exp"] = int(self.expires_at.timestamp())
+        return jwk
+
+    def retire(self, now: datetime, retain: timedelta) -> StoredKey:
+        retired_at = self.retired_at or now
+        expires_at = retired_at + retain
+        if self.expires_at is not None:
+            expires_at = min(expires_at, self.expires_at)
+        return self.model_copy(update={"retired_at": retired_at, "expires_at": expires_at})
 
 
 class SigningKeySet(BaseModel):
@@ -107,11 +121,10 @@ class SigningKeySet(BaseModel):
 
     def rotated(self, now: datetime, retain_retired: timedelta) -> SigningKeySet:
         """A new current key; the old current is retired now and, like every retired key, kept
-        (published) for ``retain_retired``: zero drops them at once (after a key compromise)."""
-        retired = [
-            key.model_copy(update={"retired_at": key.retired_at or now}) for key in self.keys
-        ]
-        kept = [key for key in retired if key.retired_at and key.retired_at + retain_retired > now]
+        (published) for ``retain_retired``: zero drops them at once (after a key compromise).
+        Verifiers refuse a retired key past its ``expires_at`` even if no rotation follows."""
+        retired = [key.retire(now, retain_retired) for key in self.keys]
+        kept = [key for key in retired if key.expires_at and key.expires_at > now]
         return SigningKeySet(keys=[generate_signing_key(now), *kept])
 
 
@@ -178,13 +191,21 @@ class AccessClaims:
 class TokenVerifier:
     """Verifies access tokens against a public JWKS, with the algorithm and claims pinned."""
 
-    def __init__(self, jwks: Mapping[str, Any], issuer: str, audience: str) -> None:
-        self._keys: dict[str, Any] = {}
+    def __init__(
+        self,
+        jwks: Mapping[str, Any],
+        issuer: str,
+        audience: str,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._keys: dict[str, tuple[Any, float]] = {}
         for jwk in jwks.get("keys", []):
             if jwk.get("kty") == "EC" and jwk.get("crv") == "P-256" and jwk.get("kid"):
-                self._keys[jwk["kid"]] = jwt.PyJWK(jwk, algorithm=ALGORITHM).key
+                expires = float(jwk.get("exp", "inf"))
+                self._keys[jwk["kid"]] = (jwt.PyJWK(jwk, algorithm=ALGORITHM).key, expires)
         self._issuer = issuer
         self._audience = audience
+        self._clock = clock
 
     def verify(self, token: str) -> AccessClaims:
         try:
@@ -193,9 +214,12 @@ class TokenVerifier:
             raise InvalidToken("malformed token") from error
         if header.get("alg") != ALGORITHM:
             raise InvalidToken("algorithm not allowed")
-        key = self._keys.get(str(header.get("kid")))
-        if key is None:
+        found = self._keys.get(str(header.get("kid")))
+        if found is None:
             raise UnknownSigningKey("kid not in the JWKS")
+        key, expires = found
+        if self._clock() >= expires:
+            raise InvalidToken("signing key expired")
         try:
             claims = jwt.decode(
                 token,

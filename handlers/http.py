@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from http import HTTPStatus
 from typing import Any
 
@@ -165,10 +166,12 @@ def parse_if_match(value: str | None) -> int | None:
 def lambda_handler(
     app: APIGatewayHttpResolver,
 ) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
-    """The Lambda entry point of an API function, with logging, tracing and metrics."""
+    """The Lambda entry point of an API function, with logging, tracing and metrics.
+
+    Responses stay out of traces: they carry tokens (login, refresh) and users' data."""
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-    @tracer().capture_lambda_handler
+    @partial(tracer().capture_lambda_handler, capture_response=False)
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return app.resolve(event, context)

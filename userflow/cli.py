@@ -32,5 +32,13 @@ def main(argv: list[str] | None = None) -> int:
     return result
 
 
+def run() -> int:
+    """Console-script entry: Ctrl-C at any moment ends quietly, as shell tools do."""
+    try:
+        return main()
+    except KeyboardInterrupt:
+        return 130
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -22,6 +23,7 @@ def local_state(
     """The stack recorded as `userflow local` records it, so commands need no flags."""
     stack = gateway.stack
     state = {
+        "pid": os.getpid(),  # a running stack: state left by a dead one is ignored
         "stack_name": stack.name,
         "region": stack.region,
         "endpoint_url": None,

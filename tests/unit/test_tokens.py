@@ -195,6 +195,36 @@ def test_given_a_rotation_when_old_tokens_are_verified_then_valid_until_the_old_
         verifier_for(later).verify(old_token)
 
 
+def test_given_a_rotation_and_no_other_when_the_retention_has_passed_then_old_tokens_are_refused(
+    keys: SigningKeySet,
+) -> None:
+    old_token = TokenIssuer(keys.current, SETTINGS).issue("user-1", ["user"]).token
+    rotated_at = datetime.now(UTC)
+    rotated = keys.rotated(rotated_at, retain_retired=timedelta(minutes=25))
+    new_token = TokenIssuer(rotated.current, SETTINGS).issue("user-1", ["user"]).token
+
+    def verifier_at(minutes: int) -> TokenVerifier:
+        moment = (rotated_at + timedelta(minutes=minutes)).timestamp()
+        return TokenVerifier(rotated.public_jwks(), ISSUER, AUDIENCE, clock=lambda: moment)
+
+    assert verifier_at(24).verify(old_token).sub == "user-1"
+    with pytest.raises(InvalidToken, match="expired"):
+        verifier_at(26).verify(old_token)
+    assert verifier_at(26).verify(new_token).sub == "user-1"
+
+
+def test_given_a_shorter_retention_later_when_rotating_again_then_it_never_extends_a_key(
+    keys: SigningKeySet,
+) -> None:
+    now = datetime.now(UTC)
+
+    once = keys.rotated(now, retain_retired=timedelta(minutes=5))
+    twice = once.rotated(now + timedelta(minutes=1), retain_retired=timedelta(hours=1))
+
+    assert twice.keys[2].kid == keys.current.kid
+    assert twice.keys[2].expires_at == now + timedelta(minutes=5)
+
+
 def test_given_a_compromise_when_rotating_with_no_retention_then_old_tokens_die_at_once(
     keys: SigningKeySet,
 ) -> None:
@@ -214,8 +244,9 @@ def test_given_a_key_set_when_published_then_the_jwks_has_no_private_part(
 
     assert len(jwks["keys"]) == 2
     for jwk in jwks["keys"]:
-        assert set(jwk) == {"kty", "crv", "x", "y", "kid", "alg", "use"}
+        assert set(jwk) - {"exp"} == {"kty", "crv", "x", "y", "kid", "alg", "use"}
         assert jwk["kid"] == key_thumbprint(jwk)
+    assert ["exp" in jwk for jwk in jwks["keys"]] == [False, True]  # only the retired key ends
 
 
 @pytest.mark.parametrize("text", [None, "", "not json", '{"keys": []}', "A1b2C3d4" * 4])

@@ -29,6 +29,13 @@ from userflow.stack import Stack, add_stack_arguments, resolve_stack
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 EVENTBRIDGE_ATTRIBUTES = ("RULE_ARN", "TARGET_ARN", "ERROR_CODE", "ERROR_MESSAGE")
 FALLBACK_SLACK = timedelta(seconds=2)
+# DynamoDB Streams may answer empty pages before the records it holds; after this many in a row
+# the batch's range is taken as no longer readable.
+MAX_EMPTY_PAGES = 10
+
+
+class StreamRangeIncomplete(LookupError):
+    """The stream did not yield a batch's whole sequence range (trimmed, or shard ended early)."""
 
 
 @dataclass(frozen=True)
@@ -162,27 +169,28 @@ class Replayer:
         print(text, file=self.out, flush=True)
 
     def replay_queue(self, queue: DeadLetterQueue) -> tuple[int, int]:
-        """Re-drive every message once; (re-driven, left in the queue).
+        """Re-drive every message once; (re-driven, left in the queue), on a dry run what would be.
 
         Messages that stay are kept invisible until the queue is drained, so each is tried once,
         then made visible again for the next run.
         """
-        done, kept = 0, []
+        done, left, kept = 0, 0, []
         while messages := _receive(self.sqs, queue.url, visibility=300, wait=self.wait_seconds):
             for message in messages:
                 self.say(f"{queue.logical_id}: {summary(message)}")
-                if self.replay_message(message) and not self.dry_run:
+                redriven = self.replay_message(message)
+                done, left = done + redriven, left + (not redriven)
+                if redriven and not self.dry_run:
                     self.sqs.delete_message(
                         QueueUrl=queue.url, ReceiptHandle=message["ReceiptHandle"]
                     )
-                    done += 1
                 else:
                     kept.append(message["ReceiptHandle"])
         for receipt in kept:
             self.sqs.change_message_visibility(
                 QueueUrl=queue.url, ReceiptHandle=receipt, VisibilityTimeout=0
             )
-        return done, len(kept)
+        return done, left
 
     def replay_message(self, message: dict[str, Any]) -> bool:
         body = _body(message)
@@ -222,6 +230,7 @@ class Replayer:
         return self._records(records, self.pipeline)
 
     def _stream_records(self, info: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """The batch's records, up to its end sequence number, or StreamRangeIncomplete."""
         streams = self.stack.client("dynamodbstreams")
         start, end = int(info["startSequenceNumber"]), int(info["endSequenceNumber"])
         iterator = streams.get_shard_iterator(
@@ -230,16 +239,18 @@ class Replayer:
             ShardIteratorType="AT_SEQUENCE_NUMBER",
             SequenceNumber=info["startSequenceNumber"],
         )["ShardIterator"]
-        while iterator:
+        empty_pages = 0
+        while iterator and empty_pages < MAX_EMPTY_PAGES:
             page = streams.get_records(ShardIterator=iterator, Limit=1000)
             for record in page["Records"]:
-                if int(record["dynamodb"]["SequenceNumber"]) > end:
-                    return
-                if int(record["dynamodb"]["SequenceNumber"]) >= start:
+                sequence = int(record["dynamodb"]["SequenceNumber"])
+                if start <= sequence <= end:
                     yield as_lambda_record(record, info["streamArn"])
-            if not page["Records"]:
-                return
+                if sequence >= end:
+                    return
+            empty_pages = 0 if page["Records"] else empty_pages + 1
             iterator = page.get("NextShardIterator")
+        raise StreamRangeIncomplete(f"the shard holds no record up to sequence {end}")
 
     def _from_table(self, info: dict[str, Any]) -> bool:
         """Publish the current state of the users changed in the batch's time window."""
@@ -295,12 +306,17 @@ def as_lambda_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
 
 
 def table_record(item: dict[str, Any], stream_arn: str) -> dict[str, Any]:
-    """A stand-in stream record for a table item: stable id per item version."""
-    created = int(item.get("version", {}).get("N", "0")) == 1
+    """A stand-in stream record for a table item: stable id per item version.
+
+    Its sequence number is unique per item version, as a real one is per change: the pipeline
+    tells records apart by it.
+    """
+    version = item.get("version", {}).get("N", "0")
+    created = int(version) == 1
     stream: dict[str, Any] = {
         "Keys": {"PK": item["PK"], "SK": item["SK"]},
         "NewImage": item,
-        "SequenceNumber": f"table-version-{item.get('version', {}).get('N', '0')}",
+        "SequenceNumber": f"table-{item['PK']['S']}-version-{version}",
         "ApproximateCreationDateTime": _parse_time(item["updated_at"]["S"]).timestamp(),
     }
     if not created:
@@ -336,9 +352,8 @@ def replay(
     for queue in queues:
         done, kept = replayer.replay_queue(queue)
         verb = "would re-drive" if dry_run else "re-drove"
-        print(f"{queue.logical_id}: {verb} {kept if dry_run else done}", end="", file=out)
-        print("" if dry_run else f", {kept} left", file=out)
-        left += 0 if dry_run else kept
+        print(f"{queue.logical_id}: {verb} {done}, {kept} left", file=out)
+        left += kept
     return 1 if left else 0
 
 

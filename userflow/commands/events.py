@@ -13,7 +13,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from domain.events import EVENT_SOURCE
@@ -29,9 +29,10 @@ def subscription(
     sqs, events = stack.client("sqs"), stack.client("events")
     bus = stack.physical_id("UserEventsBus")
     name = f"userflow-{purpose}-{uuid.uuid4().hex[:12]}"
-    url = sqs.create_queue(QueueName=name, Attributes={"SqsManagedSseEnabled": "true"})["QueueUrl"]
-    rule_created = False
     try:
+        url = sqs.create_queue(QueueName=name, Attributes={"SqsManagedSseEnabled": "true"})[
+            "QueueUrl"
+        ]
         queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
             "Attributes"
         ]["QueueArn"]
@@ -41,7 +42,6 @@ def subscription(
             EventPattern=json.dumps(pattern or {"source": [EVENT_SOURCE]}),
             Description=f"temporary: userflow {purpose}",
         )["RuleArn"]
-        rule_created = True
         policy = {
             "Version": "2012-10-17",
             "Statement": [
@@ -58,10 +58,17 @@ def subscription(
         events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": purpose, "Arn": queue_arn}])
         yield url
     finally:
-        if rule_created:
-            events.remove_targets(Rule=name, EventBusName=bus, Ids=[purpose])
-            events.delete_rule(Name=name, EventBusName=bus)
-        sqs.delete_queue(QueueUrl=url)
+        _unsubscribe(sqs, events, bus, name, purpose)
+
+
+def _unsubscribe(sqs: Any, events: Any, bus: str, name: str, target_id: str) -> None:
+    """Remove the rule and queue by name: a Ctrl-C may land after AWS made one but before its
+    answer arrived, so whatever exists is removed and whatever does not is skipped."""
+    with suppress(events.exceptions.ResourceNotFoundException):
+        events.remove_targets(Rule=name, EventBusName=bus, Ids=[target_id])
+        events.delete_rule(Name=name, EventBusName=bus)
+    with suppress(sqs.exceptions.QueueDoesNotExist):
+        sqs.delete_queue(QueueUrl=sqs.get_queue_url(QueueName=name)["QueueUrl"])
 
 
 def line(event: dict[str, Any]) -> str:
@@ -94,11 +101,11 @@ def tail(
     deadline = time.monotonic() + timeout if timeout else None
     printed = 0
     sqs = stack.client("sqs")
-    with subscription(stack) as url:
-        if ready is not None:
-            ready.set()
-        print(f"tailing {stack.physical_id('UserEventsBus')} (Ctrl-C to stop)", file=sys.stderr)
-        try:
+    try:  # Ctrl-C at any point, setting up included, ends the tail after its cleanup
+        with subscription(stack) as url:
+            if ready is not None:
+                ready.set()
+            print(f"tailing {stack.physical_id('UserEventsBus')} (Ctrl-C to stop)", file=sys.stderr)
             while (count is None or printed < count) and (
                 deadline is None or time.monotonic() < deadline
             ):
@@ -110,8 +117,8 @@ def tail(
                     print(json.dumps(event) if as_json else line(event), file=out, flush=True)
                     sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
                     printed += 1
-        except KeyboardInterrupt:
-            pass
+    except KeyboardInterrupt:
+        pass
     return 0
 
 

@@ -2,8 +2,9 @@
 
 Run `userflow keys rotate` once after the first deploy (the template creates the secret without
 key material), then whenever the key should change. Retired keys stay in the public JWKS for
-``--retain-minutes`` so that tokens they signed keep working until they expire; ``0`` drops them
-at once (after a key compromise: every token in flight is then rejected).
+``--retain-minutes`` so that tokens they signed keep working until they expire, and are refused
+after that even if no rotation follows; ``0`` drops them at once (after a key compromise: every
+token in flight is then rejected once the verifiers' JWKS cache, 5 minutes, has expired).
 """
 
 from __future__ import annotations
@@ -79,6 +80,7 @@ def run_list(args: argparse.Namespace) -> int:
                     "kid": key.kid,
                     "created_at": key.created_at.isoformat(),
                     "retired_at": key.retired_at.isoformat() if key.retired_at else None,
+                    "expires_at": key.expires_at.isoformat() if key.expires_at else None,
                     "signing": key is key_set.current,
                 }
             )

@@ -71,6 +71,7 @@ def run(args: argparse.Namespace) -> int:  # noqa: PLR0915 - the start-up sequen
     )
     logging.getLogger("botocore").setLevel(logging.WARNING)
     started = time.monotonic()
+    stop = _stop_on_signals()
     _fake_credentials()
     from userflow.local import bootstrap
     from userflow.local.aws import MotoServer
@@ -87,6 +88,7 @@ def run(args: argparse.Namespace) -> int:  # noqa: PLR0915 - the start-up sequen
     from userflow.stack import state_file
 
     template_path = (args.template or default_template()).resolve()
+    log.info("starting userflow local from %s", template_path)
     template = load_template(template_path)
     try:
         moto = MotoServer(args.moto_port, args.fail_rate)
@@ -103,7 +105,6 @@ def run(args: argparse.Namespace) -> int:  # noqa: PLR0915 - the start-up sequen
         return 1
     stack.api_url = gateway_server.url
 
-    stop = threading.Event()
     threads = [threading.Thread(target=gateway_server.serve_forever, name="gateway", daemon=True)]
     client = functools.cache(stack.client)
     for mapping in mappings_from_template(template, stack_resolver(template, stack)):
@@ -140,12 +141,6 @@ def run(args: argparse.Namespace) -> int:  # noqa: PLR0915 - the start-up sequen
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(state, indent=2))
 
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    # SIGINT too: a shell may start `userflow local` in the background with SIGINT ignored.
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
     print(f"Userflow API:       {stack.api_url}", flush=True)
     print(f"Local AWS endpoint: {stack.endpoint_url} (region {stack.region})", flush=True)
     print(f"Stack state:        {path} (Ctrl-C stops)", flush=True)
@@ -162,6 +157,20 @@ def run(args: argparse.Namespace) -> int:  # noqa: PLR0915 - the start-up sequen
         moto.stop()
         print("userflow local stopped", flush=True)
     return 0
+
+
+def _stop_on_signals() -> threading.Event:
+    """An event set by Ctrl-C/SIGTERM, installed before start-up: a signal while starting (or
+    just after the state file is written) still ends in the orderly shutdown, not a traceback
+    or a stale state file. SIGINT too: a shell may start us in the background with it ignored."""
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    return stop
 
 
 def _remove_state(path: Path) -> None:

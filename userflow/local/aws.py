@@ -25,6 +25,7 @@ WsgiApp = Callable[[Environ, StartResponse], Iterable[bytes]]
 
 SUPPORTED_FAULTS = {"putevents": "AWSEvents.PutEvents"}
 """Operation key (service prefix optional, case and dashes ignored) → X-Amz-Target it fails."""
+MAX_PUT_EVENTS_ENTRIES = 10
 
 
 def parse_fail_rates(text: str | None) -> dict[str, float]:
@@ -61,6 +62,9 @@ class FaultInjector:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         request = json.loads(environ["wsgi.input"].read(length) or b"{}")
         entries = request.get("Entries") or []
+        if not 0 < len(entries) <= MAX_PUT_EVENTS_ENTRIES:
+            # EventBridge refuses such a request whole before looking at any entry.
+            return self._forward(environ, request, start_response)
         failed = [self.rng.random() < rate for _ in entries]
         kept = [entry for entry, fail in zip(entries, failed, strict=True) if not fail]
         results: list[dict[str, Any]] = []
@@ -91,6 +95,14 @@ class FaultInjector:
         headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
         start_response(status, [*headers, ("Content-Length", str(len(payload)))])
         return [payload]
+
+    def _forward(
+        self, environ: Environ, request: dict[str, Any], start_response: StartResponse
+    ) -> Iterable[bytes]:
+        """Passes the (already read) request to moto untouched."""
+        status, headers, body = self._call(environ, request)
+        start_response(status, headers)
+        return [body]
 
     def _call(
         self, environ: Environ, request: dict[str, Any]

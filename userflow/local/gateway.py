@@ -3,6 +3,8 @@
 It answers as API Gateway HTTP APIs do (see /work/shared/AWS-NOTES.md): the most specific route
 wins, no route → 404, a protected route without its identity source → 401 without calling the
 authorizer, a denying authorizer → 403, any function error → 500 with no detail for the client.
+Like HTTP APIs, it percent-decodes the path once before routing: that decoded path is the event's
+``rawPath`` and the source of its ``pathParameters``.
 """
 
 from __future__ import annotations
@@ -68,13 +70,13 @@ class Route:
             kind = _segment_kind(segment)
             if kind == _GREEDY:
                 rest = parts[index:]
-                parameters[segment[1:-2]] = unquote("/".join(rest))
+                parameters[segment[1:-2]] = "/".join(rest)
                 return parameters if rest and all(rest) else None
             part = parts[index] if index < len(parts) else ""
             if not part or (kind == _LITERAL and segment != part):
                 return None
             if kind == _PARAMETER:
-                parameters[segment[1:-1]] = unquote(part)
+                parameters[segment[1:-1]] = part
         return parameters if len(parts) == len(self.segments) else None
 
 
@@ -233,6 +235,7 @@ class Gateway:
         body: bytes = b"",
         source_ip: str = "127.0.0.1",
     ) -> Response:
+        path = unquote(path)
         found = match_route(self.api.routes, method, path)
         if found is None:
             return json_response(404, "Not Found")

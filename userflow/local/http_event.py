@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
-TEXT_TYPES = ("text/", "application/json", "application/xml", "application/x-www-form-urlencoded")
+TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript")
+"""Bodies HTTP APIs pass as text; any other (form posts, no Content-Type) arrives base64-encoded."""
 
 
 def _join_repeated(pairs: Iterable[tuple[str, str]], lower: bool) -> dict[str, str]:
@@ -78,7 +79,7 @@ def build_http_event(
     if path_parameters:
         event["pathParameters"] = dict(path_parameters)
     if body:
-        content_type = header_map.get("content-type", "")
+        content_type = header_map.get("content-type", "").lower()
         if content_type.startswith(TEXT_TYPES):
             event["body"] = body.decode("utf-8", errors="replace")
         else:

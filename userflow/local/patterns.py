@@ -23,6 +23,23 @@ _NUMERIC: dict[str, Callable[[float, float], bool]] = {
 }
 
 
+def validate(pattern: Any) -> None:
+    """Raises ValueError where Lambda would refuse the pattern: every leaf is a non-empty list
+    of matchers, every other value an object, ``$or`` a list of patterns."""
+    if not isinstance(pattern, Mapping):
+        raise ValueError(f"a filter pattern must be a JSON object, not {pattern!r}")
+    for key, value in pattern.items():
+        if key == "$or":
+            if not isinstance(value, list) or not value:
+                raise ValueError(f"$or must be a non-empty list of patterns, not {value!r}")
+            for alternative in value:
+                validate(alternative)
+        elif isinstance(value, Mapping):
+            validate(value)
+        elif not isinstance(value, list) or not value:
+            raise ValueError(f"{key!r} must be an object or a non-empty list, not {value!r}")
+
+
 def matches(pattern: Mapping[str, Any], document: Any) -> bool:
     """Whether the document (a stream record, an event) matches the pattern."""
     for key, expected in pattern.items():

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from userflow.local.patterns import matches
+from userflow.local.patterns import matches, validate
 from userflow.local.template import Resolver, Template
 
 log = logging.getLogger("userflow-local")
@@ -62,6 +62,12 @@ def mappings_from_template(template: Template, resolver: Resolver) -> list[Strea
                 json.loads(f["Pattern"]) if isinstance(f["Pattern"], str) else f["Pattern"]
                 for f in p.get("FilterCriteria", {}).get("Filters", [])
             )
+            for pattern in filters:
+                try:
+                    validate(pattern)
+                except ValueError as error:
+                    # CreateEventSourceMapping refuses it: the deploy would fail.
+                    raise ValueError(f"{logical_id}: invalid FilterCriteria: {error}") from None
             mappings.append(
                 StreamMapping(
                     function=logical_id,
@@ -75,9 +81,7 @@ def mappings_from_template(template: Template, resolver: Resolver) -> list[Strea
                     bisect_on_error=bool(p.get("BisectBatchOnFunctionError", False)),
                     max_retries=int(p.get("MaximumRetryAttempts", -1)),
                     max_record_age_s=int(p.get("MaximumRecordAgeInSeconds", -1)),
-                    on_failure=p.get("DestinationConfig", {})
-                    .get("OnFailure", {})
-                    .get("Destination"),
+                    on_failure=_on_failure(p),
                     enabled=bool(p.get("Enabled", True)),
                 )
             )
@@ -248,8 +252,9 @@ class StreamPoller:
         """Delivers a batch until it succeeds or is given up, then the shard moves past it."""
         segments = [batch]
         failures = 0
+        outcome = _Outcome(retry_from=0)
         while segments and not self.stop.is_set():
-            segment = self._drop_expired(shard, segments[0])
+            segment = self._drop_expired(shard, segments[0], failures, outcome)
             if not segment:
                 segments.pop(0)
                 continue
@@ -284,21 +289,24 @@ class StreamPoller:
                 continue
             self.stop.wait(self.retry_delay)
 
-    def _drop_expired(self, shard: _Shard, segment: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def _drop_expired(
+        self, shard: _Shard, segment: list[dict[str, Any]], invokes: int, last: _Outcome
+    ) -> list[dict[str, Any]]:
+        """Gives up records past ``MaximumRecordAgeInSeconds``, reporting the failed invokes
+        they already had (none when they expired while waiting)."""
         limit = self.mapping.max_record_age_s
         if limit < 0:
             return segment
         now = self.clock()
         expired = [r for r in segment if now - r["dynamodb"]["ApproximateCreationDateTime"] > limit]
         if expired:
-            outcome = _Outcome(retry_from=0)
             self._send_failure(
                 shard,
                 expired,
                 condition="RecordAgeExceeded",
-                invoke_count=0,
+                invoke_count=invokes,
                 request_id=str(uuid.uuid4()),
-                outcome=outcome,
+                outcome=last,
             )
         return [r for r in segment if r not in expired]
 

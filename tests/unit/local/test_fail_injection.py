@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
-from userflow.local.aws import MotoServer, parse_fail_rates
+from userflow.local.aws import FaultInjector, MotoServer, parse_fail_rates
 
 
 @pytest.fixture
@@ -57,6 +59,44 @@ def test_given_a_fail_rate_when_putting_events_then_failed_entries_are_reported_
         for message in messages:
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
     assert sorted(delivered) == [i for i in range(10) if i not in failed]
+
+
+def test_given_a_fail_rate_when_a_request_is_too_big_then_it_is_refused_whole_as_aws_does(
+    failing_moto: str,
+) -> None:
+    events = boto3.client("events", endpoint_url=failing_moto)
+
+    with pytest.raises(ClientError) as raised:
+        events.put_events(Entries=[{"Source": "test", "DetailType": "T", "Detail": "{}"}] * 11)
+
+    assert raised.value.response["Error"]["Code"] == "ValidationException"
+
+
+def test_given_a_fail_rate_when_a_request_has_no_entries_then_it_reaches_the_backend_as_is() -> (
+    None
+):
+    seen: list[bytes] = []
+
+    def backend(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        seen.append(environ["wsgi.input"].read(int(environ["CONTENT_LENGTH"])))
+        start_response("400 Bad Request", [])
+        return [b'{"__type": "ValidationException"}']
+
+    body = json.dumps({"Entries": []}).encode()
+    environ = {
+        "HTTP_X_AMZ_TARGET": "AWSEvents.PutEvents",
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body),
+    }
+    statuses: list[str] = []
+
+    answer = FaultInjector(backend, {"putevents": 1.0})(environ, lambda s, h: statuses.append(s))
+
+    assert [json.loads(b) for b in seen] == [{"Entries": []}]
+    assert (statuses, b"".join(answer)) == (
+        ["400 Bad Request"],
+        b'{"__type": "ValidationException"}',
+    )
 
 
 def test_given_rate_specs_when_parsing_then_service_prefix_and_case_are_accepted() -> None:

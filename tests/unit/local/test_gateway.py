@@ -38,7 +38,7 @@ ROUTES = [
         ("GET", "/users/me", "Me", {}),
         ("GET", "/users/42", "GetUser", {"id": "42"}),
         ("PATCH", "/users/me", "Patch", {"id": "me"}),
-        ("GET", "/users/a%20b", "GetUser", {"id": "a b"}),
+        ("GET", "/users/a b", "GetUser", {"id": "a b"}),
         ("GET", "/files/readme", "Readme", {}),
         ("GET", "/files/a/b", "GetFiles", {"proxy": "a/b"}),
         ("DELETE", "/files/a/b", "Files", {"proxy": "a/b"}),
@@ -204,3 +204,54 @@ def test_given_the_repo_template_when_reading_routes_then_auth_opt_out_and_defau
     authorizer = api.authorizers[("HttpApi", "JwtAuthorizer")]
     assert authorizer.identity_headers == ("Authorization",)
     assert authorizer.simple_responses is True
+
+
+def _route_event(path: str, **request: Any) -> dict[str, Any]:
+    """The event the route function gets for an unauthenticated request."""
+    recorder = Recorder({"Files": {"statusCode": 200}, "Create": {"statusCode": 201}})
+    _gateway(recorder).handle(request.pop("method", "GET"), path, **request)
+    ((_, event),) = recorder.calls
+    return event
+
+
+def test_given_repeated_headers_and_query_keys_when_requesting_then_joined_with_commas() -> None:
+    headers = [("X-Tag", "a"), ("x-tag", "b"), ("Cookie", "s=1; t=2"), ("Cookie", "u=3")]
+
+    event = _route_event("/files/x", query="k=1&k=2&flag&q=a%20b", headers=headers)
+
+    assert event["headers"] == {"x-tag": "a,b"}
+    assert event["cookies"] == ["s=1", "t=2", "u=3"]
+    assert event["queryStringParameters"] == {"k": "1,2", "flag": "", "q": "a b"}
+    assert event["rawQueryString"] == "k=1&k=2&flag&q=a%20b"
+
+
+def test_given_an_encoded_path_when_requesting_then_raw_path_and_parameters_decoded_once() -> None:
+    event = _route_event("/files/a%2Fb/c%2541")
+
+    assert event["rawPath"] == "/files/a/b/c%41"
+    assert event["requestContext"]["http"]["path"] == "/files/a/b/c%41"
+    assert event["pathParameters"] == {"proxy": "a/b/c%41"}
+
+
+@pytest.mark.parametrize(
+    ("content_type", "text"),
+    [
+        ("application/json", True),
+        ("Application/JSON; charset=utf-8", True),
+        ("text/plain", True),
+        ("application/xml", True),
+        ("application/javascript", True),
+        ("application/x-www-form-urlencoded", False),
+        ("application/octet-stream", False),
+        (None, False),
+    ],
+)
+def test_given_a_body_when_requesting_then_only_text_types_arrive_unencoded(
+    content_type: str | None, text: bool
+) -> None:
+    headers = [("Content-Type", content_type)] if content_type else []
+
+    event = _route_event("/users", method="POST", headers=headers, body=b"a=1&b=2")
+
+    assert event["isBase64Encoded"] is not text
+    assert event["body"] == ("a=1&b=2" if text else base64.b64encode(b"a=1&b=2").decode())

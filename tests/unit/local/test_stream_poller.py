@@ -6,13 +6,15 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from moto import mock_aws
 
-from userflow.local.stream_poller import StreamMapping, StreamPoller
+from userflow.local.stream_poller import StreamMapping, StreamPoller, mappings_from_template
+from userflow.local.template import Resolver, Template
 
 FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:processor"
 Handler = Callable[[dict[str, Any]], Any]
@@ -252,3 +254,64 @@ def test_given_records_older_than_the_max_age_when_polling_then_discarded_to_des
     (message,) = rig.failure_messages()
     assert message["requestContext"]["condition"] == "RecordAgeExceeded"
     assert message["DDBStreamBatchInfo"]["batchSize"] == 2
+
+
+def test_given_records_expiring_while_retried_when_polling_then_the_record_counts_the_invokes(
+    rig: StreamRig,
+) -> None:
+    rig.put("a")
+
+    def handler(event: dict[str, Any]) -> None:
+        rig.clock_skew = 120  # the record ages past the limit while its first invoke fails
+        raise RuntimeError("down")
+
+    batches = rig.run(handler, max_record_age_s=60)
+
+    assert batches == [["a"]]
+    (message,) = rig.failure_messages()
+    assert message["requestContext"]["condition"] == "RecordAgeExceeded"
+    assert message["requestContext"]["approximateInvokeCount"] == 1
+    assert message["responseContext"]["functionError"] == "Unhandled"
+
+
+def _template_with_filter(tmp_path: Path, pattern: Any) -> Template:
+    event = {
+        "Type": "DynamoDB",
+        "Properties": {
+            "Stream": "arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/1",
+            "StartingPosition": "TRIM_HORIZON",
+            "FilterCriteria": {"Filters": [{"Pattern": json.dumps(pattern)}]},
+        },
+    }
+    function = {"Type": "AWS::Serverless::Function", "Properties": {"Events": {"S": event}}}
+    return Template(path=tmp_path / "template.yaml", body={"Resources": {"Fn": function}})
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        {"eventName": "INSERT"},
+        {"eventName": []},
+        {"dynamodb": {"Keys": {"PK": {"S": "USER#1"}}}},
+        {"$or": {"eventName": ["INSERT"]}},
+        ["INSERT"],
+    ],
+)
+def test_given_an_invalid_filter_pattern_when_reading_mappings_then_refused_as_lambda_does(
+    tmp_path: Path, pattern: Any
+) -> None:
+    template = _template_with_filter(tmp_path, pattern)
+
+    with pytest.raises(ValueError, match="FilterCriteria"):
+        mappings_from_template(template, Resolver(template, "stack", "us-east-1"))
+
+
+def test_given_a_valid_filter_pattern_when_reading_mappings_then_it_is_kept(
+    tmp_path: Path,
+) -> None:
+    pattern = {"eventName": ["INSERT"], "$or": [{"a": [{"exists": True}]}, {"b": ["x"]}]}
+    template = _template_with_filter(tmp_path, pattern)
+
+    (mapping,) = mappings_from_template(template, Resolver(template, "stack", "us-east-1"))
+
+    assert mapping.filters == (pattern,)

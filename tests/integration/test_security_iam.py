@@ -1,0 +1,162 @@
+"""Least privilege, checked against behaviour: every AWS call a function makes while serving its
+routes must be allowed by that function's own policy in template.yaml.
+
+Moto does not enforce IAM, so a call the policy forgets passes every other test here and fails
+with AccessDenied (a 500) only on AWS. Calls are recorded at the botocore boundary while the
+gateway runs each function, and matched against the function's resolved policy statements.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import fnmatch
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from botocore.client import BaseClient
+
+from tests.integration.conftest import TEMPLATE, GatewayClient
+from userflow.local.provision import stack_resolver
+from userflow.local.template import ACCOUNT_ID, load_template
+
+Call = tuple[str, str, str]
+"""(function logical id, IAM action, resource ARN)."""
+
+_TRANSACT_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem"}
+_TRANSACT_ACTIONS["ConditionCheck"] = "ConditionCheckItem"
+
+
+def _required(gateway: GatewayClient, service: str, operation: str, params: Any) -> Iterator[Any]:
+    """The (action, resource ARN) pairs IAM evaluates for one API call."""
+    region = gateway.stack.region or "us-east-1"
+    tables = {
+        record["physical_id"]: record["arn"]
+        for record in gateway.stack.of_type("AWS::DynamoDB::Table").values()
+    }
+    if service == "dynamodb" and operation == "TransactWriteItems":
+        for item in params["TransactItems"]:
+            for kind, body in item.items():
+                yield f"dynamodb:{_TRANSACT_ACTIONS[kind]}", tables[body["TableName"]]
+    elif service == "dynamodb":
+        index = f"/index/{params['IndexName']}" if "IndexName" in params else ""
+        yield f"dynamodb:{operation}", tables[params["TableName"]] + index
+    elif service == "secretsmanager":
+        yield f"secretsmanager:{operation}", params["SecretId"]
+    elif service == "ssm":
+        yield f"ssm:{operation}", f"arn:aws:ssm:{region}:{ACCOUNT_ID}:parameter{params['Name']}"
+    else:
+        yield f"{service}:{operation}", "*"
+
+
+@pytest.fixture
+def recorded(gateway: GatewayClient, monkeypatch: pytest.MonkeyPatch) -> list[Call]:
+    """Every AWS call made inside a function invocation, attributed to that function."""
+    current: contextvars.ContextVar[str | None] = contextvars.ContextVar("function", default=None)
+    calls: list[Call] = []
+    invoke = gateway.gateway.invoke
+    make_api_call = BaseClient._make_api_call  # type: ignore[attr-defined]
+
+    def invoking(logical_id: str, event: Any) -> Any:
+        token = current.set(logical_id)
+        try:
+            return invoke(logical_id, event)
+        finally:
+            current.reset(token)
+
+    def recording(client: BaseClient, operation: str, params: Any) -> Any:
+        function = current.get()
+        if function is not None:
+            service = client.meta.service_model.signing_name
+            for action, resource in _required(gateway, service, operation, params):
+                calls.append((function, action, resource))
+        return make_api_call(client, operation, params)
+
+    monkeypatch.setattr(gateway.gateway, "invoke", invoking)
+    monkeypatch.setattr(BaseClient, "_make_api_call", recording)
+    return calls
+
+
+def _listed(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else value
+
+
+def _allows(statements: list[dict[str, Any]], action: str, resource: str) -> bool:
+    return any(
+        statement.get("Effect") == "Allow"
+        and action in _listed(statement.get("Action", []))
+        and any(fnmatch.fnmatchcase(resource, p) for p in _listed(statement.get("Resource", [])))
+        for statement in statements
+    )
+
+
+def _policy_statements(gateway: GatewayClient, logical_id: str) -> list[dict[str, Any]]:
+    template = load_template(TEMPLATE)
+    policies = template.function_properties(logical_id).get("Policies", [])
+    resolved = stack_resolver(template, gateway.stack).resolve(policies)
+    return [statement for policy in resolved for statement in policy["Statement"]]
+
+
+def _exercise_every_api_function(gateway: GatewayClient) -> None:
+    """Each route's success path (and a failed login), as a client would drive them."""
+    admin = gateway.register(admin=True)
+    admin_token = gateway.login(admin)["access_token"]
+    email, password = f"iam-{uuid.uuid4().hex[:8]}@example.com", "a long enough passphrase"
+    registration = {"email": email, "password": password, "name": "Iam"}
+    created = gateway.request(
+        "POST", "/users", json=registration, headers={"idempotency-key": uuid.uuid4().hex}
+    )
+    assert created.status == 201, created.text
+    user_id = created.json["id"]
+    assert gateway.request("POST", "/auth/login", json={"email": email, "password": "x"}).status
+    tokens = gateway.request("POST", "/auth/login", json={"email": email, "password": password})
+    assert tokens.status == 200, tokens.text
+    access = tokens.json["access_token"]
+    statuses = {
+        "get": gateway.request("GET", "/users/me", token=access).status,
+        "patch": gateway.request(
+            "PATCH", f"/users/{user_id}", json={"email": f"moved-{email}"}, token=access
+        ).status,
+        "list": gateway.request("GET", "/users?limit=1", token=admin_token).status,
+        "disable": gateway.request("POST", f"/users/{user_id}/disable", token=admin_token).status,
+        "enable": gateway.request("POST", f"/users/{user_id}/enable", token=admin_token).status,
+        "jwks": gateway.request("GET", "/.well-known/jwks.json").status,
+    }
+    again = gateway.login(admin)  # the user's sessions died with the disable
+    statuses["refresh"] = gateway.request(
+        "POST", "/auth/refresh", json={"refresh_token": again["refresh_token"]}
+    ).status
+    statuses["delete"] = gateway.request("DELETE", f"/users/{user_id}", token=admin_token).status
+    statuses["logout"] = gateway.request(
+        "POST", "/auth/logout", json={"all": True}, token=admin_token
+    ).status
+    assert statuses == {
+        "get": 200,
+        "patch": 200,
+        "list": 200,
+        "disable": 204,
+        "enable": 204,
+        "jwks": 200,
+        "refresh": 200,
+        "logout": 204,
+        "delete": 204,
+    }
+
+
+def test_given_every_route_when_served_then_each_function_calls_only_what_its_policy_allows(
+    gateway: GatewayClient, recorded: list[Call]
+) -> None:
+    _exercise_every_api_function(gateway)
+
+    functions = {function for function, _, _ in recorded}
+    denied = sorted(
+        {
+            call
+            for call in recorded
+            if not _allows(_policy_statements(gateway, call[0]), call[1], call[2])
+        }
+    )
+
+    assert len(functions) >= 10, functions  # every API function and the authorizer ran
+    assert denied == []

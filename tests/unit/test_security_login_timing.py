@@ -1,0 +1,92 @@
+"""An unknown email costs a login what a wrong password costs: one key derivation at the same cost.
+
+Counting derivations is exact; the timing check runs at a real cost (scrypt N=2^14, ~40 ms) and
+compares medians with generous bounds, so it only fails when one path skips or doubles the work.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from domain.auth_service import AuthService
+from domain.errors import AuthenticationFailed
+from domain.passwords import PasswordHasher, ScryptCost
+from domain.users import User, UserAccount
+
+EMAIL = "known@example.com"
+PASSWORD = "the right passphrase"
+
+
+class CountingHasher(PasswordHasher):
+    def __init__(self, cost: ScryptCost) -> None:
+        super().__init__(cost)
+        self.derivations = 0
+
+    def _derive(self, password: str, salt: bytes, cost: ScryptCost) -> bytes:
+        self.derivations += 1
+        return super()._derive(password, salt, cost)
+
+
+class _Users:
+    def __init__(self, account: UserAccount) -> None:
+        self._account = account
+
+    def find_by_email(self, email: str) -> UserAccount | None:
+        return self._account if email == EMAIL else None
+
+
+class _LoginState:
+    def record_failed_login(self, *_: Any) -> bool:
+        return False
+
+
+def _service(hasher: PasswordHasher) -> AuthService:
+    now = datetime.now(UTC)
+    user = User(id="u-1", email=EMAIL, name="Known", created_at=now, updated_at=now)
+    account = UserAccount(user=user, password_hash=hasher.hash(PASSWORD))
+    return AuthService(
+        users=_Users(account),  # type: ignore[arg-type]
+        login_state=_LoginState(),  # type: ignore[arg-type]
+        sessions=None,  # type: ignore[arg-type]
+        hasher=hasher,
+        issuer=None,  # type: ignore[arg-type]
+    )
+
+
+def _failed_login(service: AuthService, email: str) -> Callable[[], float]:
+    def attempt() -> float:
+        started = time.perf_counter()
+        with pytest.raises(AuthenticationFailed):
+            service.login(email, "a wrong passphrase")
+        return time.perf_counter() - started
+
+    return attempt
+
+
+@pytest.mark.parametrize("email", ["nobody@example.com", EMAIL], ids=["unknown", "wrong-password"])
+def test_given_a_fresh_service_when_the_first_login_fails_then_exactly_one_derivation(
+    email: str,
+) -> None:
+    hasher = CountingHasher(ScryptCost(log2_n=4))
+    service = _service(hasher)
+    hasher.derivations = 0
+
+    _failed_login(service, email)()
+
+    assert hasher.derivations == 1
+
+
+def test_given_a_real_cost_when_unknown_and_known_emails_fail_then_the_median_times_match() -> None:
+    service = _service(PasswordHasher(ScryptCost(log2_n=14)))
+    unknown, wrong = _failed_login(service, "nobody@example.com"), _failed_login(service, EMAIL)
+
+    samples = [(unknown(), wrong()) for _ in range(7)]
+
+    ratio = statistics.median(w for _, w in samples) / statistics.median(u for u, _ in samples)
+    assert 0.5 < ratio < 2.0, samples
