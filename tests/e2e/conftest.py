@@ -70,6 +70,20 @@ class LocalStack:
         except urllib.error.HTTPError as error:
             return HttpResult(error.code, dict(error.headers), error.read())
 
+    def run(
+        self, module: str, *arguments: str, timeout: float = 120
+    ) -> subprocess.CompletedProcess[str]:
+        """Runs ``python -m module ...`` as an operator would, against this stack."""
+        return subprocess.run(
+            [sys.executable, "-m", module, *arguments],
+            cwd=REPO,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=timeout,
+        )
+
 
 def _wait_until_ready(process: subprocess.Popen[bytes], state_path: Path) -> dict[str, Any]:
     deadline = time.monotonic() + START_TIMEOUT_S

@@ -4,26 +4,17 @@ call, refresh, logout; then the operator's `userflow admin grant` and `userflow 
 from __future__ import annotations
 
 import subprocess
-import sys
 from collections.abc import Callable
 
 import pytest
 
-from tests.e2e.conftest import REPO, LocalStack
+from tests.e2e.conftest import LocalStack
 
 pytestmark = pytest.mark.e2e
 
 
 def _userflow(stack: LocalStack, *arguments: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "userflow.cli", *arguments],
-        cwd=REPO,
-        env=stack.env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
+    return stack.run("userflow.cli", *arguments, timeout=60)
 
 
 def test_given_a_new_user_when_walking_through_login_refresh_and_logout_then_each_step_works(

@@ -4,8 +4,6 @@ subscriber (at least once, duplicates sharing an event_id) once `userflow dlq re
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -14,7 +12,7 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.e2e.conftest import REPO, LocalStack, start_local_stack
+from tests.e2e.conftest import LocalStack, start_local_stack
 from tests.stream_records import assert_published_event_is_valid
 
 pytestmark = pytest.mark.e2e
@@ -73,15 +71,7 @@ def test_given_failing_putevents_when_users_change_and_dlqs_are_replayed_then_no
         events: list[dict[str, Any]] = []
         _collect(sqs, subscriber, events, expected)
 
-        replay = subprocess.run(
-            [sys.executable, "-m", "userflow.cli", "dlq", "replay"],
-            cwd=REPO,
-            env=stack.env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        replay = stack.run("userflow.cli", "dlq", "replay")
         assert replay.returncode == 0, replay.stdout + replay.stderr
         _collect(sqs, subscriber, events, expected)
 

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
-from tests.e2e.conftest import REPO, LocalStack
+from tests.e2e.conftest import LocalStack
 
 pytestmark = pytest.mark.e2e
 
@@ -15,15 +12,7 @@ pytestmark = pytest.mark.e2e
 def test_given_a_running_stack_when_the_smoke_test_runs_then_every_step_passes(
     local_stack: LocalStack,
 ) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "scripts.smoke_test", "--event-timeout", "30"],
-        cwd=REPO,
-        env=local_stack.env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    result = local_stack.run("scripts.smoke_test", "--event-timeout", "30")
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "ok  UserCreated event" in result.stdout
