@@ -28,7 +28,13 @@ from domain.passwords import PasswordHasher
 from domain.user_service import UserService
 from domain.users import Registration, Role, User
 from userflow.local.bootstrap import bootstrap
-from userflow.local.gateway import Gateway, api_from_template, map_function_result, match_route
+from userflow.local.gateway import (
+    Gateway,
+    Response,
+    api_from_template,
+    map_function_result,
+    match_route,
+)
 from userflow.local.http_event import build_http_event
 from userflow.local.invoke import Invoker
 from userflow.local.provision import function_environment, provision_stack
@@ -47,6 +53,15 @@ class ApiResponse:
     @property
     def json(self) -> Any:
         return json.loads(self.text)
+
+    @classmethod
+    def of(cls, response: Response) -> ApiResponse:
+        """What a client sees of the gateway's response (header names lower-cased)."""
+        return cls(
+            status=response.status,
+            headers={name.lower(): value for name, value in response.headers},
+            text=response.body.decode(),
+        )
 
 
 @dataclass
@@ -109,11 +124,7 @@ class ApiClient:
         )
         self.last_request_id = event["requestContext"]["requestId"]
         result = map_function_result(self.invoke(route.function, event))
-        return ApiResponse(
-            status=result.status,
-            headers={name.lower(): value for name, value in result.headers},
-            text=result.body.decode(),
-        )
+        return ApiResponse.of(result)
 
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
         """Calls the function's handler directly: concurrent calls really run concurrently."""
@@ -245,11 +256,7 @@ class GatewayClient:
             headers=list(all_headers.items()),
             body=b"" if json is None else _json_bytes(json),
         )
-        return ApiResponse(
-            status=result.status,
-            headers={name.lower(): value for name, value in result.headers},
-            text=result.body.decode(),
-        )
+        return ApiResponse.of(result)
 
     def register(self, *, admin: bool = False, hasher: PasswordHasher | None = None) -> CreatedUser:
         """A user as registration stores it; ``admin`` granted as `userflow admin grant` does."""
