@@ -72,4 +72,5 @@ package-report: $(STAMP)
 
 deploy: build
 	$(SAM) deploy --config-env $(ENV) $(DEPLOY_FLAGS)
+	$(BIN)/userflow keys ensure --stack-name userflow-$(ENV)
 	$(BIN)/python -m scripts.smoke_test --stack-name userflow-$(ENV)

@@ -14,14 +14,11 @@ import pytest
 from handlers.observability import logger
 from tests.integration.conftest import GatewayClient, reset_auth_caches
 from userflow.cli import main
+from userflow.stack import Stack
 
 
-@pytest.fixture
-def local_state(
-    gateway: GatewayClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> GatewayClient:
-    """The stack recorded as `userflow local` records it, so commands need no flags."""
-    stack = gateway.stack
+def record_as_local(stack: Stack, directory: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Records the stack as `userflow local` does, so commands need no flags."""
     state = {
         "pid": os.getpid(),  # a running stack: state left by a dead one is ignored
         "stack_name": stack.name,
@@ -30,9 +27,34 @@ def local_state(
         "resources": stack.resources,
         "api_url": None,
     }
-    (tmp_path / "local.json").write_text(json.dumps(state))
-    monkeypatch.setenv("USERFLOW_STATE_DIR", str(tmp_path))
+    (directory / "local.json").write_text(json.dumps(state))
+    monkeypatch.setenv("USERFLOW_STATE_DIR", str(directory))
+
+
+@pytest.fixture
+def local_state(
+    gateway: GatewayClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> GatewayClient:
+    record_as_local(gateway.stack, tmp_path, monkeypatch)
     return gateway
+
+
+def test_given_a_new_stack_when_keys_ensure_runs_twice_then_one_key_is_created_once(
+    stack: Stack,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    record_as_local(stack, tmp_path, monkeypatch)
+    assert main(["keys", "list"]) == 1  # a fresh deployment has no key yet
+
+    assert main(["keys", "ensure"]) == 0
+    assert main(["keys", "ensure"]) == 0
+
+    capsys.readouterr()
+    assert main(["keys", "list"]) == 0
+    listed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [k["signing"] for k in listed] == [True]
 
 
 def test_given_a_user_when_an_operator_grants_admin_then_their_next_token_lists_users(

@@ -1,10 +1,12 @@
-"""`userflow keys rotate|list`: the ES256 keys that sign access tokens.
+"""`userflow keys rotate|ensure|list`: the ES256 keys that sign access tokens.
 
-Run `userflow keys rotate` once after the first deploy (the template creates the secret without
-key material), then whenever the key should change. Retired keys stay in the public JWKS for
-``--retain-minutes`` so that tokens they signed keep working until they expire, and are refused
-after that even if no rotation follows; ``0`` drops them at once (after a key compromise: every
-token in flight is then rejected once the verifiers' JWKS cache, 5 minutes, has expired).
+The template creates the secret without key material: `userflow keys ensure` (run by
+`make deploy` after every deploy, and by `userflow local` at start) creates the first key and is
+a no-op afterwards; `userflow keys rotate` makes a new key whenever it should change. Retired keys
+stay in the public JWKS for ``--retain-minutes`` so that tokens they signed keep working until
+they expire, and are refused after that even if no rotation follows; ``0`` drops them at once
+(after a key compromise: every token in flight is then rejected once the verifiers' JWKS cache,
+5 minutes, has expired).
 """
 
 from __future__ import annotations
@@ -14,7 +16,13 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from adapters.key_store import DEFAULT_RETAIN_RETIRED, read_key_set, rotate_signing_keys
+from adapters.key_store import (
+    DEFAULT_RETAIN_RETIRED,
+    ensure_signing_key,
+    read_key_set,
+    rotate_signing_keys,
+)
+from domain.tokens import SigningKeySet
 from userflow.stack import Stack, add_stack_arguments, resolve_stack
 
 # Logical ids in template.yaml.
@@ -35,6 +43,12 @@ def register(subparsers: Any) -> None:
         help="keep retired keys published this long (default: %(default)s; 0 after a compromise)",
     )
     rotate.set_defaults(run=run_rotate)
+
+    ensure = commands.add_parser(
+        "ensure", help="create the first signing key unless there is one (run after each deploy)"
+    )
+    add_stack_arguments(ensure)
+    ensure.set_defaults(run=run_ensure)
 
     listing = commands.add_parser("list", help="show key ids and dates (never key material)")
     add_stack_arguments(listing)
@@ -64,6 +78,20 @@ def run_rotate(args: argparse.Namespace) -> int:
         retain_retired=timedelta(minutes=args.retain_minutes),
     )
     print(f"signing key is now {key_set.current.kid}; published keys: {len(key_set.keys)}")
+    return 0
+
+
+def ensure_keys(stack: Stack) -> SigningKeySet:
+    """The stack's key set, created on first use; its JWKS is (re)published either way."""
+    secrets, ssm, secret_id, parameter = key_locations(stack)
+    return ensure_signing_key(
+        secrets, ssm, secret_id=secret_id, parameter=parameter, now=datetime.now(UTC)
+    )
+
+
+def run_ensure(args: argparse.Namespace) -> int:
+    key_set = ensure_keys(resolve_stack(args))
+    print(f"signing key is {key_set.current.kid}; published keys: {len(key_set.keys)}")
     return 0
 
 
