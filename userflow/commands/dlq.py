@@ -27,7 +27,6 @@ from domain.events import USER_KEY_PREFIX, USER_SORT_KEY
 from userflow.stack import Stack, add_stack_arguments, resolve_stack
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
-EVENTBRIDGE_ATTRIBUTES = ("RULE_ARN", "TARGET_ARN", "ERROR_CODE", "ERROR_MESSAGE")
 FALLBACK_SLACK = timedelta(seconds=2)
 # DynamoDB Streams may answer empty pages before the records it holds; after this many in a row
 # the batch's range is taken as no longer readable.
