@@ -6,19 +6,19 @@ from aws_lambda_powertools.event_handler import Response
 
 from domain.users import Status
 from handlers.dependencies import user_service
-from handlers.http import create_resolver, current_caller, lambda_handler
+from handlers.http import create_resolver, current_caller, documented, lambda_handler
 
 app = create_resolver()
 
 
-@app.post("/users/<user_id>/disable")
+@app.post("/users/<user_id>/disable", responses=documented(204, None, 401, 403, 404))
 def disable_user(user_id: str) -> Response[None]:
     """Also revokes every refresh-token family of the user, in the same write."""
     user_service().set_status(current_caller(app), user_id, Status.DISABLED)
     return Response(status_code=204)
 
 
-@app.post("/users/<user_id>/enable")
+@app.post("/users/<user_id>/enable", responses=documented(204, None, 401, 403, 404))
 def enable_user(user_id: str) -> Response[None]:
     user_service().set_status(current_caller(app), user_id, Status.ACTIVE)
     return Response(status_code=204)

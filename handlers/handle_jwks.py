@@ -5,12 +5,12 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler import Response, content_types
 
 from handlers.dependencies import public_keys
-from handlers.http import create_resolver, lambda_handler
+from handlers.http import create_resolver, documented, lambda_handler
 
 app = create_resolver()
 
 
-@app.get("/.well-known/jwks.json")
+@app.get("/.well-known/jwks.json", responses=documented(200, None))
 def jwks() -> Response[str]:
     return Response(
         status_code=200,

@@ -6,15 +6,15 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from domain.auth_models import LoginRequest
+from domain.auth_models import LoginRequest, TokenPair
 from handlers.auth_http import token_response
 from handlers.dependencies import auth_service
-from handlers.http import create_resolver, lambda_handler
+from handlers.http import create_resolver, documented, lambda_handler
 
 app = create_resolver()
 
 
-@app.post("/auth/login")
+@app.post("/auth/login", responses=documented(200, TokenPair, 401, 422))
 def login(credentials: LoginRequest) -> Response[dict[str, Any]]:
     return token_response(
         auth_service().login(credentials.email, credentials.password.get_secret_value())

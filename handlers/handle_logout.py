@@ -6,12 +6,12 @@ from aws_lambda_powertools.event_handler import Response
 
 from domain.auth_models import LogoutRequest
 from handlers.dependencies import auth_service
-from handlers.http import create_resolver, current_caller, lambda_handler
+from handlers.http import create_resolver, current_caller, documented, lambda_handler
 
 app = create_resolver()
 
 
-@app.post("/auth/logout")
+@app.post("/auth/logout", responses=documented(204, None, 401, 422))
 def logout(request: LogoutRequest) -> Response[None]:
     auth_service().logout(current_caller(app), request)
     return Response(status_code=204)

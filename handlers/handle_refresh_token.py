@@ -6,15 +6,15 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from domain.auth_models import RefreshRequest
+from domain.auth_models import RefreshRequest, TokenPair
 from handlers.auth_http import token_response
 from handlers.dependencies import auth_service
-from handlers.http import create_resolver, lambda_handler
+from handlers.http import create_resolver, documented, lambda_handler
 
 app = create_resolver()
 
 
-@app.post("/auth/refresh")
+@app.post("/auth/refresh", responses=documented(200, TokenPair, 401, 422))
 def refresh(request: RefreshRequest) -> Response[dict[str, Any]]:
     return token_response(auth_service().refresh(request.refresh_token.get_secret_value()))
 

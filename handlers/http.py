@@ -64,11 +64,13 @@ class ErrorBody(BaseModel):
 
 
 def documented(success: int, model: type[BaseModel] | None, *errors: int) -> dict[int, Any]:
-    """OpenAPI ``responses`` for a route: its success body and the error statuses it can answer."""
+    """OpenAPI ``responses`` for a route: its success body and the error statuses it can answer.
+
+    422 is always listed: request validation can refuse any route, in this API's error shape."""
     error_content = {"application/json": {"model": ErrorBody}}
     responses: dict[int, Any] = {
         status: {"description": HTTPStatus(status).phrase, "content": error_content}
-        for status in errors
+        for status in sorted({*errors, HTTPStatus.UNPROCESSABLE_ENTITY})
     }
     responses[success] = {"description": HTTPStatus(success).phrase}
     if model is not None:
