@@ -36,6 +36,7 @@ clean:
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.cold_start
+	$(BIN)/python -m benchmarks.publish_batching
 
 # ---------------------------------------------------------------- ship it (docs/deploy.md)
 TOOLS := .venv-tools
