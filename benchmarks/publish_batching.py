@@ -3,7 +3,8 @@
 Both runs push the same user-created stream records through `LifecyclePipeline` and the real
 `EventBridgePublisher`, against moto in-process (so the figures count calls and our own CPU, not
 network latency, which batching saves even more of on AWS). The baseline hands the pipeline one
-record at a time, as a processor without batching would. Run: `python -m benchmarks.publish_batching`.
+record at a time, as a processor without batching would.
+Run: `python -m benchmarks.publish_batching`.
 """
 
 from __future__ import annotations
