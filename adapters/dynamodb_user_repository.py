@@ -85,7 +85,6 @@ def account_from_item(item: dict[str, Any]) -> UserAccount:
     return UserAccount(
         user=user_from_item(item),
         password_hash=plain["password_hash"],
-        failed_logins=int(plain.get("failed_logins", 0)),
         locked_until=plain.get("locked_until"),
         sessions_revoked_at=plain.get("sessions_revoked_at"),
     )

@@ -1,8 +1,8 @@
 """Cold-start import cost of every function in template.yaml, measured with ``-X importtime``.
 
 Each handler module is imported in a fresh interpreter (as a new Lambda container would), several
-times; the median is printed next to a baseline measured in the same run: a bare boto3 client
-import, the least any AWS Lambda in Python pays. Run: ``.venv/bin/python -m benchmarks.cold_start``.
+times; the median is printed next to a baseline measured in the same run: a bare ``import boto3``,
+the least any AWS Lambda in Python pays. Run: ``.venv/bin/python -m benchmarks.cold_start``.
 """
 
 from __future__ import annotations

@@ -66,6 +66,15 @@ class UserService:
         self._repository.add(account)
         return user
 
+    def registered_with(self, user_id: str, password: str) -> bool:
+        """Whether a replayed registration carries the password the user was registered with
+        (a user deleted since has nothing left to protect)."""
+        try:
+            account = self._repository.get(user_id)
+        except UserNotFound:
+            return True
+        return self._hasher.verify(password, account.password_hash)
+
     def get(self, caller: Caller, user_id: str) -> User:
         return self._target(caller, user_id).user
 

@@ -101,10 +101,6 @@ class User(BaseModel):
     created_at: datetime
     updated_at: datetime
 
-    @property
-    def is_admin(self) -> bool:
-        return Role.ADMIN in self.roles
-
 
 class UserAccount(BaseModel):
     """A user with the secrets and login state that never leave the service."""
@@ -113,7 +109,6 @@ class UserAccount(BaseModel):
 
     user: User
     password_hash: str = Field(repr=False)
-    failed_logins: int = 0
     locked_until: datetime | None = None
     sessions_revoked_at: datetime | None = None
 

@@ -1,7 +1,8 @@
 """Lambda authorizer (HTTP API, payload 2.0, simple responses): verifies the bearer access token.
 
-Only the public JWKS is read. The caller's id and roles go into the authorizer context, the only
-place handlers take the caller from. Tokens are never logged, only why one was refused.
+Only the public JWKS is read. The caller's id, roles and the token's ``iat`` go into the authorizer
+context, the only place handlers take the caller from. Tokens are never logged, only why one was
+refused.
 """
 
 from __future__ import annotations

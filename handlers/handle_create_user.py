@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.idempotency import (
     IdempotencyConfig,
     idempotent_function,
 )
+from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyValidationError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from domain.users import Registration, User
@@ -45,7 +46,10 @@ def _register(registration: Registration) -> dict[str, Any]:
 @idempotent_function(  # type: ignore[untyped-decorator]
     data_keyword_argument="request", config=idempotency_config, persistence_store=persistence
 )
-def _register_once(request: dict[str, Any], registration: Registration) -> dict[str, Any]:
+def _register_once(
+    request: dict[str, Any], registration: Registration, ran: list[bool]
+) -> dict[str, Any]:
+    ran.append(True)
     return _register(registration)
 
 
@@ -59,7 +63,14 @@ def create_user(
             "key": idempotency_key,
             "registration": registration.model_dump(mode="json", exclude={"password"}),
         }
-        body = _register_once(request=request, registration=registration)
+        ran: list[bool] = []
+        body = _register_once(request=request, registration=registration, ran=ran)
+        # The stored fingerprint leaves the password out (it must not help guess it), so a replay
+        # proves it with the stored hash instead: a different password is a different body.
+        if not ran and not user_service().registered_with(
+            body["id"], registration.password.get_secret_value()
+        ):
+            raise IdempotencyValidationError
     else:
         body = _register(registration)
     user = User.model_validate(body)

@@ -54,7 +54,7 @@ def report(template: dict[str, Any]) -> tuple[list[str], bool]:
     lines = [f"{'function':32} {'code':>9} {'layers':>9} {'total':>9} {'zipped':>9}  (MB)"]
     lean = True
     for name, function in sorted(
-        sam_template.resources_of_type(template, "AWS::Serverless::Function").items()
+        sam_template.resources_of_type(template, sam_template.FUNCTION).items()
     ):
         code_uri = sam_template.function_property(template, function, "CodeUri")
         code, code_zip = measure(sam_template.ROOT / code_uri)

@@ -1,7 +1,7 @@
 """Smoke test of a deployed stack (or the local one): what CI runs after every deploy.
 
-Registers a throw-away user, logs in, reads the user back, deletes it, and waits for its
-`UserCreated` event on the stack's bus through a temporary queue and rule that it removes again.
+Registers a throw-away user, logs in, reads the user back, waits for its `UserCreated` event on
+the stack's bus (through a temporary queue and rule that it removes again), then deletes the user.
 
     python -m scripts.smoke_test --stack-name userflow-staging --region eu-west-1
     python -m scripts.smoke_test                  # the running `userflow local` stack

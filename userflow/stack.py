@@ -1,7 +1,8 @@
 """Finds a stack's resources, on AWS (CloudFormation) or on the running local stack.
 
 Every operator command takes ``--stack-name/--endpoint-url/--region`` as AWS tools do; with none of
-them and a running ``userflow local``, the local stack's recorded state is used.
+them and a running ``userflow local``, the local stack's recorded state is used, and with no local
+stack running, ``userflow-staging`` on AWS.
 """
 
 from __future__ import annotations
@@ -26,7 +27,10 @@ def state_file() -> Path:
 
 
 def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--stack-name", help="CloudFormation stack (default: the local stack)")
+    parser.add_argument(
+        "--stack-name",
+        help=f"CloudFormation stack (default: the running local stack, else {DEFAULT_STACK_NAME})",
+    )
     parser.add_argument("--endpoint-url", help="AWS endpoint (default: the local stack's)")
     parser.add_argument("--region", help="AWS region")
 

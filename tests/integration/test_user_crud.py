@@ -98,6 +98,25 @@ def test_given_an_idempotency_key_when_the_same_registration_repeats_then_one_us
     assert "Idempotency-Key" in other_body.json["message"]
 
 
+def test_given_an_idempotency_key_when_repeated_with_another_password_then_422(
+    api: ApiClient,
+) -> None:
+    registration = {"email": "pw@example.com", "password": "correct horse battery", "name": "P"}
+    headers = {"Idempotency-Key": "key-pw"}
+
+    first = api.request("POST", "/users", json=registration, headers=headers)
+    other_password = api.request(
+        "POST",
+        "/users",
+        json={**registration, "password": "another long passphrase"},
+        headers=headers,
+    )
+
+    assert first.status == 201
+    assert other_password.status == 422
+    assert "Idempotency-Key" in other_password.json["message"]
+
+
 def test_given_many_concurrent_registrations_of_one_email_then_exactly_one_wins(
     api: ApiClient,
 ) -> None:
