@@ -2,8 +2,10 @@
 
 Functions that verify tokens (the authorizer, the JWKS endpoint) read only the public parameter;
 only login and refresh may read the secret. Both are cached in the container (Powertools
-parameters, ``max_age``), so the hot path makes no network call. ``rotate_signing_keys`` publishes
-the new JWKS *before* the new private key, so no token is ever signed by an unpublished key.
+parameters, ``max_age``), so the hot path makes no network call. Signers read the version
+labelled ``AWSCURRENT``: a rotation stages its new key set as ``AWSPENDING`` first
+(``adapters/key_rotation.py``). Both ways of rotating publish the new JWKS *before* the new
+private key becomes current, so no token is ever signed by an unpublished key.
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ FORCED_REFRESH_INTERVAL_SECONDS = 30
 # Retired keys stay published while tokens they signed can still be alive: a signer may keep the
 # old key for CACHE_SECONDS after a rotation, and its last token then lives MAX_ACCESS_TTL_SECONDS.
 DEFAULT_RETAIN_RETIRED = timedelta(seconds=CACHE_SECONDS + MAX_ACCESS_TTL_SECONDS + 300)
+# Secrets Manager staging labels: the version that signs, and one being rotated in.
+CURRENT = "AWSCURRENT"
+PENDING = "AWSPENDING"
 
 
 class SigningKeySource:
@@ -46,11 +51,11 @@ class SigningKeySource:
     def __call__(self) -> TokenIssuer:
         from aws_lambda_powertools.utilities.parameters import get_secret
 
-        text = str(get_secret(self._secret_id, max_age=CACHE_SECONDS))
+        text = str(get_secret(self._secret_id, max_age=CACHE_SECONDS, VersionStage=CURRENT))
         if self._parsed is None or self._parsed[0] != text:
             key_set = SigningKeySet.parse(text)
             if key_set is None:
-                raise SigningKeyMissing("No signing key yet: run `userflow keys rotate`")
+                raise SigningKeyMissing("No signing key yet: run `userflow keys ensure`")
             self._parsed = (text, TokenIssuer(key_set.current, self._settings))
         return self._parsed[1]
 
@@ -95,19 +100,30 @@ class PublicKeySource:
 
 
 # ---------------------------------------------------------------- operator side (CLI, local)
-def read_key_set(secrets: Any, secret_id: str) -> SigningKeySet | None:
-    """The stored key set, or None while the secret has no (valid) value yet."""
+def read_key_set(
+    secrets: Any, secret_id: str, *, stage: str = CURRENT, version_id: str | None = None
+) -> SigningKeySet | None:
+    """The key set of a version (the signing one by default), or None while it has no (valid)
+    value yet."""
+    version = {"VersionStage": stage} | ({"VersionId": version_id} if version_id else {})
     try:
-        value = secrets.get_secret_value(SecretId=secret_id)
+        value = secrets.get_secret_value(SecretId=secret_id, **version)
     except secrets.exceptions.ResourceNotFoundException:
         return None
     return SigningKeySet.parse(value.get("SecretString"))
 
 
-def _publish_jwks(ssm: Any, parameter: str, key_set: SigningKeySet) -> None:
-    ssm.put_parameter(
-        Name=parameter, Value=json.dumps(key_set.public_jwks()), Type="String", Overwrite=True
-    )
+def publish_jwks(ssm: Any, parameter: str, jwks: dict[str, Any]) -> None:
+    ssm.put_parameter(Name=parameter, Value=json.dumps(jwks), Type="String", Overwrite=True)
+
+
+def next_key_set(
+    current: SigningKeySet | None,
+    now: datetime,
+    retain_retired: timedelta = DEFAULT_RETAIN_RETIRED,
+) -> SigningKeySet:
+    """What a rotation stores: a new signing key with the current ones retired, or the first."""
+    return current.rotated(now, retain_retired) if current else new_key_set(now)
 
 
 def rotate_signing_keys(
@@ -119,11 +135,25 @@ def rotate_signing_keys(
     now: datetime,
     retain_retired: timedelta = DEFAULT_RETAIN_RETIRED,
 ) -> SigningKeySet:
-    current = read_key_set(secrets, secret_id)
-    rotated = current.rotated(now, retain_retired) if current else new_key_set(now)
-    _publish_jwks(ssm, parameter, rotated)  # first: never sign with an unpublished key
+    """Rotates at once: a direct put of a new ``AWSCURRENT`` version (Secrets Manager moves
+    ``AWSPREVIOUS`` to the version it replaces), after its JWKS is published. An automatic
+    rotation in flight is abandoned: its pending set was derived from the replaced keys."""
+    rotated = next_key_set(read_key_set(secrets, secret_id), now, retain_retired)
+    publish_jwks(ssm, parameter, rotated.public_jwks())  # first: never sign with an unpublished key
     secrets.put_secret_value(SecretId=secret_id, SecretString=rotated.model_dump_json())
+    _abandon_pending_rotation(secrets, secret_id)
     return rotated
+
+
+def _abandon_pending_rotation(secrets: Any, secret_id: str) -> None:
+    """Removes ``AWSPENDING`` from versions that are not current: the rotation function then
+    refuses that rotation's remaining steps, and the next scheduled rotation starts afresh."""
+    versions = secrets.describe_secret(SecretId=secret_id).get("VersionIdsToStages", {})
+    for version, stages in versions.items():
+        if PENDING in stages and CURRENT not in stages:
+            secrets.update_secret_version_stage(
+                SecretId=secret_id, VersionStage=PENDING, RemoveFromVersionId=version
+            )
 
 
 def ensure_signing_key(
@@ -133,5 +163,5 @@ def ensure_signing_key(
     current = read_key_set(secrets, secret_id)
     if current is None:
         return rotate_signing_keys(secrets, ssm, secret_id=secret_id, parameter=parameter, now=now)
-    _publish_jwks(ssm, parameter, current)
+    publish_jwks(ssm, parameter, current.public_jwks())
     return current

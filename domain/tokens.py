@@ -41,7 +41,7 @@ class UnknownSigningKey(InvalidToken):
 
 
 class SigningKeyMissing(RuntimeError):
-    """No signing key was provisioned: run `userflow keys rotate`."""
+    """No signing key was provisioned: run `userflow keys ensure`."""
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ import itertools
 import json
 import os
 import threading
+import time
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -218,6 +220,25 @@ def reset_auth_caches() -> None:
         dependencies.auth_service,
     ):
         factory.cache_clear()
+
+
+def start_rotation(stack: Stack, token: str | None = None) -> str:
+    """What Secrets Manager's RotateSecret does before it invokes the rotation function: a new,
+    empty version of the signing key secret, labelled AWSPENDING, whose id is the
+    ``ClientRequestToken`` of every step. Moto's rotate_secret cannot run the function, and
+    without one it makes that empty version current, so the version is added to moto directly."""
+    from moto.backends import get_backend
+    from moto.core.models import DEFAULT_ACCOUNT_ID
+
+    backend = get_backend("secretsmanager")[DEFAULT_ACCOUNT_ID][stack.region or "us-east-1"]
+    secret = backend.secrets[stack.physical_id("SigningKeySecret")]
+    token = token or str(uuid.uuid4())
+    secret.versions[token] = {
+        "createdate": int(time.time()),
+        "version_id": token,
+        "version_stages": ["AWSPENDING"],
+    }
+    return token
 
 
 class GatewayClient:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import TEMPLATE, ApiClient
+from tests.integration.conftest import TEMPLATE, ApiClient, start_rotation
 from userflow.local.gateway import map_function_result
 from userflow.local.template import load_template
 
@@ -27,6 +27,8 @@ def test_given_a_template_function_when_its_sample_event_is_invoked_then_it_does
     path = sample_path(logical_id)
     assert path.exists(), f"{logical_id} has no sample event at {path.relative_to(TEMPLATE.parent)}"
     event = json.loads(path.read_text())
+    if "ClientRequestToken" in event:  # a rotation step: Secrets Manager has started a rotation
+        start_rotation(api.invoker.stack, event["ClientRequestToken"])
 
     result = api.invoke(logical_id, event)
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from botocore.client import BaseClient
 
-from tests.integration.conftest import TEMPLATE, GatewayClient
+from tests.integration.conftest import TEMPLATE, GatewayClient, start_rotation
 from userflow.local.provision import stack_resolver
 from userflow.local.template import ACCOUNT_ID, load_template
 
@@ -144,10 +144,20 @@ def _exercise_every_api_function(gateway: GatewayClient) -> None:
     }
 
 
+def _rotate_signing_key(gateway: GatewayClient) -> None:
+    """A whole rotation, each step as Secrets Manager invokes the rotation function."""
+    secret_arn = gateway.stack.physical_id("SigningKeySecret")
+    token = start_rotation(gateway.stack)
+    for step in ("createSecret", "setSecret", "testSecret", "finishSecret"):
+        event = {"Step": step, "SecretId": secret_arn, "ClientRequestToken": token}
+        gateway.gateway.invoke("KeyRotationFunction", event)
+
+
 def test_given_every_route_when_served_then_each_function_calls_only_what_its_policy_allows(
     gateway: GatewayClient, recorded: list[Call]
 ) -> None:
     _exercise_every_api_function(gateway)
+    _rotate_signing_key(gateway)
 
     functions = {function for function, _, _ in recorded}
     denied = sorted(
@@ -159,4 +169,5 @@ def test_given_every_route_when_served_then_each_function_calls_only_what_its_po
     )
 
     assert len(functions) >= 10, functions  # every API function and the authorizer ran
+    assert "KeyRotationFunction" in functions
     assert denied == []

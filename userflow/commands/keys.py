@@ -1,8 +1,9 @@
 """`userflow keys rotate|ensure|list`: the ES256 keys that sign access tokens.
 
 The template creates the secret without key material: `userflow keys ensure` (run by
-`make deploy` after every deploy, and by `userflow local` at start) creates the first key and is
-a no-op afterwards; `userflow keys rotate` makes a new key whenever it should change. Retired keys
+`make deploy` after every deploy, and by `userflow local` at start) creates the first key and
+afterwards only re-publishes the JWKS of the keys there are (a template update may have reset the
+parameter); `userflow keys rotate` makes a new key whenever it should change. Retired keys
 stay in the public JWKS for ``--retain-minutes`` so that tokens they signed keep working until
 they expire, and are refused after that even if no rotation follows; ``0`` drops them at once
 (after a key compromise: every token in flight is then rejected once the verifiers' JWKS cache,
@@ -99,7 +100,7 @@ def run_list(args: argparse.Namespace) -> int:
     secrets, _, secret_id, _ = key_locations(resolve_stack(args))
     key_set = read_key_set(secrets, secret_id)
     if key_set is None:
-        print("no signing key yet: run `userflow keys rotate`")
+        print("no signing key yet: run `userflow keys ensure`")
         return 1
     for key in key_set.keys:
         print(

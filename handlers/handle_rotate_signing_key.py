@@ -1,0 +1,27 @@
+"""Secrets Manager rotation function of the access-token signing keys (every 30 days).
+
+Secrets Manager invokes it for each rotation step of ``SigningKeySecret``; the steps are in
+``adapters/key_rotation.py``. Only version ids and step names are logged, never key material.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from adapters import aws
+from adapters.key_rotation import SigningKeyRotation
+from handlers.observability import logger
+
+
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: LambdaContext) -> None:
+    step, version = event["Step"], event["ClientRequestToken"]
+    logger.info("Rotation step", extra={"step": step, "version_id": version})
+    rotation = SigningKeyRotation(
+        aws.client("secretsmanager"), aws.client("ssm"), os.environ["JWKS_PARAMETER_NAME"]
+    )
+    rotation.run(event["SecretId"], version, step)
+    logger.info("Rotation step done", extra={"step": step, "version_id": version})

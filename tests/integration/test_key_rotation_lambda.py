@@ -1,0 +1,282 @@
+"""KeyRotationFunction, driven step by step as Secrets Manager drives a rotation (moto cannot run
+the function from rotate_secret): `start_rotation` adds the empty AWSPENDING version, then each
+step is invoked with its ClientRequestToken. Tokens are signed as login signs them (the secret's
+AWSCURRENT version, once the signer's cache has expired) and verified against the published JWKS.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import jwt
+import pytest
+
+from adapters.key_store import (
+    SigningKeySource,
+    next_key_set,
+    read_key_set,
+    rotate_signing_keys,
+)
+from domain.tokens import InvalidToken, TokenSettings, TokenVerifier
+from tests.integration.conftest import ApiClient, start_rotation
+from userflow.local.bootstrap import bootstrap
+from userflow.stack import Stack
+
+SETTINGS = TokenSettings(issuer="urn:userflow:test", audience="urn:userflow:test:api")
+STEPS = ("createSecret", "setSecret", "testSecret", "finishSecret")
+
+Step = Callable[[str, str], None]
+
+
+@dataclass(frozen=True)
+class Keys:
+    stack: Stack
+    secrets: Any
+    ssm: Any
+    secret_id: str
+    parameter: str
+
+
+def keys_of(stack: Stack) -> Keys:
+    return Keys(
+        stack,
+        stack.client("secretsmanager"),
+        stack.client("ssm"),
+        stack.physical_id("SigningKeySecret"),
+        stack.physical_id("JwksParameter"),
+    )
+
+
+@pytest.fixture
+def keys(api: ApiClient) -> Keys:
+    """A stack with its first signing key, as `userflow keys ensure` leaves it."""
+    bootstrap(api.invoker.stack)
+    return keys_of(api.invoker.stack)
+
+
+@pytest.fixture
+def step(api: ApiClient, keys: Keys) -> Step:
+    """Invokes the rotation function as Secrets Manager does: ``step(name, token)``."""
+
+    def invoke(name: str, token: str) -> None:
+        event = {"Step": name, "SecretId": keys.secret_id, "ClientRequestToken": token}
+        api.invoke("KeyRotationFunction", event)
+
+    return invoke
+
+
+def sign(keys: Keys) -> str:
+    """A token as login signs it once its cached copy of the secret has expired."""
+    from aws_lambda_powertools.utilities import parameters
+
+    parameters.clear_caches()  # type: ignore[no-untyped-call]
+    issuer = SigningKeySource(keys.secret_id, SETTINGS)()
+    return issuer.issue("user-1", ["user"]).token
+
+
+def published(keys: Keys) -> dict[str, Any]:
+    jwks: dict[str, Any] = json.loads(
+        keys.ssm.get_parameter(Name=keys.parameter)["Parameter"]["Value"]
+    )
+    return jwks
+
+
+def published_kids(keys: Keys) -> dict[str, int | None]:
+    """Each published kid, with its expiry (None while the key may sign)."""
+    return {jwk["kid"]: jwk.get("exp") for jwk in published(keys)["keys"]}
+
+
+def verify(keys: Keys, token: str, at: float | None = None) -> None:
+    """Raises InvalidToken unless the published JWKS accepts the token (at epoch ``at``)."""
+    verifier = TokenVerifier(
+        published(keys),
+        SETTINGS.issuer,
+        SETTINGS.audience,
+        **({"clock": lambda: at} if at is not None else {}),
+    )
+    verifier.verify(token)
+
+
+def stored_kid(keys: Keys, **version: str) -> str:
+    """The signing kid of a stored version (AWSCURRENT by default)."""
+    key_set = read_key_set(keys.secrets, keys.secret_id, **version)
+    assert key_set is not None
+    return key_set.current.kid
+
+
+def kid(token: str) -> str:
+    return str(jwt.get_unverified_header(token)["kid"])
+
+
+def stages(keys: Keys) -> dict[str, list[str]]:
+    """Labelled versions only: Secrets Manager deprecates (and later deletes) unlabelled ones."""
+    described = keys.secrets.describe_secret(SecretId=keys.secret_id)
+    return {
+        version: sorted(labels)
+        for version, labels in described["VersionIdsToStages"].items()
+        if labels
+    }
+
+
+def current_version(keys: Keys) -> str:
+    return next(version for version, labels in stages(keys).items() if "AWSCURRENT" in labels)
+
+
+def rotate(keys: Keys, step: Step) -> str:
+    """A whole rotation, as Secrets Manager runs it; returns its ClientRequestToken."""
+    token = start_rotation(keys.stack)
+    for name in STEPS:
+        step(name, token)
+    return token
+
+
+def test_given_a_new_stack_when_its_first_rotation_runs_then_it_creates_and_publishes_a_key(
+    api: ApiClient,
+) -> None:
+    stack = api.invoker.stack
+    keys = keys_of(stack)
+    assert read_key_set(keys.secrets, keys.secret_id) is None  # the template's placeholder
+    token = start_rotation(stack)
+
+    for name in STEPS:
+        event = {"Step": name, "SecretId": keys.secret_id, "ClientRequestToken": token}
+        api.invoke("KeyRotationFunction", event)
+
+    assert published_kids(keys) == {stored_kid(keys): None}
+    verify(keys, sign(keys))
+
+
+def test_given_a_signing_key_when_a_rotation_completes_then_new_tokens_use_the_new_kid(
+    keys: Keys, step: Step
+) -> None:
+    before = sign(keys)
+
+    token = rotate(keys, step)
+
+    after = sign(keys)
+    assert kid(after) != kid(before)
+    assert kid(after) == stored_kid(keys)
+    verify(keys, after)
+    assert stages(keys)[token] == ["AWSCURRENT"]
+    assert sorted(stages(keys).values()) == [["AWSCURRENT"], ["AWSPREVIOUS"]]
+
+
+def test_given_a_token_signed_before_a_rotation_when_verified_after_it_then_valid_until_retired(
+    keys: Keys, step: Step
+) -> None:
+    before = sign(keys)
+    rotate(keys, step)
+
+    retired_until = published_kids(keys)[kid(before)]
+
+    assert retired_until is not None
+    verify(keys, before)
+    verify(keys, before, at=retired_until - 1)
+    with pytest.raises(InvalidToken, match="expired"):
+        verify(keys, before, at=retired_until)
+
+
+def test_given_a_started_rotation_when_its_steps_run_then_the_new_key_is_published_before_it_signs(
+    keys: Keys, step: Step
+) -> None:
+    old_kid = kid(sign(keys))
+    token = start_rotation(keys.stack)
+
+    step("createSecret", token)
+    pending_kid = stored_kid(keys, stage="AWSPENDING", version_id=token)
+    assert pending_kid not in published_kids(keys)
+    assert kid(sign(keys)) == old_kid
+
+    step("setSecret", token)
+    # Published while the old key still signs, which keeps no expiry until it stops signing.
+    assert published_kids(keys) == {pending_kid: None, old_kid: None}
+    assert kid(sign(keys)) == old_kid
+
+    step("testSecret", token)
+    assert kid(sign(keys)) == old_kid
+
+    step("finishSecret", token)
+    assert kid(sign(keys)) == pending_kid
+    assert published_kids(keys)[pending_kid] is None
+    assert published_kids(keys)[old_kid] is not None
+
+
+def test_given_each_step_when_retried_then_the_rotation_ends_the_same(
+    keys: Keys, step: Step
+) -> None:
+    before = sign(keys)
+    token = start_rotation(keys.stack)
+
+    def state() -> tuple[Any, ...]:
+        rotated_in = keys.secrets.get_secret_value(SecretId=keys.secret_id, VersionId=token)
+        return stages(keys), rotated_in["SecretString"], published(keys), kid(sign(keys))
+
+    for name in STEPS:
+        step(name, token)
+        first = state()
+        step(name, token)
+        assert state() == first, name
+
+    assert len(stages(keys)) == 2
+    assert set(published_kids(keys)) == {kid(before), kid(sign(keys))}
+
+
+def test_given_a_version_not_being_rotated_in_when_a_step_runs_then_it_is_refused(
+    keys: Keys, step: Step
+) -> None:
+    current = current_version(keys)
+
+    with pytest.raises(ValueError, match="no stage for rotation"):
+        step("createSecret", "4c1e0a56-0000-4000-8000-000000000000")
+    with pytest.raises(ValueError, match="unknown rotation step"):
+        step("deleteSecret", start_rotation(keys.stack))
+    step("createSecret", current)  # already current: nothing to do
+
+    assert current_version(keys) == current
+
+
+def test_given_a_manual_rotation_during_an_automatic_one_when_steps_follow_then_it_is_abandoned(
+    keys: Keys, step: Step
+) -> None:
+    token = start_rotation(keys.stack)
+    step("createSecret", token)
+    rotate_signing_keys(
+        keys.secrets,
+        keys.ssm,
+        secret_id=keys.secret_id,
+        parameter=keys.parameter,
+        now=datetime.now(UTC),
+    )
+    manual_kid = kid(sign(keys))
+
+    for name in ("setSecret", "testSecret", "finishSecret"):
+        with pytest.raises(ValueError, match="not AWSPENDING"):
+            step(name, token)
+
+    assert ["AWSPENDING"] not in stages(keys).values()
+    assert kid(sign(keys)) == manual_kid
+    assert published_kids(keys)[manual_kid] is None
+
+
+def test_given_the_signing_key_replaced_after_create_secret_when_finishing_then_it_is_refused(
+    keys: Keys, step: Step
+) -> None:
+    """The pending set must descend from the signing one, or finishing would drop a live key."""
+    token = start_rotation(keys.stack)
+    step("createSecret", token)
+    replacement = keys.secrets.put_secret_value(
+        SecretId=keys.secret_id,
+        SecretString=next_key_set(
+            read_key_set(keys.secrets, keys.secret_id), datetime.now(UTC)
+        ).model_dump_json(),
+    )
+
+    for name in ("setSecret", "finishSecret"):
+        with pytest.raises(ValueError, match="signing key changed"):
+            step(name, token)
+
+    assert stages(keys)[replacement["VersionId"]] == ["AWSCURRENT"]
