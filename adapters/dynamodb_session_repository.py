@@ -16,7 +16,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from adapters.aws import client
-from adapters.dynamodb_user_repository import user_key
+from adapters.dynamodb_user_repository import cancellation_codes, iso_timestamp, user_key
 from domain.auth_models import RefreshRecord, SessionFamily
 from domain.users import UserAccount
 
@@ -31,10 +31,6 @@ def refresh_key(token_hash: str) -> dict[str, Any]:
 
 def family_key(family_id: str) -> dict[str, Any]:
     return {"PK": {"S": f"FAMILY#{family_id}"}, "SK": {"S": FAMILY_SK}}
-
-
-def _iso(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _parse(value: dict[str, str] | None) -> datetime | None:
@@ -81,7 +77,7 @@ class DynamoDBSessionRepository:
                             **family_key(family.family_id),
                             "entity": {"S": "session_family"},
                             "user_id": {"S": family.user_id},
-                            "created_at": {"S": _iso(family.created_at)},
+                            "created_at": {"S": iso_timestamp(family.created_at)},
                             "expires_at": _epoch(family.expires_at),
                         },
                         "ConditionExpression": "attribute_not_exists(PK)",
@@ -138,7 +134,7 @@ class DynamoDBSessionRepository:
                             "UpdateExpression": "SET rotated_at = :now",
                             "ConditionExpression": "attribute_exists(PK) AND "
                             "attribute_not_exists(rotated_at)",
-                            "ExpressionAttributeValues": {":now": {"S": _iso(now)}},
+                            "ExpressionAttributeValues": {":now": {"S": iso_timestamp(now)}},
                         }
                     },
                     {
@@ -162,8 +158,7 @@ class DynamoDBSessionRepository:
                 ]
             )
         except self._db.exceptions.TransactionCanceledException as error:
-            codes = {r.get("Code") for r in error.response.get("CancellationReasons", [])}
-            if codes & _LOST_RACE:
+            if set(cancellation_codes(error)) & _LOST_RACE:
                 return False
             raise
         return True
@@ -172,7 +167,7 @@ class DynamoDBSessionRepository:
         self._update_if_exists(
             family_key(family_id),
             "SET revoked_at = if_not_exists(revoked_at, :now)",
-            {":now": {"S": _iso(now)}},
+            {":now": {"S": iso_timestamp(now)}},
         )
 
     # ------------------------------------------------------------ login state (user item)
@@ -197,7 +192,7 @@ class DynamoDBSessionRepository:
         return self._update_if_exists(
             user_key(user_id),
             "SET locked_until = :until, failed_logins = :zero",
-            {":until": {"S": _iso(lock_until)}, ":zero": {"N": "0"}},
+            {":until": {"S": iso_timestamp(lock_until)}, ":zero": {"N": "0"}},
         )
 
     def record_successful_login(
@@ -207,7 +202,7 @@ class DynamoDBSessionRepository:
         values: dict[str, Any] = {
             ":zero": {"N": "0"},
             ":verified": {"S": account.password_hash},
-            ":now": {"S": _iso(now)},
+            ":now": {"S": iso_timestamp(now)},
             ":max": {"N": str(max_failures)},
         }
         if new_password_hash is not None:
@@ -227,7 +222,7 @@ class DynamoDBSessionRepository:
 
     def revoke_all_sessions(self, user_id: str, now: datetime) -> None:
         self._update_if_exists(
-            user_key(user_id), "SET sessions_revoked_at = :now", {":now": {"S": _iso(now)}}
+            user_key(user_id), "SET sessions_revoked_at = :now", {":now": {"S": iso_timestamp(now)}}
         )
 
     def _update_if_exists(

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -39,8 +39,9 @@ def email_key(email: str) -> dict[str, Any]:
     return {"PK": {"S": f"EMAIL#{email}"}, "SK": {"S": EMAIL_SK}}
 
 
-def _iso(value: datetime) -> str:
-    return value.isoformat().replace("+00:00", "Z")
+def iso_timestamp(value: datetime) -> str:
+    """How the table stores instants: ISO 8601 in UTC with a ``Z``."""
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def account_attributes(account: UserAccount, request_id: str | None = None) -> dict[str, Any]:
@@ -58,16 +59,16 @@ def account_attributes(account: UserAccount, request_id: str | None = None) -> d
         "roles": [str(role) for role in user.roles],
         "status": str(user.status),
         "version": user.version,
-        "created_at": _iso(user.created_at),
-        "updated_at": _iso(user.updated_at),
+        "created_at": iso_timestamp(user.created_at),
+        "updated_at": iso_timestamp(user.updated_at),
         "password_hash": account.password_hash,
         "GSI1PK": LIST_PARTITION,
-        "GSI1SK": f"{_iso(user.created_at)}#{user.id}",
+        "GSI1SK": f"{iso_timestamp(user.created_at)}#{user.id}",
     }
     for field in PROFILE_FIELDS:
         values[field] = getattr(user, field)
     if account.sessions_revoked_at is not None:
-        values["sessions_revoked_at"] = _iso(account.sessions_revoked_at)
+        values["sessions_revoked_at"] = iso_timestamp(account.sessions_revoked_at)
     return {name: _serializer.serialize(v) for name, v in values.items() if v is not None}
 
 
@@ -120,7 +121,7 @@ class CursorCodec:
         return decoded
 
 
-def _cancellation_codes(error: ClientError) -> list[str]:
+def cancellation_codes(error: ClientError) -> list[str]:
     reasons = error.response.get("CancellationReasons", [])
     return [reason.get("Code", "None") for reason in reasons]
 
@@ -159,7 +160,7 @@ class DynamoDBUserRepository:
                 ]
             )
         except self._db.exceptions.TransactionCanceledException as error:
-            if _cancellation_codes(error)[1] == "ConditionalCheckFailed":
+            if cancellation_codes(error)[1] == "ConditionalCheckFailed":
                 raise EmailAlreadyExists from error
             raise
 
@@ -211,7 +212,7 @@ class DynamoDBUserRepository:
         try:
             self._db.transact_write_items(TransactItems=items)
         except self._db.exceptions.TransactionCanceledException as error:
-            codes = _cancellation_codes(error)
+            codes = cancellation_codes(error)
             if codes[0] == "ConditionalCheckFailed":
                 raise VersionConflict from error
             if len(codes) > 1 and codes[1] == "ConditionalCheckFailed":
@@ -234,7 +235,7 @@ class DynamoDBUserRepository:
                 ]
             )
         except self._db.exceptions.TransactionCanceledException as error:
-            if _cancellation_codes(error)[0] == "ConditionalCheckFailed":
+            if cancellation_codes(error)[0] == "ConditionalCheckFailed":
                 raise UserNotFound from error
             raise
 
