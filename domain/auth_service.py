@@ -21,7 +21,7 @@ from domain.errors import AuthenticationFailed, InvalidInput, UserNotFound
 from domain.passwords import PasswordHasher
 from domain.ports import UserRepository
 from domain.tokens import TokenIssuer
-from domain.users import Status, User, UserAccount
+from domain.users import Status, User, UserAccount, canonical_email
 
 # Metric names, one per outcome an operator watches.
 LOGIN_SUCCEEDED = "LoginSucceeded"
@@ -70,7 +70,7 @@ class AuthService:
         self._dummy: str | None = None
 
     def login(self, email: str, password: str) -> TokenPair:
-        account = self._users.find_by_email(email.strip().lower())
+        account = self._users.find_by_email(canonical_email(email))
         now = self._clock()
         if account is None:
             self._spend_a_verification(password)

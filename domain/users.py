@@ -13,9 +13,14 @@ _EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_EMAIL_LENGTH = 254
 
 
+def canonical_email(value: str) -> str:
+    """Trimmed and lower-cased: how emails are stored, claimed and looked up."""
+    return value.strip().lower()
+
+
 def normalize_email(value: str) -> str:
-    """Trim and lower-case, so that uniqueness is case-insensitive."""
-    email = value.strip().lower()
+    """The canonical form of a valid address, so that uniqueness is case-insensitive."""
+    email = canonical_email(value)
     if len(email) > MAX_EMAIL_LENGTH or not _EMAIL_PATTERN.match(email):
         raise ValueError("must be a valid email address")
     return email
