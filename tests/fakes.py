@@ -14,7 +14,7 @@ import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from domain.access import Caller
 from domain.auth_models import RefreshRecord, SessionFamily
@@ -31,6 +31,9 @@ from domain.tokens import (
 )
 from domain.user_service import UserService
 from domain.users import Registration, Role, User, UserAccount, UserPage
+
+if TYPE_CHECKING:
+    from mypy_boto3_events import EventBridgeClient
 
 TOKEN_SETTINGS = TokenSettings(issuer="urn:userflow:test", audience="urn:userflow:test:api")
 PASSWORD = "correct horse battery staple"
@@ -275,6 +278,12 @@ class InMemoryPoisonSink:
         if self.unavailable:
             raise ConnectionError("poison queue unreachable (injected)")
         self.kept.append((record, reason))
+
+
+def as_events_client(scripted: object) -> EventBridgeClient:
+    """A scripted stand-in for the EventBridge client (throttling and outages moto cannot
+    produce), typed as the real one; it must answer ``put_events`` as PutEvents does."""
+    return cast("EventBridgeClient", scripted)
 
 
 TEST_HASHER = PasswordHasher(ScryptCost(log2_n=4))
