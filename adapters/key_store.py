@@ -52,7 +52,7 @@ class SigningKeySource:
         self._settings = settings
         self._parsed: tuple[str, TokenIssuer] | None = None
 
-    def __call__(self) -> TokenIssuer:
+    def current_issuer(self) -> TokenIssuer:
         from aws_lambda_powertools.utilities.parameters import get_secret
 
         text = str(get_secret(self._secret_id, max_age=CACHE_SECONDS, VersionStage=CURRENT))

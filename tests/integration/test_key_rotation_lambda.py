@@ -78,7 +78,7 @@ def sign(keys: Keys) -> str:
     from aws_lambda_powertools.utilities import parameters
 
     parameters.clear_caches()  # type: ignore[no-untyped-call]
-    issuer = SigningKeySource(keys.secret_id, SETTINGS)()
+    issuer = SigningKeySource(keys.secret_id, SETTINGS).current_issuer()
     return issuer.issue("user-1", ["user"]).token
 
 

@@ -16,7 +16,7 @@ from domain.auth_service import (
 )
 from domain.errors import AuthenticationFailed, InvalidInput
 from domain.passwords import PasswordHasher, ScryptCost
-from domain.users import Role, Status, User, UserPatch
+from domain.users import Role, User, UserPatch, UserStatus
 from tests.fakes import PASSWORD, Clock, InMemoryBackend
 
 # Issued tokens are verified, and PyJWT checks their expiry against the real time.
@@ -176,12 +176,12 @@ def test_given_a_disabled_user_when_logging_in_with_the_password_then_refused_un
 ) -> None:
     admin = backend.register(email="admin@example.com", name="Admin")
     service, caller = backend.user_service(), backend.caller(admin, admin=True)
-    service.set_status(caller, user.id, Status.DISABLED)
+    service.set_status(caller, user.id, UserStatus.DISABLED)
 
     with pytest.raises(AuthenticationFailed):
         backend.auth_service().login(user.email, PASSWORD)
 
-    service.set_status(caller, user.id, Status.ACTIVE)
+    service.set_status(caller, user.id, UserStatus.ACTIVE)
     backend.auth_service().login(user.email, PASSWORD)
     assert backend.metrics == [LOGIN_FAILED, LOGIN_SUCCEEDED]
 
@@ -279,7 +279,7 @@ def test_given_a_deleted_or_disabled_user_when_refreshing_then_refused(
     if gone == "deleted":
         backend.user_service().delete(admin, user.id)
     else:
-        backend.user_service().set_status(admin, user.id, Status.DISABLED)
+        backend.user_service().set_status(admin, user.id, UserStatus.DISABLED)
 
     assert _refresh_fails(backend, pair.refresh_token)
 

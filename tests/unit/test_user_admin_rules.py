@@ -13,7 +13,7 @@ from domain.errors import (
     InvalidInput,
     UserNotFound,
 )
-from domain.users import Role, Status, User
+from domain.users import Role, User, UserStatus
 from tests.fakes import Clock, InMemoryBackend
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -123,16 +123,16 @@ def test_given_an_admin_when_disabling_a_user_then_their_tokens_stop_working_unt
     service, caller = backend.user_service(), backend.caller(admin, admin=True)
     backend.clock.advance(timedelta(seconds=5))
 
-    disabled = service.set_status(caller, bob.id, Status.DISABLED)
+    disabled = service.set_status(caller, bob.id, UserStatus.DISABLED)
 
-    assert (disabled.status, disabled.version) == (Status.DISABLED, 2)
+    assert (disabled.status, disabled.version) == (UserStatus.DISABLED, 2)
     assert backend.users.get(bob.id).sessions_revoked_at == backend.clock.now
     with pytest.raises(AuthenticationFailed):
         service.get(bobs_token, "me")
 
-    enabled = service.set_status(caller, bob.id, Status.ACTIVE)
+    enabled = service.set_status(caller, bob.id, UserStatus.ACTIVE)
 
-    assert (enabled.status, enabled.version) == (Status.ACTIVE, 3)
+    assert (enabled.status, enabled.version) == (UserStatus.ACTIVE, 3)
     assert service.get(backend.caller(bob), "me") == enabled
     with pytest.raises(AuthenticationFailed):
         service.get(bobs_token, "me")
@@ -144,7 +144,7 @@ def test_given_a_user_in_the_requested_status_when_set_again_then_nothing_change
     admin, bob = backend.register(), backend.register(email="bob@example.com", name="Bob")
 
     unchanged = backend.user_service().set_status(
-        backend.caller(admin, admin=True), bob.id, Status.ACTIVE
+        backend.caller(admin, admin=True), bob.id, UserStatus.ACTIVE
     )
 
     assert unchanged == bob
@@ -157,9 +157,9 @@ def test_given_a_non_admin_when_disabling_anyone_then_access_denied(
     user = backend.register()
 
     with pytest.raises(AccessDenied):
-        backend.user_service().set_status(backend.caller(user), user.id, Status.DISABLED)
+        backend.user_service().set_status(backend.caller(user), user.id, UserStatus.DISABLED)
 
-    assert backend.users.get(user.id).user.status == Status.ACTIVE
+    assert backend.users.get(user.id).user.status == UserStatus.ACTIVE
 
 
 # ---------------------------------------------------------------- roles (operator)

@@ -15,7 +15,7 @@ from domain.errors import (
     UserNotFound,
     VersionConflict,
 )
-from domain.users import Role, Status, UserPatch
+from domain.users import Role, UserPatch, UserStatus
 from tests.fakes import PASSWORD, Clock, InMemoryBackend
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -42,7 +42,7 @@ def test_given_a_registration_when_registered_then_a_first_version_with_a_verifi
         "ann@example.com",
         1,
         (Role.USER,),
-        Status.ACTIVE,
+        UserStatus.ACTIVE,
     )
     assert user.created_at == user.updated_at == NOW
     assert account.user == user
