@@ -60,7 +60,7 @@ def _is_conditional_failure(error: ClientError) -> bool:
 
 
 class DynamoDBSessionRepository:
-    """Implements ``SessionRepository`` and ``LoginStateRepository`` (domain/auth_ports.py)."""
+    """Implements ``SessionRepository`` and ``LoginStateRepository`` (domain/ports.py)."""
 
     def __init__(self, table_name: str) -> None:
         self._table = table_name

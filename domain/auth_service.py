@@ -16,10 +16,9 @@ from typing import NoReturn
 
 from domain.access import Caller
 from domain.auth_models import LogoutRequest, RefreshRecord, SessionFamily, TokenPair
-from domain.auth_ports import LoginStateRepository, SessionRepository
 from domain.errors import AuthenticationFailed, InvalidInput, UserNotFound
 from domain.passwords import PasswordHasher
-from domain.ports import UserRepository
+from domain.ports import LoginStateRepository, SessionRepository, UserRepository
 from domain.tokens import TokenIssuer
 from domain.users import User, UserAccount, UserStatus, canonical_email
 

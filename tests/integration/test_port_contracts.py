@@ -14,9 +14,8 @@ import pytest
 from adapters.dynamodb_session_repository import DynamoDBSessionRepository
 from adapters.dynamodb_user_repository import DynamoDBUserRepository
 from domain.auth_models import RefreshRecord, SessionFamily
-from domain.auth_ports import LoginStateRepository, SessionRepository
 from domain.errors import EmailAlreadyExists, InvalidCursor, UserNotFound, VersionConflict
-from domain.ports import UserRepository
+from domain.ports import LoginStateRepository, SessionRepository, UserRepository
 from domain.users import User, UserAccount
 from tests.fakes import InMemoryLoginState, InMemorySessionRepository, InMemoryUserRepository
 
