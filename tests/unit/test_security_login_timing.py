@@ -16,7 +16,7 @@ import pytest
 from domain.auth_service import AuthPolicy, AuthService
 from domain.errors import AuthenticationFailed
 from domain.passwords import PasswordHasher, ScryptCost
-from tests.fakes import Clock, InMemoryBackend
+from tests.in_memory_backend import Clock, InMemoryBackend
 
 EMAIL = "known@example.com"
 PASSWORD = "the right passphrase"

@@ -14,7 +14,7 @@ from domain.errors import (
     UserNotFound,
 )
 from domain.users import Role, User, UserStatus
-from tests.fakes import Clock, InMemoryBackend
+from tests.in_memory_backend import Clock, InMemoryBackend
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 

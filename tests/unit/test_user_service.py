@@ -16,7 +16,7 @@ from domain.errors import (
     VersionConflict,
 )
 from domain.users import Role, UserPatch, UserStatus
-from tests.fakes import PASSWORD, Clock, InMemoryBackend
+from tests.in_memory_backend import PASSWORD, Clock, InMemoryBackend
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 NEW_PASSWORD = "a brand new passphrase"
