@@ -60,7 +60,7 @@ def _is_conditional_failure(error: ClientError) -> bool:
 
 
 class DynamoDBSessionRepository:
-    """Implements ``SessionRepository`` and ``LoginStateRepository`` (domain/auth_ports.py)."""
+    """Implements ``SessionRepository`` and ``LoginStateRepository`` (domain/ports.py)."""
 
     def __init__(self, table_name: str) -> None:
         self._table = table_name
@@ -94,9 +94,7 @@ class DynamoDBSessionRepository:
         )
 
     def _item(self, key: dict[str, Any]) -> dict[str, Any] | None:
-        found: dict[str, Any] = self._db.get_item(
-            TableName=self._table, Key=key, ConsistentRead=True
-        )
+        found = self._db.get_item(TableName=self._table, Key=key, ConsistentRead=True)
         return found.get("Item")
 
     def find_token(self, token_hash: str) -> RefreshRecord | None:

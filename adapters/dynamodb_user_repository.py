@@ -13,7 +13,7 @@ import hmac
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
@@ -21,6 +21,10 @@ from botocore.exceptions import ClientError
 from adapters.aws import client
 from domain.errors import EmailAlreadyExists, InvalidCursor, UserNotFound, VersionConflict
 from domain.users import PROFILE_FIELDS, User, UserAccount, UserPage
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 USER_SK = "PROFILE"
 EMAIL_SK = "EMAIL"
@@ -131,7 +135,7 @@ class DynamoDBUserRepository:
         self,
         table_name: str,
         cursor_key: Callable[[], bytes],
-        db: Any | None = None,
+        db: DynamoDBClient | None = None,
         request_id: Callable[[], str | None] = lambda: None,
     ) -> None:
         """``db``: a DynamoDB client for another endpoint (the operator CLI on a stack);
@@ -191,7 +195,7 @@ class DynamoDBUserRepository:
         expression = f"SET {set_clause}" + (
             f" REMOVE {', '.join(f'#{name}' for name in removed)}" if removed else ""
         )
-        items: list[dict[str, Any]] = [
+        items: list[TransactWriteItemTypeDef] = [
             {
                 "Update": {
                     "TableName": self._table,
@@ -261,7 +265,7 @@ class DynamoDBUserRepository:
             next_cursor=self._cursors.encode(last) if last else None,
         )
 
-    def _claim_email(self, email: str, user_id: str) -> dict[str, Any]:
+    def _claim_email(self, email: str, user_id: str) -> TransactWriteItemTypeDef:
         return {
             "Put": {
                 "TableName": self._table,
@@ -274,7 +278,7 @@ class DynamoDBUserRepository:
             }
         }
 
-    def _release_email(self, email: str, user_id: str) -> dict[str, Any]:
+    def _release_email(self, email: str, user_id: str) -> TransactWriteItemTypeDef:
         return {
             "Delete": {
                 "TableName": self._table,

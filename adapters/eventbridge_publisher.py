@@ -11,13 +11,20 @@ from __future__ import annotations
 import os
 import random
 import time
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from adapters.aws import client
 from domain.events import EVENT_SOURCE, LifecycleEvent, PublishFailure
+
+if TYPE_CHECKING:
+    from mypy_boto3_events import EventBridgeClient
+    from mypy_boto3_events.type_defs import (
+        PutEventsRequestEntryTypeDef,
+        PutEventsResultEntryTypeDef,
+    )
 
 MAX_ENTRIES = 10
 # "The total entry size must be less than 256KB": a request of exactly this size is refused.
@@ -27,7 +34,7 @@ MAX_REQUEST_BYTES = 256 * 1024
 THROTTLING_CODES = frozenset({"ThrottlingException", "Throttling", "TooManyRequestsException"})
 
 
-def entry_size(entry: dict[str, Any]) -> int:
+def entry_size(entry: Mapping[str, Any]) -> int:
     """Size as EventBridge counts it: Time 14 bytes; Source, DetailType, Detail, Resources UTF-8."""
     size = 14 if "Time" in entry else 0
     for name in ("Source", "DetailType", "Detail"):
@@ -35,7 +42,7 @@ def entry_size(entry: dict[str, Any]) -> int:
     return size + sum(len(resource.encode()) for resource in entry.get("Resources", []))
 
 
-def chunks(entries: Sequence[dict[str, Any]]) -> Iterator[list[int]]:
+def chunks(entries: Sequence[Mapping[str, Any]]) -> Iterator[list[int]]:
     """Indexes of entries, grouped into requests within both PutEvents limits."""
     batch: list[int] = []
     batch_size = 0
@@ -54,7 +61,7 @@ class EventBridgePublisher:
     def __init__(
         self,
         bus_name: str,
-        events_client: Any = None,
+        events_client: EventBridgeClient | None = None,
         max_attempts: int = 4,
         base_delay: float = 0.05,
         sleep: Callable[[float], None] = time.sleep,
@@ -65,8 +72,8 @@ class EventBridgePublisher:
         self._base_delay = base_delay
         self._sleep = sleep
 
-    def entry(self, event: LifecycleEvent) -> dict[str, Any]:
-        entry: dict[str, Any] = {
+    def entry(self, event: LifecycleEvent) -> PutEventsRequestEntryTypeDef:
+        entry: PutEventsRequestEntryTypeDef = {
             "Source": EVENT_SOURCE,
             "DetailType": str(event.detail_type),
             "Detail": event.detail_json(),
@@ -87,7 +94,9 @@ class EventBridgePublisher:
                 failures.append(PublishFailure(events[index], code, message))
         return failures
 
-    def _put(self, entries: list[dict[str, Any]], indexes: list[int]) -> dict[int, tuple[str, str]]:
+    def _put(
+        self, entries: list[PutEventsRequestEntryTypeDef], indexes: list[int]
+    ) -> dict[int, tuple[str, str]]:
         """Send one chunk, retrying throttled entries; the entries still failed at the end."""
         failed: dict[int, tuple[str, str]] = {}
         pending = [i for i in indexes if entry_size(entries[i]) < MAX_REQUEST_BYTES]
@@ -111,7 +120,9 @@ class EventBridgePublisher:
             pending = retry
         return failed
 
-    def _call(self, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def _call(
+        self, entries: list[PutEventsRequestEntryTypeDef]
+    ) -> list[PutEventsResultEntryTypeDef]:
         """Per-entry results; a failed call counts as every entry failing with its error code."""
         try:
             response = self._events.put_events(Entries=entries)
@@ -120,7 +131,9 @@ class EventBridgePublisher:
             message = error.response.get("Error", {}).get("Message", str(error))
             return [{"ErrorCode": code, "ErrorMessage": message} for _ in entries]
         except BotoCoreError as error:  # connection or timeout, after botocore's own retries
-            failed = {"ErrorCode": type(error).__name__, "ErrorMessage": str(error)}
+            failed: PutEventsResultEntryTypeDef = {
+                "ErrorCode": type(error).__name__,
+                "ErrorMessage": str(error),
+            }
             return [failed for _ in entries]
-        results: list[dict[str, Any]] = response["Entries"]
-        return results
+        return response["Entries"]

@@ -22,10 +22,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from adapters.key_store import CURRENT, PENDING, next_key_set, publish_jwks, read_key_set
 from domain.tokens import SigningKeySet, TokenIssuer, TokenSettings, TokenVerifier
+
+if TYPE_CHECKING:
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+    from mypy_boto3_ssm import SSMClient
 
 STEPS = ("createSecret", "setSecret", "testSecret", "finishSecret")
 # Only for the test token of testSecret: no API accepts this issuer and audience.
@@ -37,8 +41,8 @@ class SigningKeyRotation:
 
     def __init__(
         self,
-        secrets: Any,
-        ssm: Any,
+        secrets: SecretsManagerClient,
+        ssm: SSMClient,
         parameter: str,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:

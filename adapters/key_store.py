@@ -14,7 +14,7 @@ import json
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from domain.tokens import (
     MAX_ACCESS_TTL_SECONDS,
@@ -27,6 +27,10 @@ from domain.tokens import (
     UnknownSigningKey,
     new_key_set,
 )
+
+if TYPE_CHECKING:
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+    from mypy_boto3_ssm import SSMClient
 
 CACHE_SECONDS = 300
 # A token naming an unknown kid may mean the JWKS was rotated since it was cached: refetch, but
@@ -48,7 +52,7 @@ class SigningKeySource:
         self._settings = settings
         self._parsed: tuple[str, TokenIssuer] | None = None
 
-    def __call__(self) -> TokenIssuer:
+    def current_issuer(self) -> TokenIssuer:
         from aws_lambda_powertools.utilities.parameters import get_secret
 
         text = str(get_secret(self._secret_id, max_age=CACHE_SECONDS, VersionStage=CURRENT))
@@ -101,7 +105,11 @@ class PublicKeySource:
 
 # ---------------------------------------------------------------- operator side (CLI, local)
 def read_key_set(
-    secrets: Any, secret_id: str, *, stage: str = CURRENT, version_id: str | None = None
+    secrets: SecretsManagerClient,
+    secret_id: str,
+    *,
+    stage: str = CURRENT,
+    version_id: str | None = None,
 ) -> SigningKeySet | None:
     """The key set of a version (the signing one by default), or None while it has no (valid)
     value yet."""
@@ -113,7 +121,7 @@ def read_key_set(
     return SigningKeySet.parse(value.get("SecretString"))
 
 
-def publish_jwks(ssm: Any, parameter: str, jwks: dict[str, Any]) -> None:
+def publish_jwks(ssm: SSMClient, parameter: str, jwks: dict[str, Any]) -> None:
     ssm.put_parameter(Name=parameter, Value=json.dumps(jwks), Type="String", Overwrite=True)
 
 
@@ -127,8 +135,8 @@ def next_key_set(
 
 
 def rotate_signing_keys(
-    secrets: Any,
-    ssm: Any,
+    secrets: SecretsManagerClient,
+    ssm: SSMClient,
     *,
     secret_id: str,
     parameter: str,
@@ -145,7 +153,7 @@ def rotate_signing_keys(
     return rotated
 
 
-def _abandon_pending_rotation(secrets: Any, secret_id: str) -> None:
+def _abandon_pending_rotation(secrets: SecretsManagerClient, secret_id: str) -> None:
     """Removes ``AWSPENDING`` from versions that are not current: the rotation function then
     refuses that rotation's remaining steps, and the next scheduled rotation starts afresh."""
     versions = secrets.describe_secret(SecretId=secret_id).get("VersionIdsToStages", {})
@@ -157,7 +165,7 @@ def _abandon_pending_rotation(secrets: Any, secret_id: str) -> None:
 
 
 def ensure_signing_key(
-    secrets: Any, ssm: Any, *, secret_id: str, parameter: str, now: datetime
+    secrets: SecretsManagerClient, ssm: SSMClient, *, secret_id: str, parameter: str, now: datetime
 ) -> SigningKeySet:
     """A key set exists and its JWKS is published (a fresh stack gets its first key)."""
     current = read_key_set(secrets, secret_id)

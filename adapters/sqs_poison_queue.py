@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from adapters.aws import client
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
 
 POISON_KIND = "userflow.poison-record"
 
 
 class SqsPoisonQueue:
-    def __init__(self, queue_url: str, sqs_client: Any = None) -> None:
+    def __init__(self, queue_url: str, sqs_client: SQSClient | None = None) -> None:
         self._url = queue_url
         self._sqs = sqs_client or client("sqs")
 

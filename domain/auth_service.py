@@ -16,12 +16,11 @@ from typing import NoReturn
 
 from domain.access import Caller
 from domain.auth_models import LogoutRequest, RefreshRecord, SessionFamily, TokenPair
-from domain.auth_ports import LoginStateRepository, SessionRepository
 from domain.errors import AuthenticationFailed, InvalidInput, UserNotFound
 from domain.passwords import PasswordHasher
-from domain.ports import UserRepository
+from domain.ports import LoginStateRepository, SessionRepository, UserRepository
 from domain.tokens import TokenIssuer
-from domain.users import Status, User, UserAccount, canonical_email
+from domain.users import User, UserAccount, UserStatus, canonical_email
 
 # Metric names, one per outcome an operator watches.
 LOGIN_SUCCEEDED = "LoginSucceeded"
@@ -84,7 +83,7 @@ class AuthService:
                 account.user.id, now, self._policy.max_failed_logins, now + self._policy.lockout
             )
             self._reject(LOGIN_THROTTLED if locked else LOGIN_FAILED)
-        if account.user.status != Status.ACTIVE:
+        if account.user.status != UserStatus.ACTIVE:
             self._reject(LOGIN_FAILED)
         if not self._after_successful_login(account, password, now):
             # Guesses running in parallel all read the account before any of them locked it:
@@ -108,7 +107,7 @@ class AuthService:
         except UserNotFound as error:
             raise AuthenticationFailed from error
         revoked_since = account.sessions_revoked_at
-        if account.user.status != Status.ACTIVE or (
+        if account.user.status != UserStatus.ACTIVE or (
             revoked_since is not None and family.created_at <= revoked_since
         ):
             raise AuthenticationFailed

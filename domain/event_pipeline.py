@@ -11,13 +11,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from domain.events import (
-    EventPublisher,
-    LifecycleEvent,
-    PoisonRecord,
-    PoisonSink,
-    map_stream_record,
-)
+from domain.events import LifecycleEvent, PoisonRecord, map_stream_record
+from domain.ports import EventPublisher, PoisonSink
 
 SECRET_MARKERS = ("password", "hash", "secret", "token")
 

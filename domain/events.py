@@ -8,11 +8,11 @@ UserDeleted. Everything published is built from ``domain.users.User``, so secret
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal, Protocol
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -115,16 +115,6 @@ class LifecycleEvent:
 
 class PoisonRecord(ValueError):
     """A record that can never become an event, however often it is retried."""
-
-
-class EventPublisher(Protocol):
-    def publish(self, events: Sequence[LifecycleEvent]) -> list[PublishFailure]:
-        """Publish all events; return those that could not be published (to be retried)."""
-
-
-class PoisonSink(Protocol):
-    def send(self, record: Mapping[str, Any], reason: str) -> None:
-        """Keep a record that will never map, with its content, for an operator."""
 
 
 @dataclass(frozen=True)

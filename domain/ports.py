@@ -1,12 +1,18 @@
-"""Interfaces the domain needs from the outside world; adapters implement them."""
+"""Every interface the domain needs from the outside world, in one place; adapters implement them
+(``adapters/``) and ``tests/fakes.py`` keeps in-memory versions for the use cases' tests."""
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, Protocol
 
+from domain.auth_models import RefreshRecord, SessionFamily
+from domain.events import LifecycleEvent, PublishFailure
 from domain.users import UserAccount, UserPage
 
 
+# ---------------------------------------------------------------- users
 class UserRepository(Protocol):
     def add(self, account: UserAccount) -> None:
         """Store a new user and claim its email; EmailAlreadyExists if the email is taken."""
@@ -25,3 +31,50 @@ class UserRepository(Protocol):
 
     def list_users(self, limit: int, cursor: str | None) -> UserPage:
         """One page in a stable order; InvalidCursor for a cursor this service did not issue."""
+
+
+# ---------------------------------------------------------------- authentication
+class SessionRepository(Protocol):
+    def start_family(self, family: SessionFamily, first: RefreshRecord) -> None:
+        """Store a new family and its first refresh token together."""
+
+    def find_token(self, token_hash: str) -> RefreshRecord | None: ...
+
+    def get_family(self, family_id: str) -> SessionFamily | None: ...
+
+    def rotate(self, old: RefreshRecord, new: RefreshRecord, now: datetime) -> bool:
+        """Mark ``old`` rotated and store ``new`` at once; False when ``old`` was already rotated
+        or its family revoked meanwhile (nothing is written then)."""
+
+    def revoke_family(self, family_id: str, now: datetime) -> None: ...
+
+
+class LoginStateRepository(Protocol):
+    """Login bookkeeping on the user item; never changes ``version`` (not a user-visible change)."""
+
+    def record_failed_login(
+        self, user_id: str, now: datetime, max_failures: int, lock_until: datetime
+    ) -> bool:
+        """Count a failure; at ``max_failures`` lock the account until ``lock_until`` and reset
+        the counter. True when this failure locked the account."""
+
+    def record_successful_login(
+        self, account: UserAccount, new_password_hash: str | None, now: datetime, max_failures: int
+    ) -> bool:
+        """Clear the failure counter and lock and store the re-hashed password, if the account is
+        still as verified: the same password hash, not locked at ``now`` and fewer than
+        ``max_failures`` failures. False (nothing written) when concurrent attempts changed that."""
+
+    def revoke_all_sessions(self, user_id: str, now: datetime) -> None:
+        """Every family created before ``now`` stops refreshing."""
+
+
+# ---------------------------------------------------------------- lifecycle events
+class EventPublisher(Protocol):
+    def publish(self, events: Sequence[LifecycleEvent]) -> list[PublishFailure]:
+        """Publish all events; return those that could not be published (to be retried)."""
+
+
+class PoisonSink(Protocol):
+    def send(self, record: Mapping[str, Any], reason: str) -> None:
+        """Keep a record that will never map, with its content, for an operator."""

@@ -20,11 +20,11 @@ from domain.users import (
     PROFILE_FIELDS,
     Registration,
     Role,
-    Status,
     User,
     UserAccount,
     UserPage,
     UserPatch,
+    UserStatus,
 )
 
 MAX_PAGE_SIZE = 100
@@ -111,7 +111,7 @@ class UserService:
             raise InvalidInput(f"limit must be between 1 and {MAX_PAGE_SIZE}")
         return self._repository.list_users(limit, cursor)
 
-    def set_status(self, caller: Caller, user_id: str, status: Status) -> User:
+    def set_status(self, caller: Caller, user_id: str, status: UserStatus) -> User:
         """Disabling also revokes every session of the user in the same write."""
         caller.ensure_admin()
         account = self._target(caller, user_id)
@@ -128,7 +128,7 @@ class UserService:
                     }
                 ),
                 "sessions_revoked_at": now
-                if status == Status.DISABLED
+                if status == UserStatus.DISABLED
                 else account.sessions_revoked_at,
             }
         )

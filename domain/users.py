@@ -43,7 +43,7 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
-class Status(StrEnum):
+class UserStatus(StrEnum):
     ACTIVE = "active"
     DISABLED = "disabled"
 
@@ -101,7 +101,7 @@ class User(BaseModel):
     locale: str | None = None
     timezone: str | None = None
     roles: tuple[Role, ...] = (Role.USER,)
-    status: Status = Status.ACTIVE
+    status: UserStatus = UserStatus.ACTIVE
     version: int = 1
     created_at: datetime
     updated_at: datetime
@@ -123,7 +123,7 @@ class UserAccount(BaseModel):
         ``iat`` has whole seconds, so a token from the second of a revocation is still accepted:
         otherwise a login right after a password change would be refused.
         """
-        if self.user.status != Status.ACTIVE:
+        if self.user.status != UserStatus.ACTIVE:
             return False
         revoked = self.sessions_revoked_at
         return revoked is None or issued_at >= revoked.replace(microsecond=0)

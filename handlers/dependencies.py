@@ -73,7 +73,7 @@ def signing_keys() -> SigningKeySource:
 
 def _current_issuer() -> TokenIssuer:
     """Resolved per call: functions that never issue tokens (logout) never need the secret."""
-    return signing_keys()()
+    return signing_keys().current_issuer()
 
 
 @cache

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import Response
 
-from domain.users import Status
+from domain.users import UserStatus
 from handlers.dependencies import user_service
 from handlers.http import create_resolver, current_caller, documented, lambda_handler
 
@@ -14,13 +14,13 @@ app = create_resolver()
 @app.post("/users/<user_id>/disable", responses=documented(204, None, 401, 403, 404))
 def disable_user(user_id: str) -> Response[None]:
     """Also revokes every refresh-token family of the user, in the same write."""
-    user_service().set_status(current_caller(app), user_id, Status.DISABLED)
+    user_service().set_status(current_caller(app), user_id, UserStatus.DISABLED)
     return Response(status_code=204)
 
 
 @app.post("/users/<user_id>/enable", responses=documented(204, None, 401, 403, 404))
 def enable_user(user_id: str) -> Response[None]:
-    user_service().set_status(current_caller(app), user_id, Status.ACTIVE)
+    user_service().set_status(current_caller(app), user_id, UserStatus.ACTIVE)
     return Response(status_code=204)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, replace
 from http import HTTPStatus
 from typing import Annotated, Any
 
@@ -14,6 +15,10 @@ from aws_lambda_powertools.utilities.idempotency import (
     idempotent_function,
 )
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyValidationError
+from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
+from aws_lambda_powertools.utilities.idempotency.serialization.base import (
+    BaseIdempotencySerializer,
+)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from domain.users import Registration, User
@@ -23,11 +28,36 @@ from handlers.observability import metrics
 
 app = create_resolver()
 
+
+@dataclass(frozen=True)
+class Registered:
+    """The response body of a registration, and whether it replays an earlier request's."""
+
+    body: dict[str, Any]
+    replayed: bool = False
+
+
+class BodyOnly(BaseIdempotencySerializer):
+    """The idempotency record stores the response body alone."""
+
+    def to_dict(self, data: Registered) -> dict[str, Any]:
+        return data.body
+
+    def from_dict(self, data: dict[str, Any]) -> Registered:
+        return Registered(data)
+
+
+def mark_replayed(response: Registered, idempotent_data: DataRecord) -> Registered:
+    """Powertools calls this only for a response it read back from the idempotency record."""
+    return replace(response, replayed=True)
+
+
 idempotency_config = IdempotencyConfig(
     event_key_jmespath="key",
     # The password is left out: the validation hash is stored and must not help guess it.
     payload_validation_jmespath="registration",
     expires_after_seconds=24 * 3600,
+    response_hook=mark_replayed,
 )
 persistence = DynamoDBPersistenceLayer(
     table_name=os.environ["TABLE_NAME"],
@@ -44,13 +74,13 @@ def _register(registration: Registration) -> dict[str, Any]:
 
 
 @idempotent_function(  # type: ignore[untyped-decorator]
-    data_keyword_argument="request", config=idempotency_config, persistence_store=persistence
+    data_keyword_argument="request",
+    config=idempotency_config,
+    persistence_store=persistence,
+    output_serializer=BodyOnly(),
 )
-def _register_once(
-    request: dict[str, Any], registration: Registration, ran: list[bool]
-) -> dict[str, Any]:
-    ran.append(True)
-    return _register(registration)
+def _register_once(request: dict[str, Any], registration: Registration) -> Registered:
+    return Registered(_register(registration))
 
 
 @app.post("/users", responses=documented(201, User, 400, 409, 422))
@@ -63,11 +93,11 @@ def create_user(
             "key": idempotency_key,
             "registration": registration.model_dump(mode="json", exclude={"password"}),
         }
-        ran: list[bool] = []
-        body = _register_once(request=request, registration=registration, ran=ran)
+        registered: Registered = _register_once(request=request, registration=registration)
+        body = registered.body
         # The stored fingerprint leaves the password out (it must not help guess it), so a replay
         # proves it with the stored hash instead: a different password is a different body.
-        if not ran and not user_service().registered_with(
+        if registered.replayed and not user_service().registered_with(
             body["id"], registration.password.get_secret_value()
         ):
             raise IdempotencyValidationError

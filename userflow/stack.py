@@ -16,6 +16,8 @@ from typing import Any
 
 import boto3
 
+from adapters.aws import ClientFactory, ServiceName
+
 DEFAULT_STACK_NAME = "userflow-staging"
 
 
@@ -46,7 +48,13 @@ class Stack:
     api_url: str | None = None
     local: bool = False
 
-    def client(self, service: str) -> Any:
+    client: ClientFactory = field(init=False, repr=False, compare=False)
+    """``stack.client("sqs")``: a client of the stack's endpoint, typed for its service."""
+
+    def __post_init__(self) -> None:
+        self.client = self._new_client
+
+    def _new_client(self, service: ServiceName) -> Any:
         session = boto3.session.Session(region_name=self.region)
         if self.local:
             # The local emulation checks no credentials, but botocore will not sign without some,
@@ -56,7 +64,7 @@ class Stack:
                 aws_access_key_id="local",
                 aws_secret_access_key="local",  # noqa: S106 - placeholder, checked by no one
             )
-        return session.client(service, endpoint_url=self.endpoint_url)  # type: ignore[call-overload]
+        return session.client(service, endpoint_url=self.endpoint_url)
 
     def physical_id(self, logical_id: str) -> str:
         return self.resources[logical_id]["physical_id"]

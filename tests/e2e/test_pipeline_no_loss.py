@@ -7,13 +7,16 @@ import json
 import time
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
 
 from tests.e2e.conftest import LocalStack, start_local_stack
 from tests.stream_records import assert_published_event_is_valid
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
 
 pytestmark = pytest.mark.e2e
 USERS = 6
@@ -46,7 +49,9 @@ def _make_changes(stack: LocalStack, tag: str) -> set[tuple[str, str]]:
     return expected
 
 
-def _collect(sqs: Any, url: str, into: list[dict[str, Any]], until: set[tuple[str, str]]) -> None:
+def _collect(
+    sqs: SQSClient, url: str, into: list[dict[str, Any]], until: set[tuple[str, str]]
+) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1)

@@ -6,7 +6,7 @@ import io
 import json
 import threading
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from adapters.sqs_poison_queue import SqsPoisonQueue
 from domain.events import map_stream_record
@@ -16,6 +16,9 @@ from userflow.commands.dlq import as_lambda_record, list_dead_letters, replay
 from userflow.commands.events import tail
 from userflow.stack import Stack
 
+if TYPE_CHECKING:
+    from mypy_boto3_sqs.type_defs import MessageTypeDef
+
 
 def _replay(stack: Stack, dry_run: bool = False, queue: str | None = None) -> tuple[int, str]:
     out = io.StringIO()
@@ -23,9 +26,9 @@ def _replay(stack: Stack, dry_run: bool = False, queue: str | None = None) -> tu
     return code, out.getvalue()
 
 
-def _drain(stack: Stack, logical_id: str) -> list[dict[str, Any]]:
+def _drain(stack: Stack, logical_id: str) -> list[MessageTypeDef]:
     sqs, url = stack.client("sqs"), stack.physical_id(logical_id)
-    messages: list[dict[str, Any]] = []
+    messages: list[MessageTypeDef] = []
     while batch := sqs.receive_message(
         QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
     ).get("Messages", []):

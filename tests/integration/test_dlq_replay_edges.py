@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from adapters.aws import ServiceName
 from adapters.sqs_poison_queue import SqsPoisonQueue
 from domain.event_pipeline import without_secrets
 from domain.events import map_stream_record
@@ -32,7 +33,7 @@ def _with_client_patch(
     """Every ``service`` client the stack hands out gets ``name`` replaced by ``wrap(original)``."""
     make_client = stack.client
 
-    def client(requested: str) -> Any:
+    def client(requested: ServiceName) -> Any:
         made = make_client(requested)
         if requested == service:
             monkeypatch.setattr(made, name, wrap(getattr(made, name)))

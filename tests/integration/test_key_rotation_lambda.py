@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jwt
 import pytest
@@ -26,6 +26,10 @@ from tests.integration.conftest import ApiClient, start_rotation
 from userflow.local.bootstrap import bootstrap
 from userflow.stack import Stack
 
+if TYPE_CHECKING:
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+    from mypy_boto3_ssm import SSMClient
+
 SETTINGS = TokenSettings(issuer="urn:userflow:test", audience="urn:userflow:test:api")
 STEPS = ("createSecret", "setSecret", "testSecret", "finishSecret")
 
@@ -35,8 +39,8 @@ Step = Callable[[str, str], None]
 @dataclass(frozen=True)
 class Keys:
     stack: Stack
-    secrets: Any
-    ssm: Any
+    secrets: SecretsManagerClient
+    ssm: SSMClient
     secret_id: str
     parameter: str
 
@@ -74,7 +78,7 @@ def sign(keys: Keys) -> str:
     from aws_lambda_powertools.utilities import parameters
 
     parameters.clear_caches()  # type: ignore[no-untyped-call]
-    issuer = SigningKeySource(keys.secret_id, SETTINGS)()
+    issuer = SigningKeySource(keys.secret_id, SETTINGS).current_issuer()
     return issuer.issue("user-1", ["user"]).token
 
 

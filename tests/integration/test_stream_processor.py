@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -16,9 +16,12 @@ from userflow.local.invoke import Invoker
 from userflow.local.template import load_template
 from userflow.stack import Stack
 
+if TYPE_CHECKING:
+    from mypy_boto3_sqs.type_defs import MessageTypeDef
+
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 FUNCTION = "UserStreamProcessorFunction"
-PutEvents = Callable[..., dict[str, Any]]
+PutEvents = Callable[..., Mapping[str, Any]]
 
 
 class Pipeline:
@@ -36,9 +39,9 @@ class Pipeline:
         response = handle_user_stream.handler({"Records": records}, self.invoker.context(function))
         return [item["itemIdentifier"] for item in response["batchItemFailures"]]
 
-    def drain(self, logical_id: str) -> list[dict[str, Any]]:
+    def drain(self, logical_id: str) -> list[MessageTypeDef]:
         url = self.stack.physical_id(logical_id)
-        messages: list[dict[str, Any]] = []
+        messages: list[MessageTypeDef] = []
         while batch := self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get(
             "Messages", []
         ):
@@ -65,7 +68,7 @@ def pipeline(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pipeline
     pipeline = Pipeline(stack)
 
     def counting(put_events: PutEvents) -> PutEvents:
-        def call(**kwargs: Any) -> dict[str, Any]:
+        def call(**kwargs: Any) -> Mapping[str, Any]:
             pipeline.put_events_calls.append(len(kwargs["Entries"]))
             return put_events(**kwargs)
 

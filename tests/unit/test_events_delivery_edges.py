@@ -16,6 +16,7 @@ from adapters.eventbridge_publisher import (
     entry_size,
 )
 from domain.events import LifecycleEvent, map_stream_record
+from tests.fakes import as_events_client
 from tests.stream_records import created, stream_record, user_image
 
 
@@ -54,7 +55,7 @@ def test_given_one_entry_of_exactly_256_kb_when_published_then_reported_without_
 ) -> None:
     client = _UnreachableOnSecondCall()
     event = _events(1)[0]
-    publisher = EventBridgePublisher("bus", client)
+    publisher = EventBridgePublisher("bus", as_events_client(client))
     entry = publisher.entry(event)
     overhead = entry_size(entry) - len(entry["Detail"])
     oversized = {**entry, "Detail": "x" * (MAX_REQUEST_BYTES - overhead)}
@@ -71,7 +72,9 @@ def test_given_network_error_on_a_later_chunk_when_published_then_only_its_event
     events = _events(12)
     client = _UnreachableOnSecondCall()
 
-    failures = EventBridgePublisher("bus", client, sleep=lambda _: None).publish(events)
+    failures = EventBridgePublisher("bus", as_events_client(client), sleep=lambda _: None).publish(
+        events
+    )
 
     assert [f.event.event_id for f in failures] == [e.event_id for e in events[10:]]
     assert {f.code for f in failures} == {"EndpointConnectionError"}

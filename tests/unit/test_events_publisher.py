@@ -9,6 +9,7 @@ import pytest
 
 from adapters.eventbridge_publisher import EventBridgePublisher, chunks
 from domain.events import LifecycleEvent, map_stream_record
+from tests.fakes import as_events_client
 from tests.stream_records import created
 
 
@@ -50,7 +51,7 @@ def test_given_some_entries_rejected_when_published_then_exactly_those_are_retur
     events = _events(3)
     client = FakeEvents([[None, "AccessDeniedException", None]])
 
-    failures = EventBridgePublisher("bus", client).publish(events)
+    failures = EventBridgePublisher("bus", as_events_client(client)).publish(events)
 
     assert [(f.event.event_id, f.code) for f in failures] == [
         (events[1].event_id, "AccessDeniedException")
@@ -67,7 +68,9 @@ def test_given_throttled_entries_when_published_then_only_they_are_resent_with_g
     throttled = "ThrottlingException"
     client = FakeEvents([[None, throttled, throttled], [throttled, None], [None]])
 
-    failures = EventBridgePublisher("bus", client, sleep=sleeps.append).publish(events)
+    failures = EventBridgePublisher("bus", as_events_client(client), sleep=sleeps.append).publish(
+        events
+    )
 
     assert failures == []
     assert [len(call) for call in client.calls] == [3, 2, 1]
@@ -79,7 +82,9 @@ def test_given_throttled_entries_when_published_then_only_they_are_resent_with_g
 def test_given_throttling_that_persists_when_published_then_reported_after_max_attempts() -> None:
     client = FakeEvents([["ThrottlingException"]] * 4)
 
-    failures = EventBridgePublisher("bus", client, sleep=lambda _: None).publish(_events(1))
+    failures = EventBridgePublisher("bus", as_events_client(client), sleep=lambda _: None).publish(
+        _events(1)
+    )
 
     assert [f.code for f in failures] == ["ThrottlingException"]
     assert len(client.calls) == 4
@@ -91,7 +96,7 @@ def test_given_lambda_trace_header_when_published_then_entries_carry_it(
     monkeypatch.setenv("_X_AMZN_TRACE_ID", "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1")
     client = FakeEvents()
 
-    EventBridgePublisher("bus", client).publish(_events(1))
+    EventBridgePublisher("bus", as_events_client(client)).publish(_events(1))
 
     [entry] = client.calls[0]
     assert entry["TraceHeader"] == "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1"

@@ -42,3 +42,39 @@ def test_given_a_layer_when_its_imports_are_read_then_none_crosses_a_boundary(la
     }
 
     assert {module: bad for module, bad in crossings.items() if bad} == {}
+
+
+def runtime_stub_imports(path: Path) -> list[str]:
+    """Imports of mypy-boto3 stub packages outside ``if TYPE_CHECKING:`` blocks."""
+    tree = ast.parse(path.read_text())
+    type_checking_only = {
+        id(node)
+        for block in ast.walk(tree)
+        if isinstance(block, ast.If)
+        and isinstance(block.test, ast.Name)
+        and block.test.id == "TYPE_CHECKING"
+        for statement in block.body
+        for node in ast.walk(statement)
+    }
+    found = []
+    for node in ast.walk(tree):
+        if id(node) in type_checking_only:
+            continue
+        if isinstance(node, ast.Import):
+            found += [alias.name for alias in node.names if alias.name.startswith("mypy_boto3")]
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("mypy_boto3"):
+            found.append(str(node.module))
+    return found
+
+
+@pytest.mark.parametrize("package", ["handlers", "domain", "adapters", "userflow"])
+def test_given_shipped_code_when_its_imports_are_read_then_stubs_are_for_type_checking_only(
+    package: str,
+) -> None:
+    """Lambda and the installed CLI do not ship the mypy-boto3 stubs (requirements/runtime.txt)."""
+    at_runtime = {
+        str(path.relative_to(ROOT)): runtime_stub_imports(path)
+        for path in sorted((ROOT / package).glob("**/*.py"))
+    }
+
+    assert {module: stubs for module, stubs in at_runtime.items() if stubs} == {}

@@ -10,14 +10,13 @@ import statistics
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 
-from domain.auth_service import AuthService
+from domain.auth_service import AuthPolicy, AuthService
 from domain.errors import AuthenticationFailed
 from domain.passwords import PasswordHasher, ScryptCost
-from domain.users import User, UserAccount
+from tests.in_memory_backend import Clock, InMemoryBackend
 
 EMAIL = "known@example.com"
 PASSWORD = "the right passphrase"
@@ -33,30 +32,12 @@ class CountingHasher(PasswordHasher):
         return super()._derive(password, salt, cost)
 
 
-class _Users:
-    def __init__(self, account: UserAccount) -> None:
-        self._account = account
-
-    def find_by_email(self, email: str) -> UserAccount | None:
-        return self._account if email == EMAIL else None
-
-
-class _LoginState:
-    def record_failed_login(self, *_: Any) -> bool:
-        return False
-
-
 def _service(hasher: PasswordHasher) -> AuthService:
-    now = datetime.now(UTC)
-    user = User(id="u-1", email=EMAIL, name="Known", created_at=now, updated_at=now)
-    account = UserAccount(user=user, password_hash=hasher.hash(PASSWORD))
-    return AuthService(
-        users=_Users(account),  # type: ignore[arg-type]
-        login_state=_LoginState(),  # type: ignore[arg-type]
-        sessions=None,  # type: ignore[arg-type]
-        hasher=hasher,
-        issuer=None,  # type: ignore[arg-type]
-    )
+    # No lockout during the samples: every wrong guess takes the wrong-password path.
+    never_locks = AuthPolicy(max_failed_logins=1000)
+    backend = InMemoryBackend(Clock(datetime.now(UTC)), hasher=hasher, policy=never_locks)
+    backend.register(email=EMAIL, password=PASSWORD, name="Known")
+    return backend.auth_service()
 
 
 def _failed_login(service: AuthService, email: str) -> Callable[[], float]:

@@ -14,10 +14,14 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from domain.events import EVENT_SOURCE
 from userflow.stack import Stack, add_stack_arguments, resolve_stack
+
+if TYPE_CHECKING:
+    from mypy_boto3_events import EventBridgeClient
+    from mypy_boto3_sqs import SQSClient
 
 
 @contextmanager
@@ -61,7 +65,9 @@ def subscription(
         _unsubscribe(sqs, events, bus, name, purpose)
 
 
-def _unsubscribe(sqs: Any, events: Any, bus: str, name: str, target_id: str) -> None:
+def _unsubscribe(
+    sqs: SQSClient, events: EventBridgeClient, bus: str, name: str, target_id: str
+) -> None:
     """Remove the rule and queue by name: a Ctrl-C may land after AWS made one but before its
     answer arrived, so whatever exists is removed and whatever does not is skipped."""
     with suppress(events.exceptions.ResourceNotFoundException):

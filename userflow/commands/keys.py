@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from adapters.key_store import (
     DEFAULT_RETAIN_RETIRED,
@@ -25,6 +25,10 @@ from adapters.key_store import (
 )
 from domain.tokens import SigningKeySet
 from userflow.stack import Stack, add_stack_arguments, resolve_stack
+
+if TYPE_CHECKING:
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+    from mypy_boto3_ssm import SSMClient
 
 # Logical ids in template.yaml.
 KEY_SET_RESOURCE = "SigningKeySecret"
@@ -56,7 +60,7 @@ def register(subparsers: Any) -> None:
     listing.set_defaults(run=run_list)
 
 
-def key_locations(stack: Stack) -> tuple[Any, Any, str, str]:
+def key_locations(stack: Stack) -> tuple[SecretsManagerClient, SSMClient, str, str]:
     """Secrets Manager and SSM clients, the key set's secret id and the JWKS parameter name."""
     return (
         stack.client("secretsmanager"),

@@ -1,0 +1,259 @@
+"""In-memory implementations of the domain's ports, for fast tests of the use cases' rules.
+
+Each fake keeps the guarantees its DynamoDB adapter gets from conditional writes and transactions
+(``adapters/dynamodb_user_repository.py``, ``adapters/dynamodb_session_repository.py``): version
+checks, one owner per email, writes that touch only what the use case changed, and login
+bookkeeping that never bumps ``version``. Where the adapter lets an unexpected failure escape
+(a cancelled transaction it does not map to a domain error), the fake raises ``StoreRefused``.
+The adapters themselves are tested against moto.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, cast
+
+from domain.auth_models import RefreshRecord, SessionFamily
+from domain.errors import EmailAlreadyExists, InvalidCursor, UserNotFound, VersionConflict
+from domain.events import LifecycleEvent, PublishFailure
+from domain.users import UserAccount, UserPage
+
+if TYPE_CHECKING:
+    from mypy_boto3_events import EventBridgeClient
+
+
+class StoreRefused(Exception):
+    """A write the real table would refuse with an error the adapter does not translate."""
+
+
+@dataclass
+class _StoredUser:
+    """The user item: the account plus the failure counter that only login bookkeeping sees."""
+
+    account: UserAccount
+    failed_logins: int = 0
+
+
+def _whole_seconds(value: datetime) -> datetime:
+    """TTL attributes are stored as epoch seconds, so they come back without the fraction."""
+    return datetime.fromtimestamp(int(value.timestamp()), UTC)
+
+
+class InMemoryUserRepository:
+    """``UserRepository``: user items and email claims, as the single table keeps them."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, _StoredUser] = {}
+        self.email_owners: dict[str, str] = {}
+        self._cursors: dict[str, str] = {}
+        self._cursor_ids = itertools.count(1)
+
+    def add(self, account: UserAccount) -> None:
+        user = account.user
+        if user.id in self.items:
+            raise StoreRefused(f"user {user.id} is already stored")
+        if user.email in self.email_owners:
+            raise EmailAlreadyExists
+        # The adapter stores no lock on a new item (nor a failure counter).
+        self.items[user.id] = _StoredUser(account.model_copy(update={"locked_until": None}))
+        self.email_owners[user.email] = user.id
+
+    def get(self, user_id: str) -> UserAccount:
+        stored = self.items.get(user_id)
+        if stored is None:
+            raise UserNotFound
+        return stored.account
+
+    def find_by_email(self, email: str) -> UserAccount | None:
+        owner = self.email_owners.get(email)
+        if owner is None or owner not in self.items:
+            return None
+        return self.items[owner].account
+
+    def save(self, updated: UserAccount, previous: UserAccount) -> None:
+        stored = self.items.get(previous.user.id)
+        if stored is None or stored.account.user.version != previous.user.version:
+            raise VersionConflict
+        moved = updated.user.email != previous.user.email
+        if moved and updated.user.email in self.email_owners:
+            raise EmailAlreadyExists
+        if moved and self.email_owners.get(previous.user.email) != previous.user.id:
+            raise StoreRefused(f"{previous.user.email} is not claimed by {previous.user.id}")
+        # Only what the use case changed is written: a re-hash or a revocation made by login
+        # bookkeeping since ``previous`` was read survives an unrelated profile change.
+        changes: dict[str, Any] = {"user": updated.user}
+        for name in ("password_hash", "sessions_revoked_at"):
+            if getattr(updated, name) != getattr(previous, name):
+                changes[name] = getattr(updated, name)
+        stored.account = stored.account.model_copy(update=changes)
+        if moved:
+            del self.email_owners[previous.user.email]
+            self.email_owners[updated.user.email] = updated.user.id
+
+    def remove(self, account: UserAccount) -> None:
+        user = account.user
+        if user.id not in self.items:
+            raise UserNotFound
+        if self.email_owners.get(user.email) != user.id:
+            raise StoreRefused(f"{user.email} is not claimed by {user.id}")
+        del self.items[user.id]
+        del self.email_owners[user.email]
+
+    def list_users(self, limit: int, cursor: str | None) -> UserPage:
+        """Creation order, as the list index sorts by ``<created_at>#<id>``."""
+        after = ""
+        if cursor is not None:
+            if cursor not in self._cursors:
+                raise InvalidCursor
+            after = self._cursors[cursor]
+        ordered = sorted(
+            (stored.account.user for stored in self.items.values()),
+            key=lambda user: (user.created_at, user.id),
+        )
+        remaining = [u for u in ordered if f"{u.created_at.isoformat()}#{u.id}" > after]
+        page = remaining[:limit]
+        next_cursor = None
+        if len(page) == limit and page:
+            # Like DynamoDB's LastEvaluatedKey: a full page always gets a cursor, even the last.
+            next_cursor = f"cursor-{next(self._cursor_ids)}"
+            self._cursors[next_cursor] = f"{page[-1].created_at.isoformat()}#{page[-1].id}"
+        return UserPage(items=page, next_cursor=next_cursor)
+
+    def failed_logins(self, user_id: str) -> int:
+        """The failure counter of a user item (not part of ``UserAccount``)."""
+        return self.items[user_id].failed_logins
+
+
+class InMemoryLoginState:
+    """``LoginStateRepository``: bookkeeping on the user items of ``users``, no version bump."""
+
+    def __init__(self, users: InMemoryUserRepository) -> None:
+        self._items = users.items
+
+    def record_failed_login(
+        self, user_id: str, now: datetime, max_failures: int, lock_until: datetime
+    ) -> bool:
+        stored = self._items.get(user_id)
+        if stored is None:
+            return False
+        stored.failed_logins += 1
+        if stored.failed_logins < max_failures:
+            return False
+        stored.failed_logins = 0
+        stored.account = stored.account.model_copy(update={"locked_until": lock_until})
+        return True
+
+    def record_successful_login(
+        self, account: UserAccount, new_password_hash: str | None, now: datetime, max_failures: int
+    ) -> bool:
+        stored = self._items.get(account.user.id)
+        if (
+            stored is None
+            or stored.account.password_hash != account.password_hash
+            or (stored.account.locked_until is not None and stored.account.locked_until > now)
+            or stored.failed_logins >= max_failures
+        ):
+            return False
+        stored.failed_logins = 0
+        stored.account = stored.account.model_copy(
+            update={
+                "locked_until": None,
+                "password_hash": new_password_hash or stored.account.password_hash,
+            }
+        )
+        return True
+
+    def revoke_all_sessions(self, user_id: str, now: datetime) -> None:
+        stored = self._items.get(user_id)
+        if stored is not None:
+            stored.account = stored.account.model_copy(update={"sessions_revoked_at": now})
+
+
+class InMemorySessionRepository:
+    """``SessionRepository``: refresh tokens by hash and their families."""
+
+    def __init__(self) -> None:
+        self.tokens: dict[str, RefreshRecord] = {}
+        self.families: dict[str, SessionFamily] = {}
+
+    def start_family(self, family: SessionFamily, first: RefreshRecord) -> None:
+        if family.family_id in self.families or first.token_hash in self.tokens:
+            raise StoreRefused("family or token already stored")
+        self.families[family.family_id] = replace(
+            family, expires_at=_whole_seconds(family.expires_at)
+        )
+        self._store(first)
+
+    def find_token(self, token_hash: str) -> RefreshRecord | None:
+        return self.tokens.get(token_hash)
+
+    def get_family(self, family_id: str) -> SessionFamily | None:
+        return self.families.get(family_id)
+
+    def rotate(self, old: RefreshRecord, new: RefreshRecord, now: datetime) -> bool:
+        current = self.tokens.get(old.token_hash)
+        family = self.families.get(new.family_id)
+        if (
+            current is None
+            or current.rotated_at is not None
+            or new.token_hash in self.tokens
+            or family is None
+            or family.revoked_at is not None
+        ):
+            return False
+        self.tokens[old.token_hash] = replace(current, rotated_at=now)
+        self._store(new)
+        # The family lives as long as its newest token, so reuse stays detectable.
+        self.families[family.family_id] = replace(family, expires_at=_whole_seconds(new.expires_at))
+        return True
+
+    def revoke_family(self, family_id: str, now: datetime) -> None:
+        family = self.families.get(family_id)
+        if family is not None and family.revoked_at is None:
+            self.families[family_id] = replace(family, revoked_at=now)
+
+    def _store(self, record: RefreshRecord) -> None:
+        self.tokens[record.token_hash] = replace(
+            record, expires_at=_whole_seconds(record.expires_at), rotated_at=None
+        )
+
+
+@dataclass
+class InMemoryEventPublisher:
+    """``EventPublisher`` that keeps what it published; ``failing`` maps an event's record id to
+    the error code PutEvents would report for it (then the event is not published)."""
+
+    published: list[LifecycleEvent] = field(default_factory=list)
+    failing: dict[str, str] = field(default_factory=dict)
+
+    def publish(self, events: Sequence[LifecycleEvent]) -> list[PublishFailure]:
+        failures = []
+        for event in events:
+            code = self.failing.get(event.record_id)
+            if code is None:
+                self.published.append(event)
+            else:
+                failures.append(PublishFailure(event, code, f"{code} (injected)"))
+        return failures
+
+
+@dataclass
+class InMemoryPoisonSink:
+    """``PoisonSink`` that keeps what it was sent; ``unavailable`` makes every send fail."""
+
+    kept: list[tuple[Mapping[str, Any], str]] = field(default_factory=list)
+    unavailable: bool = False
+
+    def send(self, record: Mapping[str, Any], reason: str) -> None:
+        if self.unavailable:
+            raise ConnectionError("poison queue unreachable (injected)")
+        self.kept.append((record, reason))
+
+
+def as_events_client(scripted: object) -> EventBridgeClient:
+    """A scripted stand-in for the EventBridge client (throttling and outages moto cannot
+    produce), typed as the real one; it must answer ``put_events`` as PutEvents does."""
+    return cast("EventBridgeClient", scripted)

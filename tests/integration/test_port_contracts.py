@@ -1,0 +1,216 @@
+"""The in-memory fakes (``tests/fakes.py``) and the DynamoDB adapters keep the same port contracts.
+
+Every test runs twice, on the fakes and on the adapters against moto, so the fast unit tests of
+the use cases rest on the same guarantees the real table gives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from adapters.dynamodb_session_repository import DynamoDBSessionRepository
+from adapters.dynamodb_user_repository import DynamoDBUserRepository
+from domain.auth_models import RefreshRecord, SessionFamily
+from domain.errors import EmailAlreadyExists, InvalidCursor, UserNotFound, VersionConflict
+from domain.ports import LoginStateRepository, SessionRepository, UserRepository
+from domain.users import User, UserAccount
+from tests.fakes import InMemoryLoginState, InMemorySessionRepository, InMemoryUserRepository
+
+NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+MAX_FAILURES = 3
+
+
+@dataclass
+class Ports:
+    users: UserRepository
+    login_state: LoginStateRepository
+    sessions: SessionRepository
+
+
+@pytest.fixture(params=["in-memory", "dynamodb"])
+def ports(request: pytest.FixtureRequest) -> Ports:
+    if request.param == "in-memory":
+        users = InMemoryUserRepository()
+        return Ports(users, InMemoryLoginState(users), InMemorySessionRepository())
+    table = request.getfixturevalue("stack").physical_id("UserRegistrationTable")
+    sessions = DynamoDBSessionRepository(table)
+    return Ports(DynamoDBUserRepository(table, cursor_key=lambda: b"k" * 32), sessions, sessions)
+
+
+def _account(user_id: str, email: str, minute: int = 0) -> UserAccount:
+    created = NOW + timedelta(minutes=minute)
+    user = User(id=user_id, email=email, name=user_id, created_at=created, updated_at=created)
+    return UserAccount(user=user, password_hash=f"hash-of-{user_id}")
+
+
+def _next_version(account: UserAccount, **changes: object) -> UserAccount:
+    user = account.user.model_copy(update={**changes, "version": account.user.version + 1})
+    return account.model_copy(update={"user": user})
+
+
+# ---------------------------------------------------------------- users
+def test_given_a_claimed_email_when_another_user_is_added_with_it_then_refused(
+    ports: Ports,
+) -> None:
+    first = _account("u-1", "ann@example.com")
+    ports.users.add(first)
+
+    with pytest.raises(EmailAlreadyExists):
+        ports.users.add(_account("u-2", "ann@example.com"))
+
+    assert ports.users.find_by_email("ann@example.com") == first
+    with pytest.raises(UserNotFound):
+        ports.users.get("u-2")
+
+
+def test_given_a_stale_read_when_saved_then_version_conflict_and_nothing_written(
+    ports: Ports,
+) -> None:
+    stored = _account("u-1", "ann@example.com")
+    ports.users.add(stored)
+    ports.users.save(_next_version(stored, name="First"), stored)
+
+    with pytest.raises(VersionConflict):
+        ports.users.save(_next_version(stored, name="Second"), stored)
+
+    assert ports.users.get("u-1").user.name == "First"
+
+
+def test_given_login_bookkeeping_since_the_read_when_saved_then_it_survives(ports: Ports) -> None:
+    stored = _account("u-1", "ann@example.com")
+    ports.users.add(stored)
+    assert ports.login_state.record_successful_login(stored, "rehashed", NOW, MAX_FAILURES)
+    ports.login_state.revoke_all_sessions("u-1", NOW)
+
+    ports.users.save(_next_version(stored, name="Renamed"), stored)
+
+    saved = ports.users.get("u-1")
+    assert (saved.user.name, saved.password_hash, saved.sessions_revoked_at) == (
+        "Renamed",
+        "rehashed",
+        NOW,
+    )
+
+
+def test_given_an_email_change_when_saved_then_the_claim_moves(ports: Ports) -> None:
+    stored = _account("u-1", "ann@example.com")
+    ports.users.add(stored)
+    ports.users.add(_account("u-2", "bob@example.com"))
+
+    with pytest.raises(EmailAlreadyExists):
+        ports.users.save(_next_version(stored, email="bob@example.com"), stored)
+    ports.users.save(_next_version(stored, email="ann@new.example"), stored)
+
+    assert ports.users.find_by_email("ann@example.com") is None
+    assert ports.users.get("u-1") == ports.users.find_by_email("ann@new.example")
+    ports.users.add(_account("u-3", "ann@example.com"))
+
+
+def test_given_a_user_when_removed_twice_then_gone_email_free_and_second_not_found(
+    ports: Ports,
+) -> None:
+    stored = _account("u-1", "ann@example.com")
+    ports.users.add(stored)
+
+    ports.users.remove(stored)
+
+    with pytest.raises(UserNotFound):
+        ports.users.remove(stored)
+    assert ports.users.find_by_email("ann@example.com") is None
+    ports.users.add(_account("u-2", "ann@example.com"))
+
+
+def test_given_users_when_listed_by_pages_then_creation_order_and_forged_cursors_refused(
+    ports: Ports,
+) -> None:
+    for minute, user_id in enumerate(["u-c", "u-a", "u-b"]):
+        ports.users.add(_account(user_id, f"{user_id}@example.com", minute))
+
+    first = ports.users.list_users(2, None)
+    assert first.next_cursor is not None
+    rest = ports.users.list_users(2, first.next_cursor)
+
+    assert [u.id for u in [*first.items, *rest.items]] == ["u-c", "u-a", "u-b"]
+    with pytest.raises(InvalidCursor):
+        ports.users.list_users(2, "forged.cursor")
+
+
+# ---------------------------------------------------------------- login state
+def test_given_failures_when_the_limit_is_reached_then_that_one_locks_and_the_count_restarts(
+    ports: Ports,
+) -> None:
+    ports.users.add(_account("u-1", "ann@example.com"))
+    until = NOW + timedelta(minutes=15)
+
+    verdicts = [
+        ports.login_state.record_failed_login("u-1", NOW, MAX_FAILURES, until)
+        for _ in range(MAX_FAILURES * 2)
+    ]
+
+    assert verdicts == [False, False, True, False, False, True]
+    assert ports.users.get("u-1").locked_until == until
+    assert ports.users.get("u-1").user.version == 1
+    assert not ports.login_state.record_failed_login("nobody", NOW, MAX_FAILURES, until)
+
+
+def test_given_a_changed_hash_a_lock_or_the_limit_when_a_success_is_recorded_then_refused(
+    ports: Ports,
+) -> None:
+    read = _account("u-1", "ann@example.com")
+    ports.users.add(read)
+    later = NOW + timedelta(minutes=15)
+    for _ in range(MAX_FAILURES - 1):
+        ports.login_state.record_failed_login("u-1", NOW, MAX_FAILURES, later)
+
+    changed = read.model_copy(update={"password_hash": "an older hash"})
+    assert not ports.login_state.record_successful_login(changed, None, NOW, MAX_FAILURES)
+    assert not ports.login_state.record_successful_login(read, None, NOW, MAX_FAILURES - 1)
+    ports.login_state.record_failed_login("u-1", NOW, MAX_FAILURES, later)
+    assert not ports.login_state.record_successful_login(read, None, NOW, MAX_FAILURES)
+    assert ports.login_state.record_successful_login(read, "rehashed", later, MAX_FAILURES)
+
+    account = ports.users.get("u-1")
+    assert (account.locked_until, account.password_hash) == (None, "rehashed")
+    assert account.user.version == 1
+
+
+# ---------------------------------------------------------------- sessions
+def _record(token_hash: str, expires: datetime, family: str = "f-1") -> RefreshRecord:
+    return RefreshRecord(token_hash=token_hash, user_id="u-1", family_id=family, expires_at=expires)
+
+
+def test_given_a_token_when_rotated_twice_then_only_the_first_wins(ports: Ports) -> None:
+    expires = NOW + timedelta(days=30)
+    family = SessionFamily(family_id="f-1", user_id="u-1", created_at=NOW, expires_at=expires)
+    first, second, third = (_record(h, expires) for h in ("h-1", "h-2", "h-3"))
+    ports.sessions.start_family(family, first)
+
+    assert ports.sessions.rotate(first, second, NOW)
+    assert not ports.sessions.rotate(first, third, NOW)
+
+    assert ports.sessions.find_token("h-1") == RefreshRecord(
+        token_hash="h-1", user_id="u-1", family_id="f-1", expires_at=expires, rotated_at=NOW
+    )
+    assert ports.sessions.find_token("h-2") == second
+    assert ports.sessions.find_token("h-3") is None
+
+
+def test_given_a_revoked_family_when_rotating_then_refused_and_revocation_time_kept(
+    ports: Ports,
+) -> None:
+    expires = NOW + timedelta(days=30)
+    family = SessionFamily(family_id="f-1", user_id="u-1", created_at=NOW, expires_at=expires)
+    ports.sessions.start_family(family, _record("h-1", expires))
+
+    ports.sessions.revoke_family("f-1", NOW)
+    ports.sessions.revoke_family("f-1", NOW + timedelta(hours=1))
+    ports.sessions.revoke_family("no-such-family", NOW)
+
+    assert not ports.sessions.rotate(_record("h-1", expires), _record("h-2", expires), NOW)
+    assert ports.sessions.get_family("f-1") == SessionFamily(
+        family_id="f-1", user_id="u-1", created_at=NOW, expires_at=expires, revoked_at=NOW
+    )
+    assert ports.sessions.get_family("no-such-family") is None

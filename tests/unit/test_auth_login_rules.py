@@ -1,0 +1,176 @@
+"""``AuthService`` login rules (credentials, lockout, races, re-hash) on in-memory ports."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from domain.auth_service import (
+    LOGIN_FAILED,
+    LOGIN_SUCCEEDED,
+    LOGIN_THROTTLED,
+    hash_refresh_token,
+)
+from domain.errors import AuthenticationFailed
+from domain.passwords import PasswordHasher, ScryptCost
+from domain.users import Role, User, UserPatch, UserStatus
+from tests.in_memory_backend import PASSWORD, Clock, InMemoryBackend
+
+# Issued tokens are verified, and PyJWT checks their expiry against the real time.
+NOW = datetime.now(UTC).replace(microsecond=0)
+WRONG = "not the password at all"
+NEW_PASSWORD = "a brand new passphrase"
+CHANGE_PASSWORD = UserPatch.model_validate({"password": NEW_PASSWORD, "current_password": PASSWORD})
+
+
+@pytest.fixture
+def backend() -> InMemoryBackend:
+    return InMemoryBackend(Clock(NOW))
+
+
+@pytest.fixture
+def user(backend: InMemoryBackend) -> User:
+    return backend.register()
+
+
+def _fail_logins(backend: InMemoryBackend, count: int, email: str = "ann@example.com") -> None:
+    for _ in range(count):
+        with pytest.raises(AuthenticationFailed):
+            backend.auth_service().login(email, WRONG)
+
+
+# ---------------------------------------------------------------- login
+def test_given_the_right_password_when_logging_in_then_a_verifiable_pair_and_only_a_hash_stored(
+    backend: InMemoryBackend, user: User
+) -> None:
+    pair = backend.auth_service().login(" ANN@example.com ", PASSWORD)
+
+    claims = backend.verifier().verify(pair.access_token)
+    assert (claims.sub, claims.roles, pair.token_type) == (user.id, (Role.USER.value,), "Bearer")
+    assert list(backend.sessions.tokens) == [hash_refresh_token(pair.refresh_token)]
+    assert backend.metrics == [LOGIN_SUCCEEDED]
+
+
+@pytest.mark.parametrize(
+    ("email", "password"), [("nobody@example.com", PASSWORD), ("ann@example.com", WRONG)]
+)
+def test_given_an_unknown_email_or_a_wrong_password_when_logging_in_then_the_same_failure(
+    backend: InMemoryBackend, user: User, email: str, password: str
+) -> None:
+    with pytest.raises(AuthenticationFailed) as failure:
+        backend.auth_service().login(email, password)
+
+    assert failure.value.message == "Invalid credentials"
+    assert backend.metrics == [LOGIN_FAILED]
+    assert backend.sessions.families == {}
+
+
+def test_given_repeated_failures_when_the_limit_is_reached_then_even_the_password_is_refused(
+    backend: InMemoryBackend, user: User
+) -> None:
+    _fail_logins(backend, backend.policy.max_failed_logins)
+
+    with pytest.raises(AuthenticationFailed):
+        backend.auth_service().login(user.email, PASSWORD)
+
+    assert backend.metrics[-2:] == [LOGIN_THROTTLED, LOGIN_THROTTLED]
+    assert backend.users.get(user.id).locked_until == NOW + backend.policy.lockout
+
+
+def test_given_an_expired_lock_when_logging_in_with_the_password_then_in_and_counter_cleared(
+    backend: InMemoryBackend, user: User
+) -> None:
+    _fail_logins(backend, backend.policy.max_failed_logins + 1)
+    backend.clock.advance(backend.policy.lockout)
+
+    backend.auth_service().login(user.email, PASSWORD)
+
+    assert backend.users.get(user.id).locked_until is None
+    assert backend.users.failed_logins(user.id) == 0
+
+
+def test_given_a_few_failures_when_the_password_is_right_then_in_and_the_counter_is_cleared(
+    backend: InMemoryBackend, user: User
+) -> None:
+    _fail_logins(backend, backend.policy.max_failed_logins - 1)
+
+    backend.auth_service().login(user.email, PASSWORD)
+    _fail_logins(backend, backend.policy.max_failed_logins - 1)
+
+    assert backend.users.failed_logins(user.id) == backend.policy.max_failed_logins - 1
+    assert backend.users.get(user.id).locked_until is None
+
+
+def test_given_parallel_guesses_that_locked_the_account_after_it_was_read_then_refused(
+    backend: InMemoryBackend, user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    read_before = backend.users.get(user.id)
+    _fail_logins(backend, backend.policy.max_failed_logins)
+    monkeypatch.setattr(backend.users, "find_by_email", lambda email: read_before)
+    backend.metrics.clear()
+
+    with pytest.raises(AuthenticationFailed):
+        backend.auth_service().login(user.email, PASSWORD)
+
+    assert backend.metrics == [LOGIN_THROTTLED]
+    assert backend.sessions.families == {}
+
+
+def test_given_guesses_at_the_limit_but_not_yet_locked_when_logging_in_then_refused(
+    backend: InMemoryBackend, user: User
+) -> None:
+    backend.users.items[user.id].failed_logins = backend.policy.max_failed_logins
+
+    with pytest.raises(AuthenticationFailed):
+        backend.auth_service().login(user.email, PASSWORD)
+
+    assert backend.metrics == [LOGIN_THROTTLED]
+
+
+def test_given_an_account_read_before_its_password_changed_when_the_old_one_is_used_then_refused(
+    backend: InMemoryBackend, user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    read_before = backend.users.get(user.id)
+    backend.user_service().update(
+        backend.caller(user),
+        "me",
+        CHANGE_PASSWORD,
+    )
+    monkeypatch.setattr(backend.users, "find_by_email", lambda email: read_before)
+
+    with pytest.raises(AuthenticationFailed):
+        backend.auth_service().login(user.email, PASSWORD)
+
+    assert backend.hasher.verify(NEW_PASSWORD, backend.users.get(user.id).password_hash)
+
+
+def test_given_a_hash_of_an_older_cost_when_logging_in_then_it_is_upgraded_without_a_version() -> (
+    None
+):
+    cheaper = InMemoryBackend(Clock(NOW), hasher=PasswordHasher(ScryptCost(log2_n=3)))
+    cheaper.register()
+    upgraded = InMemoryBackend(Clock(NOW), users=cheaper.users)
+
+    upgraded.auth_service().login("ann@example.com", PASSWORD)
+
+    account = upgraded.users.find_by_email("ann@example.com")
+    assert account is not None
+    assert account.password_hash.startswith("scrypt$4$")
+    assert upgraded.hasher.verify(PASSWORD, account.password_hash)
+    assert account.user.version == 1
+
+
+def test_given_a_disabled_user_when_logging_in_with_the_password_then_refused_until_enabled(
+    backend: InMemoryBackend, user: User
+) -> None:
+    admin = backend.register(email="admin@example.com", name="Admin")
+    service, caller = backend.user_service(), backend.caller(admin, admin=True)
+    service.set_status(caller, user.id, UserStatus.DISABLED)
+
+    with pytest.raises(AuthenticationFailed):
+        backend.auth_service().login(user.email, PASSWORD)
+
+    service.set_status(caller, user.id, UserStatus.ACTIVE)
+    backend.auth_service().login(user.email, PASSWORD)
+    assert backend.metrics == [LOGIN_FAILED, LOGIN_SUCCEEDED]

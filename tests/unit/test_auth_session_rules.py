@@ -1,0 +1,187 @@
+"""``AuthService`` session rules (refresh rotation, reuse detection, logout) on in-memory ports."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from domain.auth_models import LogoutRequest, TokenPair
+from domain.auth_service import (
+    REFRESH_REUSE_DETECTED,
+    hash_refresh_token,
+)
+from domain.errors import AuthenticationFailed, InvalidInput
+from domain.users import User, UserPatch, UserStatus
+from tests.in_memory_backend import PASSWORD, Clock, InMemoryBackend
+
+# Issued tokens are verified, and PyJWT checks their expiry against the real time.
+NOW = datetime.now(UTC).replace(microsecond=0)
+NEW_PASSWORD = "a brand new passphrase"
+CHANGE_PASSWORD = UserPatch.model_validate({"password": NEW_PASSWORD, "current_password": PASSWORD})
+
+
+@pytest.fixture
+def backend() -> InMemoryBackend:
+    return InMemoryBackend(Clock(NOW))
+
+
+@pytest.fixture
+def user(backend: InMemoryBackend) -> User:
+    return backend.register()
+
+
+def _refresh_fails(backend: InMemoryBackend, refresh_token: str) -> bool:
+    try:
+        backend.auth_service().refresh(refresh_token)
+    except AuthenticationFailed:
+        return True
+    return False
+
+
+# ---------------------------------------------------------------- refresh
+def _login(backend: InMemoryBackend, user: User) -> TokenPair:
+    return backend.auth_service().login(user.email, PASSWORD)
+
+
+def test_given_a_refresh_token_when_refreshed_then_a_new_pair_and_the_old_token_is_spent(
+    backend: InMemoryBackend, user: User
+) -> None:
+    first = _login(backend, user)
+
+    second = backend.auth_service().refresh(first.refresh_token)
+
+    assert second.refresh_token != first.refresh_token
+    assert backend.verifier().verify(second.access_token).sub == user.id
+    spent = backend.sessions.find_token(hash_refresh_token(first.refresh_token))
+    assert spent is not None
+    assert spent.rotated_at == NOW
+
+
+def test_given_a_rotated_token_when_reused_then_refused_and_the_whole_family_is_revoked(
+    backend: InMemoryBackend, user: User
+) -> None:
+    first = _login(backend, user)
+    second = backend.auth_service().refresh(first.refresh_token)
+
+    assert _refresh_fails(backend, first.refresh_token)
+    assert _refresh_fails(backend, second.refresh_token)
+    assert backend.metrics[-1] == REFRESH_REUSE_DETECTED
+
+
+def test_given_two_concurrent_refreshes_of_one_token_then_the_loser_revokes_the_family(
+    backend: InMemoryBackend, user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = _login(backend, user)
+    read_before = backend.sessions.find_token(hash_refresh_token(first.refresh_token))
+    winner = backend.auth_service().refresh(first.refresh_token)
+    monkeypatch.setattr(backend.sessions, "find_token", lambda token_hash: read_before)
+
+    assert _refresh_fails(backend, first.refresh_token)
+
+    monkeypatch.undo()
+    assert backend.metrics[-1] == REFRESH_REUSE_DETECTED
+    assert _refresh_fails(backend, winner.refresh_token)
+
+
+def test_given_a_family_used_for_weeks_when_refreshed_then_it_lives_as_long_as_its_newest_token(
+    backend: InMemoryBackend, user: User
+) -> None:
+    pair = _login(backend, user)
+    for _ in range(3):
+        backend.clock.advance(backend.policy.refresh_ttl - timedelta(days=1))
+        pair = backend.auth_service().refresh(pair.refresh_token)
+
+    backend.clock.advance(backend.policy.refresh_ttl - timedelta(seconds=1))
+    assert not _refresh_fails(backend, pair.refresh_token)
+
+
+def test_given_an_expired_or_unknown_refresh_token_when_refreshed_then_refused(
+    backend: InMemoryBackend, user: User
+) -> None:
+    pair = _login(backend, user)
+    backend.clock.advance(backend.policy.refresh_ttl)
+
+    assert _refresh_fails(backend, pair.refresh_token)
+    assert _refresh_fails(backend, "never-issued")
+
+
+def test_given_a_password_change_when_refreshing_an_earlier_session_then_refused(
+    backend: InMemoryBackend, user: User
+) -> None:
+    earlier = _login(backend, user)
+    backend.clock.advance(timedelta(seconds=1))
+    backend.user_service().update(
+        backend.caller(user),
+        "me",
+        CHANGE_PASSWORD,
+    )
+
+    assert _refresh_fails(backend, earlier.refresh_token)
+    backend.clock.advance(timedelta(seconds=1))
+    later = backend.auth_service().login(user.email, NEW_PASSWORD)
+    assert not _refresh_fails(backend, later.refresh_token)
+
+
+@pytest.mark.parametrize("gone", ["deleted", "disabled"])
+def test_given_a_deleted_or_disabled_user_when_refreshing_then_refused(
+    backend: InMemoryBackend, user: User, gone: str
+) -> None:
+    pair = _login(backend, user)
+    admin = backend.caller(backend.register(email="admin@example.com", name="Admin"), admin=True)
+    if gone == "deleted":
+        backend.user_service().delete(admin, user.id)
+    else:
+        backend.user_service().set_status(admin, user.id, UserStatus.DISABLED)
+
+    assert _refresh_fails(backend, pair.refresh_token)
+
+
+# ---------------------------------------------------------------- logout
+def _logout(backend: InMemoryBackend, user: User, **request: object) -> None:
+    backend.auth_service().logout(backend.caller(user), LogoutRequest.model_validate(request))
+
+
+def test_given_two_sessions_when_logging_out_of_one_then_only_it_dies(
+    backend: InMemoryBackend, user: User
+) -> None:
+    phone, laptop = _login(backend, user), _login(backend, user)
+
+    _logout(backend, user, refresh_token=phone.refresh_token)
+
+    assert _refresh_fails(backend, phone.refresh_token)
+    assert not _refresh_fails(backend, laptop.refresh_token)
+
+
+def test_given_all_when_logging_out_then_every_session_and_earlier_access_token_dies(
+    backend: InMemoryBackend, user: User
+) -> None:
+    phone, laptop = _login(backend, user), _login(backend, user)
+    earlier = backend.caller(user)
+    backend.clock.advance(timedelta(seconds=1))
+
+    _logout(backend, user, all=True)
+
+    assert _refresh_fails(backend, phone.refresh_token)
+    assert _refresh_fails(backend, laptop.refresh_token)
+    with pytest.raises(AuthenticationFailed):
+        backend.user_service().get(earlier, "me")
+
+
+def test_given_someone_elses_refresh_token_when_logging_out_then_refused_and_it_lives(
+    backend: InMemoryBackend, user: User
+) -> None:
+    bob = backend.register(email="bob@example.com", name="Bob")
+    bobs = _login(backend, bob)
+
+    with pytest.raises(AuthenticationFailed):
+        _logout(backend, user, refresh_token=bobs.refresh_token)
+
+    assert not _refresh_fails(backend, bobs.refresh_token)
+
+
+def test_given_no_token_and_no_all_when_logging_out_then_invalid_input(
+    backend: InMemoryBackend, user: User
+) -> None:
+    with pytest.raises(InvalidInput):
+        _logout(backend, user)
