@@ -352,3 +352,32 @@ def test_given_synthetic_smoke_users_when_the_example_subscriber_listens_then_it
 
     assert pattern["detail"]["email_domain"] == [{"anything-but": [SYNTHETIC_EMAIL_DOMAIN]}]
     assert f'[{{"anything-but": ["{SYNTHETIC_EMAIL_DOMAIN}"]}}]' in README.read_text()
+
+
+# ------------------------------------------------------------------------------ generated blocks
+
+
+def test_given_the_template_when_its_log_groups_are_regenerated_then_nothing_changes() -> None:
+    from scripts.generate_log_groups import render
+
+    text = sam_template.TEMPLATE.read_text()
+
+    assert render(text) == text, "run `python -m scripts.generate_log_groups`"
+
+
+def test_given_a_new_function_when_log_groups_are_generated_then_it_gets_one() -> None:
+    from scripts.generate_log_groups import render
+
+    text = sam_template.TEMPLATE.read_text().replace(
+        "  JwksFunction:\n",
+        "  MailerFunction:\n    Type: AWS::Serverless::Function\n"
+        "    Properties:\n      Handler: handlers.mail.handler\n\n  JwksFunction:\n",
+        1,
+    )
+
+    rendered = render(text)
+
+    groups = sam_template.resources_of_type(sam_template.parse(rendered), "AWS::Logs::LogGroup")
+    assert groups["MailerFunctionLogGroup"]["Properties"]["LogGroupName"] == {
+        "Fn::Sub": "/aws/lambda/${MailerFunction}"
+    }
