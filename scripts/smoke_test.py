@@ -30,6 +30,7 @@ from typing import Any
 
 from domain.events import EVENT_SOURCE
 from userflow.commands.events import subscription
+from userflow.errors import CommandError
 from userflow.stack import Stack, add_stack_arguments, resolve_stack
 
 SYNTHETIC_EMAIL_DOMAIN = "smoke.userflow.invalid"
@@ -189,6 +190,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         run(resolve_stack(args), args.event_timeout)
+    except CommandError as error:  # no stack to test
+        print(f"FAIL {error}", file=sys.stderr)
+        return error.exit_code
     except SmokeTestFailure as failure:
         print(f"FAIL {failure}", file=sys.stderr)
         return 1
