@@ -45,7 +45,8 @@ SAM ?= sam
 AUDIT_FLAGS ?=
 DEPLOY_FLAGS ?=
 
-.PHONY: security workflows build package-report deploy
+.PHONY: security workflows build package-report deploy deploy-built change-set execute-change-set \
+	after-deploy sam-cli
 
 # Scan tools live in their own venv: checkov's pins conflict with the app's dependencies.
 $(TOOLS_STAMP): requirements/tools.txt
@@ -64,14 +65,34 @@ workflows: $(TOOLS_STAMP)
 	$(TOOLS)/bin/actionlint .github/workflows/*.yml
 
 # Stages build/function (runtime code only) and build/layer (arm64 wheels), then `sam build`.
-build: $(STAMP)
+build: $(STAMP) sam-cli
 	$(BIN)/python -m scripts.build_artifacts
 	$(SAM) build
+
+sam-cli: $(STAMP)
+	$(BIN)/python -m scripts.sam_cli_version $(SAM)
 
 package-report: $(STAMP)
 	$(BIN)/python -m scripts.package_report
 
+# By hand: build and deploy. CI builds once and runs the targets below on that one artifact
+# (.aws-sam/build): deploy-built for staging, change-set then execute-change-set for prod.
 deploy: build
+	$(MAKE) deploy-built ENV=$(ENV)
+
+deploy-built: $(STAMP) sam-cli
 	$(SAM) deploy --config-env $(ENV) $(DEPLOY_FLAGS)
+	$(MAKE) after-deploy ENV=$(ENV)
+
+# Prints the change set's ARN (empty when nothing changed); its changes go to the job summary.
+change-set: $(STAMP) sam-cli
+	$(SAM) deploy --config-env $(ENV) --no-execute-changeset --no-confirm-changeset >&2
+	$(BIN)/python -m scripts.change_set show --stack-name userflow-$(ENV)
+
+execute-change-set: $(STAMP)
+	$(BIN)/python -m scripts.change_set execute --stack-name userflow-$(ENV) --change-set "$(CHANGE_SET)"
+	$(MAKE) after-deploy ENV=$(ENV)
+
+after-deploy: $(STAMP)
 	$(BIN)/userflow keys ensure --stack-name userflow-$(ENV)
 	$(BIN)/python -m scripts.smoke_test --stack-name userflow-$(ENV)

@@ -13,6 +13,7 @@ import boto3
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
+    from mypy_boto3_cloudwatch import CloudWatchClient
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_secretsmanager import SecretsManagerClient
@@ -20,7 +21,14 @@ if TYPE_CHECKING:
     from mypy_boto3_ssm import SSMClient
 
 ServiceName = Literal[
-    "cloudformation", "dynamodb", "dynamodbstreams", "events", "secretsmanager", "sqs", "ssm"
+    "cloudformation",
+    "cloudwatch",
+    "dynamodb",
+    "dynamodbstreams",
+    "events",
+    "secretsmanager",
+    "sqs",
+    "ssm",
 ]
 
 
@@ -29,6 +37,8 @@ class ClientFactory(Protocol):
 
     @overload
     def __call__(self, service: Literal["cloudformation"]) -> CloudFormationClient: ...
+    @overload
+    def __call__(self, service: Literal["cloudwatch"]) -> CloudWatchClient: ...
     @overload
     def __call__(self, service: Literal["dynamodb"]) -> DynamoDBClient: ...
     # Untyped until `userflow dlq` passes the typed stream records it reads on (its record helper

@@ -2,7 +2,8 @@
 
 Functions that verify tokens (the authorizer, the JWKS endpoint) read only the public parameter;
 only login and refresh may read the secret. Both are cached in the container (Powertools
-parameters, ``max_age``), so the hot path makes no network call. Signers read the version
+parameters, ``max_age``: the JWKS for 5 minutes, the key set for ``SIGNER_CACHE_SECONDS``), so
+the hot path rarely makes a network call. Signers read the version
 labelled ``AWSCURRENT``: a rotation stages its new key set as ``AWSPENDING`` first
 (``adapters/key_rotation.py``). Both ways of rotating publish the new JWKS *before* the new
 private key becomes current, so no token is ever signed by an unpublished key.
@@ -33,11 +34,16 @@ if TYPE_CHECKING:
     from mypy_boto3_ssm import SSMClient
 
 CACHE_SECONDS = 300
+# Signers keep the key set only briefly: after a rotation (a compromised key dropped at once
+# above all) they must stop signing with the old key soon, and `userflow keys rotate` waits this
+# long before it reports that none does. One GetSecretValue per half minute per warm container.
+SIGNER_CACHE_SECONDS = 30
 # A token naming an unknown kid may mean the JWKS was rotated since it was cached: refetch, but
 # at most this often, so random kids cannot turn into a flood of SSM calls.
 FORCED_REFRESH_INTERVAL_SECONDS = 30
 # Retired keys stay published while tokens they signed can still be alive: a signer may keep the
-# old key for CACHE_SECONDS after a rotation, and its last token then lives MAX_ACCESS_TTL_SECONDS.
+# old key for SIGNER_CACHE_SECONDS after a rotation, and its last token then lives
+# MAX_ACCESS_TTL_SECONDS; verifiers may hold the old JWKS for CACHE_SECONDS.
 DEFAULT_RETAIN_RETIRED = timedelta(seconds=CACHE_SECONDS + MAX_ACCESS_TTL_SECONDS + 300)
 # Secrets Manager staging labels: the version that signs, and one being rotated in.
 CURRENT = "AWSCURRENT"
@@ -55,7 +61,7 @@ class SigningKeySource:
     def current_issuer(self) -> TokenIssuer:
         from aws_lambda_powertools.utilities.parameters import get_secret
 
-        text = str(get_secret(self._secret_id, max_age=CACHE_SECONDS, VersionStage=CURRENT))
+        text = str(get_secret(self._secret_id, max_age=SIGNER_CACHE_SECONDS, VersionStage=CURRENT))
         if self._parsed is None or self._parsed[0] != text:
             key_set = SigningKeySet.parse(text)
             if key_set is None:

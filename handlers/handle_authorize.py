@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from domain.tokens import InvalidToken
 from handlers.dependencies import public_keys
-from handlers.observability import logger
+from handlers.observability import logger, metrics
 
 DENY: dict[str, Any] = {"isAuthorized": False}
 MAX_TOKEN_LENGTH = 4096
@@ -29,6 +29,8 @@ def bearer_token(headers: dict[str, str] | None) -> str | None:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+# Cold starts only (OperationsDashboard): the authorizer runs before every protected request.
+@metrics.log_metrics(capture_cold_start_metric=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     token = bearer_token(event.get("headers"))
     if token is None:

@@ -69,7 +69,7 @@ def _report(outcomes: dict[str, Outcome]) -> None:
 
 @logger.inject_lambda_context
 @tracer().capture_lambda_handler
-@metrics.log_metrics
+@metrics.log_metrics(capture_cold_start_metric=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     outcomes = pipeline().process(event.get("Records", []))
     _report(outcomes)

@@ -174,7 +174,7 @@ def lambda_handler(
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
     @partial(tracer().capture_lambda_handler, capture_response=False)
-    @metrics.log_metrics
+    @metrics.log_metrics(capture_cold_start_metric=True)
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return app.resolve(event, context)
 

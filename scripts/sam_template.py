@@ -27,7 +27,12 @@ _PLACEHOLDER_URI = "s3://placeholder-bucket/{}.zip"
 
 def load(path: Path = TEMPLATE) -> dict[str, Any]:
     """The template as written (short tags such as !Ref become their long dict form)."""
-    template: dict[str, Any] = yaml_parse(path.read_text())
+    return parse(path.read_text())
+
+
+def parse(text: str) -> dict[str, Any]:
+    """Template text as data, as `load` reads it."""
+    template: dict[str, Any] = yaml_parse(text)
     return template
 
 

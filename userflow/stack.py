@@ -1,8 +1,9 @@
 """Finds a stack's resources, on AWS (CloudFormation) or on the running local stack.
 
 Every operator command takes ``--stack-name/--endpoint-url/--region`` as AWS tools do; with none of
-them and a running ``userflow local``, the local stack's recorded state is used, and with no local
-stack running, ``userflow-staging`` on AWS.
+them, the running ``userflow local`` stack's recorded state is used. With no local stack running
+and no ``--stack-name``, nothing is targeted: an operator with credentials must never act on a
+deployed stack by accident. The target is announced on stderr before anything is done.
 """
 
 from __future__ import annotations
@@ -10,15 +11,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import boto3
+from userflow.errors import EXIT_USAGE, CommandError
 
-from adapters.aws import ClientFactory, ServiceName
-
-DEFAULT_STACK_NAME = "userflow-staging"
+if TYPE_CHECKING:
+    from adapters.aws import ClientFactory, ServiceName
 
 
 def state_file() -> Path:
@@ -31,9 +32,12 @@ def state_file() -> Path:
 def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--stack-name",
-        help=f"CloudFormation stack (default: the running local stack, else {DEFAULT_STACK_NAME})",
+        help="deployed CloudFormation stack, e.g. userflow-staging (default: the running local "
+        "stack; without one, the command refuses to run)",
     )
-    parser.add_argument("--endpoint-url", help="AWS endpoint (default: the local stack's)")
+    parser.add_argument(
+        "--endpoint-url", help="AWS endpoint, with --stack-name (default: the local stack's)"
+    )
     parser.add_argument("--region", help="AWS region")
 
 
@@ -55,6 +59,8 @@ class Stack:
         self.client = self._new_client
 
     def _new_client(self, service: ServiceName) -> Any:
+        import boto3
+
         session = boto3.session.Session(region_name=self.region)
         if self.local:
             # The local emulation checks no credentials, but botocore will not sign without some,
@@ -84,9 +90,18 @@ def _running_local_state() -> dict[str, Any] | None:
 
 
 def resolve_stack(args: argparse.Namespace) -> Stack:
-    state = None if args.stack_name or args.endpoint_url else _running_local_state()
-    if state is not None:
-        return Stack(
+    """The stack the command acts on, announced on stderr before anything is done to it."""
+    if not args.stack_name:
+        if args.endpoint_url:
+            raise CommandError("--endpoint-url needs --stack-name", EXIT_USAGE)
+        state = _running_local_state()
+        if state is None:
+            raise CommandError(
+                "no local stack is running and no --stack-name was given: start `userflow "
+                "local`, or name the deployed stack (e.g. --stack-name userflow-staging)",
+                EXIT_USAGE,
+            )
+        stack = Stack(
             name=state["stack_name"],
             region=args.region or state["region"],
             endpoint_url=state["endpoint_url"],
@@ -94,11 +109,10 @@ def resolve_stack(args: argparse.Namespace) -> Stack:
             api_url=state["api_url"],
             local=True,
         )
-    stack = Stack(
-        name=args.stack_name or DEFAULT_STACK_NAME,
-        region=args.region,
-        endpoint_url=args.endpoint_url,
-    )
+        announce(stack)
+        return stack
+    stack = Stack(name=args.stack_name, region=args.region, endpoint_url=args.endpoint_url)
+    announce(stack)
     cloudformation = stack.client("cloudformation")
     for page in cloudformation.get_paginator("list_stack_resources").paginate(StackName=stack.name):
         for summary in page["StackResourceSummaries"]:
@@ -107,3 +121,18 @@ def resolve_stack(args: argparse.Namespace) -> Stack:
                 "type": summary["ResourceType"],
             }
     return stack
+
+
+def describe_target(stack: Stack) -> str:
+    if stack.local:
+        api, endpoint = stack.api_url, stack.endpoint_url
+        return f"local stack {stack.name!r} (API {api}, AWS endpoint {endpoint})"
+    import boto3
+
+    region = stack.region or boto3.session.Session().region_name or "no region configured"
+    where = f"endpoint {stack.endpoint_url}" if stack.endpoint_url else "AWS"
+    return f"stack {stack.name!r} on {where}, region {region}"
+
+
+def announce(stack: Stack) -> None:
+    print(f"target: {describe_target(stack)}", file=sys.stderr, flush=True)

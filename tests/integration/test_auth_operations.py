@@ -11,6 +11,7 @@ from pathlib import Path
 import jwt
 import pytest
 
+from adapters import key_store
 from handlers.observability import logger
 from tests.integration.conftest import GatewayClient, reset_auth_caches
 from userflow.cli import main
@@ -36,6 +37,8 @@ def local_state(
     gateway: GatewayClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> GatewayClient:
     record_as_local(gateway.stack, tmp_path, monkeypatch)
+    # `keys rotate --retain-minutes 0` waits out the signers' key cache; keep that short here.
+    monkeypatch.setattr(key_store, "SIGNER_CACHE_SECONDS", 1)
     return gateway
 
 
@@ -77,7 +80,7 @@ def test_given_an_unknown_email_when_granting_admin_then_exit_1(
     local_state: GatewayClient, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["admin", "grant", "nobody@example.com"]) == 1
-    assert "nobody@example.com" in capsys.readouterr().out
+    assert "nobody@example.com" in capsys.readouterr().err
 
 
 def test_given_keys_rotate_when_run_then_new_tokens_use_the_new_key_and_list_shows_both(

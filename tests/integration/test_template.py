@@ -31,12 +31,13 @@ RESOURCELESS_ACTIONS = {
     "xray:GetSamplingStatisticSummaries",
     "dynamodb:ListStreams",  # a stream event source mapping needs it; it has no resource type
 }
-# Managed policies that SAM attaches by itself, each accepted for a stated reason.
+# Managed policies that SAM attaches by itself, each accepted for a stated reason (by the ARN's
+# partition-neutral part: the template writes `arn:${AWS::Partition}:...`).
 ALLOWED_MANAGED_POLICIES = {
     # CloudWatch Logs for the function's own log group (logs:CreateLogStream/PutLogEvents).
-    "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+    "iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
     # `Tracing: Active`: X-Ray writes, which support no resource-level permissions.
-    "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess",
+    "iam::aws:policy/AWSXrayWriteOnlyAccess",
 }
 # Routes of the public contract (shared/CONTRACT.md) that the HTTP API must serve.
 CONTRACT_ROUTES = {
@@ -196,7 +197,9 @@ def _wildcard_resource(resource: Any) -> bool:
 
 def _policy_violations(name: str, role: dict[str, Any]) -> Iterator[str]:
     for arn in role["Properties"].get("ManagedPolicyArns", []):
-        if arn not in ALLOWED_MANAGED_POLICIES:
+        text = str(arn.get("Fn::Sub") if isinstance(arn, dict) else arn)
+        text = text.replace("${AWS::Partition}", "aws")
+        if text.split(":", 2)[-1] not in ALLOWED_MANAGED_POLICIES:
             yield f"{name}: managed policy {arn}"
     for policy in role["Properties"].get("Policies", []):
         for statement in policy["PolicyDocument"]["Statement"]:

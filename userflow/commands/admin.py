@@ -5,11 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from adapters.dynamodb_user_repository import DynamoDBUserRepository
-from domain.errors import InvalidInput
-from domain.passwords import PasswordHasher
-from domain.user_service import UserService
-from domain.users import Role, normalize_email
+from userflow.errors import EXIT_FAILED, CommandError
 from userflow.stack import add_stack_arguments, resolve_stack
 
 
@@ -27,6 +23,12 @@ def _no_cursor_key() -> bytes:
 
 
 def run_grant(args: argparse.Namespace) -> int:
+    from adapters.dynamodb_user_repository import DynamoDBUserRepository
+    from domain.errors import InvalidInput
+    from domain.passwords import PasswordHasher
+    from domain.user_service import UserService
+    from domain.users import Role, normalize_email
+
     stack = resolve_stack(args)
     repository = DynamoDBUserRepository(
         stack.physical_id("UserRegistrationTable"),
@@ -38,7 +40,6 @@ def run_grant(args: argparse.Namespace) -> int:
     try:
         user = service.grant_role(normalize_email(args.email), Role.ADMIN)
     except (InvalidInput, ValueError) as error:
-        print(f"userflow admin grant: {error}")
-        return 1
+        raise CommandError(f"grant: {error}", EXIT_FAILED) from None
     print(f"{user.email} ({user.id}) now has roles: {', '.join(user.roles)}")
     return 0

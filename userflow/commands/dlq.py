@@ -24,6 +24,7 @@ from adapters.eventbridge_publisher import EventBridgePublisher
 from adapters.sqs_poison_queue import POISON_KIND, SqsPoisonQueue
 from domain.event_pipeline import LifecyclePipeline, Status
 from domain.events import USER_KEY_PREFIX, USER_SORT_KEY
+from userflow.errors import EXIT_USAGE, CommandError
 from userflow.stack import Stack, add_stack_arguments, resolve_stack
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
@@ -339,14 +340,13 @@ def replay(
     stack: Stack, dry_run: bool, queue_filter: str | None, out: Any, wait_seconds: int = 1
 ) -> int:
     replayer = Replayer(stack, dry_run, out, wait_seconds)
-    queues = [
-        queue
-        for queue in dead_letter_queues(stack)
-        if queue_filter in (None, queue.logical_id, queue.name)
-    ]
+    every_queue = dead_letter_queues(stack)
+    queues = [q for q in every_queue if queue_filter in (None, q.logical_id, q.name)]
     if not queues:
-        print(f"no dead-letter queue named {queue_filter!r}", file=out)
-        return 2
+        valid = ", ".join(q.logical_id for q in every_queue) or "none"
+        raise CommandError(
+            f"no dead-letter queue named {queue_filter!r}; valid: {valid}", EXIT_USAGE
+        )
     left = 0
     for queue in queues:
         done, kept = replayer.replay_queue(queue)

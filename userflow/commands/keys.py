@@ -14,38 +14,55 @@ from __future__ import annotations
 
 import argparse
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from adapters.key_store import (
-    DEFAULT_RETAIN_RETIRED,
-    ensure_signing_key,
-    read_key_set,
-    rotate_signing_keys,
-)
-from domain.tokens import SigningKeySet
+from userflow.errors import EXIT_FAILED, CommandError
 from userflow.stack import Stack, add_stack_arguments, resolve_stack
 
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_ssm import SSMClient
 
+    from domain.tokens import SigningKeySet
+
 # Logical ids in template.yaml.
 KEY_SET_RESOURCE = "SigningKeySecret"
 JWKS_RESOURCE = "JwksParameter"
 
 
+def _minutes(text: str) -> int:
+    try:
+        minutes = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number of minutes: {text!r}") from None
+    if minutes < 0:
+        raise argparse.ArgumentTypeError("must not be negative")
+    return minutes
+
+
 def register(subparsers: Any) -> None:
-    keys = subparsers.add_parser("keys", help="manage the access-token signing keys")
+    keys = subparsers.add_parser(
+        "keys", help="manage the access-token signing keys", description=__doc__
+    )
     commands = keys.add_subparsers(dest="keys_command", required=True)
 
-    rotate = commands.add_parser("rotate", help="make a new signing key; retire the current one")
+    rotate = commands.add_parser(
+        "rotate",
+        help="make a new signing key; retire the current one",
+        description="Makes a new signing key now, publishing it before it signs. Login and "
+        "refresh cache the key set briefly, so the output says when they sign with the new key. "
+        "With --retain-minutes 0 (a compromised key) the command waits until no signer can "
+        "still use the dropped key.",
+    )
     add_stack_arguments(rotate)
     rotate.add_argument(
         "--retain-minutes",
-        type=int,
-        default=int(DEFAULT_RETAIN_RETIRED.total_seconds() // 60),
-        help="keep retired keys published this long (default: %(default)s; 0 after a compromise)",
+        type=_minutes,
+        default=None,
+        help="keep retired keys published this long (default: until every token they signed "
+        "has expired; 0 after a compromise: dropped at once)",
     )
     rotate.set_defaults(run=run_rotate)
 
@@ -71,23 +88,59 @@ def key_locations(stack: Stack) -> tuple[SecretsManagerClient, SSMClient, str, s
 
 
 def run_rotate(args: argparse.Namespace) -> int:
-    if args.retain_minutes < 0:
-        raise SystemExit("--retain-minutes must not be negative")
+    from adapters import key_store
+
     secrets, ssm, secret_id, parameter = key_locations(resolve_stack(args))
-    key_set = rotate_signing_keys(
+    retain = (
+        key_store.DEFAULT_RETAIN_RETIRED
+        if args.retain_minutes is None
+        else timedelta(minutes=args.retain_minutes)
+    )
+    previous = key_store.read_key_set(secrets, secret_id)
+    key_set = key_store.rotate_signing_keys(
         secrets,
         ssm,
         secret_id=secret_id,
         parameter=parameter,
         now=datetime.now(UTC),
-        retain_retired=timedelta(minutes=args.retain_minutes),
+        retain_retired=retain,
     )
+    now = datetime.now(UTC)  # the new key set is stored: signers' caches expire from here
+    # Read at call time: tests shorten it.
+    lag = timedelta(seconds=key_store.SIGNER_CACHE_SECONDS)
     print(f"signing key is now {key_set.current.kid}; published keys: {len(key_set.keys)}")
+    print(
+        f"login and refresh sign with it from {_clock(now + lag)} at the latest "
+        f"(they cache the key set for {lag.seconds} s)"
+    )
+    kept = {key.kid for key in key_set.keys}
+    if previous is not None and previous.current.kid not in kept:
+        _wait_until_no_signer_holds(previous.current.kid, now, lag, key_store.CACHE_SECONDS)
     return 0
+
+
+def _wait_until_no_signer_holds(
+    kid: str, rotated_at: datetime, lag: timedelta, verifier_cache_seconds: int
+) -> None:
+    """A key that signed until now was dropped (a compromise): signers still holding the cached
+    key set would sign with it, so the command returns only once no one can."""
+    print(f"dropped {kid} at once; waiting {lag.seconds} s until no signer holds it...", flush=True)
+    time.sleep(max(0.0, (rotated_at + lag - datetime.now(UTC)).total_seconds()) + 1)
+    refused_by = _clock(rotated_at + timedelta(seconds=verifier_cache_seconds))
+    print(
+        f"no new token is signed with {kid}; verifiers refuse the tokens it signed by "
+        f"{refused_by} at the latest (they cache the JWKS for {verifier_cache_seconds // 60} min)"
+    )
+
+
+def _clock(moment: datetime) -> str:
+    return moment.strftime("%H:%M:%S UTC")
 
 
 def ensure_keys(stack: Stack) -> SigningKeySet:
     """The stack's key set, created on first use; its JWKS is (re)published either way."""
+    from adapters.key_store import ensure_signing_key
+
     secrets, ssm, secret_id, parameter = key_locations(stack)
     return ensure_signing_key(
         secrets, ssm, secret_id=secret_id, parameter=parameter, now=datetime.now(UTC)
@@ -101,11 +154,12 @@ def run_ensure(args: argparse.Namespace) -> int:
 
 
 def run_list(args: argparse.Namespace) -> int:
+    from adapters.key_store import read_key_set
+
     secrets, _, secret_id, _ = key_locations(resolve_stack(args))
     key_set = read_key_set(secrets, secret_id)
     if key_set is None:
-        print("no signing key yet: run `userflow keys ensure`")
-        return 1
+        raise CommandError("no signing key yet: run `userflow keys ensure`", EXIT_FAILED)
     for key in key_set.keys:
         print(
             json.dumps(

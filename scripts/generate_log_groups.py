@@ -1,0 +1,49 @@
+"""Writes the functions' log groups into template.yaml, one per `AWS::Serverless::Function`.
+
+SAM and CloudFormation have no loops, and each function needs the same block (a log group
+CloudFormation owns, so that retention and encryption apply from the first invocation). The
+`AWS::LanguageExtensions` transform's `Fn::ForEach` would loop, but the local runtime's template
+reader and the offline SAM translation that the template tests use do not expand it; so the
+blocks are generated between two marker lines, and a test fails when they drift
+(`python -m scripts.generate_log_groups` rewrites them).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+
+from scripts import sam_template
+
+BEGIN = "  # ---- BEGIN generated: function log groups (python -m scripts.generate_log_groups)\n"
+END = "  # ---- END generated: function log groups\n"
+BLOCK = """  {function}LogGroup:
+    Type: AWS::Logs::LogGroup
+    Properties:
+      LogGroupName: !Sub /aws/lambda/${{{function}}}
+      RetentionInDays: !If [IsProd, 365, 30]
+      KmsKeyId: !GetAtt OperationsKey.Arn
+"""
+
+
+def render(text: str) -> str:
+    """The template text with its generated section made from its functions."""
+    functions = sam_template.resources_of_type(sam_template.parse(text), sam_template.FUNCTION)
+    section = BEGIN + "\n".join(BLOCK.format(function=name) for name in functions) + END
+    pattern = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END), re.DOTALL)
+    if not pattern.search(text):
+        raise ValueError("template.yaml has no generated log-group section markers")
+    return pattern.sub(lambda _: section, text)
+
+
+def main() -> int:
+    text = sam_template.TEMPLATE.read_text()
+    rendered = render(text)
+    if rendered != text:
+        sam_template.TEMPLATE.write_text(rendered)
+        print(f"rewrote the log groups in {sam_template.TEMPLATE.name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

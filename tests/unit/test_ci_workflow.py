@@ -1,0 +1,73 @@
+"""The CI/CD workflow's promises, read from the file (actionlint checks its syntax in `make test`):
+pushes to main are never queued behind a production approval, the build that staging tested is
+the one production gets, and reviewers approve a change set that already exists."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+WORKFLOW = Path(__file__).resolve().parents[2] / ".github" / "workflows" / "ci-cd.yml"
+ARTIFACT = "sam-build"
+
+
+@pytest.fixture(scope="module")
+def workflow() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load(WORKFLOW.read_text())
+    return loaded
+
+
+def _runs(job: dict[str, Any]) -> str:
+    return "\n".join(step.get("run", "") for step in job["steps"])
+
+
+def _uses(job: dict[str, Any], action: str) -> list[dict[str, Any]]:
+    return [step for step in job["steps"] if step.get("uses", "").startswith(action)]
+
+
+def test_given_pushes_to_main_when_grouped_then_each_run_has_its_own_group(
+    workflow: dict[str, Any],
+) -> None:
+    group = workflow["concurrency"]["group"]
+
+    assert "github.event_name == 'pull_request'" in group
+    assert "github.run_id" in group  # any other event: one group per run, nothing queued behind
+    assert (
+        workflow["concurrency"]["cancel-in-progress"]
+        == "${{ github.event_name == 'pull_request' }}"
+    )
+
+
+def test_given_the_main_pipeline_when_read_then_one_job_builds_and_every_deploy_uses_its_artifact(
+    workflow: dict[str, Any],
+) -> None:
+    jobs = workflow["jobs"]
+    builders = [name for name, job in jobs.items() if "make build" in _runs(job)]
+    assert builders == ["build"]
+    assert _uses(jobs["build"], "actions/upload-artifact")[0]["with"]["name"] == ARTIFACT
+    deploying = [name for name, job in jobs.items() if "id-token" in job.get("permissions", {})]
+    assert set(deploying) == {"deploy-staging", "plan-prod", "deploy-prod"}
+    for name in ("deploy-staging", "plan-prod"):
+        runs = _runs(jobs[name])
+        assert "sam build" not in runs
+        assert "make deploy " not in runs + " ", name  # `make deploy` would build again
+        assert _uses(jobs[name], "actions/download-artifact")[0]["with"]["name"] == ARTIFACT
+
+
+def test_given_production_when_deployed_then_the_approved_change_set_is_the_one_executed(
+    workflow: dict[str, Any],
+) -> None:
+    plan, deploy = workflow["jobs"]["plan-prod"], workflow["jobs"]["deploy-prod"]
+
+    assert plan["needs"] == "deploy-staging"
+    assert "make --no-print-directory -s change-set ENV=prod" in _runs(plan)
+    assert plan["environment"] != "production"
+    assert deploy["needs"] == "plan-prod"
+    assert deploy["environment"] == "production"
+    assert "make execute-change-set ENV=prod" in _runs(deploy)
+    step_env = next(step["env"] for step in deploy["steps"] if "env" in step)
+    assert step_env["CHANGE_SET"] == "${{ needs.plan-prod.outputs.change-set }}"
+    assert "sam deploy" not in _runs(deploy)

@@ -1,0 +1,210 @@
+"""`userflow status`: the stack at a glance, on AWS or on the local stack.
+
+Shows the alarms in ALARM (of the stack's own alarms), every queue's depth (dead-letter queues
+marked), the stream processor's iterator age, and the lifecycle events: how many the archive
+holds and how many were published and failed in the last hour. The local stack emulates no
+CloudWatch alarms or metrics, so there those lines say "no data".
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from userflow.errors import EXIT_FAILED, EXIT_OK
+from userflow.stack import Stack, add_stack_arguments, resolve_stack
+
+EXIT_HELP = """exit status:
+  0    nothing needs attention
+  1    an alarm is in ALARM, or a dead-letter queue holds messages
+  2    nothing done: invalid arguments, or no stack to act on"""
+STREAM_FUNCTION = "UserStreamProcessorFunction"
+ARCHIVE = "UserEventsArchive"
+METRICS_NAMESPACE = "Userflow"
+SERVICE = "userflow"  # POWERTOOLS_SERVICE_NAME in template.yaml
+DESCRIBE_ALARMS_LIMIT = 100
+
+
+@dataclass
+class QueueDepth:
+    logical_id: str
+    visible: int
+    in_flight: int
+    dead_letter: bool
+
+
+@dataclass
+class StackStatus:
+    target: str
+    alarms_in_alarm: list[dict[str, str]] = field(default_factory=list)
+    alarm_count: int = 0
+    queues: list[QueueDepth] = field(default_factory=list)
+    iterator_age_ms: float | None = None
+    events_archived: int | None = None
+    events_published_last_hour: float | None = None
+    events_failed_last_hour: float | None = None
+
+    @property
+    def needs_attention(self) -> bool:
+        return bool(self.alarms_in_alarm) or any(
+            queue.dead_letter and queue.visible + queue.in_flight for queue in self.queues
+        )
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "status",
+        help="the stack at a glance: alarms, queues, events",
+        description=__doc__,
+        epilog=EXIT_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_stack_arguments(parser)
+    parser.add_argument("--json", action="store_true", help="one JSON object instead of text")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    stack = resolve_stack(args)
+    status = collect(stack, dead_letter_ids(stack))
+    print(json.dumps(asdict(status)) if args.json else render(status))
+    return EXIT_FAILED if status.needs_attention else EXIT_OK
+
+
+def collect(stack: Stack, dead_letters: set[str], now: datetime | None = None) -> StackStatus:
+    from userflow.stack import describe_target
+
+    now = now or datetime.now(UTC)
+    cloudwatch = stack.client("cloudwatch")
+    status = StackStatus(target=describe_target(stack))
+    # The stack's own alarms that exist (the local stack records but does not create them).
+    alarm_names = [stack.physical_id(name) for name in stack.of_type("AWS::CloudWatch::Alarm")]
+    for start in range(0, len(alarm_names), DESCRIBE_ALARMS_LIMIT):
+        names = alarm_names[start : start + DESCRIBE_ALARMS_LIMIT]
+        for alarm in cloudwatch.describe_alarms(AlarmNames=names).get("MetricAlarms", []):
+            status.alarm_count += 1
+            if alarm["StateValue"] == "ALARM":
+                status.alarms_in_alarm.append(
+                    {"name": alarm["AlarmName"], "reason": alarm.get("StateReason", "")}
+                )
+    sqs = stack.client("sqs")
+    for logical_id in sorted(stack.of_type("AWS::SQS::Queue")):
+        attributes = sqs.get_queue_attributes(
+            QueueUrl=stack.physical_id(logical_id),
+            AttributeNames=[
+                "ApproximateNumberOfMessages",
+                "ApproximateNumberOfMessagesNotVisible",
+            ],
+        )["Attributes"]
+        status.queues.append(
+            QueueDepth(
+                logical_id,
+                int(attributes.get("ApproximateNumberOfMessages", 0)),
+                int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0)),
+                logical_id in dead_letters,
+            )
+        )
+    if STREAM_FUNCTION in stack.resources:
+        status.iterator_age_ms = _latest(
+            cloudwatch,
+            "AWS/Lambda",
+            "IteratorAge",
+            [{"Name": "FunctionName", "Value": stack.physical_id(STREAM_FUNCTION)}],
+            now - timedelta(minutes=15),
+            now,
+            "Maximum",
+        )
+    if ARCHIVE in stack.resources:
+        archive = stack.client("events").describe_archive(ArchiveName=_archive_name(stack))
+        status.events_archived = int(archive.get("EventCount", 0))
+    service = [{"Name": "service", "Value": SERVICE}]
+    hour_ago = now - timedelta(hours=1)
+    status.events_published_last_hour = _latest(
+        cloudwatch, METRICS_NAMESPACE, "EventsPublished", service, hour_ago, now, "Sum", 3600
+    )
+    status.events_failed_last_hour = _latest(
+        cloudwatch, METRICS_NAMESPACE, "EventsFailed", service, hour_ago, now, "Sum", 3600
+    )
+    return status
+
+
+def _archive_name(stack: Stack) -> str:
+    # CloudFormation's Ref of an archive is its name; an ARN (some emulations) ends with it.
+    return stack.physical_id(ARCHIVE).rsplit("/", 1)[-1]
+
+
+def _latest(  # noqa: PLR0917 - one metric query, spelled out
+    cloudwatch: Any,
+    namespace: str,
+    metric: str,
+    dimensions: list[dict[str, str]],
+    start: datetime,
+    end: datetime,
+    statistic: str,
+    period: int = 60,
+) -> float | None:
+    """The most recent datapoint of a metric in the window, or None when there is none."""
+    points = cloudwatch.get_metric_statistics(
+        Namespace=namespace,
+        MetricName=metric,
+        Dimensions=dimensions,
+        StartTime=start,
+        EndTime=end,
+        Period=period,
+        Statistics=[statistic],
+    ).get("Datapoints", [])
+    if not points:
+        return None
+    return float(max(points, key=lambda point: point["Timestamp"])[statistic])
+
+
+def dead_letter_ids(stack: Stack) -> set[str]:
+    """Queues whose template resource carries ``Metadata.Userflow.DeadLetter``: from the deployed
+    template on AWS, from the template the local stack runs otherwise."""
+    if stack.local:
+        from userflow.commands.local import default_template
+        from userflow.local.template import load_template
+
+        resources = load_template(default_template()).resources
+    else:
+        template = stack.client("cloudformation").get_template(
+            StackName=stack.name, TemplateStage="Processed"
+        )["TemplateBody"]
+        body = json.loads(template) if isinstance(template, str) else template
+        resources = body.get("Resources", {})
+    return {
+        name
+        for name, resource in resources.items()
+        if (resource.get("Metadata") or {}).get("Userflow", {}).get("DeadLetter")
+    }
+
+
+def render(status: StackStatus) -> str:
+    def value(number: float | None, unit: str = "") -> str:
+        return "no data" if number is None else f"{number:g}{unit}"
+
+    lines = [f"status of {status.target}"]
+    if status.alarm_count == 0:
+        lines.append("alarms: none exist (the local stack emulates no CloudWatch alarms)")
+    elif status.alarms_in_alarm:
+        lines.append(f"alarms: {len(status.alarms_in_alarm)} of {status.alarm_count} in ALARM")
+        lines += [f"  ! {a['name']}: {a['reason']}" for a in status.alarms_in_alarm]
+    else:
+        lines.append(f"alarms: all {status.alarm_count} OK (or without data)")
+    lines.append("queues (visible / in flight):")
+    for queue in status.queues:
+        mark = "!" if queue.dead_letter and queue.visible + queue.in_flight else " "
+        kind = " (dead letters)" if queue.dead_letter else ""
+        lines.append(f"  {mark} {queue.logical_id}{kind}: {queue.visible} / {queue.in_flight}")
+    lines.append(f"stream iterator age (max, last 15 min): {value(status.iterator_age_ms, ' ms')}")
+    lines.append(
+        f"events: {value(status.events_archived)} archived; last hour: "
+        f"{value(status.events_published_last_hour)} published, "
+        f"{value(status.events_failed_last_hour)} failed"
+    )
+    if status.needs_attention:
+        lines.append("needs attention: see README.md, 'Operator runbook'")
+    return "\n".join(lines)
