@@ -9,16 +9,10 @@ from typing import Any
 
 import pytest
 
-from userflow.local.gateway import (
-    Api,
-    Authorizer,
-    Gateway,
-    Route,
-    api_from_template,
-    map_function_result,
-    match_route,
-)
-from userflow.local.invoke import FunctionError
+from userflow.local.functions import FunctionError
+from userflow.local.gateway import Gateway
+from userflow.local.responses import map_function_result
+from userflow.local.routes import Api, Authorizer, Route, api_from_template, match_route
 from userflow.local.template import load_template
 
 ROUTES = [
