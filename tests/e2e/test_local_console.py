@@ -51,7 +51,8 @@ def test_given_json_log_format_when_requests_run_then_every_line_is_a_json_recor
     tmp_path: Path,
 ) -> None:
     template = write_probe_template(tmp_path / "source")
-    with start_local_stack(tmp_path, "--template", str(template), "--log-format", "json") as stack:
+    arguments = ("--template", str(template), "--log-format", "json", "--verbose")
+    with start_local_stack(tmp_path, *arguments) as stack:
         stack.request("GET", "/echo")
         stack.request("GET", "/fail")
         _settled_output(stack, "ValueError: probe failure")
@@ -68,6 +69,10 @@ def test_given_json_log_format_when_requests_run_then_every_line_is_a_json_recor
     assert access[1]["status"] == 500
     failure = [r for r in records if r["kind"] == "function" and r["function"] == "FailFunction"]
     assert any("ValueError: probe failure" in record.get("message", "") for record in failure)
+    reports = [record["message"] for record in records if record["kind"] == "report"]
+    assert re.match(
+        r"REPORT EchoFunction RequestId: \S+ Duration: [\d.]+ ms .*Init Duration", reports[0]
+    )
 
 
 def test_given_a_metrics_file_when_functions_emit_metrics_then_they_go_there_not_the_console(

@@ -64,6 +64,9 @@ def runtime_environment(function: LocalFunction, stack: Stack) -> dict[str, str]
     """What Lambda's runtime sets, then the function's own variables, then local overrides."""
     region = stack.region or "us-east-1"
     env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LANG": "en_US.UTF-8",
+        "TZ": ":UTC",
         "AWS_REGION": region,
         "AWS_DEFAULT_REGION": region,
         "AWS_ACCESS_KEY_ID": "testing",
