@@ -177,3 +177,21 @@ def test_given_a_request_trickling_in_when_the_client_timeout_passes_then_it_is_
                 closed = False
 
     assert closed
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        "GARBAGE\n\n",
+        "GET /echo HTTP/1.1\nHost: local\nBroken header line\nConnection: close\n\n",
+        "GET /echo HTTP/1.1\nHost: local\nX-Bin: \xff\xfe\x01\nConnection: close\n\n",
+    ],
+)
+def test_given_a_malformed_request_head_when_sent_then_a_4xx_json_answer_never_a_5xx(
+    probe_stack: LocalStack, head: str
+) -> None:
+    status, headers, payload = _exchange(probe_stack, head)
+
+    assert 400 <= status < 500
+    assert headers["content-type"] == "application/json"
+    assert "message" in json.loads(payload)

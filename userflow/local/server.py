@@ -134,13 +134,9 @@ class _JsonErrorTask(ErrorTask):  # type: ignore[misc]
         self.set_close_on_finish()
         self.content_length = len(response.body)
         self.write(response.body)
-        log.info(
-            "%s %s %s (refused: %s)",
-            self.request.command or "-",
-            self.request.path or "-",
-            status,
-            error.body,
-        )
+        method = getattr(self.request, "command", None) or "-"
+        path = getattr(self.request, "path", None) or "-"  # unset when the request line was bad
+        log.info("%s %s %s (refused: %s)", method, path, status, error.body)
 
 
 class _Channel(HTTPChannel):  # type: ignore[misc]
