@@ -188,6 +188,10 @@ def slow(event, context):
 def fail(event, context):
     print("about to fail")
     raise ValueError("probe failure")
+
+
+def crash(event, context):
+    os._exit(3)
 """
 
 PROBE_TEMPLATE = """
@@ -226,6 +230,16 @@ Resources:
     Properties:
       Handler: probe_handlers.fail
       Events: {Fail: {Type: HttpApi, Properties: {Path: /fail, Method: GET}}}
+  CrashFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: probe_handlers.crash
+      Events: {Crash: {Type: HttpApi, Properties: {Path: /crash, Method: GET}}}
+  BrokenFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: probe_missing_module.handler
+      Events: {Broken: {Type: HttpApi, Properties: {Path: /broken, Method: GET}}}
 """
 
 

@@ -113,3 +113,26 @@ def test_given_a_failing_function_when_invoked_then_500_and_its_traceback_on_the
     _wait_for(probe_stack, r"^\S+ \[FailFunction\] ValueError: probe failure$")
     _wait_for(probe_stack, r"^\S+ GET /fail 500 \d+ ms \| FailFunction")
     assert "Warning" not in probe_stack.output()
+
+
+def test_given_a_worker_that_dies_mid_invocation_when_invoked_then_500_and_the_next_call_runs(
+    probe_stack: LocalStack,
+) -> None:
+    first = probe_stack.request("GET", "/crash")
+    second = probe_stack.request("GET", "/crash")
+
+    assert (first.status, second.status) == (500, 500)
+    assert first.json() == {"message": "Internal Server Error"}
+    _wait_for(probe_stack, r"CrashFunction Runtime exited")
+
+
+def test_given_a_handler_that_cannot_be_imported_when_invoked_then_500_and_the_cause_shown(
+    probe_stack: LocalStack,
+) -> None:
+    response = probe_stack.request("GET", "/broken")
+
+    assert response.status == 500
+    assert response.json() == {"message": "Internal Server Error"}
+    _wait_for(
+        probe_stack, r"\[BrokenFunction\] ModuleNotFoundError: No module named 'probe_missing"
+    )
