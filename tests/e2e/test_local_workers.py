@@ -111,8 +111,10 @@ def test_given_a_failing_function_when_invoked_then_500_and_its_traceback_on_the
     _wait_for(probe_stack, r"^\S+ \[FailFunction\] about to fail$")
     _wait_for(probe_stack, r"^\S+ \[FailFunction\] Traceback \(most recent call last\):$")
     _wait_for(probe_stack, r"^\S+ \[FailFunction\] ValueError: probe failure$")
-    _wait_for(probe_stack, r"^\S+ GET /fail 500 \d+ ms \| FailFunction")
-    assert "Warning" not in probe_stack.output()
+    access = _wait_for(probe_stack, r"^\S+ GET /fail 500 \d+ ms \| FailFunction")
+    output = probe_stack.output()
+    assert output.index("ValueError: probe failure") < access.start()  # logs before the line
+    assert "Warning" not in output
 
 
 def test_given_a_worker_that_dies_mid_invocation_when_invoked_then_500_and_the_next_call_runs(

@@ -21,6 +21,9 @@ import warnings
 from multiprocessing.connection import Connection
 from typing import Any
 
+END_OF_OUTPUT = "\x1e-userflow-local-end-of-invocation"
+"""A line a worker prints after each invocation's output (no function prints it)."""
+
 LIBRARY_WARNINGS = r"(aws_lambda_powertools|boto3|botocore|pydantic)(\.|$)"
 """Libraries whose warnings (e.g. Powertools' "No application metrics") are noise locally."""
 
@@ -71,6 +74,8 @@ def main(argv: list[str]) -> int:
             reply = {"result": json.dumps(result)}
         except Exception as error:
             reply = {"error": _error(error)}
+        # Marks the end of this invocation's output, so the runtime shows it before the reply.
+        sys.stdout.write(f"\n{END_OF_OUTPUT}\n")
         sys.stdout.flush()
         reply |= {
             "durationMs": (time.monotonic() - started) * 1000,

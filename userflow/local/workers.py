@@ -31,6 +31,7 @@ from userflow.local.functions import (
     runtime_environment,
 )
 from userflow.local.template import Template
+from userflow.local.worker import END_OF_OUTPUT
 from userflow.stack import Stack
 
 log = logging.getLogger("userflow-local")
@@ -50,6 +51,7 @@ class Worker:
     def __init__(self, function: LocalFunction, environment: dict[str, str], source: str) -> None:
         self.function = function
         self.spawned = time.monotonic()
+        self._output_shown = threading.Event()
         request_read, request_write = os.pipe()
         reply_read, reply_write = os.pipe()
         spec = json.dumps(dataclasses.asdict(function))
@@ -77,7 +79,9 @@ class Worker:
         assert self.process.stdout is not None
         for raw in self.process.stdout:
             line = raw.decode("utf-8", errors="replace").rstrip("\n")
-            if line:
+            if line == END_OF_OUTPUT:
+                self._output_shown.set()
+            elif line:
                 output_log.info(line, extra={"function": self.function.logical_id})
 
     def _receive(self, limit_s: float) -> dict[str, Any]:
@@ -98,8 +102,12 @@ class Worker:
         return (time.monotonic() - self.spawned) * 1000
 
     def invoke(self, event: Any, request_id: str) -> dict[str, Any]:
+        """The worker's reply, once the invocation's output has been shown."""
+        self._output_shown.clear()
         self._requests.send_bytes(json.dumps({"event": event, "requestId": request_id}).encode())
-        return self._receive(float(self.function.timeout_s))
+        reply = self._receive(float(self.function.timeout_s))
+        self._output_shown.wait(timeout=1)
+        return reply
 
     def stop(self) -> None:
         """Kills the process (Lambda stops a timed-out environment the same way)."""
