@@ -46,6 +46,12 @@ class LocalStack:
     state: dict[str, Any]
     state_dir: Path
     env: dict[str, str] = field(default_factory=dict)
+    log_path: Path | None = None
+
+    def output(self) -> str:
+        """What `userflow local` printed so far (stdout and stderr)."""
+        assert self.log_path is not None
+        return self.log_path.read_text(errors="replace")
 
     def request(
         self,
@@ -130,6 +136,7 @@ def start_local_stack(tmp_dir: Path, *arguments: str) -> Iterator[LocalStack]:
                 state=state,
                 state_dir=state_dir,
                 env=env,
+                log_path=log_path,
             )
         finally:
             process.send_signal(signal.SIGTERM)
@@ -153,3 +160,103 @@ def unique_email() -> Callable[[], str]:
     import uuid
 
     return lambda: f"e2e-{uuid.uuid4().hex[:12]}@example.com"
+
+
+PROBE_HANDLERS = """
+import os
+import time
+
+COUNT = 0
+
+
+def echo(event, context):
+    global COUNT
+    COUNT += 1
+    return {
+        "pid": os.getpid(),
+        "count": COUNT,
+        "env": {name: os.environ.get(name) for name in ("ONLY_ECHO", "ONLY_OTHER")},
+        "body_length": len(event.get("body") or ""),
+    }
+
+
+def slow(event, context):
+    time.sleep(float((event.get("queryStringParameters") or {}).get("s", "1")))
+    return {"pid": os.getpid()}
+
+
+def fail(event, context):
+    print("about to fail")
+    raise ValueError("probe failure")
+
+
+def crash(event, context):
+    os._exit(3)
+"""
+
+PROBE_TEMPLATE = """
+Transform: AWS::Serverless-2016-10-31
+Globals:
+  Function:
+    Timeout: 5
+Resources:
+  HttpApi:
+    Type: AWS::Serverless::HttpApi
+  SigningKeySecret:
+    Type: AWS::SecretsManager::Secret
+  JwksParameter:
+    Type: AWS::SSM::Parameter
+    Properties: {Name: /probe/jwks, Type: String, Value: '{"keys": []}'}
+  EchoFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: probe_handlers.echo
+      Environment: {Variables: {ONLY_ECHO: echo}}
+      Events: {Echo: {Type: HttpApi, Properties: {Path: /echo, Method: ANY}}}
+  OtherFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: probe_handlers.echo
+      Environment: {Variables: {ONLY_OTHER: other}}
+      Events: {Other: {Type: HttpApi, Properties: {Path: /other, Method: GET}}}
+  SlowFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: probe_handlers.slow
+      Timeout: 2
+      Events: {Slow: {Type: HttpApi, Properties: {Path: /slow, Method: GET}}}
+  FailFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: probe_handlers.fail
+      Events: {Fail: {Type: HttpApi, Properties: {Path: /fail, Method: GET}}}
+  CrashFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: probe_handlers.crash
+      Events: {Crash: {Type: HttpApi, Properties: {Path: /crash, Method: GET}}}
+  BrokenFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: probe_missing_module.handler
+      Events: {Broken: {Type: HttpApi, Properties: {Path: /broken, Method: GET}}}
+"""
+
+
+def write_probe_template(directory: Path) -> Path:
+    """A template of small functions that echo, sleep and fail, to watch the runtime itself."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "probe_handlers.py").write_text(PROBE_HANDLERS)
+    template = directory / "template.yaml"
+    template.write_text(PROBE_TEMPLATE)
+    return template
+
+
+@pytest.fixture(scope="session")
+def probe_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    """`userflow local` on the probe template, with short client timeouts and 3 workers."""
+    directory = tmp_path_factory.mktemp("probe")
+    template = write_probe_template(directory / "source")
+    arguments = ("--template", str(template), "--client-timeout", "2", "--max-concurrency", "3")
+    with start_local_stack(directory, *arguments) as stack:
+        yield stack

@@ -30,16 +30,12 @@ from domain.passwords import PasswordHasher
 from domain.user_service import UserService
 from domain.users import Registration, Role, User
 from userflow.local.bootstrap import bootstrap
-from userflow.local.gateway import (
-    Gateway,
-    Response,
-    api_from_template,
-    map_function_result,
-    match_route,
-)
+from userflow.local.gateway import Gateway
 from userflow.local.http_event import build_http_event
 from userflow.local.invoke import Invoker
 from userflow.local.provision import function_environment, provision_stack
+from userflow.local.responses import Response, map_function_result
+from userflow.local.routes import api_from_template, match_route
 from userflow.local.template import load_template
 from userflow.stack import Stack
 

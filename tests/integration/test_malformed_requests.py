@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.integration.conftest import TEMPLATE, ApiClient, ApiResponse, UserFactory
-from userflow.local.gateway import api_from_template
+from userflow.local.routes import api_from_template
 from userflow.local.template import load_template
 
 ROUTES = sorted(

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.conftest import TEMPLATE, ApiClient, start_rotation
-from userflow.local.gateway import map_function_result
+from userflow.local.responses import map_function_result
 from userflow.local.template import load_template
 
 EVENTS = TEMPLATE.parent / "events"

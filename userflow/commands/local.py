@@ -55,6 +55,32 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--moto-port", type=int, default=0, help="port of the local AWS endpoint (0: any)"
     )
+    parser.add_argument(
+        "--max-concurrency",
+        type=_positive_int,
+        default=4,
+        metavar="N",
+        help="worker processes (execution environments) per function at most (default 4)",
+    )
+    parser.add_argument(
+        "--client-timeout",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="close connections idle, or requests not fully received, for S seconds (30)",
+    )
+    parser.add_argument(
+        "--log-format", choices=("text", "json"), default="text", help="console format"
+    )
+    parser.add_argument(
+        "--metrics-file",
+        type=Path,
+        default=None,
+        help="append functions' EMF metrics here instead of a summary line on the console",
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="also show each invocation's REPORT line"
+    )
     parser.set_defaults(run=run)
 
 
@@ -65,70 +91,40 @@ def _fake_credentials() -> None:
     os.environ.pop("AWS_PROFILE", None)
 
 
-def run(args: argparse.Namespace) -> int:  # noqa: PLR0915 - the start-up sequence, in order
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr
-    )
-    logging.getLogger("botocore").setLevel(logging.WARNING)
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def run(args: argparse.Namespace) -> int:
+    from userflow.local.console import configure_console
+
+    configure_console(args.log_format, verbose=args.verbose, metrics_file=args.metrics_file)
     started = time.monotonic()
     stop = _stop_on_signals()
     _fake_credentials()
-    from userflow.local import bootstrap
-    from userflow.local.aws import MotoServer
-    from userflow.local.gateway import Gateway, GatewayServer, api_from_template
-    from userflow.local.invoke import Invoker
-    from userflow.local.provision import (
-        DEFAULT_REGION,
-        LOCAL_STACK_NAME,
-        provision_stack,
-        stack_resolver,
-    )
-    from userflow.local.stream_poller import StreamPoller, mappings_from_template
-    from userflow.local.template import load_template
+    from userflow.local.runtime import LocalRuntime, RuntimeOptions
     from userflow.stack import state_file
 
     template_path = (args.template or default_template()).resolve()
     log.info("starting userflow local from %s", template_path)
-    template = load_template(template_path)
+    options = RuntimeOptions(
+        template=template_path,
+        port=args.port,
+        moto_port=args.moto_port,
+        fail_rates=args.fail_rate,
+        max_concurrency=args.max_concurrency,
+        client_timeout=args.client_timeout,
+    )
     try:
-        moto = MotoServer(args.moto_port, args.fail_rate)
-        moto.start()
-        stack = provision_stack(
-            template_path, stack_name=LOCAL_STACK_NAME, region=DEFAULT_REGION, endpoint_url=moto.url
-        )
-        bootstrap.bootstrap(stack)
-        invoker = Invoker(template, stack)
-        gateway = Gateway(api_from_template(template), invoker.invoke, region=DEFAULT_REGION)
-        gateway_server = GatewayServer(gateway, port=args.port)
+        runtime = LocalRuntime(options, stop)
     except OSError as error:
         print(f"userflow local: cannot listen: {error}", file=sys.stderr)
         return 1
-    stack.api_url = gateway_server.url
-
-    threads = [threading.Thread(target=gateway_server.serve_forever, name="gateway", daemon=True)]
-    client = functools.cache(stack.client)
-    for mapping in mappings_from_template(template, stack_resolver(template, stack)):
-        if not mapping.enabled:
-            continue
-        poller = StreamPoller(
-            mapping,
-            invoke=functools.partial(invoker.invoke, mapping.function),
-            function_arn=stack.resources[mapping.function]["arn"],
-            streams_client=stack.client("dynamodbstreams"),
-            destination_client=client,
-            region=DEFAULT_REGION,
-            stop=stop,
-        )
-        threads.append(
-            threading.Thread(target=poller.run, name=f"poll-{mapping.function}", daemon=True)
-        )
-    functions = list(template.of_type("AWS::Serverless::Function"))
-    threads.append(
-        threading.Thread(target=invoker.warm_up, args=(functions,), name="warm-up", daemon=True)
-    )
-    for thread in threads:
-        thread.start()
-
+    runtime.start()
+    stack = runtime.stack
     state = {
         "stack_name": stack.name,
         "region": stack.region,
@@ -141,22 +137,29 @@ def run(args: argparse.Namespace) -> int:  # noqa: PLR0915 - the start-up sequen
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(state, indent=2))
 
-    print(f"Userflow API:       {stack.api_url}", flush=True)
-    print(f"Local AWS endpoint: {stack.endpoint_url} (region {stack.region})", flush=True)
-    print(f"Stack state:        {path} (Ctrl-C stops)", flush=True)
+    announce = functools.partial(_announce, args.log_format == "json")
+    announce(f"Userflow API:       {stack.api_url}")
+    announce(f"Local AWS endpoint: {stack.endpoint_url} (region {stack.region})")
+    announce(f"Stack state:        {path} (Ctrl-C stops)")
     if args.fail_rate:
-        print(f"Injected failures:  {args.fail_rate}", flush=True)
+        announce(f"Injected failures:  {args.fail_rate}")
     log.info("userflow local ready in %.1f s", time.monotonic() - started)
     try:
         while not stop.wait(0.5):
             pass
     finally:
         _remove_state(path)
-        gateway_server.shutdown()
-        gateway_server.server_close()
-        moto.stop()
-        print("userflow local stopped", flush=True)
+        runtime.stop()
+        announce("userflow local stopped")
     return 0
+
+
+def _announce(as_json: bool, text: str) -> None:
+    """Start-up facts: plain lines for a person, log records in ``--log-format json``."""
+    if as_json:
+        log.info(text)
+    else:
+        print(text, flush=True)
 
 
 def _stop_on_signals() -> threading.Event:

@@ -9,16 +9,10 @@ from typing import Any
 
 import pytest
 
-from userflow.local.gateway import (
-    Api,
-    Authorizer,
-    Gateway,
-    Route,
-    api_from_template,
-    map_function_result,
-    match_route,
-)
-from userflow.local.invoke import FunctionError
+from userflow.local.functions import FunctionError
+from userflow.local.gateway import Gateway, Handler, Request
+from userflow.local.responses import Response, map_function_result
+from userflow.local.routes import Api, Authorizer, Route, api_from_template, match_route
 from userflow.local.template import load_template
 
 ROUTES = [
@@ -255,3 +249,24 @@ def test_given_a_body_when_requesting_then_only_text_types_arrive_unencoded(
 
     assert event["isBase64Encoded"] is not text
     assert event["body"] == ("a=1&b=2" if text else base64.b64encode(b"a=1&b=2").decode())
+
+
+def test_given_middleware_when_requesting_then_it_answers_before_routing_or_adjusts_after() -> None:
+    recorder = Recorder({"Create": {"statusCode": 201}})
+
+    def preflight(request: Request, call_next: Handler) -> Response:
+        if request.method == "OPTIONS":
+            return Response(204, [("Access-Control-Allow-Origin", "*")], b"")
+        response = call_next(request)
+        response.headers.append(("Access-Control-Allow-Origin", "*"))
+        return response
+
+    gateway = Gateway(Api(routes=ROUTES), recorder, region="us-east-1", middleware=[preflight])
+
+    answered = gateway.handle("OPTIONS", "/users")
+    routed = gateway.handle("POST", "/users", body=b"{}")
+
+    assert answered.status == 204
+    assert routed.status == 201
+    assert ("Access-Control-Allow-Origin", "*") in routed.headers
+    assert recorder.functions() == ["Create"]

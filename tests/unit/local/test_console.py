@@ -1,0 +1,77 @@
+"""The console: runtime records survive Powertools' log filter; function lines are shortened."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from userflow.local.console import configure_console
+
+RUNTIME = logging.getLogger("userflow-local")
+FUNCTION_OUTPUT = logging.getLogger("userflow-local.function")
+
+
+@pytest.fixture
+def console() -> Iterator[io.StringIO]:
+    saved = (RUNTIME.handlers[:], RUNTIME.level, RUNTIME.propagate, logging.root.handlers[:])
+    stream = io.StringIO()
+    configure_console("text", stream=stream)
+    yield stream
+    RUNTIME.handlers[:], RUNTIME.level, RUNTIME.propagate, logging.root.handlers[:] = saved
+
+
+def test_given_a_powertools_logger_named_userflow_when_the_runtime_logs_then_it_is_shown(
+    console: io.StringIO, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aws_lambda_powertools import Logger
+
+    monkeypatch.delenv("POWERTOOLS_LOG_DEDUPLICATION_DISABLED", raising=False)
+    Logger(service="userflow")  # adds SuppressFilter("userflow") to every root handler
+
+    RUNTIME.error("poller failed on a batch")
+
+    assert "poller failed on a batch" in console.getvalue()
+
+
+def test_given_an_emf_document_when_a_function_prints_it_then_one_short_metrics_line(
+    console: io.StringIO,
+) -> None:
+    emf = {
+        "_aws": {
+            "Timestamp": 1,
+            "CloudWatchMetrics": [
+                {
+                    "Namespace": "Userflow",
+                    "Dimensions": [["service"]],
+                    "Metrics": [
+                        {"Name": "LoginFailed", "Unit": "Count"},
+                        {"Name": "LoginThrottled", "Unit": "Count"},
+                    ],
+                }
+            ],
+        },
+        "service": "userflow",
+        "LoginFailed": [1.0],
+        "LoginThrottled": 2.0,
+    }
+
+    FUNCTION_OUTPUT.info(json.dumps(emf), extra={"function": "LoginFunction"})
+
+    (line,) = console.getvalue().splitlines()
+    assert line.endswith("[LoginFunction] metrics: LoginFailed=1 LoginThrottled=2")
+
+
+def test_given_a_powertools_record_with_an_exception_when_shown_then_level_message_traceback(
+    console: io.StringIO,
+) -> None:
+    record = {"level": "ERROR", "message": "boom", "exception": "Traceback ...\nKeyError: 'x'"}
+
+    FUNCTION_OUTPUT.info(json.dumps(record), extra={"function": "GetUserFunction"})
+
+    lines = console.getvalue().splitlines()
+    assert lines[0].endswith("[GetUserFunction] ERROR boom")
+    assert lines[1:] == ["Traceback ...", "KeyError: 'x'"]
