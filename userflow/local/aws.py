@@ -141,7 +141,10 @@ class MotoServer:
             def log_request(self, *args: Any) -> None:
                 """Every AWS call would be a line of noise in `userflow local`'s output."""
 
-        app: WsgiApp = DomainDispatcherApplication(create_backend_app)
+        from userflow.local import moto_dynamodb
+
+        moto_dynamodb.install()
+        app: WsgiApp = moto_dynamodb.serialised(DomainDispatcherApplication(create_backend_app))
         if fail_rates:
             app = FaultInjector(app, fail_rates, random.Random(seed))  # noqa: S311
         self._server = make_server(

@@ -97,6 +97,10 @@ def _on_failure(properties: Mapping[str, Any]) -> str | None:
 class _Shard:
     shard_id: str
     iterator: str | None
+    position: str
+    """Where reading starts while nothing has been read: TRIM_HORIZON or LATEST."""
+    checkpoint: str | None = None
+    """Sequence number of the last record read."""
     buffer: list[dict[str, Any]] = field(default_factory=list)
     waiting_since: float = 0.0
     """When the oldest buffered record was read (for the batching window)."""
@@ -166,17 +170,36 @@ class StreamPoller:
             iterator = self.streams.get_shard_iterator(
                 StreamArn=self.mapping.stream_arn, ShardId=shard_id, ShardIteratorType=position
             )["ShardIterator"]
-            self._shards[shard_id] = _Shard(shard_id, iterator)
+            self._shards[shard_id] = _Shard(shard_id, iterator, position)
         self._started = True
 
+    def _iterator(self, shard: _Shard) -> str | None:
+        """A fresh iterator from the checkpoint, as Lambda takes when an iterator expires: the
+        stream is looked up again on every read, so a table object that the emulation replaces
+        (or a restarted stream) cannot leave the poller reading a stale shard."""
+        if shard.checkpoint is None and shard.position == "LATEST":
+            return shard.iterator
+        arguments: dict[str, Any] = {"ShardIteratorType": "TRIM_HORIZON"}
+        if shard.checkpoint is not None:
+            arguments = {
+                "ShardIteratorType": "AFTER_SEQUENCE_NUMBER",
+                "SequenceNumber": shard.checkpoint,
+            }
+        iterator: str = self.streams.get_shard_iterator(
+            StreamArn=self.mapping.stream_arn, ShardId=shard.shard_id, **arguments
+        )["ShardIterator"]
+        return iterator
+
     def _read(self, shard: _Shard) -> None:
-        if shard.iterator is None:
+        iterator = self._iterator(shard)
+        if iterator is None:
             return
-        page = self.streams.get_records(ShardIterator=shard.iterator, Limit=1000)
+        page = self.streams.get_records(ShardIterator=iterator, Limit=1000)
         shard.iterator = page.get("NextShardIterator")
         if not shard.buffer:
             shard.waiting_since = time.monotonic()
         for record in page.get("Records", []):
+            shard.checkpoint = record["dynamodb"]["SequenceNumber"]
             event_record = self._event_record(record)
             if not self.mapping.filters or any(
                 matches(pattern, event_record) for pattern in self.mapping.filters

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -12,9 +13,10 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+from moto.dynamodb.models import dynamodb_backends
 
 from userflow.local.stream_poller import StreamMapping, StreamPoller, mappings_from_template
-from userflow.local.template import Resolver, Template
+from userflow.local.template import ACCOUNT_ID, Resolver, Template
 
 FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:processor"
 Handler = Callable[[dict[str, Any]], Any]
@@ -240,6 +242,20 @@ def test_given_starting_position_latest_when_polling_then_only_later_writes_arri
     poller.drain()
 
     assert batches == [["new"]]
+
+
+def test_given_the_table_object_replaced_in_moto_when_polling_then_later_writes_still_arrive(
+    rig: StreamRig,
+) -> None:
+    poller, batches = rig.poller(lambda event: None)
+    rig.put("a")
+    poller.drain()
+    tables = dynamodb_backends[ACCOUNT_ID]["us-east-1"].tables
+    tables["users"] = copy.deepcopy(tables["users"])  # what moto does when it rolls back
+    rig.put("b")
+    poller.drain()
+
+    assert batches == [["a"], ["b"]]
 
 
 def test_given_records_older_than_the_max_age_when_polling_then_discarded_to_destination(
