@@ -141,9 +141,12 @@ class MotoServer:
             def log_request(self, *args: Any) -> None:
                 """Every AWS call would be a line of noise in `userflow local`'s output."""
 
-        from userflow.local import moto_dynamodb
+        from userflow.local import moto_dynamodb, moto_events
+        from userflow.local.eventbridge_delivery import TargetDelivery
 
         moto_dynamodb.install()
+        self.delivery = TargetDelivery()
+        moto_events.install(self.delivery)
         app: WsgiApp = moto_dynamodb.serialised(DomainDispatcherApplication(create_backend_app))
         if fail_rates:
             app = FaultInjector(app, fail_rates, random.Random(seed))  # noqa: S311
@@ -157,8 +160,15 @@ class MotoServer:
         return f"http://127.0.0.1:{self._server.server_port}"
 
     def start(self) -> None:
+        self.delivery.start()
         self._thread.start()
 
     def stop(self) -> None:
+        """Stops serving and puts moto's own behaviour back (tests start servers in-process)."""
+        from userflow.local import moto_dynamodb, moto_events
+
+        self.delivery.stop()
         self._server.shutdown()
         self._thread.join(timeout=5)
+        moto_events.uninstall()
+        moto_dynamodb.uninstall()

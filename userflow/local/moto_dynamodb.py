@@ -64,6 +64,11 @@ def install() -> None:
     DynamoDBBackend.transact_write_items = transact_write_items_keeping_the_stream(_ORIGINAL)  # type: ignore[method-assign,assignment]
 
 
+def uninstall() -> None:
+    """Puts moto's own ``transact_write_items`` back."""
+    DynamoDBBackend.transact_write_items = _ORIGINAL  # type: ignore[method-assign]
+
+
 def serialised(app: WsgiApp) -> WsgiApp:
     """WSGI middleware: DynamoDB and DynamoDB Streams requests run one at a time."""
 

@@ -155,6 +155,14 @@ def _queue(p: _Provisioner, logical_id: str, properties: dict[str, Any]) -> None
     p.record(logical_id, url, p.arn("sqs", name), QueueName=name, QueueUrl=url)
 
 
+def _queue_policy(p: _Provisioner, logical_id: str, properties: dict[str, Any]) -> None:
+    """Sets the policy on each queue, as CloudFormation does (the queues' ``Policy`` attribute)."""
+    policy = json.dumps(properties["PolicyDocument"])
+    for url in properties["Queues"]:
+        p.client("sqs").set_queue_attributes(QueueUrl=url, Attributes={"Policy": policy})
+    _named(p, logical_id, properties)
+
+
 def _event_bus(p: _Provisioner, logical_id: str, properties: dict[str, Any]) -> None:
     name = str(properties["Name"])
     arn = p.client("events").create_event_bus(Name=name)["EventBusArn"]
@@ -257,6 +265,7 @@ _NAMED_ONLY = {"AWS::Serverless::Function", "AWS::Lambda::Function", "AWS::Serve
 _CREATORS: dict[str, Callable[[_Provisioner, str, dict[str, Any]], None]] = {
     "AWS::DynamoDB::Table": _table,
     "AWS::SQS::Queue": _queue,
+    "AWS::SQS::QueuePolicy": _queue_policy,
     "AWS::Events::EventBus": _event_bus,
     "AWS::Events::Rule": _rule,
     "AWS::Events::Archive": _archive,

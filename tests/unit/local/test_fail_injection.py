@@ -28,8 +28,18 @@ def _subscribed_queue(endpoint: str) -> tuple[Any, Any, str]:
     events = boto3.client("events", endpoint_url=endpoint)
     sqs = boto3.client("sqs", endpoint_url=endpoint)
     queue_url = sqs.create_queue(QueueName="subscriber")["QueueUrl"]
-    events.put_rule(Name="all", EventPattern=json.dumps({"source": ["test"]}))
+    rule_arn = events.put_rule(Name="all", EventPattern=json.dumps({"source": ["test"]}))["RuleArn"]
     arn = "arn:aws:sqs:us-east-1:123456789012:subscriber"
+    allow = {
+        "Effect": "Allow",
+        "Principal": {"Service": "events.amazonaws.com"},
+        "Action": "sqs:SendMessage",
+        "Resource": arn,
+        "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
+    }
+    sqs.set_queue_attributes(
+        QueueUrl=queue_url, Attributes={"Policy": json.dumps({"Statement": [allow]})}
+    )
     events.put_targets(Rule="all", Targets=[{"Id": "q", "Arn": arn}])
     return events, sqs, queue_url
 
@@ -51,9 +61,11 @@ def test_given_a_fail_rate_when_putting_events_then_failed_entries_are_reported_
     assert response["FailedEntryCount"] == len(failed)
     assert all(results[i]["ErrorCode"] == "InternalFailure" for i in failed)
     assert all("EventId" in entry for i, entry in enumerate(results) if i not in failed)
-    delivered = []
-    while messages := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get(
-        "Messages"
+    delivered: list[int] = []
+    while len(delivered) < 10 - len(failed) and (
+        messages := sqs.receive_message(
+            QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1
+        ).get("Messages")
     ):
         delivered += [json.loads(m["Body"])["detail"]["i"] for m in messages]
         for message in messages:
