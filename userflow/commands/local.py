@@ -49,7 +49,8 @@ def register(subparsers: Any) -> None:
         type=_fail_rates,
         default={},
         metavar="OP=RATE[,...]",
-        help="fail this share of an operation, e.g. putevents=0.3 (failed PutEvents entries)",
+        help="fail this share of an operation, e.g. putevents=0.3 (failed PutEvents entries); "
+        "`userflow fail-rate` changes it while the stack runs",
     )
     parser.add_argument("--template", type=Path, default=None, help="SAM template to run")
     parser.add_argument(
@@ -75,6 +76,7 @@ def run(args: argparse.Namespace) -> int:  # noqa: PLR0915 - the start-up sequen
     _fake_credentials()
     from userflow.local import bootstrap
     from userflow.local.aws import MotoServer
+    from userflow.local.fail_rates import control_file
     from userflow.local.gateway import Gateway, GatewayServer, api_from_template
     from userflow.local.invoke import Invoker
     from userflow.local.provision import (
@@ -91,7 +93,7 @@ def run(args: argparse.Namespace) -> int:  # noqa: PLR0915 - the start-up sequen
     log.info("starting userflow local from %s", template_path)
     template = load_template(template_path)
     try:
-        moto = MotoServer(args.moto_port, args.fail_rate)
+        moto = MotoServer(args.moto_port, args.fail_rate, rates_file=control_file(state_file()))
         moto.start()
         stack = provision_stack(
             template_path, stack_name=LOCAL_STACK_NAME, region=DEFAULT_REGION, endpoint_url=moto.url
@@ -141,11 +143,11 @@ def run(args: argparse.Namespace) -> int:  # noqa: PLR0915 - the start-up sequen
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(state, indent=2))
 
-    print(f"Userflow API:       {stack.api_url}", flush=True)
+    print(f"Userflow API:       {stack.api_url} (stack {stack.name}, stage local)", flush=True)
     print(f"Local AWS endpoint: {stack.endpoint_url} (region {stack.region})", flush=True)
     print(f"Stack state:        {path} (Ctrl-C stops)", flush=True)
     if args.fail_rate:
-        print(f"Injected failures:  {args.fail_rate}", flush=True)
+        print(f"Injected failures:  {args.fail_rate} (change: userflow fail-rate)", flush=True)
     log.info("userflow local ready in %.1f s", time.monotonic() - started)
     try:
         while not stop.wait(0.5):

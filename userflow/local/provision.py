@@ -21,6 +21,9 @@ from userflow.local.template import ACCOUNT_ID, Resolver, Template, load_templat
 from userflow.stack import Stack
 
 LOCAL_STACK_NAME = "userflow-local"
+LOCAL_PARAMETERS = {"Stage": "local"}
+"""Parameter values of the local stack: it names itself ``local`` (bus, token issuer), never a
+deployed stage, whatever the template's ``AllowedValues`` (this is not CloudFormation)."""
 LOCAL_API_ID = "local"
 DEFAULT_REGION = "us-east-1"
 
@@ -37,7 +40,9 @@ class _Provisioner:
         self.template = template
         self.stack_name = stack_name
         self.region = region
-        self.resolver = Resolver(template, stack_name=stack_name, region=region)
+        self.resolver = Resolver(
+            template, stack_name=stack_name, region=region, parameters=dict(LOCAL_PARAMETERS)
+        )
         self.session = boto3.session.Session(region_name=region)
         self.endpoint_url = endpoint_url
         self._clients: dict[str, Any] = {}
@@ -297,7 +302,9 @@ def provision_stack(
 def stack_resolver(template: Template, stack: Stack) -> Resolver:
     """A resolver that knows the provisioned stack's Ref/GetAtt values."""
     region = stack.region or DEFAULT_REGION
-    resolver = Resolver(template, stack_name=stack.name, region=region)
+    resolver = Resolver(
+        template, stack_name=stack.name, region=region, parameters=dict(LOCAL_PARAMETERS)
+    )
     for logical_id, record in stack.resources.items():
         resolver.refs[logical_id] = record["physical_id"]
         resolver.attributes[logical_id] = _attributes(record)

@@ -85,8 +85,8 @@ def test_given_a_template_when_provisioning_then_physical_ids_follow_cloudformat
 
     assert provisioned.physical_id("Table") == "userflow-local-Table"
     assert provisioned.physical_id("Work").endswith("/123456789012/userflow-local-Work")
-    assert provisioned.physical_id("Bus") == "bus-staging"
-    assert provisioned.physical_id("Rule") == "bus-staging|userflow-local-Rule"
+    assert provisioned.physical_id("Bus") == "bus-local"
+    assert provisioned.physical_id("Rule") == "bus-local|userflow-local-Rule"
     assert provisioned.physical_id("Secret").startswith("arn:aws:secretsmanager:")
     assert provisioned.physical_id("Parameter") == "/userflow-local/p"
     assert provisioned.resources["Fn"]["arn"].endswith(":function:userflow-local-Fn")
@@ -105,7 +105,7 @@ def test_given_a_template_when_provisioning_then_resources_have_their_properties
         QueueUrl=provisioned.physical_id("Work"), AttributeNames=["RedrivePolicy"]
     )
     targets = provisioned.client("events").list_targets_by_rule(
-        Rule="userflow-local-Rule", EventBusName="bus-staging"
+        Rule="userflow-local-Rule", EventBusName="bus-local"
     )["Targets"]
     secret = provisioned.client("secretsmanager").get_secret_value(
         SecretId=provisioned.physical_id("Secret")
@@ -129,8 +129,8 @@ def test_given_a_provisioned_stack_when_reading_function_environment_then_global
 
     assert environment == {
         "TABLE_NAME": "userflow-local-Table",
-        "STAGE": "staging",
+        "STAGE": "local",
         "QUEUE_URL": provisioned.physical_id("Work"),
         "SECRET": provisioned.physical_id("Secret"),
-        "BUS_ARN": "arn:aws:events:us-east-1:123456789012:event-bus/bus-staging",
+        "BUS_ARN": "arn:aws:events:us-east-1:123456789012:event-bus/bus-local",
     }
