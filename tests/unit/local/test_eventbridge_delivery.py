@@ -204,41 +204,32 @@ def _failing(times: int) -> Any:
     return send
 
 
-def test_given_a_target_failing_for_a_while_when_publishing_then_it_is_retried_and_delivered() -> (
-    None
-):
-    send = _failing(times=2)
-    delivery = TargetDelivery(send)
-    moto_events.install(delivery)
-    try:
-        with mock_aws():
-            bus = _bus(retry_policy={"MaximumRetryAttempts": 3, "MaximumEventAgeInSeconds": 60})
-            bus.events.remove_targets(Rule="other", EventBusName=BUS, Ids=["h"])
-            bus.publish("1")
-            delivery.drain()
+def test_given_a_target_failing_for_a_while_when_publishing_then_it_is_retried_and_delivered(
+    delivery: TargetDelivery,
+) -> None:
+    delivery.send = send = _failing(times=2)
+    bus = _bus(retry_policy={"MaximumRetryAttempts": 3, "MaximumEventAgeInSeconds": 60})
 
-            assert bus.details("q") == ["1"]
-            assert bus.received("dlq") == []
-            assert len(send.calls) == 3
-    finally:
-        moto_events.uninstall()
+    bus.publish("1")
+    delivery.drain()
+
+    assert bus.details("q") == ["1"]
+    assert bus.received("dlq") == []
+    assert len(send.calls) == 3
 
 
-def test_given_a_target_failing_past_its_retry_policy_when_publishing_then_dead_lettered() -> None:
-    send = _failing(times=100)
-    delivery = TargetDelivery(send)
-    moto_events.install(delivery)
-    try:
-        with mock_aws():
-            bus = _bus(retry_policy={"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 60})
-            bus.publish("1")
-            delivery.drain()
+def test_given_a_target_failing_past_its_retry_policy_when_publishing_then_dead_lettered(
+    delivery: TargetDelivery,
+) -> None:
+    delivery.send = _failing(times=100)
+    bus = _bus(retry_policy={"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 60})
 
-            (dead,) = bus.received("dlq")
-            attributes = {k: v["StringValue"] for k, v in dead["MessageAttributes"].items()}
-            assert attributes["ERROR_CODE"] == "THROTTLING"
-            assert attributes["EXHAUSTED_RETRY_CONDITION"] == "MaximumRetryAttempts"
-            assert attributes["RETRY_ATTEMPTS"] == "2"
-            assert bus.details("healthy") == ["1"]
-    finally:
-        moto_events.uninstall()
+    bus.publish("1")
+    delivery.drain()
+
+    (dead,) = bus.received("dlq")
+    attributes = {k: v["StringValue"] for k, v in dead["MessageAttributes"].items()}
+    assert attributes["ERROR_CODE"] == "THROTTLING"
+    assert attributes["EXHAUSTED_RETRY_CONDITION"] == "MaximumRetryAttempts"
+    assert attributes["RETRY_ATTEMPTS"] == "2"
+    assert bus.details("healthy") == ["1"]
