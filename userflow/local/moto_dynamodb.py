@@ -7,6 +7,9 @@ that every shard iterator handed out so far keeps reading, while later writes go
 shard: a reader sees a change that never happened and then nothing more, ever. On AWS a
 cancelled transaction writes nothing to the stream.
 
+moto also writes two ``INSERT`` records when ``UpdateItem`` creates an item (one for the bare key,
+then the real one); DynamoDB writes one.
+
 The fix keeps one shard per table for good: after a cancelled transaction the shard that readers
 hold is cut back to where it was and attached to the restored table. The whole DynamoDB API is
 served under one lock, so no reader sees a transaction's records before it is decided and no
@@ -30,6 +33,7 @@ DYNAMODB_LOCK = threading.RLock()
 """Held while moto serves any DynamoDB or DynamoDB Streams call."""
 _DYNAMODB_TARGETS = ("DynamoDB_20120810.", "DynamoDBStreams_20120810.")
 _ORIGINAL = DynamoDBBackend.transact_write_items
+_ORIGINAL_UPDATE = DynamoDBBackend.update_item
 
 
 def transact_write_items_keeping_the_stream(
@@ -59,14 +63,36 @@ def transact_write_items_keeping_the_stream(
     return transact_write_items
 
 
+def update_item_with_one_record(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``original`` (moto's) leaving one stream record per call: an upsert's bare-key INSERT is
+    replaced by the real one, which takes its sequence number."""
+
+    @functools.wraps(original)
+    def update_item(self: DynamoDBBackend, table_name: str, *args: Any, **kwargs: Any) -> Any:
+        with DYNAMODB_LOCK:
+            shard = self.get_table(table_name).stream_shard
+            before = len(shard.items) if shard is not None else 0
+            item = original(self, table_name, *args, **kwargs)
+            if shard is not None and len(shard.items) == before + 2:
+                upsert = shard.items.pop()
+                bare = shard.items[-1].record["dynamodb"]
+                upsert.record["dynamodb"]["SequenceNumber"] = bare["SequenceNumber"]
+                shard.items[-1] = upsert
+            return item
+
+    return update_item
+
+
 def install() -> None:
     """Patches moto's DynamoDB backend in this process (idempotent)."""
     DynamoDBBackend.transact_write_items = transact_write_items_keeping_the_stream(_ORIGINAL)  # type: ignore[method-assign,assignment]
+    DynamoDBBackend.update_item = update_item_with_one_record(_ORIGINAL_UPDATE)  # type: ignore[method-assign]
 
 
 def uninstall() -> None:
-    """Puts moto's own ``transact_write_items`` back."""
+    """Puts moto's own methods back."""
     DynamoDBBackend.transact_write_items = _ORIGINAL  # type: ignore[method-assign]
+    DynamoDBBackend.update_item = _ORIGINAL_UPDATE  # type: ignore[method-assign]
 
 
 def serialised(app: WsgiApp) -> WsgiApp:

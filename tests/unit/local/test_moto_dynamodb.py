@@ -70,16 +70,15 @@ class Stream:
 @pytest.fixture
 def moto_as_released(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stream]:
     monkeypatch.setattr(DynamoDBBackend, "transact_write_items", moto_dynamodb._ORIGINAL)
+    monkeypatch.setattr(DynamoDBBackend, "update_item", moto_dynamodb._ORIGINAL_UPDATE)
     with mock_aws():
         yield Stream()
 
 
 @pytest.fixture
-def moto_as_run_locally(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stream]:
-    monkeypatch.setattr(DynamoDBBackend, "transact_write_items", moto_dynamodb._ORIGINAL)
-    moto_dynamodb.install()
-    with mock_aws():
-        yield Stream()
+def moto_as_run_locally(moto_as_released: Stream) -> Stream:
+    moto_dynamodb.install()  # undone by moto_as_released's monkeypatch
+    return moto_as_released
 
 
 def test_given_moto_as_released_when_a_transaction_is_cancelled_then_readers_see_it_only(
@@ -124,3 +123,37 @@ def test_given_the_local_fix_when_a_transaction_commits_then_its_records_are_rea
     )
 
     assert stream.read() == ["x", "y"]
+
+
+def _upsert(stream: Stream, key: str) -> None:
+    stream.client.update_item(
+        TableName="t",
+        Key={"pk": {"S": key}},
+        UpdateExpression="SET x = :x",
+        ExpressionAttributeValues={":x": {"S": "new"}},
+    )
+
+
+def test_given_moto_as_released_when_an_update_creates_an_item_then_two_inserts_are_written(
+    moto_as_released: Stream,
+) -> None:
+    _upsert(moto_as_released, "a")
+
+    assert moto_as_released.read() == ["a", "a"]
+
+
+def test_given_the_local_fix_when_an_update_creates_an_item_then_one_insert_with_its_image(
+    moto_as_run_locally: Stream,
+) -> None:
+    stream = moto_as_run_locally
+    _upsert(stream, "a")
+    stream.put("b")
+
+    page = stream.streams.get_records(ShardIterator=stream.iterator)["Records"]
+    assert [(r["eventName"], r["dynamodb"]["Keys"]["pk"]["S"]) for r in page] == [
+        ("INSERT", "a"),
+        ("INSERT", "b"),
+    ]
+    assert page[0]["dynamodb"]["NewImage"] == {"pk": {"S": "a"}, "x": {"S": "new"}}
+    sequence = [int(r["dynamodb"]["SequenceNumber"]) for r in page]
+    assert sequence[1] == sequence[0] + 1
