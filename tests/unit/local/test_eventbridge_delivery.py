@@ -4,6 +4,7 @@ a broken target is retried or dead-lettered with AWS's attributes, and no other 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -233,3 +234,28 @@ def test_given_a_target_failing_past_its_retry_policy_when_publishing_then_dead_
     assert attributes["EXHAUSTED_RETRY_CONDITION"] == "MaximumRetryAttempts"
     assert attributes["RETRY_ATTEMPTS"] == "2"
     assert bus.details("healthy") == ["1"]
+
+
+def test_given_a_target_failing_past_the_event_age_when_publishing_then_dead_lettered(
+    delivery: TargetDelivery,
+) -> None:
+    started, skew = time.monotonic(), [0.0]
+    delivery.clock = lambda: time.monotonic() + skew[0]
+    failing = _failing(times=100)
+
+    def send_while_time_passes(event: Delivery) -> None:
+        if event.target["Id"] == "q":
+            skew[0] += 61  # each failed attempt "takes" a minute
+        failing(event)
+
+    delivery.send = send_while_time_passes
+    bus = _bus(retry_policy={"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 120})
+
+    bus.publish("1")
+    delivery.drain()
+
+    (dead,) = bus.received("dlq")
+    attributes = {k: v["StringValue"] for k, v in dead["MessageAttributes"].items()}
+    assert attributes["EXHAUSTED_RETRY_CONDITION"] == "MaximumEventAgeInSeconds"
+    assert attributes["RETRY_ATTEMPTS"] == "1"
+    assert time.monotonic() - started < 5
