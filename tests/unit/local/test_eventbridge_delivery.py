@@ -205,6 +205,12 @@ def _failing(times: int) -> Any:
     return send
 
 
+def _dead_letter_attributes(bus: Bus) -> dict[str, str]:
+    """The message attributes of the one message in the dead-letter queue."""
+    (dead,) = bus.received("dlq")
+    return {k: v["StringValue"] for k, v in dead["MessageAttributes"].items()}
+
+
 def test_given_a_target_failing_for_a_while_when_publishing_then_it_is_retried_and_delivered(
     delivery: TargetDelivery,
 ) -> None:
@@ -228,8 +234,7 @@ def test_given_a_target_failing_past_its_retry_policy_when_publishing_then_dead_
     bus.publish("1")
     delivery.drain()
 
-    (dead,) = bus.received("dlq")
-    attributes = {k: v["StringValue"] for k, v in dead["MessageAttributes"].items()}
+    attributes = _dead_letter_attributes(bus)
     assert attributes["ERROR_CODE"] == "THROTTLING"
     assert attributes["EXHAUSTED_RETRY_CONDITION"] == "MaximumRetryAttempts"
     assert attributes["RETRY_ATTEMPTS"] == "2"
@@ -254,8 +259,7 @@ def test_given_a_target_failing_past_the_event_age_when_publishing_then_dead_let
     bus.publish("1")
     delivery.drain()
 
-    (dead,) = bus.received("dlq")
-    attributes = {k: v["StringValue"] for k, v in dead["MessageAttributes"].items()}
+    attributes = _dead_letter_attributes(bus)
     assert attributes["EXHAUSTED_RETRY_CONDITION"] == "MaximumEventAgeInSeconds"
     assert attributes["RETRY_ATTEMPTS"] == "1"
     assert time.monotonic() - started < 5
