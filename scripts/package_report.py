@@ -34,7 +34,7 @@ def zipped_size(directory: Path) -> int:
     return buffer.tell()
 
 
-def _layer_dirs(template: dict[str, Any], function: dict[str, Any]) -> list[Path]:
+def _layer_dirs(template: dict[str, Any], function: str) -> list[Path]:
     layers = sam_template.resources_of_type(template, sam_template.LAYER)
     refs = sam_template.function_property(template, function, "Layers") or []
     names = [ref["Ref"] for ref in refs if isinstance(ref, dict) and "Ref" in ref]
@@ -53,12 +53,10 @@ def report(template: dict[str, Any]) -> tuple[list[str], bool]:
     mb = 1024 * 1024
     lines = [f"{'function':32} {'code':>9} {'layers':>9} {'total':>9} {'zipped':>9}  (MB)"]
     lean = True
-    for name, function in sorted(
-        sam_template.resources_of_type(template, sam_template.FUNCTION).items()
-    ):
-        code_uri = sam_template.function_property(template, function, "CodeUri")
+    for name in sorted(sam_template.resources_of_type(template, sam_template.FUNCTION)):
+        code_uri = sam_template.function_property(template, name, "CodeUri")
         code, code_zip = measure(sam_template.ROOT / code_uri)
-        layers = [measure(d) for d in _layer_dirs(template, function)]
+        layers = [measure(d) for d in _layer_dirs(template, name)]
         layer_bytes = sum(u for u, _ in layers)
         zipped = code_zip + sum(z for _, z in layers)
         total = code + layer_bytes

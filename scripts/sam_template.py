@@ -1,5 +1,8 @@
 """The SAM template as tools see it: parsed as written, and translated to plain CloudFormation.
 
+Parsing is the local runtime's (``userflow.local.template``): one reader of the template for the
+runtime, the CLI and these scripts.
+
 cfn-lint validates the SAM template against SAM's own schema but does not run the transform, so
 the policies, permissions and event wiring that SAM generates are only visible after translation.
 Translation here runs offline: local code paths become placeholder S3 URIs (as `sam package` would
@@ -16,7 +19,8 @@ from typing import Any
 import boto3
 from samtranslator.parser.parser import Parser
 from samtranslator.translator.translator import Translator
-from samtranslator.yaml_helper import yaml_parse
+
+from userflow.local.template import Template, load_template, parse_template_text
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
@@ -26,30 +30,23 @@ _PLACEHOLDER_URI = "s3://placeholder-bucket/{}.zip"
 
 
 def load(path: Path = TEMPLATE) -> dict[str, Any]:
-    """The template as written (short tags such as !Ref become their long dict form)."""
-    return parse(path.read_text())
+    """The template as written (short tags such as !Ref become their long dict form); a copy the
+    caller may change."""
+    return copy.deepcopy(load_template(path).body)
 
 
 def parse(text: str) -> dict[str, Any]:
     """Template text as data, as `load` reads it."""
-    template: dict[str, Any] = yaml_parse(text)
-    return template
+    return parse_template_text(text)
 
 
 def resources_of_type(template: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
-    return {
-        name: resource
-        for name, resource in template.get("Resources", {}).items()
-        if resource.get("Type") == resource_type
-    }
+    return Template(TEMPLATE, template).of_type(resource_type)
 
 
-def function_property(template: dict[str, Any], function: dict[str, Any], key: str) -> Any:
+def function_property(template: dict[str, Any], logical_id: str, key: str) -> Any:
     """A function's property, falling back to `Globals.Function` as SAM does."""
-    properties = function.get("Properties", {})
-    if key in properties:
-        return properties[key]
-    return template.get("Globals", {}).get("Function", {}).get(key)
+    return Template(TEMPLATE, template).function_properties(logical_id).get(key)
 
 
 def translate(template: dict[str, Any]) -> dict[str, Any]:

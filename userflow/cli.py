@@ -29,6 +29,10 @@ from userflow.errors import (
 # is imported: `userflow --help` loads no AWS SDK, JWT or cryptography code.
 COMMANDS = {
     "local": ("userflow.commands.local", "run the whole stack locally"),
+    "fail-rate": (
+        "userflow.commands.fail_rate",
+        "show or change the local stack's injected failures",
+    ),
     "status": ("userflow.commands.status", "the stack at a glance: alarms, queues, events"),
     "admin": ("userflow.commands.admin", "operator actions on user accounts"),
     "keys": ("userflow.commands.keys", "manage the access-token signing keys"),

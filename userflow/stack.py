@@ -79,7 +79,7 @@ class Stack:
         return {k: v for k, v in self.resources.items() if v.get("type") == resource_type}
 
 
-def _running_local_state() -> dict[str, Any] | None:
+def running_local_state() -> dict[str, Any] | None:
     """The state of a running `userflow local`; a file left by a killed one is ignored."""
     try:
         state: dict[str, Any] = json.loads(state_file().read_text())
@@ -94,7 +94,7 @@ def resolve_stack(args: argparse.Namespace) -> Stack:
     if not args.stack_name:
         if args.endpoint_url:
             raise CommandError("--endpoint-url needs --stack-name", EXIT_USAGE)
-        state = _running_local_state()
+        state = running_local_state()
         if state is None:
             raise CommandError(
                 "no local stack is running and no --stack-name was given: start `userflow "

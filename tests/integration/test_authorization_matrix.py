@@ -69,8 +69,8 @@ def _forged_token(user_id: str) -> str:
     now = int(datetime.now(UTC).timestamp())
     claims = {
         "sub": user_id,
-        "iss": "urn:userflow:staging",
-        "aud": "urn:userflow:staging:api",
+        "iss": "urn:userflow:local",
+        "aud": "urn:userflow:local:api",
         "iat": now,
         "exp": now + 300,
         "jti": "forged",

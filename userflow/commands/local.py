@@ -49,7 +49,8 @@ def register(subparsers: Any) -> None:
         type=_fail_rates,
         default={},
         metavar="OP=RATE[,...]",
-        help="fail this share of an operation, e.g. putevents=0.3 (failed PutEvents entries)",
+        help="fail this share of an operation, e.g. putevents=0.3 (failed PutEvents entries); "
+        "`userflow fail-rate` changes it while the stack runs",
     )
     parser.add_argument("--template", type=Path, default=None, help="SAM template to run")
     parser.add_argument(
@@ -105,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     stop = _stop_on_signals()
     _fake_credentials()
+    from userflow.local.fail_rates import control_file
     from userflow.local.runtime import LocalRuntime, RuntimeOptions
     from userflow.stack import state_file
 
@@ -117,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
         fail_rates=args.fail_rate,
         max_concurrency=args.max_concurrency,
         client_timeout=args.client_timeout,
+        rates_file=control_file(state_file()),
     )
     try:
         runtime = LocalRuntime(options, stop)
@@ -138,11 +141,11 @@ def run(args: argparse.Namespace) -> int:
     path.write_text(json.dumps(state, indent=2))
 
     announce = functools.partial(_announce, args.log_format == "json")
-    announce(f"Userflow API:       {stack.api_url}")
+    announce(f"Userflow API:       {stack.api_url} (stack {stack.name}, stage local)")
     announce(f"Local AWS endpoint: {stack.endpoint_url} (region {stack.region})")
     announce(f"Stack state:        {path} (Ctrl-C stops)")
     if args.fail_rate:
-        announce(f"Injected failures:  {args.fail_rate}")
+        announce(f"Injected failures:  {args.fail_rate} (change: userflow fail-rate)")
     log.info("userflow local ready in %.1f s", time.monotonic() - started)
     try:
         while not stop.wait(0.5):

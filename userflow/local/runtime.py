@@ -34,6 +34,8 @@ class RuntimeOptions:
     max_concurrency: int = 4
     client_timeout: float = 30.0
     middleware: Sequence[Middleware] = ()
+    rates_file: Path | None = None
+    """A control file the stack watches for fail-rate changes (``userflow fail-rate``)."""
 
 
 class LocalRuntime:
@@ -45,7 +47,7 @@ class LocalRuntime:
         self.options = options
         self.stop_event = stop
         self.template = load_template(options.template)
-        self.moto = MotoServer(options.moto_port, options.fail_rates)
+        self.moto = MotoServer(options.moto_port, options.fail_rates, rates_file=options.rates_file)
         self.moto.start()
         self.stack: Stack = provision_stack(
             options.template,

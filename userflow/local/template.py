@@ -109,14 +109,19 @@ class Template:
 _CACHE: dict[tuple[Path, float], Template] = {}
 
 
+def parse_template_text(text: str) -> dict[str, Any]:
+    """Template text as data: short tags such as ``!Ref`` become their long dict form."""
+    # _TemplateLoader subclasses yaml.SafeLoader: no arbitrary objects.
+    body: dict[str, Any] = yaml.load(text, Loader=_TemplateLoader)  # noqa: S506  # nosec B506
+    return body
+
+
 def load_template(path: Path) -> Template:
     """Parses the template once per file version (tests call this per test)."""
     path = path.resolve()
     key = (path, path.stat().st_mtime)
     if key not in _CACHE:
-        # _TemplateLoader subclasses yaml.SafeLoader: no arbitrary objects.
-        body = yaml.load(path.read_text(), Loader=_TemplateLoader)  # noqa: S506  # nosec B506
-        _CACHE[key] = Template(path=path, body=body)
+        _CACHE[key] = Template(path=path, body=parse_template_text(path.read_text()))
     return _CACHE[key]
 
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from userflow.local.aws import FaultInjector, MotoServer, parse_fail_rates
+from userflow.local.aws import MotoServer
+from userflow.local.fail_rates import FailRates, format_fail_rates, parse_fail_rates
+from userflow.local.fault_injection import FaultInjector
 
 
 @pytest.fixture
@@ -28,8 +31,18 @@ def _subscribed_queue(endpoint: str) -> tuple[Any, Any, str]:
     events = boto3.client("events", endpoint_url=endpoint)
     sqs = boto3.client("sqs", endpoint_url=endpoint)
     queue_url = sqs.create_queue(QueueName="subscriber")["QueueUrl"]
-    events.put_rule(Name="all", EventPattern=json.dumps({"source": ["test"]}))
+    rule_arn = events.put_rule(Name="all", EventPattern=json.dumps({"source": ["test"]}))["RuleArn"]
     arn = "arn:aws:sqs:us-east-1:123456789012:subscriber"
+    allow = {
+        "Effect": "Allow",
+        "Principal": {"Service": "events.amazonaws.com"},
+        "Action": "sqs:SendMessage",
+        "Resource": arn,
+        "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
+    }
+    sqs.set_queue_attributes(
+        QueueUrl=queue_url, Attributes={"Policy": json.dumps({"Statement": [allow]})}
+    )
     events.put_targets(Rule="all", Targets=[{"Id": "q", "Arn": arn}])
     return events, sqs, queue_url
 
@@ -51,9 +64,11 @@ def test_given_a_fail_rate_when_putting_events_then_failed_entries_are_reported_
     assert response["FailedEntryCount"] == len(failed)
     assert all(results[i]["ErrorCode"] == "InternalFailure" for i in failed)
     assert all("EventId" in entry for i, entry in enumerate(results) if i not in failed)
-    delivered = []
-    while messages := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get(
-        "Messages"
+    delivered: list[int] = []
+    while len(delivered) < 10 - len(failed) and (
+        messages := sqs.receive_message(
+            QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1
+        ).get("Messages")
     ):
         delivered += [json.loads(m["Body"])["detail"]["i"] for m in messages]
         for message in messages:
@@ -108,3 +123,36 @@ def test_given_rate_specs_when_parsing_then_service_prefix_and_case_are_accepted
 def test_given_a_bad_rate_spec_when_parsing_then_value_error(spec: str) -> None:
     with pytest.raises(ValueError, match=r"putevents|rate"):
         parse_fail_rates(spec)
+
+
+def _failed_entries(endpoint: str) -> int:
+    events = boto3.client("events", endpoint_url=endpoint)
+    entry = {"Source": "test", "DetailType": "T", "Detail": "{}"}
+    failed: int = events.put_events(Entries=[entry] * 10)["FailedEntryCount"]  # type: ignore[list-item]
+    return failed
+
+
+def test_given_a_running_server_when_its_rates_file_changes_then_the_new_rates_apply(
+    tmp_path: Path,
+) -> None:
+    rates_file = tmp_path / "fail-rate"
+    server = MotoServer(0, {"putevents": 1.0}, rates_file=rates_file)
+    server.start()
+    try:
+        assert rates_file.read_text().strip() == "putevents=1"
+        assert _failed_entries(server.url) == 10
+
+        rates_file.write_text("putevents=0\n")
+        assert _failed_entries(server.url) == 0
+
+        rates_file.write_text("putevents=lots\n")  # refused: the previous rates stay
+        assert _failed_entries(server.url) == 0
+    finally:
+        server.stop()
+    assert not rates_file.exists()
+
+
+def test_given_rates_when_formatting_then_they_parse_back() -> None:
+    assert parse_fail_rates(format_fail_rates({"putevents": 0.25})) == {"putevents": 0.25}
+    assert format_fail_rates({"putevents": 0.0}) == "none"
+    assert FailRates({"putevents": 0.5}).current() == {"putevents": 0.5}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -51,6 +52,17 @@ Resources:
       EventPattern: {source: [app]}
       Targets:
         - {Id: work, Arn: !GetAtt Work.Arn, DeadLetterConfig: {Arn: !GetAtt DeadLetters.Arn}}
+  WorkPolicy:
+    Type: AWS::SQS::QueuePolicy
+    Properties:
+      Queues: [!Ref Work]
+      PolicyDocument:
+        Statement:
+          - Effect: Allow
+            Principal: {Service: events.amazonaws.com}
+            Action: sqs:SendMessage
+            Resource: !GetAtt Work.Arn
+            Condition: {ArnEquals: {"aws:SourceArn": !GetAtt Rule.Arn}}
   Secret:
     Type: AWS::SecretsManager::Secret
     Properties:
@@ -85,8 +97,8 @@ def test_given_a_template_when_provisioning_then_physical_ids_follow_cloudformat
 
     assert provisioned.physical_id("Table") == "userflow-local-Table"
     assert provisioned.physical_id("Work").endswith("/123456789012/userflow-local-Work")
-    assert provisioned.physical_id("Bus") == "bus-staging"
-    assert provisioned.physical_id("Rule") == "bus-staging|userflow-local-Rule"
+    assert provisioned.physical_id("Bus") == "bus-local"
+    assert provisioned.physical_id("Rule") == "bus-local|userflow-local-Rule"
     assert provisioned.physical_id("Secret").startswith("arn:aws:secretsmanager:")
     assert provisioned.physical_id("Parameter") == "/userflow-local/p"
     assert provisioned.resources["Fn"]["arn"].endswith(":function:userflow-local-Fn")
@@ -102,10 +114,10 @@ def test_given_a_template_when_provisioning_then_resources_have_their_properties
     table = dynamodb.describe_table(TableName="userflow-local-Table")["Table"]
     ttl = dynamodb.describe_time_to_live(TableName="userflow-local-Table")
     work = provisioned.client("sqs").get_queue_attributes(
-        QueueUrl=provisioned.physical_id("Work"), AttributeNames=["RedrivePolicy"]
+        QueueUrl=provisioned.physical_id("Work"), AttributeNames=["RedrivePolicy", "Policy"]
     )
     targets = provisioned.client("events").list_targets_by_rule(
-        Rule="userflow-local-Rule", EventBusName="bus-staging"
+        Rule="userflow-local-Rule", EventBusName="bus-local"
     )["Targets"]
     secret = provisioned.client("secretsmanager").get_secret_value(
         SecretId=provisioned.physical_id("Secret")
@@ -115,6 +127,10 @@ def test_given_a_template_when_provisioning_then_resources_have_their_properties
     assert table["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
     assert ttl["TimeToLiveDescription"]["AttributeName"] == "expires_at"
     assert '"maxReceiveCount": 3' in work["Attributes"]["RedrivePolicy"]
+    (statement,) = json.loads(work["Attributes"]["Policy"])["Statement"]
+    assert (
+        statement["Condition"]["ArnEquals"]["aws:SourceArn"] == provisioned.resources["Rule"]["arn"]
+    )
     assert targets[0]["DeadLetterConfig"]["Arn"].endswith(":userflow-local-DeadLetters")
     assert len(secret) == 40
     assert secret.isalnum()
@@ -129,8 +145,8 @@ def test_given_a_provisioned_stack_when_reading_function_environment_then_global
 
     assert environment == {
         "TABLE_NAME": "userflow-local-Table",
-        "STAGE": "staging",
+        "STAGE": "local",
         "QUEUE_URL": provisioned.physical_id("Work"),
         "SECRET": provisioned.physical_id("Secret"),
-        "BUS_ARN": "arn:aws:events:us-east-1:123456789012:event-bus/bus-staging",
+        "BUS_ARN": "arn:aws:events:us-east-1:123456789012:event-bus/bus-local",
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -12,9 +13,11 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+from moto.dynamodb.models import dynamodb_backends
 
-from userflow.local.stream_poller import StreamMapping, StreamPoller, mappings_from_template
-from userflow.local.template import Resolver, Template
+from userflow.local.stream_mappings import StreamMapping, mappings_from_template
+from userflow.local.stream_poller import StreamPoller
+from userflow.local.template import ACCOUNT_ID, Resolver, Template
 
 FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:processor"
 Handler = Callable[[dict[str, Any]], Any]
@@ -240,6 +243,50 @@ def test_given_starting_position_latest_when_polling_then_only_later_writes_arri
     poller.drain()
 
     assert batches == [["new"]]
+
+
+def test_given_the_table_object_replaced_in_moto_when_polling_then_later_writes_still_arrive(
+    rig: StreamRig,
+) -> None:
+    poller, batches = rig.poller(lambda event: None)
+    rig.put("a")
+    poller.drain()
+    tables = dynamodb_backends[ACCOUNT_ID]["us-east-1"].tables
+    tables["users"] = copy.deepcopy(tables["users"])  # what moto does when it rolls back
+    rig.put("b")
+    poller.drain()
+
+    assert batches == [["a"], ["b"]]
+
+
+def test_given_two_mappings_on_one_stream_when_polling_then_each_has_own_filter_and_destination(
+    rig: StreamRig,
+) -> None:
+    sqs = boto3.client("sqs")
+    mailer_queue = sqs.create_queue(QueueName="mailer-failures")["QueueUrl"]
+    rig.put("a", "skip", "b")
+    users = {"dynamodb": {"NewImage": {"kind": {"S": ["user"]}}}}
+    others = {"dynamodb": {"NewImage": {"kind": {"S": [{"anything-but": "user"}]}}}}
+
+    def fail(event: dict[str, Any]) -> None:
+        raise RuntimeError("mail server down")
+
+    processor = rig.run(lambda event: None, filters=(users,), max_retries=0)
+    mailer = rig.run(
+        fail,
+        function="Mailer",
+        event="Changes",
+        filters=(others,),
+        batch_size=1,
+        max_retries=0,
+        on_failure="arn:aws:sqs:us-east-1:123456789012:mailer-failures",
+    )
+
+    assert processor == [["a", "b"]]
+    assert mailer == [["skip"]]
+    assert rig.failure_messages() == []
+    (message,) = sqs.receive_message(QueueUrl=mailer_queue)["Messages"]
+    assert json.loads(message["Body"])["DDBStreamBatchInfo"]["batchSize"] == 1
 
 
 def test_given_records_older_than_the_max_age_when_polling_then_discarded_to_destination(

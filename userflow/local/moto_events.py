@@ -1,0 +1,58 @@
+"""Hands moto's EventBridge deliveries to SQS targets to :mod:`userflow.local.eventbridge_delivery`.
+
+moto (checked up to 5.2.5) delivers to targets inside ``PutEvents`` itself: a deleted target
+queue makes the whole call fail (after part of it was delivered), queue policies are ignored and
+target dead-letter queues are never used. With this hook moto still matches rules and builds each
+target's event (input transformers included) and still serves every other target type (archives,
+log groups, buses); queue targets are delivered by the local EventBridge delivery, as AWS does it.
+``tests/unit/local/test_eventbridge_delivery.py`` pins moto's behaviour.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from moto.events.models import Rule
+from moto.events.utils import EventTemplateParser
+
+from userflow.local.eventbridge_delivery import Delivery, TargetDelivery
+
+_ORIGINAL = Rule.send_to_targets
+
+
+def _is_queue(target: dict[str, Any]) -> bool:
+    return str(target.get("Arn", "")).split(":")[2:3] == ["sqs"]
+
+
+def install(delivery: TargetDelivery) -> None:
+    """Routes every rule's queue targets, in this process, to ``delivery``."""
+
+    def send_to_targets(self: Rule, original_event: Any, transform_input: bool = True) -> None:
+        if not self.event_pattern.matches_event(original_event):
+            return
+        others = [target for target in self.targets if not _is_queue(target)]
+        if others:
+            rest = copy.copy(self)
+            rest.targets = others
+            _ORIGINAL(rest, original_event, transform_input)
+        for target in self.targets:
+            if not _is_queue(target):
+                continue
+            if transform_input:
+                transformer = target.get("InputTransformer", {})
+                event = EventTemplateParser.parse(
+                    input_template=transformer.get("InputTemplate"),
+                    input_paths_map=transformer.get("InputPathsMap", {}),
+                    event=original_event,
+                )
+            else:
+                event = copy.deepcopy(original_event)
+            delivery.submit(Delivery(self.arn, copy.deepcopy(target), event))
+
+    Rule.send_to_targets = send_to_targets  # type: ignore[method-assign]
+
+
+def uninstall() -> None:
+    """Puts moto's own delivery back (tests)."""
+    Rule.send_to_targets = _ORIGINAL  # type: ignore[method-assign]
