@@ -76,7 +76,8 @@ def run(args: argparse.Namespace) -> int:  # noqa: PLR0915 - the start-up sequen
     from userflow.local import bootstrap
     from userflow.local.aws import MotoServer
     from userflow.local.gateway import Gateway, GatewayServer, api_from_template
-    from userflow.local.invoke import Invoker
+    from userflow.local.invoke import LOCAL_SESSION_TOKEN, Invoker
+    from userflow.local.parameters_extension import ParametersExtension
     from userflow.local.provision import (
         DEFAULT_REGION,
         LOCAL_STACK_NAME,
@@ -97,7 +98,8 @@ def run(args: argparse.Namespace) -> int:  # noqa: PLR0915 - the start-up sequen
             template_path, stack_name=LOCAL_STACK_NAME, region=DEFAULT_REGION, endpoint_url=moto.url
         )
         bootstrap.bootstrap(stack)
-        invoker = Invoker(template, stack)
+        extension = ParametersExtension(stack.client, session_token=LOCAL_SESSION_TOKEN)
+        invoker = Invoker(template, stack, local_values=extension.function_environment())
         gateway = Gateway(api_from_template(template), invoker.invoke, region=DEFAULT_REGION)
         gateway_server = GatewayServer(gateway, port=args.port)
     except OSError as error:
@@ -105,6 +107,7 @@ def run(args: argparse.Namespace) -> int:  # noqa: PLR0915 - the start-up sequen
         return 1
     stack.api_url = gateway_server.url
 
+    extension.start()
     threads = [threading.Thread(target=gateway_server.serve_forever, name="gateway", daemon=True)]
     client = functools.cache(stack.client)
     for mapping in mappings_from_template(template, stack_resolver(template, stack)):
@@ -154,6 +157,8 @@ def run(args: argparse.Namespace) -> int:  # noqa: PLR0915 - the start-up sequen
         _remove_state(path)
         gateway_server.shutdown()
         gateway_server.server_close()
+        extension.shutdown()
+        extension.server_close()
         moto.stop()
         print("userflow local stopped", flush=True)
     return 0

@@ -25,6 +25,8 @@ from userflow.stack import Stack
 
 log = logging.getLogger("userflow-local")
 
+LOCAL_SESSION_TOKEN = "testing"  # noqa: S105 - a fake credential for moto
+"""The functions' ``AWS_SESSION_TOKEN`` (and so the parameters extension's token) locally."""
 PASSED_THROUGH = ("USERFLOW_SCRYPT_LOG2_N", "USERFLOW_ALLOW_TEST_HASH_COST")
 """Variables of the ``userflow local`` process that reach functions (tests lower hash cost)."""
 
@@ -68,9 +70,13 @@ class LocalFunction:
 class Invoker:
     """Runs template functions by logical id in this process."""
 
-    def __init__(self, template: Template, stack: Stack) -> None:
+    def __init__(
+        self, template: Template, stack: Stack, local_values: dict[str, str] | None = None
+    ) -> None:
         self.template = template
         self.stack = stack
+        # Local stand-ins for variables that functions have, e.g. the parameters extension's port.
+        self.local_values = local_values or {}
         self._lock = threading.RLock()
         self._handlers: dict[str, Callable[[Any, Any], Any]] = {}
         self._functions: dict[str, LocalFunction] = {}
@@ -102,7 +108,7 @@ class Invoker:
             "AWS_DEFAULT_REGION": region,
             "AWS_ACCESS_KEY_ID": "testing",
             "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_SESSION_TOKEN": "testing",
+            "AWS_SESSION_TOKEN": LOCAL_SESSION_TOKEN,
             "AWS_LAMBDA_FUNCTION_NAME": function.name,
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_mb),
@@ -113,6 +119,7 @@ class Invoker:
         }
         if self.stack.endpoint_url:
             env["AWS_ENDPOINT_URL"] = self.stack.endpoint_url
+        env.update({k: v for k, v in self.local_values.items() if k in function.environment})
         env.update({k: os.environ[k] for k in PASSED_THROUGH if k in os.environ})
         return env
 
