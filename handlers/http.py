@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import partial
 from http import HTTPStatus
 from typing import Any
 
@@ -35,7 +34,7 @@ from domain.errors import (
     VersionConflict,
 )
 from domain.users import User
-from handlers.observability import logger, metrics, tracer
+from handlers.observability import logger, metrics, traced
 
 ERROR_STATUS: dict[type[Exception], HTTPStatus] = {
     InvalidPrecondition: HTTPStatus.BAD_REQUEST,
@@ -172,10 +171,11 @@ def lambda_handler(
 
     Responses stay out of traces: they carry tokens (login, refresh) and users' data."""
 
-    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-    @partial(tracer().capture_lambda_handler, capture_response=False)
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return app.resolve(event, context)
 
-    return handler
+    entry = traced(handler, capture_response=False)
+    return logger.inject_lambda_context(
+        entry, correlation_id_path=correlation_paths.API_GATEWAY_HTTP
+    )
