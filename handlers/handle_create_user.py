@@ -18,10 +18,16 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from domain.users import Registration, User
 from handlers.dependencies import user_service
-from handlers.http import create_resolver, documented, lambda_handler, user_response
+from handlers.http import (
+    create_resolver,
+    documented,
+    idempotency_errors,
+    lambda_handler,
+    user_response,
+)
 from handlers.observability import metrics
 
-app = create_resolver()
+app = create_resolver(idempotency_errors())
 
 idempotency_config = IdempotencyConfig(
     event_key_jmespath="key",
