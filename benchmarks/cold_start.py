@@ -27,18 +27,22 @@ from domain.passwords import PRODUCTION_COST
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 TARGET = 1.3
 
-# The minimal handler's AWS call, by the kind of call each function makes.
+# The minimal handler's AWS client and call, by the kind of call each function makes.
+BASELINE_SERVICE = {
+    "dynamodb": "dynamodb",
+    "ssm": "ssm",
+    "secretsmanager": "secretsmanager",
+    "events": "events",
+}
 BASELINE_CALLS = {
     "dynamodb": (
-        "boto3.client('dynamodb').get_item(TableName=os.environ['TABLE_NAME'],"
+        "client.get_item(TableName=os.environ['TABLE_NAME'],"
         " Key={'PK': {'S': 'USER#bench'}, 'SK': {'S': 'PROFILE'}}, ConsistentRead=True)"
     ),
-    "ssm": "boto3.client('ssm').get_parameter(Name=os.environ['JWKS_PARAMETER_NAME'])",
-    "secretsmanager": (
-        "boto3.client('secretsmanager').describe_secret(SecretId=event['SecretId'])"
-    ),
+    "ssm": "client.get_parameter(Name=os.environ['JWKS_PARAMETER_NAME'])",
+    "secretsmanager": "client.describe_secret(SecretId=event['SecretId'])",
     "events": (
-        "boto3.client('events').put_events(Entries=[{'Source': 'bench', 'DetailType': 'Bench',"
+        "client.put_events(Entries=[{'Source': 'bench', 'DetailType': 'Bench',"
         " 'Detail': '{}', 'EventBusName': os.environ['EVENT_BUS_NAME']}])"
     ),
 }
@@ -82,9 +86,10 @@ except Exception as error:
 print("OUTCOME", outcome)
 """
 BASELINE_LOAD = """
-import os, boto3
-def handler(event, context):
-    result = {call}
+import json, os, boto3
+client = boto3.client("{service}")
+def handler(event, context=None, calls=1):
+    result = [{call} for _ in range(calls)][-1]
     {extra}
     return {{"statusCode": 200, "body": json.dumps(result, default=str)}}
 """
@@ -97,7 +102,9 @@ def handler_load(handler_path: str) -> str:
 
 def baseline_load(kind: str, hashes: bool) -> str:
     extra = ARGON2_HASH if hashes else "pass"
-    return BASELINE_LOAD.format(call=BASELINE_CALLS[kind], extra=extra)
+    return BASELINE_LOAD.format(
+        service=BASELINE_SERVICE[kind], call=BASELINE_CALLS[kind], extra=extra
+    )
 
 
 def sample_event(logical_id: str, handler_path: str, user: BenchUser, stack: BenchStack) -> Any:
