@@ -17,6 +17,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from botocore.endpoint import Endpoint
@@ -50,7 +51,7 @@ class CallCounter:
             self.count += 1
             return original(endpoint, *args, **kwargs)
 
-        Endpoint.make_request = counted  # type: ignore[method-assign]
+        Endpoint.make_request = counted  # type: ignore[method-assign,assignment]
 
 
 def baseline_handler(kind: str, hashes: bool, environment: Environment) -> Callable[..., Any]:
@@ -98,7 +99,10 @@ def measure_function(
     hashes = logical_id in HASHING_FUNCTIONS
     environment = Environment(bench.invoker.runtime_environment(bench.invoker.function(logical_id)))
     baseline = baseline_handler(kind, hashes, environment)
-    function_ms, baseline_ms, outcomes, made = [], [], set(), []
+    function_ms: list[float] = []
+    baseline_ms: list[float] = []
+    made: list[int] = []
+    outcomes: set[str] = set()
     for index, event in enumerate(events):
         before = calls.count
         started = time.process_time()
@@ -107,11 +111,7 @@ def measure_function(
         made.append(calls.count - before)
         outcomes.add(str(result.get("statusCode", result.get("isAuthorized"))))
         repeat = max(1, made[-1])
-        base = cpu_ms(
-            lambda event=event, repeat=repeat: environment.run(
-                lambda: baseline(event, None, repeat)
-            )
-        )
+        base = cpu_ms(partial(environment.run, partial(baseline, event, None, repeat)))
         if index >= WARM_UP:
             function_ms.append(spent)
             baseline_ms.append(base)
