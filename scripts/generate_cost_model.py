@@ -72,9 +72,9 @@ def lambda_dollars(
     """Request price plus GB-seconds of one invocation, cold starts (INIT billed) included."""
     mb = memory[function]
     slowdown = max(1.0, FULL_VCPU_MB / mb)
-    row = warm.get(function, {"cpu_ms": 5.0, "aws_calls": 1})
-    warm_ms = row["cpu_ms"] * slowdown + row["aws_calls"] * AWS_ROUND_TRIP_MS
-    cold_ms = cold[function]["cold_ms"] * slowdown
+    row = warm[function]
+    warm_ms = float(row["cpu_ms"]) * slowdown + float(row["aws_calls"]) * AWS_ROUND_TRIP_MS
+    cold_ms = float(cold[function]["cold_ms"]) * slowdown
     billed_ms = (1 - COLD_SHARE) * warm_ms + COLD_SHARE * cold_ms
     gb_seconds = mb / 1024 * billed_ms / 1000
     return PRICE["lambda_request_per_million"] / 1e6 + gb_seconds * PRICE["lambda_gb_second_arm64"]
@@ -151,7 +151,8 @@ def render(ops: dict[str, dict[str, float]]) -> str:
         f"scaled to the function's vCPU share (1 vCPU at {FULL_VCPU_MB} MB), plus",
         f"{AWS_ROUND_TRIP_MS:.0f} ms per AWS call waited for; {COLD_SHARE:.0%} of invocations",
         "also pay a cold start (benchmarks/cold_start.py, INIT billed). The stream processor",
-        f"handles {EVENTS_PER_BATCH} records per invocation.",
+        f"handles {EVENTS_PER_BATCH} records per invocation, its CPU time taken from",
+        "benchmarks/publish_batching.py at that batch size.",
         "",
         "## Dollars per million operations",
         "",
@@ -205,6 +206,13 @@ def main() -> int:
     }
     cold = _load("cold_start")["functions"]
     warm = _load("warm_requests")["functions"]
+    # The stream processor's CPU per batch, from the throughput at that batch size (moto's own
+    # work included, so an overestimate); one PutEvents per batch of up to 10.
+    batching = _load("publish_batching")["by_batch_size"][str(EVENTS_PER_BATCH)]
+    warm["UserStreamProcessorFunction"] = {
+        "cpu_ms": EVENTS_PER_BATCH * 1000 / batching["records_per_second"],
+        "aws_calls": 1,
+    }
     OUTPUT.write_text(render(operations(memory, cold, warm)))
     print(f"wrote {OUTPUT.relative_to(ROOT)}")
     return 0
