@@ -16,6 +16,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyValidationError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from adapters.aws import client
 from domain.users import Registration, User
 from handlers.dependencies import user_service
 from handlers.http import (
@@ -26,6 +27,7 @@ from handlers.http import (
     user_response,
 )
 from handlers.observability import metrics
+from handlers.snapstart import on_restore
 
 app = create_resolver(idempotency_errors())
 
@@ -41,6 +43,8 @@ persistence = DynamoDBPersistenceLayer(
     sort_key_attr="SK",
     expiry_attr="expires_at",
 )
+# Its client was made during INIT: a SnapStart restore gets a new one (handlers/snapstart.py).
+on_restore(lambda: setattr(persistence, "client", client("dynamodb")))
 
 
 def _register(registration: Registration) -> dict[str, Any]:

@@ -7,8 +7,11 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
+from handlers.snapstart import register_hooks
+
 logger = Logger()
 metrics = Metrics()
+register_hooks()  # every function imports this module once, during INIT
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
