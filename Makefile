@@ -34,10 +34,16 @@ openapi: $(STAMP)
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
 
+# Each prints its figures next to a baseline measured in the same run and writes build/bench/*.json,
+# from which docs/cost.md is generated.
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.cold_start
+	$(BIN)/python -m benchmarks.warm_requests
+	$(BIN)/python -m benchmarks.login_cost
+	$(BIN)/python -m benchmarks.pipeline_latency
 	$(BIN)/python -m benchmarks.publish_batching
 	$(BIN)/python -m benchmarks.local_concurrency
+	$(BIN)/python -m scripts.generate_cost_model
 
 # ---------------------------------------------------------------- ship it (docs/deploy.md)
 TOOLS := .venv-tools

@@ -61,3 +61,9 @@ def _cached_client(service: ServiceName) -> Any:
 
 
 client: ClientFactory = _cached_client
+
+
+def forget_clients() -> None:
+    """Drops every cached client (and its connections and credentials), e.g. after a SnapStart
+    restore: the next call makes a new one."""
+    _cached_client.cache_clear()

@@ -1,70 +1,210 @@
-"""Cold-start import cost of every function in template.yaml, measured with ``-X importtime``.
+"""Cold requests: a fresh interpreter imports a function's handler and handles one request.
 
-Each handler module is imported in a fresh interpreter (as a new Lambda container would), several
-times; the median is printed next to a baseline measured in the same run: a bare ``import boto3``,
-the least any AWS Lambda in Python pays. Run: ``.venv/bin/python -m benchmarks.cold_start``.
+For every function in template.yaml, N times: a new Python process (interpreter start included,
+as in a new Lambda container) imports the handler and invokes it with the project's sample event
+(``events/``, filled in with a real user and tokens), with the function's environment from the
+template, against `userflow local` (its AWS endpoint and parameters extension). Imports deferred
+into the first call are counted. The baseline, measured in the same run, is a minimal handler
+that imports boto3 and ``json`` and makes the same kind of AWS call (plus, for login and
+registration, the one argon2id hash any implementation must compute). Median of ``BENCH_RUNS``
+(default 5). Run: ``.venv/bin/python -m benchmarks.cold_start``.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import subprocess
 import sys
-from pathlib import Path
+import time
+import uuid
+from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from benchmarks.local_stack import ROOT, BenchStack, BenchUser, local_stack, save_results
+from domain.passwords import PRODUCTION_COST
+
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
-BASELINE = "import boto3"
-ENV = {
-    **os.environ,
-    "TABLE_NAME": "bench",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "POWERTOOLS_TRACE_DISABLED": "true",
+TARGET = 1.3
+
+# The minimal handler's AWS client and call, by the kind of call each function makes.
+BASELINE_SERVICE = {
+    "dynamodb": "dynamodb",
+    "ssm": "ssm",
+    "secretsmanager": "secretsmanager",
+    "events": "events",
 }
+BASELINE_CALLS = {
+    "dynamodb": (
+        "client.get_item(TableName=os.environ['TABLE_NAME'],"
+        " Key={'PK': {'S': 'USER#bench'}, 'SK': {'S': 'PROFILE'}}, ConsistentRead=True)"
+    ),
+    "ssm": "client.get_parameter(Name=os.environ['JWKS_PARAMETER_NAME'])",
+    "secretsmanager": "client.describe_secret(SecretId=event['SecretId'])",
+    "events": (
+        "client.put_events(Entries=[{'Source': 'bench', 'DetailType': 'Bench',"
+        " 'Detail': '{}', 'EventBusName': os.environ['EVENT_BUS_NAME']}])"
+    ),
+}
+ARGON2_HASH = (
+    f"__import__('argon2').PasswordHasher(time_cost={PRODUCTION_COST.time_cost},"
+    f" memory_cost={PRODUCTION_COST.memory_kib}, parallelism={PRODUCTION_COST.parallelism})"
+    ".hash('a benchmark passphrase')"
+)
+HASHING_FUNCTIONS = {"LoginFunction", "CreateUserFunction"}
+# These end their caller's sessions (or the caller): each gets a user of its own.
+OWN_USER_FUNCTIONS = {"AccountStatusFunction", "LogoutFunction", "DeleteUserFunction"}
+CALL_KIND = {
+    "AuthorizerFunction": "ssm",
+    "JwksFunction": "ssm",
+    "KeyRotationFunction": "secretsmanager",
+    "UserStreamProcessorFunction": "events",
+}
+SAMPLE_IDS = (
+    "5b7f6c1e-0000-4000-8000-000000000001",
+    "5b7f6c1e-0000-4000-8000-00000000000a",
+    "3f2c9a4e-1b7d-4c1e-9a55-0c3f7d2b8e61",
+    "9b1e7c20-5d4a-4f3b-8c2e-6a7d1f0e4b93",
+)
+
+CHILD = """
+import json, sys, time
+class Context:
+    function_name = "bench"; function_version = "$LATEST"; memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench"
+    aws_request_id = "cold-start"; log_group_name = "bench"; log_stream_name = "bench"
+    def get_remaining_time_in_millis(self): return 10000
+event = json.loads(sys.stdin.read())
+{load}
+try:
+    result = handler(event, Context())
+    outcome = "ok"
+    if isinstance(result, dict):
+        outcome = result.get("statusCode", result.get("isAuthorized", "ok"))
+except Exception as error:
+    outcome = type(error).__name__
+print("OUTCOME", outcome)
+"""
+BASELINE_LOAD = """
+import json, os, boto3
+client = boto3.client("{service}")
+def handler(event, context=None, calls=1):
+    result = [{call} for _ in range(calls)][-1]
+    {extra}
+    return {{"statusCode": 200, "body": json.dumps(result, default=str)}}
+"""
 
 
-def import_microseconds(statement: str) -> int:
-    """Cumulative import time of everything ``statement`` imports, per -X importtime."""
-    done = subprocess.run(  # noqa: S603 - our own interpreter and module names
-        [sys.executable, "-X", "importtime", "-c", statement],
+def handler_load(handler_path: str) -> str:
+    module, _, attribute = handler_path.rpartition(".")
+    return f"from {module} import {attribute} as handler"
+
+
+def baseline_load(kind: str, hashes: bool) -> str:
+    extra = ARGON2_HASH if hashes else "pass"
+    return BASELINE_LOAD.format(
+        service=BASELINE_SERVICE[kind], call=BASELINE_CALLS[kind], extra=extra
+    )
+
+
+def sample_event(logical_id: str, handler_path: str, user: BenchUser, stack: BenchStack) -> Any:
+    """The function's sample event with the placeholders filled in for a live user."""
+    name = handler_path.split(".")[1].removeprefix("handle_")
+    text = (ROOT / "events" / f"{name}.json").read_text()
+    for sample_id in SAMPLE_IDS:
+        text = text.replace(sample_id, user.id)
+    email = f"new-{uuid.uuid4().hex[:12]}@example.com" if name == "create_user" else user.email
+    replacements = {
+        "paste-an-access-token-from-login": user.access_token,
+        "paste-a-refresh-token-from-login": user.refresh_token,
+        "<access token>": user.access_token,
+        "ann@example.com": email,
+        "correct horse battery staple": user.password,
+        "7d1e0c9a-sample": uuid.uuid4().hex,
+        "userflow-local-SigningKeySecret": stack.stack.physical_id("SigningKeySecret"),
+        "1795600000": str(int(time.time())),
+    }
+    for placeholder, value in replacements.items():
+        text = text.replace(placeholder, value)
+    return json.loads(text)
+
+
+def cold_milliseconds(load: str, event: Any, env: dict[str, str]) -> tuple[float, str]:
+    """Wall time of a fresh interpreter that loads a handler and handles ``event`` once."""
+    started = time.perf_counter()
+    done = subprocess.run(  # noqa: S603 - our interpreter and our script
+        [sys.executable, "-c", CHILD.format(load=load)],
+        input=json.dumps(event),
         cwd=ROOT,
-        env=ENV,
+        env=env,
         capture_output=True,
         text=True,
-        check=True,
+        check=False,
+        timeout=120,
     )
-    total = 0
-    for line in done.stderr.splitlines():
-        if not line.startswith("import time:") or "|" not in line:
-            continue
-        _self, cumulative, name = line.removeprefix("import time:").split("|")
-        if cumulative.strip().isdigit() and not name.startswith("  "):
-            total += int(cumulative)
-    return total
+    elapsed = (time.perf_counter() - started) * 1000
+    outcome = next(
+        (line.split(" ", 1)[1] for line in done.stdout.splitlines() if line.startswith("OUTCOME")),
+        f"crashed: {done.stderr.strip().splitlines()[-1:]}",
+    )
+    return elapsed, outcome
 
 
-def median_ms(statement: str) -> float:
-    return statistics.median(import_microseconds(statement) for _ in range(RUNS)) / 1000
-
-
-def handler_modules() -> dict[str, str]:
-    from userflow.local.template import load_template
-
-    template = load_template(ROOT / "template.yaml")
-    return {
-        logical_id: str(template.function_properties(logical_id)["Handler"]).rpartition(".")[0]
-        for logical_id in template.of_type("AWS::Serverless::Function")
+def measure(bench: BenchStack) -> dict[str, Any]:
+    functions = {
+        logical_id: str(bench.template.function_properties(logical_id)["Handler"])
+        for logical_id in sorted(bench.template.of_type("AWS::Serverless::Function"))
     }
+    samples: dict[str, list[float]] = {name: [] for name in functions}
+    baselines: dict[str, list[float]] = {}
+    outcomes: dict[str, str] = {}
+    for _ in range(RUNS):
+        shared = bench.new_user()
+        for logical_id, handler_path in functions.items():
+            user = bench.new_user() if logical_id in OWN_USER_FUNCTIONS else shared
+            env = bench.lambda_environment(logical_id)
+            event = sample_event(logical_id, handler_path, user, bench)
+            load = handler_load(handler_path)
+            elapsed, outcomes[logical_id] = cold_milliseconds(load, event, env)
+            samples[logical_id].append(elapsed)
+            kind = CALL_KIND.get(logical_id, "dynamodb")
+            key = f"{kind}+argon2id" if logical_id in HASHING_FUNCTIONS else kind
+            base, outcome = cold_milliseconds(
+                baseline_load(kind, logical_id in HASHING_FUNCTIONS), event, env
+            )
+            assert outcome == "200", f"baseline {key} failed: {outcome}"
+            baselines.setdefault(key, []).append(base)
+    rows = {}
+    for logical_id in functions:
+        kind = CALL_KIND.get(logical_id, "dynamodb")
+        key = f"{kind}+argon2id" if logical_id in HASHING_FUNCTIONS else kind
+        cold, base = statistics.median(samples[logical_id]), statistics.median(baselines[key])
+        rows[logical_id] = {
+            "cold_ms": round(cold, 1),
+            "baseline": key,
+            "baseline_ms": round(base, 1),
+            "ratio": round(cold / base, 2),
+            "outcome": outcomes[logical_id],
+        }
+    return {"runs": RUNS, "target_ratio": TARGET, "functions": rows}
+
+
+def print_table(results: dict[str, Any]) -> None:
+    print(f"Cold request (median of {results['runs']}), against a minimal boto3 handler")
+    header = f"{'function':30} {'cold ms':>8} {'baseline':>18} {'base ms':>8} {'ratio':>6}  first"
+    print(header)
+    for logical_id, row in results["functions"].items():
+        print(
+            f"{logical_id:30} {row['cold_ms']:8.0f} {row['baseline']:>18} "
+            f"{row['baseline_ms']:8.0f} {row['ratio']:6.2f}  {row['outcome']}"
+        )
 
 
 def main() -> int:
-    baseline = median_ms(BASELINE)
-    print(f"{'function':32} {'import ms':>10} {'x baseline':>11}")
-    print(f"{'baseline: ' + BASELINE:32} {baseline:10.1f} {1.0:11.2f}")
-    for logical_id, module in sorted(handler_modules().items()):
-        cost = median_ms(f"import {module}")
-        print(f"{logical_id:32} {cost:10.1f} {cost / baseline:11.2f}")
+    with local_stack() as bench:
+        results = measure(bench)
+    print_table(results)
+    save_results("cold_start", results)
     return 0
 
 

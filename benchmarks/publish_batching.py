@@ -1,9 +1,9 @@
-"""Stream-to-EventBridge throughput: the processor's batched PutEvents against one call per record.
+"""Stream-to-EventBridge throughput by batch size: records per second through map + publish.
 
-Both runs push the same user-created stream records through `LifecyclePipeline` and the real
-`EventBridgePublisher`, against moto in-process (so the figures count calls and our own CPU, not
-network latency, which batching saves even more of on AWS). The baseline hands the pipeline one
-record at a time, as a processor without batching would.
+The same user-created stream records go through `LifecyclePipeline` and the real
+`EventBridgePublisher` in batches of 1 (the baseline: one record per invocation, as without
+batching), 10, 25, 100 (the template's BatchSize) and 500, against moto in-process (so the figures
+count calls and our own CPU, not network latency, which batching saves even more of on AWS).
 Run: `python -m benchmarks.publish_batching`.
 """
 
@@ -15,8 +15,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from benchmarks.local_stack import save_results
+
 RECORDS = int(os.environ.get("BENCH_RECORDS", "1000"))
 BATCH_SIZE = 100  # the event source mapping's BatchSize in template.yaml
+# 1 is the baseline: one invocation (and one PutEvents) per record, as without batching.
+BATCH_SIZES = (1, 10, 25, BATCH_SIZE, 500)
 
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
@@ -49,30 +53,39 @@ def main() -> int:
         pipeline = LifecyclePipeline(EventBridgePublisher("bench", events_client=events))
         records = [created(user_id=f"u-{i}") for i in range(RECORDS)]
 
-        def batched(items: list[dict[str, Any]]) -> None:
-            for start in range(0, len(items), BATCH_SIZE):
-                outcomes = pipeline.process(items[start : start + BATCH_SIZE])
-                assert all(o.status is Status.PUBLISHED for o in outcomes.values())
+        def in_batches_of(size: int) -> Callable[[list[dict[str, Any]]], None]:
+            def feed(items: list[dict[str, Any]]) -> None:
+                for start in range(0, len(items), size):
+                    outcomes = pipeline.process(items[start : start + size])
+                    assert all(o.status is Status.PUBLISHED for o in outcomes.values())
 
-        def one_by_one(items: list[dict[str, Any]]) -> None:
-            for item in items:
-                pipeline.process([item])
+            return feed
 
         rows = []
-        for name, feed in (("one PutEvents per record", one_by_one), ("batched", batched)):
+        for size in BATCH_SIZES:
             calls["n"] = 0
-            seconds = measure(feed, records)
-            rows.append((name, seconds, calls["n"]))
+            seconds = measure(in_batches_of(size), records)
+            rows.append((size, seconds, calls["n"]))
 
-    baseline_seconds, baseline_calls = rows[0][1], rows[0][2]
-    print(f"{RECORDS} user-created records")
-    print(f"{'mode':28} {'seconds':>8} {'records/s':>10} {'PutEvents':>10} {'x faster':>9}")
-    for name, seconds, count_ in rows:
+    baseline_seconds = rows[0][1]
+    print(f"{RECORDS} user-created records through map + PutEvents (moto in-process)")
+    print(f"{'batch size':>10} {'seconds':>8} {'records/s':>10} {'PutEvents':>10} {'x batch 1':>9}")
+    for size, seconds, count_ in rows:
         print(
-            f"{name:28} {seconds:8.2f} {RECORDS / seconds:10.0f} {count_:10d}"
+            f"{size:10d} {seconds:8.2f} {RECORDS / seconds:10.0f} {count_:10d}"
             f" {baseline_seconds / seconds:9.2f}"
         )
-    print(f"PutEvents calls saved: {1 - rows[1][2] / baseline_calls:.0%}")
+    save_results(
+        "publish_batching",
+        {
+            "records": RECORDS,
+            "template_batch_size": BATCH_SIZE,
+            "by_batch_size": {
+                str(size): {"records_per_second": round(RECORDS / seconds), "put_events": count_}
+                for size, seconds, count_ in rows
+            },
+        },
+    )
     return 0
 
 

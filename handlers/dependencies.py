@@ -1,4 +1,6 @@
-"""Wires adapters into domain services from the function's environment, once per container."""
+"""Wires adapters into domain services from the function's environment, once per container.
+
+Everything is imported inside the factories: a function loads only the adapters it uses."""
 
 from __future__ import annotations
 
@@ -7,14 +9,12 @@ from datetime import timedelta
 from functools import cache
 from typing import TYPE_CHECKING
 
-from adapters.dynamodb_user_repository import DynamoDBUserRepository
-from domain.passwords import PasswordHasher
-from domain.user_service import UserService
-
-if TYPE_CHECKING:  # auth modules load JWT/crypto code: imported only by the functions using them
+if TYPE_CHECKING:  # each function imports only what it uses (the authorizer: no boto3)
+    from adapters.dynamodb_user_repository import DynamoDBUserRepository
     from adapters.key_store import PublicKeySource, SigningKeySource
     from domain.auth_service import AuthService
     from domain.tokens import TokenIssuer, TokenSettings
+    from domain.user_service import UserService
 
 
 def _cursor_key() -> bytes:
@@ -25,6 +25,7 @@ def _cursor_key() -> bytes:
 
 @cache
 def user_repository() -> DynamoDBUserRepository:
+    from adapters.dynamodb_user_repository import DynamoDBUserRepository
     from handlers.observability import logger
 
     return DynamoDBUserRepository(
@@ -34,6 +35,9 @@ def user_repository() -> DynamoDBUserRepository:
 
 @cache
 def user_service() -> UserService:
+    from domain.passwords import PasswordHasher
+    from domain.user_service import UserService
+
     return UserService(user_repository(), PasswordHasher())
 
 
@@ -80,6 +84,7 @@ def _current_issuer() -> TokenIssuer:
 def auth_service() -> AuthService:
     from adapters.dynamodb_session_repository import DynamoDBSessionRepository
     from domain.auth_service import AuthPolicy, AuthService
+    from domain.passwords import PasswordHasher
 
     sessions = DynamoDBSessionRepository(os.environ["TABLE_NAME"])
     refresh_days = int(os.environ.get("REFRESH_TOKEN_TTL_DAYS", "30"))

@@ -21,12 +21,20 @@ from aws_lambda_powertools.utilities.idempotency.serialization.base import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from adapters.aws import client
 from domain.users import Registration, User
 from handlers.dependencies import user_service
-from handlers.http import create_resolver, documented, lambda_handler, user_response
+from handlers.http import (
+    create_resolver,
+    documented,
+    idempotency_errors,
+    lambda_handler,
+    user_response,
+)
 from handlers.observability import metrics
+from handlers.snapstart import on_restore
 
-app = create_resolver()
+app = create_resolver(idempotency_errors())
 
 
 @dataclass(frozen=True)
@@ -65,6 +73,8 @@ persistence = DynamoDBPersistenceLayer(
     sort_key_attr="SK",
     expiry_attr="expires_at",
 )
+# Its client was made during INIT: a SnapStart restore gets a new one (handlers/snapstart.py).
+on_restore(lambda: setattr(persistence, "client", client("dynamodb")))
 
 
 def _register(registration: Registration) -> dict[str, Any]:

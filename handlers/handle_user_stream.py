@@ -22,7 +22,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from adapters.eventbridge_publisher import EventBridgePublisher
 from adapters.sqs_poison_queue import SqsPoisonQueue
 from domain.event_pipeline import LifecyclePipeline, Outcome, Status
-from handlers.observability import logger, metrics, tracer
+from handlers.observability import logger, metrics, traced
 
 # Failed records are reported as batch item failures, also when all of them failed: a function
 # error would make Lambda bisect the batch, which cannot help a publishing outage.
@@ -67,10 +67,8 @@ def _report(outcomes: dict[str, Outcome]) -> None:
             )
 
 
-@logger.inject_lambda_context
-@tracer().capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def process(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     outcomes = pipeline().process(event.get("Records", []))
     _report(outcomes)
 
@@ -83,3 +81,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         event=event, record_handler=record_handler, processor=processor, context=context
     )
     return dict(response)
+
+
+handler = logger.inject_lambda_context(traced(process))

@@ -14,10 +14,6 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
@@ -35,7 +31,7 @@ from domain.errors import (
     VersionConflict,
 )
 from domain.users import User
-from handlers.observability import logger, metrics, tracer
+from handlers.observability import logger, metrics, traced
 
 ERROR_STATUS: dict[type[Exception], HTTPStatus] = {
     InvalidPrecondition: HTTPStatus.BAD_REQUEST,
@@ -43,17 +39,31 @@ ERROR_STATUS: dict[type[Exception], HTTPStatus] = {
     AccessDenied: HTTPStatus.FORBIDDEN,
     UserNotFound: HTTPStatus.NOT_FOUND,
     EmailAlreadyExists: HTTPStatus.CONFLICT,
-    IdempotencyAlreadyInProgressError: HTTPStatus.CONFLICT,
     VersionConflict: HTTPStatus.PRECONDITION_FAILED,
     PasswordPolicyViolation: HTTPStatus.UNPROCESSABLE_ENTITY,
     InvalidInput: HTTPStatus.UNPROCESSABLE_ENTITY,
     InvalidCursor: HTTPStatus.UNPROCESSABLE_ENTITY,
-    IdempotencyValidationError: HTTPStatus.UNPROCESSABLE_ENTITY,
 }
-IDEMPOTENCY_MESSAGES: dict[type[Exception], str] = {
-    IdempotencyAlreadyInProgressError: "A request with this Idempotency-Key is still in progress",
-    IdempotencyValidationError: "This Idempotency-Key was already used with a different body",
-}
+
+
+def idempotency_errors() -> dict[type[Exception], tuple[HTTPStatus, str]]:
+    """Powertools idempotency's refusals, for registration only: importing them loads the whole
+    idempotency utility (~50 ms of every other function's cold start)."""
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyValidationError,
+    )
+
+    return {
+        IdempotencyAlreadyInProgressError: (
+            HTTPStatus.CONFLICT,
+            "A request with this Idempotency-Key is still in progress",
+        ),
+        IdempotencyValidationError: (
+            HTTPStatus.UNPROCESSABLE_ENTITY,
+            "This Idempotency-Key was already used with a different body",
+        ),
+    }
 
 
 class ErrorBody(BaseModel):
@@ -87,11 +97,13 @@ def error_response(
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
 
 
-def _handle_domain_error(error: Exception) -> Response[Any]:
+def _handle_domain_error(error: UserflowError) -> Response[Any]:
     status = next(ERROR_STATUS[kind] for kind in type(error).__mro__ if kind in ERROR_STATUS)
-    if isinstance(error, UserflowError):
-        return error_response(status, error.message, error.details)
-    return error_response(status, IDEMPOTENCY_MESSAGES[type(error)])
+    return error_response(status, error.message, error.details)
+
+
+def _refuse(status: HTTPStatus, message: str, error: Exception) -> Response[Any]:
+    return error_response(status, message)
 
 
 def _handle_validation_error(error: RequestValidationError) -> Response[Any]:
@@ -114,9 +126,14 @@ def _handle_unsupported_content_type(error: RequestUnsupportedContentType) -> Re
     )
 
 
-def create_resolver() -> APIGatewayHttpResolver:
+def create_resolver(
+    extra_errors: dict[type[Exception], tuple[HTTPStatus, str]] | None = None,
+) -> APIGatewayHttpResolver:
+    """The function's resolver; ``extra_errors`` adds refusals only that function can meet."""
     app = APIGatewayHttpResolver(enable_validation=True)
     app.exception_handler(list(ERROR_STATUS))(_handle_domain_error)
+    for kind, (status, message) in (extra_errors or {}).items():
+        app.exception_handler(kind)(partial(_refuse, status, message))
     app.exception_handler(RequestValidationError)(_handle_validation_error)
     app.exception_handler(RequestUnsupportedContentType)(_handle_unsupported_content_type)
     return app
@@ -172,10 +189,11 @@ def lambda_handler(
 
     Responses stay out of traces: they carry tokens (login, refresh) and users' data."""
 
-    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-    @partial(tracer().capture_lambda_handler, capture_response=False)
     @metrics.log_metrics(capture_cold_start_metric=True)
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return app.resolve(event, context)
 
-    return handler
+    entry = traced(handler, capture_response=False)
+    return logger.inject_lambda_context(
+        entry, correlation_id_path=correlation_paths.API_GATEWAY_HTTP
+    )

@@ -1,15 +1,46 @@
 """Logger, Tracer and Metrics, configured once; service names come from POWERTOOLS_* env vars."""
 
+import os
+from collections.abc import Callable
 from functools import cache
+from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
+from handlers.snapstart import register_hooks
+
 logger = Logger()
 metrics = Metrics()
+register_hooks()  # every function imports this module once, during INIT
+
+Handler = Callable[[dict[str, Any], Any], Any]
 
 
 @cache
 def tracer() -> Tracer:
-    """Created on first use: it loads the X-Ray SDK (~100 ms of cold start), which the
-    authorizer, the hottest function, never needs."""
+    """Created on first use: it loads the X-Ray SDK (~100-400 ms of cold start)."""
     return Tracer()
+
+
+def tracing_enabled() -> bool:
+    """Powertools' switch. The template turns the SDK on only where it is worth its cold start
+    (the stream processor; API functions with the DetailedTracing parameter): Lambda's active
+    tracing records every invocation without it."""
+    return os.environ.get("POWERTOOLS_TRACE_DISABLED", "false").lower() != "true"
+
+
+def traced(handler: Handler, *, capture_response: bool = True) -> Handler:
+    """``handler`` inside an X-Ray subsegment when tracing is on; the SDK is loaded by the first
+    traced call, never when tracing is off."""
+    wrapped: list[Handler] = []
+
+    def entry(event: dict[str, Any], context: Any) -> Any:
+        if not tracing_enabled():
+            return handler(event, context)
+        if not wrapped:
+            wrapped.append(
+                tracer().capture_lambda_handler(handler, capture_response=capture_response)
+            )
+        return wrapped[0](event, context)
+
+    return entry

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from domain.access import Caller
 from domain.auth_service import AuthPolicy, AuthService
-from domain.passwords import PasswordHasher, ScryptCost
+from domain.passwords import Argon2Cost, PasswordHasher
 from domain.tokens import StoredKey, TokenIssuer, TokenSettings, TokenVerifier, generate_signing_key
 from domain.user_service import UserService
 from domain.users import Registration, Role, User
@@ -31,7 +31,7 @@ class Clock:
         self.now += delta
 
 
-TEST_HASHER = PasswordHasher(ScryptCost(log2_n=4))
+TEST_HASHER = PasswordHasher(Argon2Cost(memory_kib=64, time_cost=1))
 """Real scrypt at a toy cost: hashes verify like production ones, in microseconds."""
 
 

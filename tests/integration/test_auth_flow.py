@@ -14,9 +14,10 @@ import pytest
 from adapters.dynamodb_user_repository import user_key
 from adapters.key_store import rotate_signing_keys
 from domain.auth_service import hash_refresh_token
-from domain.passwords import PasswordHasher, ScryptCost
+from domain.passwords import Argon2Cost, PasswordHasher
 from domain.user_service import SESSION_ENDED
 from tests.integration.conftest import GatewayClient, reset_auth_caches
+from tests.legacy_hashes import LegacyScryptHasher
 from userflow.commands.keys import key_locations
 
 INVALID = {"message": "Invalid credentials"}
@@ -112,15 +113,21 @@ def test_given_an_expired_lock_when_logging_in_with_the_password_then_200_and_co
     assert item["failed_logins"] == {"N": "0"}
 
 
-def test_given_a_hash_of_an_older_cost_when_logging_in_then_it_is_upgraded(
-    gateway: GatewayClient,
+@pytest.mark.parametrize(
+    "old_hasher",
+    [PasswordHasher(Argon2Cost(memory_kib=256, time_cost=1)), LegacyScryptHasher()],
+    ids=["argon2id-at-a-lower-cost", "scrypt"],
+)
+def test_given_a_hash_of_an_older_cost_or_algorithm_when_logging_in_then_it_is_upgraded(
+    gateway: GatewayClient, old_hasher: PasswordHasher
 ) -> None:
-    old = gateway.register(hasher=PasswordHasher(ScryptCost(log2_n=8)))
+    old = gateway.register(hasher=old_hasher)
     assert PasswordHasher().needs_rehash(gateway.user_item(old.id)["password_hash"]["S"])
 
     gateway.login(old)
 
     stored = gateway.user_item(old.id)["password_hash"]["S"]
+    assert stored.startswith("$argon2id$")
     assert not PasswordHasher().needs_rehash(stored)
     assert PasswordHasher().verify(old.password, stored)
 

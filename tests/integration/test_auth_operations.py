@@ -153,7 +153,7 @@ def test_given_debug_logging_when_every_auth_route_runs_then_no_secret_is_logged
     output = all_logs()
 
     assert "LoginFailed" in output  # the capture does see what the functions print
-    secrets = [user.password, wrong_password, hash_, "scrypt$", admin_token, tampered]
+    secrets = [user.password, wrong_password, hash_, "$argon2id$", admin_token, tampered]
     secrets += [first["refresh_token"], first["access_token"], third["refresh_token"]]
     secrets += [second.json["refresh_token"], second.json["access_token"]]
     secrets += [token.split(".")[2] for token in (admin_token, third["access_token"])]

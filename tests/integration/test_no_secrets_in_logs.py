@@ -47,5 +47,5 @@ def test_given_debug_logging_when_users_register_change_password_and_list_then_n
 
     assert created.status == 201
     assert "UserRegistered" in output  # the capture sees what the handlers print
-    for secret in ("secret passphrase", user.password, "scrypt$", "password_hash"):
+    for secret in ("secret passphrase", user.password, "$argon2id$", "password_hash"):
         assert secret not in output

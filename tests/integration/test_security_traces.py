@@ -45,10 +45,13 @@ class _Recorder:
 
 
 @pytest.fixture
-def traces(monkeypatch: pytest.MonkeyPatch) -> _Recorder:
+def traces(monkeypatch: pytest.MonkeyPatch, gateway: GatewayClient) -> Iterator[_Recorder]:
+    """Tracing on (as with DetailedTracing=true), into a recorder that keeps what it is given."""
     recorder = _Recorder()
     monkeypatch.setattr(tracer(), "provider", recorder)
-    return recorder
+    gateway.invoker.local_values = {"POWERTOOLS_TRACE_DISABLED": "false"}
+    yield recorder
+    gateway.invoker.local_values = {}
 
 
 def test_given_tracing_when_tokens_are_issued_and_used_then_no_token_reaches_a_trace(

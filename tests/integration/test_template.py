@@ -159,13 +159,19 @@ def test_given_the_http_api_when_translated_then_every_contract_route_reaches_a_
     cfn: dict[str, Any],
 ) -> None:
     served: dict[str, str | None] = {}
+    # Integrations invoke the function's alias (AutoPublishAlias) or the function itself.
+    aliases = {
+        logical_id: alias["Properties"]["FunctionName"]["Ref"]
+        for logical_id, alias in _of_type(cfn, "AWS::Lambda::Alias").items()
+    }
     for api in _of_type(cfn, "AWS::ApiGatewayV2::Api").values():
         for path, operations in api["Properties"].get("Body", {}).get("paths", {}).items():
             for method, operation in operations.items():
                 integration = operation.get("x-amazon-apigateway-integration", {})
                 uri = json.dumps(integration.get("uri"))
-                function = re.search(r"\$\{([A-Za-z0-9]+)\.Arn\}", uri)
-                served[f"{method.upper()} {path}"] = function.group(1) if function else None
+                target = re.search(r"\$\{([A-Za-z0-9]+)(\.Arn)?\}/invocations", uri)
+                name = target.group(1) if target else None
+                served[f"{method.upper()} {path}"] = aliases.get(name or "", name)
     functions = _of_type(cfn, "AWS::Lambda::Function")
 
     assert CONTRACT_ROUTES - set(served) == set()

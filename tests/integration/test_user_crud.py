@@ -28,7 +28,7 @@ def test_given_a_valid_registration_when_posted_then_201_with_location_and_no_se
     assert response.headers["location"] == f"/users/{body['id']}"
     assert response.headers["etag"] == '"1"'
     assert "password" not in response.text
-    assert "scrypt" not in response.text
+    assert "argon2" not in response.text
 
 
 def test_given_a_registered_email_when_registering_it_again_in_other_case_then_409(

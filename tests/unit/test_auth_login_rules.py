@@ -13,7 +13,7 @@ from domain.auth_service import (
     hash_refresh_token,
 )
 from domain.errors import AuthenticationFailed
-from domain.passwords import PasswordHasher, ScryptCost
+from domain.passwords import Argon2Cost, PasswordHasher
 from domain.users import Role, User, UserPatch, UserStatus
 from tests.in_memory_backend import PASSWORD, Clock, InMemoryBackend
 
@@ -148,7 +148,9 @@ def test_given_an_account_read_before_its_password_changed_when_the_old_one_is_u
 def test_given_a_hash_of_an_older_cost_when_logging_in_then_it_is_upgraded_without_a_version() -> (
     None
 ):
-    cheaper = InMemoryBackend(Clock(NOW), hasher=PasswordHasher(ScryptCost(log2_n=3)))
+    cheaper = InMemoryBackend(
+        Clock(NOW), hasher=PasswordHasher(Argon2Cost(memory_kib=32, time_cost=1))
+    )
     cheaper.register()
     upgraded = InMemoryBackend(Clock(NOW), users=cheaper.users)
 
@@ -156,7 +158,7 @@ def test_given_a_hash_of_an_older_cost_when_logging_in_then_it_is_upgraded_witho
 
     account = upgraded.users.find_by_email("ann@example.com")
     assert account is not None
-    assert account.password_hash.startswith("scrypt$4$")
+    assert account.password_hash.startswith("$argon2id$v=19$m=64,t=1,p=1$")
     assert upgraded.hasher.verify(PASSWORD, account.password_hash)
     assert account.user.version == 1
 

@@ -1,6 +1,6 @@
 """An unknown email costs a login what a wrong password costs: one key derivation at the same cost.
 
-Counting derivations is exact; the timing check runs at a real cost (scrypt N=2^14, ~40 ms) and
+Counting derivations is exact; the timing check runs at a real cost (argon2id 8 MiB, ~15 ms) and
 compares medians with generous bounds, so it only fails when one path skips or doubles the work.
 """
 
@@ -15,7 +15,7 @@ import pytest
 
 from domain.auth_service import AuthPolicy, AuthService
 from domain.errors import AuthenticationFailed
-from domain.passwords import PasswordHasher, ScryptCost
+from domain.passwords import Argon2Cost, PasswordHasher
 from tests.in_memory_backend import Clock, InMemoryBackend
 
 EMAIL = "known@example.com"
@@ -23,13 +23,17 @@ PASSWORD = "the right passphrase"
 
 
 class CountingHasher(PasswordHasher):
-    def __init__(self, cost: ScryptCost) -> None:
+    def __init__(self, cost: Argon2Cost) -> None:
         super().__init__(cost)
         self.derivations = 0
 
-    def _derive(self, password: str, salt: bytes, cost: ScryptCost) -> bytes:
+    def hash(self, password: str) -> str:
         self.derivations += 1
-        return super()._derive(password, salt, cost)
+        return super().hash(password)
+
+    def verify(self, password: str, encoded: str) -> bool:
+        self.derivations += 1
+        return super().verify(password, encoded)
 
 
 def _service(hasher: PasswordHasher) -> AuthService:
@@ -54,7 +58,7 @@ def _failed_login(service: AuthService, email: str) -> Callable[[], float]:
 def test_given_a_fresh_service_when_the_first_login_fails_then_exactly_one_derivation(
     email: str,
 ) -> None:
-    hasher = CountingHasher(ScryptCost(log2_n=4))
+    hasher = CountingHasher(Argon2Cost(memory_kib=64, time_cost=1))
     service = _service(hasher)
     hasher.derivations = 0
 
@@ -64,7 +68,7 @@ def test_given_a_fresh_service_when_the_first_login_fails_then_exactly_one_deriv
 
 
 def test_given_a_real_cost_when_unknown_and_known_emails_fail_then_the_median_times_match() -> None:
-    service = _service(PasswordHasher(ScryptCost(log2_n=14)))
+    service = _service(PasswordHasher(Argon2Cost(memory_kib=8 * 1024, time_cost=2)))
     unknown, wrong = _failed_login(service, "nobody@example.com"), _failed_login(service, EMAIL)
 
     samples = [(unknown(), wrong()) for _ in range(7)]

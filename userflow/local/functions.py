@@ -11,7 +11,7 @@ import logging
 import os
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -22,6 +22,8 @@ from userflow.stack import Stack
 
 log = logging.getLogger("userflow-local")
 
+LOCAL_SESSION_TOKEN = "testing"  # noqa: S105 - a fake credential for moto
+"""The functions' ``AWS_SESSION_TOKEN`` (and so the parameters extension's token) locally."""
 PASSED_THROUGH = ("USERFLOW_SCRYPT_LOG2_N", "USERFLOW_ALLOW_TEST_HASH_COST")
 """Variables of the ``userflow local`` process that reach functions (tests lower hash cost)."""
 
@@ -60,8 +62,13 @@ def load_function(template: Template, stack: Stack, logical_id: str) -> LocalFun
     )
 
 
-def runtime_environment(function: LocalFunction, stack: Stack) -> dict[str, str]:
-    """What Lambda's runtime sets, then the function's own variables, then local overrides."""
+def runtime_environment(
+    function: LocalFunction, stack: Stack, local_values: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """What Lambda's runtime sets, then the function's own variables, then local overrides.
+
+    ``local_values`` stand in for variables the function has (e.g. the parameters extension's
+    port); a function without the variable does not get it."""
     region = stack.region or "us-east-1"
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -71,7 +78,7 @@ def runtime_environment(function: LocalFunction, stack: Stack) -> dict[str, str]
         "AWS_DEFAULT_REGION": region,
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
+        "AWS_SESSION_TOKEN": LOCAL_SESSION_TOKEN,
         "AWS_LAMBDA_FUNCTION_NAME": function.name,
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_mb),
@@ -82,6 +89,7 @@ def runtime_environment(function: LocalFunction, stack: Stack) -> dict[str, str]
     }
     if stack.endpoint_url:
         env["AWS_ENDPOINT_URL"] = stack.endpoint_url
+    env.update({k: v for k, v in (local_values or {}).items() if k in function.environment})
     env.update({k: os.environ[k] for k in PASSED_THROUGH if k in os.environ})
     return env
 

@@ -33,9 +33,13 @@ __all__ = ["FunctionError", "Invoker"]
 class Invoker:
     """Runs template functions by logical id in this process, one at a time."""
 
-    def __init__(self, template: Template, stack: Stack) -> None:
+    def __init__(
+        self, template: Template, stack: Stack, local_values: dict[str, str] | None = None
+    ) -> None:
         self.template = template
         self.stack = stack
+        # Local stand-ins for variables that functions have, e.g. the parameters extension's port.
+        self.local_values = local_values or {}
         self._lock = threading.RLock()
         self._handlers: dict[str, Callable[[Any, Any], Any]] = {}
         self._functions: dict[str, LocalFunction] = {}
@@ -48,6 +52,10 @@ class Invoker:
         if logical_id not in self._functions:
             self._functions[logical_id] = load_function(self.template, self.stack, logical_id)
         return self._functions[logical_id]
+
+    def runtime_environment(self, function: LocalFunction) -> dict[str, str]:
+        """The environment Lambda would give the function here, local stand-ins included."""
+        return runtime_environment(function, self.stack, self.local_values)
 
     @contextmanager
     def _environment(self, values: dict[str, str]) -> Iterator[None]:
@@ -77,7 +85,7 @@ class Invoker:
     def invoke(self, logical_id: str, event: Any) -> Any:
         """The function's result; raises :class:`FunctionError` when the function raised."""
         function = self.function(logical_id)
-        environment = runtime_environment(function, self.stack)
+        environment = self.runtime_environment(function)
         with self._lock, self._environment(environment):
             try:
                 handler = self._handler(function)

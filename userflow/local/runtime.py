@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from userflow.local.aws import MotoServer
+from userflow.local.functions import LOCAL_SESSION_TOKEN
 from userflow.local.gateway import Gateway, Middleware
+from userflow.local.parameters_extension import ParametersExtension
 from userflow.local.provision import DEFAULT_REGION, LOCAL_STACK_NAME, provision_stack
 from userflow.local.routes import api_from_template
 from userflow.local.server import GatewayServer
@@ -56,8 +58,13 @@ class LocalRuntime:
             endpoint_url=self.moto.url,
         )
         bootstrap.bootstrap(self.stack)
+        # AWS's Parameters and Secrets Lambda Extension, which functions reach over localhost.
+        self.extension = ParametersExtension(self.stack.client, session_token=LOCAL_SESSION_TOKEN)
         self.workers = WorkerPool(
-            self.template, self.stack, max_per_function=options.max_concurrency
+            self.template,
+            self.stack,
+            max_per_function=options.max_concurrency,
+            local_values=self.extension.function_environment(),
         )
         gateway = Gateway(
             api_from_template(self.template),
@@ -97,6 +104,7 @@ class LocalRuntime:
             )
 
     def start(self) -> None:
+        self.extension.start()
         for thread in self._threads:
             thread.start()
 
@@ -104,4 +112,6 @@ class LocalRuntime:
         self.stop_event.set()
         self.server.shutdown()
         self.workers.close()
+        self.extension.shutdown()
+        self.extension.server_close()
         self.moto.stop()

@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Mapping
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -169,9 +170,17 @@ class FunctionPool:
 class WorkerPool:
     """Invokes template functions by logical id, each in its own execution environments."""
 
-    def __init__(self, template: Template, stack: Stack, *, max_per_function: int = 4) -> None:
+    def __init__(
+        self,
+        template: Template,
+        stack: Stack,
+        *,
+        max_per_function: int = 4,
+        local_values: Mapping[str, str] | None = None,
+    ) -> None:
         self.template = template
         self.stack = stack
+        self.local_values = dict(local_values or {})
         self.max_per_function = max_per_function
         self._pools: dict[str, FunctionPool] = {}
         self._lock = threading.Lock()
@@ -182,7 +191,7 @@ class WorkerPool:
                 function = load_function(self.template, self.stack, logical_id)
                 self._pools[logical_id] = FunctionPool(
                     function,
-                    runtime_environment(function, self.stack),
+                    runtime_environment(function, self.stack, self.local_values),
                     str(self.template.base_dir),
                     self.max_per_function,
                 )

@@ -1,0 +1,72 @@
+"""Cold starts stay lean: what importing each function's handler loads (a fresh interpreter each).
+
+Timings are for `make bench`; this only keeps heavy modules out of the import paths that do not
+need them: the X-Ray SDK when tracing is off, the OpenAPI document's models always, the AWS SDK
+in the authorizer, Powertools idempotency outside registration.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+WATCHED = (
+    "boto3",
+    "botocore.session",
+    "aws_xray_sdk",
+    "aws_lambda_powertools.event_handler",
+    "aws_lambda_powertools.event_handler.openapi.models",
+    "aws_lambda_powertools.utilities.idempotency",
+)
+
+
+def loaded_by_import(module: str) -> set[str]:
+    env = {
+        **os.environ,
+        "TABLE_NAME": "t",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "AWS_LAMBDA_FUNCTION_NAME": "f",
+    }
+    script = f"import sys, {module}; print(__import__('json').dumps(sorted(sys.modules)))"
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return set(json.loads(done.stdout.splitlines()[-1])) & set(WATCHED)
+
+
+def test_given_the_authorizer_when_imported_then_no_aws_sdk_xray_or_resolver() -> None:
+    assert loaded_by_import("handlers.handle_authorize") == set()
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "handlers.handle_get_user",
+        "handlers.handle_login",
+        "handlers.handle_jwks",
+        "handlers.handle_list_users",
+        "handlers.handle_update_user",
+    ],
+)
+def test_given_an_api_function_when_imported_then_only_its_resolver_is_loaded(
+    module: str,
+) -> None:
+    assert loaded_by_import(module) == {"aws_lambda_powertools.event_handler"}
+
+
+def test_given_registration_when_imported_then_idempotency_but_no_xray_or_openapi_models() -> None:
+    loaded = loaded_by_import("handlers.handle_create_user")
+
+    assert "aws_lambda_powertools.utilities.idempotency" in loaded
+    assert not loaded & {"aws_xray_sdk", "aws_lambda_powertools.event_handler.openapi.models"}
