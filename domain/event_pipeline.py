@@ -20,6 +20,7 @@ from domain.events import (
 )
 
 SECRET_MARKERS = ("password", "hash", "secret", "token")
+DEFERRED = "poison, kept once the records before it are published"
 
 
 class Status(StrEnum):
@@ -83,15 +84,26 @@ class LifecyclePipeline:
         return outcome
 
     def process(self, records: Sequence[Mapping[str, Any]]) -> dict[str, Outcome]:
-        """Outcome of every record, by sequence number."""
+        """Outcome of every record, by sequence number.
+
+        A poison record after a failed one is not kept yet but failed too: Lambda re-delivers
+        everything from the lowest failed record on, so keeping it now would keep it again on
+        every retry. One poison record, one message in the poison queue.
+        """
         outcomes = {sequence_number(record): self._map(record) for record in records}
-        for record in records:
-            seq = sequence_number(record)
-            if outcomes[seq].status is Status.POISON:
-                outcomes[seq] = self._keep_poison(record, outcomes[seq])
         events = [o.event for o in outcomes.values() if o.event is not None]
         for failure in self._publisher.publish(events) if events else []:
             outcomes[failure.event.record_id] = Outcome(
                 Status.FAILED, event=failure.event, reason=f"{failure.code}: {failure.message}"
             )
+        failed_before = False
+        for record in records:
+            seq = sequence_number(record)
+            if outcomes[seq].status is Status.POISON:
+                outcomes[seq] = (
+                    Outcome(Status.FAILED, reason=f"{DEFERRED}: {outcomes[seq].reason}")
+                    if failed_before
+                    else self._keep_poison(record, outcomes[seq])
+                )
+            failed_before = failed_before or outcomes[seq].status is Status.FAILED
         return outcomes

@@ -30,6 +30,9 @@ EVENT_SOURCE = "userflow.users"
 EVENT_VERSION: Literal[1] = 1
 USER_KEY_PREFIX = "USER#"
 USER_SORT_KEY = "PROFILE"
+# ``eventSource`` of the stand-in records a replay builds from table items (Lambda's is
+# "aws:dynamodb"): their events are marked reconstructed.
+RECONSTRUCTED_SOURCE = "userflow:table"
 # Bumped by every write, so comparing them would turn any MODIFY into an update.
 _BOOKKEEPING_FIELDS = ("version", "updated_at")
 COMPARED_FIELDS = tuple(f for f in PUBLIC_FIELDS if f not in _BOOKKEEPING_FIELDS)
@@ -66,7 +69,14 @@ class _Detail(BaseModel):
     display_name: str
     account_age_days: int = Field(ge=0, description="Whole days from created_at to occurred_at")
     correlation_id: str | None = Field(
-        default=None, description="Request id of the API call that made the change, if known"
+        default=None,
+        description="Id of the request that made the change (the API's apigw-requestid header,"
+        " or the operator command's request id), if known",
+    )
+    reconstructed: bool = Field(
+        default=False,
+        description="Rebuilt by a replay from the table's current item because the stream no"
+        " longer held the change; event_id is stable per user and version",
     )
 
 
@@ -153,12 +163,16 @@ def event_id_for(record: Mapping[str, Any]) -> str:
 
 
 def _occurred_at(stream: Mapping[str, Any], fallback: datetime) -> datetime:
+    """Whole seconds, as DynamoDB Streams rounds its creation time down: a record re-read by a
+    replay, whatever its precision, gives the same ``occurred_at`` text as the original."""
     raw = stream.get("ApproximateCreationDateTime")
     if isinstance(raw, datetime):
-        return raw.astimezone(UTC)
-    if isinstance(raw, int | float | str) and str(raw):
-        return datetime.fromtimestamp(float(raw), tz=UTC)
-    return fallback.astimezone(UTC)
+        moment = raw.astimezone(UTC)
+    elif isinstance(raw, int | float | str) and str(raw):
+        moment = datetime.fromtimestamp(float(raw), tz=UTC)
+    else:
+        moment = fallback.astimezone(UTC)
+    return moment.replace(microsecond=0)
 
 
 def _user(image: Mapping[str, Any] | None, which: str) -> tuple[User, dict[str, Any]]:
@@ -202,17 +216,27 @@ def map_stream_record(record: Mapping[str, Any]) -> LifecycleEvent | None:
     if name == "INSERT":
         detail_type = DetailType.USER_CREATED
         user, plain = _user(stream.get("NewImage"), "NewImage")
-    elif name == "MODIFY":
+    elif name == "MODIFY" and record.get("eventSource") == RECONSTRUCTED_SOURCE:
+        # What changed is unknown: every field counts as changed, no previous value is claimed.
         detail_type = DetailType.USER_UPDATED
         user, plain = _user(stream.get("NewImage"), "NewImage")
+        extra = {"changed_fields": list(COMPARED_FIELDS), "previous": {}}
+    elif name == "MODIFY":
+        user, plain = _user(stream.get("NewImage"), "NewImage")
+        if not stream.get("OldImage"):
+            raise PoisonRecord("OldImage is missing (the stream must carry NEW_AND_OLD_IMAGES)")
         try:
-            old = image_values(dict(stream.get("OldImage") or {}))
-        except ValueError as error:
-            raise PoisonRecord(f"OldImage is not DynamoDB JSON ({error})") from error
-        previous = _changes(old, plain)
-        if not previous:
-            return None
-        extra = {"changed_fields": list(previous), "previous": previous}
+            _user(stream.get("OldImage"), "OldImage")
+        except PoisonRecord:
+            # A repair of an item that never was a valid user (its INSERT was poison):
+            # subscribers never saw it, so this is its creation, not an update from nonsense.
+            detail_type = DetailType.USER_CREATED
+        else:
+            detail_type = DetailType.USER_UPDATED
+            previous = _changes(image_values(dict(stream["OldImage"])), plain)
+            if not previous:
+                return None
+            extra = {"changed_fields": list(previous), "previous": previous}
     elif name == "REMOVE":
         detail_type = DetailType.USER_DELETED
         user, plain = _user(stream.get("OldImage"), "OldImage")
@@ -229,6 +253,7 @@ def map_stream_record(record: Mapping[str, Any]) -> LifecycleEvent | None:
             "display_name": user.name,
             "account_age_days": max(0, (occurred_at - user.created_at).days),
             "correlation_id": request_id if isinstance(request_id, str) else None,
+            "reconstructed": record.get("eventSource") == RECONSTRUCTED_SOURCE,
             **extra,
         }
     )

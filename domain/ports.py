@@ -20,8 +20,10 @@ class UserRepository(Protocol):
         """Replace ``previous`` if its version is still current (else VersionConflict), moving
         the email claim when the email changed (EmailAlreadyExists if taken)."""
 
-    def remove(self, account: UserAccount) -> None:
-        """Delete the user and release its email; UserNotFound if already gone."""
+    def remove(self, deleted: UserAccount, previous: UserAccount) -> None:
+        """Delete ``previous`` if its version is still current (else VersionConflict; UserNotFound
+        if already gone) and release its email; the deletion is recorded as ``deleted`` (its
+        version and time), so the last image the stream carries is the deletion itself."""
 
     def list_users(self, limit: int, cursor: str | None) -> UserPage:
         """One page in a stable order; InvalidCursor for a cursor this service did not issue."""

@@ -8,11 +8,12 @@ import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from adapters.lambda_stream_record import as_lambda_record
 from adapters.sqs_poison_queue import SqsPoisonQueue
 from domain.events import map_stream_record
 from tests.integration.conftest import UserFactory
 from tests.stream_records import assert_published_event_is_valid, created, poison
-from userflow.commands.dlq import as_lambda_record, list_dead_letters, replay
+from userflow.commands.dlq import list_dead_letters, replay
 from userflow.commands.events import tail
 from userflow.stack import Stack
 
@@ -253,7 +254,7 @@ def test_given_messages_in_dlqs_when_listed_then_every_dlq_shows_depth_and_summa
     text = out.getvalue()
     assert "UserStreamFailureQueue" in text
     assert "UserStreamPoisonQueue" in text
-    assert "poison INSERT USER#broken (sequence 777): NewImage is not a valid user" in text
+    assert "poison INSERT of user broken (sequence 777): NewImage is not a valid user" in text
     assert "UserCreated event_id" in text
     assert "SQS.AccessDenied" in text
     assert _depth(stack, "ExampleSubscriberDLQ") == 1  # listing leaves messages in place

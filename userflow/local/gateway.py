@@ -14,6 +14,7 @@ import json
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -235,6 +236,32 @@ class Gateway:
         body: bytes = b"",
         source_ip: str = "127.0.0.1",
     ) -> Response:
+        """Every response carries ``apigw-requestid``, the event's ``requestContext.requestId``,
+        as API Gateway HTTP APIs send it (callers match it to ``correlation_id``)."""
+        request_id = str(uuid.uuid4())
+        response = self._route(
+            method=method,
+            path=path,
+            query=query,
+            headers=headers or [],
+            body=body,
+            source_ip=source_ip,
+            request_id=request_id,
+        )
+        response.headers.append(("apigw-requestid", request_id))
+        return response
+
+    def _route(
+        self,
+        *,
+        method: str,
+        path: str,
+        query: str,
+        headers: Headers,
+        body: bytes,
+        source_ip: str,
+        request_id: str,
+    ) -> Response:
         path = unquote(path)
         found = match_route(self.api.routes, method, path)
         if found is None:
@@ -245,12 +272,13 @@ class Gateway:
             path,
             route_key=route.route_key,
             raw_query=query,
-            headers=headers or [],
+            headers=headers,
             body=body,
             path_parameters=parameters,
             source_ip=source_ip,
             stage=self.api.stage,
         )
+        event["requestContext"]["requestId"] = request_id
         if route.authorizer is not None:
             authorizer = self.api.authorizers.get((route.api, route.authorizer))
             if authorizer is None:
