@@ -22,6 +22,7 @@ from adapters.aws import client
 from domain.errors import EmailAlreadyExists, InvalidCursor, UserNotFound, VersionConflict
 from domain.users import PROFILE_FIELDS, User, UserAccount, UserPage
 
+USER_PREFIX = "USER#"
 USER_SK = "PROFILE"
 EMAIL_SK = "EMAIL"
 LIST_INDEX = "GSI1"
@@ -32,7 +33,13 @@ _deserializer = TypeDeserializer()
 
 
 def user_key(user_id: str) -> dict[str, Any]:
-    return {"PK": {"S": f"USER#{user_id}"}, "SK": {"S": USER_SK}}
+    return {"PK": {"S": f"{USER_PREFIX}{user_id}"}, "SK": {"S": USER_SK}}
+
+
+def is_user_key(keys: dict[str, Any]) -> bool:
+    """Whether plain key values (``{"PK": ..., "SK": ...}``) are a user item's."""
+    pk, sk = keys.get("PK"), keys.get("SK")
+    return isinstance(pk, str) and pk.startswith(USER_PREFIX) and sk == USER_SK
 
 
 def email_key(email: str) -> dict[str, Any]:
@@ -76,9 +83,13 @@ def _plain(item: dict[str, Any]) -> dict[str, Any]:
     return {name: _deserializer.deserialize(value) for name, value in item.items()}
 
 
+def user_from_values(values: dict[str, Any]) -> User:
+    """The public user in an item's plain values (stored items and stream images alike)."""
+    return User.model_validate({f: values[f] for f in User.model_fields if f in values})
+
+
 def user_from_item(item: dict[str, Any]) -> User:
-    plain = _plain(item)
-    return User.model_validate({f: plain[f] for f in User.model_fields if f in plain})
+    return user_from_values(_plain(item))
 
 
 def account_from_item(item: dict[str, Any]) -> UserAccount:

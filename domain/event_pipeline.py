@@ -16,7 +16,8 @@ from domain.events import (
     LifecycleEvent,
     PoisonRecord,
     PoisonSink,
-    map_stream_record,
+    RecordReader,
+    event_for,
 )
 
 SECRET_MARKERS = ("password", "hash", "secret", "token")
@@ -58,14 +59,19 @@ def sequence_number(record: Mapping[str, Any]) -> str:
 
 
 class LifecyclePipeline:
-    def __init__(self, publisher: EventPublisher, poison_sink: PoisonSink | None = None) -> None:
-        """Without a poison sink, poison records are only reported (replay keeps their message)."""
+    def __init__(
+        self, publisher: EventPublisher, read: RecordReader, poison_sink: PoisonSink | None = None
+    ) -> None:
+        """``read``: the adapter edge's record reader. Without a poison sink, poison records are
+        only reported (replay keeps their message)."""
         self._publisher = publisher
+        self._read = read
         self._poison_sink = poison_sink
 
     def _map(self, record: Mapping[str, Any]) -> Outcome:
         try:
-            event = map_stream_record(record)
+            change = self._read(record)
+            event = None if change is None else event_for(change)
         except PoisonRecord as error:
             return Outcome(Status.POISON, reason=str(error))
         except Exception as error:  # deterministic: retrying the same record cannot help

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from adapters.sqs_poison_queue import SqsPoisonQueue
+from adapters.stream_records import event_of_record
 from domain.event_pipeline import without_secrets
-from domain.events import map_stream_record
 from tests.integration.conftest import UserFactory
 from tests.integration.test_dlq_replay import (
     _depth,
@@ -191,7 +191,7 @@ def test_given_poison_record_that_now_maps_when_replayed_then_its_event_id_is_th
     stack: Stack,
 ) -> None:
     record = created("fixed-later")
-    from_stream = map_stream_record(record)
+    from_stream = event_of_record(record)
     assert from_stream is not None
     poison_queue = SqsPoisonQueue(stack.physical_id("UserStreamPoisonQueue"), stack.client("sqs"))
     poison_queue.send(without_secrets(record), "rejected by an older release")

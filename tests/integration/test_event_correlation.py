@@ -8,7 +8,8 @@ from contextlib import redirect_stdout
 from typing import Any
 
 from adapters.lambda_stream_record import as_lambda_record
-from domain.events import DetailType, LifecycleEvent, map_stream_record
+from adapters.stream_records import event_of_record
+from domain.events import DetailType, LifecycleEvent
 from tests.integration.conftest import ApiClient, UserFactory
 from tests.integration.test_dlq_replay import _stream
 from userflow.commands.admin import run_grant
@@ -17,7 +18,7 @@ from userflow.stack import Stack
 
 def _published(stack: Stack, user_id: str) -> list[LifecycleEvent]:
     arn, _, records = _stream(stack)
-    events = [map_stream_record(as_lambda_record(r, arn)) for r in records]
+    events = [event_of_record(as_lambda_record(r, arn)) for r in records]
     return [e for e in events if e is not None and e.detail.user.id == user_id]
 
 

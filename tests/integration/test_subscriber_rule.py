@@ -20,9 +20,10 @@ from moto import mock_aws
 
 from adapters.dynamodb_user_repository import DynamoDBUserRepository, user_from_item, user_key
 from adapters.lambda_stream_record import as_lambda_record
+from adapters.stream_records import event_of_record
 from domain.access import Caller
 from domain.errors import UserNotFound
-from domain.events import COMPARED_FIELDS, map_stream_record
+from domain.events import COMPARED_FIELDS
 from domain.passwords import PasswordHasher
 from domain.user_service import UserService
 from domain.users import Registration, Role, UserPatch
@@ -124,7 +125,7 @@ class History:
         """Every event the processor publishes for these users, as subscribers receive it."""
         events = []
         for record in self.stack.new_stream_records():
-            event = map_stream_record(record)
+            event = event_of_record(record)
             if event is not None and event.detail.user.id in ids:
                 detail = json.loads(event.detail_json())
                 events.append({"detail-type": str(event.detail_type), "detail": detail})

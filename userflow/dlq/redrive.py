@@ -19,8 +19,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 from adapters.dynamodb_user_repository import user_from_item
 from adapters.eventbridge_publisher import EventBridgePublisher
 from adapters.sqs_poison_queue import SqsPoisonQueue
+from adapters.stream_records import event_of_record, is_user_record_keys, table_change
 from domain.event_pipeline import LifecyclePipeline, Outcome, Status, sequence_number
-from domain.events import PoisonRecord, is_user_item, map_stream_record
+from domain.events import PoisonRecord
 from userflow.dlq.messages import (
     DeadLetter,
     PoisonMessage,
@@ -81,9 +82,9 @@ class Redriver:
             stack.physical_id("UserEventsBus"), events_client=stack.client("events")
         )
         poison_sink = SqsPoisonQueue(stack.physical_id("UserStreamPoisonQueue"), self.sqs)
-        self.pipeline = LifecyclePipeline(publisher, poison_sink)
+        self.pipeline = LifecyclePipeline(publisher, table_change, poison_sink)
         # A poison message's record has no other queue to go to: it stays in its own message.
-        self.pipeline_without_sink = LifecyclePipeline(publisher)
+        self.pipeline_without_sink = LifecyclePipeline(publisher, table_change)
 
     def redrive(self, letter: DeadLetter) -> Result:
         match letter:
@@ -158,7 +159,7 @@ class Redriver:
         counts = {"published": 0, "skipped": 0, "kept as poison": 0}
         for record in records:
             try:
-                event = map_stream_record(record)
+                event = event_of_record(record)
             except PoisonRecord:
                 counts["kept as poison"] += 1
                 continue
@@ -173,7 +174,7 @@ class Redriver:
     # ------------------------------------------------------------------ poison records
     def _poison(self, letter: PoisonMessage) -> Result:
         try:
-            map_stream_record(letter.record)
+            event_of_record(letter.record)
         except PoisonRecord as error:
             return self._still_poison(letter, str(error))
         except Exception as error:  # the mapper's bug is still there
@@ -184,7 +185,7 @@ class Redriver:
         """The record cannot map. If its item was repaired since, the repair itself went through
         the stream (published as the user's creation), so the record is obsolete."""
         user = user_of_keys(letter.keys)
-        if not is_user_item(letter.keys):
+        if not is_user_record_keys(letter.keys):
             return Result(False, problems=[f"record of {user}: still poison ({reason})"])
         found = self.stack.client("dynamodb").get_item(
             TableName=self.stack.physical_id("UserRegistrationTable"),

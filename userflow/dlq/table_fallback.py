@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from domain.events import RECONSTRUCTED_SOURCE, USER_KEY_PREFIX, USER_SORT_KEY
+from adapters.dynamodb_user_repository import USER_PREFIX, USER_SK
+from domain.events import RECONSTRUCTED_SOURCE
 
 SLACK = timedelta(seconds=2)
 
@@ -49,8 +50,8 @@ def _user_items(dynamodb: Any, table_name: str) -> Iterator[dict[str, Any]]:
         TableName=table_name,
         FilterExpression="begins_with(PK, :user) AND SK = :profile",
         ExpressionAttributeValues={
-            ":user": {"S": USER_KEY_PREFIX},
-            ":profile": {"S": USER_SORT_KEY},
+            ":user": {"S": USER_PREFIX},
+            ":profile": {"S": USER_SK},
         },
     ):
         yield from page["Items"]
