@@ -24,6 +24,7 @@ from tests.integration.test_dlq_replay import (
     _target_failure,
 )
 from userflow.commands.dlq import replay
+from userflow.dlq.discovery import DEAD_LETTER_TAG, dead_letter_queues
 from userflow.dlq.replay import Limits
 from userflow.stack import Stack
 
@@ -238,3 +239,42 @@ def test_given_an_unknown_queue_name_when_replayed_then_exit_2_and_the_valid_nam
     assert "no dead-letter queue named 'NoSuchQueue'" in err.getvalue()
     for logical_id in ("ExampleSubscriberDLQ", "UserStreamFailureQueue", "UserStreamPoisonQueue"):
         assert logical_id in err.getvalue()
+
+
+def test_given_a_stack_queue_tagged_as_dead_letter_when_discovered_then_found_by_its_tag(
+    stack: Stack,
+) -> None:
+    sqs = stack.client("sqs")
+    url = sqs.create_queue(QueueName="added-later", tags={DEAD_LETTER_TAG: "Added by hand"})[
+        "QueueUrl"
+    ]
+    plain = sqs.create_queue(QueueName="not-a-dlq")["QueueUrl"]
+    stack.resources["AddedLaterDLQ"] = {"physical_id": url, "type": "AWS::SQS::Queue"}
+    stack.resources["PlainQueue"] = {"physical_id": plain, "type": "AWS::SQS::Queue"}
+
+    found = {q.logical_id: q.purpose for q in dead_letter_queues(stack, sqs)}
+
+    assert found["AddedLaterDLQ"] == "Added by hand"
+    assert "PlainQueue" not in found
+    assert "ExampleSubscriberQueue" not in found
+    assert {"UserStreamFailureQueue", "UserStreamPoisonQueue", "ExampleSubscriberDLQ"} <= set(found)
+
+
+def test_given_the_stream_no_longer_holds_a_batch_when_replayed_twice_then_same_reconstructed_ids(
+    stack: Stack, make_user: UserFactory
+) -> None:
+    user = make_user()
+    arn, _, records = _stream(stack)
+    message = _on_failure_message(arn, "shardId-gone", records)
+    # The batch's window surely holds the registration, however slow this machine is.
+    early = (datetime.now(UTC) - timedelta(minutes=1)).isoformat().replace("+00:00", "Z")
+    message["DDBStreamBatchInfo"]["approximateArrivalOfFirstRecord"] = early
+    _send(stack, "UserStreamFailureQueue", message)
+    assert _replay(stack)[0] == 0
+    _send(stack, "UserStreamFailureQueue", message)
+    assert _replay(stack)[0] == 0
+
+    first, second = _events(stack)
+    assert first["detail"]["user"]["id"] == user.id
+    assert first["detail"]["reconstructed"] is True
+    assert first["detail"]["event_id"] == second["detail"]["event_id"]
