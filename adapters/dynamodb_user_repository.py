@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
+USER_PREFIX = "USER#"
 USER_SK = "PROFILE"
 EMAIL_SK = "EMAIL"
 LIST_INDEX = "GSI1"
@@ -36,7 +37,13 @@ _deserializer = TypeDeserializer()
 
 
 def user_key(user_id: str) -> dict[str, Any]:
-    return {"PK": {"S": f"USER#{user_id}"}, "SK": {"S": USER_SK}}
+    return {"PK": {"S": f"{USER_PREFIX}{user_id}"}, "SK": {"S": USER_SK}}
+
+
+def is_user_key(keys: dict[str, Any]) -> bool:
+    """Whether plain key values (``{"PK": ..., "SK": ...}``) are a user item's."""
+    pk, sk = keys.get("PK"), keys.get("SK")
+    return isinstance(pk, str) and pk.startswith(USER_PREFIX) and sk == USER_SK
 
 
 def email_key(email: str) -> dict[str, Any]:
@@ -80,9 +87,13 @@ def _plain(item: dict[str, Any]) -> dict[str, Any]:
     return {name: _deserializer.deserialize(value) for name, value in item.items()}
 
 
+def user_from_values(values: dict[str, Any]) -> User:
+    """The public user in an item's plain values (stored items and stream images alike)."""
+    return User.model_validate({f: values[f] for f in User.model_fields if f in values})
+
+
 def user_from_item(item: dict[str, Any]) -> User:
-    plain = _plain(item)
-    return User.model_validate({f: plain[f] for f in User.model_fields if f in plain})
+    return user_from_values(_plain(item))
 
 
 def account_from_item(item: dict[str, Any]) -> UserAccount:
@@ -190,6 +201,8 @@ class DynamoDBUserRepository:
         after = account_attributes(updated, self._request_id())
         attributes = {k: v for k, v in after.items() if before.get(k) != v}
         removed = [name for name in before if name not in after]
+        if "last_request_id" not in after:  # a change without a request id: forget the old one
+            removed.append("last_request_id")
         names = {f"#{name}": name for name in [*attributes, *removed]}
         set_clause = ", ".join(f"#{name} = :{name}" for name in attributes)
         expression = f"SET {set_clause}" + (
@@ -223,8 +236,12 @@ class DynamoDBUserRepository:
                 raise EmailAlreadyExists from error
             raise
 
-    def remove(self, account: UserAccount) -> None:
-        user = account.user
+    def remove(self, deleted: UserAccount, previous: UserAccount) -> None:
+        """Two writes, as one item cannot appear twice in a transaction: the deletion's version,
+        time and request id are stamped on the item, then the item goes with its email claim.
+        The stream's REMOVE image therefore names the deletion, not the last update."""
+        user = previous.user
+        self._stamp_deletion(deleted, previous)
         try:
             self._db.transact_write_items(
                 TransactItems=[
@@ -232,7 +249,11 @@ class DynamoDBUserRepository:
                         "Delete": {
                             "TableName": self._table,
                             "Key": user_key(user.id),
-                            "ConditionExpression": "attribute_exists(PK)",
+                            "ConditionExpression": "#version = :stamped",
+                            "ExpressionAttributeNames": {"#version": "version"},
+                            "ExpressionAttributeValues": {
+                                ":stamped": {"N": str(deleted.user.version)}
+                            },
                         }
                     },
                     self._release_email(user.email, user.id),
@@ -240,8 +261,41 @@ class DynamoDBUserRepository:
             )
         except self._db.exceptions.TransactionCanceledException as error:
             if cancellation_codes(error)[0] == "ConditionalCheckFailed":
-                raise UserNotFound from error
+                raise self._conflict_or_gone(user.id) from error
             raise
+
+    def _stamp_deletion(self, deleted: UserAccount, previous: UserAccount) -> None:
+        request_id = self._request_id()
+        values = {
+            ":version": {"N": str(deleted.user.version)},
+            ":updated_at": {"S": iso_timestamp(deleted.user.updated_at)},
+            ":expected": {"N": str(previous.user.version)},
+        }
+        expression = "SET #version = :version, #updated_at = :updated_at"
+        if request_id is None:
+            expression += " REMOVE #request"
+        else:
+            expression += ", #request = :request"
+            values[":request"] = {"S": request_id}
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=user_key(previous.user.id),
+                UpdateExpression=expression,
+                ConditionExpression="attribute_exists(PK) AND #version = :expected",
+                ExpressionAttributeNames={
+                    "#version": "version",
+                    "#updated_at": "updated_at",
+                    "#request": "last_request_id",
+                },
+                ExpressionAttributeValues=values,
+            )
+        except self._db.exceptions.ConditionalCheckFailedException as error:
+            raise self._conflict_or_gone(previous.user.id) from error
+
+    def _conflict_or_gone(self, user_id: str) -> Exception:
+        found = self._db.get_item(TableName=self._table, Key=user_key(user_id), ConsistentRead=True)
+        return VersionConflict() if "Item" in found else UserNotFound()
 
     def list_users(self, limit: int, cursor: str | None) -> UserPage:
         query: dict[str, Any] = {

@@ -38,6 +38,7 @@ def main() -> int:
     from moto import mock_aws
 
     from adapters.eventbridge_publisher import EventBridgePublisher
+    from adapters.stream_records import table_change
     from domain.event_pipeline import LifecyclePipeline, Status
     from tests.stream_records import created
 
@@ -50,7 +51,9 @@ def main() -> int:
             calls["n"] += 1
 
         events.meta.events.register("before-call.events.PutEvents", count)
-        pipeline = LifecyclePipeline(EventBridgePublisher("bench", events_client=events))
+        pipeline = LifecyclePipeline(
+            EventBridgePublisher("bench", events_client=events), table_change
+        )
         records = [created(user_id=f"u-{i}") for i in range(RECORDS)]
 
         def in_batches_of(size: int) -> Callable[[list[dict[str, Any]]], None]:

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from domain.events import LifecycleEvent, PoisonRecord, map_stream_record
-from domain.ports import EventPublisher, PoisonSink
+from domain.events import LifecycleEvent, PoisonRecord, event_for
+from domain.ports import EventPublisher, PoisonSink, RecordReader
 
 SECRET_MARKERS = ("password", "hash", "secret", "token")
+DEFERRED = "poison, kept once the records before it are published"
 
 
 class Status(StrEnum):
@@ -52,14 +53,19 @@ def sequence_number(record: Mapping[str, Any]) -> str:
 
 
 class LifecyclePipeline:
-    def __init__(self, publisher: EventPublisher, poison_sink: PoisonSink | None = None) -> None:
-        """Without a poison sink, poison records are only reported (replay keeps their message)."""
+    def __init__(
+        self, publisher: EventPublisher, read: RecordReader, poison_sink: PoisonSink | None = None
+    ) -> None:
+        """``read``: the adapter edge's record reader. Without a poison sink, poison records are
+        only reported (replay keeps their message)."""
         self._publisher = publisher
+        self._read = read
         self._poison_sink = poison_sink
 
     def _map(self, record: Mapping[str, Any]) -> Outcome:
         try:
-            event = map_stream_record(record)
+            change = self._read(record)
+            event = None if change is None else event_for(change)
         except PoisonRecord as error:
             return Outcome(Status.POISON, reason=str(error))
         except Exception as error:  # deterministic: retrying the same record cannot help
@@ -78,15 +84,26 @@ class LifecyclePipeline:
         return outcome
 
     def process(self, records: Sequence[Mapping[str, Any]]) -> dict[str, Outcome]:
-        """Outcome of every record, by sequence number."""
+        """Outcome of every record, by sequence number.
+
+        A poison record after a failed one is not kept yet but failed too: Lambda re-delivers
+        everything from the lowest failed record on, so keeping it now would keep it again on
+        every retry. One poison record, one message in the poison queue.
+        """
         outcomes = {sequence_number(record): self._map(record) for record in records}
-        for record in records:
-            seq = sequence_number(record)
-            if outcomes[seq].status is Status.POISON:
-                outcomes[seq] = self._keep_poison(record, outcomes[seq])
         events = [o.event for o in outcomes.values() if o.event is not None]
         for failure in self._publisher.publish(events) if events else []:
             outcomes[failure.event.record_id] = Outcome(
                 Status.FAILED, event=failure.event, reason=f"{failure.code}: {failure.message}"
             )
+        failed_before = False
+        for record in records:
+            seq = sequence_number(record)
+            if outcomes[seq].status is Status.POISON:
+                outcomes[seq] = (
+                    Outcome(Status.FAILED, reason=f"{DEFERRED}: {outcomes[seq].reason}")
+                    if failed_before
+                    else self._keep_poison(record, outcomes[seq])
+                )
+            failed_before = failed_before or outcomes[seq].status is Status.FAILED
         return outcomes

@@ -1,8 +1,9 @@
-"""User lifecycle events, and the pure mapping from a table stream record to one of them.
+"""User lifecycle events, and the pure decision of which event a table change means.
 
-A stream record arrives as Lambda delivers it (DynamoDB JSON images). The mapping decides what
-subscribers see: INSERT -> UserCreated, MODIFY of a public field -> UserUpdated, REMOVE ->
-UserDeleted. Everything published is built from ``domain.users.User``, so secrets never leave.
+The adapter edge (``adapters.stream_records``) reads a stream record into a ``TableChange``;
+``event_for`` decides what subscribers see: INSERT -> UserCreated, MODIFY of a public field ->
+UserUpdated, REMOVE -> UserDeleted. Everything published is built from ``domain.users.User``, so
+secrets never leave.
 """
 
 from __future__ import annotations
@@ -19,20 +20,27 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
-    ValidationError,
     WithJsonSchema,
 )
 
-from domain.event_dynamodb_json import image_values
 from domain.users import PUBLIC_FIELDS, User
 
 EVENT_SOURCE = "userflow.users"
 EVENT_VERSION: Literal[1] = 1
-USER_KEY_PREFIX = "USER#"
-USER_SORT_KEY = "PROFILE"
+# ``eventSource`` of the stand-in records a replay builds from table items (Lambda's is
+# "aws:dynamodb"): their events are marked reconstructed.
+RECONSTRUCTED_SOURCE = "userflow:table"
 # Bumped by every write, so comparing them would turn any MODIFY into an update.
 _BOOKKEEPING_FIELDS = ("version", "updated_at")
 COMPARED_FIELDS = tuple(f for f in PUBLIC_FIELDS if f not in _BOOKKEEPING_FIELDS)
+
+
+class ChangeKind(StrEnum):
+    """What the table stream says happened to an item."""
+
+    INSERT = "INSERT"
+    MODIFY = "MODIFY"
+    REMOVE = "REMOVE"
 
 
 class DetailType(StrEnum):
@@ -66,7 +74,14 @@ class _Detail(BaseModel):
     display_name: str
     account_age_days: int = Field(ge=0, description="Whole days from created_at to occurred_at")
     correlation_id: str | None = Field(
-        default=None, description="Request id of the API call that made the change, if known"
+        default=None,
+        description="Id of the request that made the change (the API's apigw-requestid header,"
+        " or the operator command's request id), if known",
+    )
+    reconstructed: bool = Field(
+        default=False,
+        description="Rebuilt by a replay from the table's current item because the stream no"
+        " longer held the change; event_id is stable per user and version",
     )
 
 
@@ -124,102 +139,90 @@ class PublishFailure:
     message: str
 
 
-def is_user_item(keys: Mapping[str, Any]) -> bool:
-    plain = image_values(dict(keys))
-    pk, sk = plain.get("PK"), plain.get("SK")
-    return isinstance(pk, str) and pk.startswith(USER_KEY_PREFIX) and sk == USER_SORT_KEY
+@dataclass(frozen=True)
+class TableChange:
+    """One write to a user item, as the table stream reported it."""
+
+    kind: ChangeKind
+    event_id: str
+    record_id: str
+    """The stream sequence number: outcomes and retries are keyed on it."""
+    occurred_at: datetime
+    old: User | None
+    """Before the change; None on INSERT, and when the item was not a valid user before."""
+    new: User | None
+    """After the change; None on REMOVE."""
+    request_id: str | None = None
+    reconstructed: bool = False
+    """Rebuilt from the table's current item by a replay: what changed is unknown."""
 
 
-def event_id_for(record: Mapping[str, Any]) -> str:
+def stable_event_id(table: str, keys: Mapping[str, Any], sequence_number: str) -> str:
     """Hash of table, keys and sequence number: the same change always gets the same id."""
-    stream = record.get("dynamodb") or {}
-    table = str(record.get("eventSourceARN", "")).split("/stream/")[0]
-    keys = image_values(stream.get("Keys") or {})
     material = "|".join(
-        [table, *(f"{name}={keys[name]}" for name in sorted(keys)), str(stream["SequenceNumber"])]
+        [table, *(f"{name}={keys[name]}" for name in sorted(keys)), sequence_number]
     )
     digest = hashlib.sha256(material.encode()).hexdigest()
     return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
 
 
-def _occurred_at(stream: Mapping[str, Any], fallback: datetime) -> datetime:
-    raw = stream.get("ApproximateCreationDateTime")
-    if isinstance(raw, datetime):
-        return raw.astimezone(UTC)
-    if isinstance(raw, int | float | str) and str(raw):
-        return datetime.fromtimestamp(float(raw), tz=UTC)
-    return fallback.astimezone(UTC)
-
-
-def _user(image: Mapping[str, Any] | None, which: str) -> tuple[User, dict[str, Any]]:
-    if not image:
-        raise PoisonRecord(f"{which} is missing (the stream must carry NEW_AND_OLD_IMAGES)")
-    try:
-        plain = image_values(dict(image))
-        user = User.model_validate({f: plain[f] for f in User.model_fields if f in plain})
-    except (ValueError, TypeError, ValidationError) as error:
-        problems = (
-            "; ".join(
-                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()[:5]
-            )
-            if isinstance(error, ValidationError)
-            else str(error)
-        )
-        raise PoisonRecord(f"{which} is not a valid user ({problems})") from error
-    return user, plain
-
-
-def _changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+def _changes(old: User, new: User) -> dict[str, Any]:
     """Changed public fields with their previous values."""
-    return {f: old.get(f) for f in COMPARED_FIELDS if old.get(f) != new.get(f)}
+    before, after = old.model_dump(mode="json"), new.model_dump(mode="json")
+    return {f: before[f] for f in COMPARED_FIELDS if before[f] != after[f]}
 
 
-def map_stream_record(record: Mapping[str, Any]) -> LifecycleEvent | None:
-    """The event a stream record means, None when subscribers need not hear of it.
+def _decide(change: TableChange) -> tuple[DetailType, User, dict[str, Any]] | None:
+    if change.kind is ChangeKind.REMOVE and change.old is not None:
+        return DetailType.USER_DELETED, change.old, {}
+    if change.new is None:
+        raise PoisonRecord(f"{change.kind} without the user it changed")
+    if change.kind is ChangeKind.INSERT:
+        return DetailType.USER_CREATED, change.new, {}
+    if change.reconstructed:
+        # What changed is unknown: every field counts as changed, no previous value is claimed.
+        return (
+            DetailType.USER_UPDATED,
+            change.new,
+            {
+                "changed_fields": list(COMPARED_FIELDS),
+                "previous": {},
+            },
+        )
+    if change.old is None:
+        # A repair of an item that never was a valid user (its INSERT was poison): subscribers
+        # never saw it, so this is its creation, not an update from nonsense.
+        return DetailType.USER_CREATED, change.new, {}
+    previous = _changes(change.old, change.new)
+    if not previous:
+        return None
+    return (
+        DetailType.USER_UPDATED,
+        change.new,
+        {
+            "changed_fields": list(previous),
+            "previous": previous,
+        },
+    )
 
-    Raises PoisonRecord when the record can never be mapped.
-    """
-    stream = record.get("dynamodb")
-    if not isinstance(stream, Mapping) or not stream.get("SequenceNumber"):
-        raise PoisonRecord("record has no dynamodb.SequenceNumber")
-    try:
-        if not is_user_item(stream.get("Keys") or {}):
-            return None
-    except ValueError as error:
-        raise PoisonRecord(f"record keys are not DynamoDB JSON ({error})") from error
-    name = record.get("eventName")
-    extra: dict[str, Any] = {}
-    if name == "INSERT":
-        detail_type = DetailType.USER_CREATED
-        user, plain = _user(stream.get("NewImage"), "NewImage")
-    elif name == "MODIFY":
-        detail_type = DetailType.USER_UPDATED
-        user, plain = _user(stream.get("NewImage"), "NewImage")
-        try:
-            old = image_values(dict(stream.get("OldImage") or {}))
-        except ValueError as error:
-            raise PoisonRecord(f"OldImage is not DynamoDB JSON ({error})") from error
-        previous = _changes(old, plain)
-        if not previous:
-            return None
-        extra = {"changed_fields": list(previous), "previous": previous}
-    elif name == "REMOVE":
-        detail_type = DetailType.USER_DELETED
-        user, plain = _user(stream.get("OldImage"), "OldImage")
-    else:
-        raise PoisonRecord(f"unknown eventName {name!r}")
-    occurred_at = _occurred_at(stream, user.updated_at)
-    request_id = plain.get("last_request_id")
+
+def event_for(change: TableChange) -> LifecycleEvent | None:
+    """The event a change means, None when subscribers need not hear of it."""
+    decided = _decide(change)
+    if decided is None:
+        return None
+    detail_type, user, extra = decided
     detail = DETAIL_MODELS[detail_type].model_validate(
         {
-            "event_id": event_id_for(record),
-            "occurred_at": occurred_at,
+            "event_id": change.event_id,
+            "occurred_at": change.occurred_at,
             "user": user,
             "email_domain": user.email.rpartition("@")[2],
             "display_name": user.name,
-            "account_age_days": max(0, (occurred_at - user.created_at).days),
-            "correlation_id": request_id if isinstance(request_id, str) else None,
+            "account_age_days": max(0, (change.occurred_at - user.created_at).days),
+            "correlation_id": change.request_id,
+            "reconstructed": change.reconstructed,
             **extra,
         }
     )
-    return LifecycleEvent(detail_type, detail, str(stream["SequenceNumber"]))
+    return LifecycleEvent(detail_type, detail, change.record_id)

@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
 from domain.auth_models import RefreshRecord, SessionFamily
-from domain.events import LifecycleEvent, PublishFailure
+from domain.events import LifecycleEvent, PublishFailure, TableChange
 from domain.users import UserAccount, UserPage
 
 
@@ -26,8 +26,10 @@ class UserRepository(Protocol):
         """Replace ``previous`` if its version is still current (else VersionConflict), moving
         the email claim when the email changed (EmailAlreadyExists if taken)."""
 
-    def remove(self, account: UserAccount) -> None:
-        """Delete the user and release its email; UserNotFound if already gone."""
+    def remove(self, deleted: UserAccount, previous: UserAccount) -> None:
+        """Delete ``previous`` if its version is still current (else VersionConflict; UserNotFound
+        if already gone) and release its email; the deletion is recorded as ``deleted`` (its
+        version and time), so the last image the stream carries is the deletion itself."""
 
     def list_users(self, limit: int, cursor: str | None) -> UserPage:
         """One page in a stable order; InvalidCursor for a cursor this service did not issue."""
@@ -78,3 +80,7 @@ class EventPublisher(Protocol):
 class PoisonSink(Protocol):
     def send(self, record: Mapping[str, Any], reason: str) -> None:
         """Keep a record that will never map, with its content, for an operator."""
+
+
+RecordReader = Callable[[Mapping[str, Any]], TableChange | None]
+"""Reads a stream record into a change (None: not a user item); PoisonRecord when unreadable."""

@@ -102,7 +102,17 @@ class UserService:
         return updated.user
 
     def delete(self, caller: Caller, user_id: str) -> None:
-        self._repository.remove(self._target(caller, user_id))
+        """A deletion is a change like any other: it takes the next version, so subscribers
+        ordering events by ``user.version`` see it after every update (README, "Ordering")."""
+        account = self._target(caller, user_id)
+        deleted = account.model_copy(
+            update={
+                "user": account.user.model_copy(
+                    update={"version": account.user.version + 1, "updated_at": self._clock()}
+                )
+            }
+        )
+        self._repository.remove(deleted, account)
 
     def list_users(self, caller: Caller, limit: int, cursor: str | None) -> UserPage:
         caller.ensure_admin()

@@ -21,6 +21,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from adapters.eventbridge_publisher import EventBridgePublisher
 from adapters.sqs_poison_queue import SqsPoisonQueue
+from adapters.stream_records import table_change
 from domain.event_pipeline import LifecyclePipeline, Outcome, Status
 from handlers.observability import logger, metrics, traced
 
@@ -46,6 +47,7 @@ class RecordNotPublished(Exception):
 def pipeline() -> LifecyclePipeline:
     return LifecyclePipeline(
         EventBridgePublisher(os.environ["EVENT_BUS_NAME"]),
+        table_change,
         SqsPoisonQueue(os.environ["POISON_QUEUE_URL"]),
     )
 

@@ -35,6 +35,27 @@ def api_handler_modules() -> list[str]:
     return sorted(modules)
 
 
+REQUEST_ID_HEADER = "apigw-requestid"
+
+
+def with_request_id_header(document: dict[str, Any]) -> dict[str, Any]:
+    """API Gateway HTTP APIs answer every request with ``apigw-requestid``; the same id is the
+    ``correlation_id`` of the lifecycle event the request caused."""
+    document.setdefault("components", {})["headers"] = {
+        "RequestId": {
+            "description": "Id of this request; the correlation_id of the events it caused",
+            "schema": {"type": "string"},
+        }
+    }
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            for response in operation.get("responses", {}).values():
+                response.setdefault("headers", {})[REQUEST_ID_HEADER] = {
+                    "$ref": "#/components/headers/RequestId"
+                }
+    return document
+
+
 def build_document() -> dict[str, Any]:
     for name, value in PLACEHOLDER_ENV.items():
         os.environ.setdefault(name, value)
@@ -55,7 +76,7 @@ def build_document() -> dict[str, Any]:
         document["components"]["schemas"].update(schema.get("components", {}).get("schemas", {}))
     document["paths"] = dict(sorted(document["paths"].items()))
     document["components"]["schemas"] = dict(sorted(document["components"]["schemas"].items()))
-    return document
+    return with_request_id_header(document)
 
 
 def render() -> str:

@@ -93,10 +93,13 @@ class InMemoryUserRepository:
             del self.email_owners[previous.user.email]
             self.email_owners[updated.user.email] = updated.user.id
 
-    def remove(self, account: UserAccount) -> None:
-        user = account.user
-        if user.id not in self.items:
+    def remove(self, deleted: UserAccount, previous: UserAccount) -> None:
+        user = previous.user
+        stored = self.items.get(user.id)
+        if stored is None:
             raise UserNotFound
+        if stored.account.user.version != user.version:
+            raise VersionConflict
         if self.email_owners.get(user.email) != user.id:
             raise StoreRefused(f"{user.email} is not claimed by {user.id}")
         del self.items[user.id]

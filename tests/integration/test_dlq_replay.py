@@ -8,11 +8,12 @@ import threading
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from adapters.lambda_stream_record import as_lambda_record
 from adapters.sqs_poison_queue import SqsPoisonQueue
-from domain.events import map_stream_record
+from adapters.stream_records import event_of_record
 from tests.integration.conftest import UserFactory
 from tests.stream_records import assert_published_event_is_valid, created, poison
-from userflow.commands.dlq import as_lambda_record, list_dead_letters, replay
+from userflow.commands.dlq import list_dead_letters, replay
 from userflow.commands.events import tail
 from userflow.stack import Stack
 
@@ -119,7 +120,7 @@ def test_given_stream_batch_in_failure_queue_when_replayed_then_records_are_rere
     expected_ids = {
         event.event_id
         for record in records
-        if (event := map_stream_record(as_lambda_record(record, arn))) is not None
+        if (event := event_of_record(as_lambda_record(record, arn))) is not None
     }
 
     code, output = _replay(stack)
@@ -206,7 +207,7 @@ def _target_failure(stack: Stack) -> dict[str, Any]:
         "time": "2026-03-01T09:30:00Z",
         "region": "us-east-1",
         "resources": [],
-        "detail": json.loads(map_stream_record(created("lost")).detail_json()),  # type: ignore[union-attr]
+        "detail": json.loads(event_of_record(created("lost")).detail_json()),  # type: ignore[union-attr]
     }
     queue_arn = stack.client("sqs").get_queue_attributes(
         QueueUrl=stack.physical_id("ExampleSubscriberQueue"), AttributeNames=["QueueArn"]
@@ -262,7 +263,7 @@ def test_given_messages_in_dlqs_when_listed_then_every_dlq_shows_depth_and_summa
     text = out.getvalue()
     assert "UserStreamFailureQueue" in text
     assert "UserStreamPoisonQueue" in text
-    assert "poison INSERT USER#broken (sequence 777): NewImage is not a valid user" in text
+    assert "poison INSERT of user broken (sequence 777): NewImage is not a valid user" in text
     assert "UserCreated event_id" in text
     assert "SQS.AccessDenied" in text
     assert _depth(stack, "ExampleSubscriberDLQ") == 1  # listing leaves messages in place
@@ -280,7 +281,7 @@ def test_given_tail_running_when_an_event_is_published_then_it_prints_the_whole_
     )
     tailing.start()
     assert ready.wait(5)
-    event = map_stream_record(created("tailed"))
+    event = event_of_record(created("tailed"))
     assert event is not None
     stack.client("events").put_events(
         Entries=[

@@ -115,12 +115,22 @@ def test_given_a_user_when_removed_twice_then_gone_email_free_and_second_not_fou
     stored = _account("u-1", "ann@example.com")
     ports.users.add(stored)
 
-    ports.users.remove(stored)
+    ports.users.remove(_next_version(stored), stored)
 
     with pytest.raises(UserNotFound):
-        ports.users.remove(stored)
+        ports.users.remove(_next_version(stored), stored)
     assert ports.users.find_by_email("ann@example.com") is None
     ports.users.add(_account("u-2", "ann@example.com"))
+
+
+def test_given_a_stale_read_when_removed_then_conflict_and_the_user_stays(ports: Ports) -> None:
+    stored = _account("u-1", "ann@example.com")
+    ports.users.add(stored)
+    ports.users.save(_next_version(stored, name="Ann B"), stored)
+
+    with pytest.raises(VersionConflict):
+        ports.users.remove(_next_version(stored), stored)
+    assert ports.users.get("u-1").user.name == "Ann B"
 
 
 def test_given_users_when_listed_by_pages_then_creation_order_and_forged_cursors_refused(

@@ -215,3 +215,23 @@ def test_given_every_entry_fails_when_processed_then_all_records_are_reported_no
 
     assert sorted(failures) == sorted(r["dynamodb"]["SequenceNumber"] for r in records)
     assert pipeline.delivered() == []
+
+
+def test_given_a_poison_record_after_a_failed_one_when_lambda_retries_then_kept_once(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    records = [created("ok"), created("flaky"), poison(), created("late")]
+    pipeline.intercept_put_events(monkeypatch, _failing({"flaky"}, "InternalFailure", times=2))
+
+    attempts = []
+    batch = records
+    while failed := pipeline.run(batch):
+        attempts.append(failed)
+        # Lambda re-delivers from the lowest failed record on (partial batch response).
+        lowest = min(int(seq) for seq in failed)
+        batch = [r for r in batch if int(r["dynamodb"]["SequenceNumber"]) >= lowest]
+
+    assert len(attempts) == 2
+    assert len(pipeline.drain("UserStreamPoisonQueue")) == 1
+    delivered = {e["detail"]["user"]["id"] for e in pipeline.delivered()}
+    assert delivered == {"ok", "flaky", "late"}

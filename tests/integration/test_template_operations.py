@@ -16,6 +16,7 @@ import pytest
 from scripts import sam_template
 from scripts.sam_cli_version import required_sam_cli
 from tests.integration.test_template import RESOURCELESS_ACTIONS, _dead_letter_queues, _walk
+from userflow.dlq.discovery import DEAD_LETTER_TAG
 
 README = sam_template.ROOT / "README.md"
 DEPLOY_DOC = sam_template.ROOT / "docs" / "deploy.md"
@@ -34,6 +35,14 @@ def cfn(sam: dict[str, Any]) -> dict[str, Any]:
 
 def _of_type(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
     return sam_template.resources_of_type(template, kind)
+
+
+def _is_dead_letter_queue(resource: dict[str, Any]) -> bool:
+    """Tagged as `userflow dlq` and `userflow status` find dead-letter queues."""
+    if resource.get("Type") != "AWS::SQS::Queue":
+        return False
+    tags = resource.get("Properties", {}).get("Tags", [])
+    return any(tag.get("Key") == DEAD_LETTER_TAG for tag in tags)
 
 
 def _refs(value: Any) -> set[str]:
@@ -183,8 +192,7 @@ def test_given_evidence_of_failures_when_the_stack_is_deleted_or_replaced_then_i
     evidence = _dead_letter_queues(cfn) | {
         name
         for name, resource in cfn["Resources"].items()
-        if resource.get("Metadata", {}).get("Userflow", {}).get("DeadLetter")
-        or resource["Type"] == "AWS::Events::Archive"
+        if _is_dead_letter_queue(resource) or resource["Type"] == "AWS::Events::Archive"
     }
     assert {"UserStreamFailureQueue", "UserStreamPoisonQueue", "UserEventsArchive"} <= evidence
     not_kept = {
@@ -310,7 +318,7 @@ def test_given_the_dashboard_when_rendered_then_it_shows_every_signal_an_operato
     dead_letters = {
         name
         for name, queue in _of_type(sam, "AWS::SQS::Queue").items()
-        if queue.get("Metadata", {}).get("Userflow", {}).get("DeadLetter")
+        if _is_dead_letter_queue(queue)
     }
     assert {f"${{{queue}.QueueName}}" for queue in dead_letters} <= set(
         re.findall(r"\$\{\w+\.QueueName\}", text)

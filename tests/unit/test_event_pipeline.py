@@ -1,7 +1,9 @@
-"""``LifecyclePipeline`` decides each record's fate alone (in-memory publisher and poison sink)."""
+"""``LifecyclePipeline`` decides each record's fate alone (in-memory publisher and poison sink,
+the adapters' own stream-record reader)."""
 
 from __future__ import annotations
 
+from adapters.stream_records import table_change
 from domain.event_pipeline import LifecyclePipeline, Status, sequence_number
 from tests.fakes import InMemoryEventPublisher, InMemoryPoisonSink
 from tests.stream_records import created, poison, stream_record, user_image
@@ -12,7 +14,7 @@ def test_given_a_batch_when_one_event_fails_to_publish_then_only_its_record_is_r
     failing = sequence_number(records[1])
     publisher = InMemoryEventPublisher(failing={failing: "InternalFailure"})
 
-    outcomes = LifecyclePipeline(publisher).process(records)
+    outcomes = LifecyclePipeline(publisher, table_change).process(records)
 
     assert {seq: outcome.status for seq, outcome in outcomes.items()} == {
         sequence_number(records[0]): Status.PUBLISHED,
@@ -29,7 +31,7 @@ def test_given_a_change_subscribers_need_not_hear_about_when_processed_then_skip
     unchanged = stream_record("MODIFY", new=user_image(), old=user_image())
     publisher = InMemoryEventPublisher()
 
-    outcomes = LifecyclePipeline(publisher).process([unchanged])
+    outcomes = LifecyclePipeline(publisher, table_change).process([unchanged])
 
     assert outcomes[sequence_number(unchanged)].status is Status.SKIPPED
     assert publisher.published == []
@@ -42,7 +44,7 @@ def test_given_a_poison_record_when_processed_then_kept_without_secrets_and_othe
     bad["dynamodb"]["NewImage"]["password_hash"] = {"S": "scrypt$secret"}
     publisher, sink = InMemoryEventPublisher(), InMemoryPoisonSink()
 
-    outcomes = LifecyclePipeline(publisher, sink).process([bad, good])
+    outcomes = LifecyclePipeline(publisher, table_change, sink).process([bad, good])
 
     assert outcomes[sequence_number(bad)].status is Status.POISON
     assert outcomes[sequence_number(good)].status is Status.PUBLISHED
@@ -54,7 +56,9 @@ def test_given_a_poison_record_when_processed_then_kept_without_secrets_and_othe
 def test_given_the_poison_queue_down_when_a_poison_record_arrives_then_it_is_retried() -> None:
     bad = poison()
 
-    pipeline = LifecyclePipeline(InMemoryEventPublisher(), InMemoryPoisonSink(unavailable=True))
+    pipeline = LifecyclePipeline(
+        InMemoryEventPublisher(), table_change, InMemoryPoisonSink(unavailable=True)
+    )
     outcome = pipeline.process([bad])[sequence_number(bad)]
 
     assert outcome.status is Status.FAILED

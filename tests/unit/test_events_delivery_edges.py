@@ -15,7 +15,8 @@ from adapters.eventbridge_publisher import (
     chunks,
     entry_size,
 )
-from domain.events import LifecycleEvent, map_stream_record
+from adapters.stream_records import event_of_record
+from domain.events import LifecycleEvent
 from tests.fakes import as_events_client
 from tests.stream_records import created, stream_record, user_image
 
@@ -26,7 +27,7 @@ def _entry(size: int) -> dict[str, Any]:
 
 
 def _events(count: int) -> list[LifecycleEvent]:
-    events = [map_stream_record(created(f"u{i}")) for i in range(count)]
+    events = [event_of_record(created(f"u{i}")) for i in range(count)]
     return [event for event in events if event is not None]
 
 
@@ -86,7 +87,7 @@ def test_given_password_and_name_change_when_mapped_then_previous_holds_no_secre
     new["password_hash"] = {"S": "scrypt$16384$8$1$salt$newsecrethash"}
     new["sessions_revoked_at"] = {"S": "2026-03-01T00:00:00Z"}
 
-    event = map_stream_record(stream_record("MODIFY", new=new, old=old))
+    event = event_of_record(stream_record("MODIFY", new=new, old=old))
 
     assert event is not None
     detail = json.loads(event.detail_json())

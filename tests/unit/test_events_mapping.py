@@ -8,13 +8,14 @@ from typing import Any
 
 import pytest
 
+from adapters.stream_records import event_of_record
 from domain.event_pipeline import without_secrets
-from domain.events import DetailType, PoisonRecord, map_stream_record
+from domain.events import RECONSTRUCTED_SOURCE, DetailType, PoisonRecord
 from tests.stream_records import created, poison, stream_record, user_image
 
 
 def _event(record: dict[str, Any]) -> Any:
-    event = map_stream_record(record)
+    event = event_of_record(record)
     assert event is not None
     return event
 
@@ -97,7 +98,7 @@ def test_given_modify_of_login_state_only_when_mapped_then_dropped() -> None:
     new["sessions_revoked_at"] = {"S": "2026-03-01T00:00:00Z"}
     new["password_hash"] = {"S": "scrypt$new"}
 
-    assert map_stream_record(stream_record("MODIFY", new=new, old=old)) is None
+    assert event_of_record(stream_record("MODIFY", new=new, old=old)) is None
 
 
 def test_given_remove_when_mapped_then_deleted_with_last_known_fields() -> None:
@@ -114,7 +115,7 @@ def test_given_remove_when_mapped_then_deleted_with_last_known_fields() -> None:
 def test_given_non_user_item_when_mapped_then_dropped() -> None:
     record = stream_record("INSERT", new={"PK": {"S": "EMAIL#a@b.c"}, "SK": {"S": "EMAIL"}})
 
-    assert map_stream_record(record) is None
+    assert event_of_record(record) is None
 
 
 @pytest.mark.parametrize(
@@ -127,7 +128,7 @@ def test_given_non_user_item_when_mapped_then_dropped() -> None:
         ({"eventName": "INSERT", "dynamodb": {}}, "no dynamodb.SequenceNumber"),
         (
             stream_record("INSERT", new={**user_image(), "email": {"X": "?"}}),
-            "unknown DynamoDB type",
+            "NewImage is not DynamoDB JSON",
         ),
     ],
 )
@@ -135,7 +136,7 @@ def test_given_unmappable_record_when_mapped_then_poison_with_reason(
     record: dict[str, Any], reason: str
 ) -> None:
     with pytest.raises(PoisonRecord, match=reason):
-        map_stream_record(record)
+        event_of_record(record)
 
 
 def test_given_record_with_hash_when_made_safe_for_dlq_then_secret_attributes_are_gone() -> None:
@@ -143,3 +144,44 @@ def test_given_record_with_hash_when_made_safe_for_dlq_then_secret_attributes_ar
 
     assert "password_hash" not in json.dumps(safe)
     assert safe["dynamodb"]["NewImage"]["email"] == {"S": "ada@example.com"}
+
+
+def test_given_sub_second_creation_times_when_mapped_then_occurred_at_text_is_the_same() -> None:
+    at = datetime(2026, 3, 1, 9, 30, 5, tzinfo=UTC)
+    original = stream_record("INSERT", new=user_image(), sequence_number="9")
+    original["dynamodb"]["ApproximateCreationDateTime"] = int(at.timestamp())
+    reread = json.loads(json.dumps(original))
+    reread["dynamodb"]["ApproximateCreationDateTime"] = at.timestamp() + 0.734
+
+    texts = {json.loads(_event(r).detail_json())["occurred_at"] for r in (original, reread)}
+
+    assert texts == {"2026-03-01T09:30:05Z"}
+
+
+def test_given_a_repair_of_an_item_that_never_was_a_user_when_mapped_then_user_created() -> None:
+    broken = {"PK": {"S": "USER#u-1"}, "SK": {"S": "PROFILE"}, "email": {"N": "5"}}
+    repaired = user_image(version=2)
+
+    event = _event(stream_record("MODIFY", new=repaired, old=broken))
+
+    assert event.detail_type is DetailType.USER_CREATED
+    detail = json.loads(event.detail_json())
+    assert "previous" not in detail
+    assert detail["user"]["version"] == 2
+
+
+def test_given_modify_without_old_image_when_mapped_then_poison() -> None:
+    with pytest.raises(PoisonRecord, match="OldImage is missing"):
+        event_of_record(stream_record("MODIFY", new=user_image(version=2)))
+
+
+def test_given_a_stand_in_record_from_the_table_when_mapped_then_marked_reconstructed() -> None:
+    record = stream_record("MODIFY", new=user_image(version=3), sequence_number="table-x-3")
+    record["eventSource"] = RECONSTRUCTED_SOURCE
+
+    detail = json.loads(_event(record).detail_json())
+
+    assert detail["reconstructed"] is True
+    assert detail["previous"] == {}
+    assert "email" in detail["changed_fields"]
+    assert json.loads(_event(created()).detail_json())["reconstructed"] is False

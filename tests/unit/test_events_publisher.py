@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from adapters.eventbridge_publisher import EventBridgePublisher, chunks
-from domain.events import LifecycleEvent, map_stream_record
+from adapters.stream_records import event_of_record
+from domain.events import LifecycleEvent
 from tests.fakes import as_events_client
 from tests.stream_records import created
 
@@ -31,7 +32,7 @@ class FakeEvents:
 
 
 def _events(count: int) -> list[LifecycleEvent]:
-    events = [map_stream_record(created(f"u{i}")) for i in range(count)]
+    events = [event_of_record(created(f"u{i}")) for i in range(count)]
     return [event for event in events if event is not None]
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from domain.events import map_stream_record
+from adapters.stream_records import event_of_record
 from scripts.generate_event_schemas import rendered
 from tests.stream_records import (
     assert_published_event_is_valid,
@@ -28,7 +28,7 @@ def test_given_event_models_when_schemas_rendered_then_committed_files_match() -
 
 
 def _as_eventbridge_event(record: dict[str, Any]) -> dict[str, Any]:
-    event = map_stream_record(record)
+    event = event_of_record(record)
     assert event is not None
     return {
         "version": "0",

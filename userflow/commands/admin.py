@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import uuid
 from typing import Any
 
 from userflow.errors import EXIT_FAILED, CommandError
@@ -30,10 +31,14 @@ def run_grant(args: argparse.Namespace) -> int:
     from domain.users import Role, normalize_email
 
     stack = resolve_stack(args)
+    # The operator's action is the request behind the change: its id becomes the event's
+    # correlation_id, so the published UserUpdated can be matched to this command.
+    request_id = f"userflow-admin-{uuid.uuid4()}"
     repository = DynamoDBUserRepository(
         stack.physical_id("UserRegistrationTable"),
         cursor_key=_no_cursor_key,
         db=stack.client("dynamodb"),
+        request_id=lambda: request_id,
     )
     # The hasher is never used to grant a role; UserService needs one for its other use cases.
     service = UserService(repository, PasswordHasher())
@@ -42,4 +47,5 @@ def run_grant(args: argparse.Namespace) -> int:
     except (InvalidInput, ValueError) as error:
         raise CommandError(f"grant: {error}", EXIT_FAILED) from None
     print(f"{user.email} ({user.id}) now has roles: {', '.join(user.roles)}")
+    print(f"request id (correlation_id of the event): {request_id}")
     return 0

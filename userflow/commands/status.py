@@ -162,24 +162,10 @@ def _latest(  # noqa: PLR0917 - one metric query, spelled out
 
 
 def dead_letter_ids(stack: Stack) -> set[str]:
-    """Queues whose template resource carries ``Metadata.Userflow.DeadLetter``: from the deployed
-    template on AWS, from the template the local stack runs otherwise."""
-    if stack.local:
-        from userflow.commands.local import default_template
-        from userflow.local.template import load_template
+    """The stack's queues tagged as dead-letter queues (as `userflow dlq` finds them)."""
+    from userflow.dlq.discovery import dead_letter_queues
 
-        resources = load_template(default_template()).resources
-    else:
-        template = stack.client("cloudformation").get_template(
-            StackName=stack.name, TemplateStage="Processed"
-        )["TemplateBody"]
-        body = json.loads(template) if isinstance(template, str) else template
-        resources = body.get("Resources", {})
-    return {
-        name
-        for name, resource in resources.items()
-        if (resource.get("Metadata") or {}).get("Userflow", {}).get("DeadLetter")
-    }
+    return {queue.logical_id for queue in dead_letter_queues(stack, stack.client("sqs"))}
 
 
 def render(status: StackStatus) -> str:

@@ -14,6 +14,7 @@ response``.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import unquote
@@ -37,6 +38,8 @@ class Request:
     headers: Headers = field(default_factory=list)
     body: bytes = b""
     source_ip: str = "127.0.0.1"
+    request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    """The event's ``requestContext.requestId``, sent back as ``apigw-requestid``."""
 
 
 Handler = Callable[[Request], Response]
@@ -77,10 +80,13 @@ class Gateway:
         body: bytes = b"",
         source_ip: str = "127.0.0.1",
     ) -> Response:
+        """Every response carries ``apigw-requestid``, the event's ``requestContext.requestId``,
+        as API Gateway HTTP APIs send it (callers match it to ``correlation_id``)."""
         request = Request(method, path, query, headers or [], body, source_ip)
         with collecting_reports() as reports:
             response = self._pipeline(request)
         response.invocations = reports
+        response.headers.append(("apigw-requestid", request.request_id))
         return response
 
     def _route(self, request: Request) -> Response:
@@ -100,6 +106,7 @@ class Gateway:
             source_ip=request.source_ip,
             stage=self.api.stage,
         )
+        event["requestContext"]["requestId"] = request.request_id
         if route.authorizer is not None:
             authorizer = self.api.authorizers.get((route.api, route.authorizer))
             if authorizer is None:

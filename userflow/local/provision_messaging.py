@@ -22,7 +22,8 @@ def _queue(p: Provisioner, logical_id: str, properties: dict[str, Any]) -> None:
         for key, value in properties.items()
         if key not in ("QueueName", "Tags")
     }
-    url = p.client("sqs").create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+    tags = {str(tag["Key"]): str(tag["Value"]) for tag in properties.get("Tags", [])}
+    url = p.client("sqs").create_queue(QueueName=name, Attributes=attributes, tags=tags)["QueueUrl"]
     p.record(logical_id, url, p.arn("sqs", name), QueueName=name, QueueUrl=url)
 
 

@@ -1,0 +1,227 @@
+"""Re-drives one dead-letter message of each kind; a dry run makes the same checks, sends nothing.
+
+Records go through the processor's own pipeline. Entries that fail for a reason that may pass
+(throttling, InternalFailure, an unreachable endpoint) are retried here with exponential backoff
+and full jitter; what still fails is named (user, sequence number, error) and, for a stream batch,
+the message is narrowed to the records left, so a later run never re-sends what was re-driven.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from adapters.dynamodb_user_repository import user_from_item
+from adapters.eventbridge_publisher import EventBridgePublisher
+from adapters.sqs_poison_queue import SqsPoisonQueue
+from adapters.stream_records import event_of_record, is_user_record_keys, table_change
+from domain.event_pipeline import LifecyclePipeline, Outcome, Status, sequence_number
+from domain.events import PoisonRecord
+from userflow.dlq.messages import (
+    DeadLetter,
+    PoisonMessage,
+    StreamBatch,
+    UndeliveredEvent,
+    Unrecognised,
+    user_of_keys,
+)
+from userflow.dlq.stream import StreamRangeIncomplete, batch_records
+from userflow.dlq.table_fallback import Window, reconstructed_records
+from userflow.stack import Stack
+
+# Failures retrying cannot fix: the same entry fails the same way.
+PERMANENT_CODES = frozenset(
+    {"EntryTooLarge", "ValidationException", "AccessDeniedException", "MalformedDetail"}
+)
+
+
+@dataclass
+class Result:
+    """``done``: the message can go. ``rest``: a narrowed body to keep instead (progress made).
+    ``problems``: what stays and why, one line each."""
+
+    done: bool
+    rest: str | None = None
+    problems: list[str] = field(default_factory=list)
+
+
+def _retryable(outcome: Outcome) -> bool:
+    code = (outcome.reason or "").split(":", 1)[0]
+    return outcome.status is Status.FAILED and code not in PERMANENT_CODES
+
+
+def _record_name(record: Mapping[str, Any]) -> str:
+    keys = (record.get("dynamodb") or {}).get("Keys", {})
+    return f"user {user_of_keys(keys)} (sequence {sequence_number(record)})"
+
+
+class Redriver:
+    def __init__(
+        self,
+        stack: Stack,
+        dry_run: bool,
+        say: Callable[[str], None],
+        *,
+        attempts: int = 4,
+        base_delay: float = 0.5,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.stack = stack
+        self.dry_run = dry_run
+        self.say = say
+        self.attempts = attempts
+        self.base_delay = base_delay
+        self.sleep = sleep
+        self.sqs = stack.client("sqs")
+        publisher = EventBridgePublisher(
+            stack.physical_id("UserEventsBus"), events_client=stack.client("events")
+        )
+        poison_sink = SqsPoisonQueue(stack.physical_id("UserStreamPoisonQueue"), self.sqs)
+        self.pipeline = LifecyclePipeline(publisher, table_change, poison_sink)
+        # A poison message's record has no other queue to go to: it stays in its own message.
+        self.pipeline_without_sink = LifecyclePipeline(publisher, table_change)
+
+    def redrive(self, letter: DeadLetter) -> Result:
+        match letter:
+            case StreamBatch():
+                return self._stream_batch(letter)
+            case PoisonMessage():
+                return self._poison(letter)
+            case UndeliveredEvent():
+                return self._undelivered(letter)
+            case Unrecognised():
+                return Result(False, problems=["not a message this tool knows how to re-drive"])
+
+    # ------------------------------------------------------------------ stream batches
+    def _stream_batch(self, letter: StreamBatch) -> Result:
+        info = letter.info
+        try:
+            records = batch_records(self.stack.client("dynamodbstreams"), info, letter.pending)
+        except (StreamRangeIncomplete, ClientError, BotoCoreError) as error:
+            self.say(f"    stream records no longer readable ({type(error).__name__}: {error})")
+            return self._from_table(info)
+        self.say(f"    re-read {len(records)} record(s) from the stream")
+        result, failed = self._records(records, self.pipeline)
+        if failed and len(failed) < len(records):
+            result.rest = letter.narrowed(failed)
+        return result
+
+    def _from_table(self, info: dict[str, Any]) -> Result:
+        window = Window.of_batch(info)
+        records = reconstructed_records(
+            self.stack.client("dynamodb"),
+            self.stack.physical_id("UserRegistrationTable"),
+            window,
+            info["streamArn"],
+        )
+        self.say(
+            f"    falling back to the table: {len(records)} user(s) changed between {window} are"
+            " re-published as they are now (marked reconstructed); deletions in that window"
+            " cannot be recovered"
+        )
+        return self._records(records, self.pipeline)[0]
+
+    def _records(
+        self, records: Sequence[Mapping[str, Any]], pipeline: LifecyclePipeline
+    ) -> tuple[Result, list[str]]:
+        """Publishes (or, dry, maps) the records; the result and the sequence numbers left."""
+        if self.dry_run:
+            return self._predict(records), []
+        outcomes = self._with_retries(records, pipeline)
+        counts = dict.fromkeys(Status, 0)
+        for outcome in outcomes.values():
+            counts[outcome.status] += 1
+        self.say("    " + (", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no record"))
+        left = [r for r in records if outcomes[sequence_number(r)].status is Status.FAILED]
+        problems = [f"{_record_name(r)}: {outcomes[sequence_number(r)].reason}" for r in left]
+        return Result(not left, problems=problems), [sequence_number(r) for r in left]
+
+    def _with_retries(
+        self, records: Sequence[Mapping[str, Any]], pipeline: LifecyclePipeline
+    ) -> dict[str, Outcome]:
+        outcomes: dict[str, Outcome] = {}
+        pending = list(records)
+        for attempt in range(self.attempts):
+            if attempt:
+                self.sleep(random.uniform(0, self.base_delay * 2**attempt))  # noqa: S311
+            outcomes.update(pipeline.process(pending))
+            pending = [r for r in pending if _retryable(outcomes[sequence_number(r)])]
+            if not pending:
+                break
+        return outcomes
+
+    def _predict(self, records: Sequence[Mapping[str, Any]]) -> Result:
+        counts = {"published": 0, "skipped": 0, "kept as poison": 0}
+        for record in records:
+            try:
+                event = event_of_record(record)
+            except PoisonRecord:
+                counts["kept as poison"] += 1
+                continue
+            counts["published" if event else "skipped"] += 1
+        self.say(
+            "    would be: "
+            + ", ".join(f"{n} {what}" for what, n in counts.items() if n)
+            + " (if publishing succeeds)"
+        )
+        return Result(True)
+
+    # ------------------------------------------------------------------ poison records
+    def _poison(self, letter: PoisonMessage) -> Result:
+        try:
+            event_of_record(letter.record)
+        except PoisonRecord as error:
+            return self._still_poison(letter, str(error))
+        except Exception as error:  # the mapper's bug is still there
+            return self._still_poison(letter, f"unexpected {type(error).__name__}: {error}")
+        return self._records([letter.record], self.pipeline_without_sink)[0]
+
+    def _still_poison(self, letter: PoisonMessage, reason: str) -> Result:
+        """The record cannot map. If its item was repaired since, the repair itself went through
+        the stream (published as the user's creation), so the record is obsolete."""
+        user = user_of_keys(letter.keys)
+        if not is_user_record_keys(letter.keys):
+            return Result(False, problems=[f"record of {user}: still poison ({reason})"])
+        found = self.stack.client("dynamodb").get_item(
+            TableName=self.stack.physical_id("UserRegistrationTable"),
+            Key=letter.keys,
+            ConsistentRead=True,
+        )
+        if "Item" not in found:
+            state = "the item is gone; purge the message once nothing is left to publish"
+            return Result(False, problems=[f"user {user}: still poison ({reason}); {state}"])
+        try:
+            current = user_from_item(found["Item"])
+        except (ValueError, TypeError, KeyError) as error:
+            problem = f"user {user}: still poison ({reason}); the item is still invalid: {error}"
+            return Result(False, problems=[problem.splitlines()[0]])
+        verb = "would drop" if self.dry_run else "dropped"
+        self.say(
+            f"    the item was repaired (now version {current.version}); its repair is published"
+            f" through the stream, so this record is obsolete: {verb}"
+        )
+        return Result(True)
+
+    # ------------------------------------------------------------------ undelivered events
+    def _undelivered(self, letter: UndeliveredEvent) -> Result:
+        arn = letter.target_arn.split(":")
+        if len(arn) < 6 or arn[2] != "sqs":
+            return Result(False, problems=[f"re-sending to {letter.target_arn} is not supported"])
+        try:
+            url = self.sqs.get_queue_url(QueueName=arn[5], QueueOwnerAWSAccountId=arn[4])[
+                "QueueUrl"
+            ]
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            return Result(False, problems=[f"target {arn[5]} cannot be reached ({code})"])
+        if self.dry_run:
+            self.say(f"    would re-send to {arn[5]}")
+            return Result(True)
+        self.sqs.send_message(QueueUrl=url, MessageBody=letter.body)
+        self.say(f"    re-sent to {arn[5]}")
+        return Result(True)
