@@ -3,6 +3,8 @@
 Items (see README "Table design"):
 - user:  PK=USER#<id>     SK=PROFILE  GSI1PK=USERS GSI1SK=<created_at>#<id>
 - email: PK=EMAIL#<email> SK=EMAIL    user_id  (claims an address; written in the same transaction)
+- mail:  PK=MAIL#<id>     SK=MAIL     the outbox (``adapters/mail_outbox.py``), in the same
+  transaction as the change a message reports
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import base64
 import hashlib
 import hmac
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,8 +21,11 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from adapters.aws import client
+from adapters.mail_outbox import outbox_put
 from domain.errors import EmailAlreadyExists, InvalidCursor, UserNotFound, VersionConflict
-from domain.users import PROFILE_FIELDS, User, UserAccount, UserPage
+from domain.mail import MailRequest
+from domain.recovery_tokens import IssuedToken, TokenPurpose
+from domain.users import PROFILE_FIELDS, TOKEN_FIELDS, User, UserAccount, UserPage
 
 USER_SK = "PROFILE"
 EMAIL_SK = "EMAIL"
@@ -55,6 +60,7 @@ def account_attributes(account: UserAccount, request_id: str | None = None) -> d
         "entity": "user",
         "id": user.id,
         "email": user.email,
+        "email_verified": user.email_verified,
         "name": user.name,
         "roles": [str(role) for role in user.roles],
         "status": str(user.status),
@@ -69,7 +75,34 @@ def account_attributes(account: UserAccount, request_id: str | None = None) -> d
         values[field] = getattr(user, field)
     if account.sessions_revoked_at is not None:
         values["sessions_revoked_at"] = iso_timestamp(account.sessions_revoked_at)
+    if account.locked_until is not None:
+        values["locked_until"] = iso_timestamp(account.locked_until)
+    if account.failed_logins:
+        values["failed_logins"] = account.failed_logins
+    for purpose in TokenPurpose:
+        token = account.token(purpose)
+        if token is not None:
+            values |= token_values(purpose, token)
     return {name: _serializer.serialize(v) for name, v in values.items() if v is not None}
+
+
+def token_values(purpose: TokenPurpose, token: IssuedToken) -> dict[str, str]:
+    """How the user item keeps its newest token of a purpose: hash and expiry, never the token."""
+    field = TOKEN_FIELDS[purpose]
+    return {
+        f"{field}_hash": token.token_hash,
+        f"{field}_expires_at": iso_timestamp(token.expires_at),
+    }
+
+
+def _stored_token(plain: dict[str, Any], purpose: TokenPurpose) -> IssuedToken | None:
+    field = TOKEN_FIELDS[purpose]
+    if f"{field}_hash" not in plain:
+        return None
+    return IssuedToken(
+        token_hash=plain[f"{field}_hash"],
+        expires_at=datetime.fromisoformat(plain[f"{field}_expires_at"]),
+    )
 
 
 def _plain(item: dict[str, Any]) -> dict[str, Any]:
@@ -87,7 +120,10 @@ def account_from_item(item: dict[str, Any]) -> UserAccount:
         user=user_from_item(item),
         password_hash=plain["password_hash"],
         locked_until=plain.get("locked_until"),
+        failed_logins=int(plain.get("failed_logins", 0)),
         sessions_revoked_at=plain.get("sessions_revoked_at"),
+        verify_token=_stored_token(plain, TokenPurpose.VERIFY_EMAIL),
+        reset_token=_stored_token(plain, TokenPurpose.RESET_PASSWORD),
     )
 
 
@@ -141,7 +177,7 @@ class DynamoDBUserRepository:
         self._db = db or client("dynamodb")
         self._request_id = request_id
 
-    def add(self, account: UserAccount) -> None:
+    def add(self, account: UserAccount, messages: Sequence[MailRequest] = ()) -> None:
         user = account.user
         try:
             self._db.transact_write_items(
@@ -157,6 +193,7 @@ class DynamoDBUserRepository:
                         }
                     },
                     self._claim_email(user.email, user.id),
+                    *(outbox_put(self._table, message) for message in messages),
                 ]
             )
         except self._db.exceptions.TransactionCanceledException as error:
@@ -179,14 +216,30 @@ class DynamoDBUserRepository:
         except UserNotFound:
             return None
 
-    def save(self, updated: UserAccount, previous: UserAccount) -> None:
+    def save(
+        self,
+        updated: UserAccount,
+        previous: UserAccount,
+        messages: Sequence[MailRequest] = (),
+        token_used: TokenPurpose | None = None,
+    ) -> None:
         """Writes only what the use case changed: login bookkeeping, rehashes and session
         revocations made concurrently (without a version bump) are never overwritten."""
         before = account_attributes(previous)
         after = account_attributes(updated, self._request_id())
         attributes = {k: v for k, v in after.items() if before.get(k) != v}
         removed = [name for name in before if name not in after]
-        names = {f"#{name}": name for name in [*attributes, *removed]}
+        condition = "attribute_exists(PK) AND #version = :expected"
+        expected: dict[str, Any] = {":expected": {"N": str(previous.user.version)}}
+        token_names: dict[str, str] = {}
+        if token_used is not None:
+            # The token being used is still the stored one: used once, and only if not superseded.
+            stored = previous.token(token_used)
+            name = f"{TOKEN_FIELDS[token_used]}_hash"
+            token_names = {"#used_token": name}
+            condition += " AND #used_token = :used_token"
+            expected[":used_token"] = {"S": stored.token_hash if stored else ""}
+        names = {f"#{name}": name for name in [*attributes, *removed, "version"]} | token_names
         set_clause = ", ".join(f"#{name} = :{name}" for name in attributes)
         expression = f"SET {set_clause}" + (
             f" REMOVE {', '.join(f'#{name}' for name in removed)}" if removed else ""
@@ -197,11 +250,11 @@ class DynamoDBUserRepository:
                     "TableName": self._table,
                     "Key": user_key(updated.user.id),
                     "UpdateExpression": expression,
-                    "ConditionExpression": "attribute_exists(PK) AND #version = :expected",
+                    "ConditionExpression": condition,
                     "ExpressionAttributeNames": names,
                     "ExpressionAttributeValues": {
                         **{f":{name}": value for name, value in attributes.items()},
-                        ":expected": {"N": str(previous.user.version)},
+                        **expected,
                     },
                 }
             }
@@ -209,6 +262,7 @@ class DynamoDBUserRepository:
         if updated.user.email != previous.user.email:
             items.append(self._claim_email(updated.user.email, updated.user.id))
             items.append(self._release_email(previous.user.email, previous.user.id))
+        items.extend(outbox_put(self._table, message) for message in messages)
         try:
             self._db.transact_write_items(TransactItems=items)
         except self._db.exceptions.TransactionCanceledException as error:
@@ -218,6 +272,35 @@ class DynamoDBUserRepository:
             if len(codes) > 1 and codes[1] == "ConditionalCheckFailed":
                 raise EmailAlreadyExists from error
             raise
+
+    def issue_token(
+        self, user_id: str, purpose: TokenPurpose, token: IssuedToken, message: MailRequest
+    ) -> bool:
+        values = token_values(purpose, token)
+        try:
+            self._db.transact_write_items(
+                TransactItems=[
+                    {
+                        "Update": {
+                            "TableName": self._table,
+                            "Key": user_key(user_id),
+                            "UpdateExpression": "SET "
+                            + ", ".join(f"#{name} = :{name}" for name in values),
+                            "ConditionExpression": "attribute_exists(PK)",
+                            "ExpressionAttributeNames": {f"#{name}": name for name in values},
+                            "ExpressionAttributeValues": {
+                                f":{name}": {"S": value} for name, value in values.items()
+                            },
+                        }
+                    },
+                    outbox_put(self._table, message),
+                ]
+            )
+        except self._db.exceptions.TransactionCanceledException as error:
+            if cancellation_codes(error)[0] == "ConditionalCheckFailed":
+                return False
+            raise
+        return True
 
     def remove(self, account: UserAccount) -> None:
         user = account.user
