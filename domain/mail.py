@@ -8,13 +8,17 @@ only a token *reference* (``domain/recovery_tokens.py``) that the mailer turns i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
+from typing import Protocol
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict
 
-from domain.recovery_tokens import TokenPurpose
+from domain.recovery_tokens import TokenPurpose, hash_reference, token_for
+from domain.users import UserAccount
 
 
 class MailKind(StrEnum):
@@ -89,3 +93,37 @@ def render(request: MailRequest, frontend_url: str, token: str | None) -> Render
         "If you did not change it, contact support at once: someone else may control your "
         "account.\n",
     )
+
+
+class MailSender(Protocol):
+    def send(self, mail: RenderedMail, kind: MailKind) -> str:
+        """Hand the message to the mail service; its message id. Raises when not accepted."""
+
+
+class MailDelivery:
+    """Turns a mail request into the message and sends it: the mailer's whole job, shared by the
+    mailer function and `userflow dlq replay`."""
+
+    def __init__(
+        self, sender: MailSender, frontend_url: str, token_key: Callable[[], bytes]
+    ) -> None:
+        self._sender = sender
+        self._frontend_url = frontend_url
+        self._token_key = token_key
+
+    def deliver(self, request: MailRequest) -> str:
+        purpose = request.purpose
+        token = None
+        if purpose is not None and request.token_reference:
+            token = token_for(self._token_key(), purpose, request.token_reference)
+        return self._sender.send(render(request, self._frontend_url, token), request.kind)
+
+
+def still_worth_sending(request: MailRequest, account: UserAccount | None, now: datetime) -> bool:
+    """A link is worth sending only while its token is the user's newest and unexpired; a
+    replayed message of a superseded token would only confuse (its link is dead anyway)."""
+    purpose = request.purpose
+    if purpose is None or request.token_reference is None:
+        return True
+    stored = account.token(purpose) if account is not None else None
+    return stored is not None and stored.accepts(hash_reference(request.token_reference), now)

@@ -13,14 +13,24 @@ from domain.user_service import UserService
 
 if TYPE_CHECKING:  # auth modules load JWT/crypto code: imported only by the functions using them
     from adapters.key_store import PublicKeySource, SigningKeySource
+    from domain.account_recovery import AccountRecoveryService
     from domain.auth_service import AuthService
     from domain.tokens import TokenIssuer, TokenSettings
 
 
-def _cursor_key() -> bytes:
+def _secret_bytes(variable: str) -> bytes:
     from aws_lambda_powertools.utilities.parameters import get_secret
 
-    return str(get_secret(os.environ["CURSOR_SECRET_ARN"], max_age=300)).encode()
+    return str(get_secret(os.environ[variable], max_age=300)).encode()
+
+
+def _cursor_key() -> bytes:
+    return _secret_bytes("CURSOR_SECRET_ARN")
+
+
+def mail_token_key() -> bytes:
+    """The MAC key of recovery tokens (domain/recovery_tokens.py): verify, reset and mailer."""
+    return _secret_bytes("MAIL_TOKEN_SECRET_ARN")
 
 
 @cache
@@ -91,4 +101,20 @@ def auth_service() -> AuthService:
         issuer=_current_issuer,
         policy=AuthPolicy(refresh_ttl=timedelta(days=refresh_days)),
         record_metric=_record_metric,
+    )
+
+
+# ---------------------------------------------------------------- account recovery
+@cache
+def recovery_service() -> AccountRecoveryService:
+    from adapters.dynamodb_rate_limiter import DynamoDBRateLimiter
+    from domain.account_recovery import AccountRecoveryService, RecoveryLimits
+
+    minimum = int(os.environ.get("FORGOT_PASSWORD_MIN_MILLISECONDS", "400"))
+    return AccountRecoveryService(
+        users=user_repository(),
+        limiter=DynamoDBRateLimiter(os.environ["TABLE_NAME"]),
+        hasher=PasswordHasher(),
+        token_key=mail_token_key,
+        limits=RecoveryLimits(forgot_min_duration=timedelta(milliseconds=minimum)),
     )

@@ -29,7 +29,9 @@ from domain.errors import (
     InvalidCursor,
     InvalidInput,
     InvalidPrecondition,
+    InvalidRecoveryToken,
     PasswordPolicyViolation,
+    TooManyRequests,
     UserflowError,
     UserNotFound,
     VersionConflict,
@@ -39,6 +41,8 @@ from handlers.observability import logger, metrics, tracer
 
 ERROR_STATUS: dict[type[Exception], HTTPStatus] = {
     InvalidPrecondition: HTTPStatus.BAD_REQUEST,
+    InvalidRecoveryToken: HTTPStatus.BAD_REQUEST,
+    TooManyRequests: HTTPStatus.TOO_MANY_REQUESTS,
     AuthenticationFailed: HTTPStatus.UNAUTHORIZED,
     AccessDenied: HTTPStatus.FORBIDDEN,
     UserNotFound: HTTPStatus.NOT_FOUND,
@@ -138,6 +142,11 @@ def current_caller(app: APIGatewayHttpResolver) -> Caller:
         roles=frozenset(filter(None, roles.split(","))),
         issued_at=issued_at,
     )
+
+
+def source_ip(app: APIGatewayHttpResolver) -> str:
+    """The client address as API Gateway saw it (never a header the client could forge)."""
+    return str(app.current_event.request_context.http.source_ip)
 
 
 def etag(version: int) -> str:

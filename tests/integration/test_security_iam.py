@@ -115,6 +115,12 @@ def _exercise_every_api_function(gateway: GatewayClient) -> None:
     access = tokens.json["access_token"]
     statuses = {
         "get": gateway.request("GET", "/users/me", token=access).status,
+        "resend": gateway.request("POST", "/auth/verify-email/resend", token=access).status,
+        "verify": gateway.request("POST", "/auth/verify-email", json={"token": "a.b.c"}).status,
+        "forgot": gateway.request("POST", "/auth/forgot-password", json={"email": email}).status,
+        "reset": gateway.request(
+            "POST", "/auth/reset-password", json={"token": "a.b.c", "password": password}
+        ).status,
         "patch": gateway.request(
             "PATCH", f"/users/{user_id}", json={"email": f"moved-{email}"}, token=access
         ).status,
@@ -138,6 +144,10 @@ def _exercise_every_api_function(gateway: GatewayClient) -> None:
         "disable": 204,
         "enable": 204,
         "jwks": 200,
+        "resend": 202,
+        "verify": 400,
+        "forgot": 202,
+        "reset": 400,
         "refresh": 200,
         "logout": 204,
         "delete": 204,

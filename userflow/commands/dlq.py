@@ -24,6 +24,7 @@ from adapters.eventbridge_publisher import EventBridgePublisher
 from adapters.sqs_poison_queue import POISON_KIND, SqsPoisonQueue
 from domain.event_pipeline import LifecyclePipeline, Status
 from domain.events import USER_KEY_PREFIX, USER_SORT_KEY
+from userflow.commands.mail_replay import MailReplayer, is_mail_batch
 from userflow.stack import Stack, add_stack_arguments, resolve_stack
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
@@ -194,6 +195,8 @@ class Replayer:
     def replay_message(self, message: dict[str, Any]) -> bool:
         body = _body(message)
         kind = _kind(message, body)
+        if kind == "stream-failure" and is_mail_batch(self.stack, body):
+            return self._mail_batch(body["DDBStreamBatchInfo"])
         if kind == "stream-failure":
             return self._stream_failure(body["DDBStreamBatchInfo"])
         if kind == "poison":
@@ -227,6 +230,17 @@ class Replayer:
             return self._from_table(info)
         self.say(f"    re-read {len(records)} record(s) from the stream")
         return self._records(records, self.pipeline)
+
+    def _mail_batch(self, info: dict[str, Any]) -> bool:
+        """Mail requests are re-read from the stream; past its 24 h retention every link in them
+        has expired (reset: 1 h, verification: 24 h), so there is nothing left worth sending."""
+        try:
+            records = list(self._stream_records(info))
+        except Exception as error:  # trimmed, expired or unknown shard
+            self.say(f"    stream records no longer readable ({type(error).__name__}); their links")
+            self.say("    have expired, nothing is sent (users can ask for a new link)")
+            return True
+        return MailReplayer(self.stack, self.dry_run, self.say).replay(records)
 
     def _stream_records(self, info: dict[str, Any]) -> Iterator[dict[str, Any]]:
         """The batch's records, up to its end sequence number, or StreamRangeIncomplete."""

@@ -17,6 +17,7 @@ from typing import Any
 
 import boto3
 
+from userflow.local import ses
 from userflow.local.template import ACCOUNT_ID, Resolver, Template, load_template, references
 from userflow.stack import Stack
 
@@ -263,6 +264,7 @@ _CREATORS: dict[str, Callable[[_Provisioner, str, dict[str, Any]], None]] = {
     "AWS::SecretsManager::Secret": _secret,
     "AWS::SSM::Parameter": _parameter,
     "AWS::SNS::Topic": _topic,
+    **ses.CREATORS,
 }
 
 
