@@ -12,6 +12,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from adapters.dynamodb_user_repository import DynamoDBUserRepository
 from adapters.mail_outbox import MAIL_KEY_PREFIX, request_from_image
 from adapters.ses_mail_sender import SesMailSender
@@ -32,18 +34,24 @@ def is_mail_batch(stack: Stack, body: dict[str, Any]) -> bool:
 
 
 def mailer_environment(stack: Stack) -> dict[str, str]:
-    """The mailer's settings: its deployed configuration, or the template's on the local stack."""
-    if stack.local:
-        from userflow.commands.dlq import TEMPLATE
-        from userflow.local.provision import function_environment
-        from userflow.local.template import load_template
+    """The mailer's settings: its deployed configuration, or, where the functions do not run in
+    Lambda (the local stack), the template's."""
+    if not stack.local:
+        try:
+            configuration = stack.client("lambda").get_function_configuration(
+                FunctionName=stack.physical_id(MAILER_FUNCTION)
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ResourceNotFoundException":
+                raise
+        else:
+            variables: dict[str, str] = configuration.get("Environment", {}).get("Variables", {})
+            return variables
+    from userflow.commands.dlq import TEMPLATE
+    from userflow.local.provision import function_environment
+    from userflow.local.template import load_template
 
-        return function_environment(load_template(TEMPLATE), MAILER_FUNCTION, stack)
-    configuration = stack.client("lambda").get_function_configuration(
-        FunctionName=stack.physical_id(MAILER_FUNCTION)
-    )
-    variables: dict[str, str] = configuration.get("Environment", {}).get("Variables", {})
-    return variables
+    return function_environment(load_template(TEMPLATE), MAILER_FUNCTION, stack)
 
 
 class MailReplayer:
