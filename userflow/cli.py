@@ -7,7 +7,7 @@ import importlib
 import sys
 
 # Each module adds its sub-commands; imported lazily so `userflow --help` stays fast.
-COMMAND_MODULES = ("local", "admin", "keys", "dlq", "events")
+COMMAND_MODULES = ("local", "admin", "keys", "dlq", "events", "mail")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -77,6 +77,7 @@ def run(args: argparse.Namespace) -> int:  # noqa: PLR0915 - the start-up sequen
     from userflow.local.aws import MotoServer
     from userflow.local.gateway import Gateway, GatewayServer, api_from_template
     from userflow.local.invoke import Invoker
+    from userflow.local.mail_journal import journal_path
     from userflow.local.provision import (
         DEFAULT_REGION,
         LOCAL_STACK_NAME,
@@ -91,7 +92,7 @@ def run(args: argparse.Namespace) -> int:  # noqa: PLR0915 - the start-up sequen
     log.info("starting userflow local from %s", template_path)
     template = load_template(template_path)
     try:
-        moto = MotoServer(args.moto_port, args.fail_rate)
+        moto = MotoServer(args.moto_port, args.fail_rate, mail_journal=journal_path())
         moto.start()
         stack = provision_stack(
             template_path, stack_name=LOCAL_STACK_NAME, region=DEFAULT_REGION, endpoint_url=moto.url

@@ -15,6 +15,7 @@ import random
 import re
 import threading
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 log = logging.getLogger("userflow-local")
@@ -128,7 +129,11 @@ class MotoServer:
     """moto's server app in a thread on loopback, optionally behind the fault injector."""
 
     def __init__(
-        self, port: int = 0, fail_rates: dict[str, float] | None = None, seed: int | None = None
+        self,
+        port: int = 0,
+        fail_rates: dict[str, float] | None = None,
+        seed: int | None = None,
+        mail_journal: Path | None = None,
     ) -> None:
         from moto.moto_server.werkzeug_app import (
             DomainDispatcherApplication,
@@ -144,6 +149,10 @@ class MotoServer:
         app: WsgiApp = DomainDispatcherApplication(create_backend_app)
         if fail_rates:
             app = FaultInjector(app, fail_rates, random.Random(seed))  # noqa: S311
+        if mail_journal is not None:
+            from userflow.local.mail_journal import MailJournal
+
+            app = MailJournal(app, mail_journal)
         self._server = make_server(
             "127.0.0.1", port, app, threaded=True, request_handler=QuietHandler
         )
