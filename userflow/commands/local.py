@@ -145,6 +145,12 @@ def run(args: argparse.Namespace) -> int:  # noqa: PLR0915 - the start-up sequen
     print(f"Userflow API:       {stack.api_url}", flush=True)
     print(f"Local AWS endpoint: {stack.endpoint_url} (region {stack.region})", flush=True)
     print(f"Stack state:        {path} (Ctrl-C stops)", flush=True)
+    for identity in stack.of_type("AWS::SES::EmailIdentity").values():
+        print(
+            f"Mail:               sent as {identity['physical_id']} (SES identity verified"
+            " locally); read it with `userflow mail list`",
+            flush=True,
+        )
     if args.fail_rate:
         print(f"Injected failures:  {args.fail_rate}", flush=True)
     log.info("userflow local ready in %.1f s", time.monotonic() - started)
