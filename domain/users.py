@@ -35,9 +35,20 @@ Locale = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8
 TimeZone = Annotated[
     str, StringConstraints(pattern=r"^[A-Za-z_]+(/[A-Za-z0-9_+\-]+)*$", max_length=64)
 ]
+
+
+def _encodable(value: SecretStr) -> SecretStr:
+    """JSON may carry lone surrogates, which no hash function can take: a 422, not a crash."""
+    try:
+        value.get_secret_value().encode()
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text") from None
+    return value
+
+
 # SecretStr keeps passwords out of reprs and logs; the policy's real checks live in
 # domain.passwords, the bound here only stops oversized input early.
-Password = Annotated[SecretStr, Field(min_length=1, max_length=1024)]
+Password = Annotated[SecretStr, Field(min_length=1, max_length=1024), AfterValidator(_encodable)]
 
 
 class Role(StrEnum):

@@ -304,3 +304,40 @@ def test_given_a_reset_then_the_stored_items_hold_no_token(
 
     assert token not in str(items)
     assert token.rpartition(".")[0] in str(items)  # the reference alone, useless without the key
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        "\ud800" * 12,
+        "passphrase \u0000\u0001\u001f!",
+        "ünïcödé pässphräse ✓",
+        "x" * 2000,
+        123,
+        None,
+    ],
+)
+def test_given_hostile_passwords_when_resetting_then_never_a_5xx_and_the_link_survives_refusals(
+    gateway: GatewayClient, mailbox: Mailbox, password: object
+) -> None:
+    user = gateway.register()
+    _forgot(gateway, user.email)
+    token = mailbox.last_token(user.email)
+
+    response = gateway.request(
+        "POST", "/auth/reset-password", json={"token": token, "password": password}
+    )
+
+    assert response.status in (204, 422), response.text
+    if response.status == 422:
+        assert _reset(gateway, token, "a good long passphrase").status == 204
+
+
+def test_given_a_lone_surrogate_password_when_registering_then_422_not_500(
+    gateway: GatewayClient,
+) -> None:
+    body = {"email": "surrogate@example.com", "password": "\udfff" * 12, "name": "S"}
+
+    response = gateway.request("POST", "/users", json=body)
+
+    assert response.status == 422, response.text
