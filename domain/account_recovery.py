@@ -28,6 +28,11 @@ from domain.user_service import caller_account, link_message, utc_now
 from domain.users import Status, User, UserAccount, canonical_email
 
 HOUR = timedelta(hours=1)
+# Metric names, for operators only (they never reach a caller): abuse shows as limited requests.
+RECOVERY_RATE_LIMITED = "RecoveryRateLimited"
+RESET_LINK_MAILED = "PasswordResetMailed"
+RESET_COMPLETED = "PasswordReset"
+EMAIL_VERIFIED = "EmailVerified"
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,7 @@ class AccountRecoveryService:
         clock: Callable[[], datetime] = utc_now,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        record_metric: Callable[[str], None] = lambda name: None,
     ) -> None:
         """``token_key``: the MAC key of tokens, fetched on first use (only verify and reset
         need it)."""
@@ -76,6 +82,7 @@ class AccountRecoveryService:
         self._clock = clock
         self._monotonic = monotonic
         self._sleep = sleep
+        self._record = record_metric
 
     # ------------------------------------------------------------ email verification
     def verify_email(self, token: str) -> None:
@@ -91,6 +98,7 @@ class AccountRecoveryService:
             }
         )
         self._save_using_token(updated, account, TokenPurpose.VERIFY_EMAIL)
+        self._record(EMAIL_VERIFIED)
 
     def resend_verification(self, caller: Caller, source: str) -> None:
         """202 semantics: a new message and the previous token dead; nothing to send when the
@@ -102,6 +110,7 @@ class AccountRecoveryService:
             self._allow(_limit_key("resend#user", account.user.id), limits.resend_per_user, now)
             and self._allow(_limit_key("resend#source", source), limits.resend_per_source, now)
         ):
+            self._record(RECOVERY_RATE_LIMITED)
             raise TooManyRequests
         if account.user.email_verified:
             return
@@ -139,6 +148,7 @@ class AccountRecoveryService:
             }
         )
         self._save_using_token(updated, account, TokenPurpose.RESET_PASSWORD)
+        self._record(RESET_COMPLETED)
 
     def new_password_hash(self, password: str, email: str) -> str:
         """The one place a reset applies the password policy."""
@@ -155,10 +165,12 @@ class AccountRecoveryService:
         )
         per_source = self._allow(_limit_key("forgot#source", source), limits.forgot_per_source, now)
         if not (per_address and per_source):
+            self._record(RECOVERY_RATE_LIMITED)
             return
         account = self._users.find_by_email(email)
         if account is not None and account.user.status == Status.ACTIVE:
             self._issue(account.user, MailKind.RESET_PASSWORD, now)
+            self._record(RESET_LINK_MAILED)
 
     def _issue(self, user: User, kind: MailKind, now: datetime) -> None:
         """A new token (the previous one of its purpose dies) and its message, in one write."""

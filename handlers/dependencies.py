@@ -117,4 +117,5 @@ def recovery_service() -> AccountRecoveryService:
         hasher=PasswordHasher(),
         token_key=mail_token_key,
         limits=RecoveryLimits(forgot_min_duration=timedelta(milliseconds=minimum)),
+        record_metric=_record_metric,
     )

@@ -263,7 +263,7 @@ def test_given_two_forgot_requests_when_the_first_link_is_used_then_400(
 
 
 def test_given_unknown_disabled_and_overused_addresses_when_forgetting_then_202_and_no_mail(
-    gateway: GatewayClient, mailbox: Mailbox
+    gateway: GatewayClient, mailbox: Mailbox, capsys: pytest.CaptureFixture[str]
 ) -> None:
     admin = gateway.register(admin=True)
     disabled = gateway.register()
@@ -282,6 +282,7 @@ def test_given_unknown_disabled_and_overused_addresses_when_forgetting_then_202_
     assert [m.subject for m in mailbox.to(disabled.email)] == ["Confirm your email address"]
     resets = [m for m in mailbox.to(busy.email) if m.subject == "Reset your password"]
     assert len(resets) == 3  # the per-address limit; the rest were dropped silently
+    assert '"RecoveryRateLimited"' in capsys.readouterr().out  # operators see the drops
 
 
 @pytest.mark.parametrize(
