@@ -339,10 +339,30 @@ class DynamoDBUserRepository:
                 raise InvalidCursor from error
             raise
         last = page.get("LastEvaluatedKey")
+        verified = self._verified_emails([item["PK"] for item in page["Items"]])
         return UserPage(
-            items=[user_from_item(item) for item in page["Items"]],
+            items=[
+                user_from_item({**item, "email_verified": {"BOOL": item["PK"]["S"] in verified}})
+                for item in page["Items"]
+            ],
             next_cursor=self._cursors.encode(last) if last else None,
         )
+
+    def _verified_emails(self, keys: list[dict[str, str]]) -> set[str]:
+        """Which of a page's users verified their email. GSI1's projection cannot change on a
+        deployed table (CloudFormation refuses it), so this one attribute is read from the items,
+        never more (no hash ever leaves the table)."""
+        pending: list[dict[str, Any]] = [{"PK": key, "SK": {"S": USER_SK}} for key in keys]
+        verified: set[str] = set()
+        while pending:
+            request = {"Keys": pending[:100], "ProjectionExpression": "PK, email_verified"}
+            answer = self._db.batch_get_item(RequestItems={self._table: request})
+            for item in answer["Responses"].get(self._table, []):
+                if item.get("email_verified", {}).get("BOOL"):
+                    verified.add(item["PK"]["S"])
+            unprocessed = answer.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", [])
+            pending = unprocessed + pending[100:]
+        return verified
 
     def _claim_email(self, email: str, user_id: str) -> dict[str, Any]:
         return {

@@ -342,3 +342,19 @@ def test_given_a_lone_surrogate_password_when_registering_then_422_not_500(
     response = gateway.request("POST", "/users", json=body)
 
     assert response.status == 422, response.text
+
+
+def test_given_a_verified_user_when_admins_list_users_then_the_page_says_so(
+    gateway: GatewayClient, mailbox: Mailbox
+) -> None:
+    admin = gateway.register(admin=True)
+    user = gateway.register()
+    assert _verify(gateway, mailbox.last_token(user.email)).status == 204
+    token = gateway.login(admin)["access_token"]
+
+    page = gateway.request("GET", "/users?limit=100", token=token).json["items"]
+
+    verified = {item["id"]: item["email_verified"] for item in page}
+    assert verified == {admin.id: False, user.id: True}
+    assert "password_hash" not in str(page)
+    assert "token" not in str(page)

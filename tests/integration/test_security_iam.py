@@ -39,6 +39,9 @@ def _required(gateway: GatewayClient, service: str, operation: str, params: Any)
         for item in params["TransactItems"]:
             for kind, body in item.items():
                 yield f"dynamodb:{_TRANSACT_ACTIONS[kind]}", tables[body["TableName"]]
+    elif service == "dynamodb" and operation == "BatchGetItem":
+        for table in params["RequestItems"]:
+            yield "dynamodb:BatchGetItem", tables[table]
     elif service == "dynamodb":
         index = f"/index/{params['IndexName']}" if "IndexName" in params else ""
         yield f"dynamodb:{operation}", tables[params["TableName"]] + index
