@@ -9,10 +9,6 @@ Items (see README "Table design"):
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -21,6 +17,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from adapters.aws import client
+from adapters.cursor_codec import CursorCodec
 from adapters.mail_outbox import outbox_put
 from domain.errors import EmailAlreadyExists, InvalidCursor, UserNotFound, VersionConflict
 from domain.mail import MailRequest
@@ -125,36 +122,6 @@ def account_from_item(item: dict[str, Any]) -> UserAccount:
         verify_token=_stored_token(plain, TokenPurpose.VERIFY_EMAIL),
         reset_token=_stored_token(plain, TokenPurpose.RESET_PASSWORD),
     )
-
-
-class CursorCodec:
-    """Opaque, tamper-evident pagination cursors: base64(JSON key) + HMAC-SHA256.
-
-    The key is fetched on first use, so functions that never paginate never read the secret.
-    """
-
-    def __init__(self, key: Callable[[], bytes]) -> None:
-        self._key = key
-
-    def _mac(self, payload: bytes) -> str:
-        digest = hmac.new(self._key(), payload, hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
-
-    def encode(self, last_key: dict[str, Any]) -> str:
-        payload = json.dumps(last_key, sort_keys=True, separators=(",", ":")).encode()
-        body = base64.urlsafe_b64encode(payload).decode().rstrip("=")
-        return f"{body}.{self._mac(payload)}"
-
-    def decode(self, cursor: str) -> dict[str, Any]:
-        try:
-            body, mac = cursor.split(".")
-            payload = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
-        except ValueError as error:
-            raise InvalidCursor from error
-        if not hmac.compare_digest(mac, self._mac(payload)):
-            raise InvalidCursor
-        decoded: dict[str, Any] = json.loads(payload)
-        return decoded
 
 
 def cancellation_codes(error: ClientError) -> list[str]:
@@ -272,35 +239,6 @@ class DynamoDBUserRepository:
             if len(codes) > 1 and codes[1] == "ConditionalCheckFailed":
                 raise EmailAlreadyExists from error
             raise
-
-    def issue_token(
-        self, user_id: str, purpose: TokenPurpose, token: IssuedToken, message: MailRequest
-    ) -> bool:
-        values = token_values(purpose, token)
-        try:
-            self._db.transact_write_items(
-                TransactItems=[
-                    {
-                        "Update": {
-                            "TableName": self._table,
-                            "Key": user_key(user_id),
-                            "UpdateExpression": "SET "
-                            + ", ".join(f"#{name} = :{name}" for name in values),
-                            "ConditionExpression": "attribute_exists(PK)",
-                            "ExpressionAttributeNames": {f"#{name}": name for name in values},
-                            "ExpressionAttributeValues": {
-                                f":{name}": {"S": value} for name, value in values.items()
-                            },
-                        }
-                    },
-                    outbox_put(self._table, message),
-                ]
-            )
-        except self._db.exceptions.TransactionCanceledException as error:
-            if cancellation_codes(error)[0] == "ConditionalCheckFailed":
-                return False
-            raise
-        return True
 
     def remove(self, account: UserAccount) -> None:
         user = account.user

@@ -22,7 +22,7 @@ from domain.access import Caller
 from domain.errors import InvalidRecoveryToken, TooManyRequests, UserNotFound, VersionConflict
 from domain.mail import TOKEN_PURPOSE, MailKind
 from domain.passwords import PasswordHasher, check_password_policy
-from domain.ports import RateLimiter, UserRepository
+from domain.ports import RateLimiter, TokenStore, UserRepository
 from domain.recovery_tokens import TokenPurpose, new_token, read_token
 from domain.user_service import caller_account, link_message, utc_now
 from domain.users import Status, User, UserAccount, canonical_email
@@ -63,6 +63,7 @@ class AccountRecoveryService:
         self,
         *,
         users: UserRepository,
+        tokens: TokenStore,
         limiter: RateLimiter,
         hasher: PasswordHasher,
         token_key: Callable[[], bytes],
@@ -75,6 +76,7 @@ class AccountRecoveryService:
         """``token_key``: the MAC key of tokens, fetched on first use (only verify and reset
         need it)."""
         self._users = users
+        self._tokens = tokens
         self._limiter = limiter
         self._hasher = hasher
         self._token_key = token_key
@@ -176,7 +178,7 @@ class AccountRecoveryService:
         """A new token (the previous one of its purpose dies) and its message, in one write."""
         purpose = TOKEN_PURPOSE[kind]
         token = new_token(user.id, purpose, now)
-        self._users.issue_token(
+        self._tokens.issue_token(
             user.id, purpose, token.issued, link_message(kind, user, token.reference)
         )
 

@@ -33,18 +33,20 @@ class UserRepository(Protocol):
         ``messages``, all in one transaction. With ``token_used``, ``previous``'s token of that
         purpose must still be the stored one (else VersionConflict): a token is used once."""
 
+    def remove(self, account: UserAccount) -> None:
+        """Delete the user and release its email; UserNotFound if already gone."""
+
+    def list_users(self, limit: int, cursor: str | None) -> UserPage:
+        """One page in a stable order; InvalidCursor for a cursor this service did not issue."""
+
+
+class TokenStore(Protocol):
     def issue_token(
         self, user_id: str, purpose: TokenPurpose, token: IssuedToken, message: MailRequest
     ) -> bool:
         """Make ``token`` the user's only token of that purpose and queue its message, in one
         transaction, without a version change (nothing public changed). False if the user is
         gone."""
-
-    def remove(self, account: UserAccount) -> None:
-        """Delete the user and release its email; UserNotFound if already gone."""
-
-    def list_users(self, limit: int, cursor: str | None) -> UserPage:
-        """One page in a stable order; InvalidCursor for a cursor this service did not issue."""
 
 
 class RateLimiter(Protocol):

@@ -108,11 +108,13 @@ def auth_service() -> AuthService:
 @cache
 def recovery_service() -> AccountRecoveryService:
     from adapters.dynamodb_rate_limiter import DynamoDBRateLimiter
+    from adapters.dynamodb_token_store import DynamoDBTokenStore
     from domain.account_recovery import AccountRecoveryService, RecoveryLimits
 
     minimum = int(os.environ.get("FORGOT_PASSWORD_MIN_MILLISECONDS", "400"))
     return AccountRecoveryService(
         users=user_repository(),
+        tokens=DynamoDBTokenStore(os.environ["TABLE_NAME"]),
         limiter=DynamoDBRateLimiter(os.environ["TABLE_NAME"]),
         hasher=PasswordHasher(),
         token_key=mail_token_key,

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from adapters.dynamodb_rate_limiter import DynamoDBRateLimiter
+from adapters.dynamodb_token_store import DynamoDBTokenStore
 from adapters.dynamodb_user_repository import DynamoDBUserRepository
 from domain.account_recovery import AccountRecoveryService, RecoveryLimits
 from domain.passwords import PasswordHasher
@@ -115,6 +116,7 @@ def test_given_known_unknown_disabled_and_limited_addresses_then_forgot_takes_th
     users = DynamoDBUserRepository(gateway.table, cursor_key=lambda: b"", db=gateway.db)
     service = AccountRecoveryService(
         users=users,
+        tokens=DynamoDBTokenStore(gateway.table, gateway.db),
         limiter=DynamoDBRateLimiter(gateway.table, gateway.db),
         hasher=PasswordHasher(),
         token_key=lambda: b"unused",
