@@ -83,6 +83,11 @@ def account_attributes(account: UserAccount, request_id: str | None = None) -> d
     return {name: _serializer.serialize(v) for name, v in values.items() if v is not None}
 
 
+TOKEN_ATTRIBUTES = [
+    f"{TOKEN_FIELDS[purpose]}_{part}" for purpose in TokenPurpose for part in ("hash", "expires_at")
+]
+
+
 def token_values(purpose: TokenPurpose, token: IssuedToken) -> dict[str, str]:
     """How the user item keeps its newest token of a purpose: hash and expiry, never the token."""
     field = TOKEN_FIELDS[purpose]
@@ -196,6 +201,9 @@ class DynamoDBUserRepository:
         after = account_attributes(updated, self._request_id())
         attributes = {k: v for k, v in after.items() if before.get(k) != v}
         removed = [name for name in before if name not in after]
+        if updated.password_hash != previous.password_hash:
+            # A link issued concurrently (after ``previous`` was read) dies with the password too.
+            removed += [n for n in TOKEN_ATTRIBUTES if n not in after and n not in removed]
         condition = "attribute_exists(PK) AND #version = :expected"
         expected: dict[str, Any] = {":expected": {"N": str(previous.user.version)}}
         token_names: dict[str, str] = {}

@@ -358,3 +358,31 @@ def test_given_a_verified_user_when_admins_list_users_then_the_page_says_so(
     assert verified == {admin.id: False, user.id: True}
     assert "password_hash" not in str(page)
     assert "token" not in str(page)
+
+
+def test_given_a_reset_link_issued_while_the_password_changes_then_it_dies_too(
+    gateway: GatewayClient,
+) -> None:
+    from adapters.dynamodb_token_store import DynamoDBTokenStore
+    from adapters.dynamodb_user_repository import DynamoDBUserRepository
+    from domain.mail import MailKind
+    from domain.recovery_tokens import TokenPurpose, new_token
+    from domain.user_service import link_message
+
+    users = DynamoDBUserRepository(gateway.table, cursor_key=lambda: b"", db=gateway.db)
+    user = gateway.register()
+    read_before = users.get(user.id)
+    token = new_token(user.id, TokenPurpose.RESET_PASSWORD, datetime.now(UTC))
+    message = link_message(MailKind.RESET_PASSWORD, read_before.user, token.reference)
+    store = DynamoDBTokenStore(gateway.table, gateway.db)
+    assert store.issue_token(user.id, TokenPurpose.RESET_PASSWORD, token.issued, message)
+    changed = read_before.model_copy(
+        update={
+            "password_hash": "scrypt$changed",
+            "user": read_before.user.model_copy(update={"version": read_before.user.version + 1}),
+        }
+    )
+
+    users.save(changed, read_before)
+
+    assert users.get(user.id).reset_token is None
