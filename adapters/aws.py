@@ -16,7 +16,9 @@ if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_events import EventBridgeClient
+    from mypy_boto3_lambda import LambdaClient
     from mypy_boto3_secretsmanager import SecretsManagerClient
+    from mypy_boto3_sesv2 import SESV2Client
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_ssm import SSMClient
 
@@ -26,7 +28,9 @@ ServiceName = Literal[
     "dynamodb",
     "dynamodbstreams",
     "events",
+    "lambda",
     "secretsmanager",
+    "sesv2",
     "sqs",
     "ssm",
 ]
@@ -48,7 +52,11 @@ class ClientFactory(Protocol):
     @overload
     def __call__(self, service: Literal["events"]) -> EventBridgeClient: ...
     @overload
+    def __call__(self, service: Literal["lambda"]) -> LambdaClient: ...
+    @overload
     def __call__(self, service: Literal["secretsmanager"]) -> SecretsManagerClient: ...
+    @overload
+    def __call__(self, service: Literal["sesv2"]) -> SESV2Client: ...
     @overload
     def __call__(self, service: Literal["sqs"]) -> SQSClient: ...
     @overload

@@ -3,15 +3,13 @@
 Items (see README "Table design"):
 - user:  PK=USER#<id>     SK=PROFILE  GSI1PK=USERS GSI1SK=<created_at>#<id>
 - email: PK=EMAIL#<email> SK=EMAIL    user_id  (claims an address; written in the same transaction)
+- mail:  PK=MAIL#<id>     SK=MAIL     the outbox (``adapters/mail_outbox.py``), in the same
+  transaction as the change a message reports
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -19,8 +17,12 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from adapters.aws import client
+from adapters.cursor_codec import CursorCodec
+from adapters.mail_outbox import outbox_put
 from domain.errors import EmailAlreadyExists, InvalidCursor, UserNotFound, VersionConflict
-from domain.users import PROFILE_FIELDS, User, UserAccount, UserPage
+from domain.mail import MailRequest
+from domain.recovery_tokens import IssuedToken, TokenPurpose
+from domain.users import PROFILE_FIELDS, TOKEN_FIELDS, User, UserAccount, UserPage
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -66,6 +68,7 @@ def account_attributes(account: UserAccount, request_id: str | None = None) -> d
         "entity": "user",
         "id": user.id,
         "email": user.email,
+        "email_verified": user.email_verified,
         "name": user.name,
         "roles": [str(role) for role in user.roles],
         "status": str(user.status),
@@ -80,7 +83,39 @@ def account_attributes(account: UserAccount, request_id: str | None = None) -> d
         values[field] = getattr(user, field)
     if account.sessions_revoked_at is not None:
         values["sessions_revoked_at"] = iso_timestamp(account.sessions_revoked_at)
+    if account.locked_until is not None:
+        values["locked_until"] = iso_timestamp(account.locked_until)
+    if account.failed_logins:
+        values["failed_logins"] = account.failed_logins
+    for purpose in TokenPurpose:
+        token = account.token(purpose)
+        if token is not None:
+            values |= token_values(purpose, token)
     return {name: _serializer.serialize(v) for name, v in values.items() if v is not None}
+
+
+TOKEN_ATTRIBUTES = [
+    f"{TOKEN_FIELDS[purpose]}_{part}" for purpose in TokenPurpose for part in ("hash", "expires_at")
+]
+
+
+def token_values(purpose: TokenPurpose, token: IssuedToken) -> dict[str, str]:
+    """How the user item keeps its newest token of a purpose: hash and expiry, never the token."""
+    field = TOKEN_FIELDS[purpose]
+    return {
+        f"{field}_hash": token.token_hash,
+        f"{field}_expires_at": iso_timestamp(token.expires_at),
+    }
+
+
+def _stored_token(plain: dict[str, Any], purpose: TokenPurpose) -> IssuedToken | None:
+    field = TOKEN_FIELDS[purpose]
+    if f"{field}_hash" not in plain:
+        return None
+    return IssuedToken(
+        token_hash=plain[f"{field}_hash"],
+        expires_at=datetime.fromisoformat(plain[f"{field}_expires_at"]),
+    )
 
 
 def _plain(item: dict[str, Any]) -> dict[str, Any]:
@@ -102,38 +137,11 @@ def account_from_item(item: dict[str, Any]) -> UserAccount:
         user=user_from_item(item),
         password_hash=plain["password_hash"],
         locked_until=plain.get("locked_until"),
+        failed_logins=int(plain.get("failed_logins", 0)),
         sessions_revoked_at=plain.get("sessions_revoked_at"),
+        verify_token=_stored_token(plain, TokenPurpose.VERIFY_EMAIL),
+        reset_token=_stored_token(plain, TokenPurpose.RESET_PASSWORD),
     )
-
-
-class CursorCodec:
-    """Opaque, tamper-evident pagination cursors: base64(JSON key) + HMAC-SHA256.
-
-    The key is fetched on first use, so functions that never paginate never read the secret.
-    """
-
-    def __init__(self, key: Callable[[], bytes]) -> None:
-        self._key = key
-
-    def _mac(self, payload: bytes) -> str:
-        digest = hmac.new(self._key(), payload, hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
-
-    def encode(self, last_key: dict[str, Any]) -> str:
-        payload = json.dumps(last_key, sort_keys=True, separators=(",", ":")).encode()
-        body = base64.urlsafe_b64encode(payload).decode().rstrip("=")
-        return f"{body}.{self._mac(payload)}"
-
-    def decode(self, cursor: str) -> dict[str, Any]:
-        try:
-            body, mac = cursor.split(".")
-            payload = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
-        except ValueError as error:
-            raise InvalidCursor from error
-        if not hmac.compare_digest(mac, self._mac(payload)):
-            raise InvalidCursor
-        decoded: dict[str, Any] = json.loads(payload)
-        return decoded
 
 
 def cancellation_codes(error: ClientError) -> list[str]:
@@ -156,7 +164,7 @@ class DynamoDBUserRepository:
         self._db = db or client("dynamodb")
         self._request_id = request_id
 
-    def add(self, account: UserAccount) -> None:
+    def add(self, account: UserAccount, messages: Sequence[MailRequest] = ()) -> None:
         user = account.user
         try:
             self._db.transact_write_items(
@@ -172,6 +180,7 @@ class DynamoDBUserRepository:
                         }
                     },
                     self._claim_email(user.email, user.id),
+                    *(outbox_put(self._table, message) for message in messages),
                 ]
             )
         except self._db.exceptions.TransactionCanceledException as error:
@@ -194,7 +203,13 @@ class DynamoDBUserRepository:
         except UserNotFound:
             return None
 
-    def save(self, updated: UserAccount, previous: UserAccount) -> None:
+    def save(
+        self,
+        updated: UserAccount,
+        previous: UserAccount,
+        messages: Sequence[MailRequest] = (),
+        token_used: TokenPurpose | None = None,
+    ) -> None:
         """Writes only what the use case changed: login bookkeeping, rehashes and session
         revocations made concurrently (without a version bump) are never overwritten."""
         before = account_attributes(previous)
@@ -203,7 +218,20 @@ class DynamoDBUserRepository:
         removed = [name for name in before if name not in after]
         if "last_request_id" not in after:  # a change without a request id: forget the old one
             removed.append("last_request_id")
-        names = {f"#{name}": name for name in [*attributes, *removed]}
+        if updated.password_hash != previous.password_hash:
+            # A link issued concurrently (after ``previous`` was read) dies with the password too.
+            removed += [n for n in TOKEN_ATTRIBUTES if n not in after and n not in removed]
+        condition = "attribute_exists(PK) AND #version = :expected"
+        expected: dict[str, Any] = {":expected": {"N": str(previous.user.version)}}
+        token_names: dict[str, str] = {}
+        if token_used is not None:
+            # The token being used is still the stored one: used once, and only if not superseded.
+            stored = previous.token(token_used)
+            name = f"{TOKEN_FIELDS[token_used]}_hash"
+            token_names = {"#used_token": name}
+            condition += " AND #used_token = :used_token"
+            expected[":used_token"] = {"S": stored.token_hash if stored else ""}
+        names = {f"#{name}": name for name in [*attributes, *removed, "version"]} | token_names
         set_clause = ", ".join(f"#{name} = :{name}" for name in attributes)
         expression = f"SET {set_clause}" + (
             f" REMOVE {', '.join(f'#{name}' for name in removed)}" if removed else ""
@@ -214,11 +242,11 @@ class DynamoDBUserRepository:
                     "TableName": self._table,
                     "Key": user_key(updated.user.id),
                     "UpdateExpression": expression,
-                    "ConditionExpression": "attribute_exists(PK) AND #version = :expected",
+                    "ConditionExpression": condition,
                     "ExpressionAttributeNames": names,
                     "ExpressionAttributeValues": {
                         **{f":{name}": value for name, value in attributes.items()},
-                        ":expected": {"N": str(previous.user.version)},
+                        **expected,
                     },
                 }
             }
@@ -226,6 +254,7 @@ class DynamoDBUserRepository:
         if updated.user.email != previous.user.email:
             items.append(self._claim_email(updated.user.email, updated.user.id))
             items.append(self._release_email(previous.user.email, previous.user.id))
+        items.extend(outbox_put(self._table, message) for message in messages)
         try:
             self._db.transact_write_items(TransactItems=items)
         except self._db.exceptions.TransactionCanceledException as error:
@@ -314,10 +343,30 @@ class DynamoDBUserRepository:
                 raise InvalidCursor from error
             raise
         last = page.get("LastEvaluatedKey")
+        verified = self._verified_emails([item["PK"] for item in page["Items"]])
         return UserPage(
-            items=[user_from_item(item) for item in page["Items"]],
+            items=[
+                user_from_item({**item, "email_verified": {"BOOL": item["PK"]["S"] in verified}})
+                for item in page["Items"]
+            ],
             next_cursor=self._cursors.encode(last) if last else None,
         )
+
+    def _verified_emails(self, keys: Sequence[Any]) -> set[str]:
+        """Which of a page's users verified their email. GSI1's projection cannot change on a
+        deployed table (CloudFormation refuses it), so this one attribute is read from the items,
+        never more (no hash ever leaves the table)."""
+        pending: list[dict[str, Any]] = [{"PK": key, "SK": {"S": USER_SK}} for key in keys]
+        verified: set[str] = set()
+        while pending:
+            request: Any = {"Keys": pending[:100], "ProjectionExpression": "PK, email_verified"}
+            answer: Any = self._db.batch_get_item(RequestItems={self._table: request})
+            for item in answer["Responses"].get(self._table, []):
+                if item.get("email_verified", {}).get("BOOL"):
+                    verified.add(item["PK"]["S"])
+            unprocessed = answer.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", [])
+            pending = unprocessed + pending[100:]
+        return verified
 
     def _claim_email(self, email: str, user_id: str) -> TransactWriteItemTypeDef:
         return {

@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints
 
+from domain.users import Email, Password
+
 # Bounds only stop oversized input early; any wrong value gets the same 401. SecretStr keeps
 # passwords and refresh tokens out of reprs and logs.
 LoginEmail = Annotated[str, StringConstraints(min_length=1, max_length=320)]
@@ -60,3 +62,21 @@ class RefreshRecord:
     family_id: str
     expires_at: datetime
     rotated_at: datetime | None = None
+
+
+# Account recovery. A token of any content gets the same 400 (the bound only stops oversized
+# input early); a missing field or a malformed address is a 422.
+RecoveryTokenText = Annotated[SecretStr, Field(max_length=1024)]
+
+
+class VerifyEmailRequest(_Strict):
+    token: RecoveryTokenText
+
+
+class ForgotPasswordRequest(_Strict):
+    email: Email
+
+
+class ResetPasswordRequest(_Strict):
+    token: RecoveryTokenText
+    password: Password

@@ -48,3 +48,13 @@ class AuthenticationFailed(UserflowError):
 
 class AccessDenied(UserflowError):
     message = "Forbidden"
+
+
+class InvalidRecoveryToken(UserflowError):
+    """One message for an unknown, used, superseded or expired token: which one is not said."""
+
+    message = "The link is invalid or has expired; ask for a new one"
+
+
+class TooManyRequests(UserflowError):
+    message = "Too many requests; try again later"

@@ -4,27 +4,38 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from domain.auth_models import RefreshRecord, SessionFamily
 from domain.events import LifecycleEvent, PublishFailure, TableChange
+from domain.mail import MailRequest
+from domain.recovery_tokens import IssuedToken, TokenPurpose
 from domain.users import UserAccount, UserPage
 
 
 # ---------------------------------------------------------------- users
 class UserRepository(Protocol):
-    def add(self, account: UserAccount) -> None:
-        """Store a new user and claim its email; EmailAlreadyExists if the email is taken."""
+    def add(self, account: UserAccount, messages: Sequence[MailRequest] = ()) -> None:
+        """Store a new user, claim its email and queue ``messages`` in one transaction;
+        EmailAlreadyExists if the email is taken."""
 
     def get(self, user_id: str) -> UserAccount:
         """UserNotFound if there is no such user."""
 
     def find_by_email(self, email: str) -> UserAccount | None: ...
 
-    def save(self, updated: UserAccount, previous: UserAccount) -> None:
+    def save(
+        self,
+        updated: UserAccount,
+        previous: UserAccount,
+        messages: Sequence[MailRequest] = (),
+        token_used: TokenPurpose | None = None,
+    ) -> None:
         """Replace ``previous`` if its version is still current (else VersionConflict), moving
-        the email claim when the email changed (EmailAlreadyExists if taken)."""
+        the email claim when the email changed (EmailAlreadyExists if taken) and queueing
+        ``messages``, all in one transaction. With ``token_used``, ``previous``'s token of that
+        purpose must still be the stored one (else VersionConflict): a token is used once."""
 
     def remove(self, deleted: UserAccount, previous: UserAccount) -> None:
         """Delete ``previous`` if its version is still current (else VersionConflict; UserNotFound
@@ -84,3 +95,18 @@ class PoisonSink(Protocol):
 
 RecordReader = Callable[[Mapping[str, Any]], TableChange | None]
 """Reads a stream record into a change (None: not a user item); PoisonRecord when unreadable."""
+
+
+# ---------------------------------------------------------------- account recovery
+class TokenStore(Protocol):
+    def issue_token(
+        self, user_id: str, purpose: TokenPurpose, token: IssuedToken, message: MailRequest
+    ) -> bool:
+        """Make ``token`` the user's only token of that purpose and queue its message, in one
+        transaction, without a version change (nothing public changed). False if the user is
+        gone."""
+
+
+class RateLimiter(Protocol):
+    def allow(self, key: str, limit: int, window: timedelta, now: datetime) -> bool:
+        """Count one request for ``key`` in the current fixed window; False beyond ``limit``."""

@@ -14,8 +14,10 @@ from domain.errors import (
     UserNotFound,
     VersionConflict,
 )
+from domain.mail import MailKind, MailRequest
 from domain.passwords import PasswordHasher, check_password_policy
 from domain.ports import UserRepository
+from domain.recovery_tokens import TokenPurpose, new_token
 from domain.users import (
     PROFILE_FIELDS,
     Registration,
@@ -33,6 +35,41 @@ SESSION_ENDED = "Session is no longer valid; log in again"
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def new_message_id() -> str:
+    return str(uuid.uuid4())
+
+
+def caller_account(repository: UserRepository, caller: Caller) -> UserAccount:
+    """Access tokens are stateless; this refuses one whose holder was deleted, disabled or
+    signed out everywhere (logout-all, password change, reset) after the token was issued."""
+    try:
+        account = repository.get(caller.user_id)
+    except UserNotFound as error:
+        raise AuthenticationFailed(SESSION_ENDED) from error
+    if not account.accepts_token_issued_at(caller.issued_at):
+        raise AuthenticationFailed(SESSION_ENDED)
+    return account
+
+
+def link_message(kind: MailKind, user: User, token_reference: str) -> MailRequest:
+    """A message carrying a token link, to the user's current address."""
+    return MailRequest(
+        message_id=new_message_id(),
+        kind=kind,
+        to=user.email,
+        user_id=user.id,
+        name=user.name,
+        token_reference=token_reference,
+    )
+
+
+def with_verification(account: UserAccount, now: datetime) -> tuple[UserAccount, MailRequest]:
+    """The account with a new email verification token (the previous one dies) and its message."""
+    token = new_token(account.user.id, TokenPurpose.VERIFY_EMAIL, now)
+    message = link_message(MailKind.VERIFY_EMAIL, account.user, token.reference)
+    return account.model_copy(update={"verify_token": token.issued}), message
 
 
 class UserService:
@@ -63,7 +100,8 @@ class UserService:
             updated_at=now,
         )
         account = UserAccount(user=user, password_hash=self._hasher.hash(password))
-        self._repository.add(account)
+        account, verification = with_verification(account, now)
+        self._repository.add(account, [verification])
         return user
 
     def registered_with(self, user_id: str, password: str) -> bool:
@@ -89,6 +127,9 @@ class UserService:
         if not changes and new_hash is None:
             return account.user
         now = self._clock()
+        email_changed = "email" in changes
+        if email_changed:
+            changes["email_verified"] = False
         updated = account.model_copy(
             update={
                 "user": account.user.model_copy(
@@ -98,7 +139,14 @@ class UserService:
                 "sessions_revoked_at": now if new_hash else account.sessions_revoked_at,
             }
         )
-        self._repository.save(updated, account)
+        messages: list[MailRequest] = []
+        if new_hash or email_changed:
+            # A link mailed before a password or address change must not outlive it.
+            updated = updated.model_copy(update={"verify_token": None, "reset_token": None})
+        if email_changed:
+            updated, verification = with_verification(updated, now)
+            messages = [self._email_changed_notice(account, updated.user.email), verification]
+        self._repository.save(updated, account, messages)
         return updated.user
 
     def delete(self, caller: Caller, user_id: str) -> None:
@@ -167,15 +215,19 @@ class UserService:
         return updated.user
 
     def _caller_account(self, caller: Caller) -> UserAccount:
-        """Access tokens are stateless; this refuses one whose holder was deleted, disabled or
-        signed out everywhere (logout-all, password change) after the token was issued."""
-        try:
-            account = self._repository.get(caller.user_id)
-        except UserNotFound as error:
-            raise AuthenticationFailed(SESSION_ENDED) from error
-        if not account.accepts_token_issued_at(caller.issued_at):
-            raise AuthenticationFailed(SESSION_ENDED)
-        return account
+        return caller_account(self._repository, caller)
+
+    @staticmethod
+    def _email_changed_notice(account: UserAccount, new_email: str) -> MailRequest:
+        """Told to the *old* address: if someone else made the change, its owner learns of it."""
+        return MailRequest(
+            message_id=new_message_id(),
+            kind=MailKind.EMAIL_CHANGED,
+            to=account.user.email,
+            user_id=account.user.id,
+            name=account.user.name,
+            new_email=new_email,
+        )
 
     def _target(self, caller: Caller, user_id: str) -> UserAccount:
         """The account a request is about, once the caller may touch it."""

@@ -9,6 +9,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, StringConstraints
 
+from domain.recovery_tokens import IssuedToken, TokenPurpose
+
 _EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_EMAIL_LENGTH = 254
 
@@ -33,9 +35,20 @@ Locale = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8
 TimeZone = Annotated[
     str, StringConstraints(pattern=r"^[A-Za-z_]+(/[A-Za-z0-9_+\-]+)*$", max_length=64)
 ]
+
+
+def _encodable(value: SecretStr) -> SecretStr:
+    """JSON may carry lone surrogates, which no hash function can take: a 422, not a crash."""
+    try:
+        value.get_secret_value().encode()
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text") from None
+    return value
+
+
 # SecretStr keeps passwords out of reprs and logs; the policy's real checks live in
 # domain.passwords, the bound here only stops oversized input early.
-Password = Annotated[SecretStr, Field(min_length=1, max_length=1024)]
+Password = Annotated[SecretStr, Field(min_length=1, max_length=1024), AfterValidator(_encodable)]
 
 
 class Role(StrEnum):
@@ -52,6 +65,7 @@ PROFILE_FIELDS = ("phone", "locale", "timezone")
 PUBLIC_FIELDS = (
     "id",
     "email",
+    "email_verified",
     "name",
     *PROFILE_FIELDS,
     "roles",
@@ -96,6 +110,7 @@ class User(BaseModel):
 
     id: str
     email: str
+    email_verified: bool = False
     name: str
     phone: str | None = None
     locale: str | None = None
@@ -107,6 +122,12 @@ class User(BaseModel):
     updated_at: datetime
 
 
+TOKEN_FIELDS = {
+    TokenPurpose.VERIFY_EMAIL: "verify_token",
+    TokenPurpose.RESET_PASSWORD: "reset_token",
+}
+
+
 class UserAccount(BaseModel):
     """A user with the secrets and login state that never leave the service."""
 
@@ -115,7 +136,14 @@ class UserAccount(BaseModel):
     user: User
     password_hash: str = Field(repr=False)
     locked_until: datetime | None = None
+    failed_logins: int = 0
     sessions_revoked_at: datetime | None = None
+    verify_token: IssuedToken | None = Field(default=None, repr=False)
+    reset_token: IssuedToken | None = Field(default=None, repr=False)
+
+    def token(self, purpose: TokenPurpose) -> IssuedToken | None:
+        token: IssuedToken | None = getattr(self, TOKEN_FIELDS[purpose])
+        return token
 
     def accepts_token_issued_at(self, issued_at: datetime) -> bool:
         """Whether an access token issued then still speaks for this user.

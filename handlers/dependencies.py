@@ -12,15 +12,25 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # each function imports only what it uses (the authorizer: no boto3)
     from adapters.dynamodb_user_repository import DynamoDBUserRepository
     from adapters.key_store import PublicKeySource, SigningKeySource
+    from domain.account_recovery import AccountRecoveryService
     from domain.auth_service import AuthService
     from domain.tokens import TokenIssuer, TokenSettings
     from domain.user_service import UserService
 
 
-def _cursor_key() -> bytes:
+def _secret_bytes(variable: str) -> bytes:
     from aws_lambda_powertools.utilities.parameters import get_secret
 
-    return str(get_secret(os.environ["CURSOR_SECRET_ARN"], max_age=300)).encode()
+    return str(get_secret(os.environ[variable], max_age=300)).encode()
+
+
+def _cursor_key() -> bytes:
+    return _secret_bytes("CURSOR_SECRET_ARN")
+
+
+def mail_token_key() -> bytes:
+    """The MAC key of recovery tokens (domain/recovery_tokens.py): verify, reset and mailer."""
+    return _secret_bytes("MAIL_TOKEN_SECRET_ARN")
 
 
 @cache
@@ -95,5 +105,25 @@ def auth_service() -> AuthService:
         hasher=PasswordHasher(),
         issuer=_current_issuer,
         policy=AuthPolicy(refresh_ttl=timedelta(days=refresh_days)),
+        record_metric=_record_metric,
+    )
+
+
+# ---------------------------------------------------------------- account recovery
+@cache
+def recovery_service() -> AccountRecoveryService:
+    from adapters.dynamodb_rate_limiter import DynamoDBRateLimiter
+    from adapters.dynamodb_token_store import DynamoDBTokenStore
+    from domain.account_recovery import AccountRecoveryService, RecoveryLimits
+    from domain.passwords import PasswordHasher
+
+    minimum = int(os.environ.get("FORGOT_PASSWORD_MIN_MILLISECONDS", "400"))
+    return AccountRecoveryService(
+        users=user_repository(),
+        tokens=DynamoDBTokenStore(os.environ["TABLE_NAME"]),
+        limiter=DynamoDBRateLimiter(os.environ["TABLE_NAME"]),
+        hasher=PasswordHasher(),
+        token_key=mail_token_key,
+        limits=RecoveryLimits(forgot_min_duration=timedelta(milliseconds=minimum)),
         record_metric=_record_metric,
     )

@@ -25,7 +25,9 @@ from domain.errors import (
     InvalidCursor,
     InvalidInput,
     InvalidPrecondition,
+    InvalidRecoveryToken,
     PasswordPolicyViolation,
+    TooManyRequests,
     UserflowError,
     UserNotFound,
     VersionConflict,
@@ -35,6 +37,8 @@ from handlers.observability import logger, metrics, traced
 
 ERROR_STATUS: dict[type[Exception], HTTPStatus] = {
     InvalidPrecondition: HTTPStatus.BAD_REQUEST,
+    InvalidRecoveryToken: HTTPStatus.BAD_REQUEST,
+    TooManyRequests: HTTPStatus.TOO_MANY_REQUESTS,
     AuthenticationFailed: HTTPStatus.UNAUTHORIZED,
     AccessDenied: HTTPStatus.FORBIDDEN,
     UserNotFound: HTTPStatus.NOT_FOUND,
@@ -155,6 +159,11 @@ def current_caller(app: APIGatewayHttpResolver) -> Caller:
         roles=frozenset(filter(None, roles.split(","))),
         issued_at=issued_at,
     )
+
+
+def source_ip(app: APIGatewayHttpResolver) -> str:
+    """The client address as API Gateway saw it (never a header the client could forge)."""
+    return str(app.current_event.request_context.http.source_ip)
 
 
 def etag(version: int) -> str:

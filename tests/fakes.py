@@ -19,7 +19,9 @@ from typing import TYPE_CHECKING, Any, cast
 from domain.auth_models import RefreshRecord, SessionFamily
 from domain.errors import EmailAlreadyExists, InvalidCursor, UserNotFound, VersionConflict
 from domain.events import LifecycleEvent, PublishFailure
-from domain.users import UserAccount, UserPage
+from domain.mail import MailRequest
+from domain.recovery_tokens import TokenPurpose
+from domain.users import TOKEN_FIELDS, UserAccount, UserPage
 
 if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient
@@ -50,8 +52,10 @@ class InMemoryUserRepository:
         self.email_owners: dict[str, str] = {}
         self._cursors: dict[str, str] = {}
         self._cursor_ids = itertools.count(1)
+        self.outbox: list[MailRequest] = []
+        """Mail requests queued with the writes, in order (the table's MAIL# items)."""
 
-    def add(self, account: UserAccount) -> None:
+    def add(self, account: UserAccount, messages: Sequence[MailRequest] = ()) -> None:
         user = account.user
         if user.id in self.items:
             raise StoreRefused(f"user {user.id} is already stored")
@@ -60,6 +64,7 @@ class InMemoryUserRepository:
         # The adapter stores no lock on a new item (nor a failure counter).
         self.items[user.id] = _StoredUser(account.model_copy(update={"locked_until": None}))
         self.email_owners[user.email] = user.id
+        self.outbox.extend(messages)
 
     def get(self, user_id: str) -> UserAccount:
         stored = self.items.get(user_id)
@@ -73,10 +78,20 @@ class InMemoryUserRepository:
             return None
         return self.items[owner].account
 
-    def save(self, updated: UserAccount, previous: UserAccount) -> None:
+    def save(
+        self,
+        updated: UserAccount,
+        previous: UserAccount,
+        messages: Sequence[MailRequest] = (),
+        token_used: TokenPurpose | None = None,
+    ) -> None:
         stored = self.items.get(previous.user.id)
         if stored is None or stored.account.user.version != previous.user.version:
             raise VersionConflict
+        if token_used is not None and stored.account.token(token_used) != previous.token(
+            token_used
+        ):
+            raise VersionConflict  # used once, and only while it is the newest
         moved = updated.user.email != previous.user.email
         if moved and updated.user.email in self.email_owners:
             raise EmailAlreadyExists
@@ -85,13 +100,14 @@ class InMemoryUserRepository:
         # Only what the use case changed is written: a re-hash or a revocation made by login
         # bookkeeping since ``previous`` was read survives an unrelated profile change.
         changes: dict[str, Any] = {"user": updated.user}
-        for name in ("password_hash", "sessions_revoked_at"):
+        for name in ("password_hash", "sessions_revoked_at", *TOKEN_FIELDS.values()):
             if getattr(updated, name) != getattr(previous, name):
                 changes[name] = getattr(updated, name)
         stored.account = stored.account.model_copy(update=changes)
         if moved:
             del self.email_owners[previous.user.email]
             self.email_owners[updated.user.email] = updated.user.id
+        self.outbox.extend(messages)
 
     def remove(self, deleted: UserAccount, previous: UserAccount) -> None:
         user = previous.user

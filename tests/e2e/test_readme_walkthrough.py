@@ -44,4 +44,7 @@ def test_given_a_fresh_local_stack_when_the_readme_walkthrough_runs_then_every_s
     assert "ann@example.com" in output  # admin grant names the user
     assert "UserStreamFailureQueue" in output  # dlq list
     assert '"kty": "EC"' in output or '"kty":"EC"' in output
-    assert output.rstrip().endswith("204")
+    assert "Confirm your email address" in output  # userflow mail list
+    assert "\n204\n202\n204\n" in output  # verified, forgot, reset
+    assert '"email_verified":true' in output
+    assert output.rstrip().endswith("200")

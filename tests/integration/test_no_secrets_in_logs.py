@@ -8,7 +8,8 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from handlers.observability import logger
-from tests.integration.conftest import ApiClient, UserFactory
+from tests.integration.conftest import ApiClient, GatewayClient, UserFactory
+from tests.mailbox import Mailbox
 
 
 @pytest.fixture
@@ -49,3 +50,26 @@ def test_given_debug_logging_when_users_register_change_password_and_list_then_n
     assert "UserRegistered" in output  # the capture sees what the handlers print
     for secret in ("secret passphrase", user.password, "$argon2id$", "password_hash"):
         assert secret not in output
+
+
+def test_given_debug_logging_when_links_are_mailed_and_used_then_no_token_is_logged(
+    gateway: GatewayClient, debug_logs: Callable[[], str]
+) -> None:
+    mailbox = Mailbox(gateway.stack, gateway.invoker)
+    user = gateway.register()
+    verification = mailbox.last_token(user.email)
+    gateway.request("POST", "/auth/verify-email", json={"token": verification})
+    gateway.request("POST", "/auth/verify-email", json={"token": verification})  # used: 400
+    gateway.request("POST", "/auth/forgot-password", json={"email": user.email})
+    reset = mailbox.last_token(user.email)
+    answer = gateway.request(
+        "POST", "/auth/reset-password", json={"token": reset, "password": "new passphrase 2"}
+    )
+
+    output = debug_logs()
+
+    assert answer.status == 204
+    assert "Mail sent" in output  # the capture sees what the mailer logs
+    for secret in (verification, reset, "new passphrase 2", "reset_token_hash"):
+        assert secret not in output
+    assert verification.rpartition(".")[2] not in output

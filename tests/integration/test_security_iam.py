@@ -39,6 +39,9 @@ def _required(gateway: GatewayClient, service: str, operation: str, params: Any)
         for item in params["TransactItems"]:
             for kind, body in item.items():
                 yield f"dynamodb:{_TRANSACT_ACTIONS[kind]}", tables[body["TableName"]]
+    elif service == "dynamodb" and operation == "BatchGetItem":
+        for table in params["RequestItems"]:
+            yield "dynamodb:BatchGetItem", tables[table]
     elif service == "dynamodb":
         index = f"/index/{params['IndexName']}" if "IndexName" in params else ""
         yield f"dynamodb:{operation}", tables[params["TableName"]] + index
@@ -115,6 +118,12 @@ def _exercise_every_api_function(gateway: GatewayClient) -> None:
     access = tokens.json["access_token"]
     statuses = {
         "get": gateway.request("GET", "/users/me", token=access).status,
+        "resend": gateway.request("POST", "/auth/verify-email/resend", token=access).status,
+        "verify": gateway.request("POST", "/auth/verify-email", json={"token": "a.b.c"}).status,
+        "forgot": gateway.request("POST", "/auth/forgot-password", json={"email": email}).status,
+        "reset": gateway.request(
+            "POST", "/auth/reset-password", json={"token": "a.b.c", "password": password}
+        ).status,
         "patch": gateway.request(
             "PATCH", f"/users/{user_id}", json={"email": f"moved-{email}"}, token=access
         ).status,
@@ -138,6 +147,10 @@ def _exercise_every_api_function(gateway: GatewayClient) -> None:
         "disable": 204,
         "enable": 204,
         "jwks": 200,
+        "resend": 202,
+        "verify": 400,
+        "forgot": 202,
+        "reset": 400,
         "refresh": 200,
         "logout": 204,
         "delete": 204,

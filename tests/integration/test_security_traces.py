@@ -71,3 +71,27 @@ def test_given_tracing_when_tokens_are_issued_and_used_then_no_token_reaches_a_t
     secrets = [first["access_token"], first["refresh_token"], second["refresh_token"]]
     secrets += [second["access_token"], user.email]
     assert [secret[:12] for secret in secrets if secret in recorded] == []
+
+
+def test_given_tracing_when_links_are_mailed_and_used_then_no_token_reaches_a_trace(
+    gateway: GatewayClient, traces: _Recorder
+) -> None:
+    from tests.mailbox import Mailbox
+
+    mailbox = Mailbox(gateway.stack, gateway.invoker)
+    user = gateway.register()
+    verification = mailbox.last_token(user.email)
+    gateway.request("POST", "/auth/verify-email", json={"token": verification})
+    gateway.request("POST", "/auth/forgot-password", json={"email": user.email})
+    reset = mailbox.last_token(user.email)
+    answer = gateway.request(
+        "POST", "/auth/reset-password", json={"token": reset, "password": "new passphrase 1"}
+    )
+
+    recorded = json.dumps(traces.recorded, default=str)
+
+    assert answer.status == 204
+    assert "## handler" in recorded
+    for secret in (verification, reset, "new passphrase 1"):
+        assert secret not in recorded
+        assert secret.rpartition(".")[2] not in recorded

@@ -105,6 +105,7 @@ def test_given_status_as_json_when_read_then_one_object_with_every_section(
         "UserStreamFailureQueue",
         "UserStreamPoisonQueue",
         "ExampleSubscriberDLQ",
+        "MailDeadLetterQueue",
     }
 
 

@@ -53,6 +53,10 @@ CONTRACT_ROUTES = {
     "POST /auth/refresh",
     "POST /auth/logout",
     "GET /.well-known/jwks.json",
+    "POST /auth/verify-email",
+    "POST /auth/verify-email/resend",
+    "POST /auth/forgot-password",
+    "POST /auth/reset-password",
 }
 KEPT_ON_PURPOSE = {"Retain", "Snapshot", "RetainExceptOnCreate"}
 

@@ -23,6 +23,7 @@ def _help_paths() -> list[list[str]]:
         "keys": ["rotate", "ensure", "list"],
         "dlq": ["list", "replay"],
         "events": ["tail"],
+        "mail": ["list", "tail"],
     }
     for command in COMMANDS:
         paths.append([command])

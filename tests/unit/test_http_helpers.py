@@ -2,7 +2,7 @@ from collections.abc import Callable
 
 import pytest
 
-from adapters.dynamodb_user_repository import CursorCodec
+from adapters.cursor_codec import CursorCodec
 from domain.errors import InvalidCursor, InvalidPrecondition
 from handlers.http import etag, parse_if_match
 

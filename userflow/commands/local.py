@@ -107,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
     stop = _stop_on_signals()
     _fake_credentials()
     from userflow.local.fail_rates import control_file
+    from userflow.local.mail_journal import journal_path
     from userflow.local.runtime import LocalRuntime, RuntimeOptions
     from userflow.stack import state_file
 
@@ -120,6 +121,7 @@ def run(args: argparse.Namespace) -> int:
         max_concurrency=args.max_concurrency,
         client_timeout=args.client_timeout,
         rates_file=control_file(state_file()),
+        mail_journal=journal_path(),
     )
     try:
         runtime = LocalRuntime(options, stop)
@@ -144,6 +146,11 @@ def run(args: argparse.Namespace) -> int:
     announce(f"Userflow API:       {stack.api_url} (stack {stack.name}, stage local)")
     announce(f"Local AWS endpoint: {stack.endpoint_url} (region {stack.region})")
     announce(f"Stack state:        {path} (Ctrl-C stops)")
+    for identity in stack.of_type("AWS::SES::EmailIdentity").values():
+        announce(
+            f"Mail:               sent as {identity['physical_id']} (SES identity verified"
+            " locally); read it with `userflow mail list`"
+        )
     if args.fail_rate:
         announce(f"Injected failures:  {args.fail_rate} (change: userflow fail-rate)")
     log.info("userflow local ready in %.1f s", time.monotonic() - started)

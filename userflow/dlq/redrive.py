@@ -22,6 +22,7 @@ from adapters.sqs_poison_queue import SqsPoisonQueue
 from adapters.stream_records import event_of_record, is_user_record_keys, table_change
 from domain.event_pipeline import LifecyclePipeline, Outcome, Status, sequence_number
 from domain.events import PoisonRecord
+from userflow.dlq.mail_replay import MailReplayer, is_mail_batch
 from userflow.dlq.messages import (
     DeadLetter,
     PoisonMessage,
@@ -99,6 +100,8 @@ class Redriver:
 
     # ------------------------------------------------------------------ stream batches
     def _stream_batch(self, letter: StreamBatch) -> Result:
+        if is_mail_batch(self.stack, letter.body):
+            return self._mail_batch(letter)
         info = letter.info
         try:
             records = batch_records(self.stack.client("dynamodbstreams"), info, letter.pending)
@@ -110,6 +113,21 @@ class Redriver:
         if failed and len(failed) < len(records):
             result.rest = letter.narrowed(failed)
         return result
+
+    def _mail_batch(self, letter: StreamBatch) -> Result:
+        """Mail requests are re-read from the stream; past its 24 h retention every link in them
+        has expired (reset: 1 h, verification: 24 h), so there is nothing left worth sending."""
+        try:
+            records = batch_records(
+                self.stack.client("dynamodbstreams"), letter.info, letter.pending
+            )
+        except (StreamRangeIncomplete, ClientError, BotoCoreError) as error:
+            self.say(f"    stream records no longer readable ({type(error).__name__}); their links")
+            self.say("    have expired, nothing is sent (users can ask for a new link)")
+            return Result(True)
+        if MailReplayer(self.stack, self.dry_run, self.say).replay(records):
+            return Result(True)
+        return Result(False, problems=["messages SES still refused (named above)"])
 
     def _from_table(self, info: dict[str, Any]) -> Result:
         window = Window.of_batch(info)

@@ -29,6 +29,7 @@ class MotoServer:
         fail_rates: dict[str, float] | None = None,
         seed: int | None = None,
         rates_file: Path | None = None,
+        mail_journal: Path | None = None,
     ) -> None:
         from moto.moto_server.werkzeug_app import (
             DomainDispatcherApplication,
@@ -47,6 +48,10 @@ class MotoServer:
         self.fail_rates = FailRates(fail_rates or {}, rates_file)
         app: WsgiApp = moto_dynamodb.serialised(DomainDispatcherApplication(create_backend_app))
         app = FaultInjector(app, self.fail_rates, random.Random(seed))  # noqa: S311
+        if mail_journal is not None:
+            from userflow.local.mail_journal import MailJournal
+
+            app = MailJournal(app, mail_journal)
         self._server = make_server(
             "127.0.0.1", port, app, threaded=True, request_handler=QuietHandler
         )

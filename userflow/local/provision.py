@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from userflow.local import provision_data, provision_messaging
+from userflow.local import provision_data, provision_messaging, ses
 from userflow.local.provisioner import Creator, Provisioner, Record
 from userflow.local.template import Resolver, Template, load_template
 from userflow.stack import Stack
@@ -22,7 +22,11 @@ LOCAL_PARAMETERS = {"Stage": "local"}
 """Parameter values of the local stack: it names itself ``local`` (bus, token issuer), never a
 deployed stage, whatever the template's ``AllowedValues`` (this is not CloudFormation)."""
 DEFAULT_REGION = "us-east-1"
-CREATORS: dict[str, Creator] = {**provision_data.CREATORS, **provision_messaging.CREATORS}
+CREATORS: dict[str, Creator] = {
+    **provision_data.CREATORS,
+    **provision_messaging.CREATORS,
+    **ses.CREATORS,
+}
 
 
 def provision_stack(

@@ -38,6 +38,8 @@ class RuntimeOptions:
     middleware: Sequence[Middleware] = ()
     rates_file: Path | None = None
     """A control file the stack watches for fail-rate changes (``userflow fail-rate``)."""
+    mail_journal: Path | None = None
+    """Where each message moto's SES accepts is recorded (``userflow mail``)."""
 
 
 class LocalRuntime:
@@ -49,7 +51,12 @@ class LocalRuntime:
         self.options = options
         self.stop_event = stop
         self.template = load_template(options.template)
-        self.moto = MotoServer(options.moto_port, options.fail_rates, rates_file=options.rates_file)
+        self.moto = MotoServer(
+            options.moto_port,
+            options.fail_rates,
+            rates_file=options.rates_file,
+            mail_journal=options.mail_journal,
+        )
         self.moto.start()
         self.stack: Stack = provision_stack(
             options.template,

@@ -1,0 +1,211 @@
+"""Email verification and password reset, with their rules (README, "Account recovery and mail").
+
+- Tokens are random, single-use and stored only as hashes; a new token of a purpose kills the
+  previous one, and a password change kills both (``domain/recovery_tokens.py``).
+- Forgot-password answers the same, in about the same time, for every address: known, unknown,
+  disabled or over its limit. Beyond a limit the request is silently dropped, so that the limit
+  itself reveals nothing; resending a verification beyond its limit is refused (the caller is
+  signed in, there is nothing to hide from them).
+- A reset changes the password, revokes every session and access token of the user
+  (``sessions_revoked_at``) and clears the lockout. It publishes nothing: no public field changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from domain.access import Caller
+from domain.errors import InvalidRecoveryToken, TooManyRequests, UserNotFound, VersionConflict
+from domain.mail import TOKEN_PURPOSE, MailKind
+from domain.passwords import PasswordHasher, check_password_policy
+from domain.ports import RateLimiter, TokenStore, UserRepository
+from domain.recovery_tokens import TokenPurpose, new_token, read_token
+from domain.user_service import caller_account, link_message, utc_now
+from domain.users import User, UserAccount, UserStatus, canonical_email
+
+HOUR = timedelta(hours=1)
+# Metric names, for operators only (they never reach a caller): abuse shows as limited requests.
+RECOVERY_RATE_LIMITED = "RecoveryRateLimited"
+RESET_LINK_MAILED = "PasswordResetMailed"
+RESET_COMPLETED = "PasswordReset"
+EMAIL_VERIFIED = "EmailVerified"
+
+
+@dataclass(frozen=True)
+class Limit:
+    requests: int
+    window: timedelta
+
+
+@dataclass(frozen=True)
+class RecoveryLimits:
+    """Per window; the numbers are documented in README, "Account recovery and mail"."""
+
+    forgot_per_address: Limit = Limit(3, HOUR)
+    forgot_per_source: Limit = Limit(30, HOUR)
+    resend_per_user: Limit = Limit(3, HOUR)
+    resend_per_source: Limit = Limit(30, HOUR)
+    forgot_min_duration: timedelta = timedelta(milliseconds=400)
+    """Forgot-password never answers sooner: the work done for a known address stays hidden."""
+
+
+def _limit_key(scope: str, value: str) -> str:
+    """Addresses are hashed: the limiter's items need not hold personal data."""
+    return f"{scope}#{hashlib.sha256(value.encode()).hexdigest()}"
+
+
+class AccountRecoveryService:
+    def __init__(
+        self,
+        *,
+        users: UserRepository,
+        tokens: TokenStore,
+        limiter: RateLimiter,
+        hasher: PasswordHasher,
+        token_key: Callable[[], bytes],
+        limits: RecoveryLimits | None = None,
+        clock: Callable[[], datetime] = utc_now,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        record_metric: Callable[[str], None] = lambda name: None,
+    ) -> None:
+        """``token_key``: the MAC key of tokens, fetched on first use (only verify and reset
+        need it)."""
+        self._users = users
+        self._tokens = tokens
+        self._limiter = limiter
+        self._hasher = hasher
+        self._token_key = token_key
+        self._limits = limits or RecoveryLimits()
+        self._clock = clock
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._record = record_metric
+
+    # ------------------------------------------------------------ email verification
+    def verify_email(self, token: str) -> None:
+        account = self._account_for(TokenPurpose.VERIFY_EMAIL, token)
+        now = self._clock()
+        user = account.user
+        updated = account.model_copy(
+            update={
+                "user": user.model_copy(
+                    update={"email_verified": True, "version": user.version + 1, "updated_at": now}
+                ),
+                "verify_token": None,
+            }
+        )
+        self._save_using_token(updated, account, TokenPurpose.VERIFY_EMAIL)
+        self._record(EMAIL_VERIFIED)
+
+    def resend_verification(self, caller: Caller, source: str) -> None:
+        """202 semantics: a new message and the previous token dead; nothing to send when the
+        address is already verified."""
+        account = caller_account(self._users, caller)
+        now = self._clock()
+        limits = self._limits
+        if not (
+            self._allow(_limit_key("resend#user", account.user.id), limits.resend_per_user, now)
+            and self._allow(_limit_key("resend#source", source), limits.resend_per_source, now)
+        ):
+            self._record(RECOVERY_RATE_LIMITED)
+            raise TooManyRequests
+        if account.user.email_verified:
+            return
+        self._issue(account.user, MailKind.VERIFY_EMAIL, now)
+
+    # ------------------------------------------------------------ password reset
+    def forgot_password(self, email: str, source: str) -> None:
+        """Same answer and about the same time whatever the address (no enumeration)."""
+        started = self._monotonic()
+        try:
+            self._send_reset_if_allowed(canonical_email(email), source)
+        finally:
+            remaining = self._limits.forgot_min_duration.total_seconds() - (
+                self._monotonic() - started
+            )
+            if remaining > 0:
+                self._sleep(remaining)
+
+    def reset_password(self, token: str, password: str) -> None:
+        account = self._account_for(TokenPurpose.RESET_PASSWORD, token)
+        new_hash = self.new_password_hash(password, account.user.email)
+        now = self._clock()
+        user = account.user
+        updated = account.model_copy(
+            update={
+                # A version bump (the write is conditional on it) but no public change: the
+                # lifecycle pipeline publishes nothing for a reset.
+                "user": user.model_copy(update={"version": user.version + 1, "updated_at": now}),
+                "password_hash": new_hash,
+                "sessions_revoked_at": now,
+                "locked_until": None,
+                "failed_logins": 0,
+                "verify_token": None,
+                "reset_token": None,
+            }
+        )
+        self._save_using_token(updated, account, TokenPurpose.RESET_PASSWORD)
+        self._record(RESET_COMPLETED)
+
+    def new_password_hash(self, password: str, email: str) -> str:
+        """The one place a reset applies the password policy."""
+        check_password_policy(password, email)
+        return self._hasher.hash(password)
+
+    # ------------------------------------------------------------ helpers
+    def _send_reset_if_allowed(self, email: str, source: str) -> None:
+        now = self._clock()
+        limits = self._limits
+        # Both counted whatever the address, so a limit reached says nothing about it.
+        per_address = self._allow(
+            _limit_key("forgot#address", email), limits.forgot_per_address, now
+        )
+        per_source = self._allow(_limit_key("forgot#source", source), limits.forgot_per_source, now)
+        if not (per_address and per_source):
+            self._record(RECOVERY_RATE_LIMITED)
+            return
+        account = self._users.find_by_email(email)
+        if account is not None and account.user.status == UserStatus.ACTIVE:
+            self._issue(account.user, MailKind.RESET_PASSWORD, now)
+            self._record(RESET_LINK_MAILED)
+
+    def _issue(self, user: User, kind: MailKind, now: datetime) -> None:
+        """A new token (the previous one of its purpose dies) and its message, in one write."""
+        purpose = TOKEN_PURPOSE[kind]
+        token = new_token(user.id, purpose, now)
+        self._tokens.issue_token(
+            user.id, purpose, token.issued, link_message(kind, user, token.reference)
+        )
+
+    def _allow(self, key: str, limit: Limit, now: datetime) -> bool:
+        return self._limiter.allow(key, limit.requests, limit.window, now)
+
+    def _account_for(self, purpose: TokenPurpose, token: str) -> UserAccount:
+        """The account whose current, unexpired token of ``purpose`` this is."""
+        presented = read_token(self._token_key(), purpose, token)
+        if presented is None:
+            raise InvalidRecoveryToken
+        try:
+            account = self._users.get(presented.user_id)
+        except UserNotFound as error:
+            raise InvalidRecoveryToken from error
+        stored = account.token(purpose)
+        if stored is None or not stored.accepts(presented.token_hash, self._clock()):
+            raise InvalidRecoveryToken
+        if account.user.status != UserStatus.ACTIVE:
+            raise InvalidRecoveryToken
+        return account
+
+    def _save_using_token(
+        self, updated: UserAccount, previous: UserAccount, purpose: TokenPurpose
+    ) -> None:
+        try:
+            self._users.save(updated, previous, token_used=purpose)
+        except VersionConflict as error:
+            # Used, superseded or the user changed meanwhile: the caller asks for a new link.
+            raise InvalidRecoveryToken from error

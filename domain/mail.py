@@ -1,0 +1,129 @@
+"""Messages to users: what the API functions ask for (outbox) and how the mailer renders them.
+
+An API function writes a ``MailRequest`` into the table in the same transaction as the state
+change it reports (README, "Account recovery and mail"); the mailer renders it with
+:func:`render` and sends it. A request never carries a password, a stored hash or a usable token:
+only a token *reference* (``domain/recovery_tokens.py``) that the mailer turns into the link.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from pydantic import BaseModel, ConfigDict
+
+from domain.recovery_tokens import TokenPurpose, hash_reference, token_for
+from domain.users import UserAccount
+
+
+class MailKind(StrEnum):
+    VERIFY_EMAIL = "verify_email"
+    RESET_PASSWORD = "reset_password"  # noqa: S105 - a message kind, not a secret
+    EMAIL_CHANGED = "email_changed"
+
+
+TOKEN_PURPOSE: dict[MailKind, TokenPurpose] = {
+    MailKind.VERIFY_EMAIL: TokenPurpose.VERIFY_EMAIL,
+    MailKind.RESET_PASSWORD: TokenPurpose.RESET_PASSWORD,
+}
+
+
+class MailRequest(BaseModel):
+    """One message to send; ``token_reference`` only for the kinds that carry a link."""
+
+    model_config = ConfigDict(frozen=True)
+
+    message_id: str
+    kind: MailKind
+    to: str
+    user_id: str
+    name: str
+    token_reference: str | None = None
+    new_email: str | None = None
+
+    @property
+    def purpose(self) -> TokenPurpose | None:
+        return TOKEN_PURPOSE.get(self.kind)
+
+
+@dataclass(frozen=True)
+class RenderedMail:
+    to: str
+    subject: str
+    text: str
+
+
+def link(frontend_url: str, path: str, token: str) -> str:
+    """``<frontend>/<path>?token=<token>``, keeping any query the front-end URL already has."""
+    parts = urlsplit(frontend_url)
+    base_path = parts.path.rstrip("/") + "/" + path
+    query = "&".join(filter(None, [parts.query, urlencode({"token": token})]))
+    return urlunsplit((parts.scheme, parts.netloc, base_path, query, ""))
+
+
+def render(request: MailRequest, frontend_url: str, token: str | None) -> RenderedMail:
+    """Plain-text messages; ``token`` is the full token for the kinds that carry a link."""
+    greeting = f"Hello {request.name},\n\n"
+    if request.kind == MailKind.VERIFY_EMAIL:
+        url = link(frontend_url, "verify-email", str(token))
+        return RenderedMail(
+            request.to,
+            "Confirm your email address",
+            f"{greeting}Confirm that this is your email address by opening:\n\n{url}\n\n"
+            "The link works once, for 24 hours. If you did not sign up, ignore this message.\n",
+        )
+    if request.kind == MailKind.RESET_PASSWORD:
+        url = link(frontend_url, "reset-password", str(token))
+        return RenderedMail(
+            request.to,
+            "Reset your password",
+            f"{greeting}Choose a new password by opening:\n\n{url}\n\n"
+            "The link works once, for 1 hour, and signs you out everywhere. If you did not ask "
+            "for it, ignore this message: your password stays as it is.\n",
+        )
+    return RenderedMail(
+        request.to,
+        "Your email address was changed",
+        f"{greeting}The email address of your account was changed to {request.new_email}.\n\n"
+        "If you did not change it, contact support at once: someone else may control your "
+        "account.\n",
+    )
+
+
+class MailSender(Protocol):
+    def send(self, mail: RenderedMail, kind: MailKind) -> str:
+        """Hand the message to the mail service; its message id. Raises when not accepted."""
+
+
+class MailDelivery:
+    """Turns a mail request into the message and sends it: the mailer's whole job, shared by the
+    mailer function and `userflow dlq replay`."""
+
+    def __init__(
+        self, sender: MailSender, frontend_url: str, token_key: Callable[[], bytes]
+    ) -> None:
+        self._sender = sender
+        self._frontend_url = frontend_url
+        self._token_key = token_key
+
+    def deliver(self, request: MailRequest) -> str:
+        purpose = request.purpose
+        token = None
+        if purpose is not None and request.token_reference:
+            token = token_for(self._token_key(), purpose, request.token_reference)
+        return self._sender.send(render(request, self._frontend_url, token), request.kind)
+
+
+def still_worth_sending(request: MailRequest, account: UserAccount | None, now: datetime) -> bool:
+    """A link is worth sending only while its token is the user's newest and unexpired; a
+    replayed message of a superseded token would only confuse (its link is dead anyway)."""
+    purpose = request.purpose
+    if purpose is None or request.token_reference is None:
+        return True
+    stored = account.token(purpose) if account is not None else None
+    return stored is not None and stored.accepts(hash_reference(request.token_reference), now)

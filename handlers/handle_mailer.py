@@ -1,0 +1,64 @@
+"""Mail outbox (table stream, INSERTs of MAIL# items) -> rendered message -> SES.
+
+A message SES does not accept fails its record, so Lambda retries it and, once the retries are
+spent, writes the batch to MailDeadLetterQueue (`userflow dlq replay`). Logs name the message id
+and kind only, never the message text: it carries the token.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
+
+from adapters.mail_outbox import request_from_image
+from adapters.ses_mail_sender import SesMailSender
+from domain.mail import MailDelivery
+from handlers.dependencies import mail_token_key
+from handlers.observability import logger, metrics, tracer
+
+processor = BatchProcessor(
+    event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False
+)
+
+
+@cache
+def delivery() -> MailDelivery:
+    sender = SesMailSender(os.environ["SENDER_EMAIL"], os.environ["CONFIGURATION_SET"])
+    return MailDelivery(sender, os.environ["FRONTEND_URL"], mail_token_key)
+
+
+def send_record(record: DynamoDBRecord) -> None:
+    image = (record.raw_event.get("dynamodb") or {}).get("NewImage") or {}
+    try:
+        request = request_from_image(image)
+    except (ValueError, ValidationError):
+        # Retrying cannot make it a message; nothing was promised to anyone from it.
+        logger.error("Not a mail request; skipped", extra={"keys": list(image)})
+        metrics.add_metric(name="MailSkipped", unit="Count", value=1)
+        return
+    message_id = delivery().deliver(request)
+    logger.info(
+        "Mail sent",
+        extra={"message_id": request.message_id, "kind": str(request.kind), "ses_id": message_id},
+    )
+    metrics.add_metric(name="MailSent", unit="Count", value=1)
+
+
+@logger.inject_lambda_context
+@tracer().capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    response = process_partial_response(
+        event=event, record_handler=send_record, processor=processor, context=context
+    )
+    return dict(response)

@@ -1,0 +1,119 @@
+"""Re-driving the mailer's dead letters (`userflow dlq replay`, MailDeadLetterQueue).
+
+The queue holds the on-failure metadata of stream batches the mailer gave up; their records are
+re-read from the stream and each message goes through the mailer's own code (render + SES), but a
+message whose token was superseded (a newer link was sent, or it was used or expired) is never
+sent: its link would be dead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from adapters.dynamodb_user_repository import DynamoDBUserRepository
+from adapters.mail_outbox import MAIL_KEY_PREFIX, request_from_image
+from adapters.ses_mail_sender import SesMailSender
+from domain.errors import UserNotFound
+from domain.mail import MailDelivery, MailRequest, still_worth_sending
+from domain.users import UserAccount
+from userflow.stack import Stack
+
+MAILER_FUNCTION = "MailerFunction"
+
+
+def is_mail_batch(stack: Stack, body: dict[str, Any]) -> bool:
+    """Whether an on-failure record came from the mailer's event source mapping."""
+    arn = str(body.get("requestContext", {}).get("functionArn", "")).split(":")
+    record = stack.resources.get(MAILER_FUNCTION)
+    # arn:aws:lambda:<region>:<account>:function:<name>[:<version or alias>]
+    return record is not None and len(arn) >= 7 and arn[6] == record["physical_id"]
+
+
+def mailer_environment(stack: Stack) -> dict[str, str]:
+    """The mailer's settings: its deployed configuration, or, where the functions do not run in
+    Lambda (the local stack), the template's."""
+    if not stack.local:
+        try:
+            configuration = stack.client("lambda").get_function_configuration(
+                FunctionName=stack.physical_id(MAILER_FUNCTION)
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ResourceNotFoundException":
+                raise
+        else:
+            variables: dict[str, str] = configuration.get("Environment", {}).get("Variables", {})
+            return variables
+    from userflow.commands.local import default_template
+    from userflow.local.provision import function_environment
+    from userflow.local.template import load_template
+
+    return function_environment(load_template(default_template()), MAILER_FUNCTION, stack)
+
+
+class MailReplayer:
+    def __init__(self, stack: Stack, dry_run: bool, say: Callable[[str], None]) -> None:
+        self.stack = stack
+        self.dry_run = dry_run
+        self.say = say
+        self.users = DynamoDBUserRepository(
+            stack.physical_id("UserRegistrationTable"),
+            cursor_key=lambda: b"",
+            db=stack.client("dynamodb"),
+        )
+        self._mail: MailDelivery | None = None
+
+    def _delivery(self) -> MailDelivery:
+        """Read on first use: a run with no mail to send needs neither SES nor the secret."""
+        if self._mail is None:
+            self._mail = self._connect()
+        return self._mail
+
+    def _connect(self) -> MailDelivery:
+        environment = mailer_environment(self.stack)
+        sender = SesMailSender(
+            environment["SENDER_EMAIL"],
+            environment["CONFIGURATION_SET"],
+            self.stack.client("sesv2"),
+        )
+        secret_id = environment["MAIL_TOKEN_SECRET_ARN"]
+
+        def key() -> bytes:
+            secrets = self.stack.client("secretsmanager")
+            return str(secrets.get_secret_value(SecretId=secret_id)["SecretString"]).encode()
+
+        return MailDelivery(sender, environment["FRONTEND_URL"], key)
+
+    def replay(self, records: list[dict[str, Any]]) -> bool:
+        """Sends what is still worth sending; True when nothing is left to retry."""
+        sent = skipped = failed = 0
+        for record in records:
+            image = record.get("dynamodb", {}).get("NewImage") or {}
+            key = image.get("PK", {}).get("S", "")
+            if record.get("eventName") != "INSERT" or not key.startswith(MAIL_KEY_PREFIX):
+                continue
+            request = request_from_image(image)
+            if not still_worth_sending(request, self._account(request), datetime.now(UTC)):
+                skipped += 1
+                self.say(f"    {request.kind} {request.message_id}: superseded, not sent")
+                continue
+            if not self.dry_run:
+                try:
+                    self._delivery().deliver(request)
+                except Exception as error:  # SES still refuses: the message stays in the DLQ
+                    failed += 1
+                    self.say(f"    {request.kind} {request.message_id}: not sent ({error})")
+                    continue
+            sent += 1
+        verb = "would send" if self.dry_run else "sent"
+        self.say(f"    {verb} {sent} message(s), {skipped} superseded, {failed} failed")
+        return failed == 0
+
+    def _account(self, request: MailRequest) -> UserAccount | None:
+        try:
+            return self.users.get(request.user_id)
+        except UserNotFound:
+            return None
