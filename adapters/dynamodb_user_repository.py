@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +27,9 @@ USER_SK = "PROFILE"
 EMAIL_SK = "EMAIL"
 LIST_INDEX = "GSI1"
 LIST_PARTITION = "USERS"
+
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"
+"""base64url(JSON key) "." base64url(HMAC), unpadded."""
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -110,6 +114,8 @@ class CursorCodec:
         return f"{body}.{self._mac(payload)}"
 
     def decode(self, cursor: str) -> dict[str, Any]:
+        if re.fullmatch(CURSOR_PATTERN, cursor, flags=re.ASCII) is None:
+            raise InvalidCursor
         try:
             body, mac = cursor.split(".")
             payload = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))

@@ -9,6 +9,12 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, StringConstraints
 
+from domain.text import (
+    refuse_control_characters,
+    require_valid_unicode,
+    require_valid_unicode_secret,
+)
+
 _EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_EMAIL_LENGTH = 254
 
@@ -26,8 +32,12 @@ def normalize_email(value: str) -> str:
     return email
 
 
-Email = Annotated[str, AfterValidator(normalize_email)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Email = Annotated[str, AfterValidator(require_valid_unicode), AfterValidator(normalize_email)]
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    AfterValidator(refuse_control_characters),
+]
 Phone = Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{6,14}$")]
 Locale = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
 TimeZone = Annotated[
@@ -35,7 +45,9 @@ TimeZone = Annotated[
 ]
 # SecretStr keeps passwords out of reprs and logs; the policy's real checks live in
 # domain.passwords, the bound here only stops oversized input early.
-Password = Annotated[SecretStr, Field(min_length=1, max_length=1024)]
+Password = Annotated[
+    SecretStr, Field(min_length=1, max_length=1024), AfterValidator(require_valid_unicode_secret)
+]
 
 
 class Role(StrEnum):

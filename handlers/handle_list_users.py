@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
+from adapters.dynamodb_user_repository import CURSOR_PATTERN
 from domain.users import UserPage
 from handlers.dependencies import user_service
 from handlers.http import create_resolver, current_caller, documented, lambda_handler
@@ -16,7 +17,14 @@ app = create_resolver()
 @app.get("/users", responses=documented(200, UserPage, 401, 403, 422))
 def list_users(
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    cursor: Annotated[
+        str | None,
+        Query(
+            max_length=2048,
+            pattern=CURSOR_PATTERN,
+            description="The `next_cursor` of the previous page, unchanged",
+        ),
+    ] = None,
 ) -> dict[str, Any]:
     page = user_service().list_users(current_caller(app), limit, cursor)
     return page.model_dump(mode="json")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
@@ -9,6 +11,7 @@ from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
@@ -97,7 +100,10 @@ def _handle_domain_error(error: Exception) -> Response[Any]:
 def _handle_validation_error(error: RequestValidationError) -> Response[Any]:
     problems = error.errors()
     if any(problem.get("type") == "json_invalid" for problem in problems):
-        return error_response(HTTPStatus.BAD_REQUEST, "Request body is not valid JSON")
+        reasons = [str(problem.get("ctx", {}).get("error", "")) for problem in problems]
+        return error_response(
+            HTTPStatus.BAD_REQUEST, "Request body is not valid JSON", [r for r in reasons if r]
+        )
     details = [
         {
             "location": ".".join(str(part) for part in problem.get("loc", ())),
@@ -114,8 +120,24 @@ def _handle_unsupported_content_type(error: RequestUnsupportedContentType) -> Re
     )
 
 
+def _handle_not_found(error: NotFoundError) -> Response[Any]:
+    """A path API Gateway sent here that none of this function's routes takes (a trailing slash,
+    quotes or emoji in an id): the same answer as API Gateway's own for an unknown route."""
+    return error_response(HTTPStatus.NOT_FOUND, "Not Found")
+
+
+def parse_json_body(text: str) -> Any:
+    """``json.loads``, but a body nested deeper than the parser's recursion limit is invalid JSON
+    (a 400), not a crash."""
+    try:
+        return json.loads(text)
+    except RecursionError as error:
+        raise json.JSONDecodeError("nested too deeply", text, 0) from error
+
+
 def create_resolver() -> APIGatewayHttpResolver:
-    app = APIGatewayHttpResolver(enable_validation=True)
+    app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=parse_json_body)
+    app.not_found(_handle_not_found)
     app.exception_handler(list(ERROR_STATUS))(_handle_domain_error)
     app.exception_handler(RequestValidationError)(_handle_validation_error)
     app.exception_handler(RequestUnsupportedContentType)(_handle_unsupported_content_type)
@@ -156,13 +178,19 @@ def user_response(
     )
 
 
+IF_MATCH_PATTERN = r'^(\*|(W/)?"[0-9]{1,18}"|[0-9]{1,18})$'
+"""``*``, or one ETag this API returned (``"3"``; weak and unquoted forms are read the same)."""
+
+
 def parse_if_match(value: str | None) -> int | None:
-    if value is None or value.strip() == "*":
+    """The version an If-Match names; only ASCII digits (``"²"`` is a digit to ``str.isdigit``)."""
+    if value is None:
         return None
-    tag = value.strip().removeprefix("W/").strip('"')
-    if not tag.isdigit():
+    found = re.fullmatch(IF_MATCH_PATTERN, value.strip(), flags=re.ASCII)
+    if found is None:
         raise InvalidPrecondition
-    return int(tag)
+    tag = found.group(1)
+    return None if tag == "*" else int(tag.removeprefix("W/").strip('"'))
 
 
 def lambda_handler(
