@@ -18,6 +18,7 @@ from domain.access import Caller
 from domain.auth_models import LogoutRequest, RefreshRecord, SessionFamily, TokenPair
 from domain.auth_ports import LoginStateRepository, SessionRepository
 from domain.errors import AuthenticationFailed, InvalidInput, UserNotFound
+from domain.password_guard import LockoutPolicy, PasswordGuard, Verdict
 from domain.passwords import PasswordHasher
 from domain.ports import UserRepository
 from domain.tokens import TokenIssuer
@@ -67,23 +68,24 @@ class AuthService:
         self._policy = policy or AuthPolicy()
         self._clock = clock
         self._record = record_metric
-        self._dummy: str | None = None
+        self._guard = PasswordGuard(
+            login_state,
+            hasher,
+            LockoutPolicy(self._policy.max_failed_logins, self._policy.lockout),
+            clock,
+        )
 
     def login(self, email: str, password: str) -> TokenPair:
         account = self._users.find_by_email(canonical_email(email))
         now = self._clock()
         if account is None:
-            self._spend_a_verification(password)
+            self._guard.spend_a_verification(password)
             self._reject(LOGIN_FAILED)
-        if account.locked_until is not None and account.locked_until > now:
-            # Same work as a real attempt, so a locked account cannot be told apart by timing.
-            self._spend_a_verification(password)
+        verdict = self._guard.check(account, password)
+        if verdict is Verdict.LOCKED:
             self._reject(LOGIN_THROTTLED)
-        if not self._hasher.verify(password, account.password_hash):
-            locked = self._login_state.record_failed_login(
-                account.user.id, now, self._policy.max_failed_logins, now + self._policy.lockout
-            )
-            self._reject(LOGIN_THROTTLED if locked else LOGIN_FAILED)
+        if verdict is Verdict.REFUSED:
+            self._reject(LOGIN_FAILED)
         if account.user.status != Status.ACTIVE:
             self._reject(LOGIN_FAILED)
         if not self._after_successful_login(account, password, now):
@@ -172,12 +174,6 @@ class AuthService:
         self._sessions.revoke_family(family.family_id, now)
         self._record(REFRESH_REUSE_DETECTED)
         raise AuthenticationFailed
-
-    def _spend_a_verification(self, password: str) -> None:
-        """As long as a real check, the first time too (making the dummy derives nothing)."""
-        if self._dummy is None:
-            self._dummy = self._hasher.unmatchable_hash()
-        self._hasher.verify(password, self._dummy)
 
     def _reject(self, metric: str) -> NoReturn:
         self._record(metric)

@@ -14,6 +14,7 @@ from domain.errors import (
     UserNotFound,
     VersionConflict,
 )
+from domain.password_guard import PasswordGuard, Verdict
 from domain.passwords import PasswordHasher, check_password_policy
 from domain.ports import UserRepository
 from domain.users import (
@@ -42,9 +43,13 @@ class UserService:
         hasher: PasswordHasher,
         clock: Callable[[], datetime] = utc_now,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+        password_guard: PasswordGuard | None = None,
     ) -> None:
+        """``password_guard``: needed by the use cases that check a stored password (the API's);
+        operator tools that only register users or grant roles go without."""
         self._repository = repository
         self._hasher = hasher
+        self._password_guard = password_guard
         self._clock = clock
         self._new_id = new_id
 
@@ -66,14 +71,14 @@ class UserService:
         self._repository.add(account)
         return user
 
-    def registered_with(self, user_id: str, password: str) -> bool:
-        """Whether a replayed registration carries the password the user was registered with
-        (a user deleted since has nothing left to protect)."""
+    def check_replayed_password(self, user_id: str, password: str) -> Verdict:
+        """Whether a replayed registration carries the password the user was registered with:
+        a login attempt like any other (a user deleted since has nothing left to protect)."""
         try:
             account = self._repository.get(user_id)
         except UserNotFound:
-            return True
-        return self._hasher.verify(password, account.password_hash)
+            return Verdict.ACCEPTED
+        return self._guard().check(account, password)
 
     def get(self, caller: Caller, user_id: str) -> User:
         return self._target(caller, user_id).user
@@ -156,6 +161,11 @@ class UserService:
         self._repository.save(updated, account)
         return updated.user
 
+    def _guard(self) -> PasswordGuard:
+        if self._password_guard is None:
+            raise RuntimeError("this UserService was built without a password guard")
+        return self._password_guard
+
     def _caller_account(self, caller: Caller) -> UserAccount:
         """Access tokens are stateless; this refuses one whose holder was deleted, disabled or
         signed out everywhere (logout-all, password change) after the token was issued."""
@@ -187,12 +197,12 @@ class UserService:
     ) -> str | None:
         if patch.password is None:
             return None
-        # Users prove the current password, so a stolen access token cannot take the account over.
-        if caller.user_id == account.user.id and not (
-            patch.current_password
-            and self._hasher.verify(
-                patch.current_password.get_secret_value(), account.password_hash
-            )
+        # Users prove the current password, so a stolen access token cannot take the account over;
+        # a wrong one counts as a failed login, and a locked account proves nothing.
+        if caller.user_id == account.user.id and (
+            patch.current_password is None
+            or self._guard().check(account, patch.current_password.get_secret_value())
+            is not Verdict.ACCEPTED
         ):
             raise AccessDenied("current_password is missing or wrong")
         password = patch.password.get_secret_value()

@@ -7,7 +7,9 @@ from datetime import timedelta
 from functools import cache
 from typing import TYPE_CHECKING
 
+from adapters.dynamodb_session_repository import DynamoDBSessionRepository
 from adapters.dynamodb_user_repository import DynamoDBUserRepository
+from domain.password_guard import PasswordGuard
 from domain.passwords import PasswordHasher
 from domain.user_service import UserService
 
@@ -33,8 +35,16 @@ def user_repository() -> DynamoDBUserRepository:
 
 
 @cache
+def login_state() -> DynamoDBSessionRepository:
+    return DynamoDBSessionRepository(os.environ["TABLE_NAME"])
+
+
+@cache
 def user_service() -> UserService:
-    return UserService(user_repository(), PasswordHasher())
+    hasher = PasswordHasher()
+    return UserService(
+        user_repository(), hasher, password_guard=PasswordGuard(login_state(), hasher)
+    )
 
 
 # ---------------------------------------------------------------- authentication
@@ -78,10 +88,9 @@ def _current_issuer() -> TokenIssuer:
 
 @cache
 def auth_service() -> AuthService:
-    from adapters.dynamodb_session_repository import DynamoDBSessionRepository
     from domain.auth_service import AuthPolicy, AuthService
 
-    sessions = DynamoDBSessionRepository(os.environ["TABLE_NAME"])
+    sessions = login_state()
     refresh_days = int(os.environ.get("REFRESH_TOKEN_TTL_DAYS", "30"))
     return AuthService(
         users=user_repository(),

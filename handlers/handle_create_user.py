@@ -16,6 +16,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyValidationError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from domain.password_guard import Verdict
 from domain.users import Registration, User
 from handlers.dependencies import user_service
 from handlers.http import create_resolver, documented, lambda_handler, user_response
@@ -66,9 +67,13 @@ def create_user(
         ran: list[bool] = []
         body = _register_once(request=request, registration=registration, ran=ran)
         # The stored fingerprint leaves the password out (it must not help guess it), so a replay
-        # proves it with the stored hash instead: a different password is a different body.
-        if not ran and not user_service().registered_with(
-            body["id"], registration.password.get_secret_value()
+        # proves it like a login, lockout included: a different password is a different body.
+        if (
+            not ran
+            and user_service().check_replayed_password(
+                body["id"], registration.password.get_secret_value()
+            )
+            is not Verdict.ACCEPTED
         ):
             raise IdempotencyValidationError
     else:
