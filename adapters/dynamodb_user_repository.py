@@ -92,6 +92,7 @@ def account_from_item(item: dict[str, Any]) -> UserAccount:
         password_hash=plain["password_hash"],
         locked_until=plain.get("locked_until"),
         sessions_revoked_at=plain.get("sessions_revoked_at"),
+        session_generation=int(plain.get("session_generation", 0)),
     )
 
 
@@ -197,6 +198,11 @@ class DynamoDBUserRepository:
         expression = f"SET {set_clause}" + (
             f" REMOVE {', '.join(f'#{name}' for name in removed)}" if removed else ""
         )
+        # Added, never set: a revocation made concurrently (logout-all) is never undone.
+        bump = updated.session_generation - previous.session_generation
+        if bump:
+            expression += " ADD session_generation :bump"
+            attributes["bump"] = {"N": str(bump)}
         items: list[dict[str, Any]] = [
             {
                 "Update": {

@@ -22,7 +22,7 @@ from domain.password_guard import LockoutPolicy, PasswordGuard, Verdict
 from domain.passwords import PasswordHasher
 from domain.ports import UserRepository
 from domain.tokens import TokenIssuer
-from domain.users import Status, User, UserAccount, canonical_email
+from domain.users import Status, UserAccount, canonical_email
 
 # Metric names, one per outcome an operator watches.
 LOGIN_SUCCEEDED = "LoginSucceeded"
@@ -93,7 +93,7 @@ class AuthService:
             # only those that finish before the limit is reached may succeed.
             self._reject(LOGIN_THROTTLED)
         self._record(LOGIN_SUCCEEDED)
-        return self._start_session(account.user, now)
+        return self._start_session(account, now)
 
     def refresh(self, refresh_token: str) -> TokenPair:
         now = self._clock()
@@ -124,7 +124,7 @@ class AuthService:
         if not self._sessions.rotate(record, successor, now):
             # Another request rotated this token first: one of the two holders is not the owner.
             self._revoke_stolen_family(family, now)
-        return self._token_pair(account.user, token)
+        return self._token_pair(account, token)
 
     def logout(self, caller: Caller, request: LogoutRequest) -> None:
         if request.refresh_token is None and not request.all:
@@ -139,7 +139,8 @@ class AuthService:
         if request.all:
             self._login_state.revoke_all_sessions(caller.user_id, now)
 
-    def _start_session(self, user: User, now: datetime) -> TokenPair:
+    def _start_session(self, account: UserAccount, now: datetime) -> TokenPair:
+        user = account.user
         token = new_refresh_token()
         expires_at = now + self._policy.refresh_ttl
         family = SessionFamily(
@@ -152,10 +153,13 @@ class AuthService:
             expires_at=expires_at,
         )
         self._sessions.start_family(family, first)
-        return self._token_pair(user, token)
+        return self._token_pair(account, token)
 
-    def _token_pair(self, user: User, refresh_token: str) -> TokenPair:
-        access = self._issuer().issue(user.id, [str(role) for role in user.roles])
+    def _token_pair(self, account: UserAccount, refresh_token: str) -> TokenPair:
+        user = account.user
+        access = self._issuer().issue(
+            user.id, [str(role) for role in user.roles], account.session_generation
+        )
         return TokenPair(
             access_token=access.token, refresh_token=refresh_token, expires_in=access.expires_in
         )

@@ -100,9 +100,10 @@ class UserService:
                     update={**changes, "version": account.user.version + 1, "updated_at": now}
                 ),
                 "password_hash": new_hash or account.password_hash,
-                "sessions_revoked_at": now if new_hash else account.sessions_revoked_at,
             }
         )
+        if new_hash:
+            updated = updated.with_sessions_revoked(now)
         self._repository.save(updated, account)
         return updated.user
 
@@ -131,12 +132,11 @@ class UserService:
                         "version": account.user.version + 1,
                         "updated_at": now,
                     }
-                ),
-                "sessions_revoked_at": now
-                if status == Status.DISABLED
-                else account.sessions_revoked_at,
+                )
             }
         )
+        if status == Status.DISABLED:
+            updated = updated.with_sessions_revoked(now)
         self._repository.save(updated, account)
         return updated.user
 
@@ -168,12 +168,12 @@ class UserService:
 
     def _caller_account(self, caller: Caller) -> UserAccount:
         """Access tokens are stateless; this refuses one whose holder was deleted, disabled or
-        signed out everywhere (logout-all, password change) after the token was issued."""
+        signed out everywhere (logout-all, password change) since the token was issued."""
         try:
             account = self._repository.get(caller.user_id)
         except UserNotFound as error:
             raise AuthenticationFailed(SESSION_ENDED) from error
-        if not account.accepts_token_issued_at(caller.issued_at):
+        if not account.accepts_session(caller.session_generation):
             raise AuthenticationFailed(SESSION_ENDED)
         return account
 

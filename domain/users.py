@@ -128,17 +128,19 @@ class UserAccount(BaseModel):
     password_hash: str = Field(repr=False)
     locked_until: datetime | None = None
     sessions_revoked_at: datetime | None = None
+    session_generation: int = 0
+    """Carried by every access token (``gen``); each revocation increments it, so tokens issued
+    before it are refused exactly, with no clock comparison."""
 
-    def accepts_token_issued_at(self, issued_at: datetime) -> bool:
-        """Whether an access token issued then still speaks for this user.
+    def accepts_session(self, session_generation: int) -> bool:
+        """Whether an access token of that generation still speaks for this user."""
+        return self.user.status == Status.ACTIVE and session_generation == self.session_generation
 
-        ``iat`` has whole seconds, so a token from the second of a revocation is still accepted:
-        otherwise a login right after a password change would be refused.
-        """
-        if self.user.status != Status.ACTIVE:
-            return False
-        revoked = self.sessions_revoked_at
-        return revoked is None or issued_at >= revoked.replace(microsecond=0)
+    def with_sessions_revoked(self, now: datetime) -> UserAccount:
+        """Every refresh family made before ``now`` and every access token issued so far die."""
+        return self.model_copy(
+            update={"sessions_revoked_at": now, "session_generation": self.session_generation + 1}
+        )
 
 
 class UserPage(BaseModel):

@@ -70,7 +70,12 @@ def public_keys() -> PublicKeySource:
     from adapters.key_store import PublicKeySource
 
     settings = token_settings()
-    return PublicKeySource(os.environ["JWKS_PARAMETER_NAME"], settings.issuer, settings.audience)
+    return PublicKeySource(
+        os.environ["JWKS_PARAMETER_NAME"],
+        settings.issuer,
+        settings.audience,
+        max_lifetime_seconds=settings.access_ttl_seconds,
+    )
 
 
 @cache

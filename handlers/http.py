@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
 from functools import partial
 from http import HTTPStatus
 from typing import Any
@@ -152,13 +151,13 @@ def current_caller(app: APIGatewayHttpResolver) -> Caller:
         raise AuthenticationFailed("Missing authorizer context")
     roles = str(context.get("roles", ""))
     try:
-        issued_at = datetime.fromtimestamp(int(context["iat"]), UTC)
+        session_generation = int(context["gen"])
     except (KeyError, TypeError, ValueError) as error:
         raise AuthenticationFailed("Missing authorizer context") from error
     return Caller(
         user_id=str(user_id),
         roles=frozenset(filter(None, roles.split(","))),
-        issued_at=issued_at,
+        session_generation=session_generation,
     )
 
 
