@@ -17,12 +17,13 @@ from typing import NoReturn
 from domain.access import Caller
 from domain.auth_models import LogoutRequest, RefreshRecord, SessionFamily, TokenPair
 from domain.auth_ports import LoginStateRepository, SessionRepository
+from domain.email_address import lookup_forms
 from domain.errors import AuthenticationFailed, InvalidInput, UserNotFound
 from domain.password_guard import LockoutPolicy, PasswordGuard, Verdict
 from domain.passwords import PasswordHasher
 from domain.ports import UserRepository
 from domain.tokens import TokenIssuer
-from domain.users import Status, UserAccount, canonical_email
+from domain.users import Status, UserAccount
 
 # Metric names, one per outcome an operator watches.
 LOGIN_SUCCEEDED = "LoginSucceeded"
@@ -76,7 +77,9 @@ class AuthService:
         )
 
     def login(self, email: str, password: str) -> TokenPair:
-        account = self._users.find_by_email(canonical_email(email))
+        account = next(
+            filter(None, (self._users.find_by_email(form) for form in lookup_forms(email))), None
+        )
         now = self._clock()
         if account is None:
             self._guard.spend_a_verification(password)

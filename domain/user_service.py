@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from domain.access import Caller
+from domain.email_address import lookup_forms
 from domain.errors import (
     AccessDenied,
     AuthenticationFailed,
@@ -142,7 +143,10 @@ class UserService:
 
     def grant_role(self, email: str, role: Role) -> User:
         """Operator action (CLI), so there is no caller to check."""
-        account = self._repository.find_by_email(email)
+        account = next(
+            filter(None, (self._repository.find_by_email(form) for form in lookup_forms(email))),
+            None,
+        )
         if account is None:
             raise InvalidInput(f"No user with email {email}")
         if role in account.user.roles:

@@ -2,35 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, StringConstraints
 
+from domain.email_address import normalize_email
 from domain.text import (
     refuse_control_characters,
     require_valid_unicode,
     require_valid_unicode_secret,
 )
-
-_EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-MAX_EMAIL_LENGTH = 254
-
-
-def canonical_email(value: str) -> str:
-    """Trimmed and lower-cased: how emails are stored, claimed and looked up."""
-    return value.strip().lower()
-
-
-def normalize_email(value: str) -> str:
-    """The canonical form of a valid address, so that uniqueness is case-insensitive."""
-    email = canonical_email(value)
-    if len(email) > MAX_EMAIL_LENGTH or not _EMAIL_PATTERN.match(email):
-        raise ValueError("must be a valid email address")
-    return email
-
 
 Email = Annotated[str, AfterValidator(require_valid_unicode), AfterValidator(normalize_email)]
 Name = Annotated[

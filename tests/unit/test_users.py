@@ -4,8 +4,9 @@ import pytest
 from pydantic import ValidationError
 
 from domain.access import Caller
+from domain.email_address import normalize_email
 from domain.errors import AccessDenied
-from domain.users import Registration, UserPatch, normalize_email
+from domain.users import Registration, UserPatch
 
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
 

@@ -6,10 +6,11 @@ import argparse
 from typing import Any
 
 from adapters.dynamodb_user_repository import DynamoDBUserRepository
+from domain.email_address import normalize_email
 from domain.errors import InvalidInput
 from domain.passwords import PasswordHasher
 from domain.user_service import UserService
-from domain.users import Role, normalize_email
+from domain.users import Role
 from userflow.stack import add_stack_arguments, resolve_stack
 
 
