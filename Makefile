@@ -37,6 +37,7 @@ clean:
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.cold_start
 	$(BIN)/python -m benchmarks.publish_batching
+	$(BIN)/python -m benchmarks.password_blocklist
 
 # ---------------------------------------------------------------- ship it (docs/deploy.md)
 TOOLS := .venv-tools

@@ -20,6 +20,7 @@ from domain.auth_ports import LoginStateRepository, SessionRepository
 from domain.email_address import lookup_forms
 from domain.errors import AuthenticationFailed, InvalidInput, UserNotFound
 from domain.password_guard import LockoutPolicy, PasswordGuard, Verdict
+from domain.password_policy import normalize_password
 from domain.passwords import PasswordHasher
 from domain.ports import UserRepository
 from domain.tokens import TokenIssuer
@@ -91,7 +92,7 @@ class AuthService:
             self._reject(LOGIN_FAILED)
         if account.user.status != Status.ACTIVE:
             self._reject(LOGIN_FAILED)
-        if not self._after_successful_login(account, password, now):
+        if not self._after_successful_login(account, password, verdict, now):
             # Guesses running in parallel all read the account before any of them locked it:
             # only those that finish before the limit is reached may succeed.
             self._reject(LOGIN_THROTTLED)
@@ -167,10 +168,14 @@ class AuthService:
             access_token=access.token, refresh_token=refresh_token, expires_in=access.expires_in
         )
 
-    def _after_successful_login(self, account: UserAccount, password: str, now: datetime) -> bool:
+    def _after_successful_login(
+        self, account: UserAccount, password: str, verdict: Verdict, now: datetime
+    ) -> bool:
+        """Re-hashes an old-cost hash, or one made before passwords were normalized."""
         new_hash = (
-            self._hasher.hash(password)
-            if self._hasher.needs_rehash(account.password_hash)
+            self._hasher.hash(normalize_password(password))
+            if verdict is Verdict.ACCEPTED_AS_TYPED
+            or self._hasher.needs_rehash(account.password_hash)
             else None
         )
         return self._login_state.record_successful_login(

@@ -10,15 +10,22 @@ from datetime import UTC, datetime, timedelta
 from enum import Enum
 
 from domain.auth_ports import LoginStateRepository
+from domain.password_policy import password_forms
 from domain.passwords import PasswordHasher
 from domain.users import UserAccount
 
 
 class Verdict(Enum):
     ACCEPTED = "accepted"
+    ACCEPTED_AS_TYPED = "accepted as typed"
+    """Matched a hash made before passwords were normalized: re-hash the normalized form."""
     REFUSED = "refused"
     LOCKED = "locked"
     """Locked before this attempt, or by this failure: whatever the password, no verdict on it."""
+
+    @property
+    def accepted(self) -> bool:
+        return self in (Verdict.ACCEPTED, Verdict.ACCEPTED_AS_TYPED)
 
 
 @dataclass(frozen=True)
@@ -48,15 +55,20 @@ class PasswordGuard:
         if account.locked_until is not None and account.locked_until > now:
             self.spend_a_verification(password)
             return Verdict.LOCKED
-        if self._hasher.verify(password, account.password_hash):
+        normalized, *as_typed = password_forms(password)
+        if self._hasher.verify(normalized, account.password_hash):
             return Verdict.ACCEPTED
+        if as_typed and self._hasher.verify(as_typed[0], account.password_hash):
+            return Verdict.ACCEPTED_AS_TYPED
         locked = self._login_state.record_failed_login(
             account.user.id, now, self.policy.max_failed_logins, now + self.policy.lockout
         )
         return Verdict.LOCKED if locked else Verdict.REFUSED
 
     def spend_a_verification(self, password: str) -> None:
-        """As long as a real check, the first time too (making the dummy derives nothing)."""
+        """As long as a failed real check, the first time too (making the dummy derives
+        nothing): one verification per form the password may have been hashed as."""
         if self._dummy is None:
             self._dummy = self._hasher.unmatchable_hash()
-        self._hasher.verify(password, self._dummy)
+        for form in password_forms(password):
+            self._hasher.verify(form, self._dummy)

@@ -1,4 +1,4 @@
-"""Password policy and hashing with scrypt at OWASP cost.
+"""Password hashing with scrypt at OWASP cost (the policy: ``domain/password_policy.py``).
 
 Hashes carry their parameters (``scrypt$ln$r$p$salt$hash``) so the cost can be raised later and
 old hashes are re-hashed on the next successful login.
@@ -13,26 +13,10 @@ import os
 import secrets
 from dataclasses import dataclass
 
-from domain.errors import PasswordPolicyViolation
-
-MIN_PASSWORD_LENGTH = 12
-MAX_PASSWORD_LENGTH = 256
 # OWASP Password Storage Cheat Sheet: scrypt N=2^17, r=8, p=1 (128 MiB, ~0.6 s per core here).
 PRODUCTION_LOG2_N = 17
 COST_ENV = "USERFLOW_SCRYPT_LOG2_N"
 TEST_COST_ENV = "USERFLOW_ALLOW_TEST_HASH_COST"
-
-
-def check_password_policy(password: str, email: str) -> None:
-    problems = []
-    if len(password) < MIN_PASSWORD_LENGTH:
-        problems.append(f"must be at least {MIN_PASSWORD_LENGTH} characters")
-    if len(password) > MAX_PASSWORD_LENGTH:
-        problems.append(f"must be at most {MAX_PASSWORD_LENGTH} characters")
-    if password.strip().lower() == email.strip().lower():
-        problems.append("must not be the email address")
-    if problems:
-        raise PasswordPolicyViolation(details=[{"field": "password", "problems": problems}])
 
 
 @dataclass(frozen=True)

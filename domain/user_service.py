@@ -16,7 +16,8 @@ from domain.errors import (
     VersionConflict,
 )
 from domain.password_guard import PasswordGuard, Verdict
-from domain.passwords import PasswordHasher, check_password_policy
+from domain.password_policy import validated_password
+from domain.passwords import PasswordHasher
 from domain.ports import UserRepository
 from domain.users import (
     PROFILE_FIELDS,
@@ -55,8 +56,7 @@ class UserService:
         self._new_id = new_id
 
     def register(self, registration: Registration) -> User:
-        password = registration.password.get_secret_value()
-        check_password_policy(password, registration.email)
+        password = validated_password(registration.password.get_secret_value(), registration.email)
         now = self._clock()
         user = User(
             id=self._new_id(),
@@ -205,10 +205,10 @@ class UserService:
         # a wrong one counts as a failed login, and a locked account proves nothing.
         if caller.user_id == account.user.id and (
             patch.current_password is None
-            or self._guard().check(account, patch.current_password.get_secret_value())
-            is not Verdict.ACCEPTED
+            or not self._guard().check(account, patch.current_password.get_secret_value()).accepted
         ):
             raise AccessDenied("current_password is missing or wrong")
-        password = patch.password.get_secret_value()
-        check_password_policy(password, patch.email or account.user.email)
+        password = validated_password(
+            patch.password.get_secret_value(), patch.email or account.user.email
+        )
         return self._hasher.hash(password)

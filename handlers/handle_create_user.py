@@ -16,7 +16,6 @@ from aws_lambda_powertools.utilities.idempotency import (
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyValidationError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from domain.password_guard import Verdict
 from domain.users import Registration, User
 from handlers.dependencies import user_service
 from handlers.http import create_resolver, documented, lambda_handler, user_response
@@ -70,10 +69,9 @@ def create_user(
         # proves it like a login, lockout included: a different password is a different body.
         if (
             not ran
-            and user_service().check_replayed_password(
-                body["id"], registration.password.get_secret_value()
-            )
-            is not Verdict.ACCEPTED
+            and not user_service()
+            .check_replayed_password(body["id"], registration.password.get_secret_value())
+            .accepted
         ):
             raise IdempotencyValidationError
     else:

@@ -48,3 +48,21 @@ def test_given_an_account_stored_before_the_rules_when_logging_in_then_200(
     )
 
     assert response.status == 200, response.text
+
+
+def test_given_a_password_hashed_before_normalization_when_logging_in_then_200_and_rehashed(
+    gateway: GatewayClient,
+) -> None:
+    now = datetime.now(UTC)
+    typed = "\ufb01ne \u2460\u2461 passphrase"  # NFKC: "fine 12 passphrase"
+    user = User(id="pre-nfkc", email="pre@example.com", name="Pre", created_at=now, updated_at=now)
+    users = DynamoDBUserRepository(gateway.table, cursor_key=lambda: b"unused", db=gateway.db)
+    users.add(UserAccount(user=user, password_hash=PasswordHasher().hash(typed)))
+
+    first = gateway.request("POST", "/auth/login", json={"email": user.email, "password": typed})
+
+    assert first.status == 200, first.text
+    stored = gateway.user_item(user.id)["password_hash"]["S"]
+    assert PasswordHasher().verify("fine 12 passphrase", stored)
+    again = {"email": user.email, "password": "fine 12 passphrase"}
+    assert gateway.request("POST", "/auth/login", json=again).status == 200

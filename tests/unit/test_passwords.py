@@ -1,13 +1,11 @@
 import pytest
 
-from domain.errors import PasswordPolicyViolation
 from domain.passwords import (
     COST_ENV,
     PRODUCTION_LOG2_N,
     TEST_COST_ENV,
     PasswordHasher,
     ScryptCost,
-    check_password_policy,
 )
 
 
@@ -69,24 +67,3 @@ def test_given_a_low_cost_without_test_opt_in_when_read_then_it_is_refused(
 
     with pytest.raises(RuntimeError, match="for tests only"):
         ScryptCost.from_environment()
-
-
-@pytest.mark.parametrize(
-    ("password", "problem"),
-    [
-        ("short", "at least 12"),
-        ("x" * 257, "at most 256"),
-        ("Ann@Example.com", "not be the email"),
-    ],
-)
-def test_given_a_weak_password_when_checked_then_the_policy_says_why(
-    password: str, problem: str
-) -> None:
-    with pytest.raises(PasswordPolicyViolation) as raised:
-        check_password_policy(password, "ann@example.com")
-
-    assert problem in str(raised.value.details)
-
-
-def test_given_a_long_passphrase_when_checked_then_it_passes() -> None:
-    check_password_policy("correct horse battery staple", "ann@example.com")
