@@ -14,7 +14,9 @@ from pydantic import (
     SecretStr,
     StrictBool,
     StringConstraints,
+    model_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 
 from domain.text import require_valid_unicode, require_valid_unicode_secret
 
@@ -45,9 +47,26 @@ class RefreshRequest(_Strict):
 
 
 class LogoutRequest(_Strict):
-    refresh_token: RefreshTokenText | None = None
+    """One session (``refresh_token``) or all of them (``"all": true``), or both."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["refresh_token"]},
+                {"required": ["all"], "properties": {"all": {"const": True}}},
+            ]
+        }
+    )
+
+    refresh_token: RefreshTokenText | SkipJsonSchema[None] = None
     # Strict: "yes" or 1 is not a boolean, least of all for "sign out everywhere".
     all: StrictBool = Field(default=False, description="Sign out of every session of the caller")
+
+    @model_validator(mode="after")
+    def _names_sessions(self) -> LogoutRequest:
+        if self.refresh_token is None and not self.all:
+            raise ValueError("refresh_token is required unless all is true")
+        return self
 
 
 class TokenPair(BaseModel):

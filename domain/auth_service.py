@@ -18,7 +18,7 @@ from domain.access import Caller
 from domain.auth_models import LogoutRequest, RefreshRecord, SessionFamily, TokenPair
 from domain.auth_ports import LoginStateRepository, SessionRepository
 from domain.email_address import lookup_forms
-from domain.errors import AuthenticationFailed, InvalidInput, UserNotFound
+from domain.errors import AuthenticationFailed, UserNotFound
 from domain.password_guard import LockoutPolicy, PasswordGuard, Verdict
 from domain.password_policy import normalize_password
 from domain.passwords import PasswordHasher
@@ -131,8 +131,6 @@ class AuthService:
         return self._token_pair(account, token)
 
     def logout(self, caller: Caller, request: LogoutRequest) -> None:
-        if request.refresh_token is None and not request.all:
-            raise InvalidInput("refresh_token is required unless all is true")
         now = self._clock()
         if request.refresh_token is not None:
             token = request.refresh_token.get_secret_value()

@@ -7,18 +7,29 @@ from enum import StrEnum
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, StringConstraints
+from pydantic.json_schema import SkipJsonSchema
 
-from domain.email_address import normalize_email
+from domain.email_address import MAX_EMAIL_LENGTH, normalize_email
+from domain.password_policy import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from domain.text import (
+    document_pattern,
     refuse_control_characters,
     require_valid_unicode,
     require_valid_unicode_secret,
+    visible_secret_pattern,
+    visible_text_pattern,
 )
 
-Email = Annotated[str, AfterValidator(require_valid_unicode), AfterValidator(normalize_email)]
+Email = Annotated[
+    str,
+    Field(json_schema_extra={"format": "email", "maxLength": MAX_EMAIL_LENGTH}),
+    AfterValidator(require_valid_unicode),
+    AfterValidator(normalize_email),
+]
 Name = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    Field(json_schema_extra=document_pattern(visible_text_pattern)),
     AfterValidator(refuse_control_characters),
 ]
 Phone = Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{6,14}$")]
@@ -26,9 +37,21 @@ Locale = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8
 TimeZone = Annotated[
     str, StringConstraints(pattern=r"^[A-Za-z_]+(/[A-Za-z0-9_+\-]+)*$", max_length=64)
 ]
-# SecretStr keeps passwords out of reprs and logs; the policy's real checks live in
-# domain.passwords, the bound here only stops oversized input early.
+# SecretStr keeps passwords out of reprs and logs. The policy's checks live in
+# domain.password_policy; the schema states what a schema can (lengths, characters).
 Password = Annotated[
+    SecretStr,
+    Field(
+        min_length=MIN_PASSWORD_LENGTH,
+        max_length=MAX_PASSWORD_LENGTH,
+        description="A new password: 12 to 256 characters once NFKC-normalized, not only "
+        "whitespace, no control characters, not the email address, and not a commonly used or "
+        "breached password (NIST SP 800-63B)",
+        json_schema_extra=document_pattern(visible_secret_pattern),
+    ),
+    AfterValidator(require_valid_unicode_secret),
+]
+CurrentPassword = Annotated[
     SecretStr, Field(min_length=1, max_length=1024), AfterValidator(require_valid_unicode_secret)
 ]
 
@@ -73,13 +96,14 @@ class Registration(_Strict):
 class UserPatch(_Strict):
     """Partial update; a profile field sent as null is cleared. Roles are never patchable."""
 
-    email: Email | None = None
-    name: Name | None = None
+    # Email and name can be changed, never removed: null is refused, and not offered in the schema.
+    email: Email | SkipJsonSchema[None] = None
+    name: Name | SkipJsonSchema[None] = None
     phone: Phone | None = None
     locale: Locale | None = None
     timezone: TimeZone | None = None
     password: Password | None = None
-    current_password: Password | None = Field(
+    current_password: CurrentPassword | None = Field(
         default=None, description="Required when users change their own password"
     )
 

@@ -15,6 +15,8 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyValidationError
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import StringConstraints
+from pydantic.json_schema import SkipJsonSchema
 
 from domain.users import Registration, User
 from handlers.dependencies import user_service
@@ -56,7 +58,10 @@ def _register_once(
 @app.post("/users", responses=documented(201, User, 400, 409, 422))
 def create_user(
     registration: Registration,
-    idempotency_key: Annotated[str | None, Header(alias="idempotency-key", max_length=200)] = None,
+    idempotency_key: Annotated[
+        Annotated[str, StringConstraints(min_length=1, max_length=200)] | SkipJsonSchema[None],
+        Header(alias="idempotency-key"),
+    ] = None,
 ) -> Response[dict[str, Any]]:
     if idempotency_key:
         request = {

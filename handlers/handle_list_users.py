@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
+from pydantic import StringConstraints
+from pydantic.json_schema import SkipJsonSchema
 
 from adapters.dynamodb_user_repository import CURSOR_PATTERN
 from domain.users import UserPage
@@ -18,12 +20,9 @@ app = create_resolver()
 def list_users(
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
     cursor: Annotated[
-        str | None,
-        Query(
-            max_length=2048,
-            pattern=CURSOR_PATTERN,
-            description="The `next_cursor` of the previous page, unchanged",
-        ),
+        Annotated[str, StringConstraints(max_length=2048, pattern=CURSOR_PATTERN)]
+        | SkipJsonSchema[None],
+        Query(description="The `next_cursor` of the previous page, unchanged"),
     ] = None,
 ) -> dict[str, Any]:
     page = user_service().list_users(current_caller(app), limit, cursor)

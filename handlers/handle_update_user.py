@@ -6,6 +6,8 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header
+from pydantic import StringConstraints
+from pydantic.json_schema import SkipJsonSchema
 
 from domain.users import User, UserPatch
 from handlers.dependencies import user_service
@@ -27,10 +29,9 @@ def update_user(
     user_id: str,
     patch: UserPatch,
     if_match: Annotated[
-        str | None,
+        Annotated[str, StringConstraints(pattern=IF_MATCH_PATTERN)] | SkipJsonSchema[None],
         Header(
             alias="if-match",
-            pattern=IF_MATCH_PATTERN,
             description='The ETag of the version being changed (`"3"`), or `*`',
         ),
     ] = None,

@@ -74,7 +74,8 @@ def documented(success: int, model: type[BaseModel] | None, *errors: int) -> dic
         status: {"description": HTTPStatus(status).phrase, "content": error_content}
         for status in sorted({*errors, HTTPStatus.UNPROCESSABLE_ENTITY})
     }
-    responses[success] = {"description": HTTPStatus(success).phrase}
+    # No model: no body (an empty content map, else Powertools documents the return annotation).
+    responses[success] = {"description": HTTPStatus(success).phrase, "content": {}}
     if model is not None:
         responses[success]["content"] = {"application/json": {"model": model}}
     return responses
@@ -113,10 +114,26 @@ def _handle_validation_error(error: RequestValidationError) -> Response[Any]:
     return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, "Invalid request", details)
 
 
+SEND_JSON = "Send the body as JSON (Content-Type: application/json)"
+
+
 def _handle_unsupported_content_type(error: RequestUnsupportedContentType) -> Response[Any]:
-    return error_response(
-        HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "Send the body as JSON (Content-Type: application/json)"
-    )
+    return error_response(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, SEND_JSON)
+
+
+def refuse_non_json_body(event: dict[str, Any]) -> dict[str, Any] | None:
+    """A 415 for a body sent as anything but JSON. Powertools would parse forms and multipart
+    itself (and raise on a multipart type without a boundary) before any handler could refuse."""
+    headers = event.get("headers") or {}
+    content_type = str(headers.get("content-type", "")).strip().lower()
+    if not event.get("body") or not content_type or content_type.startswith("application/json"):
+        return None
+    return {
+        "statusCode": HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+        "headers": {"Content-Type": content_types.APPLICATION_JSON},
+        "body": json.dumps({"message": SEND_JSON}),
+        "isBase64Encoded": False,
+    }
 
 
 def _handle_not_found(error: NotFoundError) -> Response[Any]:
@@ -203,6 +220,6 @@ def lambda_handler(
     @partial(tracer().capture_lambda_handler, capture_response=False)
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        return app.resolve(event, context)
+        return refuse_non_json_body(event) or app.resolve(event, context)
 
     return handler
