@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import StringConstraints
 from pydantic.json_schema import SkipJsonSchema
@@ -11,7 +12,7 @@ from pydantic.json_schema import SkipJsonSchema
 from adapters.dynamodb_user_repository import CURSOR_PATTERN
 from domain.users import UserPage
 from handlers.dependencies import user_service
-from handlers.http import create_resolver, current_caller, documented, lambda_handler
+from handlers.http import NO_STORE, create_resolver, current_caller, documented, lambda_handler
 
 app = create_resolver()
 
@@ -24,9 +25,14 @@ def list_users(
         | SkipJsonSchema[None],
         Query(description="The `next_cursor` of the previous page, unchanged"),
     ] = None,
-) -> dict[str, Any]:
+) -> Response[dict[str, Any]]:
     page = user_service().list_users(current_caller(app), limit, cursor)
-    return page.model_dump(mode="json")
+    return Response(
+        status_code=200,
+        content_type=content_types.APPLICATION_JSON,
+        body=page.model_dump(mode="json"),
+        headers=NO_STORE,
+    )
 
 
 handler = lambda_handler(app)

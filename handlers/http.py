@@ -178,6 +178,10 @@ def current_caller(app: APIGatewayHttpResolver) -> Caller:
     )
 
 
+# Responses carrying tokens (RFC 6749 section 5.1) or users' data must not be cached by anyone.
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
 def etag(version: int) -> str:
     return f'"{version}"'
 
@@ -190,7 +194,7 @@ def user_response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
         body=user.model_dump(mode="json"),
-        headers={"ETag": etag(user.version), **(headers or {})},
+        headers={"ETag": etag(user.version), **NO_STORE, **(headers or {})},
     )
 
 

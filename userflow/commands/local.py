@@ -55,6 +55,12 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--moto-port", type=int, default=0, help="port of the local AWS endpoint (0: any)"
     )
+    parser.add_argument(
+        "--allowed-origins",
+        default="",
+        metavar="ORIGIN[,...]",
+        help="the template's AllowedOrigins parameter: browser origins allowed by CORS",
+    )
     parser.set_defaults(run=run)
 
 
@@ -75,6 +81,7 @@ def run(args: argparse.Namespace) -> int:  # noqa: PLR0915 - the start-up sequen
     _fake_credentials()
     from userflow.local import bootstrap
     from userflow.local.aws import MotoServer
+    from userflow.local.cors import cors_from_template
     from userflow.local.gateway import Gateway, GatewayServer, api_from_template
     from userflow.local.invoke import Invoker
     from userflow.local.provision import (
@@ -98,7 +105,10 @@ def run(args: argparse.Namespace) -> int:  # noqa: PLR0915 - the start-up sequen
         )
         bootstrap.bootstrap(stack)
         invoker = Invoker(template, stack)
-        gateway = Gateway(api_from_template(template), invoker.invoke, region=DEFAULT_REGION)
+        cors = cors_from_template(template, {"AllowedOrigins": args.allowed_origins})
+        gateway = Gateway(
+            api_from_template(template), invoker.invoke, region=DEFAULT_REGION, cors=cors
+        )
         gateway_server = GatewayServer(gateway, port=args.port)
     except OSError as error:
         print(f"userflow local: cannot listen: {error}", file=sys.stderr)

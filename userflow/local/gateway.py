@@ -10,6 +10,7 @@ Like HTTP APIs, it percent-decodes the path once before routing: that decoded pa
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import logging
 import threading
@@ -20,6 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote
 
+from userflow.local.cors import CorsConfiguration
 from userflow.local.http_event import build_http_event
 from userflow.local.invoke import FunctionError
 from userflow.local.template import ACCOUNT_ID, Template
@@ -217,8 +219,17 @@ def map_function_result(result: Any) -> Response:
 class Gateway:
     """Turns HTTP requests into function invocations as API Gateway does."""
 
-    def __init__(self, api: Api, invoke: Invoke, *, region: str, api_id: str = "local") -> None:
+    def __init__(
+        self,
+        api: Api,
+        invoke: Invoke,
+        *,
+        region: str,
+        api_id: str = "local",
+        cors: CorsConfiguration | None = None,
+    ) -> None:
         self.api = api
+        self.cors = cors
         self.invoke = invoke
         self.region = region
         self.api_id = api_id
@@ -234,6 +245,28 @@ class Gateway:
         headers: Headers | None = None,
         body: bytes = b"",
         source_ip: str = "127.0.0.1",
+    ) -> Response:
+        route = functools.partial(
+            self._route, method, path, query=query, headers=headers or [], body=body
+        )
+        if self.cors is None:
+            return route(source_ip=source_ip)
+        preflight = self.cors.preflight(method, headers or [])
+        if preflight is not None:
+            return Response(204, preflight, b"")
+        response = route(source_ip=source_ip)
+        response.headers = self.cors.response_headers(headers or [], response.headers)
+        return response
+
+    def _route(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: str,
+        headers: Headers,
+        body: bytes,
+        source_ip: str,
     ) -> Response:
         path = unquote(path)
         found = match_route(self.api.routes, method, path)
