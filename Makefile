@@ -42,6 +42,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.login_cost
 	$(BIN)/python -m benchmarks.pipeline_latency
 	$(BIN)/python -m benchmarks.publish_batching
+	$(BIN)/python -m benchmarks.password_blocklist
 	$(BIN)/python -m benchmarks.local_concurrency
 	$(BIN)/python -m scripts.generate_cost_model
 

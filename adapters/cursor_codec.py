@@ -6,10 +6,14 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
 from domain.errors import InvalidCursor
+
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"
+"""What a cursor this service issued looks like (base64url body, a dot, base64url MAC)."""
 
 
 class CursorCodec:
@@ -31,6 +35,10 @@ class CursorCodec:
         return f"{body}.{self._mac(payload)}"
 
     def decode(self, cursor: str) -> dict[str, Any]:
+        # ASCII only: anything else (non-ASCII text included) is not ours, and must not reach
+        # the MAC comparison, which refuses non-ASCII strings with a TypeError.
+        if re.fullmatch(CURSOR_PATTERN, cursor, flags=re.ASCII) is None:
+            raise InvalidCursor
         try:
             body, mac = cursor.split(".")
             payload = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))

@@ -4,7 +4,8 @@ Items (see README "Table design"):
 - refresh token:  PK=REFRESH#<sha256 of the token>  SK=REFRESH  user_id, family_id, expires_at
   (TTL, epoch seconds), rotated_at once it has been exchanged. The token itself is never stored.
 - session family: PK=FAMILY#<id>  SK=FAMILY  user_id, created_at, expires_at (TTL), revoked_at.
-- login state on the user item: failed_logins, locked_until, sessions_revoked_at. Written without
+- login state on the user item: failed_logins, locked_until, sessions_revoked_at,
+  session_generation. Written without
   touching ``version``: they are not user-visible changes, so they publish no UserUpdated event.
 """
 
@@ -220,7 +221,9 @@ class DynamoDBSessionRepository:
 
     def revoke_all_sessions(self, user_id: str, now: datetime) -> None:
         self._update_if_exists(
-            user_key(user_id), "SET sessions_revoked_at = :now", {":now": {"S": iso_timestamp(now)}}
+            user_key(user_id),
+            "SET sessions_revoked_at = :now ADD session_generation :one",
+            {":now": {"S": iso_timestamp(now)}, ":one": {"N": "1"}},
         )
 
     def _update_if_exists(

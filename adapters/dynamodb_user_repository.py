@@ -139,6 +139,7 @@ def account_from_item(item: dict[str, Any]) -> UserAccount:
         locked_until=plain.get("locked_until"),
         failed_logins=int(plain.get("failed_logins", 0)),
         sessions_revoked_at=plain.get("sessions_revoked_at"),
+        session_generation=int(plain.get("session_generation", 0)),
         verify_token=_stored_token(plain, TokenPurpose.VERIFY_EMAIL),
         reset_token=_stored_token(plain, TokenPurpose.RESET_PASSWORD),
     )
@@ -236,6 +237,11 @@ class DynamoDBUserRepository:
         expression = f"SET {set_clause}" + (
             f" REMOVE {', '.join(f'#{name}' for name in removed)}" if removed else ""
         )
+        # Added, never set: a revocation made concurrently (logout-all) is never undone.
+        bump = updated.session_generation - previous.session_generation
+        if bump:
+            expression += " ADD session_generation :bump"
+            attributes["bump"] = {"N": str(bump)}
         items: list[TransactWriteItemTypeDef] = [
             {
                 "Update": {

@@ -82,8 +82,10 @@ class PublicKeySource:
         issuer: str,
         audience: str,
         monotonic: Callable[[], float] = time.monotonic,
+        max_lifetime_seconds: int = MAX_ACCESS_TTL_SECONDS,
     ) -> None:
         self._name = parameter_name
+        self._max_lifetime = max_lifetime_seconds
         self._issuer = issuer
         self._audience = audience
         self._monotonic = monotonic
@@ -120,7 +122,13 @@ class PublicKeySource:
     def _verifier(self, force: bool = False) -> TokenVerifier:
         text = self.jwks_text(force)
         if self._parsed is None or self._parsed[0] != text:
-            self._parsed = (text, TokenVerifier(json.loads(text), self._issuer, self._audience))
+            verifier = TokenVerifier(
+                json.loads(text),
+                self._issuer,
+                self._audience,
+                max_lifetime_seconds=self._max_lifetime,
+            )
+            self._parsed = (text, verifier)
         return self._parsed[1]
 
 

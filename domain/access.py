@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from domain.errors import AccessDenied
 from domain.users import Role
@@ -17,8 +16,9 @@ class Caller:
 
     user_id: str
     roles: frozenset[str]
-    issued_at: datetime
-    """When the access token was issued (``iat``): revocations after it end its authority."""
+    session_generation: int
+    """The user's session generation when the token was issued (``gen``): any revocation since
+    ends its authority."""
 
     @property
     def is_admin(self) -> bool:

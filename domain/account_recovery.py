@@ -7,7 +7,8 @@
   itself reveals nothing; resending a verification beyond its limit is refused (the caller is
   signed in, there is nothing to hide from them).
 - A reset changes the password, revokes every session and access token of the user
-  (``sessions_revoked_at``) and clears the lockout. It publishes nothing: no public field changes.
+  (``sessions_revoked_at`` and the session generation) and clears the lockout. It publishes
+  nothing: no public field changes.
 """
 
 from __future__ import annotations
@@ -19,13 +20,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from domain.access import Caller
+from domain.email_address import legacy_canonical_email, lookup_forms
 from domain.errors import InvalidRecoveryToken, TooManyRequests, UserNotFound, VersionConflict
 from domain.mail import TOKEN_PURPOSE, MailKind
-from domain.passwords import PasswordHasher, check_password_policy
+from domain.password_policy import validated_password
+from domain.passwords import PasswordHasher
 from domain.ports import RateLimiter, TokenStore, UserRepository
 from domain.recovery_tokens import TokenPurpose, new_token, read_token
 from domain.user_service import caller_account, link_message, utc_now
-from domain.users import User, UserAccount, UserStatus, canonical_email
+from domain.users import User, UserAccount, UserStatus
 
 HOUR = timedelta(hours=1)
 # Metric names, for operators only (they never reach a caller): abuse shows as limited requests.
@@ -123,7 +126,7 @@ class AccountRecoveryService:
         """Same answer and about the same time whatever the address (no enumeration)."""
         started = self._monotonic()
         try:
-            self._send_reset_if_allowed(canonical_email(email), source)
+            self._send_reset_if_allowed(email, source)
         finally:
             remaining = self._limits.forgot_min_duration.total_seconds() - (
                 self._monotonic() - started
@@ -136,13 +139,12 @@ class AccountRecoveryService:
         new_hash = self.new_password_hash(password, account.user.email)
         now = self._clock()
         user = account.user
-        updated = account.model_copy(
+        updated = account.with_sessions_revoked(now).model_copy(
             update={
                 # A version bump (the write is conditional on it) but no public change: the
                 # lifecycle pipeline publishes nothing for a reset.
                 "user": user.model_copy(update={"version": user.version + 1, "updated_at": now}),
                 "password_hash": new_hash,
-                "sessions_revoked_at": now,
                 "locked_until": None,
                 "failed_logins": 0,
                 "verify_token": None,
@@ -154,8 +156,7 @@ class AccountRecoveryService:
 
     def new_password_hash(self, password: str, email: str) -> str:
         """The one place a reset applies the password policy."""
-        check_password_policy(password, email)
-        return self._hasher.hash(password)
+        return self._hasher.hash(validated_password(password, email))
 
     # ------------------------------------------------------------ helpers
     def _send_reset_if_allowed(self, email: str, source: str) -> None:
@@ -163,13 +164,15 @@ class AccountRecoveryService:
         limits = self._limits
         # Both counted whatever the address, so a limit reached says nothing about it.
         per_address = self._allow(
-            _limit_key("forgot#address", email), limits.forgot_per_address, now
+            _limit_key("forgot#address", legacy_canonical_email(email)),
+            limits.forgot_per_address,
+            now,
         )
         per_source = self._allow(_limit_key("forgot#source", source), limits.forgot_per_source, now)
         if not (per_address and per_source):
             self._record(RECOVERY_RATE_LIMITED)
             return
-        account = self._users.find_by_email(email)
+        account = next(filter(None, map(self._users.find_by_email, lookup_forms(email))), None)
         if account is not None and account.user.status == UserStatus.ACTIVE:
             self._issue(account.user, MailKind.RESET_PASSWORD, now)
             self._record(RESET_LINK_MAILED)

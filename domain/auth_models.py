@@ -6,15 +6,32 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    StrictBool,
+    StringConstraints,
+    model_validator,
+)
+from pydantic.json_schema import SkipJsonSchema
 
+from domain.text import require_valid_unicode, require_valid_unicode_secret
 from domain.users import Email, Password
 
 # Bounds only stop oversized input early; any wrong value gets the same 401. SecretStr keeps
 # passwords and refresh tokens out of reprs and logs.
-LoginEmail = Annotated[str, StringConstraints(min_length=1, max_length=320)]
-LoginPassword = Annotated[SecretStr, Field(min_length=1, max_length=1024)]
-RefreshTokenText = Annotated[SecretStr, Field(min_length=1, max_length=256)]
+LoginEmail = Annotated[
+    str, StringConstraints(min_length=1, max_length=320), AfterValidator(require_valid_unicode)
+]
+LoginPassword = Annotated[
+    SecretStr, Field(min_length=1, max_length=1024), AfterValidator(require_valid_unicode_secret)
+]
+RefreshTokenText = Annotated[
+    SecretStr, Field(min_length=1, max_length=256), AfterValidator(require_valid_unicode_secret)
+]
 
 
 class _Strict(BaseModel):
@@ -31,8 +48,26 @@ class RefreshRequest(_Strict):
 
 
 class LogoutRequest(_Strict):
-    refresh_token: RefreshTokenText | None = None
-    all: bool = Field(default=False, description="Sign out of every session of the caller")
+    """One session (``refresh_token``) or all of them (``"all": true``), or both."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["refresh_token"]},
+                {"required": ["all"], "properties": {"all": {"const": True}}},
+            ]
+        }
+    )
+
+    refresh_token: RefreshTokenText | SkipJsonSchema[None] = None
+    # Strict: "yes" or 1 is not a boolean, least of all for "sign out everywhere".
+    all: StrictBool = Field(default=False, description="Sign out of every session of the caller")
+
+    @model_validator(mode="after")
+    def _names_sessions(self) -> LogoutRequest:
+        if self.refresh_token is None and not self.all:
+            raise ValueError("refresh_token is required unless all is true")
+        return self
 
 
 class TokenPair(BaseModel):

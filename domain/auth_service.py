@@ -16,11 +16,14 @@ from typing import NoReturn
 
 from domain.access import Caller
 from domain.auth_models import LogoutRequest, RefreshRecord, SessionFamily, TokenPair
-from domain.errors import AuthenticationFailed, InvalidInput, UserNotFound
+from domain.email_address import lookup_forms
+from domain.errors import AuthenticationFailed, UserNotFound
+from domain.password_guard import LockoutPolicy, PasswordGuard, Verdict
+from domain.password_policy import normalize_password
 from domain.passwords import PasswordHasher
 from domain.ports import LoginStateRepository, SessionRepository, UserRepository
 from domain.tokens import TokenIssuer
-from domain.users import User, UserAccount, UserStatus, canonical_email
+from domain.users import UserAccount, UserStatus
 
 # Metric names, one per outcome an operator watches.
 LOGIN_SUCCEEDED = "LoginSucceeded"
@@ -66,31 +69,34 @@ class AuthService:
         self._policy = policy or AuthPolicy()
         self._clock = clock
         self._record = record_metric
-        self._dummy: str | None = None
+        self._guard = PasswordGuard(
+            login_state,
+            hasher,
+            LockoutPolicy(self._policy.max_failed_logins, self._policy.lockout),
+            clock,
+        )
 
     def login(self, email: str, password: str) -> TokenPair:
-        account = self._users.find_by_email(canonical_email(email))
+        account = next(
+            filter(None, (self._users.find_by_email(form) for form in lookup_forms(email))), None
+        )
         now = self._clock()
         if account is None:
-            self._spend_a_verification(password)
+            self._guard.spend_a_verification(password)
             self._reject(LOGIN_FAILED)
-        if account.locked_until is not None and account.locked_until > now:
-            # Same work as a real attempt, so a locked account cannot be told apart by timing.
-            self._spend_a_verification(password)
+        verdict = self._guard.check(account, password)
+        if verdict is Verdict.LOCKED:
             self._reject(LOGIN_THROTTLED)
-        if not self._hasher.verify(password, account.password_hash):
-            locked = self._login_state.record_failed_login(
-                account.user.id, now, self._policy.max_failed_logins, now + self._policy.lockout
-            )
-            self._reject(LOGIN_THROTTLED if locked else LOGIN_FAILED)
+        if verdict is Verdict.REFUSED:
+            self._reject(LOGIN_FAILED)
         if account.user.status != UserStatus.ACTIVE:
             self._reject(LOGIN_FAILED)
-        if not self._after_successful_login(account, password, now):
+        if not self._after_successful_login(account, password, verdict, now):
             # Guesses running in parallel all read the account before any of them locked it:
             # only those that finish before the limit is reached may succeed.
             self._reject(LOGIN_THROTTLED)
         self._record(LOGIN_SUCCEEDED)
-        return self._start_session(account.user, now)
+        return self._start_session(account, now)
 
     def refresh(self, refresh_token: str) -> TokenPair:
         now = self._clock()
@@ -121,11 +127,9 @@ class AuthService:
         if not self._sessions.rotate(record, successor, now):
             # Another request rotated this token first: one of the two holders is not the owner.
             self._revoke_stolen_family(family, now)
-        return self._token_pair(account.user, token)
+        return self._token_pair(account, token)
 
     def logout(self, caller: Caller, request: LogoutRequest) -> None:
-        if request.refresh_token is None and not request.all:
-            raise InvalidInput("refresh_token is required unless all is true")
         now = self._clock()
         if request.refresh_token is not None:
             token = request.refresh_token.get_secret_value()
@@ -136,7 +140,8 @@ class AuthService:
         if request.all:
             self._login_state.revoke_all_sessions(caller.user_id, now)
 
-    def _start_session(self, user: User, now: datetime) -> TokenPair:
+    def _start_session(self, account: UserAccount, now: datetime) -> TokenPair:
+        user = account.user
         token = new_refresh_token()
         expires_at = now + self._policy.refresh_ttl
         family = SessionFamily(
@@ -149,18 +154,25 @@ class AuthService:
             expires_at=expires_at,
         )
         self._sessions.start_family(family, first)
-        return self._token_pair(user, token)
+        return self._token_pair(account, token)
 
-    def _token_pair(self, user: User, refresh_token: str) -> TokenPair:
-        access = self._issuer().issue(user.id, [str(role) for role in user.roles])
+    def _token_pair(self, account: UserAccount, refresh_token: str) -> TokenPair:
+        user = account.user
+        access = self._issuer().issue(
+            user.id, [str(role) for role in user.roles], account.session_generation
+        )
         return TokenPair(
             access_token=access.token, refresh_token=refresh_token, expires_in=access.expires_in
         )
 
-    def _after_successful_login(self, account: UserAccount, password: str, now: datetime) -> bool:
+    def _after_successful_login(
+        self, account: UserAccount, password: str, verdict: Verdict, now: datetime
+    ) -> bool:
+        """Re-hashes an old-cost hash, or one made before passwords were normalized."""
         new_hash = (
-            self._hasher.hash(password)
-            if self._hasher.needs_rehash(account.password_hash)
+            self._hasher.hash(normalize_password(password))
+            if verdict is Verdict.ACCEPTED_AS_TYPED
+            or self._hasher.needs_rehash(account.password_hash)
             else None
         )
         return self._login_state.record_successful_login(
@@ -171,12 +183,6 @@ class AuthService:
         self._sessions.revoke_family(family.family_id, now)
         self._record(REFRESH_REUSE_DETECTED)
         raise AuthenticationFailed
-
-    def _spend_a_verification(self, password: str) -> None:
-        """As long as a real check, the first time too (making the dummy derives nothing)."""
-        if self._dummy is None:
-            self._dummy = self._hasher.unmatchable_hash()
-        self._hasher.verify(password, self._dummy)
 
     def _reject(self, metric: str) -> NoReturn:
         self._record(metric)

@@ -1,4 +1,5 @@
-"""Password policy and hashing: argon2id (argon2-cffi) at more than OWASP's minimum cost.
+"""Password hashing: argon2id (argon2-cffi) at more than OWASP's minimum cost (the policy:
+``domain/password_policy.py``).
 
 Hashes carry their algorithm and cost (PHC format, ``$argon2id$v=19$m=..,t=..,p=..$salt$hash``), so
 the cost can be raised later. Hashes of earlier releases (``scrypt$log2N$r$p$salt$hash``) still
@@ -19,10 +20,6 @@ from argon2 import PasswordHasher as Argon2
 from argon2 import Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from domain.errors import PasswordPolicyViolation
-
-MIN_PASSWORD_LENGTH = 12
-MAX_PASSWORD_LENGTH = 256
 # Memory of one hash is 2^k KiB with k from COST_ENV (argon2id m=2^k KiB; a legacy scrypt hash
 # N=2^k, r=8 uses the same). The name predates argon2id; the template never sets either variable.
 COST_ENV = "USERFLOW_SCRYPT_LOG2_N"
@@ -31,18 +28,6 @@ ARGON2ID_PREFIX = "$argon2id$"
 SCRYPT_PREFIX = "scrypt$"
 SALT_BYTES = 16
 DIGEST_BYTES = 32
-
-
-def check_password_policy(password: str, email: str) -> None:
-    problems = []
-    if len(password) < MIN_PASSWORD_LENGTH:
-        problems.append(f"must be at least {MIN_PASSWORD_LENGTH} characters")
-    if len(password) > MAX_PASSWORD_LENGTH:
-        problems.append(f"must be at most {MAX_PASSWORD_LENGTH} characters")
-    if password.strip().lower() == email.strip().lower():
-        problems.append("must not be the email address")
-    if problems:
-        raise PasswordPolicyViolation(details=[{"field": "password", "problems": problems}])
 
 
 @dataclass(frozen=True)

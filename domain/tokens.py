@@ -25,7 +25,7 @@ ALGORITHM = "ES256"
 # Pinned so that a token can never pick its own verification rule (alg "none", HS256 with the
 # public key as the secret, ...).
 ALGORITHMS = [ALGORITHM]
-REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub"]
+REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub", "gen"]
 MAX_ACCESS_TTL_SECONDS = 15 * 60
 # Tolerated clock skew between the signing and the verifying function.
 LEEWAY_SECONDS = 10
@@ -161,7 +161,7 @@ class TokenIssuer:
         self._settings = settings
         self._clock = clock
 
-    def issue(self, user_id: str, roles: list[str]) -> AccessToken:
+    def issue(self, user_id: str, roles: list[str], session_generation: int = 0) -> AccessToken:
         now = self._clock()
         ttl = self._settings.access_ttl_seconds
         claims = {
@@ -172,6 +172,7 @@ class TokenIssuer:
             "exp": int((now + timedelta(seconds=ttl)).timestamp()),
             "jti": str(uuid.uuid4()),
             "roles": roles,
+            "gen": session_generation,
         }
         token = jwt.encode(
             claims, self._private_key, algorithm=ALGORITHM, headers={"kid": self._kid}
@@ -186,6 +187,7 @@ class AccessClaims:
     sub: str
     roles: tuple[str, ...]
     iat: int
+    session_generation: int
 
 
 class TokenVerifier:
@@ -197,7 +199,11 @@ class TokenVerifier:
         issuer: str,
         audience: str,
         clock: Callable[[], float] = time.time,
+        *,
+        max_lifetime_seconds: int = MAX_ACCESS_TTL_SECONDS,
     ) -> None:
+        """``max_lifetime_seconds``: tokens whose ``exp - iat`` is longer are refused, even when
+        correctly signed (a leaked key must not mint long-lived tokens)."""
         self._keys: dict[str, tuple[Any, float]] = {}
         for jwk in jwks.get("keys", []):
             if jwk.get("kty") == "EC" and jwk.get("crv") == "P-256" and jwk.get("kid"):
@@ -206,6 +212,7 @@ class TokenVerifier:
         self._issuer = issuer
         self._audience = audience
         self._clock = clock
+        self._max_lifetime = max_lifetime_seconds
 
     def verify(self, token: str) -> AccessClaims:
         try:
@@ -232,12 +239,18 @@ class TokenVerifier:
             )
         except jwt.PyJWTError as error:
             raise InvalidToken(type(error).__name__) from error
-        sub, roles = claims["sub"], claims.get("roles", [])
+        sub, roles, generation = claims["sub"], claims.get("roles", []), claims["gen"]
         if not isinstance(sub, str) or not sub:
             raise InvalidToken("sub must be a non-empty string")
+        if claims["exp"] - claims["iat"] > self._max_lifetime:
+            raise InvalidToken("lifetime longer than allowed")
+        if type(generation) is not int or generation < 0:
+            raise InvalidToken("gen must be a non-negative integer")
         # Roles travel comma-joined in the authorizer context, so a comma would forge a role.
         if not isinstance(roles, list) or not all(
             isinstance(r, str) and "," not in r for r in roles
         ):
             raise InvalidToken("roles must be a list of role names")
-        return AccessClaims(sub=sub, roles=tuple(roles), iat=int(claims["iat"]))
+        return AccessClaims(
+            sub=sub, roles=tuple(roles), iat=int(claims["iat"]), session_generation=generation
+        )

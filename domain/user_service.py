@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from domain.access import Caller
+from domain.email_address import lookup_forms
 from domain.errors import (
     AccessDenied,
     AuthenticationFailed,
@@ -15,7 +16,9 @@ from domain.errors import (
     VersionConflict,
 )
 from domain.mail import MailKind, MailRequest
-from domain.passwords import PasswordHasher, check_password_policy
+from domain.password_guard import PasswordGuard, Verdict
+from domain.password_policy import validated_password
+from domain.passwords import PasswordHasher
 from domain.ports import UserRepository
 from domain.recovery_tokens import TokenPurpose, new_token
 from domain.users import (
@@ -43,12 +46,12 @@ def new_message_id() -> str:
 
 def caller_account(repository: UserRepository, caller: Caller) -> UserAccount:
     """Access tokens are stateless; this refuses one whose holder was deleted, disabled or
-    signed out everywhere (logout-all, password change, reset) after the token was issued."""
+    signed out everywhere (logout-all, password change, reset) since the token was issued."""
     try:
         account = repository.get(caller.user_id)
     except UserNotFound as error:
         raise AuthenticationFailed(SESSION_ENDED) from error
-    if not account.accepts_token_issued_at(caller.issued_at):
+    if not account.accepts_session(caller.session_generation):
         raise AuthenticationFailed(SESSION_ENDED)
     return account
 
@@ -79,15 +82,18 @@ class UserService:
         hasher: PasswordHasher,
         clock: Callable[[], datetime] = utc_now,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+        password_guard: PasswordGuard | None = None,
     ) -> None:
+        """``password_guard``: needed by the use cases that check a stored password (the API's);
+        operator tools that only register users or grant roles go without."""
         self._repository = repository
         self._hasher = hasher
+        self._password_guard = password_guard
         self._clock = clock
         self._new_id = new_id
 
     def register(self, registration: Registration) -> User:
-        password = registration.password.get_secret_value()
-        check_password_policy(password, registration.email)
+        password = validated_password(registration.password.get_secret_value(), registration.email)
         now = self._clock()
         user = User(
             id=self._new_id(),
@@ -104,14 +110,14 @@ class UserService:
         self._repository.add(account, [verification])
         return user
 
-    def registered_with(self, user_id: str, password: str) -> bool:
-        """Whether a replayed registration carries the password the user was registered with
-        (a user deleted since has nothing left to protect)."""
+    def check_replayed_password(self, user_id: str, password: str) -> Verdict:
+        """Whether a replayed registration carries the password the user was registered with:
+        a login attempt like any other (a user deleted since has nothing left to protect)."""
         try:
             account = self._repository.get(user_id)
         except UserNotFound:
-            return True
-        return self._hasher.verify(password, account.password_hash)
+            return Verdict.ACCEPTED
+        return self._guard().check(account, password)
 
     def get(self, caller: Caller, user_id: str) -> User:
         return self._target(caller, user_id).user
@@ -136,9 +142,10 @@ class UserService:
                     update={**changes, "version": account.user.version + 1, "updated_at": now}
                 ),
                 "password_hash": new_hash or account.password_hash,
-                "sessions_revoked_at": now if new_hash else account.sessions_revoked_at,
             }
         )
+        if new_hash:
+            updated = updated.with_sessions_revoked(now)
         messages: list[MailRequest] = []
         if new_hash or email_changed:
             # A link mailed before a password or address change must not outlive it.
@@ -184,18 +191,20 @@ class UserService:
                         "version": account.user.version + 1,
                         "updated_at": now,
                     }
-                ),
-                "sessions_revoked_at": now
-                if status == UserStatus.DISABLED
-                else account.sessions_revoked_at,
+                )
             }
         )
+        if status == UserStatus.DISABLED:
+            updated = updated.with_sessions_revoked(now)
         self._repository.save(updated, account)
         return updated.user
 
     def grant_role(self, email: str, role: Role) -> User:
         """Operator action (CLI), so there is no caller to check."""
-        account = self._repository.find_by_email(email)
+        account = next(
+            filter(None, (self._repository.find_by_email(form) for form in lookup_forms(email))),
+            None,
+        )
         if account is None:
             raise InvalidInput(f"No user with email {email}")
         if role in account.user.roles:
@@ -213,6 +222,11 @@ class UserService:
         )
         self._repository.save(updated, account)
         return updated.user
+
+    def _guard(self) -> PasswordGuard:
+        if self._password_guard is None:
+            raise RuntimeError("this UserService was built without a password guard")
+        return self._password_guard
 
     def _caller_account(self, caller: Caller) -> UserAccount:
         return caller_account(self._repository, caller)
@@ -249,14 +263,14 @@ class UserService:
     ) -> str | None:
         if patch.password is None:
             return None
-        # Users prove the current password, so a stolen access token cannot take the account over.
-        if caller.user_id == account.user.id and not (
-            patch.current_password
-            and self._hasher.verify(
-                patch.current_password.get_secret_value(), account.password_hash
-            )
+        # Users prove the current password, so a stolen access token cannot take the account over;
+        # a wrong one counts as a failed login, and a locked account proves nothing.
+        if caller.user_id == account.user.id and (
+            patch.current_password is None
+            or not self._guard().check(account, patch.current_password.get_secret_value()).accepted
         ):
             raise AccessDenied("current_password is missing or wrong")
-        password = patch.password.get_secret_value()
-        check_password_policy(password, patch.email or account.user.email)
+        password = validated_password(
+            patch.password.get_secret_value(), patch.email or account.user.email
+        )
         return self._hasher.hash(password)

@@ -2,53 +2,59 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, StringConstraints
+from pydantic.json_schema import SkipJsonSchema
 
+from domain.email_address import MAX_EMAIL_LENGTH, normalize_email
+from domain.password_policy import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from domain.recovery_tokens import IssuedToken, TokenPurpose
+from domain.text import (
+    document_pattern,
+    refuse_control_characters,
+    require_valid_unicode,
+    require_valid_unicode_secret,
+    visible_secret_pattern,
+    visible_text_pattern,
+)
 
-_EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-MAX_EMAIL_LENGTH = 254
-
-
-def canonical_email(value: str) -> str:
-    """Trimmed and lower-cased: how emails are stored, claimed and looked up."""
-    return value.strip().lower()
-
-
-def normalize_email(value: str) -> str:
-    """The canonical form of a valid address, so that uniqueness is case-insensitive."""
-    email = canonical_email(value)
-    if len(email) > MAX_EMAIL_LENGTH or not _EMAIL_PATTERN.match(email):
-        raise ValueError("must be a valid email address")
-    return email
-
-
-Email = Annotated[str, AfterValidator(normalize_email)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Email = Annotated[
+    str,
+    Field(json_schema_extra={"format": "email", "maxLength": MAX_EMAIL_LENGTH}),
+    AfterValidator(require_valid_unicode),
+    AfterValidator(normalize_email),
+]
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    Field(json_schema_extra=document_pattern(visible_text_pattern)),
+    AfterValidator(refuse_control_characters),
+]
 Phone = Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{6,14}$")]
 Locale = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
 TimeZone = Annotated[
     str, StringConstraints(pattern=r"^[A-Za-z_]+(/[A-Za-z0-9_+\-]+)*$", max_length=64)
 ]
-
-
-def _encodable(value: SecretStr) -> SecretStr:
-    """JSON may carry lone surrogates, which no hash function can take: a 422, not a crash."""
-    try:
-        value.get_secret_value().encode()
-    except UnicodeEncodeError:
-        raise ValueError("must be valid Unicode text") from None
-    return value
-
-
-# SecretStr keeps passwords out of reprs and logs; the policy's real checks live in
-# domain.passwords, the bound here only stops oversized input early.
-Password = Annotated[SecretStr, Field(min_length=1, max_length=1024), AfterValidator(_encodable)]
+# SecretStr keeps passwords out of reprs and logs. The policy's checks live in
+# domain.password_policy; the schema states what a schema can (lengths, characters).
+Password = Annotated[
+    SecretStr,
+    Field(
+        min_length=MIN_PASSWORD_LENGTH,
+        max_length=MAX_PASSWORD_LENGTH,
+        description="A new password: 12 to 256 characters once NFKC-normalized, not only "
+        "whitespace, no control characters, not the email address, and not a commonly used or "
+        "breached password (NIST SP 800-63B)",
+        json_schema_extra=document_pattern(visible_secret_pattern),
+    ),
+    AfterValidator(require_valid_unicode_secret),
+]
+CurrentPassword = Annotated[
+    SecretStr, Field(min_length=1, max_length=1024), AfterValidator(require_valid_unicode_secret)
+]
 
 
 class Role(StrEnum):
@@ -92,13 +98,14 @@ class Registration(_Strict):
 class UserPatch(_Strict):
     """Partial update; a profile field sent as null is cleared. Roles are never patchable."""
 
-    email: Email | None = None
-    name: Name | None = None
+    # Email and name can be changed, never removed: null is refused, and not offered in the schema.
+    email: Email | SkipJsonSchema[None] = None
+    name: Name | SkipJsonSchema[None] = None
     phone: Phone | None = None
     locale: Locale | None = None
     timezone: TimeZone | None = None
     password: Password | None = None
-    current_password: Password | None = Field(
+    current_password: CurrentPassword | None = Field(
         default=None, description="Required when users change their own password"
     )
 
@@ -138,6 +145,9 @@ class UserAccount(BaseModel):
     locked_until: datetime | None = None
     failed_logins: int = 0
     sessions_revoked_at: datetime | None = None
+    session_generation: int = 0
+    """Carried by every access token (``gen``); each revocation increments it, so tokens issued
+    before it are refused exactly, with no clock comparison."""
     verify_token: IssuedToken | None = Field(default=None, repr=False)
     reset_token: IssuedToken | None = Field(default=None, repr=False)
 
@@ -145,16 +155,16 @@ class UserAccount(BaseModel):
         token: IssuedToken | None = getattr(self, TOKEN_FIELDS[purpose])
         return token
 
-    def accepts_token_issued_at(self, issued_at: datetime) -> bool:
-        """Whether an access token issued then still speaks for this user.
+    def accepts_session(self, session_generation: int) -> bool:
+        """Whether an access token of that generation still speaks for this user."""
+        active = self.user.status == UserStatus.ACTIVE
+        return active and session_generation == self.session_generation
 
-        ``iat`` has whole seconds, so a token from the second of a revocation is still accepted:
-        otherwise a login right after a password change would be refused.
-        """
-        if self.user.status != UserStatus.ACTIVE:
-            return False
-        revoked = self.sessions_revoked_at
-        return revoked is None or issued_at >= revoked.replace(microsecond=0)
+    def with_sessions_revoked(self, now: datetime) -> UserAccount:
+        """Every refresh family made before ``now`` and every access token issued so far die."""
+        return self.model_copy(
+            update={"sessions_revoked_at": now, "session_generation": self.session_generation + 1}
+        )
 
 
 class UserPage(BaseModel):

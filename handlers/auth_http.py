@@ -7,9 +7,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response, content_types
 
 from domain.auth_models import TokenPair
-
-# RFC 6749 section 5.1: responses carrying tokens must not be cached by anyone.
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+from handlers.http import NO_STORE
 
 
 def token_response(pair: TokenPair) -> Response[dict[str, Any]]:

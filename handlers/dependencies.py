@@ -10,6 +10,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # each function imports only what it uses (the authorizer: no boto3)
+    from adapters.dynamodb_session_repository import DynamoDBSessionRepository
     from adapters.dynamodb_user_repository import DynamoDBUserRepository
     from adapters.key_store import PublicKeySource, SigningKeySource
     from domain.account_recovery import AccountRecoveryService
@@ -44,11 +45,22 @@ def user_repository() -> DynamoDBUserRepository:
 
 
 @cache
+def login_state() -> DynamoDBSessionRepository:
+    from adapters.dynamodb_session_repository import DynamoDBSessionRepository
+
+    return DynamoDBSessionRepository(os.environ["TABLE_NAME"])
+
+
+@cache
 def user_service() -> UserService:
+    from domain.password_guard import PasswordGuard
     from domain.passwords import PasswordHasher
     from domain.user_service import UserService
 
-    return UserService(user_repository(), PasswordHasher())
+    hasher = PasswordHasher()
+    return UserService(
+        user_repository(), hasher, password_guard=PasswordGuard(login_state(), hasher)
+    )
 
 
 # ---------------------------------------------------------------- authentication
@@ -74,7 +86,12 @@ def public_keys() -> PublicKeySource:
     from adapters.key_store import PublicKeySource
 
     settings = token_settings()
-    return PublicKeySource(os.environ["JWKS_PARAMETER_NAME"], settings.issuer, settings.audience)
+    return PublicKeySource(
+        os.environ["JWKS_PARAMETER_NAME"],
+        settings.issuer,
+        settings.audience,
+        max_lifetime_seconds=settings.access_ttl_seconds,
+    )
 
 
 @cache
@@ -92,11 +109,10 @@ def _current_issuer() -> TokenIssuer:
 
 @cache
 def auth_service() -> AuthService:
-    from adapters.dynamodb_session_repository import DynamoDBSessionRepository
     from domain.auth_service import AuthPolicy, AuthService
     from domain.passwords import PasswordHasher
 
-    sessions = DynamoDBSessionRepository(os.environ["TABLE_NAME"])
+    sessions = login_state()
     refresh_days = int(os.environ.get("REFRESH_TOKEN_TTL_DAYS", "30"))
     return AuthService(
         users=user_repository(),

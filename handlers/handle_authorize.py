@@ -1,8 +1,8 @@
 """Lambda authorizer (HTTP API, payload 2.0, simple responses): verifies the bearer access token.
 
-Only the public JWKS is read. The caller's id, roles and the token's ``iat`` go into the authorizer
-context, the only place handlers take the caller from. Tokens are never logged, only why one was
-refused.
+Only the public JWKS is read. The caller's id, roles and the token's session generation go into the
+authorizer context, the only place handlers take the caller from. Tokens are never logged, only why
+one was refused.
 """
 
 from __future__ import annotations
@@ -43,5 +43,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return DENY
     return {
         "isAuthorized": True,
-        "context": {"sub": claims.sub, "roles": ",".join(claims.roles), "iat": claims.iat},
+        "context": {
+            "sub": claims.sub,
+            "roles": ",".join(claims.roles),
+            "gen": claims.session_generation,
+        },
     }

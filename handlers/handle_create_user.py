@@ -20,6 +20,8 @@ from aws_lambda_powertools.utilities.idempotency.serialization.base import (
     BaseIdempotencySerializer,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import StringConstraints
+from pydantic.json_schema import SkipJsonSchema
 
 from adapters.aws import client
 from domain.users import Registration, User
@@ -96,7 +98,10 @@ def _register_once(request: dict[str, Any], registration: Registration) -> Regis
 @app.post("/users", responses=documented(201, User, 400, 409, 422))
 def create_user(
     registration: Registration,
-    idempotency_key: Annotated[str | None, Header(alias="idempotency-key", max_length=200)] = None,
+    idempotency_key: Annotated[
+        Annotated[str, StringConstraints(min_length=1, max_length=200)] | SkipJsonSchema[None],
+        Header(alias="idempotency-key"),
+    ] = None,
 ) -> Response[dict[str, Any]]:
     if idempotency_key:
         request = {
@@ -106,9 +111,12 @@ def create_user(
         registered: Registered = _register_once(request=request, registration=registration)
         body = registered.body
         # The stored fingerprint leaves the password out (it must not help guess it), so a replay
-        # proves it with the stored hash instead: a different password is a different body.
-        if registered.replayed and not user_service().registered_with(
-            body["id"], registration.password.get_secret_value()
+        # proves it like a login, lockout included: a different password is a different body.
+        if (
+            registered.replayed
+            and not user_service()
+            .check_replayed_password(body["id"], registration.password.get_secret_value())
+            .accepted
         ):
             raise IdempotencyValidationError
     else:

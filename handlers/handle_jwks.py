@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from aws_lambda_powertools.event_handler import Response, content_types
+from pydantic import BaseModel, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from handlers.dependencies import public_keys
 from handlers.http import create_resolver, documented, lambda_handler
@@ -10,7 +14,26 @@ from handlers.http import create_resolver, documented, lambda_handler
 app = create_resolver()
 
 
-@app.get("/.well-known/jwks.json", responses=documented(200, None))
+class PublicJwk(BaseModel):
+    """An ES256 public key (RFC 7517/7518)."""
+
+    kty: Literal["EC"]
+    crv: Literal["P-256"]
+    x: str
+    y: str
+    kid: str
+    alg: Literal["ES256"]
+    use: Literal["sig"]
+    exp: int | SkipJsonSchema[None] = Field(
+        default=None, description="Retired key: tokens it signed are refused after this instant"
+    )
+
+
+class Jwks(BaseModel):
+    keys: list[PublicJwk]
+
+
+@app.get("/.well-known/jwks.json", responses=documented(200, Jwks))
 def jwks() -> Response[str]:
     return Response(
         status_code=200,

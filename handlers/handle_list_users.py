@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Query
+from pydantic import StringConstraints
+from pydantic.json_schema import SkipJsonSchema
 
+from adapters.cursor_codec import CURSOR_PATTERN
 from domain.users import UserPage
 from handlers.dependencies import user_service
-from handlers.http import create_resolver, current_caller, documented, lambda_handler
+from handlers.http import NO_STORE, create_resolver, current_caller, documented, lambda_handler
 
 app = create_resolver()
 
@@ -16,10 +20,19 @@ app = create_resolver()
 @app.get("/users", responses=documented(200, UserPage, 401, 403, 422))
 def list_users(
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
-) -> dict[str, Any]:
+    cursor: Annotated[
+        Annotated[str, StringConstraints(max_length=2048, pattern=CURSOR_PATTERN)]
+        | SkipJsonSchema[None],
+        Query(description="The `next_cursor` of the previous page, unchanged"),
+    ] = None,
+) -> Response[dict[str, Any]]:
     page = user_service().list_users(current_caller(app), limit, cursor)
-    return page.model_dump(mode="json")
+    return Response(
+        status_code=200,
+        content_type=content_types.APPLICATION_JSON,
+        body=page.model_dump(mode="json"),
+        headers=NO_STORE,
+    )
 
 
 handler = lambda_handler(app)

@@ -6,10 +6,13 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header
+from pydantic import StringConstraints
+from pydantic.json_schema import SkipJsonSchema
 
 from domain.users import User, UserPatch
 from handlers.dependencies import user_service
 from handlers.http import (
+    IF_MATCH_PATTERN,
     create_resolver,
     current_caller,
     documented,
@@ -25,7 +28,13 @@ app = create_resolver()
 def update_user(
     user_id: str,
     patch: UserPatch,
-    if_match: Annotated[str | None, Header(alias="if-match", max_length=100)] = None,
+    if_match: Annotated[
+        Annotated[str, StringConstraints(pattern=IF_MATCH_PATTERN)] | SkipJsonSchema[None],
+        Header(
+            alias="if-match",
+            description='The ETag of the version being changed (`"3"`), or `*`',
+        ),
+    ] = None,
 ) -> Response[dict[str, Any]]:
     user = user_service().update(current_caller(app), user_id, patch, parse_if_match(if_match))
     return user_response(user)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
-from datetime import UTC, datetime
 from functools import partial
 from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
@@ -86,7 +88,8 @@ def documented(success: int, model: type[BaseModel] | None, *errors: int) -> dic
         status: {"description": HTTPStatus(status).phrase, "content": error_content}
         for status in sorted({*errors, HTTPStatus.UNPROCESSABLE_ENTITY})
     }
-    responses[success] = {"description": HTTPStatus(success).phrase}
+    # No model: no body (an empty content map, else Powertools documents the return annotation).
+    responses[success] = {"description": HTTPStatus(success).phrase, "content": {}}
     if model is not None:
         responses[success]["content"] = {"application/json": {"model": model}}
     return responses
@@ -113,7 +116,10 @@ def _refuse(status: HTTPStatus, message: str, error: Exception) -> Response[Any]
 def _handle_validation_error(error: RequestValidationError) -> Response[Any]:
     problems = error.errors()
     if any(problem.get("type") == "json_invalid" for problem in problems):
-        return error_response(HTTPStatus.BAD_REQUEST, "Request body is not valid JSON")
+        reasons = [str(problem.get("ctx", {}).get("error", "")) for problem in problems]
+        return error_response(
+            HTTPStatus.BAD_REQUEST, "Request body is not valid JSON", [r for r in reasons if r]
+        )
     details = [
         {
             "location": ".".join(str(part) for part in problem.get("loc", ())),
@@ -124,17 +130,49 @@ def _handle_validation_error(error: RequestValidationError) -> Response[Any]:
     return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, "Invalid request", details)
 
 
+SEND_JSON = "Send the body as JSON (Content-Type: application/json)"
+
+
 def _handle_unsupported_content_type(error: RequestUnsupportedContentType) -> Response[Any]:
-    return error_response(
-        HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "Send the body as JSON (Content-Type: application/json)"
-    )
+    return error_response(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, SEND_JSON)
+
+
+def refuse_non_json_body(event: dict[str, Any]) -> dict[str, Any] | None:
+    """A 415 for a body sent as anything but JSON. Powertools would parse forms and multipart
+    itself (and raise on a multipart type without a boundary) before any handler could refuse."""
+    headers = event.get("headers") or {}
+    content_type = str(headers.get("content-type", "")).strip().lower()
+    if not event.get("body") or not content_type or content_type.startswith("application/json"):
+        return None
+    return {
+        "statusCode": HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+        "headers": {"Content-Type": content_types.APPLICATION_JSON},
+        "body": json.dumps({"message": SEND_JSON}),
+        "isBase64Encoded": False,
+    }
+
+
+def _handle_not_found(error: NotFoundError) -> Response[Any]:
+    """A path API Gateway sent here that none of this function's routes takes (a trailing slash,
+    quotes or emoji in an id): the same answer as API Gateway's own for an unknown route."""
+    return error_response(HTTPStatus.NOT_FOUND, "Not Found")
+
+
+def parse_json_body(text: str) -> Any:
+    """``json.loads``, but a body nested deeper than the parser's recursion limit is invalid JSON
+    (a 400), not a crash."""
+    try:
+        return json.loads(text)
+    except RecursionError as error:
+        raise json.JSONDecodeError("nested too deeply", text, 0) from error
 
 
 def create_resolver(
     extra_errors: dict[type[Exception], tuple[HTTPStatus, str]] | None = None,
 ) -> APIGatewayHttpResolver:
     """The function's resolver; ``extra_errors`` adds refusals only that function can meet."""
-    app = APIGatewayHttpResolver(enable_validation=True)
+    app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=parse_json_body)
+    app.not_found(_handle_not_found)
     app.exception_handler(list(ERROR_STATUS))(_handle_domain_error)
     for kind, (status, message) in (extra_errors or {}).items():
         app.exception_handler(kind)(partial(_refuse, status, message))
@@ -151,19 +189,23 @@ def current_caller(app: APIGatewayHttpResolver) -> Caller:
         raise AuthenticationFailed("Missing authorizer context")
     roles = str(context.get("roles", ""))
     try:
-        issued_at = datetime.fromtimestamp(int(context["iat"]), UTC)
+        session_generation = int(context["gen"])
     except (KeyError, TypeError, ValueError) as error:
         raise AuthenticationFailed("Missing authorizer context") from error
     return Caller(
         user_id=str(user_id),
         roles=frozenset(filter(None, roles.split(","))),
-        issued_at=issued_at,
+        session_generation=session_generation,
     )
 
 
 def source_ip(app: APIGatewayHttpResolver) -> str:
     """The client address as API Gateway saw it (never a header the client could forge)."""
     return str(app.current_event.request_context.http.source_ip)
+
+
+# Responses carrying tokens (RFC 6749 section 5.1) or users' data must not be cached by anyone.
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 def etag(version: int) -> str:
@@ -178,17 +220,23 @@ def user_response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
         body=user.model_dump(mode="json"),
-        headers={"ETag": etag(user.version), **(headers or {})},
+        headers={"ETag": etag(user.version), **NO_STORE, **(headers or {})},
     )
 
 
+IF_MATCH_PATTERN = r'^(\*|(W/)?"[0-9]{1,18}"|[0-9]{1,18})$'
+"""``*``, or one ETag this API returned (``"3"``; weak and unquoted forms are read the same)."""
+
+
 def parse_if_match(value: str | None) -> int | None:
-    if value is None or value.strip() == "*":
+    """The version an If-Match names; only ASCII digits (``"²"`` is a digit to ``str.isdigit``)."""
+    if value is None:
         return None
-    tag = value.strip().removeprefix("W/").strip('"')
-    if not tag.isdigit():
+    found = re.fullmatch(IF_MATCH_PATTERN, value.strip(), flags=re.ASCII)
+    if found is None:
         raise InvalidPrecondition
-    return int(tag)
+    tag = found.group(1)
+    return None if tag == "*" else int(tag.removeprefix("W/").strip('"'))
 
 
 def lambda_handler(
@@ -200,7 +248,7 @@ def lambda_handler(
 
     @metrics.log_metrics(capture_cold_start_metric=True)
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        return app.resolve(event, context)
+        return refuse_non_json_body(event) or app.resolve(event, context)
 
     entry = traced(handler, capture_response=False)
     return logger.inject_lambda_context(

@@ -103,6 +103,9 @@ class InMemoryUserRepository:
         for name in ("password_hash", "sessions_revoked_at", *TOKEN_FIELDS.values()):
             if getattr(updated, name) != getattr(previous, name):
                 changes[name] = getattr(updated, name)
+        # The generation is added, never set: a concurrent revocation is never undone.
+        bump = updated.session_generation - previous.session_generation
+        changes["session_generation"] = stored.account.session_generation + bump
         stored.account = stored.account.model_copy(update=changes)
         if moved:
             del self.email_owners[previous.user.email]
@@ -188,7 +191,7 @@ class InMemoryLoginState:
     def revoke_all_sessions(self, user_id: str, now: datetime) -> None:
         stored = self._items.get(user_id)
         if stored is not None:
-            stored.account = stored.account.model_copy(update={"sessions_revoked_at": now})
+            stored.account = stored.account.with_sessions_revoked(now)
 
 
 class InMemorySessionRepository:

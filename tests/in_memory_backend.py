@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from domain.access import Caller
 from domain.auth_service import AuthPolicy, AuthService
+from domain.password_guard import PasswordGuard
 from domain.passwords import Argon2Cost, PasswordHasher
 from domain.tokens import StoredKey, TokenIssuer, TokenSettings, TokenVerifier, generate_signing_key
 from domain.user_service import UserService
@@ -54,7 +55,8 @@ class InMemoryBackend:
         self.key = generate_signing_key(self.clock.now)
 
     def user_service(self) -> UserService:
-        return UserService(self.users, self.hasher, clock=self.clock)
+        guard = PasswordGuard(self.login_state, self.hasher, clock=self.clock)
+        return UserService(self.users, self.hasher, password_guard=guard, clock=self.clock)
 
     def auth_service(self) -> AuthService:
         issuer = TokenIssuer(self.key, TOKEN_SETTINGS, clock=self.clock)
@@ -86,4 +88,6 @@ class InMemoryBackend:
     def caller(self, user: User, *, admin: bool = False) -> Caller:
         """The principal of an access token issued to ``user`` now."""
         roles = {Role.USER.value, Role.ADMIN.value} if admin else {Role.USER.value}
-        return Caller(user_id=user.id, roles=frozenset(roles), issued_at=self.clock.now)
+        stored = self.users.items.get(user.id)
+        generation = stored.account.session_generation if stored else 0
+        return Caller(user_id=user.id, roles=frozenset(roles), session_generation=generation)

@@ -16,7 +16,6 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -75,14 +74,14 @@ def caller_context(caller: Caller) -> dict[str, str | int]:
     return {
         "sub": caller.user_id,
         "roles": ",".join(sorted(caller.roles)),
-        "iat": int(caller.issued_at.timestamp()),
+        "gen": caller.session_generation,
     }
 
 
 def caller_of(user: User) -> Caller:
-    """The caller an access token issued now would make of ``user``."""
+    """The caller an access token issued now would make of ``user`` (never signed out yet)."""
     return Caller(
-        user_id=user.id, roles=frozenset(str(r) for r in user.roles), issued_at=datetime.now(UTC)
+        user_id=user.id, roles=frozenset(str(r) for r in user.roles), session_generation=0
     )
 
 

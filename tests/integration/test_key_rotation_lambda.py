@@ -7,6 +7,7 @@ AWSCURRENT version, once the signer's cache has expired) and verified against th
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -100,7 +101,7 @@ def verify(keys: Keys, token: str, at: float | None = None) -> None:
         published(keys),
         SETTINGS.issuer,
         SETTINGS.audience,
-        **({"clock": lambda: at} if at is not None else {}),
+        clock=time.time if at is None else (lambda: at),
     )
     verifier.verify(token)
 

@@ -12,7 +12,6 @@ import functools
 import itertools
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -20,12 +19,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
+from adapters.dynamodb_session_repository import DynamoDBSessionRepository
 from adapters.dynamodb_user_repository import DynamoDBUserRepository, user_from_item, user_key
 from adapters.lambda_stream_record import as_lambda_record
 from adapters.stream_records import event_of_record
 from domain.access import Caller
 from domain.errors import UserNotFound
 from domain.events import COMPARED_FIELDS
+from domain.password_guard import PasswordGuard
 from domain.passwords import PasswordHasher
 from domain.user_service import UserService
 from domain.users import Registration, Role, UserPatch
@@ -71,8 +72,12 @@ class History:
             db=stack.client("dynamodb"),
             request_id=lambda: self.request,
         )
-        self.service = UserService(repository, PasswordHasher())
-        self.admin = Caller("admin", frozenset({Role.ADMIN.value}), datetime.now(UTC))
+        hasher = PasswordHasher()
+        login_state = DynamoDBSessionRepository(stack.physical_id("UserRegistrationTable"))
+        self.repository = repository
+        self.service = UserService(
+            repository, hasher, password_guard=PasswordGuard(login_state, hasher)
+        )
         self.ids: list[str | None] = [None] * USERS
         self.passwords: dict[str, str] = {}
         self.created: set[str] = set()
@@ -93,7 +98,12 @@ class History:
             return
         if user_id is None:
             return
-        caller = Caller(user_id, frozenset({Role.USER.value}), datetime.now(UTC))
+        try:
+            generation = self.repository.get(user_id).session_generation
+        except UserNotFound:
+            self.ids[slot] = None
+            return
+        caller = Caller(user_id, frozenset({Role.USER.value}), generation)
         try:
             if kind == "rename":
                 self.service.update(caller, user_id, UserPatch(name=value))

@@ -228,6 +228,23 @@ def _policy_violations(name: str, role: dict[str, Any]) -> Iterator[str]:
                 yield f"{name}: {sorted(actions)} on wildcard resource {resources}"
 
 
+def test_given_the_http_api_when_translated_then_cors_follows_the_allowed_origins_parameter(
+    cfn: dict[str, Any],
+) -> None:
+    (api,) = _of_type(cfn, "AWS::ApiGatewayV2::Api").values()
+    condition, when_set, when_empty = api["Properties"]["Body"]["x-amazon-apigateway-cors"][
+        "Fn::If"
+    ]
+
+    assert condition == "HasCors"
+    assert when_empty == {"Ref": "AWS::NoValue"}
+    assert when_set["allowMethods"] == ["GET", "POST", "PATCH", "DELETE"]
+    assert set(when_set["exposeHeaders"]) == {"ETag", "Location", "apigw-requestid"}
+    assert cfn["Conditions"]["HasCors"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "AllowedOrigins"}, ""]}]
+    }
+
+
 def test_given_every_function_role_when_read_then_it_grants_no_wildcards(
     cfn: dict[str, Any],
 ) -> None:

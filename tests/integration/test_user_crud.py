@@ -206,7 +206,7 @@ def test_given_a_stale_if_match_when_patching_then_412_and_nothing_changes(
     assert api.request("GET", "/users/me", caller=user.caller).json["name"] == "First"
 
 
-def test_given_a_malformed_if_match_when_patching_then_400(
+def test_given_a_malformed_if_match_when_patching_then_422(
     api: ApiClient, make_user: UserFactory
 ) -> None:
     user = make_user()
@@ -219,7 +219,7 @@ def test_given_a_malformed_if_match_when_patching_then_400(
         caller=user.caller,
     )
 
-    assert response.status == 400
+    assert response.status == 422
 
 
 def test_given_an_email_change_when_applied_then_the_old_address_is_free_again(

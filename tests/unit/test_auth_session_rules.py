@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from pydantic import ValidationError
 
 from domain.auth_models import LogoutRequest, TokenPair
 from domain.auth_service import (
     REFRESH_REUSE_DETECTED,
     hash_refresh_token,
 )
-from domain.errors import AuthenticationFailed, InvalidInput
+from domain.errors import AuthenticationFailed
 from domain.users import User, UserPatch, UserStatus
 from tests.in_memory_backend import PASSWORD, Clock, InMemoryBackend
 
@@ -180,8 +181,6 @@ def test_given_someone_elses_refresh_token_when_logging_out_then_refused_and_it_
     assert not _refresh_fails(backend, bobs.refresh_token)
 
 
-def test_given_no_token_and_no_all_when_logging_out_then_invalid_input(
-    backend: InMemoryBackend, user: User
-) -> None:
-    with pytest.raises(InvalidInput):
-        _logout(backend, user)
+def test_given_no_token_and_no_all_when_logging_out_then_the_request_is_refused() -> None:
+    with pytest.raises(ValidationError, match="refresh_token is required unless all is true"):
+        LogoutRequest.model_validate({})

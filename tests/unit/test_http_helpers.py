@@ -16,7 +16,9 @@ def test_given_an_if_match_header_when_parsed_then_the_version_is_read(
     assert parse_if_match(header) == version
 
 
-@pytest.mark.parametrize("header", ['"abc"', '"-1"', "", '"1.5"'])
+@pytest.mark.parametrize(
+    "header", ['"abc"', '"-1"', "", '"1.5"', '"\u00b2"', "\u0663", 'W/"\uff11"', '"1", "2"']
+)
 def test_given_a_malformed_if_match_when_parsed_then_it_is_refused(header: str) -> None:
     with pytest.raises(InvalidPrecondition):
         parse_if_match(header)
@@ -45,6 +47,9 @@ def test_given_a_cursor_when_decoded_then_the_key_round_trips(codec: CursorCodec
         lambda c: c + "x",
         lambda c: "not base64!.abc",
         lambda c: "",
+        lambda c: c + "\u00e9",
+        lambda c: c.replace(".", ".\u2603"),
+        lambda c: "\ud800." + c,
     ],
 )
 def test_given_a_tampered_cursor_when_decoded_then_it_is_refused(

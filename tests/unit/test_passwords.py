@@ -1,6 +1,5 @@
 import pytest
 
-from domain.errors import PasswordPolicyViolation
 from domain.passwords import (
     COST_ENV,
     OWASP_MINIMUM,
@@ -8,7 +7,6 @@ from domain.passwords import (
     TEST_COST_ENV,
     Argon2Cost,
     PasswordHasher,
-    check_password_policy,
 )
 from tests.legacy_hashes import scrypt_hash
 
@@ -123,24 +121,3 @@ def test_given_a_low_cost_without_test_opt_in_when_read_then_it_is_refused(
 
 def test_given_a_low_cost_with_test_opt_in_when_read_then_memory_is_two_to_the_k_kib() -> None:
     assert Argon2Cost.from_environment().memory_kib == 1024  # conftest: k=10
-
-
-@pytest.mark.parametrize(
-    ("password", "problem"),
-    [
-        ("short", "at least 12"),
-        ("x" * 257, "at most 256"),
-        ("Ann@Example.com", "not be the email"),
-    ],
-)
-def test_given_a_weak_password_when_checked_then_the_policy_says_why(
-    password: str, problem: str
-) -> None:
-    with pytest.raises(PasswordPolicyViolation) as raised:
-        check_password_policy(password, "ann@example.com")
-
-    assert problem in str(raised.value.details)
-
-
-def test_given_a_long_passphrase_when_checked_then_it_passes() -> None:
-    check_password_policy("correct horse battery staple", "ann@example.com")

@@ -51,6 +51,7 @@ def signed(keys: SigningKeySet, **overrides: Any) -> str:
         "exp": now + 600,
         "jti": "j-1",
         "roles": ["user"],
+        "gen": 0,
     }
     claims.update(overrides)
     claims = {name: value for name, value in claims.items() if value is not None}
@@ -69,13 +70,15 @@ def test_given_an_issued_token_when_verified_then_its_claims_come_back(
 
     claims = verifier_for(keys).verify(issued.token)
 
-    assert claims == AccessClaims(sub="user-1", roles=("user", "admin"), iat=claims.iat)
+    assert claims == AccessClaims(
+        sub="user-1", roles=("user", "admin"), iat=claims.iat, session_generation=0
+    )
     assert issued.expires_in == 900
     header = jwt.get_unverified_header(issued.token)
     assert header["alg"] == "ES256"
     assert header["kid"] == keys.current.kid
     payload = jwt.decode(issued.token, options={"verify_signature": False})
-    assert set(payload) == {"sub", "iss", "aud", "exp", "iat", "jti", "roles"}
+    assert set(payload) == {"sub", "iss", "aud", "exp", "iat", "jti", "roles", "gen"}
     assert payload["exp"] - payload["iat"] == 900
 
 
@@ -106,6 +109,20 @@ def test_given_two_tokens_when_issued_then_each_has_its_own_jti(keys: SigningKey
         pytest.param({"sub": ""}, id="empty-sub"),
         pytest.param({"roles": "admin"}, id="roles-not-a-list"),
         pytest.param({"roles": ["user,admin"]}, id="comma-forges-a-role"),
+        pytest.param({"gen": None}, id="no-session-generation"),
+        pytest.param({"gen": "0"}, id="session-generation-not-an-integer"),
+        pytest.param({"gen": True}, id="session-generation-a-boolean"),
+        pytest.param({"gen": -1}, id="negative-session-generation"),
+        pytest.param(
+            {"exp": int(datetime.now(UTC).timestamp()) + 24 * 3600}, id="lifetime-of-a-day"
+        ),
+        pytest.param(
+            {
+                "iat": int(datetime.now(UTC).timestamp()) - 900,
+                "exp": int(datetime.now(UTC).timestamp()) + 1,
+            },
+            id="lifetime-one-second-over-15-minutes",
+        ),
     ],
 )
 def test_given_bad_claims_when_verified_then_rejected(
@@ -113,6 +130,17 @@ def test_given_bad_claims_when_verified_then_rejected(
 ) -> None:
     with pytest.raises(InvalidToken):
         verifier_for(keys).verify(signed(keys, **overrides))
+
+
+def test_given_a_lifetime_over_the_configured_maximum_when_verified_then_rejected(
+    keys: SigningKeySet,
+) -> None:
+    now = int(datetime.now(UTC).timestamp())
+    verifier = TokenVerifier(keys.public_jwks(), ISSUER, AUDIENCE, max_lifetime_seconds=300)
+
+    verifier.verify(signed(keys, iat=now, exp=now + 300))
+    with pytest.raises(InvalidToken):
+        verifier.verify(signed(keys, iat=now, exp=now + 301))
 
 
 def test_given_a_tampered_payload_when_verified_then_rejected(keys: SigningKeySet) -> None:

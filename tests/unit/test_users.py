@@ -4,8 +4,9 @@ import pytest
 from pydantic import ValidationError
 
 from domain.access import Caller
+from domain.email_address import normalize_email
 from domain.errors import AccessDenied
-from domain.users import Registration, UserPatch, normalize_email
+from domain.users import Registration, UserPatch
 
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
 
@@ -46,7 +47,7 @@ def test_given_a_patch_when_only_some_fields_are_sent_then_only_those_are_set() 
 
 
 def test_given_a_user_when_accessing_another_record_then_access_is_denied() -> None:
-    caller = Caller(user_id="u1", roles=frozenset({"user"}), issued_at=NOW)
+    caller = Caller(user_id="u1", roles=frozenset({"user"}), session_generation=0)
 
     caller.ensure_can_access("u1")
     assert caller.resolve("me") == "u1"
@@ -57,7 +58,7 @@ def test_given_a_user_when_accessing_another_record_then_access_is_denied() -> N
 
 
 def test_given_an_admin_when_accessing_any_record_then_access_is_allowed() -> None:
-    caller = Caller(user_id="a1", roles=frozenset({"user", "admin"}), issued_at=NOW)
+    caller = Caller(user_id="a1", roles=frozenset({"user", "admin"}), session_generation=0)
 
     caller.ensure_can_access("u2")
     caller.ensure_admin()

@@ -28,7 +28,7 @@ def run_grant(args: argparse.Namespace) -> int:
     from domain.errors import InvalidInput
     from domain.passwords import PasswordHasher
     from domain.user_service import UserService
-    from domain.users import Role, normalize_email
+    from domain.users import Role
 
     stack = resolve_stack(args)
     # The operator's action is the request behind the change: its id becomes the event's
@@ -43,7 +43,8 @@ def run_grant(args: argparse.Namespace) -> int:
     # The hasher is never used to grant a role; UserService needs one for its other use cases.
     service = UserService(repository, PasswordHasher())
     try:
-        user = service.grant_role(normalize_email(args.email), Role.ADMIN)
+        # Looked up in every stored form (accounts made before today's address rules included).
+        user = service.grant_role(args.email, Role.ADMIN)
     except (InvalidInput, ValueError) as error:
         raise CommandError(f"grant: {error}", EXIT_FAILED) from None
     print(f"{user.email} ({user.id}) now has roles: {', '.join(user.roles)}")

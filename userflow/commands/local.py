@@ -82,6 +82,12 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "-v", "--verbose", action="store_true", help="also show each invocation's REPORT line"
     )
+    parser.add_argument(
+        "--allowed-origins",
+        default="",
+        metavar="ORIGIN[,...]",
+        help="the template's AllowedOrigins parameter: browser origins allowed by CORS",
+    )
     parser.set_defaults(run=run)
 
 
@@ -122,6 +128,7 @@ def run(args: argparse.Namespace) -> int:
         client_timeout=args.client_timeout,
         rates_file=control_file(state_file()),
         mail_journal=journal_path(),
+        allowed_origins=args.allowed_origins,
     )
     try:
         runtime = LocalRuntime(options, stop)

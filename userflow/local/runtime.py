@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from userflow.local.aws import MotoServer
+from userflow.local.cors import cors_from_template, cors_middleware
 from userflow.local.functions import LOCAL_SESSION_TOKEN
 from userflow.local.gateway import Gateway, Middleware
 from userflow.local.parameters_extension import ParametersExtension
@@ -40,6 +41,8 @@ class RuntimeOptions:
     """A control file the stack watches for fail-rate changes (``userflow fail-rate``)."""
     mail_journal: Path | None = None
     """Where each message moto's SES accepts is recorded (``userflow mail``)."""
+    allowed_origins: str = ""
+    """The template's ``AllowedOrigins`` parameter: browser origins CORS allows (none: no CORS)."""
 
 
 class LocalRuntime:
@@ -73,11 +76,12 @@ class LocalRuntime:
             max_per_function=options.max_concurrency,
             local_values=self.extension.function_environment(),
         )
+        cors = cors_from_template(self.template, {"AllowedOrigins": options.allowed_origins})
         gateway = Gateway(
             api_from_template(self.template),
             self.workers.invoke,
             region=DEFAULT_REGION,
-            middleware=options.middleware,
+            middleware=[*([cors_middleware(cors)] if cors else []), *options.middleware],
         )
         self.server = GatewayServer(
             gateway, port=options.port, client_timeout=options.client_timeout
