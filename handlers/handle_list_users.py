@@ -21,7 +21,7 @@ app = create_resolver()
 def list_users(
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
     cursor: Annotated[
-        Annotated[str, StringConstraints(max_length=2048, pattern=CURSOR_PATTERN)]
+        Annotated[str, StringConstraints(max_length=1024, pattern=CURSOR_PATTERN)]
         | SkipJsonSchema[None],
         Query(description="The `next_cursor` of the previous page, unchanged"),
     ] = None,

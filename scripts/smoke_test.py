@@ -7,9 +7,10 @@ throw-away user, logs in, reads the user back, waits for its `UserCreated` event
 user.
 
 Smoke users are synthetic: their email is at ``SYNTHETIC_EMAIL_DOMAIN``, so their `UserCreated`
-and `UserDeleted` events carry ``detail.email_domain == "smoke.userflow.invalid"`` and subscribers
-ignore them (README, "How to subscribe"). ``.invalid`` is reserved (RFC 2606): no real person
-has such an address, and nothing can ever be delivered to it.
+and `UserDeleted` events carry ``detail.email_domain == "smoke.userflow.example.com"`` and
+subscribers ignore them (README, "How to subscribe"). ``example.com`` is reserved (RFC 2606): no
+real person has such an address. (``.invalid`` would say so better, but registration refuses
+special-use domains such as ``.invalid`` and ``.test``.)
 
     python -m scripts.smoke_test --stack-name userflow-staging --region eu-west-1
     python -m scripts.smoke_test                  # the running `userflow local` stack
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
     from mypy_boto3_events.type_defs import PutEventsRequestEntryTypeDef
 
 
-SYNTHETIC_EMAIL_DOMAIN = "smoke.userflow.invalid"
+SYNTHETIC_EMAIL_DOMAIN = "smoke.userflow.example.com"
 CANARY_SOURCE = "userflow.smoke"
 CANARY_DETAIL_TYPE = "SmokeCanary"
 # How long one canary is awaited before another is sent (the subscription may not be live yet).

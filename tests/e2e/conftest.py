@@ -15,7 +15,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,10 +27,27 @@ REPO = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 30.0
 
 
+class Headers(Mapping[str, str]):
+    """Response headers, looked up by name in any case as HTTP means them (the local server
+    sends them title-cased, API Gateway lower-case)."""
+
+    def __init__(self, items: Iterable[tuple[str, str]]) -> None:
+        self._items = {name.lower(): value for name, value in items}
+
+    def __getitem__(self, name: str) -> str:
+        return self._items[name.lower()]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
 @dataclass
 class HttpResult:
     status: int
-    headers: dict[str, str]
+    headers: Headers
     body: bytes
 
     def json(self) -> Any:
@@ -72,9 +89,11 @@ class LocalStack:
         )
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
-                return HttpResult(response.status, dict(response.headers), response.read())
+                return HttpResult(
+                    response.status, Headers(response.headers.items()), response.read()
+                )
         except urllib.error.HTTPError as error:
-            return HttpResult(error.code, dict(error.headers), error.read())
+            return HttpResult(error.code, Headers(error.headers.items()), error.read())
 
     def run(
         self, module: str, *arguments: str, timeout: float = 120

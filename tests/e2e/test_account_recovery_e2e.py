@@ -100,7 +100,9 @@ def test_given_ses_refuses_mail_when_fixed_then_dlq_replay_delivers_it(
         ses.delete_email_identity(EmailIdentity=SENDER)
         email = unique_email()
         registered = stack.request(
-            "POST", "/users", json_body={"email": email, "password": "x" * 12, "name": "D"}
+            "POST",
+            "/users",
+            json_body={"email": email, "password": "a dead letter passphrase", "name": "D"},
         )
         assert registered.status == 201
         deadline = time.monotonic() + 20

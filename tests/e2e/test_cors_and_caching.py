@@ -47,7 +47,7 @@ def test_given_allowed_origins_when_a_browser_calls_then_preflight_and_headers_a
     assert "Access-Control-Allow-Origin" not in foreign.headers
     assert me.status == 200
     assert me.headers["Access-Control-Allow-Origin"] == APP
-    assert me.headers["Access-Control-Expose-Headers"] == "ETag,Location"
+    assert me.headers["Access-Control-Expose-Headers"] == "ETag,Location,apigw-requestid"
 
 
 def test_given_no_allowed_origins_when_a_browser_preflights_then_no_cors(

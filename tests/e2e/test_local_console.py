@@ -16,7 +16,13 @@ from tests.e2e.conftest import LocalStack, start_local_stack, write_probe_templa
 pytestmark = pytest.mark.e2e
 
 TIMESTAMPED = re.compile(r"^\d\d:\d\d:\d\d ")
-BANNER = ("Userflow API:", "Local AWS endpoint:", "Stack state:", "userflow local stopped")
+BANNER = (
+    "Userflow API:",
+    "Local AWS endpoint:",
+    "Stack state:",
+    "Mail:",
+    "userflow local stopped",
+)
 
 
 def _settled_output(stack: LocalStack, expected: str) -> str:

@@ -17,5 +17,5 @@ def test_given_a_running_stack_when_the_smoke_test_runs_then_every_step_passes(
     assert result.returncode == 0, result.stdout + result.stderr
     assert "ok  subscription delivers (canary" in result.stdout
     assert "ok  UserCreated event" in result.stdout
-    assert "(email_domain smoke.userflow.invalid)" in result.stdout  # marked synthetic
+    assert "(email_domain smoke.userflow.example.com)" in result.stdout  # marked synthetic
     assert "ok  DELETE /users/{id} -> 204" in result.stdout

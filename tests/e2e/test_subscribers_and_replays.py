@@ -39,8 +39,24 @@ class Subscriber:
         ]["QueueArn"]
         events = self.client("events")
         bus = stack.state["resources"]["UserEventsBus"]["physical_id"]
-        events.put_rule(
+        rule_arn = events.put_rule(
             Name=name, EventBusName=bus, EventPattern=json.dumps({"source": ["userflow.users"]})
+        )["RuleArn"]
+        # As on AWS, the queue must let EventBridge send from this rule (README, "How to subscribe")
+        allow_rule = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "events.amazonaws.com"},
+                    "Action": "sqs:SendMessage",
+                    "Resource": arn,
+                    "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
+                }
+            ],
+        }
+        self.sqs.set_queue_attributes(
+            QueueUrl=self.url, Attributes={"Policy": json.dumps(allow_rule)}
         )
         events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "queue", "Arn": arn}])
         self.received: list[dict[str, Any]] = []
