@@ -17,7 +17,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from adapters.aws import client
-from adapters.dynamodb_user_repository import cancellation_codes, iso_timestamp, user_key
+from adapters.dynamodb_user_repository import cancellation_codes
+from adapters.user_items import iso_timestamp, user_key
 from domain.auth_models import RefreshRecord, SessionFamily
 from domain.users import UserAccount
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.aws import client
-from adapters.dynamodb_user_repository import cancellation_codes, token_values, user_key
+from adapters.dynamodb_user_repository import cancellation_codes
 from adapters.mail_outbox import outbox_put
+from adapters.user_items import token_values, user_key
 from domain.mail import MailRequest
 from domain.recovery_tokens import IssuedToken, TokenPurpose
 

@@ -15,7 +15,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer
 from pydantic import ValidationError
 
-from adapters.dynamodb_user_repository import is_user_key, user_from_values
+from adapters.user_items import is_user_key, user_from_values
 from domain.events import (
     RECONSTRUCTED_SOURCE,
     ChangeKind,

@@ -10,7 +10,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker  # type: ignore[import-untyped]
 
-from adapters.dynamodb_user_repository import account_attributes, user_key
+from adapters.user_items import account_attributes, user_key
 from domain.users import User, UserAccount
 
 TABLE_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/users-test"

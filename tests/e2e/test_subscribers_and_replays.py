@@ -17,7 +17,7 @@ from typing import Any
 import boto3
 import pytest
 
-from adapters.dynamodb_user_repository import user_from_item, user_key
+from adapters.user_items import user_from_item, user_key
 from domain.events import COMPARED_FIELDS
 from tests.e2e.conftest import LocalStack, start_local_stack
 from tests.integration.test_subscriber_rule import fold

@@ -23,7 +23,8 @@ from urllib.parse import urlsplit
 import pytest
 from moto import mock_aws
 
-from adapters.dynamodb_user_repository import DynamoDBUserRepository, user_key
+from adapters.dynamodb_user_repository import DynamoDBUserRepository
+from adapters.user_items import user_key
 from domain.access import Caller
 from domain.passwords import PasswordHasher
 from domain.user_service import UserService

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from adapters.dynamodb_user_repository import user_key
 from adapters.lambda_stream_record import as_lambda_record
 from adapters.stream_records import event_of_record
+from adapters.user_items import user_key
 from tests.integration.conftest import CreatedUser, GatewayClient
 from tests.mailbox import Mailbox
 

@@ -10,8 +10,8 @@ from typing import Any
 import jwt
 import pytest
 
-from adapters.dynamodb_user_repository import user_key
 from adapters.key_store import rotate_signing_keys
+from adapters.user_items import user_key
 from domain.auth_service import hash_refresh_token
 from domain.passwords import Argon2Cost, PasswordHasher
 from domain.user_service import SESSION_ENDED

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from moto.events.models import EventsBackend
 
-from adapters.dynamodb_user_repository import user_key
 from adapters.sqs_poison_queue import SqsPoisonQueue
+from adapters.user_items import user_key
 from tests.integration.conftest import UserFactory
 from tests.integration.test_dlq_replay import (
     _depth,

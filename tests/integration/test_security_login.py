@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from adapters.dynamodb_session_repository import DynamoDBSessionRepository
-from adapters.dynamodb_user_repository import DynamoDBUserRepository, user_key
+from adapters.dynamodb_user_repository import DynamoDBUserRepository
+from adapters.user_items import user_key
 from domain.auth_service import LOGIN_THROTTLED, AuthPolicy, AuthService
 from domain.errors import AuthenticationFailed
 from domain.passwords import PasswordHasher

@@ -20,9 +20,10 @@ from hypothesis import strategies as st
 from moto import mock_aws
 
 from adapters.dynamodb_session_repository import DynamoDBSessionRepository
-from adapters.dynamodb_user_repository import DynamoDBUserRepository, user_from_item, user_key
+from adapters.dynamodb_user_repository import DynamoDBUserRepository
 from adapters.lambda_stream_record import as_lambda_record
 from adapters.stream_records import event_of_record
+from adapters.user_items import user_from_item, user_key
 from domain.access import Caller
 from domain.errors import UserNotFound
 from domain.events import COMPARED_FIELDS

@@ -16,10 +16,10 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from adapters.dynamodb_user_repository import user_from_item
 from adapters.eventbridge_publisher import EventBridgePublisher
 from adapters.sqs_poison_queue import SqsPoisonQueue
 from adapters.stream_records import event_of_record, is_user_record_keys, table_change
+from adapters.user_items import user_from_item
 from domain.event_pipeline import LifecyclePipeline, Outcome, Status, sequence_number
 from domain.events import PoisonRecord
 from userflow.dlq.mail_replay import MailReplayer, is_mail_batch

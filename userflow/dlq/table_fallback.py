@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from adapters.dynamodb_user_repository import USER_PREFIX, USER_SK
+from adapters.user_items import USER_PREFIX, USER_SK
 from domain.events import RECONSTRUCTED_SOURCE
 
 SLACK = timedelta(seconds=2)
