@@ -74,6 +74,7 @@ def test_given_responses_with_user_data_when_received_then_never_cached(
         "PATCH", "/users/me", json_body={"name": "Renamed"}, headers=bearer
     )
 
+    assert [r.status for r in (created, me, patched)] == [201, 200, 200], patched.body
     for response in (created, me, patched):
         assert response.headers["Cache-Control"] == "no-store"
     assert local_stack.request("GET", "/.well-known/jwks.json").headers["Cache-Control"] == (
