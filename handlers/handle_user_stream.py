@@ -7,7 +7,6 @@ only those. Poison records go to the poison queue and succeed, so they never blo
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from typing import Any
 
@@ -24,6 +23,7 @@ from adapters.sqs_poison_queue import SqsPoisonQueue
 from adapters.stream_records import table_change
 from domain.event_pipeline import LifecyclePipeline, Outcome, Status
 from handlers.observability import logger, metrics, traced
+from handlers.settings import UserStreamSettings, load
 
 # Failed records are reported as batch item failures, also when all of them failed: a function
 # error would make Lambda bisect the batch, which cannot help a publishing outage.
@@ -45,10 +45,11 @@ class RecordNotPublished(Exception):
 
 @cache
 def pipeline() -> LifecyclePipeline:
+    settings = load(UserStreamSettings)
     return LifecyclePipeline(
-        EventBridgePublisher(os.environ["EVENT_BUS_NAME"]),
+        EventBridgePublisher(settings.event_bus_name),
         table_change,
-        SqsPoisonQueue(os.environ["POISON_QUEUE_URL"]),
+        SqsPoisonQueue(settings.poison_queue_url),
     )
 
 
