@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.aws import client
+from adapters.aws_clients import client
 from adapters.dynamodb_user_repository import cancellation_codes, token_values, user_key
 from adapters.mail_outbox import outbox_put
 from domain.mail import MailRequest

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from adapters.aws import client
+from adapters.aws_clients import client
 from adapters.cursor_codec import CursorCodec
 from adapters.mail_outbox import outbox_put
 from domain.errors import EmailAlreadyExists, InvalidCursor, UserNotFound, VersionConflict

@@ -22,7 +22,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import StringConstraints
 from pydantic.json_schema import SkipJsonSchema
 
-from adapters.aws import client
+from adapters.aws_clients import client
 from domain.users import Registration, User
 from handlers.dependencies import user_service
 from handlers.http import (

@@ -10,7 +10,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from adapters import aws
+from adapters import aws_clients
 from adapters.key_rotation import SigningKeyRotation
 from handlers.observability import logger
 from handlers.settings import KeyRotationSettings, load
@@ -21,8 +21,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> None:
     step, version = event["Step"], event["ClientRequestToken"]
     logger.info("Rotation step", extra={"step": step, "version_id": version})
     rotation = SigningKeyRotation(
-        aws.client("secretsmanager"),
-        aws.client("ssm"),
+        aws_clients.client("secretsmanager"),
+        aws_clients.client("ssm"),
         load(KeyRotationSettings).jwks_parameter_name,
     )
     rotation.run(event["SecretId"], version, step)

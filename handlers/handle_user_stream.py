@@ -21,7 +21,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from adapters.eventbridge_publisher import EventBridgePublisher
 from adapters.sqs_poison_queue import SqsPoisonQueue
 from adapters.stream_records import table_change
-from domain.event_pipeline import LifecyclePipeline, Outcome, Status
+from domain.event_pipeline import LifecyclePipeline, Outcome, RecordStatus
 from handlers.observability import logger, metrics, traced
 from handlers.settings import UserStreamSettings, load
 
@@ -32,10 +32,10 @@ processor = BatchProcessor(
 )
 
 METRIC_NAMES = {
-    Status.PUBLISHED: "EventsPublished",
-    Status.SKIPPED: "RecordsSkipped",
-    Status.POISON: "PoisonRecords",
-    Status.FAILED: "EventsFailed",
+    RecordStatus.PUBLISHED: "EventsPublished",
+    RecordStatus.SKIPPED: "RecordsSkipped",
+    RecordStatus.POISON: "PoisonRecords",
+    RecordStatus.FAILED: "EventsFailed",
 }
 
 
@@ -59,7 +59,7 @@ def _report(outcomes: dict[str, Outcome]) -> None:
         if count:
             metrics.add_metric(name=name, unit="Count", value=count)
     for sequence_number, outcome in outcomes.items():
-        if outcome.status in (Status.POISON, Status.FAILED):
+        if outcome.status in (RecordStatus.POISON, RecordStatus.FAILED):
             logger.warning(
                 "Record not published",
                 extra={
@@ -77,7 +77,7 @@ def process(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 
     def record_handler(record: DynamoDBRecord) -> None:
         outcome = outcomes[(record.dynamodb and record.dynamodb.sequence_number) or ""]
-        if outcome.status is Status.FAILED:
+        if outcome.status is RecordStatus.FAILED:
             raise RecordNotPublished(outcome.reason)
 
     response = process_partial_response(

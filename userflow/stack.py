@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from userflow.errors import EXIT_USAGE, CommandError
 
 if TYPE_CHECKING:
-    from adapters.aws import ClientFactory, ServiceName
+    from adapters.aws_clients import ClientFactory, ServiceName
 
 
 def state_file() -> Path:
