@@ -11,7 +11,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from adapters.aws import client
+from adapters.aws_clients import client
 
 
 class DynamoDBRateLimiter:

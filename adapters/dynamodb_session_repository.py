@@ -16,7 +16,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from adapters.aws import client
+from adapters.aws_clients import client
 from adapters.dynamodb_user_repository import cancellation_codes
 from adapters.user_items import iso_timestamp, user_key
 from domain.auth_models import RefreshRecord, SessionFamily

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.aws import client
+from adapters.aws_clients import client
 from adapters.dynamodb_user_repository import cancellation_codes
 from adapters.mail_outbox import outbox_put
 from adapters.user_items import token_values, user_key

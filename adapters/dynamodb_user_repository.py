@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from adapters.aws import client
+from adapters.aws_clients import client
 from adapters.cursor_codec import CursorCodec
 from adapters.mail_outbox import outbox_put
 from adapters.user_items import (

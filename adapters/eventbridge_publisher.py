@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from adapters.aws import client
+from adapters.aws_clients import client
 from domain.events import EVENT_SOURCE, LifecycleEvent, PublishFailure
 
 if TYPE_CHECKING:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.aws import client
+from adapters.aws_clients import client
 from domain.mail import MailKind, RenderedMail
 
 

@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from adapters.aws import client
+from adapters.aws_clients import client
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient

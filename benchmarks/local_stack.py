@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.error
 import urllib.request
 import uuid
@@ -24,7 +23,7 @@ from userflow.local.functions import LOCAL_SESSION_TOKEN
 from userflow.local.invoke import Invoker
 from userflow.local.parameters_extension import ParametersExtension
 from userflow.local.template import Template, load_template
-from userflow.stack import Stack
+from userflow.stack import Stack, wait_for_local_state
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "build" / "bench"
@@ -87,22 +86,6 @@ class BenchStack:
         return env
 
 
-def _wait_for_state(process: subprocess.Popen[bytes], state_path: Path) -> dict[str, Any]:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"userflow local exited with {process.returncode}")
-        if state_path.exists():
-            try:
-                state: dict[str, Any] = json.loads(state_path.read_text())
-            except ValueError:
-                state = {}
-            if state.get("pid") == process.pid:
-                return state
-        time.sleep(0.1)
-    raise RuntimeError("userflow local did not start in time")
-
-
 @contextmanager
 def local_stack(*arguments: str) -> Iterator[BenchStack]:
     """`userflow local --port 0` at production hash cost, stopped afterwards."""
@@ -120,7 +103,7 @@ def local_stack(*arguments: str) -> Iterator[BenchStack]:
         )
         extension: ParametersExtension | None = None
         try:
-            state = _wait_for_state(process, Path(state_dir) / "local.json")
+            state = wait_for_local_state(process, Path(state_dir) / "local.json", START_TIMEOUT_S)
             stack = Stack(
                 name=state["stack_name"],
                 region=state["region"],

@@ -39,7 +39,7 @@ def main() -> int:
 
     from adapters.eventbridge_publisher import EventBridgePublisher
     from adapters.stream_records import table_change
-    from domain.event_pipeline import LifecyclePipeline, Status
+    from domain.event_pipeline import LifecyclePipeline, RecordStatus
     from tests.stream_records import created
 
     with mock_aws():
@@ -60,7 +60,7 @@ def main() -> int:
             def feed(items: list[dict[str, Any]]) -> None:
                 for start in range(0, len(items), size):
                     outcomes = pipeline.process(items[start : start + size])
-                    assert all(o.status is Status.PUBLISHED for o in outcomes.values())
+                    assert all(o.status is RecordStatus.PUBLISHED for o in outcomes.values())
 
             return feed
 

@@ -42,10 +42,10 @@ def new_refresh_token() -> str:
 
 
 @dataclass(frozen=True)
-class AuthPolicy:
+class AuthPolicy(LockoutPolicy):
+    """The password guard's lockout, and how long a session family lives."""
+
     refresh_ttl: timedelta = timedelta(days=30)
-    max_failed_logins: int = 5
-    lockout: timedelta = timedelta(minutes=15)
 
 
 class AuthService:
@@ -72,7 +72,7 @@ class AuthService:
         self._guard = PasswordGuard(
             login_state,
             hasher,
-            LockoutPolicy(self._policy.max_failed_logins, self._policy.lockout),
+            self._policy,
             clock,
         )
 

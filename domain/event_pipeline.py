@@ -18,7 +18,9 @@ SECRET_MARKERS = ("password", "hash", "secret", "token")
 DEFERRED = "poison, kept once the records before it are published"
 
 
-class Status(StrEnum):
+class RecordStatus(StrEnum):
+    """What became of one stream record in the pipeline."""
+
     PUBLISHED = "published"
     SKIPPED = "skipped"  # nothing subscribers need to hear about
     POISON = "poison"  # will never map; kept in the poison DLQ
@@ -27,7 +29,7 @@ class Status(StrEnum):
 
 @dataclass(frozen=True)
 class Outcome:
-    status: Status
+    status: RecordStatus
     event: LifecycleEvent | None = None
     reason: str | None = None
 
@@ -67,12 +69,14 @@ class LifecyclePipeline:
             change = self._read(record)
             event = None if change is None else event_for(change)
         except PoisonRecord as error:
-            return Outcome(Status.POISON, reason=str(error))
+            return Outcome(RecordStatus.POISON, reason=str(error))
         except Exception as error:  # deterministic: retrying the same record cannot help
-            return Outcome(Status.POISON, reason=f"unexpected {type(error).__name__}: {error}")
+            return Outcome(
+                RecordStatus.POISON, reason=f"unexpected {type(error).__name__}: {error}"
+            )
         if event is None:
-            return Outcome(Status.SKIPPED)
-        return Outcome(Status.PUBLISHED, event=event)
+            return Outcome(RecordStatus.SKIPPED)
+        return Outcome(RecordStatus.PUBLISHED, event=event)
 
     def _keep_poison(self, record: Mapping[str, Any], outcome: Outcome) -> Outcome:
         if self._poison_sink is None:
@@ -80,7 +84,7 @@ class LifecyclePipeline:
         try:
             self._poison_sink.send(without_secrets(record), outcome.reason or "poison")
         except Exception as error:  # the record must not be lost: retry it
-            return Outcome(Status.FAILED, reason=f"poison queue unavailable: {error}")
+            return Outcome(RecordStatus.FAILED, reason=f"poison queue unavailable: {error}")
         return outcome
 
     def process(self, records: Sequence[Mapping[str, Any]]) -> dict[str, Outcome]:
@@ -94,16 +98,18 @@ class LifecyclePipeline:
         events = [o.event for o in outcomes.values() if o.event is not None]
         for failure in self._publisher.publish(events) if events else []:
             outcomes[failure.event.record_id] = Outcome(
-                Status.FAILED, event=failure.event, reason=f"{failure.code}: {failure.message}"
+                RecordStatus.FAILED,
+                event=failure.event,
+                reason=f"{failure.code}: {failure.message}",
             )
         failed_before = False
         for record in records:
             seq = sequence_number(record)
-            if outcomes[seq].status is Status.POISON:
+            if outcomes[seq].status is RecordStatus.POISON:
                 outcomes[seq] = (
-                    Outcome(Status.FAILED, reason=f"{DEFERRED}: {outcomes[seq].reason}")
+                    Outcome(RecordStatus.FAILED, reason=f"{DEFERRED}: {outcomes[seq].reason}")
                     if failed_before
                     else self._keep_poison(record, outcomes[seq])
                 )
-            failed_before = failed_before or outcomes[seq].status is Status.FAILED
+            failed_before = failed_before or outcomes[seq].status is RecordStatus.FAILED
         return outcomes

@@ -1,13 +1,25 @@
-"""Wires adapters into domain services from the function's environment, once per container.
+"""Wires adapters into domain services from the function's settings (handlers/settings.py), once
+per container.
 
 Everything is imported inside the factories: a function loads only the adapters it uses."""
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 from functools import cache
 from typing import TYPE_CHECKING
+
+from handlers.settings import (
+    ListUsersSettings,
+    MailTokenKeySettings,
+    RecoverySettings,
+    SessionSettings,
+    TableSettings,
+    TokenIssuerSettings,
+    TokenSettingsEnv,
+    TokenVerifierSettings,
+    load,
+)
 
 if TYPE_CHECKING:  # each function imports only what it uses (the authorizer: no boto3)
     from adapters.dynamodb_session_repository import DynamoDBSessionRepository
@@ -19,19 +31,19 @@ if TYPE_CHECKING:  # each function imports only what it uses (the authorizer: no
     from domain.user_service import UserService
 
 
-def _secret_bytes(variable: str) -> bytes:
+def _secret_bytes(secret_id: str) -> bytes:
     from aws_lambda_powertools.utilities.parameters import get_secret
 
-    return str(get_secret(os.environ[variable], max_age=300)).encode()
+    return str(get_secret(secret_id, max_age=300)).encode()
 
 
 def _cursor_key() -> bytes:
-    return _secret_bytes("CURSOR_SECRET_ARN")
+    return _secret_bytes(load(ListUsersSettings).cursor_secret_arn)
 
 
 def mail_token_key() -> bytes:
     """The MAC key of recovery tokens (domain/recovery_tokens.py): verify, reset and mailer."""
-    return _secret_bytes("MAIL_TOKEN_SECRET_ARN")
+    return _secret_bytes(load(MailTokenKeySettings).mail_token_secret_arn)
 
 
 @cache
@@ -40,7 +52,7 @@ def user_repository() -> DynamoDBUserRepository:
     from handlers.observability import logger
 
     return DynamoDBUserRepository(
-        os.environ["TABLE_NAME"], cursor_key=_cursor_key, request_id=logger.get_correlation_id
+        load(TableSettings).table_name, cursor_key=_cursor_key, request_id=logger.get_correlation_id
     )
 
 
@@ -48,7 +60,7 @@ def user_repository() -> DynamoDBUserRepository:
 def login_state() -> DynamoDBSessionRepository:
     from adapters.dynamodb_session_repository import DynamoDBSessionRepository
 
-    return DynamoDBSessionRepository(os.environ["TABLE_NAME"])
+    return DynamoDBSessionRepository(load(TableSettings).table_name)
 
 
 @cache
@@ -74,10 +86,11 @@ def _record_metric(name: str) -> None:
 def token_settings() -> TokenSettings:
     from domain.tokens import TokenSettings
 
+    environment = load(TokenSettingsEnv)
     return TokenSettings(
-        issuer=os.environ["ISSUER"],
-        audience=os.environ["AUDIENCE"],
-        access_ttl_seconds=int(os.environ.get("ACCESS_TOKEN_TTL_SECONDS", "900")),
+        issuer=environment.issuer,
+        audience=environment.audience,
+        access_ttl_seconds=environment.access_token_ttl_seconds,
     )
 
 
@@ -87,7 +100,7 @@ def public_keys() -> PublicKeySource:
 
     settings = token_settings()
     return PublicKeySource(
-        os.environ["JWKS_PARAMETER_NAME"],
+        load(TokenVerifierSettings).jwks_parameter_name,
         settings.issuer,
         settings.audience,
         max_lifetime_seconds=settings.access_ttl_seconds,
@@ -99,7 +112,7 @@ def signing_keys() -> SigningKeySource:
     """Only login and refresh have (and may read) the signing key secret."""
     from adapters.key_store import SigningKeySource
 
-    return SigningKeySource(os.environ["SIGNING_KEY_SECRET_ARN"], token_settings())
+    return SigningKeySource(load(TokenIssuerSettings).signing_key_secret_arn, token_settings())
 
 
 def _current_issuer() -> TokenIssuer:
@@ -113,7 +126,7 @@ def auth_service() -> AuthService:
     from domain.passwords import PasswordHasher
 
     sessions = login_state()
-    refresh_days = int(os.environ.get("REFRESH_TOKEN_TTL_DAYS", "30"))
+    refresh_days = load(SessionSettings).refresh_token_ttl_days
     return AuthService(
         users=user_repository(),
         login_state=sessions,
@@ -133,11 +146,12 @@ def recovery_service() -> AccountRecoveryService:
     from domain.account_recovery import AccountRecoveryService, RecoveryLimits
     from domain.passwords import PasswordHasher
 
-    minimum = int(os.environ.get("FORGOT_PASSWORD_MIN_MILLISECONDS", "400"))
+    settings = load(RecoverySettings)
+    minimum = settings.forgot_password_min_milliseconds
     return AccountRecoveryService(
         users=user_repository(),
-        tokens=DynamoDBTokenStore(os.environ["TABLE_NAME"]),
-        limiter=DynamoDBRateLimiter(os.environ["TABLE_NAME"]),
+        tokens=DynamoDBTokenStore(settings.table_name),
+        limiter=DynamoDBRateLimiter(settings.table_name),
         hasher=PasswordHasher(),
         token_key=mail_token_key,
         limits=RecoveryLimits(forgot_min_duration=timedelta(milliseconds=minimum)),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, replace
 from http import HTTPStatus
 from typing import Annotated, Any
@@ -23,7 +22,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import StringConstraints
 from pydantic.json_schema import SkipJsonSchema
 
-from adapters.aws import client
+from adapters.aws_clients import client
 from domain.users import Registration, User
 from handlers.dependencies import user_service
 from handlers.http import (
@@ -34,6 +33,7 @@ from handlers.http import (
     user_response,
 )
 from handlers.observability import metrics
+from handlers.settings import TableSettings, load
 from handlers.snapstart import on_restore
 
 app = create_resolver(idempotency_errors())
@@ -70,7 +70,7 @@ idempotency_config = IdempotencyConfig(
     response_hook=mark_replayed,
 )
 persistence = DynamoDBPersistenceLayer(
-    table_name=os.environ["TABLE_NAME"],
+    table_name=load(TableSettings).table_name,
     key_attr="PK",
     sort_key_attr="SK",
     expiry_attr="expires_at",

@@ -7,7 +7,6 @@ and kind only, never the message text: it carries the token.
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from typing import Any
 
@@ -25,6 +24,7 @@ from adapters.ses_mail_sender import SesMailSender
 from domain.mail import MailDelivery
 from handlers.dependencies import mail_token_key
 from handlers.observability import logger, metrics, tracer
+from handlers.settings import MailerSettings, load
 
 processor = BatchProcessor(
     event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False
@@ -33,8 +33,9 @@ processor = BatchProcessor(
 
 @cache
 def delivery() -> MailDelivery:
-    sender = SesMailSender(os.environ["SENDER_EMAIL"], os.environ["CONFIGURATION_SET"])
-    return MailDelivery(sender, os.environ["FRONTEND_URL"], mail_token_key)
+    settings = load(MailerSettings)
+    sender = SesMailSender(settings.sender_email, settings.configuration_set)
+    return MailDelivery(sender, settings.frontend_url, mail_token_key)
 
 
 def send_record(record: DynamoDBRecord) -> None:

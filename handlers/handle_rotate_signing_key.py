@@ -6,14 +6,14 @@ Secrets Manager invokes it for each rotation step of ``SigningKeySecret``; the s
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from adapters import aws
+from adapters import aws_clients
 from adapters.key_rotation import SigningKeyRotation
 from handlers.observability import logger
+from handlers.settings import KeyRotationSettings, load
 
 
 @logger.inject_lambda_context
@@ -21,7 +21,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> None:
     step, version = event["Step"], event["ClientRequestToken"]
     logger.info("Rotation step", extra={"step": step, "version_id": version})
     rotation = SigningKeyRotation(
-        aws.client("secretsmanager"), aws.client("ssm"), os.environ["JWKS_PARAMETER_NAME"]
+        aws_clients.client("secretsmanager"),
+        aws_clients.client("ssm"),
+        load(KeyRotationSettings).jwks_parameter_name,
     )
     rotation.run(event["SecretId"], version, step)
     logger.info("Rotation step done", extra={"step": step, "version_id": version})

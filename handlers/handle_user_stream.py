@@ -7,7 +7,6 @@ only those. Poison records go to the poison queue and succeed, so they never blo
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from typing import Any
 
@@ -22,8 +21,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from adapters.eventbridge_publisher import EventBridgePublisher
 from adapters.sqs_poison_queue import SqsPoisonQueue
 from adapters.stream_records import table_change
-from domain.event_pipeline import LifecyclePipeline, Outcome, Status
+from domain.event_pipeline import LifecyclePipeline, Outcome, RecordStatus
 from handlers.observability import logger, metrics, traced
+from handlers.settings import UserStreamSettings, load
 
 # Failed records are reported as batch item failures, also when all of them failed: a function
 # error would make Lambda bisect the batch, which cannot help a publishing outage.
@@ -32,10 +32,10 @@ processor = BatchProcessor(
 )
 
 METRIC_NAMES = {
-    Status.PUBLISHED: "EventsPublished",
-    Status.SKIPPED: "RecordsSkipped",
-    Status.POISON: "PoisonRecords",
-    Status.FAILED: "EventsFailed",
+    RecordStatus.PUBLISHED: "EventsPublished",
+    RecordStatus.SKIPPED: "RecordsSkipped",
+    RecordStatus.POISON: "PoisonRecords",
+    RecordStatus.FAILED: "EventsFailed",
 }
 
 
@@ -45,10 +45,11 @@ class RecordNotPublished(Exception):
 
 @cache
 def pipeline() -> LifecyclePipeline:
+    settings = load(UserStreamSettings)
     return LifecyclePipeline(
-        EventBridgePublisher(os.environ["EVENT_BUS_NAME"]),
+        EventBridgePublisher(settings.event_bus_name),
         table_change,
-        SqsPoisonQueue(os.environ["POISON_QUEUE_URL"]),
+        SqsPoisonQueue(settings.poison_queue_url),
     )
 
 
@@ -58,7 +59,7 @@ def _report(outcomes: dict[str, Outcome]) -> None:
         if count:
             metrics.add_metric(name=name, unit="Count", value=count)
     for sequence_number, outcome in outcomes.items():
-        if outcome.status in (Status.POISON, Status.FAILED):
+        if outcome.status in (RecordStatus.POISON, RecordStatus.FAILED):
             logger.warning(
                 "Record not published",
                 extra={
@@ -76,7 +77,7 @@ def process(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 
     def record_handler(record: DynamoDBRecord) -> None:
         outcome = outcomes[(record.dynamodb and record.dynamodb.sequence_number) or ""]
-        if outcome.status is Status.FAILED:
+        if outcome.status is RecordStatus.FAILED:
             raise RecordNotPublished(outcome.reason)
 
     response = process_partial_response(

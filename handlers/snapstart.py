@@ -27,7 +27,7 @@ def on_restore(callback: Callable[[], None]) -> None:
 def restore() -> None:
     """The runtime's after-restore hook."""
     random.seed()
-    from adapters.aws import forget_clients
+    from adapters.aws_clients import forget_clients
     from handlers import dependencies
 
     forget_clients()

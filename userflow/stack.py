@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,7 +20,9 @@ from typing import TYPE_CHECKING, Any
 from userflow.errors import EXIT_USAGE, CommandError
 
 if TYPE_CHECKING:
-    from adapters.aws import ClientFactory, ServiceName
+    import subprocess
+
+    from adapters.aws_clients import ClientFactory, ServiceName
 
 
 def state_file() -> Path:
@@ -87,6 +90,26 @@ def running_local_state() -> dict[str, Any] | None:
     except (OSError, ValueError, KeyError):
         return None
     return state
+
+
+def wait_for_local_state(
+    process: subprocess.Popen[bytes], state_path: Path, timeout_s: float, poll_s: float = 0.1
+) -> dict[str, Any]:
+    """The state that `userflow local` started as ``process`` records once it serves requests
+    (benchmarks and end-to-end tests start it with ``--port 0`` and learn its ports here)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"userflow local exited with {process.returncode}")
+        if state_path.exists():
+            try:
+                state: dict[str, Any] = json.loads(state_path.read_text())
+            except ValueError:
+                state = {}
+            if state.get("pid") == process.pid:
+                return state
+        time.sleep(poll_s)
+    raise RuntimeError("userflow local did not start in time")
 
 
 def resolve_stack(args: argparse.Namespace) -> Stack:

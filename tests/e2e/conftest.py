@@ -12,7 +12,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -22,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from userflow.stack import wait_for_local_state
 
 REPO = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 30.0
@@ -110,22 +111,6 @@ class LocalStack:
         )
 
 
-def _wait_until_ready(process: subprocess.Popen[bytes], state_path: Path) -> dict[str, Any]:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"userflow local exited with {process.returncode}")
-        if state_path.exists():
-            try:
-                state: dict[str, Any] = json.loads(state_path.read_text())
-            except ValueError:
-                state = {}
-            if state.get("pid") == process.pid:
-                return state
-        time.sleep(0.05)
-    raise RuntimeError("userflow local did not start in time")
-
-
 @contextmanager
 def start_local_stack(tmp_dir: Path, *arguments: str) -> Iterator[LocalStack]:
     """Starts `userflow local --port 0 ...`, waits until it answers, stops it afterwards."""
@@ -148,7 +133,9 @@ def start_local_stack(tmp_dir: Path, *arguments: str) -> Iterator[LocalStack]:
             stderr=subprocess.STDOUT,
         )
         try:
-            state = _wait_until_ready(process, state_dir / "local.json")
+            state = wait_for_local_state(
+                process, state_dir / "local.json", START_TIMEOUT_S, poll_s=0.05
+            )
             yield LocalStack(
                 api_url=state["api_url"],
                 endpoint_url=state["endpoint_url"],

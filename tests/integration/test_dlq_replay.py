@@ -18,6 +18,7 @@ from userflow.commands.events import tail
 from userflow.stack import Stack
 
 if TYPE_CHECKING:
+    from mypy_boto3_dynamodbstreams.type_defs import RecordTypeDef
     from mypy_boto3_sqs.type_defs import MessageTypeDef
 
 
@@ -51,7 +52,7 @@ def _depth(stack: Stack, logical_id: str) -> int:
     return sum(int(value) for value in attributes.values())
 
 
-def _stream(stack: Stack) -> tuple[str, str, list[dict[str, Any]]]:
+def _stream(stack: Stack) -> tuple[str, str, list[RecordTypeDef]]:
     """Stream ARN, shard id and every record the table's stream holds."""
     streams = stack.client("dynamodbstreams")
     arn = stack.resources["UserRegistrationTable"]["stream_arn"]
@@ -62,13 +63,13 @@ def _stream(stack: Stack) -> tuple[str, str, list[dict[str, Any]]]:
     return arn, shard, streams.get_records(ShardIterator=iterator)["Records"]
 
 
-def _arrival(record: dict[str, Any]) -> str:
+def _arrival(record: RecordTypeDef) -> str:
     """The record's arrival time as Lambda writes it, however long the test took to get here."""
     created: datetime = record["dynamodb"]["ApproximateCreationDateTime"]
     return created.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def _on_failure_message(arn: str, shard: str, records: list[dict[str, Any]]) -> dict[str, Any]:
+def _on_failure_message(arn: str, shard: str, records: list[RecordTypeDef]) -> dict[str, Any]:
     """What Lambda sends to the on-failure destination when a batch's retries ran out."""
     now = datetime.now(UTC)
     arrivals = [_arrival(record) for record in records]

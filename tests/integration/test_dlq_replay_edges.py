@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from adapters.aws import ServiceName
+from adapters.aws_clients import ServiceName
 from adapters.sqs_poison_queue import SqsPoisonQueue
 from adapters.stream_records import event_of_record
 from domain.event_pipeline import without_secrets

@@ -13,8 +13,8 @@ import pytest
 
 from userflow.cli import main
 from userflow.commands.mail import on_aws
-from userflow.local.aws import MotoServer
 from userflow.local.mail_journal import journal_path
+from userflow.local.moto_server import MotoServer
 from userflow.stack import Stack
 
 SENDER = "no-reply@example.com"

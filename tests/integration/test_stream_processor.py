@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-import adapters.aws
+import adapters.aws_clients
 from handlers import handle_user_stream
 from tests.stream_records import assert_published_event_is_valid, created, poison
 from userflow.local.invoke import Invoker
@@ -56,7 +56,7 @@ class Pipeline:
     def intercept_put_events(
         self, monkeypatch: pytest.MonkeyPatch, wrap: Callable[[PutEvents], PutEvents]
     ) -> None:
-        events = adapters.aws.client("events")
+        events = adapters.aws_clients.client("events")
         monkeypatch.setattr(events, "put_events", wrap(events.put_events))
 
 

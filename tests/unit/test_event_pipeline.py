@@ -4,7 +4,7 @@ the adapters' own stream-record reader)."""
 from __future__ import annotations
 
 from adapters.stream_records import table_change
-from domain.event_pipeline import LifecyclePipeline, Status, sequence_number
+from domain.event_pipeline import LifecyclePipeline, RecordStatus, sequence_number
 from tests.fakes import InMemoryEventPublisher, InMemoryPoisonSink
 from tests.stream_records import created, poison, stream_record, user_image
 
@@ -17,9 +17,9 @@ def test_given_a_batch_when_one_event_fails_to_publish_then_only_its_record_is_r
     outcomes = LifecyclePipeline(publisher, table_change).process(records)
 
     assert {seq: outcome.status for seq, outcome in outcomes.items()} == {
-        sequence_number(records[0]): Status.PUBLISHED,
-        failing: Status.FAILED,
-        sequence_number(records[2]): Status.PUBLISHED,
+        sequence_number(records[0]): RecordStatus.PUBLISHED,
+        failing: RecordStatus.FAILED,
+        sequence_number(records[2]): RecordStatus.PUBLISHED,
     }
     assert [event.detail.user.id for event in publisher.published] == ["u-1", "u-3"]
     reason = outcomes[failing].reason
@@ -33,7 +33,7 @@ def test_given_a_change_subscribers_need_not_hear_about_when_processed_then_skip
 
     outcomes = LifecyclePipeline(publisher, table_change).process([unchanged])
 
-    assert outcomes[sequence_number(unchanged)].status is Status.SKIPPED
+    assert outcomes[sequence_number(unchanged)].status is RecordStatus.SKIPPED
     assert publisher.published == []
 
 
@@ -46,8 +46,8 @@ def test_given_a_poison_record_when_processed_then_kept_without_secrets_and_othe
 
     outcomes = LifecyclePipeline(publisher, table_change, sink).process([bad, good])
 
-    assert outcomes[sequence_number(bad)].status is Status.POISON
-    assert outcomes[sequence_number(good)].status is Status.PUBLISHED
+    assert outcomes[sequence_number(bad)].status is RecordStatus.POISON
+    assert outcomes[sequence_number(good)].status is RecordStatus.PUBLISHED
     [(kept, reason)] = sink.kept
     assert "password_hash" not in kept["dynamodb"]["NewImage"]
     assert reason == outcomes[sequence_number(bad)].reason
@@ -61,6 +61,6 @@ def test_given_the_poison_queue_down_when_a_poison_record_arrives_then_it_is_ret
     )
     outcome = pipeline.process([bad])[sequence_number(bad)]
 
-    assert outcome.status is Status.FAILED
+    assert outcome.status is RecordStatus.FAILED
     assert outcome.reason is not None
     assert "poison queue unavailable" in outcome.reason

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import pytest
 
-from adapters.aws import client
+from adapters.aws_clients import client
 from handlers import dependencies, snapstart
 
 

@@ -31,7 +31,7 @@ def default_template() -> Path:
 
 
 def _fail_rates(text: str) -> dict[str, float]:
-    from userflow.local.aws import parse_fail_rates
+    from userflow.local.moto_server import parse_fail_rates
 
     try:
         return parse_fail_rates(text)

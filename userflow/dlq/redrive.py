@@ -20,7 +20,7 @@ from adapters.eventbridge_publisher import EventBridgePublisher
 from adapters.sqs_poison_queue import SqsPoisonQueue
 from adapters.stream_records import event_of_record, is_user_record_keys, table_change
 from adapters.user_items import user_from_item
-from domain.event_pipeline import LifecyclePipeline, Outcome, Status, sequence_number
+from domain.event_pipeline import LifecyclePipeline, Outcome, RecordStatus, sequence_number
 from domain.events import PoisonRecord
 from userflow.dlq.mail_replay import MailReplayer, is_mail_batch
 from userflow.dlq.messages import (
@@ -53,7 +53,7 @@ class Result:
 
 def _retryable(outcome: Outcome) -> bool:
     code = (outcome.reason or "").split(":", 1)[0]
-    return outcome.status is Status.FAILED and code not in PERMANENT_CODES
+    return outcome.status is RecordStatus.FAILED and code not in PERMANENT_CODES
 
 
 def _record_name(record: Mapping[str, Any]) -> str:
@@ -151,11 +151,11 @@ class Redriver:
         if self.dry_run:
             return self._predict(records), []
         outcomes = self._with_retries(records, pipeline)
-        counts = dict.fromkeys(Status, 0)
+        counts = dict.fromkeys(RecordStatus, 0)
         for outcome in outcomes.values():
             counts[outcome.status] += 1
         self.say("    " + (", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no record"))
-        left = [r for r in records if outcomes[sequence_number(r)].status is Status.FAILED]
+        left = [r for r in records if outcomes[sequence_number(r)].status is RecordStatus.FAILED]
         problems = [f"{_record_name(r)}: {outcomes[sequence_number(r)].reason}" for r in left]
         return Result(not left, problems=problems), [sequence_number(r) for r in left]
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from adapters.lambda_stream_record import as_lambda_record
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
 
 # DynamoDB Streams may answer empty pages before the records it holds; after this many in a row
 # the batch's range is taken as no longer readable.
@@ -17,14 +20,14 @@ class StreamRangeIncomplete(LookupError):
 
 
 def batch_records(
-    streams: Any, info: dict[str, Any], only: frozenset[str] | None = None
+    streams: DynamoDBStreamsClient, info: dict[str, Any], only: frozenset[str] | None = None
 ) -> list[dict[str, Any]]:
     """The batch's records (those in ``only``, if given), or StreamRangeIncomplete."""
     records = list(_range(streams, info))
     return [r for r in records if only is None or r["dynamodb"]["SequenceNumber"] in only]
 
 
-def _range(streams: Any, info: dict[str, Any]) -> Iterator[dict[str, Any]]:
+def _range(streams: DynamoDBStreamsClient, info: dict[str, Any]) -> Iterator[dict[str, Any]]:
     start, end = int(info["startSequenceNumber"]), int(info["endSequenceNumber"])
     iterator = streams.get_shard_iterator(
         StreamArn=info["streamArn"],

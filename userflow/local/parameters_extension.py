@@ -23,7 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 from adapters.parameters_extension import PORT_ENV, TOKEN_HEADER
 
 if TYPE_CHECKING:
-    from adapters.aws import ClientFactory
+    from adapters.aws_clients import ClientFactory
 
 DEFAULT_TTL_SECONDS = 300.0
 Fetch = Callable[[dict[str, str]], dict[str, Any]]

@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from userflow.local.aws import MotoServer
 from userflow.local.cors import cors_from_template, cors_middleware
 from userflow.local.functions import LOCAL_SESSION_TOKEN
 from userflow.local.gateway import Gateway, Middleware
+from userflow.local.moto_server import MotoServer
 from userflow.local.parameters_extension import ParametersExtension
 from userflow.local.provision import DEFAULT_REGION, LOCAL_STACK_NAME, provision_stack
 from userflow.local.routes import api_from_template

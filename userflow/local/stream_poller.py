@@ -14,12 +14,15 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from userflow.local.event_source_mapping import BatchDelivery, Invoke, Records
 from userflow.local.on_failure import GivenUp, OnFailureDestination, failure_record
 from userflow.local.stream_mappings import StreamMapping, mappings_from_template
 from userflow.local.stream_reader import Shard, StreamReader
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
 
 __all__ = ["StreamMapping", "StreamPoller", "mappings_from_template"]  # what `userflow local` uses
 
@@ -38,7 +41,7 @@ class StreamPoller:
         *,
         invoke: Invoke,
         function_arn: str,
-        streams_client: Any,
+        streams_client: DynamoDBStreamsClient,
         destination_client: Callable[[str], Any],
         region: str,
         retry_delay: float = 0.05,

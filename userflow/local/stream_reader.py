@@ -9,12 +9,17 @@ table object that the emulation replaces cannot leave the reader on a stale shar
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from adapters.lambda_stream_record import as_lambda_record
 from userflow.local.patterns import matches
 from userflow.local.stream_mappings import StreamMapping
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
+    from mypy_boto3_dynamodbstreams.literals import ShardIteratorTypeType
 
 
 @dataclass
@@ -23,7 +28,7 @@ class Shard:
 
     shard_id: str
     iterator: str | None
-    position: str
+    position: ShardIteratorTypeType
     """Where reading starts while nothing has been read: TRIM_HORIZON or LATEST."""
     checkpoint: str | None = None
     """Sequence number of the last record read."""
@@ -35,7 +40,9 @@ class Shard:
 class StreamReader:
     """All shards of one mapping's stream."""
 
-    def __init__(self, mapping: StreamMapping, streams_client: Any, region: str) -> None:
+    def __init__(
+        self, mapping: StreamMapping, streams_client: DynamoDBStreamsClient, region: str
+    ) -> None:
         self.mapping = mapping
         self.streams = streams_client
         self.region = region
@@ -51,8 +58,12 @@ class StreamReader:
             for shard in page.get("Shards", []):
                 shard_id = shard["ShardId"]
                 if shard_id not in self.shards:
-                    position = (
-                        self.mapping.starting_position if not self._started else "TRIM_HORIZON"
+                    # A DynamoDB mapping starts at TRIM_HORIZON or LATEST (the only values SAM
+                    # accepts for it).
+                    position: ShardIteratorTypeType = (
+                        "LATEST"
+                        if not self._started and self.mapping.starting_position == "LATEST"
+                        else "TRIM_HORIZON"
                     )
                     iterator = self.streams.get_shard_iterator(
                         StreamArn=self.mapping.stream_arn,
@@ -85,28 +96,24 @@ class StreamReader:
     def _iterator(self, shard: Shard) -> str | None:
         if shard.checkpoint is None and shard.position == "LATEST":
             return shard.iterator
-        arguments: dict[str, Any] = {"ShardIteratorType": "TRIM_HORIZON"}
-        if shard.checkpoint is not None:
-            arguments = {
-                "ShardIteratorType": "AFTER_SEQUENCE_NUMBER",
-                "SequenceNumber": shard.checkpoint,
-            }
-        iterator: str = self.streams.get_shard_iterator(
-            StreamArn=self.mapping.stream_arn, ShardId=shard.shard_id, **arguments
+        if shard.checkpoint is None:
+            return self.streams.get_shard_iterator(
+                StreamArn=self.mapping.stream_arn,
+                ShardId=shard.shard_id,
+                ShardIteratorType="TRIM_HORIZON",
+            )["ShardIterator"]
+        return self.streams.get_shard_iterator(
+            StreamArn=self.mapping.stream_arn,
+            ShardId=shard.shard_id,
+            ShardIteratorType="AFTER_SEQUENCE_NUMBER",
+            SequenceNumber=shard.checkpoint,
         )["ShardIterator"]
-        return iterator
 
-    def _event_record(self, record: dict[str, Any]) -> dict[str, Any]:
-        """The record as Lambda delivers it: region, source ARN, epoch creation time."""
-        dynamodb = dict(record["dynamodb"])
-        created = dynamodb.get("ApproximateCreationDateTime")
-        if isinstance(created, datetime):
-            dynamodb["ApproximateCreationDateTime"] = int(created.timestamp())
-        elif created is None:
-            dynamodb["ApproximateCreationDateTime"] = int(time.time())
-        return {
-            **record,
-            "awsRegion": self.region,
-            "eventSourceARN": self.mapping.stream_arn,
-            "dynamodb": dynamodb,
-        }
+    def _event_record(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        """The record as Lambda delivers it (``as_lambda_record``), in this region; a record
+        without a creation time gets the time it was read."""
+        event_record = as_lambda_record(record, self.mapping.stream_arn)
+        event_record["awsRegion"] = self.region
+        if event_record["dynamodb"].get("ApproximateCreationDateTime") is None:
+            event_record["dynamodb"]["ApproximateCreationDateTime"] = int(time.time())
+        return event_record

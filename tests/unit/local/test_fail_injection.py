@@ -12,9 +12,9 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from userflow.local.aws import MotoServer
 from userflow.local.fail_rates import FailRates, format_fail_rates, parse_fail_rates
 from userflow.local.fault_injection import FaultInjector
+from userflow.local.moto_server import MotoServer
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
     from mypy_boto3_cloudwatch import CloudWatchClient
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
     from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_lambda import LambdaClient
     from mypy_boto3_secretsmanager import SecretsManagerClient
@@ -45,10 +46,8 @@ class ClientFactory(Protocol):
     def __call__(self, service: Literal["cloudwatch"]) -> CloudWatchClient: ...
     @overload
     def __call__(self, service: Literal["dynamodb"]) -> DynamoDBClient: ...
-    # Untyped until `userflow dlq` passes the typed stream records it reads on (its record helper
-    # takes plain dicts); DynamoDBStreamsClient is the type to use then.
     @overload
-    def __call__(self, service: Literal["dynamodbstreams"]) -> Any: ...
+    def __call__(self, service: Literal["dynamodbstreams"]) -> DynamoDBStreamsClient: ...
     @overload
     def __call__(self, service: Literal["events"]) -> EventBridgeClient: ...
     @overload
