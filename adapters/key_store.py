@@ -91,6 +91,10 @@ class PublicKeySource:
         self._monotonic = monotonic
         self._parsed: tuple[str, TokenVerifier] | None = None
         self._last_forced = -float("inf")
+        # The set read from SSM for an unknown kid: the extension may serve the older one for up
+        # to its cache TTL, so this one verifies meanwhile (and only meanwhile: a key dropped
+        # since must not outlive that window).
+        self._fresher: tuple[float, TokenVerifier] | None = None
 
     def jwks_text(self, force: bool = False) -> str:
         """Through the Parameters and Secrets extension where configured (no AWS SDK on the hot
@@ -114,22 +118,27 @@ class PublicKeySource:
             return self._verifier().verify(token)
         except UnknownSigningKey:
             now = self._monotonic()
+            if self._fresher is not None and now - self._fresher[0] < CACHE_SECONDS:
+                try:
+                    return self._fresher[1].verify(token)
+                except UnknownSigningKey:
+                    pass
             if now - self._last_forced < FORCED_REFRESH_INTERVAL_SECONDS:
                 raise
             self._last_forced = now
-            return self._verifier(force=True).verify(token)
+            self._fresher = (now, self._parse(self.jwks_text(force=True)))
+            return self._fresher[1].verify(token)
 
-    def _verifier(self, force: bool = False) -> TokenVerifier:
-        text = self.jwks_text(force)
+    def _verifier(self) -> TokenVerifier:
+        text = self.jwks_text()
         if self._parsed is None or self._parsed[0] != text:
-            verifier = TokenVerifier(
-                json.loads(text),
-                self._issuer,
-                self._audience,
-                max_lifetime_seconds=self._max_lifetime,
-            )
-            self._parsed = (text, verifier)
+            self._parsed = (text, self._parse(text))
         return self._parsed[1]
+
+    def _parse(self, text: str) -> TokenVerifier:
+        return TokenVerifier(
+            json.loads(text), self._issuer, self._audience, max_lifetime_seconds=self._max_lifetime
+        )
 
 
 # ---------------------------------------------------------------- operator side (CLI, local)
