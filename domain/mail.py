@@ -20,6 +20,15 @@ from pydantic import BaseModel, ConfigDict
 from domain.recovery_tokens import TokenPurpose, hash_reference, token_for
 from domain.users import UserAccount
 
+SYNTHETIC_EMAIL_DOMAIN = "smoke.userflow.example.com"
+"""Where the deploy smoke test's synthetic users live (``scripts/smoke_test.py``). Nothing is
+mailed there: each deploy would otherwise send SES mail to a domain that cannot receive it, and
+bounces count against the sender's reputation."""
+
+
+def is_synthetic_recipient(address: str) -> bool:
+    return address.rpartition("@")[2].lower() == SYNTHETIC_EMAIL_DOMAIN
+
 
 class MailKind(StrEnum):
     VERIFY_EMAIL = "verify_email"
@@ -122,6 +131,8 @@ class MailDelivery:
 def still_worth_sending(request: MailRequest, account: UserAccount | None, now: datetime) -> bool:
     """A link is worth sending only while its token is the user's newest and unexpired; a
     replayed message of a superseded token would only confuse (its link is dead anyway)."""
+    if is_synthetic_recipient(request.to):
+        return False
     purpose = request.purpose
     if purpose is None or request.token_reference is None:
         return True

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from adapters.mail_outbox import request_from_image
 from adapters.ses_mail_sender import SesMailSender
-from domain.mail import MailDelivery
+from domain.mail import MailDelivery, is_synthetic_recipient
 from handlers.dependencies import mail_token_key
 from handlers.observability import logger, metrics, tracer
 from handlers.settings import MailerSettings, load
@@ -45,6 +45,10 @@ def send_record(record: DynamoDBRecord) -> None:
     except (ValueError, ValidationError):
         # Retrying cannot make it a message; nothing was promised to anyone from it.
         logger.error("Not a mail request; skipped", extra={"keys": list(image)})
+        metrics.add_metric(name="MailSkipped", unit="Count", value=1)
+        return
+    if is_synthetic_recipient(request.to):
+        logger.info("Synthetic recipient (smoke test); not sent", extra={"kind": str(request.kind)})
         metrics.add_metric(name="MailSkipped", unit="Count", value=1)
         return
     message_id = delivery().deliver(request)

@@ -10,7 +10,7 @@ Smoke users are synthetic: their email is at ``SYNTHETIC_EMAIL_DOMAIN``, so thei
 and `UserDeleted` events carry ``detail.email_domain == "smoke.userflow.example.com"`` and
 subscribers ignore them (README, "How to subscribe"). ``example.com`` is reserved (RFC 2606): no
 real person has such an address. (``.invalid`` would say so better, but registration refuses
-special-use domains such as ``.invalid`` and ``.test``.)
+special-use domains such as ``.invalid`` and ``.test``.) The mailer sends nothing there.
 
     python -m scripts.smoke_test --stack-name userflow-staging --region eu-west-1
     python -m scripts.smoke_test                  # the running `userflow local` stack
@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from domain.events import EVENT_SOURCE
+from domain.mail import SYNTHETIC_EMAIL_DOMAIN
 from userflow.commands.events import subscription
 from userflow.errors import CommandError
 from userflow.stack import Stack, add_stack_arguments, resolve_stack
@@ -38,7 +39,6 @@ if TYPE_CHECKING:
     from mypy_boto3_events.type_defs import PutEventsRequestEntryTypeDef
 
 
-SYNTHETIC_EMAIL_DOMAIN = "smoke.userflow.example.com"
 CANARY_SOURCE = "userflow.smoke"
 CANARY_DETAIL_TYPE = "SmokeCanary"
 # How long one canary is awaited before another is sent (the subscription may not be live yet).

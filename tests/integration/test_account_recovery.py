@@ -3,6 +3,7 @@ mailer and moto's SES (issue 10)."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 from adapters.lambda_stream_record import as_lambda_record
 from adapters.stream_records import event_of_record
 from adapters.user_items import user_key
+from domain.mail import SYNTHETIC_EMAIL_DOMAIN
 from tests.integration.conftest import CreatedUser, GatewayClient
 from tests.mailbox import Mailbox
 
@@ -386,3 +388,20 @@ def test_given_a_reset_link_issued_while_the_password_changes_then_it_dies_too(
     users.save(changed, read_before)
 
     assert users.get(user.id).reset_token is None
+
+
+# ---------------------------------------------------------------- synthetic users
+def test_given_a_smoke_test_user_when_registered_then_no_mail_is_sent_to_its_domain(
+    gateway: GatewayClient, mailbox: Mailbox
+) -> None:
+    email = f"smoke-{uuid.uuid4().hex[:12]}@{SYNTHETIC_EMAIL_DOMAIN}"
+    registered = gateway.request(
+        "POST", "/users", json={"email": email, "password": "a smoke passphrase", "name": "Smoke"}
+    )
+    real = gateway.register()
+
+    mailbox.deliver()
+
+    assert registered.status == 201
+    assert mailbox.to(email) == []
+    assert mailbox.to(real.email)  # the mailer itself works

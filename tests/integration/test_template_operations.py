@@ -354,7 +354,7 @@ def test_given_every_alarm_when_the_runbook_is_read_then_it_says_what_to_do(
 def test_given_synthetic_smoke_users_when_the_example_subscriber_listens_then_it_skips_them(
     sam: dict[str, Any],
 ) -> None:
-    from scripts.smoke_test import SYNTHETIC_EMAIL_DOMAIN
+    from domain.mail import SYNTHETIC_EMAIL_DOMAIN
 
     pattern = sam["Resources"]["ExampleSubscriberRule"]["Properties"]["EventPattern"]
 
