@@ -21,6 +21,7 @@ from adapters.user_items import user_from_item, user_key
 from domain.events import COMPARED_FIELDS
 from tests.e2e.conftest import LocalStack, start_local_stack
 from tests.integration.test_subscriber_rule import fold
+from userflow.commands.events import queue_policy_for_rule
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "correct horse battery staple"
@@ -43,21 +44,8 @@ class Subscriber:
             Name=name, EventBusName=bus, EventPattern=json.dumps({"source": ["userflow.users"]})
         )["RuleArn"]
         # As on AWS, the queue must let EventBridge send from this rule (README, "How to subscribe")
-        allow_rule = {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": "events.amazonaws.com"},
-                    "Action": "sqs:SendMessage",
-                    "Resource": arn,
-                    "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
-                }
-            ],
-        }
-        self.sqs.set_queue_attributes(
-            QueueUrl=self.url, Attributes={"Policy": json.dumps(allow_rule)}
-        )
+        policy = json.dumps(queue_policy_for_rule(arn, rule_arn))
+        self.sqs.set_queue_attributes(QueueUrl=self.url, Attributes={"Policy": policy})
         events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "queue", "Arn": arn}])
         self.received: list[dict[str, Any]] = []
 

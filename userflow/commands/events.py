@@ -24,6 +24,22 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
 
+def queue_policy_for_rule(queue_arn: str, rule_arn: str) -> dict[str, Any]:
+    """What a subscriber queue needs so that EventBridge may send to it from that rule alone."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": queue_arn,
+                "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
+            }
+        ],
+    }
+
+
 @contextmanager
 def subscription(
     stack: Stack, pattern: dict[str, Any] | None = None, purpose: str = "tail"
@@ -46,19 +62,8 @@ def subscription(
             EventPattern=json.dumps(pattern or {"source": [EVENT_SOURCE]}),
             Description=f"temporary: userflow {purpose}",
         )["RuleArn"]
-        policy = {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": "events.amazonaws.com"},
-                    "Action": "sqs:SendMessage",
-                    "Resource": queue_arn,
-                    "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
-                }
-            ],
-        }
-        sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(policy)})
+        policy = json.dumps(queue_policy_for_rule(queue_arn, rule_arn))
+        sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": policy})
         events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": purpose, "Arn": queue_arn}])
         yield url
     finally:
