@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
-from domain.auth_models import RefreshRecord, SessionFamily
-from domain.events import LifecycleEvent, PublishFailure, TableChange
-from domain.mail import MailRequest
-from domain.recovery_tokens import IssuedToken, TokenPurpose
-from domain.users import UserAccount, UserPage
+if TYPE_CHECKING:  # annotations only: a function loads the models it uses, not every port's
+    from domain.auth_models import RefreshRecord, SessionFamily
+    from domain.events import LifecycleEvent, PublishFailure, TableChange
+    from domain.mail import MailRequest
+    from domain.recovery_tokens import IssuedToken, TokenPurpose
+    from domain.users import UserAccount, UserPage
 
 
 # ---------------------------------------------------------------- users
@@ -93,7 +94,7 @@ class PoisonSink(Protocol):
         """Keep a record that will never map, with its content, for an operator."""
 
 
-RecordReader = Callable[[Mapping[str, Any]], TableChange | None]
+RecordReader: TypeAlias = Callable[[Mapping[str, Any]], "TableChange | None"]
 """Reads a stream record into a change (None: not a user item); PoisonRecord when unreadable."""
 
 

@@ -23,7 +23,7 @@ from adapters.mail_outbox import request_from_image
 from adapters.ses_mail_sender import SesMailSender
 from domain.mail import MailDelivery, is_synthetic_recipient
 from handlers.dependencies import mail_token_key
-from handlers.observability import logger, metrics, tracer
+from handlers.observability import logger, metrics, traced
 from handlers.settings import MailerSettings, load
 
 processor = BatchProcessor(
@@ -59,11 +59,13 @@ def send_record(record: DynamoDBRecord) -> None:
     metrics.add_metric(name="MailSent", unit="Count", value=1)
 
 
-@logger.inject_lambda_context
-@tracer().capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def deliver_batch(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     response = process_partial_response(
         event=event, record_handler=send_record, processor=processor, context=context
     )
     return dict(response)
+
+
+# The rendered message carries the token: it stays out of traces.
+handler = logger.inject_lambda_context(traced(deliver_batch, capture_response=False))

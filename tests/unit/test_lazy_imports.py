@@ -65,6 +65,15 @@ def test_given_an_api_function_when_imported_then_only_its_resolver_is_loaded(
     assert loaded_by_import(module) == {"aws_lambda_powertools.event_handler"}
 
 
+@pytest.mark.parametrize(
+    "module", ["handlers.handle_user_stream", "handlers.handle_mailer", "handlers.handle_logout"]
+)
+def test_given_tracing_off_when_a_function_is_imported_then_the_xray_sdk_is_not(
+    module: str,
+) -> None:
+    assert "aws_xray_sdk" not in loaded_by_import(module)
+
+
 def test_given_registration_when_imported_then_idempotency_but_no_xray_or_openapi_models() -> None:
     loaded = loaded_by_import("handlers.handle_create_user")
 
