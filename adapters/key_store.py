@@ -12,14 +12,12 @@ private key becomes current, so no token is ever signed by an unpublished key.
 from __future__ import annotations
 
 import json
-import logging
-import os
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from adapters.parameters_extension import ExtensionUnavailable, extension_port, read_parameter
+from adapters.parameters_extension import read_parameter, through_extension
 from domain.tokens import (
     MAX_ACCESS_TTL_SECONDS,
     AccessClaims,
@@ -100,15 +98,8 @@ class PublicKeySource:
         """Through the Parameters and Secrets extension where configured (no AWS SDK on the hot
         path). A forced read (an unknown kid) asks SSM itself: the extension may hold the old
         value for its TTL. Without the extension, the SDK with Powertools' cache."""
-        port = extension_port()
-        if port is not None and not force:
-            try:
-                return read_parameter(self._name, port)
-            except ExtensionUnavailable as error:
-                # Powertools' Logger logs through the standard logger of its service name.
-                logging.getLogger(os.environ.get("POWERTOOLS_SERVICE_NAME", "service")).warning(
-                    "Parameters extension unavailable: %s", error
-                )
+        if not force and (value := through_extension(read_parameter, self._name)) is not None:
+            return value
         from aws_lambda_powertools.utilities.parameters import get_parameter
 
         return str(get_parameter(self._name, max_age=CACHE_SECONDS, force_fetch=force))

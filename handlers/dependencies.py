@@ -32,9 +32,16 @@ if TYPE_CHECKING:  # each function imports only what it uses (the authorizer: no
 
 
 def _secret_bytes(secret_id: str) -> bytes:
-    from aws_lambda_powertools.utilities.parameters import get_secret
+    """A MAC key, through the parameters extension where the function has it (no Secrets
+    Manager client to create on a cold start); else the SDK, cached as long as the extension."""
+    from adapters.parameters_extension import read_secret, through_extension
 
-    return str(get_secret(secret_id, max_age=300)).encode()
+    value = through_extension(read_secret, secret_id)
+    if value is None:
+        from aws_lambda_powertools.utilities.parameters import get_secret
+
+        value = str(get_secret(secret_id, max_age=300))
+    return value.encode()
 
 
 def _cursor_key() -> bytes:

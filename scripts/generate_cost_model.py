@@ -17,9 +17,11 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "build" / "bench"
 OUTPUT = ROOT / "docs" / "cost.md"
 
-# us-east-1 list prices as recorded on PRICES_DATED (check the services' pricing pages before
-# relying on them; every figure below follows from this table).
-PRICES_DATED = "2026-11-29"
+# us-east-1 list prices as checked on PRICES_DATED against the services' pricing pages (Lambda
+# arm64 duration and requests, DynamoDB on-demand after its November 2024 cut, Cognito's
+# Essentials and Lite tiers with their 10,000 free MAU); check them again before relying on
+# them: every figure below follows from this table.
+PRICES_DATED = "2026-12-03"
 PRICE = {
     "http_api_per_million": 1.00,  # API Gateway HTTP API, first 300M requests/month
     "lambda_request_per_million": 0.20,

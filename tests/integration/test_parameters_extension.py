@@ -1,5 +1,6 @@
 """The Parameters and Secrets extension as `userflow local` serves it, and the functions that read
-the public keys through it (the authorizer, the JWKS endpoint)."""
+through it: the public keys (the authorizer, the JWKS endpoint) and the MAC keys (listing's
+cursors, the recovery tokens)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from adapters.parameters_extension import PORT_ENV, TOKEN_HEADER
+from adapters.parameters_extension import PORT_ENV, TOKEN_HEADER, read_secret, through_extension
 from tests.integration.conftest import GatewayClient
 from userflow.local.functions import LOCAL_SESSION_TOKEN
 from userflow.local.parameters_extension import ParametersExtension
@@ -23,6 +24,7 @@ from userflow.stack import Stack
 
 REPO = Path(__file__).resolve().parents[2]
 PARAMETER_PATH = "/systemsmanager/parameters/get"
+SECRET_PATH = "/secretsmanager/get"
 
 
 @pytest.fixture
@@ -122,6 +124,42 @@ def test_given_the_extension_when_a_signed_in_user_reads_their_record_then_the_a
     assert me.status == 200
     assert jwks.status == 200
     assert extension.requests_served[PARAMETER_PATH] >= 2
+
+
+def test_given_the_extension_when_a_secret_is_read_then_its_current_string(
+    gateway: GatewayClient, extension: ParametersExtension
+) -> None:
+    secret_id = gateway.stack.physical_id("CursorSigningSecret")
+    expected = gateway.stack.client("secretsmanager").get_secret_value(SecretId=secret_id)
+
+    assert read_secret(secret_id, extension.port) == expected["SecretString"]
+
+
+def test_given_an_admin_paging_users_with_the_extension_then_the_cursor_key_came_through_it(
+    gateway: GatewayClient, extension: ParametersExtension
+) -> None:
+    admin = gateway.register(admin=True)
+    gateway.register()
+    token = gateway.login(admin)["access_token"]
+
+    first = gateway.request("GET", "/users?limit=1", token=token)
+    second = gateway.request(
+        "GET", f"/users?limit=1&cursor={first.json['next_cursor']}", token=token
+    )
+
+    assert (first.status, second.status) == (200, 200)
+    assert second.json["items"][0]["id"] != first.json["items"][0]["id"]
+    assert extension.requests_served[SECRET_PATH] >= 2
+
+
+def test_given_the_port_but_no_extension_when_reading_then_none_and_a_warning(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The caller then reads through the SDK: a missing layer slows a cold start, nothing more."""
+    monkeypatch.setenv(PORT_ENV, "1")  # nothing listens on port 1
+
+    assert through_extension(read_secret, "any-secret") is None
+    assert "Parameters extension unavailable" in caplog.text
 
 
 def test_given_a_cold_authorizer_with_the_extension_when_it_authorizes_then_no_aws_sdk_is_loaded(
