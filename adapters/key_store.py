@@ -1,9 +1,10 @@
 """Signing keys: the private key set in Secrets Manager, the public JWKS in an SSM parameter.
 
 Functions that verify tokens (the authorizer, the JWKS endpoint) read only the public parameter;
-only login and refresh may read the secret. Both are cached in the container (Powertools
-parameters, ``max_age``: the JWKS for 5 minutes, the key set for ``SIGNER_CACHE_SECONDS``), so
-the hot path rarely makes a network call. Signers read the version
+only login and refresh may read the secret. Both are read through the Parameters and Secrets
+extension, which caches them (the JWKS for 5 minutes, the key set for ``SIGNER_CACHE_SECONDS``),
+or without it through Powertools parameters with the same ``max_age``, so the hot path rarely
+makes a network call. Signers read the version
 labelled ``AWSCURRENT``: a rotation stages its new key set as ``AWSPENDING`` first
 (``adapters/key_rotation.py``). Both ways of rotating publish the new JWKS *before* the new
 private key becomes current, so no token is ever signed by an unpublished key.
@@ -17,7 +18,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from adapters.parameters_extension import read_parameter, through_extension
+from adapters.parameters_extension import read_parameter, read_secret, through_extension
 from domain.tokens import (
     MAX_ACCESS_TTL_SECONDS,
     AccessClaims,
@@ -60,9 +61,15 @@ class SigningKeySource:
         self._parsed: tuple[str, TokenIssuer] | None = None
 
     def current_issuer(self) -> TokenIssuer:
-        from aws_lambda_powertools.utilities.parameters import get_secret
+        """The extension (where configured, its ``SECRETS_MANAGER_TTL`` at most
+        ``SIGNER_CACHE_SECONDS``: template.yaml) serves the ``AWSCURRENT`` version too."""
+        text = through_extension(read_secret, self._secret_id)
+        if text is None:
+            from aws_lambda_powertools.utilities.parameters import get_secret
 
-        text = str(get_secret(self._secret_id, max_age=SIGNER_CACHE_SECONDS, VersionStage=CURRENT))
+            text = str(
+                get_secret(self._secret_id, max_age=SIGNER_CACHE_SECONDS, VersionStage=CURRENT)
+            )
         if self._parsed is None or self._parsed[0] != text:
             key_set = SigningKeySet.parse(text)
             if key_set is None:

@@ -21,7 +21,7 @@ from typing import Any
 
 from userflow.local.functions import LOCAL_SESSION_TOKEN
 from userflow.local.invoke import Invoker
-from userflow.local.parameters_extension import ParametersExtension
+from userflow.local.parameters_extension import ParametersExtension, ttls_from_template
 from userflow.local.template import Template, load_template
 from userflow.stack import Stack, wait_for_local_state
 
@@ -112,9 +112,13 @@ def local_stack(*arguments: str) -> Iterator[BenchStack]:
                 api_url=state["api_url"],
                 local=True,
             )
-            extension = ParametersExtension(stack.client, session_token=LOCAL_SESSION_TOKEN)
-            extension.start()
             template = load_template(ROOT / "template.yaml")
+            extension = ParametersExtension(
+                stack.client,
+                session_token=LOCAL_SESSION_TOKEN,
+                ttl_seconds=ttls_from_template(template),
+            )
+            extension.start()
             invoker = Invoker(template, stack, local_values=extension.function_environment())
             yield BenchStack(state["api_url"], stack, template, invoker)
         finally:

@@ -19,17 +19,25 @@ import pytest
 from adapters.parameters_extension import PORT_ENV, TOKEN_HEADER, read_secret, through_extension
 from tests.integration.conftest import GatewayClient
 from userflow.local.functions import LOCAL_SESSION_TOKEN
-from userflow.local.parameters_extension import ParametersExtension
+from userflow.local.parameters_extension import (
+    PARAMETER_PATH,
+    SECRET_PATH,
+    ParametersExtension,
+    ttls_from_template,
+)
+from userflow.local.template import load_template
 from userflow.stack import Stack
 
 REPO = Path(__file__).resolve().parents[2]
-PARAMETER_PATH = "/systemsmanager/parameters/get"
-SECRET_PATH = "/secretsmanager/get"
 
 
 @pytest.fixture
 def extension(gateway: GatewayClient) -> Iterator[ParametersExtension]:
-    server = ParametersExtension(gateway.stack.client, session_token=LOCAL_SESSION_TOKEN)
+    server = ParametersExtension(
+        gateway.stack.client,
+        session_token=LOCAL_SESSION_TOKEN,
+        ttl_seconds=ttls_from_template(load_template(REPO / "template.yaml")),
+    )
     server.start()
     gateway.invoker.local_values = server.function_environment()
     yield server
@@ -96,7 +104,7 @@ def test_given_a_cached_value_when_the_parameter_changes_then_it_is_served_until
         Name=_jwks_name(gateway.stack), Value='{"keys": []}', Type="String", Overwrite=True
     )
     uncached = ParametersExtension(
-        gateway.stack.client, session_token=LOCAL_SESSION_TOKEN, ttl_seconds=0
+        gateway.stack.client, session_token=LOCAL_SESSION_TOKEN, ttl_seconds={PARAMETER_PATH: 0}
     )
     uncached.start()
 
@@ -203,3 +211,24 @@ def test_given_a_cold_authorizer_with_the_extension_when_it_authorizes_then_no_a
 
     assert json.loads(done.stdout.splitlines()[-1]) == {"authorized": True, "loaded": []}
     assert PORT_ENV in env
+
+
+def test_given_the_template_when_the_local_extension_is_configured_then_the_shortest_ttls(
+    gateway: GatewayClient,
+) -> None:
+    """One local server stands in for every function's extension: it keeps a secret no longer
+    than the signers' extensions may (30 s), parameters as long as the default (300 s)."""
+    ttls = ttls_from_template(load_template(REPO / "template.yaml"))
+
+    assert ttls == {PARAMETER_PATH: 300.0, SECRET_PATH: 30.0}
+
+
+def test_given_a_signer_with_the_extension_when_logging_in_then_the_key_set_came_through_it(
+    gateway: GatewayClient, extension: ParametersExtension
+) -> None:
+    user = gateway.register()
+
+    tokens = gateway.login(user)
+
+    assert tokens["access_token"]
+    assert extension.requests_served[SECRET_PATH] >= 1

@@ -396,3 +396,28 @@ def test_given_an_unencrypted_unkept_table_when_checked_then_both_gaps_are_repor
     table = {"Type": "AWS::DynamoDB::Table", "Properties": {}}
 
     assert len(list(_data_violations("T", table))) == 2
+
+
+def test_given_a_function_using_the_parameters_extension_then_it_has_the_layer_and_fresh_keys() -> (
+    None
+):
+    """The port variable without the layer would only log warnings; a signer whose extension
+    kept the key set longer than SIGNER_CACHE_SECONDS would sign with a rotated-out key."""
+    from adapters.key_store import SIGNER_CACHE_SECONDS
+    from adapters.parameters_extension import PORT_ENV
+    from userflow.local.template import load_template
+
+    template = load_template(sam_template.ROOT / "template.yaml")
+    users = {}
+    for logical_id in template.of_type("AWS::Serverless::Function"):
+        properties = template.function_properties(logical_id)
+        variables = properties.get("Environment", {}).get("Variables", {})
+        if PORT_ENV not in variables:
+            continue
+        users[logical_id] = variables
+        layers = [json.dumps(layer) for layer in properties.get("Layers", [])]
+        assert any("AWS-Parameters-and-Secrets-Lambda-Extension" in layer for layer in layers)
+        if "SIGNING_KEY_SECRET_ARN" in variables:
+            assert float(variables["SECRETS_MANAGER_TTL"]) <= SIGNER_CACHE_SECONDS, logical_id
+
+    assert {"AuthorizerFunction", "LoginFunction", "RefreshTokenFunction"} <= set(users)

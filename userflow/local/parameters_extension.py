@@ -5,7 +5,10 @@ The same HTTP interface on 127.0.0.1 (its own free port, given to functions in
 ``version``, ``label``, ``withDecryption``) answers GetParameter's JSON, ``GET
 /secretsmanager/get?secretId=`` (with ``versionId``, ``versionStage``) GetSecretValue's; the
 ``X-Aws-Parameters-Secrets-Token`` header must carry the functions' session token (401
-otherwise); values are cached for ``ttl_seconds`` (the extension's default, 300 s).
+otherwise). Values are cached as the extension caches them: parameters for
+``SSM_PARAMETER_STORE_TTL``, secrets for ``SECRETS_MANAGER_TTL`` (300 s by default). Each
+function has its own extension on AWS; this one server serves them all, so it keeps each kind for
+the shortest TTL any function sets (``ttls_from_template``), never longer than one would.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import json
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
@@ -24,9 +27,27 @@ from adapters.parameters_extension import PORT_ENV, TOKEN_HEADER
 
 if TYPE_CHECKING:
     from adapters.aws_clients import ClientFactory
+    from userflow.local.template import Template
 
 DEFAULT_TTL_SECONDS = 300.0
+PARAMETER_PATH = "/systemsmanager/parameters/get"
+SECRET_PATH = "/secretsmanager/get"  # noqa: S105 - a path
+TTL_VARIABLES = {PARAMETER_PATH: "SSM_PARAMETER_STORE_TTL", SECRET_PATH: "SECRETS_MANAGER_TTL"}
 Fetch = Callable[[dict[str, str]], dict[str, Any]]
+
+
+def ttls_from_template(template: Template) -> dict[str, float]:
+    """Per path, the shortest TTL that a function using the extension configures."""
+    ttls = dict.fromkeys(TTL_VARIABLES, DEFAULT_TTL_SECONDS)
+    for logical_id in template.of_type("AWS::Serverless::Function"):
+        variables = template.function_properties(logical_id).get("Environment", {})
+        variables = variables.get("Variables", {})
+        if PORT_ENV not in variables:
+            continue
+        for path, name in TTL_VARIABLES.items():
+            if name in variables:
+                ttls[path] = min(ttls[path], float(variables[name]))
+    return ttls
 
 
 class ParametersExtension(ThreadingHTTPServer):
@@ -39,21 +60,25 @@ class ParametersExtension(ThreadingHTTPServer):
         client: ClientFactory,
         *,
         session_token: str,
-        ttl_seconds: float = DEFAULT_TTL_SECONDS,
+        ttl_seconds: Mapping[str, float] | None = None,
         port: int = 0,
     ) -> None:
+        """``ttl_seconds``: per path (``ttls_from_template``); 300 s where not given."""
         super().__init__(("127.0.0.1", port), _Handler)
         self.session_token = session_token
-        self.ttl_seconds = ttl_seconds
+        self.ttl_seconds = {
+            **dict.fromkeys(TTL_VARIABLES, DEFAULT_TTL_SECONDS),
+            **(ttl_seconds or {}),
+        }
         # Query arguments are passed through as the extension does: the calls stay untyped.
         ssm: Any = client("ssm")
         secrets: Any = client("secretsmanager")
         self.routes: dict[str, tuple[Fetch, dict[str, str]]] = {
-            "/systemsmanager/parameters/get": (
+            PARAMETER_PATH: (
                 lambda args: ssm.get_parameter(**args),
                 {"name": "Name", "withDecryption": "WithDecryption"},
             ),
-            "/secretsmanager/get": (
+            SECRET_PATH: (
                 lambda args: secrets.get_secret_value(**args),
                 {"secretId": "SecretId", "versionId": "VersionId", "versionStage": "VersionStage"},
             ),
@@ -96,7 +121,7 @@ class ParametersExtension(ThreadingHTTPServer):
         value.pop("ResponseMetadata", None)
         body = json.dumps(value, default=_json_default).encode()
         with self._lock:
-            self._cache[key] = (time.monotonic() + self.ttl_seconds, body)
+            self._cache[key] = (time.monotonic() + self.ttl_seconds[path], body)
         return 200, body
 
 

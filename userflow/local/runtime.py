@@ -17,7 +17,7 @@ from userflow.local.cors import cors_from_template, cors_middleware
 from userflow.local.functions import LOCAL_SESSION_TOKEN
 from userflow.local.gateway import Gateway, Middleware
 from userflow.local.moto_server import MotoServer
-from userflow.local.parameters_extension import ParametersExtension
+from userflow.local.parameters_extension import ParametersExtension, ttls_from_template
 from userflow.local.provision import DEFAULT_REGION, LOCAL_STACK_NAME, provision_stack
 from userflow.local.routes import api_from_template
 from userflow.local.server import GatewayServer
@@ -69,7 +69,11 @@ class LocalRuntime:
         )
         bootstrap.bootstrap(self.stack)
         # AWS's Parameters and Secrets Lambda Extension, which functions reach over localhost.
-        self.extension = ParametersExtension(self.stack.client, session_token=LOCAL_SESSION_TOKEN)
+        self.extension = ParametersExtension(
+            self.stack.client,
+            session_token=LOCAL_SESSION_TOKEN,
+            ttl_seconds=ttls_from_template(self.template),
+        )
         self.workers = WorkerPool(
             self.template,
             self.stack,
