@@ -209,6 +209,7 @@ def reset_auth_caches() -> None:
     from handlers import dependencies
 
     parameters.clear_caches()  # type: ignore[no-untyped-call]
+    dependencies.forget_mac_keys()
     for factory in (
         dependencies.token_settings,
         dependencies.public_keys,

@@ -157,7 +157,7 @@ def test_given_an_admin_paging_users_with_the_extension_then_the_cursor_key_came
 
     assert (first.status, second.status) == (200, 200)
     assert second.json["items"][0]["id"] != first.json["items"][0]["id"]
-    assert extension.requests_served[SECRET_PATH] >= 2
+    assert extension.requests_served[SECRET_PATH] >= 1
 
 
 def test_given_the_port_but_no_extension_when_reading_then_none_and_a_warning(
