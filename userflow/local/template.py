@@ -93,10 +93,14 @@ class Template:
         return {k: v for k, v in self.resources.items() if v.get("Type") == resource_type}
 
     def function_properties(self, logical_id: str) -> dict[str, Any]:
-        """A function's properties with ``Globals.Function`` merged in (the function wins)."""
+        """A function's properties with ``Globals.Function`` merged in as SAM merges them: the
+        function's value wins, lists (``Layers``) are the global entries then the function's."""
         defaults = copy.deepcopy(self.body.get("Globals", {}).get("Function", {}))
         own = copy.deepcopy(self.resources[logical_id].get("Properties", {}))
         merged = {**defaults, **own}
+        for key, value in defaults.items():
+            if isinstance(value, list) and isinstance(own.get(key), list):
+                merged[key] = value + own[key]
         variables = {
             **defaults.get("Environment", {}).get("Variables", {}),
             **own.get("Environment", {}).get("Variables", {}),
