@@ -76,7 +76,12 @@ class Stack:
         return session.client(service, endpoint_url=self.endpoint_url)
 
     def physical_id(self, logical_id: str) -> str:
-        return self.resources[logical_id]["physical_id"]
+        try:
+            return self.resources[logical_id]["physical_id"]
+        except KeyError:
+            raise CommandError(
+                f"stack {self.name} has no {logical_id}: is it a Userflow stack?", EXIT_USAGE
+            ) from None
 
     def of_type(self, resource_type: str) -> dict[str, dict[str, str]]:
         return {k: v for k, v in self.resources.items() if v.get("type") == resource_type}

@@ -21,8 +21,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
+from adapters.aws_clients import ServiceName
 from adapters.dynamodb_user_repository import DynamoDBUserRepository
 from adapters.user_items import user_key
 from domain.access import Caller
@@ -331,3 +333,35 @@ def gateway(_auth_stack: GatewayClient) -> Iterator[GatewayClient]:
     shard = backend.tables[table].stream_shard
     if shard is not None:  # nothing in these tests reads the stream
         shard.items.clear()
+
+
+def patch_client_method(
+    monkeypatch: pytest.MonkeyPatch, stack: Stack, service: str, name: str, wrap: Any
+) -> None:
+    """Every ``service`` client the stack hands out gets ``name`` replaced by ``wrap(original)``."""
+    make_client = stack.client
+
+    def client(requested: ServiceName) -> Any:
+        made = make_client(requested)
+        if requested == service:
+            monkeypatch.setattr(made, name, wrap(getattr(made, name)))
+        return made
+
+    monkeypatch.setattr(stack, "client", client)
+
+
+def shard_gone(monkeypatch: pytest.MonkeyPatch, stack: Stack, shard_id: str) -> None:
+    """DynamoDB Streams' answer for a shard past its retention (moto has no such answer)."""
+
+    def wrap(get_shard_iterator: Any) -> Any:
+        def call(**kwargs: Any) -> Any:
+            if kwargs.get("ShardId") == shard_id:
+                raise ClientError(
+                    {"Error": {"Code": "ResourceNotFoundException", "Message": "Shard not found"}},
+                    "GetShardIterator",
+                )
+            return get_shard_iterator(**kwargs)
+
+        return call
+
+    patch_client_method(monkeypatch, stack, "dynamodbstreams", "get_shard_iterator", wrap)

@@ -13,7 +13,7 @@ from moto.events.models import EventsBackend
 
 from adapters.sqs_poison_queue import SqsPoisonQueue
 from adapters.user_items import user_key
-from tests.integration.conftest import UserFactory
+from tests.integration.conftest import UserFactory, shard_gone
 from tests.integration.test_dlq_replay import (
     _depth,
     _events,
@@ -261,10 +261,11 @@ def test_given_a_stack_queue_tagged_as_dead_letter_when_discovered_then_found_by
 
 
 def test_given_the_stream_no_longer_holds_a_batch_when_replayed_twice_then_same_reconstructed_ids(
-    stack: Stack, make_user: UserFactory
+    stack: Stack, make_user: UserFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     user = make_user()
     arn, _, records = _stream(stack)
+    shard_gone(monkeypatch, stack, "shardId-gone")
     message = _on_failure_message(arn, "shardId-gone", records)
     # The batch's window surely holds the registration, however slow this machine is.
     early = (datetime.now(UTC) - timedelta(minutes=1)).isoformat().replace("+00:00", "Z")

@@ -8,10 +8,12 @@ import threading
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+import pytest
+
 from adapters.lambda_stream_record import as_lambda_record
 from adapters.sqs_poison_queue import SqsPoisonQueue
 from adapters.stream_records import event_of_record
-from tests.integration.conftest import UserFactory
+from tests.integration.conftest import UserFactory, shard_gone
 from tests.stream_records import assert_published_event_is_valid, created, poison
 from userflow.commands.dlq import list_dead_letters, replay
 from userflow.commands.events import tail
@@ -152,11 +154,12 @@ def test_given_replay_already_ran_when_run_again_then_nothing_more_is_published(
 
 
 def test_given_stream_no_longer_has_the_records_when_replayed_then_table_items_are_used(
-    stack: Stack, make_user: UserFactory
+    stack: Stack, make_user: UserFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     user = make_user()
     arn, _, records = _stream(stack)
     _send(stack, "UserStreamFailureQueue", _on_failure_message(arn, "shardId-gone", records))
+    shard_gone(monkeypatch, stack, "shardId-gone")
 
     code, output = _replay(stack)
 

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import io
 import threading
+import time
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
-from adapters.aws_clients import ServiceName
 from adapters.sqs_poison_queue import SqsPoisonQueue
 from adapters.stream_records import event_of_record
 from domain.event_pipeline import without_secrets
-from tests.integration.conftest import UserFactory
+from tests.integration.conftest import UserFactory, patch_client_method, shard_gone
 from tests.integration.test_dlq_replay import (
     _depth,
     _events,
@@ -27,27 +28,13 @@ from userflow.commands.events import tail
 from userflow.stack import Stack
 
 
-def _with_client_patch(
-    monkeypatch: pytest.MonkeyPatch, stack: Stack, service: str, name: str, wrap: Any
-) -> None:
-    """Every ``service`` client the stack hands out gets ``name`` replaced by ``wrap(original)``."""
-    make_client = stack.client
-
-    def client(requested: ServiceName) -> Any:
-        made = make_client(requested)
-        if requested == service:
-            monkeypatch.setattr(made, name, wrap(getattr(made, name)))
-        return made
-
-    monkeypatch.setattr(stack, "client", client)
-
-
 def test_given_new_users_and_no_stream_when_replayed_from_the_table_then_every_user_is_published(
-    stack: Stack, make_user: UserFactory
+    stack: Stack, make_user: UserFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     users = [make_user(), make_user(), make_user()]  # all at version 1
     arn, _, records = _stream(stack)
     _send(stack, "UserStreamFailureQueue", _on_failure_message(arn, "shardId-gone", records))
+    shard_gone(monkeypatch, stack, "shardId-gone")
 
     code, output = _replay(stack)
 
@@ -75,7 +62,7 @@ def test_given_stream_answers_an_empty_page_first_when_replayed_then_no_record_i
 
         return call
 
-    _with_client_patch(monkeypatch, stack, "dynamodbstreams", "get_records", empty_first)
+    patch_client_method(monkeypatch, stack, "dynamodbstreams", "get_records", empty_first)
 
     code, output = _replay(stack)
 
@@ -137,7 +124,7 @@ def test_given_tail_when_interrupted_with_ctrl_c_then_its_queue_and_rule_are_rem
 
         return call
 
-    _with_client_patch(monkeypatch, stack, service, operation, interrupted)
+    patch_client_method(monkeypatch, stack, service, operation, interrupted)
 
     code = tail(stack, io.StringIO(), as_json=True, timeout=5)
 
@@ -213,3 +200,77 @@ def test_given_a_message_replay_cannot_handle_when_dry_run_then_it_is_not_counte
     assert "ExampleSubscriberDLQ: would re-drive 1, 1 left" in output
     assert code == 1
     assert _depth(stack, "ExampleSubscriberDLQ") == 2
+
+
+def test_given_the_stream_throttles_when_replayed_then_the_batch_is_kept_not_rebuilt(
+    stack: Stack, make_user: UserFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only records past the stream's retention are gone; a throttled or refused read says
+    nothing about them, so the message stays for a later run (no lossy table rebuild)."""
+    make_user()
+    arn, shard, records = _stream(stack)
+    _send(stack, "UserStreamFailureQueue", _on_failure_message(arn, shard, records))
+
+    def throttled(get_shard_iterator: Any) -> Any:
+        def call(**kwargs: Any) -> Any:
+            raise ClientError(
+                {"Error": {"Code": "LimitExceededException", "Message": "Rate exceeded"}},
+                "GetShardIterator",
+            )
+
+        return call
+
+    patch_client_method(monkeypatch, stack, "dynamodbstreams", "get_shard_iterator", throttled)
+
+    code, output = _replay(stack)
+
+    assert code == 1
+    assert "LimitExceededException" in output
+    assert "falling back to the table" not in output
+    assert _events(stack) == []
+    assert _depth(stack, "UserStreamFailureQueue") == 1
+
+
+def test_given_ses_refuses_one_mail_of_a_batch_when_replayed_twice_then_each_is_sent_once(
+    stack: Stack, make_user: UserFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    users = [make_user(), make_user(), make_user()]  # each registration queues a verification
+    arn, shard, records = _stream(stack)
+    message = _on_failure_message(arn, shard, records)
+    mailer = stack.physical_id("MailerFunction")
+    message["requestContext"]["functionArn"] = f"arn:aws:lambda:us-east-1:1:function:{mailer}"
+    _send(stack, "MailDeadLetterQueue", message)
+    sent: list[str] = []
+    refused = {users[1].email}
+
+    def flaky(send_email: Any) -> Any:
+        def call(**kwargs: Any) -> Any:
+            to = kwargs["Destination"]["ToAddresses"][0]
+            if to in refused:
+                raise ClientError(
+                    {"Error": {"Code": "TooManyRequestsException", "Message": "slow down"}},
+                    "SendEmail",
+                )
+            sent.append(to)
+            return send_email(**kwargs)
+
+        return call
+
+    patch_client_method(monkeypatch, stack, "sesv2", "send_email", flaky)
+
+    first_code, first = _replay(stack, queue="MailDeadLetterQueue")
+    refused.clear()
+    second_code, second = _replay(stack, queue="MailDeadLetterQueue")
+
+    assert (first_code, second_code) == (1, 0), first + second
+    assert sorted(sent) == sorted(user.email for user in users)
+    assert _depth(stack, "MailDeadLetterQueue") == 0
+
+
+def test_given_a_zero_timeout_when_tailing_then_it_returns_at_once(stack: Stack) -> None:
+    started = time.monotonic()
+
+    code = tail(stack, io.StringIO(), as_json=True, timeout=0)
+
+    assert code == 0
+    assert time.monotonic() - started < 5

@@ -41,6 +41,7 @@ def test_given_a_duration_when_parsed_then_since_is_that_long_ago() -> None:
     [
         ("--since", "yesterday"),
         ("--since", "2w"),
+        ("--since", "99999999999d"),
         ("--limit", "0"),
         ("--limit", "-3"),
         ("--limit", "x"),
@@ -77,3 +78,16 @@ def test_given_part_of_a_batch_left_when_narrowed_then_the_message_holds_only_th
     assert narrowed.info["endSequenceNumber"] == "700"
     assert narrowed.info["batchSize"] == 2
     assert batch.pending is None
+
+
+def test_given_a_stack_without_a_userflow_resource_when_named_then_a_usage_error() -> None:
+    from userflow.errors import EXIT_USAGE, CommandError
+    from userflow.stack import Stack
+
+    stack = Stack(name="someone-elses", region="us-east-1", endpoint_url=None, resources={})
+
+    with pytest.raises(CommandError) as refused:
+        stack.physical_id("UserEventsBus")
+
+    assert refused.value.exit_code == EXIT_USAGE
+    assert "someone-elses has no UserEventsBus" in str(refused.value)

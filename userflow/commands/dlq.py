@@ -65,7 +65,10 @@ def _since(text: str) -> datetime:
     """An ISO 8601 instant (naive means UTC) or a duration back from now: 30m, 2h, 1d."""
     units = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
     if text[-1:] in units and text[:-1].isdigit():
-        return datetime.now(UTC) - timedelta(**{units[text[-1]]: int(text[:-1])})
+        try:
+            return datetime.now(UTC) - timedelta(**{units[text[-1]]: int(text[:-1])})
+        except OverflowError as error:
+            raise argparse.ArgumentTypeError(f"{text!r} reaches back before year 1") from error
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as error:

@@ -109,7 +109,7 @@ def tail(
     ready: Any = None,
 ) -> int:
     """Print events until interrupted, ``count`` events were printed or ``timeout`` passed."""
-    deadline = time.monotonic() + timeout if timeout else None
+    deadline = time.monotonic() + timeout if timeout is not None else None
     printed = 0
     sqs = stack.client("sqs")
     try:  # Ctrl-C at any point, setting up included, ends the tail after its cleanup

@@ -18,6 +18,7 @@ from adapters.dynamodb_user_repository import DynamoDBUserRepository
 from adapters.mail_outbox import MAIL_KEY_PREFIX, request_from_image
 from adapters.ses_mail_sender import SesMailSender
 from domain.errors import UserNotFound
+from domain.event_pipeline import sequence_number
 from domain.mail import MailDelivery, MailRequest, still_worth_sending
 from domain.users import UserAccount
 from userflow.stack import Stack
@@ -87,9 +88,10 @@ class MailReplayer:
 
         return MailDelivery(sender, environment["FRONTEND_URL"], key)
 
-    def replay(self, records: list[dict[str, Any]]) -> bool:
-        """Sends what is still worth sending; True when nothing is left to retry."""
-        sent = skipped = failed = 0
+    def replay(self, records: list[dict[str, Any]]) -> list[str]:
+        """Sends what is still worth sending; the sequence numbers of what is left to retry."""
+        sent = skipped = 0
+        failed: list[str] = []
         for record in records:
             image = record.get("dynamodb", {}).get("NewImage") or {}
             key = image.get("PK", {}).get("S", "")
@@ -104,13 +106,13 @@ class MailReplayer:
                 try:
                     self._delivery().deliver(request)
                 except Exception as error:  # SES still refuses: the message stays in the DLQ
-                    failed += 1
+                    failed.append(sequence_number(record))
                     self.say(f"    {request.kind} {request.message_id}: not sent ({error})")
                     continue
             sent += 1
         verb = "would send" if self.dry_run else "sent"
-        self.say(f"    {verb} {sent} message(s), {skipped} superseded, {failed} failed")
-        return failed == 0
+        self.say(f"    {verb} {sent} message(s), {skipped} superseded, {len(failed)} failed")
+        return failed
 
     def _account(self, request: MailRequest) -> UserAccount | None:
         try:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-# Long enough for one message's re-drive with its retries; whatever is not done is given back
-# at once when the queue's run ends, normally or not.
+# Long enough for one message's re-drive with its retries (messages are taken one at a time, so
+# the clock runs for the message being re-driven only); whatever is not done is given back at
+# once when the queue's run ends, normally or not.
 TAKE_VISIBILITY_S = 300
 
 
@@ -31,11 +32,11 @@ class QueueIo:
             int(attributes["ApproximateNumberOfMessagesNotVisible"]),
         )
 
-    def receive(self, visibility: int, wait: int = 0) -> list[dict[str, Any]]:
-        """Up to ten messages; ``visibility`` 0 peeks (they stay where they are)."""
+    def receive(self, visibility: int, wait: int = 0, count: int = 10) -> list[dict[str, Any]]:
+        """Up to ``count`` messages; ``visibility`` 0 peeks (they stay where they are)."""
         messages: list[dict[str, Any]] = self.sqs.receive_message(
             QueueUrl=self.url,
-            MaxNumberOfMessages=10,
+            MaxNumberOfMessages=count,
             VisibilityTimeout=visibility,
             WaitTimeSeconds=wait,
             MessageAttributeNames=["All"],

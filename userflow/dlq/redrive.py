@@ -39,6 +39,10 @@ from userflow.stack import Stack
 PERMANENT_CODES = frozenset(
     {"EntryTooLarge", "ValidationException", "AccessDeniedException", "MalformedDetail"}
 )
+# What DynamoDB Streams answers for records past its 24 h retention, or a stream since deleted:
+# only then are a batch's records gone. Any other error (throttling, access denied, the network)
+# says nothing about them, and the message stays for a later run.
+RECORDS_GONE_CODES = frozenset({"TrimmedDataAccessException", "ResourceNotFoundException"})
 
 
 @dataclass
@@ -99,15 +103,33 @@ class Redriver:
                 return Result(False, problems=["not a message this tool knows how to re-drive"])
 
     # ------------------------------------------------------------------ stream batches
+    def _read_batch(self, letter: StreamBatch) -> list[dict[str, Any]] | Result | None:
+        """The batch's records; None when they are gone from the stream; or the Result that
+        keeps the message when the stream could not be read for another reason."""
+        try:
+            return batch_records(self.stack.client("dynamodbstreams"), letter.info, letter.pending)
+        except StreamRangeIncomplete as error:
+            self.say(f"    stream records no longer readable ({error})")
+            return None
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            if code in RECORDS_GONE_CODES:
+                self.say(f"    stream records no longer readable ({code})")
+                return None
+            problem = f"the stream could not be read ({code or 'ClientError'}: {error})"
+        except BotoCoreError as error:
+            problem = f"the stream could not be read ({type(error).__name__}: {error})"
+        self.say(f"    {problem}; kept for a later run")
+        return Result(False, problems=[problem])
+
     def _stream_batch(self, letter: StreamBatch) -> Result:
         if is_mail_batch(self.stack, letter.body):
             return self._mail_batch(letter)
-        info = letter.info
-        try:
-            records = batch_records(self.stack.client("dynamodbstreams"), info, letter.pending)
-        except (StreamRangeIncomplete, ClientError, BotoCoreError) as error:
-            self.say(f"    stream records no longer readable ({type(error).__name__}: {error})")
-            return self._from_table(info)
+        records = self._read_batch(letter)
+        if records is None:
+            return self._from_table(letter.info)
+        if isinstance(records, Result):
+            return records
         self.say(f"    re-read {len(records)} record(s) from the stream")
         result, failed = self._records(records, self.pipeline)
         if failed and len(failed) < len(records):
@@ -116,18 +138,19 @@ class Redriver:
 
     def _mail_batch(self, letter: StreamBatch) -> Result:
         """Mail requests are re-read from the stream; past its 24 h retention every link in them
-        has expired (reset: 1 h, verification: 24 h), so there is nothing left worth sending."""
-        try:
-            records = batch_records(
-                self.stack.client("dynamodbstreams"), letter.info, letter.pending
-            )
-        except (StreamRangeIncomplete, ClientError, BotoCoreError) as error:
-            self.say(f"    stream records no longer readable ({type(error).__name__}); their links")
-            self.say("    have expired, nothing is sent (users can ask for a new link)")
+        has expired (reset: 1 h, verification: 24 h), so there is nothing left worth sending.
+        What SES accepted is not sent again: the message is narrowed to what it refused."""
+        records = self._read_batch(letter)
+        if records is None:
+            self.say("    their links have expired, nothing is sent (users can ask for a new link)")
             return Result(True)
-        if MailReplayer(self.stack, self.dry_run, self.say).replay(records):
+        if isinstance(records, Result):
+            return records
+        failed = MailReplayer(self.stack, self.dry_run, self.say).replay(records)
+        if not failed:
             return Result(True)
-        return Result(False, problems=["messages SES still refused (named above)"])
+        rest = letter.narrowed(failed) if len(failed) < len(records) else None
+        return Result(False, rest=rest, problems=["messages SES still refused (named above)"])
 
     def _from_table(self, info: dict[str, Any]) -> Result:
         window = Window.of_batch(info)

@@ -73,7 +73,7 @@ class QueueReplay:
         )
         try:
             while not self.limits.exhausted() and (
-                messages := io.receive(TAKE_VISIBILITY_S, self.wait_seconds)
+                messages := io.receive(TAKE_VISIBILITY_S, self.wait_seconds, count=1)
             ):
                 taken.update((m["MessageId"], m) for m in messages)
                 for message in messages:
