@@ -65,6 +65,18 @@ class PasswordGuard:
         )
         return Verdict.LOCKED if locked else Verdict.REFUSED
 
+    def prove(self, account: UserAccount, password: str) -> Verdict:
+        """``check``, for a proof outside login (the current password, a registration replay):
+        an accepted password counts only if no concurrent guess locked the account or reached
+        the limit since it was read (the same conditional write as a login's), so a burst of
+        parallel guesses gets no more verdicts than guesses made one after another."""
+        verdict = self.check(account, password)
+        if verdict.accepted and not self._login_state.record_successful_login(
+            account, None, self._clock(), self.policy.max_failed_logins
+        ):
+            return Verdict.LOCKED
+        return verdict
+
     def spend_a_verification(self, password: str) -> None:
         """As long as a failed real check, the first time too (making the dummy derives
         nothing): one verification per form the password may have been hashed as."""

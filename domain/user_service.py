@@ -117,7 +117,7 @@ class UserService:
             account = self._repository.get(user_id)
         except UserNotFound:
             return Verdict.ACCEPTED
-        return self._guard().check(account, password)
+        return self._guard().prove(account, password)
 
     def get(self, caller: Caller, user_id: str) -> User:
         return self._target(caller, user_id).user
@@ -129,7 +129,9 @@ class UserService:
         if if_match is not None and if_match != account.user.version:
             raise VersionConflict
         changes = self._user_changes(account.user, patch)
-        new_hash = self._new_password_hash(caller, account, patch)
+        if caller.user_id == account.user.id and ("email" in changes or patch.password):
+            self._prove_current_password(account, patch)
+        new_hash = self._new_password_hash(account, patch)
         if not changes and new_hash is None:
             return account.user
         now = self._clock()
@@ -258,18 +260,19 @@ class UserService:
                 raise InvalidInput(f"{required} cannot be removed")
         return {field: value for field, value in sent.items() if getattr(user, field) != value}
 
-    def _new_password_hash(
-        self, caller: Caller, account: UserAccount, patch: UserPatch
-    ) -> str | None:
-        if patch.password is None:
-            return None
-        # Users prove the current password, so a stolen access token cannot take the account over;
-        # a wrong one counts as a failed login, and a locked account proves nothing.
-        if caller.user_id == account.user.id and (
+    def _prove_current_password(self, account: UserAccount, patch: UserPatch) -> None:
+        """Users changing their own password or email prove the current password, so a stolen
+        access token cannot take the account over (a new email would receive the reset link);
+        a wrong one counts as a failed login, and a locked account proves nothing."""
+        if (
             patch.current_password is None
-            or not self._guard().check(account, patch.current_password.get_secret_value()).accepted
+            or not self._guard().prove(account, patch.current_password.get_secret_value()).accepted
         ):
             raise AccessDenied("current_password is missing or wrong")
+
+    def _new_password_hash(self, account: UserAccount, patch: UserPatch) -> str | None:
+        if patch.password is None:
+            return None
         password = validated_password(
             patch.password.get_secret_value(), patch.email or account.user.email
         )

@@ -106,7 +106,7 @@ class UserPatch(_Strict):
     timezone: TimeZone | None = None
     password: Password | None = None
     current_password: CurrentPassword | None = Field(
-        default=None, description="Required when users change their own password"
+        default=None, description="Required when users change their own password or email"
     )
 
 

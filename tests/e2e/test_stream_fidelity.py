@@ -81,12 +81,17 @@ def test_given_refused_writes_between_successful_ones_then_only_successful_chang
         stale = {**as_a, "If-Match": '"7"'}
         path_a = f"/users/{a_id}"
         assert stack.request("PATCH", path_a, json_body={"name": "X"}, headers=stale).status == 412
-        taken = {"email": "b@example.com"}
+        taken = {"email": "b@example.com", "current_password": PASSWORD}
         assert stack.request("PATCH", path_a, json_body=taken, headers=as_a).status == 409
         assert _register(stack, "b@example.com").status == 409
         renamed = stack.request("PATCH", path_a, json_body={"name": "Ann"}, headers=as_a)
         assert renamed.status == 200, renamed.body
-        moved = stack.request("PATCH", path_a, json_body={"email": "c@example.com"}, headers=as_a)
+        moved = stack.request(
+            "PATCH",
+            path_a,
+            json_body={"email": "c@example.com", "current_password": PASSWORD},
+            headers=as_a,
+        )
         assert moved.status == 200, moved.body
         assert stack.request("PATCH", path_a, json_body=taken, headers=as_a).status == 409
         c = _register(stack, "a@example.com")  # a's old address is free again

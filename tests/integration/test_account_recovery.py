@@ -167,7 +167,12 @@ def test_given_an_email_change_then_unverified_old_address_told_new_one_asked_to
     access = gateway.login(user)["access_token"]
     new_email = f"moved-{user.email}"
 
-    changed = gateway.request("PATCH", "/users/me", json={"email": new_email}, token=access)
+    changed = gateway.request(
+        "PATCH",
+        "/users/me",
+        json={"email": new_email, "current_password": user.password},
+        token=access,
+    )
 
     assert changed.status == 200
     assert changed.json["email_verified"] is False

@@ -125,7 +125,10 @@ def _exercise_every_api_function(gateway: GatewayClient) -> None:
             "POST", "/auth/reset-password", json={"token": "a.b.c", "password": password}
         ).status,
         "patch": gateway.request(
-            "PATCH", f"/users/{user_id}", json={"email": f"moved-{email}"}, token=access
+            "PATCH",
+            f"/users/{user_id}",
+            json={"email": f"moved-{email}", "current_password": password},
+            token=access,
         ).status,
         "list": gateway.request("GET", "/users?limit=1", token=admin_token).status,
         "disable": gateway.request("POST", f"/users/{user_id}/disable", token=admin_token).status,

@@ -228,7 +228,10 @@ def test_given_an_email_change_when_applied_then_the_old_address_is_free_again(
     user = make_user(email="old@example.com")
 
     changed = api.request(
-        "PATCH", "/users/me", json={"email": "NEW@example.com"}, caller=user.caller
+        "PATCH",
+        "/users/me",
+        json={"email": "NEW@example.com", "current_password": user.password},
+        caller=user.caller,
     )
     reuse_old = api.request(
         "POST",
@@ -253,7 +256,10 @@ def test_given_a_taken_email_when_patching_to_it_then_409(
     ann, _bob = make_user(), make_user(email="bob@example.com")
 
     response = api.request(
-        "PATCH", "/users/me", json={"email": "bob@example.com"}, caller=ann.caller
+        "PATCH",
+        "/users/me",
+        json={"email": "bob@example.com", "current_password": ann.password},
+        caller=ann.caller,
     )
 
     assert response.status == 409

@@ -15,6 +15,7 @@ from domain.errors import (
     UserNotFound,
     VersionConflict,
 )
+from domain.password_guard import PasswordGuard, Verdict
 from domain.users import Role, UserPatch, UserStatus
 from tests.in_memory_backend import PASSWORD, Clock, InMemoryBackend
 
@@ -201,7 +202,7 @@ def test_given_an_email_change_when_applied_then_the_old_address_is_free_again(
     user = backend.register(email="ann@example.com")
 
     updated = backend.user_service().update(
-        backend.caller(user), "me", _patch(email="Ann@New.example")
+        backend.caller(user), "me", _patch(email="Ann@New.example", current_password=PASSWORD)
     )
 
     assert updated.email == "ann@new.example"
@@ -217,7 +218,9 @@ def test_given_a_taken_email_when_patching_to_it_then_conflict_and_nothing_chang
 
     with pytest.raises(EmailAlreadyExists):
         backend.user_service().update(
-            backend.caller(ann), "me", _patch(email="bob@example.com", name="Ann B")
+            backend.caller(ann),
+            "me",
+            _patch(email="bob@example.com", name="Ann B", current_password=PASSWORD),
         )
 
     assert backend.users.get(ann.id).user == ann
@@ -294,3 +297,49 @@ def test_given_a_new_password_equal_to_the_new_email_when_patching_then_policy_v
                 email="ann.b@example.com", password="ann.b@example.com", current_password=PASSWORD
             ),
         )
+
+
+@pytest.mark.parametrize("current_password", [None, "not the password"])
+def test_given_own_email_change_without_the_current_password_then_denied_and_unchanged(
+    backend: InMemoryBackend, current_password: str | None
+) -> None:
+    """A stolen access token alone must not move the account to an address that would then
+    receive its reset link."""
+    user = backend.register(email="ann@example.com")
+
+    with pytest.raises(AccessDenied):
+        backend.user_service().update(
+            backend.caller(user),
+            "me",
+            _patch(email="thief@example.com", current_password=current_password),
+        )
+
+    assert backend.users.get(user.id).user.email == "ann@example.com"
+
+
+def test_given_an_admin_changing_another_users_email_then_no_password_is_asked(
+    backend: InMemoryBackend,
+) -> None:
+    admin = backend.register(email="root@example.com")
+    ann = backend.register(email="ann@example.com", name="Ann")
+
+    updated = backend.user_service().update(
+        backend.caller(admin, admin=True), ann.id, _patch(email="ann@elsewhere.example")
+    )
+
+    assert updated.email == "ann@elsewhere.example"
+
+
+def test_given_a_parallel_burst_locked_the_account_when_the_right_password_proves_then_locked(
+    backend: InMemoryBackend,
+) -> None:
+    """Every request of a burst read the account before any guess ran: the one right guess
+    must not count once the wrong ones locked the account (as for login)."""
+    user = backend.register()
+    guard = PasswordGuard(backend.login_state, backend.hasher, clock=backend.clock)
+    read_before_the_burst = backend.users.get(user.id)
+    for guess in range(guard.policy.max_failed_logins):
+        guard.check(read_before_the_burst, f"wrong guess {guess}")
+
+    assert guard.check(read_before_the_burst, PASSWORD).accepted  # what check alone would say
+    assert guard.prove(read_before_the_burst, PASSWORD) is Verdict.LOCKED
