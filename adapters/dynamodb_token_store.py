@@ -31,10 +31,17 @@ class DynamoDBTokenStore:
                             "Key": user_key(user_id),
                             "UpdateExpression": "SET "
                             + ", ".join(f"#{name} = :{name}" for name in values),
-                            "ConditionExpression": "attribute_exists(PK)",
-                            "ExpressionAttributeNames": {f"#{name}": name for name in values},
+                            # Still the address the link is mailed to: an email change
+                            # since the user was read must not let that link verify (or
+                            # reset through) the new address.
+                            "ConditionExpression": "attribute_exists(PK) AND #to = :to",
+                            "ExpressionAttributeNames": {
+                                "#to": "email",
+                                **{f"#{name}": name for name in values},
+                            },
                             "ExpressionAttributeValues": {
-                                f":{name}": {"S": value} for name, value in values.items()
+                                ":to": {"S": message.to},
+                                **{f":{name}": {"S": value} for name, value in values.items()},
                             },
                         }
                     },

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from domain.errors import AccessDenied
+from domain.errors import AccessDenied, AuthenticationFailed, UserNotFound
 from domain.users import Role
 
+if TYPE_CHECKING:
+    from domain.ports import UserRepository
+    from domain.users import UserAccount
+
 SELF_ALIAS = "me"
+SESSION_ENDED = "Session is no longer valid; log in again"
 
 
 @dataclass(frozen=True)
@@ -35,3 +41,15 @@ class Caller:
     def ensure_admin(self) -> None:
         if not self.is_admin:
             raise AccessDenied("This operation needs the admin role")
+
+
+def caller_account(repository: UserRepository, caller: Caller) -> UserAccount:
+    """Access tokens are stateless; this refuses one whose holder was deleted, disabled or
+    signed out everywhere (logout-all, password change, reset) since the token was issued."""
+    try:
+        account = repository.get(caller.user_id)
+    except UserNotFound as error:
+        raise AuthenticationFailed(SESSION_ENDED) from error
+    if not account.accepts_session(caller.session_generation):
+        raise AuthenticationFailed(SESSION_ENDED)
+    return account

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from domain.access import Caller
+from domain.access import Caller, caller_account
 from domain.email_address import legacy_canonical_email, lookup_forms
 from domain.errors import InvalidRecoveryToken, TooManyRequests, UserNotFound, VersionConflict
 from domain.mail import TOKEN_PURPOSE, MailKind
@@ -27,7 +27,7 @@ from domain.password_policy import validated_password
 from domain.passwords import PasswordHasher
 from domain.ports import RateLimiter, TokenStore, UserRepository
 from domain.recovery_tokens import TokenPurpose, new_token, read_token
-from domain.user_service import caller_account, link_message, utc_now
+from domain.user_service import link_message, utc_now
 from domain.users import User, UserAccount, UserStatus
 
 HOUR = timedelta(hours=1)

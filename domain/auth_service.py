@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import NoReturn
 
-from domain.access import Caller
+from domain.access import Caller, caller_account
 from domain.auth_models import LogoutRequest, RefreshRecord, SessionFamily, TokenPair
 from domain.email_address import lookup_forms
 from domain.errors import AuthenticationFailed, UserNotFound
@@ -130,6 +130,8 @@ class AuthService:
         return self._token_pair(account, token)
 
     def logout(self, caller: Caller, request: LogoutRequest) -> None:
+        """Only with a token still valid: a revoked one must not sign the user out again."""
+        caller_account(self._users, caller)
         now = self._clock()
         if request.refresh_token is not None:
             token = request.refresh_token.get_secret_value()

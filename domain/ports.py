@@ -104,8 +104,8 @@ class TokenStore(Protocol):
         self, user_id: str, purpose: TokenPurpose, token: IssuedToken, message: MailRequest
     ) -> bool:
         """Make ``token`` the user's only token of that purpose and queue its message, in one
-        transaction, without a version change (nothing public changed). False if the user is
-        gone."""
+        transaction, without a version change (nothing public changed). False (nothing written)
+        if the user is gone or no longer has the address the message goes to."""
 
 
 class RateLimiter(Protocol):

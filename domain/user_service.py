@@ -6,11 +6,10 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from domain.access import Caller
+from domain.access import Caller, caller_account
 from domain.email_address import lookup_forms
 from domain.errors import (
     AccessDenied,
-    AuthenticationFailed,
     InvalidInput,
     UserNotFound,
     VersionConflict,
@@ -33,7 +32,6 @@ from domain.users import (
 )
 
 MAX_PAGE_SIZE = 100
-SESSION_ENDED = "Session is no longer valid; log in again"
 
 
 def utc_now() -> datetime:
@@ -42,18 +40,6 @@ def utc_now() -> datetime:
 
 def new_message_id() -> str:
     return str(uuid.uuid4())
-
-
-def caller_account(repository: UserRepository, caller: Caller) -> UserAccount:
-    """Access tokens are stateless; this refuses one whose holder was deleted, disabled or
-    signed out everywhere (logout-all, password change, reset) since the token was issued."""
-    try:
-        account = repository.get(caller.user_id)
-    except UserNotFound as error:
-        raise AuthenticationFailed(SESSION_ENDED) from error
-    if not account.accepts_session(caller.session_generation):
-        raise AuthenticationFailed(SESSION_ENDED)
-    return account
 
 
 def link_message(kind: MailKind, user: User, token_reference: str) -> MailRequest:

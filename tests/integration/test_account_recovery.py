@@ -395,6 +395,39 @@ def test_given_a_reset_link_issued_while_the_password_changes_then_it_dies_too(
     assert users.get(user.id).reset_token is None
 
 
+def test_given_the_email_changed_after_the_user_was_read_when_a_link_is_issued_then_nothing(
+    gateway: GatewayClient,
+) -> None:
+    """A resend that read the old address must not store a token mailed there once the address
+    changed: that link would mark the new address verified."""
+    from adapters.dynamodb_token_store import DynamoDBTokenStore
+    from adapters.dynamodb_user_repository import DynamoDBUserRepository
+    from domain.mail import MailKind
+    from domain.recovery_tokens import TokenPurpose, new_token
+    from domain.user_service import link_message
+
+    users = DynamoDBUserRepository(gateway.table, cursor_key=lambda: b"", db=gateway.db)
+    user = gateway.register()
+    read_before = users.get(user.id)
+    moved = read_before.model_copy(
+        update={
+            "user": read_before.user.model_copy(
+                update={"email": f"moved-{user.email}", "version": read_before.user.version + 1}
+            )
+        }
+    )
+    users.save(moved, read_before)
+    token = new_token(user.id, TokenPurpose.VERIFY_EMAIL, datetime.now(UTC))
+    message = link_message(MailKind.VERIFY_EMAIL, read_before.user, token.reference)
+
+    issued = DynamoDBTokenStore(gateway.table, gateway.db).issue_token(
+        user.id, TokenPurpose.VERIFY_EMAIL, token.issued, message
+    )
+
+    assert issued is False
+    assert users.get(user.id).verify_token != token.issued
+
+
 # ---------------------------------------------------------------- synthetic users
 def test_given_a_smoke_test_user_when_registered_then_no_mail_is_sent_to_its_domain(
     gateway: GatewayClient, mailbox: Mailbox

@@ -12,9 +12,9 @@ import pytest
 
 from adapters.key_store import rotate_signing_keys
 from adapters.user_items import user_key
+from domain.access import SESSION_ENDED
 from domain.auth_service import hash_refresh_token
 from domain.passwords import Argon2Cost, PasswordHasher
-from domain.user_service import SESSION_ENDED
 from tests.integration.conftest import GatewayClient, reset_auth_caches
 from tests.legacy_hashes import LegacyScryptHasher
 from userflow.commands.keys import key_locations
@@ -342,6 +342,25 @@ def test_given_someone_elses_refresh_token_when_logging_out_then_401_and_it_live
 
     assert response.status == 401
     assert _refresh(gateway, theirs["refresh_token"]).status == 200
+
+
+def test_given_a_revoked_access_token_when_logging_out_everywhere_then_401_and_sessions_live(
+    gateway: GatewayClient,
+) -> None:
+    """A stolen token that a sign-out everywhere revoked cannot keep signing the user out."""
+    user = gateway.register()
+    stolen = gateway.login(user)["access_token"]
+    gateway.request("POST", "/auth/logout", json={"all": True}, token=stolen)
+    fresh = gateway.login(user)
+
+    replayed = gateway.request("POST", "/auth/logout", json={"all": True}, token=stolen)
+
+    assert (replayed.status, replayed.json) == (401, {"message": SESSION_ENDED})
+    assert gateway.request("GET", "/users/me", token=fresh["access_token"]).status == 200
+    refreshed = gateway.request(
+        "POST", "/auth/refresh", json={"refresh_token": fresh["refresh_token"]}
+    )
+    assert refreshed.status == 200
 
 
 def test_given_no_token_and_no_all_when_logging_out_then_422(gateway: GatewayClient) -> None:
