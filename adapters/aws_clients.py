@@ -64,7 +64,12 @@ class ClientFactory(Protocol):
 
 @cache
 def _cached_client(service: ServiceName) -> Any:
-    return boto3.session.Session().client(service)
+    made = boto3.session.Session().client(service)
+    if service == "dynamodb":
+        from adapters.dynamodb_conflicts import retry_conflicts
+
+        retry_conflicts(made)
+    return made
 
 
 client: ClientFactory = _cached_client

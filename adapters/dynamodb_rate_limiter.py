@@ -12,6 +12,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from adapters.aws_clients import client
+from adapters.dynamodb_conflicts import raise_if_contention
 
 
 class DynamoDBRateLimiter:
@@ -38,5 +39,6 @@ class DynamoDBRateLimiter:
         except ClientError as error:
             if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 return False
+            raise_if_contention(error)
             raise
         return True

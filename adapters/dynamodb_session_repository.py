@@ -17,6 +17,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from adapters.aws_clients import client
+from adapters.dynamodb_conflicts import raise_if_contention
 from adapters.dynamodb_user_repository import cancellation_codes
 from adapters.user_items import iso_timestamp, user_key
 from domain.auth_models import RefreshRecord, SessionFamily
@@ -160,6 +161,7 @@ class DynamoDBSessionRepository:
         except self._db.exceptions.TransactionCanceledException as error:
             if set(cancellation_codes(error)) & _LOST_RACE:
                 return False
+            raise_if_contention(error)
             raise
         return True
 
@@ -186,6 +188,7 @@ class DynamoDBSessionRepository:
         except ClientError as error:
             if _is_conditional_failure(error):
                 return False
+            raise_if_contention(error)
             raise
         if int(counted["Attributes"]["failed_logins"]["N"]) < max_failures:
             return False
@@ -246,5 +249,6 @@ class DynamoDBSessionRepository:
         except ClientError as error:
             if _is_conditional_failure(error):
                 return False
+            raise_if_contention(error)
             raise
         return True

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.aws_clients import client
+from adapters.dynamodb_conflicts import raise_if_contention
 from adapters.dynamodb_user_repository import cancellation_codes
 from adapters.mail_outbox import outbox_put
 from adapters.user_items import token_values, user_key
@@ -51,5 +52,6 @@ class DynamoDBTokenStore:
         except self._db.exceptions.TransactionCanceledException as error:
             if cancellation_codes(error)[0] == "ConditionalCheckFailed":
                 return False
+            raise_if_contention(error)
             raise
         return True

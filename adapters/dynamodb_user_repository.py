@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 
 from adapters.aws_clients import client
 from adapters.cursor_codec import CursorCodec
+from adapters.dynamodb_conflicts import raise_if_contention
 from adapters.mail_outbox import outbox_put
 from adapters.user_items import (
     LIST_INDEX,
@@ -77,6 +78,7 @@ class DynamoDBUserRepository:
         except self._db.exceptions.TransactionCanceledException as error:
             if cancellation_codes(error)[1] == "ConditionalCheckFailed":
                 raise EmailAlreadyExists from error
+            raise_if_contention(error)
             raise
 
     def get(self, user_id: str) -> UserAccount:
@@ -159,6 +161,7 @@ class DynamoDBUserRepository:
                 raise VersionConflict from error
             if len(codes) > 1 and codes[1] == "ConditionalCheckFailed":
                 raise EmailAlreadyExists from error
+            raise_if_contention(error)
             raise
 
     def remove(self, deleted: UserAccount, previous: UserAccount) -> None:
@@ -187,6 +190,7 @@ class DynamoDBUserRepository:
         except self._db.exceptions.TransactionCanceledException as error:
             if cancellation_codes(error)[0] == "ConditionalCheckFailed":
                 raise self._conflict_or_gone(user.id) from error
+            raise_if_contention(error)
             raise
 
     def _stamp_deletion(self, deleted: UserAccount, previous: UserAccount) -> None:
@@ -217,6 +221,9 @@ class DynamoDBUserRepository:
             )
         except self._db.exceptions.ConditionalCheckFailedException as error:
             raise self._conflict_or_gone(previous.user.id) from error
+        except ClientError as error:
+            raise_if_contention(error)
+            raise
 
     def _conflict_or_gone(self, user_id: str) -> Exception:
         found = self._db.get_item(TableName=self._table, Key=user_key(user_id), ConsistentRead=True)

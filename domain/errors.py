@@ -24,6 +24,12 @@ class VersionConflict(UserflowError):
     message = "The user was changed by someone else; fetch it again and retry"
 
 
+class WriteContention(UserflowError):
+    """Other requests kept writing the same record while this one tried (and tried again)."""
+
+    message = "The record is being changed by another request; try again"
+
+
 class InvalidPrecondition(UserflowError):
     message = "If-Match must be an ETag returned by this API"
 

@@ -10,7 +10,7 @@ from handlers.http import create_resolver, current_caller, documented, lambda_ha
 app = create_resolver()
 
 
-@app.delete("/users/<user_id>", responses=documented(204, None, 401, 403, 404))
+@app.delete("/users/<user_id>", responses=documented(204, None, 401, 403, 404, 409))
 def delete_user(user_id: str) -> Response[None]:
     user_service().delete(current_caller(app), user_id)
     return Response(status_code=204)

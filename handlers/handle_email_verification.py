@@ -11,14 +11,14 @@ from handlers.http import create_resolver, current_caller, documented, lambda_ha
 app = create_resolver()
 
 
-@app.post("/auth/verify-email", responses=documented(204, None, 400, 422))
+@app.post("/auth/verify-email", responses=documented(204, None, 400, 409, 422))
 def verify_email(request: VerifyEmailRequest) -> Response[None]:
     """The user's email_verified becomes true; the token is used up."""
     recovery_service().verify_email(request.token.get_secret_value())
     return Response(status_code=204)
 
 
-@app.post("/auth/verify-email/resend", responses=documented(202, None, 401, 429))
+@app.post("/auth/verify-email/resend", responses=documented(202, None, 401, 409, 429))
 def resend_verification() -> Response[None]:
     """A new message; the previous token is dead. Nothing is sent to a verified address."""
     recovery_service().resend_verification(current_caller(app), source_ip(app))

@@ -14,7 +14,7 @@ from handlers.http import create_resolver, documented, lambda_handler
 app = create_resolver()
 
 
-@app.post("/auth/login", responses=documented(200, TokenPair, 400, 401, 422))
+@app.post("/auth/login", responses=documented(200, TokenPair, 400, 401, 409, 422))
 def login(credentials: LoginRequest) -> Response[dict[str, Any]]:
     return token_response(
         auth_service().login(credentials.email, credentials.password.get_secret_value())

@@ -11,14 +11,14 @@ from handlers.http import create_resolver, documented, lambda_handler, source_ip
 app = create_resolver()
 
 
-@app.post("/auth/forgot-password", responses=documented(202, None, 400, 422))
+@app.post("/auth/forgot-password", responses=documented(202, None, 400, 409, 422))
 def forgot_password(request: ForgotPasswordRequest) -> Response[None]:
     """202 for every address, known or not, in about the same time."""
     recovery_service().forgot_password(request.email, source_ip(app))
     return Response(status_code=202)
 
 
-@app.post("/auth/reset-password", responses=documented(204, None, 400, 422))
+@app.post("/auth/reset-password", responses=documented(204, None, 400, 409, 422))
 def reset_password(request: ResetPasswordRequest) -> Response[None]:
     """A new password; every session and access token of the user is revoked."""
     recovery_service().reset_password(

@@ -14,7 +14,7 @@ from handlers.http import create_resolver, documented, lambda_handler
 app = create_resolver()
 
 
-@app.post("/auth/refresh", responses=documented(200, TokenPair, 400, 401, 422))
+@app.post("/auth/refresh", responses=documented(200, TokenPair, 400, 401, 409, 422))
 def refresh(request: RefreshRequest) -> Response[dict[str, Any]]:
     return token_response(auth_service().refresh(request.refresh_token.get_secret_value()))
 

@@ -33,6 +33,7 @@ from domain.errors import (
     UserflowError,
     UserNotFound,
     VersionConflict,
+    WriteContention,
 )
 from domain.users import User
 from handlers.observability import logger, metrics, traced
@@ -45,6 +46,7 @@ ERROR_STATUS: dict[type[Exception], HTTPStatus] = {
     AccessDenied: HTTPStatus.FORBIDDEN,
     UserNotFound: HTTPStatus.NOT_FOUND,
     EmailAlreadyExists: HTTPStatus.CONFLICT,
+    WriteContention: HTTPStatus.CONFLICT,
     VersionConflict: HTTPStatus.PRECONDITION_FAILED,
     PasswordPolicyViolation: HTTPStatus.UNPROCESSABLE_ENTITY,
     InvalidInput: HTTPStatus.UNPROCESSABLE_ENTITY,
@@ -82,7 +84,9 @@ class ErrorBody(BaseModel):
 def documented(success: int, model: type[BaseModel] | None, *errors: int) -> dict[int, Any]:
     """OpenAPI ``responses`` for a route: its success body and the error statuses it can answer.
 
-    422 is always listed: request validation can refuse any route, in this API's error shape."""
+    422 is always listed: request validation can refuse any route, in this API's error shape.
+    Every route that writes lists 409: a record other requests keep writing meanwhile
+    (adapters/dynamodb_conflicts.py)."""
     error_content = {"application/json": {"model": ErrorBody}}
     responses: dict[int, Any] = {
         status: {"description": HTTPStatus(status).phrase, "content": error_content}
