@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 import time
 import uuid
 from collections.abc import Iterable, Mapping
@@ -37,8 +38,14 @@ def build_http_event(
 ) -> dict[str, Any]:
     pairs = list(headers.items()) if isinstance(headers, Mapping) else list(headers)
     header_map = _join_repeated(((n, v) for n, v in pairs if n.lower() != "cookie"), lower=True)
+    # One entry per cookie, however many Cookie headers carried them (the HTTP server joins
+    # repeated headers with ", "; a cookie value holds neither ";" nor ",": RFC 6265).
     cookies = [
-        c.strip() for n, v in pairs if n.lower() == "cookie" for c in v.split(";") if c.strip()
+        c.strip()
+        for n, v in pairs
+        if n.lower() == "cookie"
+        for c in re.split(r"[;,]", v)
+        if c.strip()
     ]
     now = datetime.now(UTC)
     request_context: dict[str, Any] = {

@@ -2,9 +2,10 @@
 
 moto (checked up to 5.2.5) delivers to targets inside ``PutEvents`` itself: a deleted target
 queue makes the whole call fail (after part of it was delivered), queue policies are ignored and
-target dead-letter queues are never used. With this hook moto still matches rules and builds each
-target's event (input transformers included) and still serves every other target type (archives,
-log groups, buses); queue targets are delivered by the local EventBridge delivery, as AWS does it.
+target dead-letter queues are never used; it also delivers for disabled rules and leaves `account`
+out of the event. With this hook moto still matches rules and applies input transformers and
+still serves every other target type (archives, log groups, buses); queue targets get the whole
+event of enabled rules only, delivered by the local EventBridge delivery, as AWS does it.
 ``tests/unit/local/test_eventbridge_delivery.py`` pins moto's behaviour.
 """
 
@@ -29,7 +30,8 @@ def install(delivery: TargetDelivery) -> None:
     """Routes every rule's queue targets, in this process, to ``delivery``."""
 
     def send_to_targets(self: Rule, original_event: Any, transform_input: bool = True) -> None:
-        if not self.event_pattern.matches_event(original_event):
+        # A disabled rule matches nothing (moto would still deliver).
+        if self.state != "ENABLED" or not self.event_pattern.matches_event(original_event):
             return
         others = [target for target in self.targets if not _is_queue(target)]
         if others:
@@ -39,15 +41,18 @@ def install(delivery: TargetDelivery) -> None:
         for target in self.targets:
             if not _is_queue(target):
                 continue
-            if transform_input:
-                transformer = target.get("InputTransformer", {})
+            transformer = target.get("InputTransformer")
+            if transform_input and transformer:
                 event = EventTemplateParser.parse(
                     input_template=transformer.get("InputTemplate"),
                     input_paths_map=transformer.get("InputPathsMap", {}),
                     event=original_event,
                 )
             else:
-                event = copy.deepcopy(original_event)
+                # The whole event, as AWS delivers it (moto's default template drops `account`).
+                event = {
+                    k: v for k, v in copy.deepcopy(original_event).items() if k != "ingestion-time"
+                }
             delivery.submit(Delivery(self.arn, copy.deepcopy(target), event))
 
     Rule.send_to_targets = send_to_targets  # type: ignore[method-assign]

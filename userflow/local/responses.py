@@ -32,11 +32,12 @@ def json_response(status: int, message: str) -> Response:
 def map_function_result(result: Any) -> Response:
     """Turns a payload 2.0 function result into the HTTP response API Gateway sends."""
     if not (isinstance(result, Mapping) and "statusCode" in result):
-        body = json.dumps(result).encode()
+        # The output is the body: a string as it is, anything else as JSON.
+        body = result.encode() if isinstance(result, str) else json.dumps(result).encode()
         return Response(200, [("Content-Type", "application/json")], body)
+    # Payload 2.0 has no multiValueHeaders (API Gateway ignores them): repeated values are
+    # comma-joined in `headers`, cookies go in `cookies`.
     headers: Headers = [(str(k), str(v)) for k, v in (result.get("headers") or {}).items()]
-    for name, values in (result.get("multiValueHeaders") or {}).items():
-        headers.extend((str(name), str(value)) for value in values)
     headers.extend(("Set-Cookie", str(cookie)) for cookie in result.get("cookies") or ())
     raw = result.get("body")
     text = raw if isinstance(raw, str) or raw is None else json.dumps(raw)

@@ -263,3 +263,39 @@ def test_given_a_target_failing_past_the_event_age_when_publishing_then_dead_let
     assert attributes["EXHAUSTED_RETRY_CONDITION"] == "MaximumEventAgeInSeconds"
     assert attributes["RETRY_ATTEMPTS"] == "1"
     assert time.monotonic() - started < 5
+
+
+def test_given_an_event_when_delivered_to_a_queue_then_the_whole_event_as_aws_sends_it(
+    delivery: TargetDelivery,
+) -> None:
+    bus = _bus()
+
+    bus.publish("1")
+    delivery.drain()
+
+    event = json.loads(bus.received("healthy")[0]["Body"])
+    assert set(event) == {
+        "version",
+        "id",
+        "detail-type",
+        "source",
+        "account",
+        "time",
+        "region",
+        "resources",
+        "detail",
+    }
+    assert event["account"] == "123456789012"
+
+
+def test_given_a_disabled_rule_when_publishing_then_its_targets_get_nothing(
+    delivery: TargetDelivery,
+) -> None:
+    bus = _bus()
+    bus.events.disable_rule(Name="other", EventBusName=BUS)
+
+    bus.publish("1")
+    delivery.drain()
+
+    assert bus.details("healthy") == []
+    assert bus.details("q") == ["1"]

@@ -174,7 +174,7 @@ def test_given_a_full_response_when_mapping_then_status_headers_cookies_and_base
     assert response.status == 201
     assert ("Location", "/users/1") in response.headers
     assert ("X-Count", "3") in response.headers
-    assert [v for k, v in response.headers if k == "X-Multi"] == ["a", "b"]
+    assert [v for k, v in response.headers if k == "X-Multi"] == []  # not in payload 2.0
     assert [v for k, v in response.headers if k == "Set-Cookie"] == ["a=1; Secure", "b=2"]
     assert response.body == b"\x00\x01"
 
@@ -185,6 +185,12 @@ def test_given_a_value_without_status_code_when_mapping_then_200_json_of_the_val
     assert response.status == 200
     assert ("Content-Type", "application/json") in response.headers
     assert json.loads(response.body) == {"hello": "world"}
+
+
+def test_given_a_bare_string_without_status_code_when_mapping_then_it_is_the_body() -> None:
+    response = map_function_result("Hello from Lambda!")
+
+    assert (response.status, response.body) == (200, b"Hello from Lambda!")
 
 
 def test_given_the_repo_template_when_reading_routes_then_auth_opt_out_and_default_apply() -> None:
@@ -217,6 +223,13 @@ def test_given_repeated_headers_and_query_keys_when_requesting_then_joined_with_
     assert event["cookies"] == ["s=1", "t=2", "u=3"]
     assert event["queryStringParameters"] == {"k": "1,2", "flag": "", "q": "a b"}
     assert event["rawQueryString"] == "k=1&k=2&flag&q=a%20b"
+
+
+def test_given_cookie_headers_the_server_joined_when_requesting_then_one_entry_per_cookie() -> None:
+    """waitress hands repeated headers over joined with ", " (one WSGI variable per name)."""
+    event = _route_event("/files/x", headers=[("Cookie", "a=1, b=2; c=3")])
+
+    assert event["cookies"] == ["a=1", "b=2", "c=3"]
 
 
 def test_given_an_encoded_path_when_requesting_then_raw_path_and_parameters_decoded_once() -> None:
