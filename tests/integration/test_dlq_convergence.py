@@ -76,6 +76,33 @@ def test_given_internal_failures_that_pass_when_replayed_then_retried_and_all_pu
     assert _depth(stack, "UserStreamFailureQueue") == 0
 
 
+def test_given_part_left_when_the_stream_then_loses_the_batch_then_only_its_users_come_back(
+    stack: Stack, make_user: UserFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A narrowed message names its users too: when the stream no longer holds the records, the
+    table fallback re-publishes those users, not everyone changed in the batch's window."""
+    users = [make_user(), make_user(), make_user()]
+    arn, shard, records = _stream(stack)
+    message = _on_failure_message(arn, shard, records)
+    early = (datetime.now(UTC) - timedelta(minutes=1)).isoformat().replace("+00:00", "Z")
+    message["DDBStreamBatchInfo"]["approximateArrivalOfFirstRecord"] = early
+    _send(stack, "UserStreamFailureQueue", message)
+    heal = _failing_entries(monkeypatch, {users[1].id})
+    assert _replay(stack)[0] == 1
+    assert {e["detail"]["user"]["id"] for e in _events(stack)} == {users[0].id, users[2].id}
+    heal()
+    shard_gone(monkeypatch, stack, shard)
+
+    code, output = _replay(stack)
+
+    assert code == 0, output
+    assert "falling back to the table: 1 user(s)" in output
+    republished = _events(stack)
+    assert [e["detail"]["user"]["id"] for e in republished] == [users[1].id]
+    assert republished[0]["detail"]["reconstructed"] is True
+    assert _depth(stack, "UserStreamFailureQueue") == 0
+
+
 def test_given_a_record_that_keeps_failing_when_replayed_then_named_and_only_it_is_left(
     stack: Stack, make_user: UserFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:

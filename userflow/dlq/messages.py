@@ -13,8 +13,10 @@ from typing import Any
 
 from adapters.sqs_poison_queue import POISON_KIND
 
-# Added by a replay that re-drove part of a stream batch: what is left of it.
+# Added by a replay that re-drove part of a stream batch: what is left of it, by sequence number
+# and by the users those records are about (for the table, should the stream lose the records).
 PENDING_KEY = "userflowPendingSequenceNumbers"
+PENDING_USERS_KEY = "userflowPendingUsers"
 
 
 def user_of_keys(keys: Any) -> str:
@@ -38,8 +40,14 @@ class StreamBatch:
         pending = self.body.get(PENDING_KEY)
         return frozenset(str(p) for p in pending) if isinstance(pending, list) else None
 
-    def narrowed(self, pending: list[str]) -> str:
-        """The same message with only ``pending`` left, as a new body."""
+    @property
+    def pending_users(self) -> frozenset[str] | None:
+        """Ids of the users whose records are left; None: every user of the window."""
+        users = self.body.get(PENDING_USERS_KEY)
+        return frozenset(str(u) for u in users) if isinstance(users, list) else None
+
+    def narrowed(self, pending: list[str], users: list[str] | None = None) -> str:
+        """The same message with only ``pending`` left (records about ``users``), as a body."""
         ordered = sorted(pending, key=int)
         info = {
             **self.info,
@@ -47,7 +55,15 @@ class StreamBatch:
             "endSequenceNumber": ordered[-1],
             "batchSize": len(ordered),
         }
-        return json.dumps({**self.body, "DDBStreamBatchInfo": info, PENDING_KEY: ordered})
+        body = {**self.body, "DDBStreamBatchInfo": info, PENDING_KEY: ordered}
+        if users is not None:
+            body[PENDING_USERS_KEY] = sorted(set(users))
+        return json.dumps(body)
+
+    def for_users(self, users: list[str]) -> str:
+        """The same message with only the records of ``users`` left (the table fallback's
+        narrowing: the stream's sequence numbers no longer apply)."""
+        return json.dumps({**self.body, PENDING_USERS_KEY: sorted(set(users))})
 
     def describe(self) -> str:
         info = self.info

@@ -60,6 +60,10 @@ def _retryable(outcome: Outcome) -> bool:
     return outcome.status is RecordStatus.FAILED and code not in PERMANENT_CODES
 
 
+def _user_of(record: Mapping[str, Any]) -> str:
+    return user_of_keys((record.get("dynamodb") or {}).get("Keys", {}))
+
+
 def _record_name(record: Mapping[str, Any]) -> str:
     keys = (record.get("dynamodb") or {}).get("Keys", {})
     return f"user {user_of_keys(keys)} (sequence {sequence_number(record)})"
@@ -127,13 +131,14 @@ class Redriver:
             return self._mail_batch(letter)
         records = self._read_batch(letter)
         if records is None:
-            return self._from_table(letter.info)
+            return self._from_table(letter)
         if isinstance(records, Result):
             return records
         self.say(f"    re-read {len(records)} record(s) from the stream")
         result, failed = self._records(records, self.pipeline)
         if failed and len(failed) < len(records):
-            result.rest = letter.narrowed(failed)
+            users = [_user_of(r) for r in records if sequence_number(r) in failed]
+            result.rest = letter.narrowed(failed, users)
         return result
 
     def _mail_batch(self, letter: StreamBatch) -> Result:
@@ -152,20 +157,32 @@ class Redriver:
         rest = letter.narrowed(failed) if len(failed) < len(records) else None
         return Result(False, rest=rest, problems=["messages SES still refused (named above)"])
 
-    def _from_table(self, info: dict[str, Any]) -> Result:
+    def _from_table(self, letter: StreamBatch) -> Result:
+        """Users changed in the batch's window (only those still pending after an earlier
+        partial run), re-published as they are now; what fails stays, narrowed to its users."""
+        info, pending = letter.info, letter.pending_users
         window = Window.of_batch(info)
-        records = reconstructed_records(
-            self.stack.client("dynamodb"),
-            self.stack.physical_id("UserRegistrationTable"),
-            window,
-            info["streamArn"],
-        )
+        records = [
+            record
+            for record in reconstructed_records(
+                self.stack.client("dynamodb"),
+                self.stack.physical_id("UserRegistrationTable"),
+                window,
+                info["streamArn"],
+            )
+            if pending is None or _user_of(record) in pending
+        ]
         self.say(
             f"    falling back to the table: {len(records)} user(s) changed between {window} are"
             " re-published as they are now (marked reconstructed); deletions in that window"
             " cannot be recovered"
         )
-        return self._records(records, self.pipeline)[0]
+        result, failed = self._records(records, self.pipeline)
+        if failed and len(failed) < len(records):
+            result.rest = letter.for_users(
+                [_user_of(r) for r in records if sequence_number(r) in failed]
+            )
+        return result
 
     def _records(
         self, records: Sequence[Mapping[str, Any]], pipeline: LifecyclePipeline
