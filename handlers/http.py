@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import Callable
@@ -146,12 +147,26 @@ def refuse_non_json_body(event: dict[str, Any]) -> dict[str, Any] | None:
     itself (and raise on a multipart type without a boundary) before any handler could refuse."""
     headers = event.get("headers") or {}
     content_type = str(headers.get("content-type", "")).strip().lower()
-    if not event.get("body") or not content_type or content_type.startswith("application/json"):
+    body = event.get("body")
+    if not body:
         return None
+    if content_type and not content_type.startswith("application/json"):
+        return _refusal(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, SEND_JSON)
+    if event.get("isBase64Encoded"):
+        # Without a content type API Gateway base64-encodes the body; Powertools would decode it
+        # as UTF-8 unguarded.
+        try:
+            base64.b64decode(str(body), validate=True).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            return _refusal(HTTPStatus.BAD_REQUEST, "Request body is not valid JSON")
+    return None
+
+
+def _refusal(status: HTTPStatus, message: str) -> dict[str, Any]:
     return {
-        "statusCode": HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+        "statusCode": status,
         "headers": {"Content-Type": content_types.APPLICATION_JSON},
-        "body": json.dumps({"message": SEND_JSON}),
+        "body": json.dumps({"message": message}),
         "isBase64Encoded": False,
     }
 
@@ -163,12 +178,16 @@ def _handle_not_found(error: NotFoundError) -> Response[Any]:
 
 
 def parse_json_body(text: str) -> Any:
-    """``json.loads``, but a body nested deeper than the parser's recursion limit is invalid JSON
-    (a 400), not a crash."""
+    """``json.loads``, but a body nested deeper than the parser's recursion limit, or holding a
+    number longer than Python converts, is invalid JSON (a 400), not a crash."""
     try:
         return json.loads(text)
     except RecursionError as error:
         raise json.JSONDecodeError("nested too deeply", text, 0) from error
+    except json.JSONDecodeError:
+        raise
+    except ValueError as error:  # an integer of more than 4300 digits
+        raise json.JSONDecodeError(str(error), text, 0) from error
 
 
 def create_resolver(

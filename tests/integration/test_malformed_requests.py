@@ -22,6 +22,7 @@ BODIES = [
     b"\xff\xfe\x00",
     b'{"name": "' + b"x" * 200_000 + b'"}',
     b'{"a": ' * 50 + b"1" + b"}" * 50,
+    b'{"email": "a@example.com", "password": ' + b"1" * 4301 + b"}",  # past int() digit limit
 ]
 HEADERS = [
     {"if-match": "garbage"},
@@ -58,6 +59,12 @@ def test_given_malformed_input_on_any_route_when_called_then_never_a_500(
             target = fill(path, value)
             response = api.request(method, target, body=b"{}", headers=headers, caller=admin.caller)
             statuses.append((target[:40], str(headers)[:40], response))
+        for body in (b"\xff", b"\xff\xfe{}"):  # not UTF-8, no content type: sent as base64
+            target = fill(path, value)
+            response = api.request(
+                method, target, body=body, headers={"content-type": ""}, caller=admin.caller
+            )
+            statuses.append((target[:40], body, response))
     for query in QUERIES:
         target = f"{fill(path, 'me')}?{query}"
         statuses.append((target[:60], b"", api.request(method, target, caller=admin.caller)))
