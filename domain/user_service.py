@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from domain.access import Caller, caller_account
 from domain.email_address import lookup_forms
@@ -13,6 +14,7 @@ from domain.errors import (
     InvalidInput,
     UserNotFound,
     VersionConflict,
+    WriteContention,
 )
 from domain.mail import MailKind, MailRequest
 from domain.password_guard import PasswordGuard, Verdict
@@ -59,6 +61,26 @@ def with_verification(account: UserAccount, now: datetime) -> tuple[UserAccount,
     token = new_token(account.user.id, TokenPurpose.VERIFY_EMAIL, now)
     message = link_message(MailKind.VERIFY_EMAIL, account.user, token.reference)
     return account.model_copy(update={"verify_token": token.issued}), message
+
+
+_T = TypeVar("_T")
+# A write without If-Match that loses a race to another writer is redone on a fresh read this
+# many times in all; If-Match asked for that exact version, so its loss is the caller's 412.
+WRITE_ATTEMPTS = 3
+
+
+def redone_on_lost_race(write: Callable[[], _T], attempts: int = WRITE_ATTEMPTS) -> _T:
+    """``write`` (which reads, then writes conditionally on what it read), again while another
+    writer changed the user in between; past ``attempts`` a 409 (WriteContention), not a 412."""
+    for _ in range(attempts - 1):
+        try:
+            return write()
+        except VersionConflict:
+            continue
+    try:
+        return write()
+    except VersionConflict as error:
+        raise WriteContention from error
 
 
 class UserService:
@@ -111,12 +133,28 @@ class UserService:
     def update(
         self, caller: Caller, user_id: str, patch: UserPatch, if_match: int | None = None
     ) -> User:
+        if if_match is not None:
+            return self._update_once(caller, user_id, patch, if_match, proven=[])
+        proven: list[bool] = []
+        return redone_on_lost_race(lambda: self._update_once(caller, user_id, patch, None, proven))
+
+    def _update_once(
+        self,
+        caller: Caller,
+        user_id: str,
+        patch: UserPatch,
+        if_match: int | None,
+        proven: list[bool],
+    ) -> User:
+        """``proven``: the current password was proven by an earlier attempt (not asked twice)."""
         account = self._target(caller, user_id)
         if if_match is not None and if_match != account.user.version:
             raise VersionConflict
         changes = self._user_changes(account.user, patch)
-        if caller.user_id == account.user.id and ("email" in changes or patch.password):
+        own = caller.user_id == account.user.id
+        if own and ("email" in changes or patch.password) and not proven:
             self._prove_current_password(account, patch)
+            proven.append(True)
         new_hash = self._new_password_hash(account, patch)
         if not changes and new_hash is None:
             return account.user
@@ -147,6 +185,9 @@ class UserService:
     def delete(self, caller: Caller, user_id: str) -> None:
         """A deletion is a change like any other: it takes the next version, so subscribers
         ordering events by ``user.version`` see it after every update (README, "Ordering")."""
+        redone_on_lost_race(lambda: self._delete_once(caller, user_id))
+
+    def _delete_once(self, caller: Caller, user_id: str) -> None:
         account = self._target(caller, user_id)
         deleted = account.model_copy(
             update={
@@ -167,6 +208,9 @@ class UserService:
     def set_status(self, caller: Caller, user_id: str, status: UserStatus) -> User:
         """Disabling also revokes every session of the user in the same write."""
         caller.ensure_admin()
+        return redone_on_lost_race(lambda: self._set_status_once(caller, user_id, status))
+
+    def _set_status_once(self, caller: Caller, user_id: str, status: UserStatus) -> User:
         account = self._target(caller, user_id)
         if account.user.status == status:
             return account.user

@@ -18,7 +18,7 @@ def verify_email(request: VerifyEmailRequest) -> Response[None]:
     return Response(status_code=204)
 
 
-@app.post("/auth/verify-email/resend", responses=documented(202, None, 401, 409, 429))
+@app.post("/auth/verify-email/resend", responses=documented(202, None, 401, 403, 409, 429))
 def resend_verification() -> Response[None]:
     """A new message; the previous token is dead. Nothing is sent to a verified address."""
     recovery_service().resend_verification(current_caller(app), source_ip(app))

@@ -11,7 +11,7 @@ from handlers.http import create_resolver, current_caller, documented, lambda_ha
 app = create_resolver()
 
 
-@app.post("/auth/logout", responses=documented(204, None, 400, 401, 409, 422))
+@app.post("/auth/logout", responses=documented(204, None, 400, 401, 403, 409, 422))
 def logout(request: LogoutRequest) -> Response[None]:
     auth_service().logout(current_caller(app), request)
     return Response(status_code=204)

@@ -85,13 +85,16 @@ class ErrorBody(BaseModel):
 def documented(success: int, model: type[BaseModel] | None, *errors: int) -> dict[int, Any]:
     """OpenAPI ``responses`` for a route: its success body and the error statuses it can answer.
 
-    422 is always listed: request validation can refuse any route, in this API's error shape.
+    422 and 415 are always listed: request validation can refuse any route, and so can a body
+    sent as anything but JSON (``refuse_non_json_body``), in this API's error shape.
     Every route that writes lists 409: a record other requests keep writing meanwhile
     (adapters/dynamodb_conflicts.py)."""
     error_content = {"application/json": {"model": ErrorBody}}
     responses: dict[int, Any] = {
         status: {"description": HTTPStatus(status).phrase, "content": error_content}
-        for status in sorted({*errors, HTTPStatus.UNPROCESSABLE_ENTITY})
+        for status in sorted(
+            {*errors, HTTPStatus.UNPROCESSABLE_ENTITY, HTTPStatus.UNSUPPORTED_MEDIA_TYPE}
+        )
     }
     # No model: no body (an empty content map, else Powertools documents the return annotation).
     responses[success] = {"description": HTTPStatus(success).phrase, "content": {}}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -14,8 +15,10 @@ from domain.errors import (
     PasswordPolicyViolation,
     UserNotFound,
     VersionConflict,
+    WriteContention,
 )
 from domain.password_guard import PasswordGuard, Verdict
+from domain.user_service import WRITE_ATTEMPTS
 from domain.users import Role, UserPatch, UserStatus
 from tests.in_memory_backend import PASSWORD, Clock, InMemoryBackend
 
@@ -172,7 +175,7 @@ def test_given_a_stale_if_match_when_patching_then_conflict_and_nothing_changes(
     assert backend.users.get(user.id).user.name == "Ann B"
 
 
-def test_given_a_write_landing_between_read_and_save_when_patching_then_conflict(
+def test_given_every_read_stale_when_patching_then_contention_and_no_lost_update(
     backend: InMemoryBackend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     user = backend.register()
@@ -180,7 +183,7 @@ def test_given_a_write_landing_between_read_and_save_when_patching_then_conflict
     backend.user_service().update(backend.caller(user), "me", _patch(name="Written meanwhile"))
     monkeypatch.setattr(backend.users, "get", lambda user_id: read_before)
 
-    with pytest.raises(VersionConflict):
+    with pytest.raises(WriteContention):
         backend.user_service().update(backend.caller(user), "me", _patch(name="Lost update"))
 
     assert backend.users.items[user.id].account.user.name == "Written meanwhile"
@@ -343,3 +346,62 @@ def test_given_a_parallel_burst_locked_the_account_when_the_right_password_prove
 
     assert guard.check(read_before_the_burst, PASSWORD).accepted  # what check alone would say
     assert guard.prove(read_before_the_burst, PASSWORD) is Verdict.LOCKED
+
+
+def _racing_writer(
+    backend: InMemoryBackend, monkeypatch: pytest.MonkeyPatch, races: int
+) -> list[int]:
+    """Before each of the next ``races`` saves another writer renames the user first, as a
+    concurrent request would between this one's read and its write."""
+    original = backend.users.save
+    saves: list[int] = []
+
+    def save(updated: Any, previous: Any, *args: Any, **kwargs: Any) -> None:
+        saves.append(1)
+        if len(saves) <= races:
+            current = backend.users.get(previous.user.id)
+            bumped = current.user.model_copy(
+                update={"name": f"Other {len(saves)}", "version": current.user.version + 1}
+            )
+            original(current.model_copy(update={"user": bumped}), current)
+        original(updated, previous, *args, **kwargs)
+
+    monkeypatch.setattr(backend.users, "save", save)
+    return saves
+
+
+def test_given_a_concurrent_writer_when_patching_without_if_match_then_redone_on_a_fresh_read(
+    backend: InMemoryBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = backend.register()
+    saves = _racing_writer(backend, monkeypatch, races=1)
+
+    updated = backend.user_service().update(backend.caller(user), "me", _patch(locale="en-GB"))
+
+    assert (updated.locale, updated.name, len(saves)) == ("en-GB", "Other 1", 2)
+
+
+def test_given_a_concurrent_writer_when_patching_with_if_match_then_version_conflict(
+    backend: InMemoryBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = backend.register()
+    _racing_writer(backend, monkeypatch, races=1)
+
+    with pytest.raises(VersionConflict):
+        backend.user_service().update(
+            backend.caller(user), "me", _patch(locale="en-GB"), if_match=user.version
+        )
+
+
+def test_given_writers_that_keep_winning_when_disabling_then_write_contention_not_conflict(
+    backend: InMemoryBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    admin, ann = backend.register(), backend.register(email="bob@example.com", name="Bob")
+    saves = _racing_writer(backend, monkeypatch, races=WRITE_ATTEMPTS)
+
+    with pytest.raises(WriteContention):
+        backend.user_service().set_status(
+            backend.caller(admin, admin=True), ann.id, UserStatus.DISABLED
+        )
+
+    assert len(saves) == WRITE_ATTEMPTS
