@@ -231,15 +231,20 @@ def test_given_the_stream_throttles_when_replayed_then_the_batch_is_kept_not_reb
     assert _depth(stack, "UserStreamFailureQueue") == 1
 
 
-def test_given_ses_refuses_one_mail_of_a_batch_when_replayed_twice_then_each_is_sent_once(
-    stack: Stack, make_user: UserFactory, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    users = [make_user(), make_user(), make_user()]  # each registration queues a verification
+def _mail_batch_in_its_dlq(stack: Stack) -> None:
+    """The table stream's records as a batch the mailer's retries gave up on."""
     arn, shard, records = _stream(stack)
     message = _on_failure_message(arn, shard, records)
     mailer = stack.physical_id("MailerFunction")
     message["requestContext"]["functionArn"] = f"arn:aws:lambda:us-east-1:1:function:{mailer}"
     _send(stack, "MailDeadLetterQueue", message)
+
+
+def test_given_ses_refuses_one_mail_of_a_batch_when_replayed_twice_then_each_is_sent_once(
+    stack: Stack, make_user: UserFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    users = [make_user(), make_user(), make_user()]  # each registration queues a verification
+    _mail_batch_in_its_dlq(stack)
     sent: list[str] = []
     refused = {users[1].email}
 
@@ -280,11 +285,7 @@ def test_given_a_user_unreadable_once_when_a_mail_batch_is_replayed_twice_then_n
     stack: Stack, make_user: UserFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     users = [make_user(), make_user(), make_user()]
-    arn, shard, records = _stream(stack)
-    message = _on_failure_message(arn, shard, records)
-    mailer = stack.physical_id("MailerFunction")
-    message["requestContext"]["functionArn"] = f"arn:aws:lambda:us-east-1:1:function:{mailer}"
-    _send(stack, "MailDeadLetterQueue", message)
+    _mail_batch_in_its_dlq(stack)
     sent: list[str] = []
     unreadable = {f"USER#{users[1].id}"}
 
