@@ -55,10 +55,8 @@ class StreamBatch:
             "endSequenceNumber": ordered[-1],
             "batchSize": len(ordered),
         }
-        body = {**self.body, "DDBStreamBatchInfo": info, PENDING_KEY: ordered}
-        if users is not None:
-            body[PENDING_USERS_KEY] = sorted(set(users))
-        return json.dumps(body)
+        narrowed = StreamBatch({**self.body, "DDBStreamBatchInfo": info, PENDING_KEY: ordered})
+        return json.dumps(narrowed.body) if users is None else narrowed.for_users(users)
 
     def for_users(self, users: list[str]) -> str:
         """The same message with only the records of ``users`` left (the table fallback's

@@ -65,8 +65,7 @@ def _user_of(record: Mapping[str, Any]) -> str:
 
 
 def _record_name(record: Mapping[str, Any]) -> str:
-    keys = (record.get("dynamodb") or {}).get("Keys", {})
-    return f"user {user_of_keys(keys)} (sequence {sequence_number(record)})"
+    return f"user {_user_of(record)} (sequence {sequence_number(record)})"
 
 
 class Redriver:
