@@ -38,6 +38,7 @@ clean:
 # from which docs/cost.md is generated.
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.cold_start
+	$(BIN)/python -m benchmarks.bytecode
 	$(BIN)/python -m benchmarks.warm_requests
 	$(BIN)/python -m benchmarks.login_cost
 	$(BIN)/python -m benchmarks.pipeline_latency
@@ -72,9 +73,10 @@ security: $(STAMP) $(TOOLS_STAMP)
 workflows: $(TOOLS_STAMP)
 	$(TOOLS)/bin/actionlint .github/workflows/*.yml
 
-# Stages build/function (runtime code only) and build/layer (arm64 wheels), then `sam build`.
+# Stages build/function (runtime code only) and build/layer (arm64 wheels, with bytecode compiled
+# by python3.13 when it is on PATH), then `sam build`. CI: BUILD_FLAGS=--require-bytecode.
 build: $(STAMP) sam-cli
-	$(BIN)/python -m scripts.build_artifacts
+	$(BIN)/python -m scripts.build_artifacts $(BUILD_FLAGS)
 	$(SAM) build
 
 sam-cli: $(STAMP)

@@ -71,3 +71,14 @@ def test_given_production_when_deployed_then_the_approved_change_set_is_the_one_
     step_env = next(step["env"] for step in deploy["steps"] if "env" in step)
     assert step_env["CHANGE_SET"] == "${{ needs.plan-prod.outputs.change-set }}"
     assert "sam deploy" not in _runs(deploy)
+
+
+def test_given_the_build_job_when_read_then_it_compiles_the_layers_bytecode_with_lambdas_python(
+    workflow: dict[str, Any],
+) -> None:
+    build = workflow["jobs"]["build"]
+    versions = str(_uses(build, "actions/setup-python")[0]["with"]["python-version"]).split()
+
+    assert "3.13" in versions  # Lambda's runtime (template.yaml), which the bytecode is for
+    assert versions[-1] == "3.11"  # the default `python`: the one the tests run on
+    assert "make build BUILD_FLAGS=--require-bytecode" in _runs(build)
