@@ -17,6 +17,7 @@ from adapters.mail_outbox import outbox_put
 from adapters.user_items import (
     LIST_INDEX,
     LIST_PARTITION,
+    LOCKOUT_ATTRIBUTES,
     TOKEN_ATTRIBUTES,
     USER_SK,
     account_attributes,
@@ -111,9 +112,16 @@ class DynamoDBUserRepository:
         removed = [name for name in before if name not in after]
         if "last_request_id" not in after:  # a change without a request id: forget the old one
             removed.append("last_request_id")
-        if updated.password_hash != previous.password_hash:
-            # A link issued concurrently (after ``previous`` was read) dies with the password too.
+        if (
+            updated.password_hash != previous.password_hash
+            or updated.user.email != previous.user.email
+        ):
+            # A link issued concurrently (after ``previous`` was read) dies with the password or
+            # the address it was mailed to, too.
             removed += [n for n in TOKEN_ATTRIBUTES if n not in after and n not in removed]
+        if token_used is TokenPurpose.RESET_PASSWORD:
+            # A reset clears the lockout, one that guesses set after ``previous`` was read too.
+            removed += [n for n in LOCKOUT_ATTRIBUTES if n not in after and n not in removed]
         condition = "attribute_exists(PK) AND #version = :expected"
         expected: dict[str, Any] = {":expected": {"N": str(previous.user.version)}}
         token_names: dict[str, str] = {}

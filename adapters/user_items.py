@@ -81,6 +81,8 @@ def account_attributes(account: UserAccount, request_id: str | None = None) -> d
     return {name: _serializer.serialize(v) for name, v in values.items() if v is not None}
 
 
+LOCKOUT_ATTRIBUTES = ["failed_logins", "locked_until"]
+"""Login bookkeeping: written by logins themselves (adapters/dynamodb_session_repository.py)."""
 TOKEN_ATTRIBUTES = [
     f"{TOKEN_FIELDS[purpose]}_{part}" for purpose in TokenPurpose for part in ("hash", "expires_at")
 ]

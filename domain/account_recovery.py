@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from domain.access import Caller, caller_account
-from domain.email_address import legacy_canonical_email, lookup_forms
+from domain.email_address import lookup_forms
 from domain.errors import InvalidRecoveryToken, TooManyRequests, UserNotFound, VersionConflict
 from domain.mail import TOKEN_PURPOSE, MailKind
 from domain.password_policy import validated_password
@@ -162,9 +162,10 @@ class AccountRecoveryService:
     def _send_reset_if_allowed(self, email: str, source: str) -> None:
         now = self._clock()
         limits = self._limits
+        forms = lookup_forms(email)  # a valid address: its canonical form first
         # Both counted whatever the address, so a limit reached says nothing about it.
         per_address = self._allow(
-            _limit_key("forgot#address", legacy_canonical_email(email)),
+            _limit_key("forgot#address", forms[0]),
             limits.forgot_per_address,
             now,
         )
@@ -172,7 +173,7 @@ class AccountRecoveryService:
         if not (per_address and per_source):
             self._record(RECOVERY_RATE_LIMITED)
             return
-        account = next(filter(None, map(self._users.find_by_email, lookup_forms(email))), None)
+        account = next(filter(None, map(self._users.find_by_email, forms)), None)
         if account is not None and account.user.status == UserStatus.ACTIVE:
             self._issue(account.user, MailKind.RESET_PASSWORD, now)
             self._record(RESET_LINK_MAILED)

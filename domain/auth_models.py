@@ -18,8 +18,9 @@ from pydantic import (
 )
 from pydantic.json_schema import SkipJsonSchema
 
+from domain.email_address import MAX_EMAIL_LENGTH, require_valid_email
 from domain.text import require_valid_unicode, require_valid_unicode_secret
-from domain.users import Email, Password
+from domain.users import Password
 
 # Bounds only stop oversized input early; any wrong value gets the same 401. SecretStr keeps
 # passwords and refresh tokens out of reprs and logs.
@@ -108,8 +109,18 @@ class VerifyEmailRequest(_Strict):
     token: RecoveryTokenText
 
 
+# Kept as typed once valid: the account is looked up by the address's canonical form and, if it
+# was stored before the identity rules, by its former one (``lookup_forms``), as at login.
+TypedEmail = Annotated[
+    str,
+    Field(json_schema_extra={"format": "email", "maxLength": MAX_EMAIL_LENGTH}),
+    AfterValidator(require_valid_unicode),
+    AfterValidator(require_valid_email),
+]
+
+
 class ForgotPasswordRequest(_Strict):
-    email: Email
+    email: TypedEmail
 
 
 class ResetPasswordRequest(_Strict):

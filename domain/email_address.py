@@ -49,6 +49,13 @@ def normalize_email(value: str) -> str:
     return email
 
 
+def require_valid_email(value: str) -> str:
+    """``value`` as typed, once it is a valid address (ValueError otherwise): for a lookup that
+    must try the legacy form too (``lookup_forms``), which normalizing first would lose."""
+    normalize_email(value)
+    return value
+
+
 def lookup_forms(value: str) -> list[str]:
     """The stored forms an address typed at login may have: its canonical form and, for accounts
     registered before these rules, the legacy one."""
