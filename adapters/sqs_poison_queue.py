@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +13,9 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
 POISON_KIND = "userflow.poison-record"
+MAX_MESSAGE_BYTES = 1_048_576
+# What SQS refuses in a message body (also lone surrogates, which have no UTF-8 form).
+FORBIDDEN_CHARACTERS = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 class SqsPoisonQueue:
@@ -20,9 +24,33 @@ class SqsPoisonQueue:
         self._sqs = sqs_client or client("sqs")
 
     def send(self, record: Mapping[str, Any], reason: str) -> None:
-        body = {"kind": POISON_KIND, "reason": reason, "record": record}
         self._sqs.send_message(
             QueueUrl=self._url,
-            MessageBody=json.dumps(body, default=str),
+            MessageBody=message_body(record, reason),
             MessageAttributes={"reason": {"DataType": "String", "StringValue": reason[:1000]}},
         )
+
+
+def message_body(record: Mapping[str, Any], reason: str) -> str:
+    """The smallest body SQS takes: as UTF-8 (``\\u`` escapes make an emoji 12 bytes), else
+    escaped (for characters SQS refuses), else without the record's images, which replay reads
+    again from the table by the keys kept."""
+    for kept in (record, without_images(record)):
+        body = {"kind": POISON_KIND, "reason": reason, "record": kept}
+        for escaped in (False, True):
+            text = json.dumps(body, default=str, ensure_ascii=escaped)
+            if sqs_accepts(text):
+                return text
+    raise ValueError("a poison record too large for SQS even without its images")
+
+
+def without_images(record: Mapping[str, Any]) -> dict[str, Any]:
+    stream = {k: v for k, v in record.get("dynamodb", {}).items() if not k.endswith("Image")}
+    return {**record, "dynamodb": stream, "imagesOmitted": True}
+
+
+def sqs_accepts(text: str) -> bool:
+    """Within SQS's size limit and its allowed characters."""
+    if FORBIDDEN_CHARACTERS.search(text):
+        return False
+    return len(text.encode("utf-8")) <= MAX_MESSAGE_BYTES

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -119,13 +119,19 @@ class LifecycleEvent:
     detail_type: DetailType
     detail: _Detail
     record_id: str
+    _json: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Serialized once, when made: a detail that cannot be (a lone surrogate in a name) makes
+        # its record poison where it is mapped, rather than failing its whole batch at publishing.
+        object.__setattr__(self, "_json", self.detail.model_dump_json())
 
     @property
     def event_id(self) -> str:
         return self.detail.event_id
 
     def detail_json(self) -> str:
-        return self.detail.model_dump_json()
+        return self._json
 
 
 class PoisonRecord(ValueError):

@@ -203,9 +203,8 @@ def test_given_a_poison_record_whose_item_was_repaired_by_hand_when_replayed_the
     # A valid item to copy the repair from.
     template = dynamodb.get_item(TableName=table, Key=user_key(make_user().id))["Item"]
     _poison_message(stack, "repaired", _broken_user(stack, "repaired"))
-    dynamodb.put_item(
-        TableName=table, Item={**template, **user_key("repaired"), "id": {"S": "repaired"}}
-    )
+    repaired = {**template, **user_key("repaired"), "id": {"S": "repaired"}, "version": {"N": "2"}}
+    dynamodb.put_item(TableName=table, Item=repaired)
 
     code, output = _replay(stack, queue="UserStreamPoisonQueue")
 
@@ -213,6 +212,26 @@ def test_given_a_poison_record_whose_item_was_repaired_by_hand_when_replayed_the
     assert "the item was repaired" in output
     assert _depth(stack, "UserStreamPoisonQueue") == 0
     assert _events(stack) == []
+
+
+def test_given_a_poison_record_whose_item_maps_at_the_same_version_when_replayed_then_published(
+    stack: Stack, make_user: UserFactory
+) -> None:
+    """Either the mapping was fixed, or a repair kept the version: the item as it is now is
+    published (a repeat is harmless under the version rule, a loss is not)."""
+    table = stack.physical_id("UserRegistrationTable")
+    dynamodb = stack.client("dynamodb")
+    template = dynamodb.get_item(TableName=table, Key=user_key(make_user().id))["Item"]
+    _poison_message(stack, "same", _broken_user(stack, "same"))
+    dynamodb.put_item(TableName=table, Item={**template, **user_key("same"), "id": {"S": "same"}})
+
+    code, output = _replay(stack, queue="UserStreamPoisonQueue")
+
+    assert code == 0, output
+    assert [(e["detail"]["user"]["id"], e["detail"]["reconstructed"]) for e in _events(stack)] == [
+        ("same", True)
+    ]
+    assert _depth(stack, "UserStreamPoisonQueue") == 0
 
 
 def test_given_a_poison_record_whose_item_is_still_broken_when_replayed_then_it_stays(

@@ -235,3 +235,35 @@ def test_given_a_poison_record_after_a_failed_one_when_lambda_retries_then_kept_
     assert len(pipeline.drain("UserStreamPoisonQueue")) == 1
     delivered = {e["detail"]["user"]["id"] for e in pipeline.delivered()}
     assert delivered == {"ok", "flaky", "late"}
+
+
+def test_given_a_record_whose_event_cannot_be_serialized_when_processed_then_only_it_is_poison(
+    pipeline: Pipeline,
+) -> None:
+    hostile = created("hostile")
+    hostile["dynamodb"]["NewImage"]["name"] = {"S": "Ada \ud800"}  # a lone surrogate
+    good = created("good", email="good@example.com")
+
+    failures = pipeline.run([hostile, good])
+
+    assert failures == []
+    assert [e["detail"]["user"]["id"] for e in pipeline.delivered()] == ["good"]
+    [kept] = pipeline.drain("UserStreamPoisonQueue")
+    assert json.loads(kept["Body"])["record"]["dynamodb"]["Keys"]["PK"]["S"] == "USER#hostile"
+
+
+def test_given_a_poison_record_with_a_large_non_ascii_attribute_when_processed_then_it_is_kept(
+    pipeline: Pipeline,
+) -> None:
+    hostile = created("big")
+    hostile["dynamodb"]["NewImage"]["version"] = {"S": "one"}  # cannot map
+    # 360 KB of emoji: within DynamoDB's 400 KB item, 4.3 MB as \u escapes in JSON.
+    hostile["dynamodb"]["NewImage"]["bio"] = {"S": "\U0001f600" * 90_000}
+
+    failures = pipeline.run([hostile])
+
+    assert failures == []
+    [kept] = pipeline.drain("UserStreamPoisonQueue")
+    assert json.loads(kept["Body"])["record"]["dynamodb"]["NewImage"]["bio"]["S"].startswith(
+        "\U0001f600"
+    )

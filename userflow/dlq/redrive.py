@@ -32,7 +32,7 @@ from userflow.dlq.messages import (
     user_of_keys,
 )
 from userflow.dlq.stream import StreamRangeIncomplete, batch_records
-from userflow.dlq.table_fallback import Window, reconstructed_records
+from userflow.dlq.table_fallback import Window, reconstructed_records, stand_in_record
 from userflow.stack import Stack
 
 # Failures retrying cannot fix: the same entry fails the same way.
@@ -53,6 +53,16 @@ class Result:
     done: bool
     rest: str | None = None
     problems: list[str] = field(default_factory=list)
+
+
+def _image_version(record: Mapping[str, Any]) -> int | None:
+    """The item version a stream record carries (its new image's, or old's for a removal)."""
+    stream = record.get("dynamodb", {})
+    image = stream.get("NewImage") or stream.get("OldImage") or {}
+    try:
+        return int(image["version"]["N"])
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _retryable(outcome: Outcome) -> bool:
@@ -172,9 +182,9 @@ class Redriver:
             if pending is None or _user_of(record) in pending
         ]
         self.say(
-            f"    falling back to the table: {len(records)} user(s) changed between {window} are"
-            " re-published as they are now (marked reconstructed); deletions in that window"
-            " cannot be recovered"
+            f"    falling back to the table: {len(records)} user(s) changed between {window} or"
+            " since are re-published as they are now (marked reconstructed); deletions in that"
+            " window cannot be recovered"
         )
         result, failed = self._records(records, self.pipeline)
         if failed and len(failed) < len(records):
@@ -239,8 +249,10 @@ class Redriver:
         return self._records([letter.record], self.pipeline_without_sink)[0]
 
     def _still_poison(self, letter: PoisonMessage, reason: str) -> Result:
-        """The record cannot map. If its item was repaired since, the repair itself went through
-        the stream (published as the user's creation), so the record is obsolete."""
+        """The record cannot map; the item as it is now decides. If it maps at a later version,
+        it was repaired and the repair went through the stream: the record is obsolete. If it
+        maps at the same version (or the record's is unknown), what failed was the mapping, not
+        the data: the item is published as it is now (marked reconstructed)."""
         user = user_of_keys(letter.keys)
         if not is_user_record_keys(letter.keys):
             return Result(False, problems=[f"record of {user}: still poison ({reason})"])
@@ -252,17 +264,23 @@ class Redriver:
         if "Item" not in found:
             state = "the item is gone; purge the message once nothing is left to publish"
             return Result(False, problems=[f"user {user}: still poison ({reason}); {state}"])
+        stand_in = stand_in_record(found["Item"], letter.record.get("eventSourceARN", ""))
         try:
-            current = user_from_item(found["Item"])
-        except (ValueError, TypeError, KeyError) as error:
+            event_of_record(stand_in)
+        except Exception as error:  # any failure to map: the item is no better than the record
             problem = f"user {user}: still poison ({reason}); the item is still invalid: {error}"
             return Result(False, problems=[problem.splitlines()[0]])
-        verb = "would drop" if self.dry_run else "dropped"
-        self.say(
-            f"    the item was repaired (now version {current.version}); its repair is published"
-            f" through the stream, so this record is obsolete: {verb}"
-        )
-        return Result(True)
+        current = user_from_item(found["Item"]).version
+        poisoned = _image_version(letter.record)
+        if poisoned is not None and current > poisoned:
+            verb = "would drop" if self.dry_run else "dropped"
+            self.say(
+                f"    the item was repaired (now version {current}); its repair is published"
+                f" through the stream, so this record is obsolete: {verb}"
+            )
+            return Result(True)
+        self.say(f"    the item maps as it is now (version {current}): re-published from the table")
+        return self._records([stand_in], self.pipeline_without_sink)[0]
 
     # ------------------------------------------------------------------ undelivered events
     def _undelivered(self, letter: UndeliveredEvent) -> Result:

@@ -1,9 +1,12 @@
 """When the stream no longer holds a failed batch: the table's current items stand in for it.
 
-Each user changed in the batch's time window becomes one stand-in record marked as coming from
-the table (``RECONSTRUCTED_SOURCE``): its event says ``reconstructed: true`` and its id is stable
-per user and version, so running the fallback twice publishes the same ids. Deletions in the
-window cannot be recovered (the items are gone).
+Each user changed in the batch's time window or since becomes one stand-in record marked as coming
+from the table (``RECONSTRUCTED_SOURCE``): its event says ``reconstructed: true`` and its id is
+stable per user and version, so running the fallback twice publishes the same ids. "Or since": a
+later change that publishes nothing (a password change) would otherwise hide a lost one, and
+re-publishing a user's current state is harmless under the subscribers' version rule. An item
+whose time cannot be read is handed on too, to become poison where it is mapped, rather than stop
+the replay of everyone else. Deletions in the window cannot be recovered (the items are gone).
 """
 
 from __future__ import annotations
@@ -38,11 +41,19 @@ class Window:
 def reconstructed_records(
     dynamodb: Any, table_name: str, window: Window, stream_arn: str
 ) -> list[dict[str, Any]]:
-    return [
-        _record(item, stream_arn)
-        for item in _user_items(dynamodb, table_name)
-        if window.first <= parse_time(item["updated_at"]["S"]) <= window.last
-    ]
+    records = []
+    for item in _user_items(dynamodb, table_name):
+        changed = _changed_at(item)
+        if changed is None or changed >= window.first:
+            records.append(stand_in_record(item, stream_arn))
+    return records
+
+
+def _changed_at(item: dict[str, Any]) -> datetime | None:
+    try:
+        return parse_time(item["updated_at"]["S"])
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _user_items(dynamodb: Any, table_name: str) -> Iterator[dict[str, Any]]:
@@ -57,19 +68,23 @@ def _user_items(dynamodb: Any, table_name: str) -> Iterator[dict[str, Any]]:
         yield from page["Items"]
 
 
-def _record(item: dict[str, Any], stream_arn: str) -> dict[str, Any]:
+def stand_in_record(item: dict[str, Any], stream_arn: str) -> dict[str, Any]:
+    """The stream record a user item's current state stands in for."""
     version = item.get("version", {}).get("N", "0")
+    changed = _changed_at(item)
+    stream: dict[str, Any] = {
+        "Keys": {"PK": item["PK"], "SK": item["SK"]},
+        "NewImage": item,
+        # Unique per item version, as a real one is per change: ids and outcomes key on it.
+        "SequenceNumber": f"table-{item['PK']['S']}-version-{version}",
+    }
+    if changed is not None:
+        stream["ApproximateCreationDateTime"] = changed.timestamp()
     return {
-        "eventName": "INSERT" if int(version) == 1 else "MODIFY",
+        "eventName": "INSERT" if version == "1" else "MODIFY",
         "eventSource": RECONSTRUCTED_SOURCE,
         "eventSourceARN": stream_arn,
-        "dynamodb": {
-            "Keys": {"PK": item["PK"], "SK": item["SK"]},
-            "NewImage": item,
-            # Unique per item version, as a real one is per change: ids and outcomes key on it.
-            "SequenceNumber": f"table-{item['PK']['S']}-version-{version}",
-            "ApproximateCreationDateTime": parse_time(item["updated_at"]["S"]).timestamp(),
-        },
+        "dynamodb": stream,
     }
 
 

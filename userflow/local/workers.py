@@ -226,6 +226,11 @@ class WorkerPool:
                 )
             )
             raise FunctionError(f"{logical_id}: {reason}") from error
+        except BaseException:
+            # Stopped mid-exchange (an event it cannot send, an interrupt): its state is unknown,
+            # and kept out of the pool it would never be released.
+            pool.discard(worker)
+            raise
         pool.release(worker)
         failure = reply.get("error")
         publish_report(
