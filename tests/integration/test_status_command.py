@@ -140,3 +140,25 @@ def test_given_a_compromised_key_when_rotated_with_retain_0_then_no_new_token_us
     assert signed_with != dropped
     assert f"no new token is signed with {dropped}" in out
     assert "login and refresh sign with it from" in out
+
+
+def test_given_a_queue_deleted_from_the_stack_when_operators_look_then_it_is_named_and_dlqs_work(
+    local: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sqs = local.client("sqs")
+    sqs.delete_queue(QueueUrl=local.physical_id("ExampleSubscriberQueue"))
+
+    status_code = main(["status"])
+    status = capsys.readouterr().out
+    list_code = main(["dlq", "list"])
+    listed = capsys.readouterr().out
+    replay_code = main(["dlq", "replay", "--queue", "ExampleSubscriberDLQ"])
+    replayed = capsys.readouterr()
+
+    assert status_code == 1
+    assert "! ExampleSubscriberQueue: missing (deleted? redeploy to recreate)" in status
+    assert "needs attention" in status
+    assert list_code == 0
+    assert "ExampleSubscriberDLQ" in listed
+    assert "ExampleSubscriberQueue" not in listed
+    assert replay_code == 0, replayed.err

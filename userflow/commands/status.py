@@ -19,7 +19,7 @@ from userflow.stack import Stack, add_stack_arguments, resolve_stack
 
 EXIT_HELP = """exit status:
   0    nothing needs attention
-  1    an alarm is in ALARM, or a dead-letter queue holds messages
+  1    an alarm is in ALARM, a dead-letter queue holds messages, or a queue is missing
   2    nothing done: invalid arguments, or no stack to act on"""
 STREAM_FUNCTION = "UserStreamProcessorFunction"
 ARCHIVE = "UserEventsArchive"
@@ -34,6 +34,8 @@ class QueueDepth:
     visible: int
     in_flight: int
     dead_letter: bool
+    missing: bool = False
+    """The stack's queue no longer exists (deleted by hand): nothing is delivered to it."""
 
 
 @dataclass
@@ -50,7 +52,8 @@ class StackStatus:
     @property
     def needs_attention(self) -> bool:
         return bool(self.alarms_in_alarm) or any(
-            queue.dead_letter and queue.visible + queue.in_flight for queue in self.queues
+            queue.missing or (queue.dead_letter and queue.visible + queue.in_flight)
+            for queue in self.queues
         )
 
 
@@ -92,21 +95,7 @@ def collect(stack: Stack, dead_letters: set[str], now: datetime | None = None) -
                 )
     sqs = stack.client("sqs")
     for logical_id in sorted(stack.of_type("AWS::SQS::Queue")):
-        attributes = sqs.get_queue_attributes(
-            QueueUrl=stack.physical_id(logical_id),
-            AttributeNames=[
-                "ApproximateNumberOfMessages",
-                "ApproximateNumberOfMessagesNotVisible",
-            ],
-        )["Attributes"]
-        status.queues.append(
-            QueueDepth(
-                logical_id,
-                int(attributes.get("ApproximateNumberOfMessages", 0)),
-                int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0)),
-                logical_id in dead_letters,
-            )
-        )
+        status.queues.append(_queue_depth(sqs, stack, logical_id, logical_id in dead_letters))
     if STREAM_FUNCTION in stack.resources:
         status.iterator_age_ms = _latest(
             cloudwatch,
@@ -129,6 +118,31 @@ def collect(stack: Stack, dead_letters: set[str], now: datetime | None = None) -
         cloudwatch, METRICS_NAMESPACE, "EventsFailed", service, hour_ago, now, "Sum", 3600
     )
     return status
+
+
+def _queue_depth(sqs: Any, stack: Stack, logical_id: str, dead_letter: bool) -> QueueDepth:
+    from botocore.exceptions import ClientError
+
+    from userflow.dlq.discovery import is_missing_queue
+
+    try:
+        attributes = sqs.get_queue_attributes(
+            QueueUrl=stack.physical_id(logical_id),
+            AttributeNames=[
+                "ApproximateNumberOfMessages",
+                "ApproximateNumberOfMessagesNotVisible",
+            ],
+        )["Attributes"]
+    except ClientError as error:
+        if not is_missing_queue(error):
+            raise
+        return QueueDepth(logical_id, 0, 0, dead_letter, missing=True)
+    return QueueDepth(
+        logical_id,
+        int(attributes.get("ApproximateNumberOfMessages", 0)),
+        int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0)),
+        dead_letter,
+    )
 
 
 def _archive_name(stack: Stack) -> str:
@@ -182,8 +196,11 @@ def render(status: StackStatus) -> str:
         lines.append(f"alarms: all {status.alarm_count} OK (or without data)")
     lines.append("queues (visible / in flight):")
     for queue in status.queues:
-        mark = "!" if queue.dead_letter and queue.visible + queue.in_flight else " "
         kind = " (dead letters)" if queue.dead_letter else ""
+        if queue.missing:
+            lines.append(f"  ! {queue.logical_id}{kind}: missing (deleted? redeploy to recreate)")
+            continue
+        mark = "!" if queue.dead_letter and queue.visible + queue.in_flight else " "
         lines.append(f"  {mark} {queue.logical_id}{kind}: {queue.visible} / {queue.in_flight}")
     lines.append(f"stream iterator age (max, last 15 min): {value(status.iterator_age_ms, ' ms')}")
     lines.append(
