@@ -218,6 +218,7 @@ def current_caller(app: APIGatewayHttpResolver) -> Caller:
         session_generation = int(context["gen"])
     except (KeyError, TypeError, ValueError) as error:
         raise AuthenticationFailed("Missing authorizer context") from error
+    logger.append_keys(user_id=str(user_id))
     return Caller(
         user_id=str(user_id),
         roles=frozenset(filter(None, roles.split(","))),
@@ -274,9 +275,17 @@ def lambda_handler(
 
     @metrics.log_metrics(capture_cold_start_metric=True)
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        return refuse_non_json_body(event) or app.resolve(event, context)
+        try:
+            return refuse_non_json_body(event) or app.resolve(event, context)
+        except Exception:
+            # A bug, not a refusal: logged with the API's request id (``correlation_id``) and the
+            # caller, then raised, so the function's Errors alarm counts it and API Gateway
+            # answers 500 with no detail.
+            logger.exception("Unhandled error")
+            raise
 
     entry = traced(handler, capture_response=False)
+    # clear_state: the caller's id appended for one request never labels the next one's lines.
     return logger.inject_lambda_context(
-        entry, correlation_id_path=correlation_paths.API_GATEWAY_HTTP
+        entry, correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True
     )

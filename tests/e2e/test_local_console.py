@@ -59,7 +59,7 @@ def test_given_json_log_format_when_requests_run_then_every_line_is_a_json_recor
     template = write_probe_template(tmp_path / "source")
     arguments = ("--template", str(template), "--log-format", "json", "--verbose")
     with start_local_stack(tmp_path, *arguments) as stack:
-        stack.request("GET", "/echo")
+        echo = stack.request("GET", "/echo")
         stack.request("GET", "/fail")
         _settled_output(stack, "ValueError: probe failure")
     records: list[dict[str, Any]] = [
@@ -67,6 +67,8 @@ def test_given_json_log_format_when_requests_run_then_every_line_is_a_json_recor
     ]
 
     access = [record for record in records if record["kind"] == "access"]
+    # The id the client got, which the functions' log lines carry as their correlation_id.
+    assert access[0]["request_id"] == echo.headers["apigw-requestid"]
     assert access[0]["method"] == "GET"
     assert access[0]["path"] == "/echo"
     assert access[0]["status"] == 200

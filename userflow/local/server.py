@@ -45,6 +45,10 @@ def _access_line(method: str, path: str, response: Response, elapsed_ms: float) 
         state = f"cold, init {report.init_ms:.0f} ms" if report.init_ms is not None else "warm"
         parts.append(f"{report.function} {report.duration_ms:.0f} ms ({state})")
     access = {
+        # What the function's log lines carry as ``correlation_id``: the two join on it.
+        "request_id": next(
+            (value for name, value in response.headers if name.lower() == "apigw-requestid"), None
+        ),
         "method": method,
         "path": path,
         "status": response.status,

@@ -1,0 +1,71 @@
+"""What an on-call engineer finds in the logs for a request that failed with a bug: one line
+with the API's request id (the access log's and the `apigw-requestid` header's) and the caller."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from adapters.user_items import user_key
+from handlers import handle_get_user
+from handlers.observability import logger
+from tests.integration.conftest import ApiClient, UserFactory
+from userflow.stack import Stack
+
+
+@pytest.fixture
+def function_logs() -> Iterator[Callable[[], list[dict[str, Any]]]]:
+    """The functions' log lines from here on (the logger's stream, whatever pytest captures)."""
+    stream = io.StringIO()
+    previous = logger.registered_handler.setStream(stream)
+    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+    logger.registered_handler.setStream(previous)
+
+
+def test_given_a_corrupt_user_item_when_read_then_the_error_is_logged_with_request_and_caller(
+    stack: Stack,
+    api: ApiClient,
+    make_user: UserFactory,
+    function_logs: Callable[[], list[dict[str, Any]]],
+) -> None:
+    user = make_user()
+    stack.client("dynamodb").update_item(
+        TableName=stack.physical_id("UserRegistrationTable"),
+        Key=user_key(user.id),
+        UpdateExpression="SET created_at = :garbage",
+        ExpressionAttributeValues={":garbage": {"S": "garbage"}},
+    )
+
+    with pytest.raises(ValueError, match="created_at"):  # Lambda's error: API Gateway's 500
+        api.request("GET", "/users/me", caller=user.caller)
+
+    [error] = [line for line in function_logs() if line["level"] == "ERROR"]
+    assert error["message"] == "Unhandled error"
+    assert error["correlation_id"] == api.last_request_id
+    assert error["user_id"] == user.id
+    assert "created_at" in error["exception"]
+
+
+def test_given_a_caller_logged_for_one_request_when_the_next_fails_first_then_it_names_nobody(
+    api: ApiClient,
+    make_user: UserFactory,
+    function_logs: Callable[[], list[dict[str, Any]]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    user = make_user()
+    assert api.request("GET", "/users/me", caller=user.caller).status == 200
+
+    def broken() -> None:
+        raise RuntimeError("no service today")
+
+    monkeypatch.setattr(handle_get_user, "user_service", broken)  # fails before the caller is read
+    with pytest.raises(RuntimeError):
+        api.request("GET", "/users/me", caller=user.caller)
+
+    [error] = [line for line in function_logs() if line["level"] == "ERROR"]
+    assert error["message"] == "Unhandled error"
+    assert "user_id" not in error  # the previous request's caller is not this one's
