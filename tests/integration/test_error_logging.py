@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -21,9 +22,11 @@ from userflow.stack import Stack
 def function_logs() -> Iterator[Callable[[], list[dict[str, Any]]]]:
     """The functions' log lines from here on (the logger's stream, whatever pytest captures)."""
     stream = io.StringIO()
-    previous = logger.registered_handler.setStream(stream)
+    handler = logger.registered_handler
+    assert isinstance(handler, logging.StreamHandler)
+    previous = handler.setStream(stream)
     yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
-    logger.registered_handler.setStream(previous)
+    handler.setStream(previous)
 
 
 def test_given_a_corrupt_user_item_when_read_then_the_error_is_logged_with_request_and_caller(
