@@ -51,11 +51,21 @@ def send_record(record: DynamoDBRecord) -> None:
         logger.info("Synthetic recipient (smoke test); not sent", extra={"kind": str(request.kind)})
         metrics.add_metric(name="MailSkipped", unit="Count", value=1)
         return
-    message_id = delivery().deliver(request)
-    logger.info(
-        "Mail sent",
-        extra={"message_id": request.message_id, "kind": str(request.kind), "ses_id": message_id},
-    )
+    described = {
+        "message_id": request.message_id,
+        "kind": str(request.kind),
+        "user_id": request.user_id,
+    }
+    try:
+        ses_id = delivery().deliver(request)
+    except Exception as error:
+        # The record fails (retried, then dead-lettered); a partial batch is no Lambda error, so
+        # this line and MailFailed (alarmed) are where on-call learns of it, and why.
+        code = getattr(error, "response", {}).get("Error", {}).get("Code", type(error).__name__)
+        logger.exception("Mail not sent", extra={**described, "error_code": code})
+        metrics.add_metric(name="MailFailed", unit="Count", value=1)
+        raise
+    logger.info("Mail sent", extra={**described, "ses_id": ses_id})
     metrics.add_metric(name="MailSent", unit="Count", value=1)
 
 

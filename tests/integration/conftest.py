@@ -8,8 +8,10 @@ in the auth tests), so these tests focus on what each handler does with a given 
 from __future__ import annotations
 
 import importlib
+import io
 import itertools
 import json
+import logging
 import os
 import threading
 import time
@@ -31,6 +33,7 @@ from domain.access import Caller
 from domain.passwords import PasswordHasher
 from domain.user_service import UserService
 from domain.users import Registration, Role, User
+from handlers.observability import logger
 from userflow.local.bootstrap import bootstrap
 from userflow.local.gateway import Gateway
 from userflow.local.http_event import build_http_event
@@ -365,3 +368,14 @@ def shard_gone(monkeypatch: pytest.MonkeyPatch, stack: Stack, shard_id: str) -> 
         return call
 
     patch_client_method(monkeypatch, stack, "dynamodbstreams", "get_shard_iterator", wrap)
+
+
+@pytest.fixture
+def function_logs() -> Iterator[Callable[[], list[dict[str, Any]]]]:
+    """The functions' log lines from here on (the logger's stream, whatever pytest captures)."""
+    stream = io.StringIO()
+    handler = logger.registered_handler
+    assert isinstance(handler, logging.StreamHandler)
+    previous = handler.setStream(stream)
+    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+    handler.setStream(previous)

@@ -3,30 +3,15 @@ with the API's request id (the access log's and the `apigw-requestid` header's) 
 
 from __future__ import annotations
 
-import io
-import json
-import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from adapters.user_items import user_key
 from handlers import handle_get_user
-from handlers.observability import logger
 from tests.integration.conftest import ApiClient, UserFactory
 from userflow.stack import Stack
-
-
-@pytest.fixture
-def function_logs() -> Iterator[Callable[[], list[dict[str, Any]]]]:
-    """The functions' log lines from here on (the logger's stream, whatever pytest captures)."""
-    stream = io.StringIO()
-    handler = logger.registered_handler
-    assert isinstance(handler, logging.StreamHandler)
-    previous = handler.setStream(stream)
-    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
-    handler.setStream(previous)
 
 
 def test_given_a_corrupt_user_item_when_read_then_the_error_is_logged_with_request_and_caller(

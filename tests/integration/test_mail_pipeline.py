@@ -4,10 +4,14 @@
 from __future__ import annotations
 
 import io
+import json
 import statistics
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
+
+import pytest
 
 from adapters.dynamodb_rate_limiter import DynamoDBRateLimiter
 from adapters.dynamodb_token_store import DynamoDBTokenStore
@@ -158,3 +162,25 @@ def test_given_known_unknown_disabled_and_limited_addresses_then_forgot_takes_th
     floor = minimum.total_seconds()
     assert min(min(values) for values in durations.values()) >= floor
     assert max(medians.values()) - min(medians.values()) < floor / 10, medians
+
+
+def test_given_ses_refuses_when_the_mailer_runs_then_it_logs_why_and_counts_it(
+    gateway: GatewayClient,
+    function_logs: Callable[[], list[dict[str, Any]]],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    mailbox = Mailbox(gateway.stack, gateway.invoker)
+    _ses_refuses_until_fixed(gateway)
+    user = gateway.register()
+
+    mailbox.deliver()
+
+    refusals = [line for line in function_logs() if line["message"] == "Mail not sent"]
+    assert refusals  # one per attempt: Lambda retries the record
+    for refused in refusals:
+        assert refused["level"] == "ERROR"
+        assert refused["error_code"] == "MessageRejected"
+        assert (refused["kind"], refused["user_id"]) == ("verify_email", user.id)
+        assert refused["message_id"]
+        assert user.email not in json.dumps(refused)  # names the user, not the address or link
+    assert '"MailFailed":[1.0]' in capsys.readouterr().out.replace(" ", "")

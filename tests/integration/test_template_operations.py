@@ -263,6 +263,8 @@ def test_given_the_api_pipeline_and_logins_when_alarms_are_listed_then_each_sign
         ("Latency", frozenset({"HttpApi"})),
         ("LoginFailed", frozenset()),
         ("IteratorAge", frozenset({"UserStreamProcessorFunction"})),
+        ("IteratorAge", frozenset({"MailerFunction"})),
+        ("MailFailed", frozenset()),
     }
     assert expected - watched == set()
     failed_invocations_of = {
