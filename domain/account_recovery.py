@@ -25,7 +25,13 @@ from domain.errors import InvalidRecoveryToken, TooManyRequests, UserNotFound, V
 from domain.mail import TOKEN_PURPOSE, MailKind
 from domain.password_policy import validated_password
 from domain.passwords import PasswordHasher
-from domain.ports import RateLimiter, TokenStore, UserRepository
+from domain.ports import (
+    RateLimiter,
+    RecordOutcome,
+    TokenStore,
+    UserRepository,
+    record_nothing,
+)
 from domain.recovery_tokens import TokenPurpose, new_token, read_token
 from domain.user_service import link_message, utc_now
 from domain.users import User, UserAccount, UserStatus
@@ -74,7 +80,7 @@ class AccountRecoveryService:
         clock: Callable[[], datetime] = utc_now,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
-        record_metric: Callable[[str], None] = lambda name: None,
+        record_metric: RecordOutcome = record_nothing,
     ) -> None:
         """``token_key``: the MAC key of tokens, fetched on first use (only verify and reset
         need it)."""
@@ -103,7 +109,7 @@ class AccountRecoveryService:
             }
         )
         self._save_using_token(updated, account, TokenPurpose.VERIFY_EMAIL)
-        self._record(EMAIL_VERIFIED)
+        self._record(EMAIL_VERIFIED, user_id=user.id)
 
     def resend_verification(self, caller: Caller, source: str) -> None:
         """202 semantics: a new message and the previous token dead; nothing to send when the
@@ -152,7 +158,7 @@ class AccountRecoveryService:
             }
         )
         self._save_using_token(updated, account, TokenPurpose.RESET_PASSWORD)
-        self._record(RESET_COMPLETED)
+        self._record(RESET_COMPLETED, user_id=account.user.id)
 
     def new_password_hash(self, password: str, email: str) -> str:
         """The one place a reset applies the password policy."""
@@ -176,7 +182,7 @@ class AccountRecoveryService:
         account = next(filter(None, map(self._users.find_by_email, forms)), None)
         if account is not None and account.user.status == UserStatus.ACTIVE:
             self._issue(account.user, MailKind.RESET_PASSWORD, now)
-            self._record(RESET_LINK_MAILED)
+            self._record(RESET_LINK_MAILED, user_id=account.user.id)
 
     def _issue(self, user: User, kind: MailKind, now: datetime) -> None:
         """A new token (the previous one of its purpose dies) and its message, in one write."""

@@ -21,7 +21,13 @@ from domain.errors import AuthenticationFailed, UserNotFound
 from domain.password_guard import LockoutPolicy, PasswordGuard, Verdict
 from domain.password_policy import normalize_password
 from domain.passwords import PasswordHasher
-from domain.ports import LoginStateRepository, SessionRepository, UserRepository
+from domain.ports import (
+    LoginStateRepository,
+    RecordOutcome,
+    SessionRepository,
+    UserRepository,
+    record_nothing,
+)
 from domain.tokens import TokenIssuer
 from domain.users import UserAccount, UserStatus
 
@@ -59,7 +65,7 @@ class AuthService:
         issuer: Callable[[], TokenIssuer],
         policy: AuthPolicy | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        record_metric: Callable[[str], None] = lambda name: None,
+        record_metric: RecordOutcome = record_nothing,
     ) -> None:
         self._users = users
         self._login_state = login_state
@@ -84,18 +90,19 @@ class AuthService:
         if account is None:
             self._guard.spend_a_verification(password)
             self._reject(LOGIN_FAILED)
+        user_id = account.user.id
         verdict = self._guard.check(account, password)
         if verdict is Verdict.LOCKED:
-            self._reject(LOGIN_THROTTLED)
+            self._reject(LOGIN_THROTTLED, user_id)
         if verdict is Verdict.REFUSED:
-            self._reject(LOGIN_FAILED)
+            self._reject(LOGIN_FAILED, user_id)
         if account.user.status != UserStatus.ACTIVE:
-            self._reject(LOGIN_FAILED)
+            self._reject(LOGIN_FAILED, user_id)
         if not self._after_successful_login(account, password, verdict, now):
             # Guesses running in parallel all read the account before any of them locked it:
             # only those that finish before the limit is reached may succeed.
-            self._reject(LOGIN_THROTTLED)
-        self._record(LOGIN_SUCCEEDED)
+            self._reject(LOGIN_THROTTLED, user_id)
+        self._record(LOGIN_SUCCEEDED, user_id=account.user.id)
         return self._start_session(account, now)
 
     def refresh(self, refresh_token: str) -> TokenPair:
@@ -183,9 +190,9 @@ class AuthService:
 
     def _revoke_stolen_family(self, family: SessionFamily, now: datetime) -> NoReturn:
         self._sessions.revoke_family(family.family_id, now)
-        self._record(REFRESH_REUSE_DETECTED)
+        self._record(REFRESH_REUSE_DETECTED, user_id=family.user_id, family_id=family.family_id)
         raise AuthenticationFailed
 
-    def _reject(self, metric: str) -> NoReturn:
-        self._record(metric)
+    def _reject(self, metric: str, user_id: str | None = None) -> NoReturn:
+        self._record(metric, user_id=user_id)
         raise AuthenticationFailed

@@ -111,3 +111,16 @@ class TokenStore(Protocol):
 class RateLimiter(Protocol):
     def allow(self, key: str, limit: int, window: timedelta, now: datetime) -> bool:
         """Count one request for ``key`` in the current fixed window; False beyond ``limit``."""
+
+
+# ---------------------------------------------------------------- observability
+class RecordOutcome(Protocol):
+    def __call__(
+        self, name: str, *, user_id: str | None = None, family_id: str | None = None
+    ) -> None:
+        """Counts an outcome (a metric named ``name``); ``user_id`` and ``family_id`` say whose
+        it is, for the log line on-call reads (never an address, a password or a token)."""
+
+
+def record_nothing(name: str, *, user_id: str | None = None, family_id: str | None = None) -> None:
+    """The default recorder: outcomes are counted by the functions' observability."""

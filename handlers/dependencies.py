@@ -100,10 +100,22 @@ def user_service() -> UserService:
 
 
 # ---------------------------------------------------------------- authentication
-def _record_metric(name: str) -> None:
-    from handlers.observability import metrics
+# A lockout and a stolen refresh token (domain/auth_service.py's names): warnings, not routine.
+WARNING_OUTCOMES = frozenset({"LoginThrottled", "RefreshReuseDetected"})
+
+
+def record_outcome(name: str, *, user_id: str | None = None, family_id: str | None = None) -> None:
+    """Counts ``name`` and, when it concerns a user, logs one line naming them: "which account
+    was locked, whose tokens were stolen, did X get the reset mail" is answered by user id."""
+    from handlers.observability import logger, metrics
 
     metrics.add_metric(name=name, unit="Count", value=1)
+    if user_id is None:
+        return
+    details = {"outcome": name, "user_id": user_id}
+    if family_id is not None:
+        details["family_id"] = family_id
+    (logger.warning if name in WARNING_OUTCOMES else logger.info)(name, extra=details)
 
 
 @cache
@@ -158,7 +170,7 @@ def auth_service() -> AuthService:
         hasher=PasswordHasher(),
         issuer=_current_issuer,
         policy=AuthPolicy(refresh_ttl=timedelta(days=refresh_days)),
-        record_metric=_record_metric,
+        record_metric=record_outcome,
     )
 
 
@@ -179,5 +191,5 @@ def recovery_service() -> AccountRecoveryService:
         hasher=PasswordHasher(),
         token_key=mail_token_key,
         limits=RecoveryLimits(forgot_min_duration=timedelta(milliseconds=minimum)),
-        record_metric=_record_metric,
+        record_metric=record_outcome,
     )

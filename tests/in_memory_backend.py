@@ -47,6 +47,8 @@ class InMemoryBackend:
     users: InMemoryUserRepository = field(default_factory=InMemoryUserRepository)
     sessions: InMemorySessionRepository = field(default_factory=InMemorySessionRepository)
     metrics: list[str] = field(default_factory=list)
+    outcomes: list[tuple[str, str | None, str | None]] = field(default_factory=list)
+    """Every outcome recorded: (name, user_id, family_id)."""
     login_state: InMemoryLoginState = field(init=False)
     key: StoredKey = field(init=False)
 
@@ -68,8 +70,14 @@ class InMemoryBackend:
             issuer=lambda: issuer,
             policy=self.policy,
             clock=self.clock,
-            record_metric=self.metrics.append,
+            record_metric=self.record,
         )
+
+    def record(
+        self, name: str, *, user_id: str | None = None, family_id: str | None = None
+    ) -> None:
+        self.metrics.append(name)
+        self.outcomes.append((name, user_id, family_id))
 
     def verifier(self) -> TokenVerifier:
         """Verifies access tokens the way the authorizer does; PyJWT checks ``exp`` against the

@@ -51,7 +51,7 @@ def _service_reading(
         hasher=PasswordHasher(),
         issuer=lambda: issuer,
         policy=POLICY,
-        record_metric=metrics.append,
+        record_metric=lambda name, **_: metrics.append(name),
     )
 
 

@@ -64,6 +64,9 @@ def test_given_an_unknown_email_or_a_wrong_password_when_logging_in_then_the_sam
     assert failure.value.message == "Invalid credentials"
     assert backend.metrics == [LOGIN_FAILED]
     assert backend.sessions.families == {}
+    # Whose account was guessed at is recorded by id; an unknown address by nothing at all.
+    known = email == user.email
+    assert backend.outcomes == [(LOGIN_FAILED, user.id if known else None, None)]
 
 
 def test_given_repeated_failures_when_the_limit_is_reached_then_even_the_password_is_refused(
@@ -75,6 +78,7 @@ def test_given_repeated_failures_when_the_limit_is_reached_then_even_the_passwor
         backend.auth_service().login(user.email, PASSWORD)
 
     assert backend.metrics[-2:] == [LOGIN_THROTTLED, LOGIN_THROTTLED]
+    assert backend.outcomes[-1] == (LOGIN_THROTTLED, user.id, None)
     assert backend.users.get(user.id).locked_until == NOW + backend.policy.lockout
 
 

@@ -68,6 +68,8 @@ def test_given_a_rotated_token_when_reused_then_refused_and_the_whole_family_is_
     assert _refresh_fails(backend, first.refresh_token)
     assert _refresh_fails(backend, second.refresh_token)
     assert backend.metrics[-1] == REFRESH_REUSE_DETECTED
+    [family] = backend.sessions.families  # the outcome names whose family was stolen
+    assert (REFRESH_REUSE_DETECTED, user.id, family) in backend.outcomes
 
 
 def test_given_two_concurrent_refreshes_of_one_token_then_the_loser_revokes_the_family(
