@@ -159,3 +159,26 @@ def test_given_debug_logging_when_every_auth_route_runs_then_no_secret_is_logged
     secrets += [token.split(".")[2] for token in (admin_token, third["access_token"])]
     leaked = [secret[:12] for secret in secrets if secret in output]
     assert leaked == []
+
+
+@pytest.mark.parametrize("published", ["placeholder", '{"keys": []}', None])
+def test_given_a_broken_jwks_when_keys_are_listed_then_exit_1_until_ensure_republishes_it(
+    local_state: GatewayClient, capsys: pytest.CaptureFixture[str], published: str | None
+) -> None:
+    assert main(["keys", "ensure"]) == 0
+    ssm = local_state.stack.client("ssm")
+    parameter = local_state.stack.physical_id("JwksParameter")
+    if published is None:
+        ssm.delete_parameter(Name=parameter)
+    else:
+        ssm.put_parameter(Name=parameter, Value=published, Type="String", Overwrite=True)
+    capsys.readouterr()
+
+    broken = main(["keys", "list"])
+    said = capsys.readouterr().err
+    assert main(["keys", "ensure"]) == 0
+    mended = main(["keys", "list"])
+
+    assert (broken, mended) == (1, 0)
+    assert f"the JWKS parameter {parameter}" in said
+    assert "run `userflow keys ensure`" in said

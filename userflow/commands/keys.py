@@ -156,7 +156,7 @@ def run_ensure(args: argparse.Namespace) -> int:
 def run_list(args: argparse.Namespace) -> int:
     from adapters.key_store import read_key_set
 
-    secrets, _, secret_id, _ = key_locations(resolve_stack(args))
+    secrets, ssm, secret_id, parameter = key_locations(resolve_stack(args))
     key_set = read_key_set(secrets, secret_id)
     if key_set is None:
         raise CommandError("no signing key yet: run `userflow keys ensure`", EXIT_FAILED)
@@ -172,4 +172,23 @@ def run_list(args: argparse.Namespace) -> int:
                 }
             )
         )
+    problem = jwks_problem(ssm, parameter, key_set)
+    if problem is not None:
+        raise CommandError(f"{problem}: run `userflow keys ensure` to publish it", EXIT_FAILED)
     return 0
+
+
+def jwks_problem(ssm: SSMClient, parameter: str, key_set: SigningKeySet) -> str | None:
+    """What keeps verifiers (which read the published JWKS, never the secret) from checking the
+    key set's tokens: an unreadable parameter, or a verifying key missing from it."""
+    try:
+        published = json.loads(ssm.get_parameter(Name=parameter)["Parameter"]["Value"])
+        kids = {str(key["kid"]) for key in published["keys"]}
+    except ssm.exceptions.ParameterNotFound:
+        return f"the JWKS parameter {parameter} does not exist"
+    except (ValueError, KeyError, TypeError):
+        return f"the JWKS parameter {parameter} is not a JWKS"
+    missing = sorted({str(key["kid"]) for key in key_set.public_jwks()["keys"]} - kids)
+    if missing:
+        return f"the JWKS parameter {parameter} lacks key(s) {', '.join(missing)}"
+    return None
