@@ -35,6 +35,12 @@ def is_user_key(keys: dict[str, Any]) -> bool:
     return isinstance(pk, str) and pk.startswith(USER_PREFIX) and sk == USER_SK
 
 
+def user_of_keys(keys: Any) -> str:
+    """The user id a record's keys name, for lines people read."""
+    pk = keys.get("PK", {}).get("S", "?") if isinstance(keys, dict) else "?"
+    return str(pk).removeprefix(USER_PREFIX)
+
+
 def email_key(email: str) -> dict[str, Any]:
     return {"PK": {"S": f"EMAIL#{email}"}, "SK": {"S": EMAIL_SK}}
 

@@ -21,7 +21,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from adapters.eventbridge_publisher import EventBridgePublisher
 from adapters.sqs_poison_queue import SqsPoisonQueue
 from adapters.stream_records import table_change
-from domain.event_pipeline import LifecyclePipeline, Outcome, RecordStatus
+from adapters.user_items import user_of_keys
+from domain.event_pipeline import LifecyclePipeline, Outcome, RecordStatus, sequence_number
 from handlers.observability import logger, metrics, traced
 from handlers.settings import UserStreamSettings, load
 
@@ -53,17 +54,19 @@ def pipeline() -> LifecyclePipeline:
     )
 
 
-def _report(outcomes: dict[str, Outcome]) -> None:
+def _report(records: list[dict[str, Any]], outcomes: dict[str, Outcome]) -> None:
     for status, name in METRIC_NAMES.items():
         count = sum(1 for outcome in outcomes.values() if outcome.status is status)
         if count:
             metrics.add_metric(name=name, unit="Count", value=count)
-    for sequence_number, outcome in outcomes.items():
+    for record in records:
+        outcome = outcomes[sequence_number(record)]
         if outcome.status in (RecordStatus.POISON, RecordStatus.FAILED):
             logger.warning(
                 "Record not published",
                 extra={
-                    "sequence_number": sequence_number,
+                    "sequence_number": sequence_number(record),
+                    "user_id": user_of_keys((record.get("dynamodb") or {}).get("Keys")),
                     "status": str(outcome.status),
                     "reason": outcome.reason,
                 },
@@ -72,8 +75,9 @@ def _report(outcomes: dict[str, Outcome]) -> None:
 
 @metrics.log_metrics(capture_cold_start_metric=True)
 def process(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    outcomes = pipeline().process(event.get("Records", []))
-    _report(outcomes)
+    records = event.get("Records", [])
+    outcomes = pipeline().process(records)
+    _report(records, outcomes)
 
     def record_handler(record: DynamoDBRecord) -> None:
         outcome = outcomes[(record.dynamodb and record.dynamodb.sequence_number) or ""]

@@ -267,3 +267,12 @@ def test_given_a_poison_record_with_a_large_non_ascii_attribute_when_processed_t
     assert json.loads(kept["Body"])["record"]["dynamodb"]["NewImage"]["bio"]["S"].startswith(
         "\U0001f600"
     )
+
+
+def test_given_a_poison_record_when_processed_then_its_log_line_names_the_user(
+    pipeline: Pipeline, function_logs: Callable[[], list[dict[str, Any]]]
+) -> None:
+    pipeline.run([poison("7"), created("fine")])
+
+    [line] = [line for line in function_logs() if line["message"] == "Record not published"]
+    assert (line["user_id"], line["sequence_number"], line["status"]) == ("broken", "7", "poison")

@@ -12,17 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from adapters.sqs_poison_queue import POISON_KIND
+from adapters.user_items import user_of_keys
 
 # Added by a replay that re-drove part of a stream batch: what is left of it, by sequence number
 # and by the users those records are about (for the table, should the stream lose the records).
 PENDING_KEY = "userflowPendingSequenceNumbers"
 PENDING_USERS_KEY = "userflowPendingUsers"
-
-
-def user_of_keys(keys: Any) -> str:
-    """The user id a record's keys name, for messages people read."""
-    pk = keys.get("PK", {}).get("S", "?") if isinstance(keys, dict) else "?"
-    return str(pk).removeprefix("USER#")
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from adapters.eventbridge_publisher import EventBridgePublisher
 from adapters.sqs_poison_queue import SqsPoisonQueue
 from adapters.stream_records import event_of_record, is_user_record_keys, table_change
-from adapters.user_items import user_from_item
+from adapters.user_items import user_from_item, user_of_keys
 from domain.event_pipeline import LifecyclePipeline, Outcome, RecordStatus, sequence_number
 from domain.events import PoisonRecord
 from userflow.dlq.mail_replay import MailReplayer, is_mail_batch
@@ -29,7 +29,6 @@ from userflow.dlq.messages import (
     StreamBatch,
     UndeliveredEvent,
     Unrecognised,
-    user_of_keys,
 )
 from userflow.dlq.stream import StreamRangeIncomplete, batch_records
 from userflow.dlq.table_fallback import Window, reconstructed_records, stand_in_record
