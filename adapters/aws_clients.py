@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from mypy_boto3_lambda import LambdaClient
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sesv2 import SESV2Client
+    from mypy_boto3_sns import SNSClient
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_ssm import SSMClient
 
@@ -32,6 +33,7 @@ ServiceName = Literal[
     "lambda",
     "secretsmanager",
     "sesv2",
+    "sns",
     "sqs",
     "ssm",
 ]
@@ -56,6 +58,8 @@ class ClientFactory(Protocol):
     def __call__(self, service: Literal["secretsmanager"]) -> SecretsManagerClient: ...
     @overload
     def __call__(self, service: Literal["sesv2"]) -> SESV2Client: ...
+    @overload
+    def __call__(self, service: Literal["sns"]) -> SNSClient: ...
     @overload
     def __call__(self, service: Literal["sqs"]) -> SQSClient: ...
     @overload

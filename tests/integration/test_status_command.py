@@ -162,3 +162,22 @@ def test_given_a_queue_deleted_from_the_stack_when_operators_look_then_it_is_nam
     assert "ExampleSubscriberDLQ" in listed
     assert "ExampleSubscriberQueue" not in listed
     assert replay_code == 0, replayed.err
+
+
+def test_given_the_alarm_topic_when_nobody_subscribed_then_status_says_alarms_reach_nobody(
+    local: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["status"]) == 0
+    nobody = capsys.readouterr().out
+    sqs = local.client("sqs")
+    queue = sqs.create_queue(QueueName="on-call-pager")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]
+    local.client("sns").subscribe(
+        TopicArn=local.physical_id("AlarmTopic"), Protocol="sqs", Endpoint=arn["QueueArn"]
+    )
+
+    assert main(["status"]) == 0
+    somebody = capsys.readouterr().out
+
+    assert "! alarm topic: no confirmed subscriber, so alarms notify nobody" in nobody
+    assert "alarm topic: 1 confirmed subscriber(s)" in somebody

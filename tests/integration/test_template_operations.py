@@ -391,3 +391,23 @@ def test_given_a_new_function_when_log_groups_are_generated_then_it_gets_one() -
     assert groups["MailerFunctionLogGroup"]["Properties"]["LogGroupName"] == {
         "Fn::Sub": "/aws/lambda/${MailerFunction}"
     }
+
+
+def test_given_an_alarm_email_when_deployed_then_it_alone_is_subscribed_to_the_alarm_topic(
+    sam: dict[str, Any],
+) -> None:
+    parameter = sam["Parameters"]["AlarmEmail"]
+    [subscription] = _of_type(sam, "AWS::SNS::Subscription").values()
+
+    assert parameter["Default"] == ""  # optional: chat and pagers subscribe some other way
+    assert re.fullmatch(parameter["AllowedPattern"], "oncall@example.com")
+    assert not re.fullmatch(parameter["AllowedPattern"], "not an address")
+    assert subscription["Condition"] == "HasAlarmEmail"
+    assert sam["Conditions"]["HasAlarmEmail"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]
+    }
+    assert subscription["Properties"] == {
+        "TopicArn": {"Ref": "AlarmTopic"},
+        "Protocol": "email",
+        "Endpoint": {"Ref": "AlarmEmail"},
+    }

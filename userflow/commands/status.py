@@ -23,6 +23,7 @@ EXIT_HELP = """exit status:
   2    nothing done: invalid arguments, or no stack to act on"""
 STREAM_FUNCTION = "UserStreamProcessorFunction"
 ARCHIVE = "UserEventsArchive"
+ALARM_TOPIC = "AlarmTopic"
 METRICS_NAMESPACE = "Userflow"
 SERVICE = "userflow"  # POWERTOOLS_SERVICE_NAME in template.yaml
 DESCRIBE_ALARMS_LIMIT = 100
@@ -48,6 +49,8 @@ class StackStatus:
     events_archived: int | None = None
     events_published_last_hour: float | None = None
     events_failed_last_hour: float | None = None
+    alarm_subscribers: int | None = None
+    """Confirmed subscriptions of the alarm topic (None: the stack has no such topic)."""
 
     @property
     def needs_attention(self) -> bool:
@@ -93,6 +96,13 @@ def collect(stack: Stack, dead_letters: set[str], now: datetime | None = None) -
                 status.alarms_in_alarm.append(
                     {"name": alarm["AlarmName"], "reason": alarm.get("StateReason", "")}
                 )
+    if ALARM_TOPIC in stack.resources:
+        subscriptions = stack.client("sns").list_subscriptions_by_topic(
+            TopicArn=stack.physical_id(ALARM_TOPIC)
+        )["Subscriptions"]
+        status.alarm_subscribers = sum(
+            1 for sub in subscriptions if sub["SubscriptionArn"].startswith("arn:")
+        )
     sqs = stack.client("sqs")
     for logical_id in sorted(stack.of_type("AWS::SQS::Queue")):
         status.queues.append(_queue_depth(sqs, stack, logical_id, logical_id in dead_letters))
@@ -194,6 +204,13 @@ def render(status: StackStatus) -> str:
         lines += [f"  ! {a['name']}: {a['reason']}" for a in status.alarms_in_alarm]
     else:
         lines.append(f"alarms: all {status.alarm_count} OK (or without data)")
+    if status.alarm_subscribers == 0:
+        lines.append(
+            "! alarm topic: no confirmed subscriber, so alarms notify nobody"
+            " (docs/deploy.md: AlarmEmail)"
+        )
+    elif status.alarm_subscribers is not None:
+        lines.append(f"alarm topic: {status.alarm_subscribers} confirmed subscriber(s)")
     lines.append("queues (visible / in flight):")
     for queue in status.queues:
         kind = " (dead letters)" if queue.dead_letter else ""
