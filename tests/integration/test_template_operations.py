@@ -265,6 +265,8 @@ def test_given_the_api_pipeline_and_logins_when_alarms_are_listed_then_each_sign
         ("IteratorAge", frozenset({"UserStreamProcessorFunction"})),
         ("IteratorAge", frozenset({"MailerFunction"})),
         ("MailFailed", frozenset()),
+        ("Reputation.BounceRate", frozenset()),
+        ("Reputation.ComplaintRate", frozenset()),
     }
     assert expected - watched == set()
     failed_invocations_of = {
