@@ -168,7 +168,7 @@ class AccountRecoveryService:
     def _send_reset_if_allowed(self, email: str, source: str) -> None:
         now = self._clock()
         limits = self._limits
-        forms = lookup_forms(email)  # a valid address: its canonical form first
+        forms = lookup_forms(email)  # its canonical form first, when it has one
         # Both counted whatever the address, so a limit reached says nothing about it.
         per_address = self._allow(
             _limit_key("forgot#address", forms[0]),

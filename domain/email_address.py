@@ -9,6 +9,7 @@ with look-alike characters (a Cyrillic "a", U+0430, among Latin letters; Unicode
 from __future__ import annotations
 
 import contextlib
+import re
 import unicodedata
 
 MAX_EMAIL_LENGTH = 254
@@ -49,10 +50,20 @@ def normalize_email(value: str) -> str:
     return email
 
 
+# What an address had to look like before the rules above: accounts stored then may hold one that
+# the rules now refuse ("old@corp.local", "john..doe@example.com") and still log in.
+LEGACY_EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
 def require_valid_email(value: str) -> str:
-    """``value`` as typed, once it is a valid address (ValueError otherwise): for a lookup that
-    must try the legacy form too (``lookup_forms``), which normalizing first would lose."""
-    normalize_email(value)
+    """``value`` as typed, once it is a valid address or was one under the former rules
+    (ValueError otherwise): for a lookup that must try the legacy form too (``lookup_forms``),
+    which normalizing first would lose."""
+    try:
+        normalize_email(value)
+    except ValueError:
+        if not LEGACY_EMAIL_SHAPE.fullmatch(legacy_canonical_email(value)):
+            raise
     return value
 
 

@@ -60,9 +60,10 @@ def send_record(record: DynamoDBRecord) -> None:
         ses_id = delivery().deliver(request)
     except Exception as error:
         # The record fails (retried, then dead-lettered); a partial batch is no Lambda error, so
-        # this line and MailFailed (alarmed) are where on-call learns of it, and why.
+        # this line and MailFailed (alarmed) are where on-call learns of it, and why. The code
+        # only: SES's message may quote the recipient ("identities failed the check: ...").
         code = getattr(error, "response", {}).get("Error", {}).get("Code", type(error).__name__)
-        logger.exception("Mail not sent", extra={**described, "error_code": code})
+        logger.error("Mail not sent", extra={**described, "error_code": code})
         metrics.add_metric(name="MailFailed", unit="Count", value=1)
         raise
     logger.info("Mail sent", extra={**described, "ses_id": ses_id})

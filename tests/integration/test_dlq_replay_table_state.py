@@ -58,15 +58,24 @@ def test_given_a_lost_rename_and_a_later_password_change_when_the_table_stands_i
     assert _depth(stack, "UserStreamFailureQueue") == 0
 
 
+@pytest.mark.parametrize(
+    "changed",
+    [
+        {},  # no time at all
+        {"updated_at": {"N": "5"}},
+        {"updated_at": {"S": "0001-01-01T00:00:00+01:00"}},  # before the calendar once in UTC
+        {"updated_at": {"S": "9999-12-31T23:59:59-01:00"}},  # after it
+    ],
+)
 def test_given_a_broken_item_elsewhere_in_the_table_when_the_table_stands_in_then_others_publish(
-    stack: Stack, make_user: UserFactory, monkeypatch: pytest.MonkeyPatch
+    stack: Stack, make_user: UserFactory, monkeypatch: pytest.MonkeyPatch, changed: dict[str, Any]
 ) -> None:
     user = make_user()
     arn, _, records = _stream(stack)
     _send(stack, "UserStreamFailureQueue", _on_failure_message(arn, "shardId-gone", records))
     stack.client("dynamodb").put_item(
         TableName=stack.physical_id("UserRegistrationTable"),
-        Item={**user_key("broken"), "id": {"S": "broken"}, "name": {"S": "no timestamps"}},
+        Item={**user_key("broken"), "id": {"S": "broken"}, "name": {"S": "Broken"}, **changed},
     )
     shard_gone(monkeypatch, stack, "shardId-gone")
 

@@ -12,12 +12,15 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from adapters.dynamodb_rate_limiter import DynamoDBRateLimiter
 from adapters.dynamodb_token_store import DynamoDBTokenStore
 from adapters.dynamodb_user_repository import DynamoDBUserRepository
 from domain.account_recovery import AccountRecoveryService, RecoveryLimits
+from domain.mail import MailRequest
 from domain.passwords import PasswordHasher
+from handlers import handle_mailer
 from tests.integration.conftest import TEMPLATE, GatewayClient
 from tests.mailbox import Mailbox
 from userflow.commands.dlq import list_dead_letters, replay
@@ -184,3 +187,28 @@ def test_given_ses_refuses_when_the_mailer_runs_then_it_logs_why_and_counts_it(
         assert refused["message_id"]
         assert user.email not in json.dumps(refused)  # names the user, not the address or link
     assert '"MailFailed":[1.0]' in capsys.readouterr().out.replace(" ", "")
+
+
+def test_given_ses_quotes_the_recipient_when_it_refuses_then_the_log_line_does_not(
+    gateway: GatewayClient,
+    function_logs: Callable[[], list[dict[str, Any]]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class SandboxedSes:
+        """SES's own words for an account in the sandbox: they name the recipient."""
+
+        def deliver(self, request: MailRequest) -> str:
+            message = (
+                f"Email address is not verified. The following identities failed: {request.to}"
+            )
+            error = {"Error": {"Code": "MessageRejected", "Message": message}}
+            raise ClientError(error, "SendEmail")  # type: ignore[arg-type]
+
+    monkeypatch.setattr(handle_mailer, "delivery", SandboxedSes)
+    user = gateway.register()
+
+    Mailbox(gateway.stack, gateway.invoker).deliver()
+
+    refusals = [line for line in function_logs() if line["message"] == "Mail not sent"]
+    assert [line["error_code"] for line in refusals[:1]] == ["MessageRejected"]
+    assert all(user.email not in json.dumps(line) for line in function_logs())

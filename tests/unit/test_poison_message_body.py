@@ -6,7 +6,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from adapters.sqs_poison_queue import MAX_MESSAGE_BYTES, message_body, sqs_accepts
+from adapters.sqs_poison_queue import (
+    MAX_MESSAGE_BYTES,
+    attributes_size,
+    message_body,
+    sqs_accepts,
+)
 from tests.stream_records import created
 
 
@@ -41,3 +46,16 @@ def test_given_a_record_too_large_for_sqs_when_kept_then_its_keys_stay_and_image
     assert kept["record"]["dynamodb"]["Keys"] == record["dynamodb"]["Keys"]
     assert kept["record"]["dynamodb"]["SequenceNumber"] == record["dynamodb"]["SequenceNumber"]
     assert "NewImage" not in kept["record"]["dynamodb"]
+
+
+def test_given_attributes_beside_the_body_when_kept_then_body_and_attributes_fit_together() -> None:
+    frame = len(message_body(_record(bio={"S": ""}), "bad"))
+    record = _record(bio={"S": "x" * (MAX_MESSAGE_BYTES - frame)})  # exactly the limit alone
+    attributes: dict[str, Any] = {"reason": {"DataType": "String", "StringValue": "bad"}}
+
+    alone = json.loads(message_body(record, "bad"))
+    beside = json.loads(message_body(record, "bad", room=attributes_size(attributes)))
+
+    assert "imagesOmitted" not in alone["record"]
+    assert beside["record"]["imagesOmitted"] is True
+    assert attributes_size(attributes) == len("reason") + len("String") + len("bad")

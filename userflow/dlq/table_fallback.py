@@ -52,7 +52,7 @@ def reconstructed_records(
 def _changed_at(item: dict[str, Any]) -> datetime | None:
     try:
         return parse_time(item["updated_at"]["S"])
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, OverflowError):  # also a time past the calendar
         return None
 
 
