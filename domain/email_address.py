@@ -62,7 +62,8 @@ def require_valid_email(value: str) -> str:
     try:
         normalize_email(value)
     except ValueError:
-        if not LEGACY_EMAIL_SHAPE.fullmatch(legacy_canonical_email(value)):
+        legacy = legacy_canonical_email(value)
+        if len(legacy) > MAX_EMAIL_LENGTH or not LEGACY_EMAIL_SHAPE.fullmatch(legacy):
             raise
     return value
 
