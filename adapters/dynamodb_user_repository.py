@@ -112,16 +112,18 @@ class DynamoDBUserRepository:
         removed = [name for name in before if name not in after]
         if "last_request_id" not in after:  # a change without a request id: forget the old one
             removed.append("last_request_id")
+        # Removed even if written after ``previous`` was read: a link issued concurrently dies
+        # with the password or the address it was mailed to, and a reset clears a lockout that
+        # guesses set meanwhile.
+        cleared = []
         if (
             updated.password_hash != previous.password_hash
             or updated.user.email != previous.user.email
         ):
-            # A link issued concurrently (after ``previous`` was read) dies with the password or
-            # the address it was mailed to, too.
-            removed += [n for n in TOKEN_ATTRIBUTES if n not in after and n not in removed]
+            cleared += TOKEN_ATTRIBUTES
         if token_used is TokenPurpose.RESET_PASSWORD:
-            # A reset clears the lockout, one that guesses set after ``previous`` was read too.
-            removed += [n for n in LOCKOUT_ATTRIBUTES if n not in after and n not in removed]
+            cleared += LOCKOUT_ATTRIBUTES
+        removed += [n for n in cleared if n not in after and n not in removed]
         condition = "attribute_exists(PK) AND #version = :expected"
         expected: dict[str, Any] = {":expected": {"N": str(previous.user.version)}}
         token_names: dict[str, str] = {}

@@ -102,7 +102,7 @@ class AuthService:
             # Guesses running in parallel all read the account before any of them locked it:
             # only those that finish before the limit is reached may succeed.
             self._reject(LOGIN_THROTTLED, user_id)
-        self._record(LOGIN_SUCCEEDED, user_id=account.user.id)
+        self._record(LOGIN_SUCCEEDED, user_id=user_id)
         return self._start_session(account, now)
 
     def refresh(self, refresh_token: str) -> TokenPair:

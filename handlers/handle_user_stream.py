@@ -60,12 +60,13 @@ def _report(records: list[dict[str, Any]], outcomes: dict[str, Outcome]) -> None
         if count:
             metrics.add_metric(name=name, unit="Count", value=count)
     for record in records:
-        outcome = outcomes[sequence_number(record)]
+        number = sequence_number(record)
+        outcome = outcomes[number]
         if outcome.status in (RecordStatus.POISON, RecordStatus.FAILED):
             logger.warning(
                 "Record not published",
                 extra={
-                    "sequence_number": sequence_number(record),
+                    "sequence_number": number,
                     "user_id": user_of_keys((record.get("dynamodb") or {}).get("Keys")),
                     "status": str(outcome.status),
                     "reason": outcome.reason,

@@ -138,8 +138,11 @@ def build_layer(destination: Path, requirements: str, compiler: str | None = Non
     only repeat it).
     """
     stamp = destination.with_suffix(".sha256")
-    compiled_by = python_version(compiler) if compiler else "none"
-    digest = hashlib.sha256(f"{requirements}\nbytecode: {compiled_by}".encode()).hexdigest()
+    # The compiler is always of Lambda's version (``bytecode_compiler``): only whether there is one
+    # changes what is built.
+    digest = hashlib.sha256(
+        f"{requirements}\nbytecode: {compiler is not None}".encode()
+    ).hexdigest()
     if stamp.exists() and stamp.read_text() == digest:
         return
     shutil.rmtree(destination, ignore_errors=True)

@@ -41,12 +41,13 @@ class Window:
 def reconstructed_records(
     dynamodb: Any, table_name: str, window: Window, stream_arn: str
 ) -> list[dict[str, Any]]:
-    records = []
-    for item in _user_items(dynamodb, table_name):
-        changed = _changed_at(item)
-        if changed is None or changed >= window.first:
-            records.append(stand_in_record(item, stream_arn))
-    return records
+    records = [stand_in_record(item, stream_arn) for item in _user_items(dynamodb, table_name)]
+    since = window.first.timestamp()
+    return [
+        record
+        for record in records
+        if record["dynamodb"].get("ApproximateCreationDateTime", since) >= since
+    ]
 
 
 def _changed_at(item: dict[str, Any]) -> datetime | None:
