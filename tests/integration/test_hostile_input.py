@@ -135,3 +135,37 @@ def test_given_a_path_that_reaches_a_function_but_none_of_its_routes_then_the_ap
 
     assert response.status == 404
     assert response.json == {"message": "Not Found"}
+
+
+@pytest.mark.parametrize(
+    ("email", "statuses"),
+    [
+        ("\u00e9l\u00e8ve@exemple.fr", {202}),  # non-ASCII, valid
+        ("zo\u00eb@xn--bcher-kva.de", {202}),
+        ("a\u0001b@example.com", {202, 422}),  # a control character: never a 5xx either way
+        ("a\u200bb@example.com", {202, 422}),  # a zero-width space
+        ("x" * 10_000 + "@example.com", {422}),
+        (123, {422}),
+        (["ann@example.com"], {422}),
+        ({"email": "ann@example.com"}, {422}),
+        (None, {422}),
+    ],
+)
+def test_given_hostile_addresses_when_asking_for_a_reset_then_202_or_422_never_5xx(
+    api: ApiClient, email: object, statuses: set[int]
+) -> None:
+    response = api.request("POST", "/auth/forgot-password", json={"email": email})
+
+    assert response.status in statuses, (response.status, response.text[:300])
+    if response.status == 422:
+        assert_refused(response, 422)
+
+
+def test_given_a_lone_surrogate_in_an_address_when_asking_for_a_reset_then_422(
+    api: ApiClient,
+) -> None:
+    body = b'{"email": "ann' + LONE_SURROGATE.encode() + b'@example.com"}'
+
+    response = api.request("POST", "/auth/forgot-password", body=body)
+
+    assert_refused(response, 422)
