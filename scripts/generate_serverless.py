@@ -13,7 +13,9 @@ defaults taken from osls params: `--param "AlarmEmail=..."` or `params.<stage>` 
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
+import tomllib
 from typing import Any
 
 import yaml
@@ -32,6 +34,7 @@ from scripts.serverless_stack import SortedStack, sort_stack
 
 ROOT = sam_template.ROOT
 OUTPUT = ROOT / "serverless.yml"
+SAMCONFIG = ROOT / "samconfig.toml"
 SERVICE = "userflow"
 STAGE_PARAMETER = "Stage"
 DEFAULT_STAGE = "staging"
@@ -77,6 +80,22 @@ def serverless_string(value: Any) -> str | None:
         texts = [serverless_string(part) for part in parts]
         return None if None in texts else separator.join(str(t) for t in texts)
     return None
+
+
+def stage_params(samconfig: str) -> dict[str, dict[str, str]]:
+    """Each environment's `sam deploy` `parameter_overrides` (samconfig.toml), as osls params of
+    the stage it deploys: one place for both tools' per-stage settings."""
+    stages: dict[str, dict[str, str]] = {}
+    for environment, commands in tomllib.loads(samconfig).items():
+        if not isinstance(commands, dict):
+            continue  # `version`
+        overrides = commands.get("deploy", {}).get("parameters", {}).get("parameter_overrides", [])
+        items = shlex.split(overrides) if isinstance(overrides, str) else list(overrides)
+        values = dict(str(item).split("=", 1) for item in items)
+        stage = values.pop(STAGE_PARAMETER, environment)
+        if values:
+            stages[stage] = values
+    return stages
 
 
 def _parameters(stack: SortedStack) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -270,7 +289,7 @@ def build_document(template: dict[str, Any]) -> dict[str, Any]:
         "service": SERVICE,
         "frameworkVersion": "3",
         "configValidationMode": "error",
-        "params": {"default": param_defaults},
+        "params": {"default": param_defaults, **stage_params(SAMCONFIG.read_text())},
         "provider": provider,
         "package": {"patterns": package_patterns()},
         "functions": functions,

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from scripts import sam_template
-from scripts.generate_serverless import OUTPUT, build_document, render
+from scripts.generate_serverless import OUTPUT, build_document, render, stage_params
 from scripts.serverless_naming import GeneratorError, Renames, function_logical_id
 from scripts.serverless_stack import GRADUAL_DEPLOYMENT, translate_unresolved
 from userflow.local.template import Template
@@ -280,6 +280,23 @@ def test_given_parameters_then_each_stays_validated_by_cloudformation_with_an_os
         else:
             assert carried["Default"] == f"${{param:{name}}}"
             assert document["params"]["default"][name] == written["Default"]
+
+
+def test_given_samconfig_overrides_then_each_stage_gets_them_as_its_osls_params() -> None:
+    samconfig = """
+version = 0.1
+[staging.deploy.parameters]
+parameter_overrides = "Stage=staging"
+[prod.deploy.parameters]
+parameter_overrides = "Stage=prod AlarmEmail=oncall@example.com 'FrontendUrl=https://a.example/a b'"
+[other.deploy.parameters]
+parameter_overrides = ["SnapStart=true"]
+"""
+
+    assert stage_params(samconfig) == {
+        "prod": {"AlarmEmail": "oncall@example.com", "FrontendUrl": "https://a.example/a b"},
+        "other": {"SnapStart": "true"},
+    }
 
 
 def test_given_conditions_and_outputs_then_they_are_carried(
