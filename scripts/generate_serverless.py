@@ -191,9 +191,16 @@ def _layers(stack: SortedStack) -> tuple[dict[str, Any], dict[str, Any]]:
     for name, translated_id in stack.layers.items():
         resource = stack.resource(translated_id)
         properties = stack.renames.apply(resource["Properties"], f"layer {name}")
-        path = stack.sam["Resources"][name]["Properties"]["ContentUri"]
+        written = stack.sam["Resources"][name]
+        path = written["Properties"]["ContentUri"]
         if not isinstance(path, str):
             raise GeneratorError(f"{name}: ContentUri must be a directory of the repository")
+        if "BuildMethod" in written.get("Metadata", {}):
+            # osls zips a directory as it is; what `sam build` would make of it is not there.
+            raise GeneratorError(
+                f"{name}: `sam build` builds this layer (Metadata.BuildMethod); serverless.yml"
+                " needs the directory holding the built layer (scripts/build_artifacts.py)"
+            )
         layer: dict[str, Any] = {"path": path}
         extra: dict[str, Any] = {}
         layer_name = serverless_string(properties.get("LayerName"))

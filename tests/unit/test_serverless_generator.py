@@ -445,6 +445,16 @@ def test_given_function_code_outside_the_staged_directory_then_generation_fails(
         build_document(changed)
 
 
+def test_given_a_layer_that_sam_build_builds_then_generation_fails_instead_of_zipping_sources(
+    sam: dict[str, Any],
+) -> None:
+    changed = copy.deepcopy(sam)
+    changed["Resources"]["DependenciesLayer"]["Metadata"] = {"BuildMethod": "python3.13"}
+
+    with pytest.raises(GeneratorError, match=r"DependenciesLayer: `sam build` builds this layer"):
+        build_document(changed)
+
+
 # ------------------------------------------------------------------------------ renames
 
 
