@@ -128,9 +128,10 @@ $(NODE_MODULES_STAMP): package.json package-lock.json $(TOOLS_STAMP)
 
 serverless-tools: $(NODE_MODULES_STAMP)
 
-# Stages the layers (build/layer, build/blocklist-layer), deploys stack userflow-$(ENV) with osls
-# in the region of AWS_REGION, then creates the first signing key and runs the smoke test.
+# Refuses a stale serverless.yml, stages the layers (build/layer, build/blocklist-layer), deploys
+# stack userflow-$(ENV) with osls in the region of AWS_REGION, then `after-deploy` as for SAM.
 deploy-serverless: $(STAMP) $(NODE_MODULES_STAMP)
+	$(BIN)/python -m scripts.generate_serverless --check
 	$(BIN)/python -m scripts.build_artifacts $(BUILD_FLAGS)
 	$(NODE_PATH_TOOLS) node_modules/.bin/osls deploy --stage $(ENV) $(SLS_FLAGS)
 	$(MAKE) after-deploy ENV=$(ENV)

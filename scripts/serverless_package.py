@@ -86,9 +86,10 @@ def layer_directories(config: Path = ROOT / "serverless.yml") -> list[str]:
 
 def osls_environment(endpoint: str, region: str) -> dict[str, str]:
     """Nothing from the caller's AWS set-up: placeholder keys, the local endpoint, no retries."""
+    home = {"HOME": os.environ["HOME"]} if "HOME" in os.environ else {}
     return {
+        **home,
         "PATH": f"{NODE.parent}{os.pathsep}{os.environ.get('PATH', '')}",
-        "HOME": os.environ.get("HOME", "/tmp"),  # noqa: S108 - osls keeps no secret there
         "LANG": "C.UTF-8",
         "AWS_ACCESS_KEY_ID": OFFLINE_CREDENTIAL,
         "AWS_SECRET_ACCESS_KEY": OFFLINE_CREDENTIAL,
