@@ -6,22 +6,22 @@ osls constructs (scripts/serverless_functions.py); each function runs with its o
 the one SAM derives from the template (a plain CloudFormation role, so no plugin is needed);
 everything else stays CloudFormation under `resources` (scripts/serverless_stack.py sorts them).
 Template parameters stay CloudFormation parameters, so CloudFormation still validates them, with
-defaults taken from osls params: `--param "AlarmEmail=..."` or `params.<stage>` set them, and
-`Stage` is the osls stage. `make serverless` rewrites the file; a test fails on drift.
+defaults taken from osls params: the template's defaults, samconfig.toml's overrides per stage,
+`--param "AlarmEmail=..."` per deploy; `Stage` is the osls stage. `make serverless` rewrites the
+file; a test fails on drift.
 """
 
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
-import tomllib
 from typing import Any
 
 import yaml
 
 from scripts import sam_template
-from scripts.build_artifacts import RUNTIME_PACKAGES
+from scripts.serverless_artifacts import STAGED_CODE, package_patterns
+from scripts.serverless_artifacts import layers as stack_layers
 from scripts.serverless_functions import (
     function_config,
     integration_target,
@@ -29,17 +29,16 @@ from scripts.serverless_functions import (
     stream_event,
 )
 from scripts.serverless_http_api import http_api_settings
-from scripts.serverless_naming import GeneratorError, layer_logical_id
+from scripts.serverless_naming import GeneratorError
+from scripts.serverless_params import parameters as stack_parameters
+from scripts.serverless_params import stage_params
 from scripts.serverless_stack import SortedStack, sort_stack
 
 ROOT = sam_template.ROOT
 OUTPUT = ROOT / "serverless.yml"
 SAMCONFIG = ROOT / "samconfig.toml"
 SERVICE = "userflow"
-STAGE_PARAMETER = "Stage"
 DEFAULT_STAGE = "staging"
-# Where scripts/build_artifacts.py stages the functions' code (Globals.Function.CodeUri).
-STAGED_CODE = "build/function"
 STREAM_EVENTS = {"DynamoDB", "Kinesis"}
 # The order of a function's settings in serverless.yml: what it runs, then how, then its events.
 _FUNCTION_KEYS = [
@@ -66,47 +65,6 @@ HEADER = """\
 # Generated from template.yaml by `make serverless` (scripts/generate_serverless.py): do not edit,
 # a test fails when it is stale. Deploy: `make deploy-serverless ENV=staging` (docs/deploy.md).
 """
-
-
-def serverless_string(value: Any) -> str | None:
-    """A template value as an osls string (parameters as osls variables), if it can be one."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and set(value) == {"Ref"}:
-        name = value["Ref"]
-        return "${sls:stage}" if name == STAGE_PARAMETER else f"${{param:{name}}}"
-    if isinstance(value, dict) and set(value) == {"Fn::Join"}:
-        separator, parts = value["Fn::Join"]
-        texts = [serverless_string(part) for part in parts]
-        return None if None in texts else separator.join(str(t) for t in texts)
-    return None
-
-
-def stage_params(samconfig: str) -> dict[str, dict[str, str]]:
-    """Each environment's `sam deploy` `parameter_overrides` (samconfig.toml), as osls params of
-    the stage it deploys: one place for both tools' per-stage settings."""
-    stages: dict[str, dict[str, str]] = {}
-    for environment, commands in tomllib.loads(samconfig).items():
-        if not isinstance(commands, dict):
-            continue  # `version`
-        overrides = commands.get("deploy", {}).get("parameters", {}).get("parameter_overrides", [])
-        items = shlex.split(overrides) if isinstance(overrides, str) else list(overrides)
-        values = dict(str(item).split("=", 1) for item in items)
-        stage = values.pop(STAGE_PARAMETER, environment)
-        if values:
-            stages[stage] = values
-    return stages
-
-
-def _parameters(stack: SortedStack) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(CloudFormation parameters defaulting to osls params, the params' default values)."""
-    parameters: dict[str, Any] = {}
-    defaults: dict[str, Any] = {}
-    for name, parameter in stack.sam.get("Parameters", {}).items():
-        parameters[name] = {**parameter, "Default": serverless_string({"Ref": name})}
-        if name != STAGE_PARAMETER and "Default" in parameter:
-            defaults[name] = parameter["Default"]
-    return parameters, defaults
 
 
 def _provider_defaults(stack: SortedStack) -> dict[str, Any]:
@@ -185,51 +143,6 @@ def _events(stack: SortedStack, name: str, body: dict[str, Any], aliases: dict[s
             raise GeneratorError(f"{name}.{event_name}: {kind} events are not generated yet")
 
 
-def _layers(stack: SortedStack) -> tuple[dict[str, Any], dict[str, Any]]:
-    layers: dict[str, Any] = {}
-    extensions: dict[str, Any] = {}
-    for name, translated_id in stack.layers.items():
-        resource = stack.resource(translated_id)
-        properties = stack.renames.apply(resource["Properties"], f"layer {name}")
-        written = stack.sam["Resources"][name]
-        path = written["Properties"]["ContentUri"]
-        if not isinstance(path, str):
-            raise GeneratorError(f"{name}: ContentUri must be a directory of the repository")
-        if "BuildMethod" in written.get("Metadata", {}):
-            # osls zips a directory as it is; what `sam build` would make of it is not there.
-            raise GeneratorError(
-                f"{name}: `sam build` builds this layer (Metadata.BuildMethod); serverless.yml"
-                " needs the directory holding the built layer (scripts/build_artifacts.py)"
-            )
-        layer: dict[str, Any] = {"path": path}
-        extra: dict[str, Any] = {}
-        layer_name = serverless_string(properties.get("LayerName"))
-        if layer_name is not None:
-            layer["name"] = layer_name
-        elif "LayerName" in properties:
-            extra["LayerName"] = properties["LayerName"]
-        for key, setting in (
-            ("Description", "description"),
-            ("CompatibleRuntimes", "compatibleRuntimes"),
-            ("CompatibleArchitectures", "compatibleArchitectures"),
-            ("LicenseInfo", "licenseInfo"),
-        ):
-            if key in properties:
-                layer[setting] = properties[key]
-        # Everything under `path`, bytecode included: the service-wide patterns below start with
-        # "!**" (functions take only the runtime packages) and would otherwise empty the layer.
-        layer["package"] = {"patterns": ["**"]}
-        layers[name] = layer
-        retention: dict[str, Any] = {"Properties": extra} if extra else {}
-        if resource.get("DeletionPolicy") == "Retain":
-            # RetentionPolicy: Retain. osls keeps one logical ID per layer, so a new version
-            # replaces the old one: UpdateReplacePolicy keeps the old version for rollbacks.
-            retention.update(DeletionPolicy="Retain", UpdateReplacePolicy="Retain")
-        if retention:
-            extensions[layer_logical_id(name)] = retention
-    return layers, extensions
-
-
 def _resources(stack: SortedStack) -> dict[str, Any]:
     resources: dict[str, Any] = {}
     for logical_id in stack.cfn["Resources"]:
@@ -261,10 +174,10 @@ def build_document(template: dict[str, Any]) -> dict[str, Any]:
     if code != STAGED_CODE:
         raise GeneratorError(f"Globals.Function.CodeUri is {code!r}, not {STAGED_CODE!r}")
     stack = sort_stack(template)
-    parameters, param_defaults = _parameters(stack)
+    parameters, param_defaults = stack_parameters(stack)
     provider_defaults = _provider_defaults(stack)
     functions, function_extensions = _functions(stack, provider_defaults)
-    layers, layer_extensions = _layers(stack)
+    layers, layer_extensions = stack_layers(stack)
     http_api, api_extensions = http_api_settings(stack)
     provider: dict[str, Any] = {
         "name": "aws",
@@ -306,16 +219,6 @@ def build_document(template: dict[str, Any]) -> dict[str, Any]:
     if stack.not_carried:
         document["custom"] = {"notCarriedFromTemplate": sorted(stack.not_carried)}
     return document
-
-
-def package_patterns() -> list[str]:
-    """What scripts/build_artifacts.py stages in build/function, taken from the repository root."""
-    return [
-        "!**",
-        *(f"{package}/**" for package in RUNTIME_PACKAGES),
-        "!**/__pycache__/**",
-        "!**/*.pyc",
-    ]
 
 
 class _Dumper(yaml.SafeDumper):
