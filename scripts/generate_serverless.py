@@ -20,12 +20,14 @@ from typing import Any
 import yaml
 
 from scripts import sam_template
+from scripts.serverless_aliases import alias_values, depends_on
 from scripts.serverless_artifacts import STAGED_CODE, package_patterns
 from scripts.serverless_artifacts import layers as stack_layers
 from scripts.serverless_functions import (
     function_config,
     integration_target,
     route_event,
+    snap_start,
     stream_event,
 )
 from scripts.serverless_http_api import http_api_settings
@@ -90,11 +92,7 @@ def _functions(
     stack: SortedStack, provider: dict[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """(the `functions` section, extensions of the function resources osls generates)."""
-    aliases = {
-        logical_id: resource["Properties"]["FunctionName"]["Ref"]
-        for logical_id, resource in stack.cfn["Resources"].items()
-        if resource["Type"] == "AWS::Lambda::Alias"
-    }
+    aliases = stack.aliases
     body = stack.resource(stack.http_api)["Properties"]["Body"] if stack.http_api else {}
     conditions = stack.cfn.get("Conditions", {})
     functions: dict[str, Any] = {}
@@ -143,13 +141,31 @@ def _events(stack: SortedStack, name: str, body: dict[str, Any], aliases: dict[s
             raise GeneratorError(f"{name}.{event_name}: {kind} events are not generated yet")
 
 
-def _resources(stack: SortedStack) -> dict[str, Any]:
+def _resources(stack: SortedStack, custom: dict[str, Any]) -> dict[str, Any]:
+    """The carried resources; `custom` receives what their references to SAM's aliases need."""
+    conditions = stack.cfn.get("Conditions", {})
+    snap_starts = {
+        name: snap_start(stack.resource(name)["Properties"].get("SnapStart", {}), conditions)
+        for name in stack.functions
+    }
+    switched = alias_values(stack.aliases, snap_starts, stack.renames)
     resources: dict[str, Any] = {}
     for logical_id in stack.cfn["Resources"]:
         if logical_id in stack.carried:
-            resource = stack.renames.apply(stack.resource(logical_id), logical_id)
+            written = stack.resource(logical_id)
+            resource = stack.renames.apply(written, logical_id)
             if logical_id not in stack.sam["Resources"]:
                 resource = _plain_role(resource)
+            waits = depends_on(
+                logical_id,
+                written,
+                resource,
+                aliases=stack.aliases,
+                snap_starts=snap_starts,
+                switched=switched,
+            )
+            for key, entries in waits.items():
+                custom.setdefault(key, {}).update(entries)
             resources[logical_id] = resource
     return resources
 
@@ -175,6 +191,8 @@ def build_document(template: dict[str, Any]) -> dict[str, Any]:
         raise GeneratorError(f"Globals.Function.CodeUri is {code!r}, not {STAGED_CODE!r}")
     stack = sort_stack(template)
     parameters, param_defaults = stack_parameters(stack)
+    custom: dict[str, Any] = {}
+    carried = _resources(stack, custom)
     provider_defaults = _provider_defaults(stack)
     functions, function_extensions = _functions(stack, provider_defaults)
     layers, layer_extensions = stack_layers(stack)
@@ -199,7 +217,7 @@ def build_document(template: dict[str, Any]) -> dict[str, Any]:
         "Description": cfn.get("Description", ""),
         "Parameters": parameters,
         "Conditions": stack.renames.apply(cfn.get("Conditions", {}), "Conditions"),
-        "Resources": _resources(stack),
+        "Resources": carried,
         "Outputs": stack.renames.apply(cfn.get("Outputs", {}), "Outputs"),
         "extensions": {**function_extensions, **layer_extensions, **api_extensions},
     }
@@ -217,7 +235,9 @@ def build_document(template: dict[str, Any]) -> dict[str, Any]:
         "resources": {k: v for k, v in resources.items() if v},
     }
     if stack.not_carried:
-        document["custom"] = {"notCarriedFromTemplate": sorted(stack.not_carried)}
+        custom["notCarriedFromTemplate"] = sorted(stack.not_carried)
+    if custom:
+        document["custom"] = dict(sorted(custom.items()))
     return document
 
 

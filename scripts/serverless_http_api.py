@@ -80,7 +80,10 @@ def _authorizer(name: str, scheme: dict[str, Any], stack: SortedStack) -> dict[s
         raise GeneratorError(f"authorizer {name}: {settings} is not generated yet")
     authorizer: dict[str, Any] = {"type": "request"}
     target = settings["authorizerUri"]["Fn::Sub"][1]["__FunctionArn__"]
-    function = target.get("Fn::GetAtt", [None])[0] if isinstance(target, dict) else None
+    function = None
+    if isinstance(target, dict):
+        # The function, or SAM's alias of it (osls invokes its own alias when SnapStart is on).
+        function = target.get("Fn::GetAtt", [None])[0] or stack.aliases.get(target.get("Ref", ""))
     if function in stack.functions:
         authorizer["functionName"] = function
     else:

@@ -10,6 +10,7 @@ instead of leaving CloudFormation a dangling reference.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -42,10 +43,12 @@ def layer_logical_id(layer: str) -> str:
 @dataclass
 class Renames:
     """Old logical ID -> the ID of the same thing in the Serverless stack; `gone` maps IDs that
-    have no counterpart to the reason why."""
+    have no counterpart to the reason why; `values` replaces a `Ref` by a whole value."""
 
     ids: dict[str, str] = field(default_factory=dict)
     gone: dict[str, str] = field(default_factory=dict)
+    # `{"Ref": id}` -> a whole value (an alias of SAM's -> what osls invokes instead).
+    values: dict[str, Any] = field(default_factory=dict)
 
     def target(self, logical_id: str, where: str) -> str:
         if logical_id in self.gone:
@@ -62,7 +65,7 @@ class Renames:
         if not isinstance(value, dict):
             return value
         if set(value) == {"Ref"} and isinstance(value["Ref"], str):
-            return {"Ref": self.target(value["Ref"], where)}
+            return self._ref(value["Ref"], where)
         if set(value) == {"Fn::GetAtt"}:
             return {"Fn::GetAtt": self._get_att(value["Fn::GetAtt"], where)}
         if set(value) == {"Fn::Sub"}:
@@ -74,6 +77,11 @@ class Renames:
             renamed = [self.target(name, where) for name in names]
             rewritten["DependsOn"] = renamed[0] if isinstance(depends, str) else renamed
         return rewritten
+
+    def _ref(self, name: str, where: str) -> Any:
+        if name in self.values:
+            return copy.deepcopy(self.values[name])
+        return {"Ref": self.target(name, where)}
 
     def _get_att(self, target: Any, where: str) -> Any:
         if isinstance(target, str):

@@ -45,6 +45,7 @@ class SortedStack:
     carried: list[str] = field(default_factory=list)
     renames: Renames = field(default_factory=Renames)
     not_carried: set[str] = field(default_factory=set)
+    aliases: dict[str, str] = field(default_factory=dict)  # SAM alias -> its function
 
     def resource(self, logical_id: str) -> dict[str, Any]:
         resource: dict[str, Any] = self.cfn["Resources"][logical_id]
@@ -112,6 +113,7 @@ def _sort_generated(stack: SortedStack, generated: dict[str, dict[str, Any]]) ->
             stack.carried.append(logical_id)
         elif kind == "AWS::Lambda::Alias":
             _check_alias(stack, logical_id, resource)
+            stack.aliases[logical_id] = resource["Properties"]["FunctionName"]["Ref"]
             renames.gone[logical_id] = "is the alias SAM publishes (osls has one with SnapStart)"
         elif kind == "AWS::Lambda::Version":
             renames.gone[logical_id] = "is a version SAM publishes (osls publishes its own)"

@@ -408,13 +408,52 @@ def test_given_an_event_type_osls_output_does_not_cover_then_generation_fails_na
         build_document(changed)
 
 
-def test_given_a_resource_referring_to_a_sam_alias_then_generation_fails_instead_of_dangling(
+def test_given_resources_invoking_sam_aliases_then_they_invoke_what_osls_events_invoke(
+    sam: dict[str, Any],
+) -> None:
+    changed = copy.deepcopy(sam)
+    resources = changed["Resources"]
+    resources["KeyRotationPermission"]["Properties"]["FunctionName"] = {
+        "Ref": "KeyRotationFunction.Alias"
+    }
+    (api,) = sam_template.resources_of_type(changed, "AWS::Serverless::HttpApi").values()
+    api["Properties"]["Auth"]["Authorizers"]["JwtAuthorizer"]["FunctionArn"] = {
+        "Ref": "AuthorizerFunction.Alias"
+    }
+
+    document = build_document(changed)
+
+    # osls' `snapstart` alias when the SnapStart param is "true", else the function; the
+    # permission waits for the alias when there is one.
+    permission = document["resources"]["Resources"]["KeyRotationPermission"]
+    assert permission["Properties"]["FunctionName"] == (
+        "${self:custom.snapStartTargets.KeyRotationFunction.${param:SnapStart}}"
+    )
+    assert document["custom"]["snapStartTargets"] == {
+        "KeyRotationFunction": {
+            "true": {"Ref": "KeyRotationFunctionSnapStartLambdaAlias"},
+            "false": {"Fn::GetAtt": ["KeyRotationFunctionLambdaFunction", "Arn"]},
+        }
+    }
+    assert permission["DependsOn"] == (
+        "${self:custom.snapStartDependsOn.KeyRotationPermission.${param:SnapStart}}"
+    )
+    assert document["custom"]["snapStartDependsOn"]["KeyRotationPermission"] == {
+        "true": ["KeyRotationFunctionSnapStartLambdaAlias"],
+        "false": [],
+    }
+    # osls points its authorizer at its own alias in the same way.
+    authorizer = document["provider"]["httpApi"]["authorizers"]["JwtAuthorizer"]
+    assert authorizer["functionName"] == "AuthorizerFunction"
+
+
+def test_given_a_resource_naming_a_sam_alias_in_text_then_generation_fails_instead_of_dangling(
     sam: dict[str, Any],
 ) -> None:
     changed = copy.deepcopy(sam)
     changed["Resources"]["AliasAlarm"] = {
         "Type": "AWS::CloudWatch::Alarm",
-        "Properties": {"AlarmName": {"Ref": "LoginFunctionAliaslive"}},
+        "Properties": {"AlarmName": {"Fn::Sub": "${LoginFunctionAliaslive}-errors"}},
     }
 
     with pytest.raises(GeneratorError, match="LoginFunctionAliaslive, which is the alias"):
