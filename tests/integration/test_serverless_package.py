@@ -48,6 +48,7 @@ OSLS_WARNINGS = {
 
 @dataclass
 class Packaged:
+    path: Path  # the CloudFormation template osls would deploy
     template: Template
     zips: dict[str, dict[str, bytes]]
 
@@ -68,7 +69,8 @@ def packaged(tmp_path_factory: pytest.TempPathFactory) -> Packaged:
     layers = dict.fromkeys(layer_directories(), STAND_IN_LAYER)
     service = scratch_service(tmp_path_factory.mktemp("osls"), layers)
     template_path = package(service)
-    return Packaged(json.loads(template_path.read_text()), _zips(template_path.parent))
+    template = json.loads(template_path.read_text())
+    return Packaged(template_path, template, _zips(template_path.parent))
 
 
 @pytest.fixture(scope="module")
