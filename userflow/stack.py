@@ -148,7 +148,23 @@ def resolve_stack(args: argparse.Namespace) -> Stack:
                 "physical_id": summary.get("PhysicalResourceId", ""),
                 "type": summary["ResourceType"],
             }
+    with_template_names(stack.resources)
     return stack
+
+
+# osls names the function that template.yaml calls `MailerFunction` `MailerFunctionLambdaFunction`
+# in a stack deployed from the generated serverless.yml (docs/deploy.md).
+SERVERLESS_FUNCTION_SUFFIX = "LambdaFunction"
+
+
+def with_template_names(resources: dict[str, dict[str, str]]) -> None:
+    """Adds each function of a Serverless-deployed stack under its template.yaml name too, so
+    that the commands find it whichever tool deployed the stack."""
+    for logical_id, resource in list(resources.items()):
+        if resource["type"] == "AWS::Lambda::Function" and logical_id.endswith(
+            SERVERLESS_FUNCTION_SUFFIX
+        ):
+            resources.setdefault(logical_id.removesuffix(SERVERLESS_FUNCTION_SUFFIX), resource)
 
 
 def describe_target(stack: Stack) -> str:
