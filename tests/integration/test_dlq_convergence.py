@@ -256,10 +256,25 @@ def test_given_more_messages_than_the_limit_when_replayed_then_only_that_many_ar
 
     code = replay(stack, False, None, out, wait_seconds=0, limits=Limits(limit=2))
 
-    assert code == 0
+    assert code == 1  # one message is still in a DLQ
     assert len(_events(stack)) == 2
     assert _depth(stack, "ExampleSubscriberDLQ") == 1
-    assert "summary: re-drove 2, 0 left" in out.getvalue()
+    assert "ExampleSubscriberDLQ: re-drove 2, 1 left (1 not considered" in out.getvalue()
+    assert "summary: re-drove 2, 1 left (1 not considered (--limit/--since))" in out.getvalue()
+
+
+def test_given_a_dry_run_with_a_limit_when_replayed_then_the_rest_counts_as_left(
+    stack: Stack,
+) -> None:
+    for _ in range(3):
+        _target_failure(stack)
+    out = io.StringIO()
+
+    code = replay(stack, True, None, out, wait_seconds=0, limits=Limits(limit=1))
+
+    assert code == 1
+    assert "ExampleSubscriberDLQ: would re-drive 1, 2 left (2 not considered" in out.getvalue()
+    assert _depth(stack, "ExampleSubscriberDLQ") == 3
 
 
 def test_given_since_after_every_message_when_replayed_then_none_is_touched(stack: Stack) -> None:
@@ -269,9 +284,9 @@ def test_given_since_after_every_message_when_replayed_then_none_is_touched(stac
 
     code = replay(stack, False, None, out, wait_seconds=0, limits=Limits(since=since))
 
-    assert code == 0
+    assert code == 1  # the message is still there
     assert _events(stack) == []
-    assert "1 not considered" in out.getvalue()
+    assert "re-drove 0, 1 left (1 not considered" in out.getvalue()
     assert _depth(stack, "ExampleSubscriberDLQ") == 1
 
 
