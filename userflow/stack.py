@@ -54,6 +54,8 @@ class Stack:
     resources: dict[str, dict[str, str]] = field(default_factory=dict)
     api_url: str | None = None
     local: bool = False
+    template: str | None = None
+    """The template the local stack runs (its functions' settings); None: the repository's."""
 
     client: ClientFactory = field(init=False, repr=False, compare=False)
     """``stack.client("sqs")``: a client of the stack's endpoint, typed for its service."""
@@ -174,6 +176,7 @@ def _local_stack(args: argparse.Namespace) -> Stack:
         resources=state["resources"],
         api_url=state["api_url"],
         local=True,
+        template=state.get("template"),
     )
     announce(stack)
     return stack

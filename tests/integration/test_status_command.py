@@ -139,4 +139,6 @@ def test_given_a_compromised_key_when_rotated_with_retain_0_then_no_new_token_us
     out = capsys.readouterr().out
     assert signed_with != dropped
     assert f"no new token is signed with {dropped}" in out
-    assert "login and refresh sign with it from" in out
+    assert f"EMERGENCY: {signed_with} signs from now; {dropped}" in out
+    assert "Who may still accept tokens signed with the dropped keys, and until when:" in out
+    assert "this stack's API (its authorizer) and JWKS route: until" in out

@@ -67,9 +67,9 @@ def install(delivery: TargetDelivery) -> None:
 def _replay_to_filtered_rules(self: Replay, archive: Archive) -> None:
     """Moto's replay (each archived event, a new id and ``replay-name``, no input transformer),
     sent only to the rules ``FilterArns`` names, if any."""
+    from moto.core.utils import unix_time
     from moto.events.models import ReplayState, events_backends
     from moto.moto_api._internal import mock_random
-    from moto.core.utils import unix_time
 
     only = set(self.destination.get("FilterArns") or [])
     bus_name = self.destination["Arn"].split("/")[-1]
