@@ -9,7 +9,10 @@ from pathlib import Path
 import pytest
 
 from tests.integration.test_auth_operations import record_as_local
-from tests.integration.test_status_command import local  # noqa: F401 - the fixture
+from tests.integration.test_status_command import (
+    local,  # noqa: F401 - the fixture
+    stack_alarm,
+)
 from userflow.cli import main
 from userflow.stack import Stack
 
@@ -37,23 +40,6 @@ def test_given_a_queue_deleted_from_the_stack_when_operators_look_then_it_is_nam
     assert replay_code == 0, replayed.err
 
 
-def _quiet_alarm(stack: Stack, directory: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """One of the stack's alarms, created as on AWS (the local stack creates none), in OK."""
-    name = f"{stack.name}-HttpApi5xxAlarm-ABC123"
-    stack.client("cloudwatch").put_metric_alarm(
-        AlarmName=name,
-        Namespace="AWS/ApiGateway",
-        MetricName="5xx",
-        Statistic="Sum",
-        Period=60,
-        EvaluationPeriods=1,
-        Threshold=5,
-        ComparisonOperator="GreaterThanOrEqualToThreshold",
-    )
-    stack.resources["HttpApi5xxAlarm"] = {"physical_id": name, "type": "AWS::CloudWatch::Alarm"}
-    record_as_local(stack, directory, monkeypatch)
-
-
 def test_given_alarms_whose_topic_nobody_subscribed_when_status_runs_then_it_needs_attention(
     local: Stack,  # noqa: F811
     tmp_path: Path,
@@ -62,7 +48,8 @@ def test_given_alarms_whose_topic_nobody_subscribed_when_status_runs_then_it_nee
 ) -> None:
     assert main(["status"]) == 0  # no alarm exists here (the local stack has none)
     no_alarms = capsys.readouterr().out
-    _quiet_alarm(local, tmp_path, monkeypatch)
+    stack_alarm(local, "HttpApi5xxAlarm")
+    record_as_local(local, tmp_path, monkeypatch)  # the stack now has that alarm
 
     nobody_code = main(["status"])
     nobody = capsys.readouterr().out
