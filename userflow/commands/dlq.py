@@ -31,10 +31,8 @@ DLQ_HELP = """exit status:
 
 def _queues(stack: Stack, sqs: Any) -> list[DeadLetterQueue]:
     found = discover(stack, sqs)
-    for queue in found.unreadable:
-        print(
-            f"warning: the tags of {queue} could not be read: a DLQ may be missed", file=sys.stderr
-        )
+    for problem in found.unreadable:
+        print(f"warning: {problem}: a dead-letter queue may be missed", file=sys.stderr)
     return found.queues
 
 

@@ -58,7 +58,8 @@ class StackStatus:
     alarm_subscribers: int | None = None
     """Confirmed subscriptions of the alarm topic (None: the stack has no such topic)."""
     unreadable_queues: list[str] = field(default_factory=list)
-    """Queues whose tags could not be read: a dead-letter queue may be among them."""
+    """What discovery could not look at (queues' tags, the account's queue list): a dead-letter
+    queue may hide there."""
 
     @property
     def attention(self) -> list[str]:
@@ -71,7 +72,7 @@ class StackStatus:
                 reasons.append(f"dead-letter queue {queue.logical_id} holds messages")
         if self.alarms_notify_nobody:
             reasons.append("the alarm topic has no confirmed subscriber")
-        reasons += [f"the tags of {queue} could not be read" for queue in self.unreadable_queues]
+        reasons += self.unreadable_queues
         return reasons
 
     @property
@@ -253,7 +254,7 @@ def render(status: StackStatus) -> str:
         mark = "!" if queue.dead_letter and queue.visible + queue.in_flight else " "
         lines.append(f"  {mark} {queue.logical_id}{kind}: {queue.visible} / {queue.in_flight}")
     lines += [
-        f"  ! {queue}: tags unreadable (a dead-letter queue?)" for queue in status.unreadable_queues
+        f"  ! {problem}: a dead-letter queue may be missed" for problem in status.unreadable_queues
     ]
     lines.append(f"stream iterator age (max, last 15 min): {value(status.iterator_age_ms, ' ms')}")
     lines.append(

@@ -50,8 +50,8 @@ class DeadLetterQueue:
 
 @dataclass
 class Discovery:
-    """The dead-letter queues found, and the queues whose tags could not be read (named, so
-    that an operator knows a DLQ might hide among them)."""
+    """The dead-letter queues found, and what could not be looked at (each a phrase naming it,
+    so that an operator knows a DLQ might hide there)."""
 
     queues: list[DeadLetterQueue] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)
@@ -72,7 +72,7 @@ def discover(stack: Stack, sqs: Any) -> Discovery:
         if tags is not None and DEAD_LETTER_TAG in tags:
             found.queues.append(DeadLetterQueue(logical_id, url, _purpose(stack, tags)))
     outside = []
-    for url in _all_queue_urls(sqs):
+    for url in _all_queue_urls(sqs, found):
         if url in inside:
             continue
         tags = _tags(sqs, url, found)
@@ -94,14 +94,21 @@ def _tags(sqs: Any, url: str, found: Discovery) -> dict[str, str] | None:
         tags: dict[str, str] = sqs.list_queue_tags(QueueUrl=url).get("Tags", {})
     except ClientError as error:
         if not is_missing_queue(error):
-            found.unreadable.append(f"{url} ({error.response.get('Error', {}).get('Code', '?')})")
+            code = error.response.get("Error", {}).get("Code", "?")
+            found.unreadable.append(f"the tags of {url} cannot be read ({code})")
         return None
     return tags
 
 
-def _all_queue_urls(sqs: Any) -> Iterator[str]:
-    for page in sqs.get_paginator("list_queues").paginate(PaginationConfig={"PageSize": 1000}):
-        yield from page.get("QueueUrls", [])
+def _all_queue_urls(sqs: Any, found: Discovery) -> Iterator[str]:
+    """Every queue of the account and region; none, named in ``found``, if they cannot be
+    listed (the stack's own DLQs are still found)."""
+    try:
+        for page in sqs.get_paginator("list_queues").paginate(PaginationConfig={"PageSize": 1000}):
+            yield from page.get("QueueUrls", [])
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "?")
+        found.unreadable.append(f"the account's queues cannot be listed ({code})")
 
 
 def is_missing_queue(error: ClientError) -> bool:
