@@ -55,3 +55,34 @@ def test_given_queues_that_cannot_be_listed_when_discovered_then_the_stacks_own_
 
     assert "UserStreamPoisonQueue" in {queue.label for queue in found.queues}
     assert found.unreadable == ["the account's queues cannot be listed (AccessDenied)"]
+
+
+def test_given_a_queue_that_fails_when_replayed_then_named_and_the_others_are_replayed(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    from tests.integration.test_dlq_replay import _events, _target_failure
+    from userflow.commands.dlq import replay
+    from userflow.dlq.queue import QueueIo
+
+    sqs = stack.client("sqs")
+    broken = sqs.create_queue(QueueName="denied-dlq", tags={DEAD_LETTER_TAG: stack.name})
+    _target_failure(stack)
+    depth = QueueIo.depth
+
+    def denied_for_one(self: QueueIo) -> Any:
+        if self.url == broken["QueueUrl"]:
+            denied = {"Error": {"Code": "AccessDenied", "Message": "not allowed"}}
+            raise ClientError(denied, "GetQueueAttributes")  # type: ignore[arg-type]
+        return depth(self)
+
+    monkeypatch.setattr(QueueIo, "depth", denied_for_one)
+    out = io.StringIO()
+
+    code = replay(stack, False, None, out, wait_seconds=0)
+
+    assert code == 1
+    assert "denied-dlq: cannot be replayed (ClientError: " in out.getvalue()
+    assert "ExampleSubscriberDLQ: re-drove 1, 0 left" in out.getvalue()
+    assert len(_events(stack)) == 1

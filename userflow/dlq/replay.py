@@ -58,6 +58,8 @@ class QueueReport:
     """Held by another consumer when the run started: out of reach."""
     problems: list[str] = field(default_factory=list)
     interrupted: bool = False
+    error: str | None = None
+    """Why the queue itself could not be replayed (deleted meanwhile, access denied)."""
 
     @property
     def left(self) -> int:
@@ -75,6 +77,7 @@ class QueueReport:
             "in_flight": self.in_flight,
             "problems": self.problems,
             "interrupted": self.interrupted,
+            "error": self.error,
         }
 
 
@@ -176,7 +179,8 @@ class ReplaySummary:
     @property
     def exit_code(self) -> int:
         """0 only when nothing is left in the queues looked at, and every queue was reached."""
-        return 1 if self.left or self.not_reached else 0
+        failed = any(report.error for report in self.reports)
+        return 1 if self.left or self.not_reached or failed else 0
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -196,7 +200,9 @@ class ReplaySummary:
         """One line per queue and a total."""
         verb = "would re-drive" if self.dry_run else "re-drove"
         lines = [
-            f"{r.queue.label}: {verb} {r.redriven}, {r.left} left{_why_left([r])}"
+            f"{r.queue.label}: cannot be replayed ({r.error})"
+            if r.error
+            else f"{r.queue.label}: {verb} {r.redriven}, {r.left} left{_why_left([r])}"
             for r in self.reports
         ]
         lines += [f"{queue.label}: not reached (stopped)" for queue in self.not_reached]
@@ -252,7 +258,10 @@ def replay_queues(
     try:
         for queue in queues:
             reports.append(QueueReport(queue))
-            replay.run(reports[-1])
+            try:
+                replay.run(reports[-1])
+            except Exception as error:  # one queue's trouble (deleted, denied) stops no other
+                reports[-1].error = f"{type(error).__name__}: {error}"
     except KeyboardInterrupt:
         reached = {report.queue for report in reports}
         summary = ReplaySummary(
