@@ -18,7 +18,7 @@ from domain.passwords import Argon2Cost, PasswordHasher
 from domain.tokens import SigningKeySet
 from tests.integration.conftest import GatewayClient, reset_auth_caches
 from tests.legacy_hashes import LegacyScryptHasher
-from userflow.commands.keys import KeyLocations
+from userflow.signing_keys import KeyLocations
 from userflow.stack import Stack
 
 INVALID = {"message": "Invalid credentials"}

@@ -386,7 +386,7 @@ def test_given_a_replay_stopped_midway_when_it_ends_then_summary_printed_and_mes
 def test_given_an_operator_at_a_terminal_when_dropping_then_asked_and_the_body_saved_first(
     stack: Stack, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from userflow.commands.dlq import drop
+    from userflow.commands.dlq_message import drop
 
     _send(stack, "UserStreamPoisonQueue", {"kind": "userflow.poison-record", "record": "junk"})
     [message] = stack.client("sqs").receive_message(

@@ -10,7 +10,6 @@ import argparse
 import json
 import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from userflow.dlq.discovery import DeadLetterQueue, discover
@@ -29,7 +28,7 @@ DLQ_HELP = """exit status:
        its summary first)"""
 
 
-def _queues(stack: Stack, sqs: Any) -> list[DeadLetterQueue]:
+def dead_letter_queues(stack: Stack, sqs: Any) -> list[DeadLetterQueue]:
     found = discover(stack, sqs)
     for problem in found.unreadable:
         print(f"warning: {problem}: a dead-letter queue may be missed", file=sys.stderr)
@@ -63,7 +62,7 @@ def list_dead_letters(stack: Stack, out: Any, *, as_json: bool = False) -> int:
     """Each DLQ with its depth and up to ``PEEK`` messages by id; exit 1 when any holds one."""
     sqs = stack.client("sqs")
     listings = []
-    for queue in _queues(stack, sqs):
+    for queue in dead_letter_queues(stack, sqs):
         try:
             listings.append(_queue_listing(QueueIo(sqs, queue.url), queue))
         except (
@@ -122,92 +121,8 @@ def replay(
 
     # With --json, stdout holds the summary object alone; what happens goes to stderr.
     redriver = Redriver(stack, dry_run, writer(sys.stderr if as_json else out))
-    queues = select_queues(_queues(stack, redriver.sqs), queue_filter)
+    queues = select_queues(dead_letter_queues(stack, redriver.sqs), queue_filter)
     return replay_queues(redriver, queues, limits or Limits(), out, wait_seconds, as_json=as_json)
-
-
-def show(stack: Stack, queue_name: str, message_id: str, out: Any, *, as_json: bool) -> int:
-    from userflow.dlq.one_message import HeldMessages, message_document, render
-
-    sqs = stack.client("sqs")
-    (queue,) = _one_queue(stack, sqs, queue_name)
-    with HeldMessages(QueueIo(sqs, queue.url)) as held:
-        message = _found(held, queue, message_id)
-        document = message_document(queue, message)
-    print(json.dumps(document) if as_json else render(document), file=out)
-    return EXIT_OK
-
-
-def drop(
-    stack: Stack,
-    queue_name: str,
-    message_id: str,
-    out: Any,
-    *,
-    save_to: Path | None = None,
-    confirmed: bool = False,
-    as_json: bool = False,
-) -> int:
-    """Drops one message after saving it; without ``confirmed`` asks on a terminal, refuses
-    elsewhere (a script must say --yes)."""
-    from userflow.dlq.one_message import (
-        HeldMessages,
-        default_save_path,
-        message_document,
-        render,
-        save,
-    )
-
-    sqs = stack.client("sqs")
-    (queue,) = _one_queue(stack, sqs, queue_name)
-    path = save_to or default_save_path(queue, message_id)
-    if path.exists():
-        raise CommandError(f"{path} exists: name another file with --output", EXIT_USAGE)
-    with HeldMessages(QueueIo(sqs, queue.url)) as held:
-        message = _found(held, queue, message_id)
-        document = message_document(queue, message)
-        if not confirmed and not _confirm(render(document), queue, message_id):
-            print(f"not dropped: {message_id} stays in {queue.label}", file=sys.stderr)
-            return EXIT_FAILED
-        try:
-            save(document, path)
-        except OSError as error:
-            raise CommandError(f"not dropped: cannot write {path} ({error})") from None
-        held.drop(message)
-    result = {"dropped": message_id, "queue": queue.label, "saved_to": str(path)}
-    text = f"dropped {message_id} from {queue.label}; its body and attributes are in {path}"
-    print(json.dumps(result) if as_json else text, file=out)
-    return EXIT_OK
-
-
-def _one_queue(stack: Stack, sqs: Any, wanted: str) -> list[DeadLetterQueue]:
-    chosen = select_queues(_queues(stack, sqs), wanted)
-    if len(chosen) > 1:
-        names = ", ".join(queue.url for queue in chosen)
-        raise CommandError(f"{wanted!r} names several queues ({names}): give its URL", EXIT_USAGE)
-    return chosen
-
-
-def _found(held: Any, queue: DeadLetterQueue, message_id: str) -> dict[str, Any]:
-    message: dict[str, Any] | None = held.find(message_id)
-    if message is None:
-        raise CommandError(
-            f"no message {message_id} in {queue.label} (gone, or held by another consumer or a "
-            "replay: try again later; `userflow dlq list` shows the ids)",
-            EXIT_USAGE,
-        )
-    return message
-
-
-def _confirm(description: str, queue: DeadLetterQueue, message_id: str) -> bool:
-    if not sys.stdin.isatty():
-        raise CommandError(
-            f"dropping {message_id} needs --yes when no one can be asked (not a terminal)",
-            EXIT_USAGE,
-        )
-    print(description, file=sys.stderr)
-    answer = input(f"drop this message from {queue.label}? [y/N] ")
-    return answer.strip().lower() in {"y", "yes"}
 
 
 def _since(text: str) -> datetime:
@@ -233,7 +148,7 @@ def _positive(text: str) -> int:
     return int(text)
 
 
-def _json_flag(parser: argparse.ArgumentParser, what: str) -> None:
+def json_flag(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument("--json", action="store_true", help=f"{what} as one JSON object on stdout")
 
 
@@ -248,12 +163,14 @@ def register(subparsers: Any) -> None:
         epilog=DLQ_HELP,
     )
     add_stack_arguments(listing)
-    _json_flag(listing, "the queues and their messages")
+    json_flag(listing, "the queues and their messages")
     listing.set_defaults(
         run=lambda args: list_dead_letters(resolve_stack(args), sys.stdout, as_json=args.json)
     )
     _register_replay(commands)
-    _register_show_and_drop(commands)
+    from userflow.commands.dlq_message import register_show_and_drop
+
+    register_show_and_drop(commands)
 
 
 def _register_replay(commands: Any) -> None:
@@ -279,7 +196,7 @@ def _register_replay(commands: Any) -> None:
         type=_since,
         help="only messages sent since then: ISO 8601 time (UTC if no offset) or 30m, 2h, 1d",
     )
-    _json_flag(replaying, "the summary (progress goes to stderr)")
+    json_flag(replaying, "the summary (progress goes to stderr)")
     replaying.set_defaults(
         run=lambda args: replay(
             resolve_stack(args),
@@ -287,47 +204,6 @@ def _register_replay(commands: Any) -> None:
             args.queue,
             sys.stdout,
             limits=Limits(limit=args.limit, since=args.since),
-            as_json=args.json,
-        )
-    )
-
-
-def _register_show_and_drop(commands: Any) -> None:
-    showing = commands.add_parser(
-        "show",
-        help="one message: what it is, its attributes and its whole body",
-        epilog=DLQ_HELP,
-    )
-    showing.add_argument("queue", help="logical id, queue name or URL (as `dlq list` names it)")
-    showing.add_argument("message_id", help="the message id `dlq list` shows")
-    add_stack_arguments(showing)
-    _json_flag(showing, "the message")
-    showing.set_defaults(
-        run=lambda args: show(
-            resolve_stack(args), args.queue, args.message_id, sys.stdout, as_json=args.json
-        )
-    )
-    dropping = commands.add_parser(
-        "drop",
-        help="delete one message for good, its body written to a file first",
-        description="Deletes one message (garbage, or a poison record nothing will repair) after "
-        "writing it to a file (--output; default userflow-dropped-<queue>-<id>.json here).",
-        epilog=DLQ_HELP,
-    )
-    dropping.add_argument("queue", help="logical id, queue name or URL (as `dlq list` names it)")
-    dropping.add_argument("message_id", help="the message id `dlq list` shows")
-    add_stack_arguments(dropping)
-    dropping.add_argument("--yes", action="store_true", help="do not ask (needed off a terminal)")
-    dropping.add_argument("--output", type=Path, help="where to save the message (a new file)")
-    _json_flag(dropping, "what was dropped and where it was saved")
-    dropping.set_defaults(
-        run=lambda args: drop(
-            resolve_stack(args),
-            args.queue,
-            args.message_id,
-            sys.stdout,
-            save_to=args.output,
-            confirmed=args.yes,
             as_json=args.json,
         )
     )

@@ -19,94 +19,22 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from userflow.errors import EXIT_FAILED, EXIT_USAGE, CommandError
+from userflow.signing_keys import (
+    KeyLocations,
+    all_keys,
+    iso,
+    jwks_problem,
+    key_line,
+    key_set_document,
+)
 from userflow.stack import Stack, add_stack_arguments, resolve_stack
 
 if TYPE_CHECKING:
-    from mypy_boto3_secretsmanager import SecretsManagerClient
-    from mypy_boto3_ssm import SSMClient
-
     from domain.tokens import SigningKeySet, StoredKey
-
-# Logical ids in template.yaml.
-KEY_SET_RESOURCE = "SigningKeySecret"
-JWKS_RESOURCE = "JwksParameter"
-ROTATION_FUNCTION = "KeyRotationFunction"
-
-
-@dataclass
-class KeyLocations:
-    """Where a stack keeps its keys, and how long its verifiers may cache the JWKS."""
-
-    secrets: SecretsManagerClient
-    ssm: SSMClient
-    secret_id: str
-    parameter: str
-    jwks_cache_seconds: int
-
-    @classmethod
-    def of(cls, stack: Stack) -> KeyLocations:
-        return cls(
-            stack.client("secretsmanager"),
-            stack.client("ssm"),
-            stack.physical_id(KEY_SET_RESOURCE),
-            stack.physical_id(JWKS_RESOURCE),
-            _jwks_cache_seconds(stack),
-        )
-
-    @property
-    def ahead(self) -> timedelta:
-        from adapters.key_store import publish_ahead
-
-        return publish_ahead(self.jwks_cache_seconds)
-
-    def read(self) -> SigningKeySet:
-        from adapters.key_store import read_key_set
-
-        key_set = read_key_set(self.secrets, self.secret_id)
-        if key_set is None:
-            raise CommandError("no signing key yet: run `userflow keys ensure`", EXIT_FAILED)
-        return key_set
-
-    def store(self, key_set: SigningKeySet) -> None:
-        from adapters.key_store import store_key_set
-
-        store_key_set(
-            self.secrets,
-            self.ssm,
-            secret_id=self.secret_id,
-            parameter=self.parameter,
-            key_set=key_set,
-        )
-
-
-def _jwks_cache_seconds(stack: Stack) -> int:
-    """The stack's JwksCacheSeconds as its rotation function has it; 300 s (the most the
-    Parameters and Secrets extension caches) when it cannot be read."""
-    from botocore.exceptions import ClientError
-
-    from adapters.key_store import CACHE_SECONDS
-    from userflow.functions import function_environment_of
-
-    value = None
-    try:
-        value = function_environment_of(stack, ROTATION_FUNCTION).get("JWKS_CACHE_SECONDS")
-    except KeyError:
-        pass  # a template without the rotation function (a test stack): the default
-    except (ClientError, CommandError) as error:
-        print(
-            f"note: {ROTATION_FUNCTION}'s settings unreadable ({error}): taking the JWKS cache "
-            f"lifetime as {CACHE_SECONDS} s, the most it can be",
-            file=sys.stderr,
-        )
-    try:
-        return min(int(value or CACHE_SECONDS), CACHE_SECONDS)
-    except ValueError:
-        return CACHE_SECONDS
 
 
 def _minutes(text: str) -> int:
@@ -121,10 +49,6 @@ def _minutes(text: str) -> int:
 
 def _clock(moment: datetime) -> str:
     return moment.strftime("%H:%M:%S UTC")
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
 
 
 def _staged(key_set: SigningKeySet) -> tuple[StoredKey, datetime]:
@@ -159,7 +83,7 @@ def run_rotate(args: argparse.Namespace) -> int:
     replaced = previous.staged
     document = {
         "staged": key.kid,
-        "signs_from": _iso(signs_from),
+        "signs_from": iso(signs_from),
         "replaced_staged": replaced.kid if replaced else None,
         "signing": staged.current.kid,
         "jwks_cache_seconds": keys.jwks_cache_seconds,
@@ -197,11 +121,11 @@ def _emergency(keys: KeyLocations, as_json: bool) -> int:
         "signing": replaced.current.kid,
         "staged": next_key.kid,
         "dropped": dropped,
-        "signers_stop_using_dropped_by": _iso(signers_stop),
-        "this_stack_refuses_dropped_by": _iso(stored + cache),
-        "caching_verifiers_refuse_dropped_by": _iso(stored + cache),
-        "dropped_tokens_expire_by": _iso(tokens_expire),
-        "new_key_may_be_refused_until": _iso(stored + cache),
+        "signers_stop_using_dropped_by": iso(signers_stop),
+        "this_stack_refuses_dropped_by": iso(stored + cache),
+        "caching_verifiers_refuse_dropped_by": iso(stored + cache),
+        "dropped_tokens_expire_by": iso(tokens_expire),
+        "new_key_may_be_refused_until": iso(stored + cache),
     }
     lines = [
         f"EMERGENCY: {replaced.current.kid} signs from now; {', '.join(dropped)} left the "
@@ -273,10 +197,10 @@ def run_activate(args: argparse.Namespace) -> int:
     document = {
         "signing": successor.current.kid,
         "retired": previous.current.kid,
-        "retired_published_until": _iso(old.expires_at if old else None),
-        "signers_use_it_by": _iso(signers_switch),
+        "retired_published_until": iso(old.expires_at if old else None),
+        "signers_use_it_by": iso(signers_switch),
         "staged": next_key.kid,
-        "staged_signs_from": _iso(next_signs_from),
+        "staged_signs_from": iso(next_signs_from),
     }
     lines = [
         f"{successor.current.kid} signs from now: login and refresh use it by "
@@ -318,9 +242,11 @@ def ensure_keys(stack: Stack) -> SigningKeySet:
 
 def run_ensure(args: argparse.Namespace) -> int:
     key_set = ensure_keys(resolve_stack(args))
-    document = _set_document(key_set)
+    document = key_set_document(key_set)
     staged = f"; staged: {key_set.staged.kid}" if key_set.staged else ""
-    lines = [f"signing key is {key_set.current.kid}{staged}; published keys: {len(_all(key_set))}"]
+    lines = [
+        f"signing key is {key_set.current.kid}{staged}; published keys: {len(all_keys(key_set))}"
+    ]
     _emit(args.json, document, lines)
     return 0
 
@@ -329,65 +255,12 @@ def run_list(args: argparse.Namespace) -> int:
     keys = KeyLocations.of(resolve_stack(args))
     key_set = keys.read()
     problem = jwks_problem(keys.ssm, keys.parameter, key_set)
-    document = {**_set_document(key_set), "jwks_problem": problem}
-    lines = [_key_line(key, key_set) for key in _all(key_set)]
+    document = {**key_set_document(key_set), "jwks_problem": problem}
+    lines = [key_line(key, key_set) for key in all_keys(key_set)]
     _emit(args.json, document, lines)
     if problem is not None:
         raise CommandError(f"{problem}: run `userflow keys ensure` to publish it", EXIT_FAILED)
     return 0
-
-
-def _all(key_set: SigningKeySet) -> list[StoredKey]:
-    return [*key_set.keys, *([key_set.staged] if key_set.staged else [])]
-
-
-def _state(key: StoredKey, key_set: SigningKeySet) -> str:
-    if key is key_set.current:
-        return "signing"
-    return "staged" if key is key_set.staged else "retired"
-
-
-def _set_document(key_set: SigningKeySet) -> dict[str, Any]:
-    return {
-        "keys": [
-            {
-                "kid": key.kid,
-                "state": _state(key, key_set),
-                "created_at": _iso(key.created_at),
-                "signs_from": _iso(key.signs_from),
-                "retired_at": _iso(key.retired_at),
-                "expires_at": _iso(key.expires_at),
-            }
-            for key in _all(key_set)
-        ]
-    }
-
-
-def _key_line(key: StoredKey, key_set: SigningKeySet) -> str:
-    state = _state(key, key_set)
-    when = {
-        "signing": f"created {key.created_at:%Y-%m-%d %H:%M:%S} UTC",
-        "staged": f"published, may sign from {key.signs_from or key.created_at:%Y-%m-%d %H:%M:%S}"
-        " UTC",
-        "retired": f"published until {key.expires_at or key.created_at:%Y-%m-%d %H:%M:%S} UTC",
-    }[state]
-    return f"{key.kid}  {state:<8} {when}"
-
-
-def jwks_problem(ssm: SSMClient, parameter: str, key_set: SigningKeySet) -> str | None:
-    """What keeps verifiers (which read the published JWKS, never the secret) from checking the
-    key set's tokens: an unreadable parameter, or a verifying key missing from it."""
-    try:
-        published = json.loads(ssm.get_parameter(Name=parameter)["Parameter"]["Value"])
-        kids = {str(key["kid"]) for key in published["keys"]}
-    except ssm.exceptions.ParameterNotFound:
-        return f"the JWKS parameter {parameter} does not exist"
-    except (ValueError, KeyError, TypeError):
-        return f"the JWKS parameter {parameter} is not a JWKS"
-    missing = sorted({str(key["kid"]) for key in key_set.public_jwks()["keys"]} - kids)
-    if missing:
-        return f"the JWKS parameter {parameter} lacks key(s) {', '.join(missing)}"
-    return None
 
 
 # ---------------------------------------------------------------- command line
