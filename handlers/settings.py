@@ -34,10 +34,16 @@ class TokenSettingsEnv(FunctionSettings):
     access_token_ttl_seconds: int = Field(default=900, gt=0)
 
 
+# How long verifiers may cache the JWKS: template parameter JwksCacheSeconds (at most 300 s, the
+# Parameters and Secrets extension's limit). Key rotation publishes a key this long before use.
+JwksCacheSeconds = Field(default=300, ge=0, le=300)
+
+
 class TokenVerifierSettings(TokenSettingsEnv):
     """The authorizer and the JWKS route: public keys only, no table."""
 
     jwks_parameter_name: str = NonEmpty
+    jwks_cache_seconds: int = JwksCacheSeconds
 
 
 class ListUsersSettings(TableSettings):
@@ -76,6 +82,7 @@ class MailerSettings(MailTokenKeySettings):
 
 class KeyRotationSettings(FunctionSettings):
     jwks_parameter_name: str = NonEmpty
+    jwks_cache_seconds: int = JwksCacheSeconds
 
 
 class UserStreamSettings(FunctionSettings):

@@ -24,12 +24,6 @@ from typing import Any
 log = logging.getLogger("userflow-local")
 
 
-def default_template() -> Path:
-    """The repository's template (next to the package), else ./template.yaml."""
-    beside_package = Path(__file__).resolve().parents[2] / "template.yaml"
-    return beside_package if beside_package.exists() else Path.cwd() / "template.yaml"
-
-
 def _fail_rates(text: str) -> dict[str, float]:
     from userflow.local.moto_server import parse_fail_rates
 
@@ -115,6 +109,7 @@ def run(args: argparse.Namespace) -> int:
     from userflow.local.fail_rates import control_file
     from userflow.local.mail_journal import journal_path
     from userflow.local.runtime import LocalRuntime, RuntimeOptions
+    from userflow.local.template import default_template
     from userflow.stack import state_file
 
     template_path = (args.template or default_template()).resolve()
@@ -144,6 +139,8 @@ def run(args: argparse.Namespace) -> int:
         "api_url": stack.api_url,
         "resources": stack.resources,
         "pid": os.getpid(),
+        # Operator commands that act as a function would read its settings from here.
+        "template": str(template_path),
     }
     path = state_file()
     path.parent.mkdir(parents=True, exist_ok=True)

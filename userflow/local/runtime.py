@@ -18,7 +18,12 @@ from userflow.local.functions import LOCAL_SESSION_TOKEN
 from userflow.local.gateway import Gateway, Middleware
 from userflow.local.moto_server import MotoServer
 from userflow.local.parameters_extension import ParametersExtension, ttls_from_template
-from userflow.local.provision import DEFAULT_REGION, LOCAL_STACK_NAME, provision_stack
+from userflow.local.provision import (
+    DEFAULT_REGION,
+    LOCAL_STACK_NAME,
+    provision_stack,
+    stack_resolver,
+)
 from userflow.local.routes import api_from_template
 from userflow.local.server import GatewayServer
 from userflow.local.template import load_template
@@ -72,7 +77,9 @@ class LocalRuntime:
         self.extension = ParametersExtension(
             self.stack.client,
             session_token=LOCAL_SESSION_TOKEN,
-            ttl_seconds=ttls_from_template(self.template),
+            ttl_seconds=ttls_from_template(
+                self.template, stack_resolver(self.template, self.stack).resolve
+            ),
         )
         self.workers = WorkerPool(
             self.template,
