@@ -68,7 +68,7 @@ class RecoverySettings(TableSettings, MailTokenKeySettings):
     forgot_password_min_milliseconds: int = Field(default=400, ge=0)
 
 
-class MailerSettings(MailTokenKeySettings):
+class MailerSettings(TableSettings, MailTokenKeySettings):
     sender_email: str = NonEmpty
     configuration_set: str = NonEmpty
     frontend_url: str = NonEmpty
