@@ -101,6 +101,7 @@ FUNCTION_SETTINGS: dict[str, type[FunctionSettings]] = {
     "handlers.handle_mailer": MailerSettings,
     "handlers.handle_rotate_signing_key": KeyRotationSettings,
     "handlers.handle_user_stream": UserStreamSettings,
+    "handlers.handle_pre_traffic": FunctionSettings,  # reads only its event
 }
 
 Settings = TypeVar("Settings", bound=FunctionSettings)

@@ -18,6 +18,7 @@ import pytest
 
 from adapters.key_store import (
     SigningKeySource,
+    jwks_parameter_name,
     next_key_set,
     read_key_set,
     rotate_signing_keys,
@@ -52,7 +53,7 @@ def keys_of(stack: Stack) -> Keys:
         stack.client("secretsmanager"),
         stack.client("ssm"),
         stack.physical_id("SigningKeySecret"),
-        stack.physical_id("JwksParameter"),
+        jwks_parameter_name(stack.name),
     )
 
 

@@ -15,7 +15,12 @@ import pytest
 
 from scripts import sam_template
 from scripts.sam_cli_version import required_sam_cli
-from tests.integration.test_template import RESOURCELESS_ACTIONS, _dead_letter_queues, _walk
+from tests.integration.test_template import (
+    RESOURCELESS_ACTIONS,
+    _dead_letter_queues,
+    _walk,
+    policy_statements,
+)
 from userflow.dlq.discovery import DEAD_LETTER_TAG
 
 README = sam_template.ROOT / "README.md"
@@ -92,11 +97,7 @@ def test_given_a_rotation_schedule_when_created_then_it_waits_for_its_log_group_
     assert schedules
     for name, schedule in schedules.items():
         function = _refs(schedule["Properties"]["RotationLambdaARN"]).pop()
-        log_groups = {
-            group_name
-            for group_name, group in _of_type(sam, "AWS::Logs::LogGroup").items()
-            if function in _refs(group["Properties"]["LogGroupName"])
-        }
+        log_groups = _refs(sam["Resources"][function]["Properties"]["LoggingConfig"]["LogGroup"])
         permissions = {
             permission_name
             for permission_name, permission in _of_type(sam, "AWS::Lambda::Permission").items()
@@ -133,7 +134,7 @@ def test_given_actions_without_a_resource_type_when_granted_then_on_star_alone(
     misplaced = []
     for name, role in _of_type(cfn, "AWS::IAM::Role").items():
         for policy in role["Properties"].get("Policies", []):
-            for statement in policy["PolicyDocument"]["Statement"]:
+            for statement in policy_statements(policy):
                 actions = statement["Action"]
                 actions = {actions} if isinstance(actions, str) else set(actions)
                 if actions & RESOURCELESS_ACTIONS and statement["Resource"] != "*":
@@ -391,7 +392,7 @@ def test_given_a_new_function_when_log_groups_are_generated_then_it_gets_one() -
 
     groups = sam_template.resources_of_type(sam_template.parse(rendered), "AWS::Logs::LogGroup")
     assert groups["MailerFunctionLogGroup"]["Properties"]["LogGroupName"] == {
-        "Fn::Sub": "/aws/lambda/${MailerFunction}"
+        "Fn::Sub": "/aws/lambda/${AWS::StackName}/MailerFunction"
     }
 
 

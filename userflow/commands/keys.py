@@ -27,9 +27,8 @@ if TYPE_CHECKING:
 
     from domain.tokens import SigningKeySet
 
-# Logical ids in template.yaml.
+# Logical id in template.yaml; the JWKS parameter is named by the stack (adapters/key_store.py).
 KEY_SET_RESOURCE = "SigningKeySecret"
-JWKS_RESOURCE = "JwksParameter"
 
 
 def _minutes(text: str) -> int:
@@ -79,11 +78,13 @@ def register(subparsers: Any) -> None:
 
 def key_locations(stack: Stack) -> tuple[SecretsManagerClient, SSMClient, str, str]:
     """Secrets Manager and SSM clients, the key set's secret id and the JWKS parameter name."""
+    from adapters.key_store import jwks_parameter_name
+
     return (
         stack.client("secretsmanager"),
         stack.client("ssm"),
         stack.physical_id(KEY_SET_RESOURCE),
-        stack.physical_id(JWKS_RESOURCE),
+        jwks_parameter_name(stack.name),
     )
 
 
