@@ -164,29 +164,6 @@ def test_given_the_runtime_when_the_docs_name_a_sam_cli_version_then_it_supports
         assert stated == {minimum}, document.name
 
 
-def test_given_the_deploy_role_document_when_read_then_it_covers_every_service_of_the_stack(
-    cfn: dict[str, Any],
-) -> None:
-    section = _section(DEPLOY_DOC, "Deploy role (least privilege)")
-    services = {
-        resource["Type"].split("::")[1].lower()
-        for resource in cfn["Resources"].values()
-        if resource["Type"].startswith("AWS::")
-    }
-    prefixes = {"apigatewayv2": "apigateway", "secretsmanager": "secretsmanager"}
-    missing = {s for s in services if f"`{prefixes.get(s, s)}:" not in section}
-
-    assert missing == set()
-    for needed in (
-        "aws-sam-cli-managed-default",  # the SAM managed bucket stack
-        "logs:CreateLogDelivery",  # HTTP API access logs
-        "secretsmanager:RotateSecret",  # the rotation schedule
-        "events:PutRule",  # rules by ARN
-        "ExecuteChangeSet",  # the reviewed change set
-    ):
-        assert needed in section, needed
-
-
 def test_given_evidence_of_failures_when_the_stack_is_deleted_or_replaced_then_it_is_kept(
     cfn: dict[str, Any],
 ) -> None:
