@@ -96,12 +96,13 @@ def test_given_a_rotation_schedule_when_created_then_it_waits_for_its_log_group_
     schedules = _of_type(sam, "AWS::SecretsManager::RotationSchedule")
     assert schedules
     for name, schedule in schedules.items():
-        function = _refs(schedule["Properties"]["RotationLambdaARN"]).pop()
+        function = _refs(schedule["Properties"]["RotationLambdaARN"]).pop().split(".")[0]
         log_groups = _refs(sam["Resources"][function]["Properties"]["LoggingConfig"]["LogGroup"])
         permissions = {
             permission_name
             for permission_name, permission in _of_type(sam, "AWS::Lambda::Permission").items()
-            if function in _refs(permission["Properties"]["FunctionName"])
+            if function
+            in {r.split(".")[0] for r in _refs(permission["Properties"]["FunctionName"])}
         }
         assert log_groups
         assert permissions

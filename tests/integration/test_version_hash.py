@@ -51,7 +51,7 @@ def test_given_only_a_layers_content_changed_then_exactly_its_functions_get_new_
         assert changed == users, layer
 
 
-def test_given_snapstart_switched_then_every_function_gets_a_new_version() -> None:
+def test_given_snapstart_switched_then_every_function_it_applies_to_gets_a_new_version() -> None:
     """SnapStart is a literal in the template: SAM hashes the template as written, so a parameter
     or a condition there would change the function's setting and never publish a version."""
     template = sam_template.load()
@@ -65,8 +65,10 @@ def test_given_snapstart_switched_then_every_function_gets_a_new_version() -> No
 
     before, after = _version_ids(template), _version_ids(switched)
 
-    assert set(before) == set(sam_template.resources_of_type(template, sam_template.FUNCTION))
-    assert {name for name in before if before[name] == after[name]} == set()
+    functions = sam_template.resources_of_type(template, sam_template.FUNCTION)
+    following = {name for name, f in functions.items() if "SnapStart" not in f["Properties"]}
+    assert set(before) == set(functions)
+    assert {name for name in before if before[name] != after[name]} == following
 
 
 def test_given_every_function_then_each_of_its_properties_counts_towards_a_new_version() -> None:
@@ -81,3 +83,49 @@ def test_given_every_function_then_each_of_its_properties_counts_towards_a_new_v
     assert lax == set()
     for layer in sam_template.resources_of_type(template, sam_template.LAYER).values():
         assert layer["Properties"]["PublishLambdaVersion"] is True
+
+
+def test_given_snapstart_then_every_invoker_calls_the_alias_or_the_function_takes_no_snapshot() -> (
+    None
+):
+    """SnapStart snapshots published versions: a function invoked unqualified would pay for a
+    snapshot it never restores from. Routes and stream mappings invoke the alias (SAM); the
+    authorizer, the rotation schedule and its permission must name it too."""
+    template = sam_template.load()
+    resources = template["Resources"]
+    api_auth = resources["HttpApi"]["Properties"]["Auth"]["Authorizers"]
+    invoked_by_arn = [authorizer["FunctionArn"] for authorizer in api_auth.values()]
+    invoked_by_arn += [
+        r["Properties"]["RotationLambdaARN"]
+        for r in sam_template.resources_of_type(
+            template, "AWS::SecretsManager::RotationSchedule"
+        ).values()
+    ]
+    invoked_by_arn += [
+        r["Properties"]["FunctionName"]
+        for r in sam_template.resources_of_type(template, "AWS::Lambda::Permission").values()
+    ]
+    assert invoked_by_arn
+    assert [arn for arn in invoked_by_arn if not str(arn.get("Ref", "")).endswith(".Alias")] == []
+    hooks = {
+        str(json.dumps(properties.get("DeploymentPreference", {})))
+        for properties in [template["Globals"]["Function"]]
+    }
+    assert '"PreTraffic": {"Ref": "PreTrafficCheckFunction"}' in hooks.pop()
+    hook = resources["PreTrafficCheckFunction"]["Properties"]
+    assert hook["SnapStart"] == {"ApplyOn": "None"}  # CodeDeploy invokes it unqualified
+
+
+def test_given_new_versions_then_old_ones_and_old_layers_are_deleted_once_the_update_succeeds() -> (
+    None
+):
+    """Bounded: a retained version keeps its SnapStart cache and its code storage."""
+    template = sam_template.load()
+    cfn = sam_template.translate(template)
+
+    assert template["Globals"]["Function"]["VersionDeletionPolicy"] == "Delete"
+    assert {
+        r.get("DeletionPolicy") for r in sam_template.resources_of_type(cfn, VERSION).values()
+    } == {"Delete"}
+    for layer in sam_template.resources_of_type(template, sam_template.LAYER).values():
+        assert layer["Properties"]["RetentionPolicy"] == "Delete"
