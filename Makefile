@@ -27,7 +27,7 @@ run: $(STAMP)
 # The SAM CLI venv is a prerequisite: tests/integration/test_built_artifact.py runs `sam build` on a
 # clean copy of the repository (in its own xdist group, alongside the rest of the suite).
 test: $(STAMP) lint types security workflows $(SAM_STAMP)
-	SAM="$(CURDIR)/$(SAM)" $(BIN)/python -m pytest -n 2 --dist loadgroup
+	SAM="$(if $(findstring /,$(SAM)),$(abspath $(SAM)),$(SAM))" $(BIN)/python -m pytest -n 2 --dist loadgroup
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

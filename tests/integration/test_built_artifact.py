@@ -23,7 +23,7 @@ from scripts import sam_template
 pytestmark = pytest.mark.xdist_group("sam-build")
 
 ROOT = sam_template.ROOT
-SAM = os.environ.get("SAM") or str(ROOT / ".venv-sam" / "bin" / "sam")
+SAM = shutil.which(os.environ.get("SAM") or str(ROOT / ".venv-sam" / "bin" / "sam")) or "sam"
 URI_KEYS = {"AWS::Serverless::Function": "CodeUri", "AWS::Serverless::LayerVersion": "ContentUri"}
 
 
@@ -63,7 +63,7 @@ def _run(command: list[str], cwd: Path) -> None:
 
 @pytest.fixture(scope="module")
 def artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    assert Path(SAM).exists(), f"no SAM CLI at {SAM}: run `make .venv-sam/.installed`"
+    assert shutil.which(SAM), f"no SAM CLI ({SAM}): run `make .venv-sam/.installed`"
     work = tmp_path_factory.mktemp("clone") / "userflow"
     _clean_copy(work)
     # What `make build` runs: stage the function code, then `sam build` (which builds the layers
