@@ -436,19 +436,26 @@ def test_given_a_function_using_the_parameters_extension_then_it_has_the_layer_a
     assert {"AuthorizerFunction", "LoginFunction", "RefreshTokenFunction"} <= set(users)
 
 
-def _new_password_routes() -> set[tuple[str, str]]:
-    """(method, path) of every operation whose body carries a new password (docs/openapi.json)."""
+def openapi_body_fields() -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(METHOD, path with `{}` for each parameter, its JSON body's properties) of every operation
+    of docs/openapi.json."""
     document = json.loads((sam_template.ROOT / "docs" / "openapi.json").read_text())
     schemas = document["components"]["schemas"]
-    routes = set()
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
             body = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
             name = body.get("schema", {}).get("$ref", "").rpartition("/")[2]
             fields = schemas.get(name, {}).get("properties", {})
-            if any("A new password" in json.dumps(field) for field in fields.values()):
-                routes.add((method.upper(), re.sub(r"\{[^}]+\}", "{}", path)))
-    return routes
+            yield method.upper(), re.sub(r"\{[^}]+\}", "{}", path), fields
+
+
+def _new_password_routes() -> set[tuple[str, str]]:
+    """(method, path) of every operation whose body carries a new password (docs/openapi.json)."""
+    return {
+        (method, path)
+        for method, path, fields in openapi_body_fields()
+        if any("A new password" in json.dumps(field) for field in fields.values())
+    }
 
 
 def test_given_a_route_accepting_a_new_password_then_its_function_has_the_blocklist_layer() -> None:

@@ -15,6 +15,7 @@ from cfnlint.api import lint
 
 from adapters.key_store import jwks_parameter_name
 from scripts import sam_template
+from tests.integration.test_template import openapi_body_fields
 from userflow.local.template import Resolver, Template, TemplateError
 
 EXTENSION = re.compile(
@@ -83,27 +84,17 @@ def test_given_the_extension_table_then_each_region_names_its_own_published_laye
 # ------------------------------------------------------------------------------ floods
 
 
-def _shape(path: str) -> str:
-    return re.sub(r"\{[^}]+\}", "{}", path)
-
-
 def _password_routes(sam: dict[str, Any]) -> set[str]:
     """Unauthenticated routes whose body carries a password (docs/openapi.json), as the
     template writes them."""
-    document = json.loads((sam_template.ROOT / "docs" / "openapi.json").read_text())
-    schemas = document["components"]["schemas"]
-    with_password = set()
-    for path, operations in document["paths"].items():
-        for method, operation in operations.items():
-            body = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
-            name = body.get("schema", {}).get("$ref", "").rpartition("/")[2]
-            if "password" in schemas.get(name, {}).get("properties", {}):
-                with_password.add(f"{method.upper()} {_shape(path)}")
+    with_password = {
+        (method, path) for method, path, fields in openapi_body_fields() if "password" in fields
+    }
     return {
         route
         for route, event in _routes(sam).items()
         if event.get("Auth", {}).get("Authorizer") == "NONE"
-        and f"{route.split()[0]} {_shape(route.split()[1])}" in with_password
+        and (route.split()[0], re.sub(r"\{[^}]+\}", "{}", route.split()[1])) in with_password
     }
 
 
