@@ -15,6 +15,7 @@ from cfnlint.api import lint
 
 from adapters.key_store import jwks_parameter_name
 from scripts import sam_template
+from scripts.change_set import deploy_settings
 from tests.integration.test_template import openapi_body_fields
 from userflow.local.template import Resolver, Template, TemplateError
 
@@ -144,8 +145,8 @@ def test_given_a_flood_then_the_authorizer_has_concurrency_of_its_own(sam: dict[
     assert sam["Conditions"][condition] == {
         "Fn::Not": [{"Fn::Equals": [{"Ref": "AuthorizerReservedConcurrency"}, 0]}]
     }
-    prod = (sam_template.ROOT / "samconfig.toml").read_text().split("[prod.deploy.parameters]")[1]
-    assert re.search(r"AuthorizerReservedConcurrency=[1-9]\d*", prod)
+    prod = deploy_settings("prod")["parameter_overrides"]
+    assert re.search(r"\bAuthorizerReservedConcurrency=[1-9]\d*", prod)
 
 
 def test_given_the_optional_waf_then_a_cloudfront_web_acl_with_a_rate_rule_fronts_the_api(
@@ -237,28 +238,28 @@ def test_given_the_ses_sandbox_then_the_mailer_may_send_to_the_verified_test_rec
     sam: dict[str, Any],
 ) -> None:
     """In the sandbox SES authorises SendEmail against the recipient's identity too."""
-    resolver = _resolver(sam, "us-east-1")
-    resolver.parameters["SandboxRecipientIdentity"] = "qa.example.com"
-    role = resolver.resolve(sam["Resources"]["MailerRole"])
-    statements = role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
-    ses = {
-        resource
-        for statement in statements
-        if statement["Action"] == ["ses:SendEmail"]
-        for resource in (
-            [statement["Resource"]]
-            if isinstance(statement["Resource"], str)
-            else statement["Resource"]
-        )
-    }
+    statements = sam["Resources"]["MailerRole"]["Properties"]["Policies"][0]["PolicyDocument"][
+        "Statement"
+    ]
+    sending = [s for s in statements if "ses:SendEmail" in json.dumps(s)]
 
-    assert "arn:aws:ses:us-east-1:123456789012:identity/qa.example.com" in ses
-    resolver = _resolver(sam, "us-east-1")
-    role = resolver.resolve(sam["Resources"]["MailerRole"])
-    assert not any(
-        "qa.example.com" in json.dumps(s)
-        for s in role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
-    )
+    def ses_resources(recipient: str) -> set[str]:
+        resolver = _resolver(sam, "us-east-1")
+        resolver.parameters["SandboxRecipientIdentity"] = recipient
+        resolver.refs["MailConfigurationSet"] = "userflow-prod-mail"
+        found = set()
+        for statement in resolver.resolve(sending):
+            resources = statement["Resource"]
+            found |= {resources} if isinstance(resources, str) else set(resources)
+        return found
+
+    sandbox, production = ses_resources("qa.example.com"), ses_resources("")
+
+    assert sandbox - production == {"arn:aws:ses:us-east-1:123456789012:identity/qa.example.com"}
+    assert production == {
+        "arn:aws:ses:us-east-1:123456789012:identity/no-reply@example.com",
+        "arn:aws:ses:us-east-1:123456789012:configuration-set/userflow-prod-mail",
+    }
 
 
 # ------------------------------------------------------------------ stacks built on this one
