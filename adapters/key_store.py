@@ -92,6 +92,20 @@ class SigningKeySource:
         return self._parsed[1]
 
 
+NO_KEYS = '{"keys": []}'
+
+
+def jwks_parameter_name(stack_name: str) -> str:
+    """The SSM parameter of a stack's public JWKS (template.yaml, JWKS_PARAMETER_NAME): not a
+    stack resource, so that no CloudFormation update can rewrite it."""
+    return f"/{stack_name}/auth/jwks"
+
+
+def _parameter_not_found(error: BaseException | None) -> bool:
+    code = getattr(error, "response", {}).get("Error", {}).get("Code")
+    return bool(code == "ParameterNotFound")
+
+
 class PublicKeySource:
     """Verifies access tokens with the published JWKS (the authorizer)."""
 
@@ -130,8 +144,16 @@ class PublicKeySource:
         if not force and (value := through_extension(read_parameter, self._name)) is not None:
             return value
         from aws_lambda_powertools.utilities.parameters import get_parameter
+        from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 
-        return str(get_parameter(self._name, max_age=self._cache_seconds, force_fetch=force))
+        try:
+            return str(get_parameter(self._name, max_age=self._cache_seconds, force_fetch=force))
+        except GetParameterError as error:
+            # The key rotation creates the parameter (template.yaml): before the first key
+            # there is none, and no token can be valid.
+            if _parameter_not_found(error.__context__):
+                return NO_KEYS
+            raise
 
     def verify(self, token: str) -> AccessClaims:
         try:

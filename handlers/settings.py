@@ -74,7 +74,7 @@ class RecoverySettings(TableSettings, MailTokenKeySettings):
     forgot_password_min_milliseconds: int = Field(default=400, ge=0)
 
 
-class MailerSettings(MailTokenKeySettings):
+class MailerSettings(TableSettings, MailTokenKeySettings):
     sender_email: str = NonEmpty
     configuration_set: str = NonEmpty
     frontend_url: str = NonEmpty
@@ -108,6 +108,7 @@ FUNCTION_SETTINGS: dict[str, type[FunctionSettings]] = {
     "handlers.handle_mailer": MailerSettings,
     "handlers.handle_rotate_signing_key": KeyRotationSettings,
     "handlers.handle_user_stream": UserStreamSettings,
+    "handlers.handle_pre_traffic": FunctionSettings,  # reads only its event
 }
 
 Settings = TypeVar("Settings", bound=FunctionSettings)

@@ -19,9 +19,9 @@ if TYPE_CHECKING:
 
     from domain.tokens import SigningKeySet, StoredKey
 
-# Logical ids in template.yaml.
+# Logical ids in template.yaml; the JWKS parameter is named by the stack, not a stack resource
+# (adapters/key_store.py, jwks_parameter_name).
 KEY_SET_RESOURCE = "SigningKeySecret"
-JWKS_RESOURCE = "JwksParameter"
 ROTATION_FUNCTION = "KeyRotationFunction"
 
 
@@ -37,11 +37,13 @@ class KeyLocations:
 
     @classmethod
     def of(cls, stack: Stack) -> KeyLocations:
+        from adapters.key_store import jwks_parameter_name
+
         return cls(
             stack.client("secretsmanager"),
             stack.client("ssm"),
             stack.physical_id(KEY_SET_RESOURCE),
-            stack.physical_id(JWKS_RESOURCE),
+            jwks_parameter_name(stack.name),
             jwks_cache_seconds(stack),
         )
 

@@ -210,9 +210,6 @@ Resources:
     Type: AWS::Serverless::HttpApi
   SigningKeySecret:
     Type: AWS::SecretsManager::Secret
-  JwksParameter:
-    Type: AWS::SSM::Parameter
-    Properties: {Name: /probe/jwks, Type: String, Value: '{"keys": []}'}
   EchoFunction:
     Type: AWS::Serverless::Function
     Properties:

@@ -14,6 +14,7 @@ import jwt
 import pytest
 
 from adapters import key_store
+from adapters.key_store import jwks_parameter_name
 from handlers.observability import logger
 from tests.integration.conftest import GatewayClient, reset_auth_caches
 from userflow.cli import main
@@ -252,7 +253,7 @@ def test_given_a_broken_jwks_when_keys_are_listed_then_exit_1_until_ensure_repub
 ) -> None:
     assert main(["keys", "ensure"]) == 0
     ssm = local_state.stack.client("ssm")
-    parameter = local_state.stack.physical_id("JwksParameter")
+    parameter = jwks_parameter_name(local_state.stack.name)
     if published is None:
         ssm.delete_parameter(Name=parameter)
     else:

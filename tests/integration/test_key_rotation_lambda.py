@@ -21,6 +21,7 @@ import pytest
 
 from adapters.key_store import (
     SigningKeySource,
+    jwks_parameter_name,
     read_key_set,
     store_key_set,
 )
@@ -54,7 +55,7 @@ def keys_of(stack: Stack) -> Keys:
         stack.client("secretsmanager"),
         stack.client("ssm"),
         stack.physical_id("SigningKeySecret"),
-        stack.physical_id("JwksParameter"),
+        jwks_parameter_name(stack.name),
     )
 
 
