@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 3000
 ENV ?= staging
 
-.PHONY: run test lint types openapi bench clean
+.PHONY: run test lint types openapi bench load clean
 
 $(STAMP): requirements/runtime.txt requirements/dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,7 +45,17 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.publish_batching
 	$(BIN)/python -m benchmarks.password_blocklist
 	$(BIN)/python -m benchmarks.local_concurrency
+	$(BIN)/python -m benchmarks.load --users 50 --requests 1000 --name local_load
 	$(BIN)/python -m scripts.generate_cost_model
+
+# The Locust scenario (benchmarks/locustfile.py) against URL=https://... (it creates and changes
+# test users there), by default against a fresh `userflow local` (then also its memory).
+URL ?=
+LOAD_USERS ?= 50
+LOAD_REQUESTS ?= 1000
+load: $(STAMP)
+	$(BIN)/python -m benchmarks.load $(if $(URL),--url $(URL)) --users $(LOAD_USERS) \
+		--requests $(LOAD_REQUESTS)
 
 # ---------------------------------------------------------------- ship it (docs/deploy.md)
 TOOLS := .venv-tools
