@@ -359,3 +359,38 @@ def test_given_many_cancelled_transactions_on_a_big_table_then_memory_stays_flat
 
     growth = sum(stat.size_diff for stat in after.compare_to(before, "filename"))
     assert growth < 256 * 1024, f"{growth} bytes kept by 300 cancelled transactions"
+
+
+TWO_OPERATIONS_IN_ONE_ACTION = [
+    put("c"),
+    {"Put": put("d")["Put"], "Delete": delete("a")["Delete"]},
+]
+
+
+def test_given_moto_as_released_when_an_action_has_two_operations_then_earlier_writes_stay(
+    released: Callable[[], Backend],
+) -> None:
+    """moto refuses the request part-way without undoing it (a moto bug, offered upstream)."""
+    outcome, tables, _ = _run(released, TWO_OPERATIONS_IN_ONE_ACTION)
+
+    assert outcome["code"] == "ValidationException"
+    assert _s("c") in [item["pk"] for item in tables["t"]]
+
+
+def test_given_the_local_transactions_when_an_action_has_two_operations_then_nothing_is_written(
+    local: Callable[[], Backend],
+) -> None:
+    """As on AWS, a refused request writes nothing; the answer is moto's."""
+    with mock_aws():
+        backend = local()
+        outcome = backend.transact(TWO_OPERATIONS_IN_ONE_ACTION)
+        tables = backend.tables()
+        records = backend.read_stream()
+
+    assert outcome == {
+        "code": "ValidationException",
+        "message": "TransactItems can only contain one of Check, Put, Update or Delete",
+        "reasons": None,
+    }
+    assert [item["pk"] for item in tables["t"]] == [_s("a"), _s("b")]
+    assert records == []
