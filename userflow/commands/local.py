@@ -68,7 +68,8 @@ def register(subparsers: Any) -> None:
         type=float,
         default=30.0,
         metavar="S",
-        help="close connections idle, or requests not fully received, for S seconds (30)",
+        help="answer 408 to a request not fully received S seconds after it began, and close "
+        "connections idle that long (30)",
     )
     parser.add_argument(
         "--log-format", choices=("text", "json"), default="text", help="console format"
