@@ -14,7 +14,9 @@ pytestmark = pytest.mark.e2e
 def test_given_the_load_scenario_when_run_briefly_then_every_answer_is_one_it_expects(
     local_stack: LocalStack,
 ) -> None:
-    report = run_locust(local_stack.api_url, users=5, requests=60, spawn_rate=5, limit="90s")
+    # Two people: the scenario, not the machine, is under test (cold starts of four workers at
+    # once on a busy 2-core machine can take longer than a function's timeout).
+    report = run_locust(local_stack.api_url, users=2, requests=60, spawn_rate=2, limit="120s")
 
     assert report["requests"] >= 60
     assert report["server_errors"] == 0
