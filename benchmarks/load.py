@@ -33,6 +33,8 @@ from benchmarks.local_stack import ROOT, local_stack, save_results
 
 LOCUSTFILE = ROOT / "benchmarks" / "locustfile.py"
 MB = 1024 * 1024
+HASHING = ("POST /users", "POST /users (email taken)", "POST /auth/login")
+"""The scenario's requests that hash a password once each (sign-up, login)."""
 
 
 def _request(url: str, method: str, path: str, body: Any = None, token: str = "") -> Any:
@@ -77,6 +79,19 @@ def run_locust(
         return result
 
 
+def hash_cpu_s(samples: int = 3) -> float:
+    """CPU seconds of one password hash at production cost, as the stack's functions make it."""
+    from domain.passwords import PRODUCTION_COST, PasswordHasher
+
+    hasher = PasswordHasher(PRODUCTION_COST)
+    times = []
+    for _ in range(samples):
+        started = time.process_time()
+        hasher.hash("a load-test passphrase")
+        times.append(time.process_time() - started)
+    return statistics.median(times)
+
+
 def rss_mb(pid: int) -> float:
     import psutil
 
@@ -94,11 +109,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     with ExitStack() as stack:
-        pid = None
+        pid, one_hash = None, None
         url = args.url.rstrip("/")
         if not url:
             local = stack.enter_context(local_stack())
-            url, pid = local.api_url, local.pid
+            url, pid, one_hash = local.api_url, local.pid, hash_cpu_s()
         baseline = idle_read_ms(url)
         before = rss_mb(pid) if pid else None
         result = run_locust(url, args.users, args.requests, args.spawn_rate, args.run_time)
@@ -110,6 +125,10 @@ def main(argv: list[str] | None = None) -> int:
         "idle_read_p50_ms": round(baseline, 1),
         "rss_mb_before": None if before is None else round(before, 1),
         "rss_mb_after": None if after is None else round(after, 1),
+        "hash_cpu_ms": None if one_hash is None else round(one_hash * 1000, 1),
+        "hashing_requests": sum(
+            result["by_request"].get(name, {}).get("requests", 0) for name in HASHING
+        ),
         "cores": os.cpu_count(),
         "load_average": round(os.getloadavg()[0], 1),
     }
@@ -136,6 +155,13 @@ def _print(result: dict[str, Any]) -> None:
     print(f"  5xx          {result['server_errors']}")
     unexpected = ", ".join(f"{what}: {n}" for what, n in result["unexpected"].items())
     print(f"  unexpected   {unexpected or 'none'}")
+    if result["hash_cpu_ms"] is not None:
+        demand = result["hashing_requests"] * result["hash_cpu_ms"] / 1000
+        print(
+            f"  hashing      {result['hashing_requests']} sign-ups and logins x "
+            f"{result['hash_cpu_ms']:.0f} ms CPU = {demand:.0f} core-s in {result['elapsed_s']} s: "
+            f"{demand / result['elapsed_s']:.2f} of {result['cores']} cores"
+        )
     if result["rss_mb_before"] is not None:
         growth = result["rss_mb_after"] - result["rss_mb_before"]
         print(
