@@ -64,6 +64,14 @@ def register(subparsers: Any) -> None:
         help="worker processes (execution environments) per function at most (default 4)",
     )
     parser.add_argument(
+        "--max-running",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="invocations running at once across functions (default: 2 per core, at least 4); "
+        "the others wait for a turn, a wait not counted in their Timeout",
+    )
+    parser.add_argument(
         "--client-timeout",
         type=float,
         default=30.0,
@@ -126,6 +134,7 @@ def run(args: argparse.Namespace) -> int:
         moto_port=args.moto_port,
         fail_rates=args.fail_rate,
         max_concurrency=args.max_concurrency,
+        max_running=args.max_running,
         client_timeout=args.client_timeout,
         rates_file=control_file(state_file()),
         mail_journal=journal_path(),

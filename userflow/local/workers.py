@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 import uuid
@@ -37,6 +38,12 @@ log = logging.getLogger("userflow-local")
 
 HAND_OVER_ATTEMPTS = 3
 """Workers tried for one event when each is found dead as it is handed over (then a 500)."""
+
+
+def default_max_running() -> int:
+    """Invocations running at once by default: two per core (a function also waits on the
+    emulator, which runs on the same cores), at least 4."""
+    return max(4, 2 * (os.cpu_count() or 1))
 
 
 class FunctionPool:
@@ -118,12 +125,19 @@ class WorkerPool:
         stack: Stack,
         *,
         max_per_function: int = 4,
+        max_running: int | None = None,
         local_values: Mapping[str, str] | None = None,
     ) -> None:
         self.template = template
         self.stack = stack
         self.local_values = dict(local_values or {})
         self.max_per_function = max_per_function
+        # Lambda gives every environment its own CPU; here they share this machine's cores.
+        # More invocations running at once than the cores can serve only makes each one slower
+        # — past its Timeout, first of all a cold start's first invocation — so at most
+        # ``max_running`` run at once and the rest wait their turn, a wait that, like time
+        # spent queued for a free environment, is not counted in the function's Timeout.
+        self._running = threading.BoundedSemaphore(max_running or default_max_running())
         self._pools: dict[str, FunctionPool] = {}
         self._lock = threading.Lock()
 
@@ -155,27 +169,9 @@ class WorkerPool:
         function = pool.function
         request_id = str(uuid.uuid4())
         for _ in range(HAND_OVER_ATTEMPTS):
-            worker, init_ms = self._acquire(pool)
-            started = time.monotonic()
-            try:
-                reply = worker.invoke(event, request_id)
+            worker, init_ms, reply = self._run(pool, event, request_id)
+            if reply is not None:
                 break
-            except WorkerDead:
-                pool.drop_dead(worker)
-            except WorkerGone as error:
-                self._function_error(
-                    pool,
-                    worker,
-                    request_id=request_id,
-                    started=started,
-                    init_ms=init_ms,
-                    error=error,
-                )
-            except BaseException:
-                # Stopped mid-exchange (an event it cannot send, an interrupt): its state is
-                # unknown, and kept out of the pool it would never be released.
-                pool.discard(worker)
-                raise
         else:
             raise FunctionError(f"{logical_id}: no environment took the event")
         pool.release(worker)
@@ -194,6 +190,34 @@ class WorkerPool:
         if failure:
             raise FunctionError(f"{failure['errorType']} in {logical_id}")
         return json.loads(reply["result"])
+
+    def _run(
+        self, pool: FunctionPool, event: Any, request_id: str
+    ) -> tuple[Worker, float | None, dict[str, Any] | None]:
+        """One hand-over, in a running slot: the worker, its init duration if it was started
+        for this, and its reply — None if it was found dead before it got the event."""
+        with self._running:
+            worker, init_ms = self._acquire(pool)
+            started = time.monotonic()
+            try:
+                return worker, init_ms, worker.invoke(event, request_id)
+            except WorkerDead:
+                pool.drop_dead(worker)
+                return worker, init_ms, None
+            except WorkerGone as error:
+                self._function_error(
+                    pool,
+                    worker,
+                    request_id=request_id,
+                    started=started,
+                    init_ms=init_ms,
+                    error=error,
+                )
+            except BaseException:
+                # Stopped mid-exchange (an event it cannot send, an interrupt): its state is
+                # unknown, and kept out of the pool it would never be released.
+                pool.discard(worker)
+                raise
 
     def _function_error(
         self,
