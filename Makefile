@@ -12,7 +12,7 @@ SAM_STAMP := $(SAM_VENV)/.installed
 SAM ?= $(SAM_VENV)/bin/sam
 export SAM_CLI_TELEMETRY = 0
 
-.PHONY: run test lint types openapi serverless bench clean
+.PHONY: run test lint types openapi serverless bench load clean
 
 $(STAMP): requirements/runtime.txt requirements/dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -59,7 +59,17 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.publish_batching
 	$(BIN)/python -m benchmarks.password_blocklist
 	$(BIN)/python -m benchmarks.local_concurrency
+	$(BIN)/python -m benchmarks.load --users 50 --requests 1000 --name local_load
 	$(BIN)/python -m scripts.generate_cost_model
+
+# The Locust scenario (benchmarks/locustfile.py) against URL=https://... (it creates and changes
+# test users there), by default against a fresh `userflow local` (then also its memory).
+URL ?=
+LOAD_USERS ?= 50
+LOAD_REQUESTS ?= 1000
+load: $(STAMP)
+	$(BIN)/python -m benchmarks.load $(if $(URL),--url $(URL)) --users $(LOAD_USERS) \
+		--requests $(LOAD_REQUESTS)
 
 # ---------------------------------------------------------------- ship it (docs/deploy.md)
 TOOLS := .venv-tools

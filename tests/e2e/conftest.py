@@ -238,6 +238,11 @@ Resources:
     Properties:
       Handler: probe_handlers.crash
       Events: {Crash: {Type: HttpApi, Properties: {Path: /crash, Method: GET}}}
+  VictimFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: probe_handlers.echo
+      Events: {Victim: {Type: HttpApi, Properties: {Path: /victim, Method: GET}}}
   BrokenFunction:
     Type: AWS::Serverless::Function
     Properties:

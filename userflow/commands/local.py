@@ -58,11 +58,20 @@ def register(subparsers: Any) -> None:
         help="worker processes (execution environments) per function at most (default 4)",
     )
     parser.add_argument(
+        "--max-running",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="invocations running at once across functions (default: 2 per core, at least 4); "
+        "the others wait for a turn, a wait not counted in their Timeout",
+    )
+    parser.add_argument(
         "--client-timeout",
         type=float,
         default=30.0,
         metavar="S",
-        help="close connections idle, or requests not fully received, for S seconds (30)",
+        help="answer 408 to a request not fully received S seconds after it began, and close "
+        "connections idle that long (30)",
     )
     parser.add_argument(
         "--log-format", choices=("text", "json"), default="text", help="console format"
@@ -120,6 +129,7 @@ def run(args: argparse.Namespace) -> int:
         moto_port=args.moto_port,
         fail_rates=args.fail_rate,
         max_concurrency=args.max_concurrency,
+        max_running=args.max_running,
         client_timeout=args.client_timeout,
         rates_file=control_file(state_file()),
         mail_journal=journal_path(),

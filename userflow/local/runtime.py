@@ -40,6 +40,8 @@ class RuntimeOptions:
     moto_port: int = 0
     fail_rates: dict[str, float] = field(default_factory=dict)
     max_concurrency: int = 4
+    max_running: int | None = None
+    """Invocations running at once across functions (None: two per core, at least 4)."""
     client_timeout: float = 30.0
     middleware: Sequence[Middleware] = ()
     rates_file: Path | None = None
@@ -85,6 +87,7 @@ class LocalRuntime:
             self.template,
             self.stack,
             max_per_function=options.max_concurrency,
+            max_running=options.max_running,
             local_values=self.extension.function_environment(),
         )
         cors = cors_from_template(self.template, {"AllowedOrigins": options.allowed_origins})
