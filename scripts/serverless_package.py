@@ -8,6 +8,8 @@
 - Credentials are placeholders and the environment is built from scratch (no profile, no proxy).
   osls' only AWS call while packaging, CloudFormation DescribeStacks, is answered by a moto server
   on 127.0.0.1 (scripts/osls_offline.cjs points osls' SDK at it): "stack does not exist".
+- The artifacts bucket, which a deploy reads from the bootstrap stack's outputs, is given as the
+  osls param instead (OFFLINE_BUCKET): no bootstrap stack exists offline.
 
 `python -m scripts.serverless_package OUT` packages into OUT/.serverless and prints the path of
 the CloudFormation template osls would deploy.
@@ -27,6 +29,7 @@ from pathlib import Path
 import yaml
 
 from scripts.sam_template import ROOT
+from scripts.serverless_params import ARTIFACTS_BUCKET_PARAM
 
 OSLS_DIR = ROOT / "node_modules" / "osls"
 NODE = ROOT / ".venv-tools" / "bin" / "node"
@@ -34,6 +37,7 @@ PRELOAD = ROOT / "scripts" / "osls_offline.cjs"
 PACKAGED_TEMPLATE = Path(".serverless") / "cloudformation-template-update-stack.json"
 # A placeholder: only the local moto server ever sees it.
 OFFLINE_CREDENTIAL = "offline"
+OFFLINE_BUCKET = "userflow-offline-artifacts"
 
 
 class PackageError(Exception):
@@ -123,6 +127,7 @@ def package(service_dir: Path, stage: str = "staging", region: str = "us-east-1"
                 *(str(NODE), "--require", str(PRELOAD)),
                 *(str(OSLS_DIR / "bin" / "serverless.js"), "package"),
                 *("--stage", stage, "--region", region),
+                f"--param={ARTIFACTS_BUCKET_PARAM}={OFFLINE_BUCKET}",
             ],
             cwd=service_dir,
             env=osls_environment(f"http://{host}:{port}", region),
