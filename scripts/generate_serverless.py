@@ -37,7 +37,7 @@ from scripts.serverless_functions import (
     snap_start,
     stream_event,
 )
-from scripts.serverless_gradual import LeftOut, leave_out_gradual_deployment
+from scripts.serverless_gradual import leave_out_gradual_deployment, not_carried_record
 from scripts.serverless_http_api import http_api_settings
 from scripts.serverless_naming import GeneratorError
 from scripts.serverless_params import ARTIFACTS_BUCKET_PARAM, stage_params
@@ -257,22 +257,10 @@ def build_document(template: dict[str, Any]) -> dict[str, Any]:
         "layers": layers,
         "resources": {k: v for k, v in resources.items() if v},
     }
-    custom.update(_not_carried(stack, left_out))
+    custom.update(not_carried_record(stack, left_out))
     if custom:
         document["custom"] = dict(sorted(custom.items()))
     return document
-
-
-def _not_carried(stack: SortedStack, left_out: LeftOut) -> dict[str, Any]:
-    """What template.yaml has that serverless.yml does not, and why: for the record, in the file."""
-    record: dict[str, Any] = {}
-    if stack.not_carried:
-        record["notCarriedFromTemplate"] = dict(sorted(stack.not_carried.items()))
-    if left_out.resources:
-        record["leftOutFromTemplate"] = dict(sorted(left_out.resources.items()))
-    if left_out.trimmed:
-        record["trimmedFromTemplate"] = dict(sorted(left_out.trimmed.items()))
-    return record
 
 
 class _Dumper(yaml.SafeDumper):

@@ -84,6 +84,19 @@ def leave_out_gradual_deployment(stack: SortedStack) -> LeftOut:
     return left_out
 
 
+def not_carried_record(stack: SortedStack, left_out: LeftOut) -> dict[str, Any]:
+    """What template.yaml has that serverless.yml does not, and why: `custom` entries, so that
+    the file itself says it."""
+    record: dict[str, Any] = {}
+    if stack.not_carried:
+        record["notCarriedFromTemplate"] = dict(sorted(stack.not_carried.items()))
+    if left_out.resources:
+        record["leftOutFromTemplate"] = dict(sorted(left_out.resources.items()))
+    if left_out.trimmed:
+        record["trimmedFromTemplate"] = dict(sorted(left_out.trimmed.items()))
+    return record
+
+
 def _used_by(stack: SortedStack, function: str) -> set[str]:
     properties = stack.resource(function)["Properties"]
     return references([properties.get("Role"), properties.get("LoggingConfig")])
@@ -155,9 +168,14 @@ def _without_array_item(text: str, item: str, where: str) -> str:
         trimmed = before + (rest[1:].lstrip() if rest.startswith(",") else rest)
     else:
         raise GeneratorError(f"{where}: {item} is not an item of a JSON array")
+    if _is_json(text) and not _is_json(trimmed):
+        raise GeneratorError(f"{where}: removing {item} would leave invalid JSON")
+    return trimmed
+
+
+def _is_json(text: str) -> bool:
     try:
         json.loads(text)
     except ValueError:
-        return trimmed
-    json.loads(trimmed)  # a valid body stays valid
-    return trimmed
+        return False
+    return True
