@@ -40,8 +40,8 @@ from scripts.serverless_functions import (
 from scripts.serverless_gradual import leave_out_gradual_deployment, not_carried_record
 from scripts.serverless_http_api import http_api_settings
 from scripts.serverless_naming import GeneratorError
-from scripts.serverless_params import ARTIFACTS_BUCKET_PARAM, stage_params
 from scripts.serverless_params import parameters as stack_parameters
+from scripts.serverless_params import stage_params
 from scripts.serverless_stack import SortedStack, sort_stack
 
 ROOT = sam_template.ROOT
@@ -53,11 +53,8 @@ STREAM_EVENTS = {"DynamoDB", "Kinesis"}
 # The repository's osls plugin that adds `custom.cloudFormationRules` to the packaged template.
 RULES_PLUGIN = "./scripts/osls_rules.cjs"
 RULES = "cloudFormationRules"
-# The bootstrap stack's bucket, unless `--param="ArtifactsBucket=..."` names one.
-DEPLOYMENT_BUCKET = (
-    f"${{param:{ARTIFACTS_BUCKET_PARAM}, "
-    f"cf:${{self:service}}-${{sls:stage}}{BOOTSTRAP_SUFFIX}.{ARTIFACTS_BUCKET}}}"
-)
+# The artifacts bucket of the stack's bootstrap stack (deploy/bootstrap.yaml), from its outputs.
+DEPLOYMENT_BUCKET = f"${{cf:${{self:service}}-${{sls:stage}}{BOOTSTRAP_SUFFIX}.{ARTIFACTS_BUCKET}}}"
 # The order of a function's settings in serverless.yml: what it runs, then how, then its events.
 _FUNCTION_KEYS = [
     "handler",

@@ -17,8 +17,6 @@ from typing import Any
 from scripts.serverless_stack import SortedStack
 
 STAGE_PARAMETER = "Stage"
-# An osls param of serverless.yml itself (no template parameter): the bucket osls uploads to.
-ARTIFACTS_BUCKET_PARAM = "ArtifactsBucket"
 
 
 def serverless_string(value: Any, parameters: Collection[str]) -> str | None:

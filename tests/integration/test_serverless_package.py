@@ -26,7 +26,6 @@ from scripts.osls_deploy_calls import CALLS, calls_in_source, deploy_actions
 from scripts.serverless_gradual import traffic_hooks
 from scripts.serverless_naming import HTTP_API_STAGE, Renames, function_logical_id
 from scripts.serverless_package import (
-    OFFLINE_BUCKET,
     layer_directories,
     package,
     scratch_service,
@@ -54,6 +53,7 @@ class Packaged:
     path: Path  # the CloudFormation template osls would deploy
     template: Template
     zips: dict[str, dict[str, bytes]]
+    artifacts_bucket: str  # the bootstrap stack's (deployed into moto), where osls uploads
 
 
 def _zips(directory: Path) -> dict[str, dict[str, bytes]]:
@@ -71,9 +71,11 @@ def packaged(tmp_path_factory: pytest.TempPathFactory) -> Packaged:
         pytest.fail(missing)
     layers = dict.fromkeys(layer_directories(), STAND_IN_LAYER)
     service = scratch_service(tmp_path_factory.mktemp("osls"), layers)
-    template_path = package(service)
-    template = json.loads(template_path.read_text())
-    return Packaged(template_path, template, _zips(template_path.parent))
+    result = package(service)
+    template = json.loads(result.template.read_text())
+    return Packaged(
+        result.template, template, _zips(result.template.parent), result.artifacts_bucket
+    )
 
 
 @pytest.fixture(scope="module")
@@ -353,7 +355,8 @@ def test_given_the_packaged_template_then_osls_uploads_to_the_bootstrap_bucket_a
     buckets = {f["Properties"]["Code"]["S3Bucket"] for f in functions} | {
         layer["Properties"]["Content"]["S3Bucket"] for layer in layers
     }
-    assert buckets == {OFFLINE_BUCKET}
+    # The bootstrap stack's output, read by osls itself (`cf:`), as in a deploy.
+    assert buckets == {packaged.artifacts_bucket}
 
 
 def test_given_the_packaged_template_when_checked_then_the_deploy_role_deploys_it_and_sams_alike(
