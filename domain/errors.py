@@ -64,3 +64,9 @@ class InvalidRecoveryToken(UserflowError):
 
 class TooManyRequests(UserflowError):
     message = "Too many requests; try again later"
+
+
+class ReauthenticationRequired(AccessDenied):
+    """A dangerous operation with neither the current password nor a recent enough login."""
+
+    message = "Reauthentication required"

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from handlers.settings import (
     ListUsersSettings,
     MailTokenKeySettings,
+    ReauthenticationSettings,
     RecoverySettings,
     SessionSettings,
     TableSettings,
@@ -28,6 +29,8 @@ if TYPE_CHECKING:  # each function imports only what it uses (the authorizer: no
     from adapters.key_store import PublicKeySource, SigningKeySource
     from domain.account_recovery import AccountRecoveryService
     from domain.auth_service import AuthService
+    from domain.password_guard import PasswordGuard
+    from domain.reauthentication import RecentAuthentication
     from domain.tokens import TokenIssuer, TokenSettings
     from domain.user_service import UserService
 
@@ -88,14 +91,34 @@ def login_state() -> DynamoDBSessionRepository:
 
 
 @cache
-def user_service() -> UserService:
+def password_guard() -> PasswordGuard:
     from domain.password_guard import PasswordGuard
+    from domain.passwords import PasswordHasher
+
+    return PasswordGuard(login_state(), PasswordHasher())
+
+
+@cache
+def recent_authentication() -> RecentAuthentication:
+    """The rule for dangerous operations; only their functions are configured for it."""
+    from domain.reauthentication import ReauthenticationPolicy, RecentAuthentication
+
+    window = load(ReauthenticationSettings).reauthentication_window_seconds
+    return RecentAuthentication(
+        password_guard(), ReauthenticationPolicy(window=timedelta(seconds=window))
+    )
+
+
+@cache
+def user_service() -> UserService:
     from domain.passwords import PasswordHasher
     from domain.user_service import UserService
 
-    hasher = PasswordHasher()
     return UserService(
-        user_repository(), hasher, password_guard=PasswordGuard(login_state(), hasher)
+        user_repository(),
+        PasswordHasher(),
+        password_guard=password_guard(),
+        recent_authentication=recent_authentication,
     )
 
 
