@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
-from adapters.dynamodb_session_repository import DynamoDBSessionRepository
+from adapters.dynamodb_login_state import DynamoDBLoginState
 from adapters.dynamodb_user_repository import DynamoDBUserRepository
 from adapters.lambda_stream_record import as_lambda_record
 from adapters.stream_records import event_of_record
@@ -74,7 +74,7 @@ class History:
             request_id=lambda: self.request,
         )
         hasher = PasswordHasher()
-        login_state = DynamoDBSessionRepository(stack.physical_id("UserRegistrationTable"))
+        login_state = DynamoDBLoginState(stack.physical_id("UserRegistrationTable"))
         self.repository = repository
         self.service = UserService(
             repository, hasher, password_guard=PasswordGuard(login_state, hasher)
