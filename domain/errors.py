@@ -82,6 +82,18 @@ class PasswordResetRequired(TooManyRequests):
     message = "Too many failed logins: reset your password to log in again"
 
 
+class LastAdmin(UserflowError):
+    """Disabling or demoting it would leave no one able to administer users."""
+
+    message = "The last enabled admin cannot be disabled or demoted"
+
+
+class UnverifiedEmail(InvalidInput):
+    """A role for an address nobody proved to own: whoever registered it first would get it."""
+
+    message = "The email address is not verified"
+
+
 class ReauthenticationRequired(AccessDenied):
     """A dangerous operation with neither the current password nor a recent enough login."""
 

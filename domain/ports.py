@@ -33,11 +33,13 @@ class UserRepository(Protocol):
         previous: UserAccount,
         messages: Sequence[MailRequest] = (),
         token_used: TokenPurpose | None = None,
+        admin_kept: str | None = None,
     ) -> None:
         """Replace ``previous`` if its version is still current (else VersionConflict), moving
         the email claim when the email changed (EmailAlreadyExists if taken) and queueing
         ``messages``, all in one transaction. With ``token_used``, ``previous``'s token of that
-        purpose must still be the stored one (else VersionConflict): a token is used once."""
+        purpose must still be the stored one (else VersionConflict): a token is used once. With
+        ``admin_kept``, that user must still be an enabled admin (else VersionConflict)."""
 
     def remove(self, deleted: UserAccount, previous: UserAccount) -> None:
         """Delete ``previous`` if its version is still current (else VersionConflict; UserNotFound
@@ -46,6 +48,9 @@ class UserRepository(Protocol):
 
     def list_users(self, limit: int, cursor: str | None) -> UserPage:
         """One page in a stable order; InvalidCursor for a cursor this service did not issue."""
+
+    def other_enabled_admin(self, excluding: str) -> str | None:
+        """The id of an enabled admin other than ``excluding``, if there is one."""
 
 
 # ---------------------------------------------------------------- authentication

@@ -9,13 +9,13 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 from domain.access import Caller, caller_account
-from domain.email_address import lookup_forms
 from domain.errors import (
     InvalidInput,
     UserNotFound,
     VersionConflict,
     WriteContention,
 )
+from domain.last_admin import admin_kept_after
 from domain.mail import MailKind, MailRequest
 from domain.mail_limits import MailLimiter
 from domain.password_guard import Outcome, PasswordGuard, Verdict
@@ -27,7 +27,6 @@ from domain.recovery_tokens import TokenPurpose, new_token
 from domain.users import (
     PROFILE_FIELDS,
     Registration,
-    Role,
     User,
     UserAccount,
     UserPage,
@@ -255,7 +254,8 @@ class UserService:
         return self._repository.list_users(limit, cursor)
 
     def set_status(self, caller: Caller, user_id: str, status: UserStatus) -> User:
-        """Disabling also revokes every session of the user in the same write."""
+        """Disabling also revokes every session of the user in the same write; the last
+        enabled admin cannot be disabled (LastAdmin, 409), not even by themself."""
         caller.ensure_admin()
         return redone_on_lost_race(lambda: self._set_status_once(caller, user_id, status))
 
@@ -275,33 +275,11 @@ class UserService:
                 )
             }
         )
+        kept = None
         if status == UserStatus.DISABLED:
+            kept = admin_kept_after(self._repository, account)
             updated = updated.with_sessions_revoked(now)
-        self._repository.save(updated, account)
-        return updated.user
-
-    def grant_role(self, email: str, role: Role) -> User:
-        """Operator action (CLI), so there is no caller to check."""
-        account = next(
-            filter(None, (self._repository.find_by_email(form) for form in lookup_forms(email))),
-            None,
-        )
-        if account is None:
-            raise InvalidInput(f"No user with email {email}")
-        if role in account.user.roles:
-            return account.user
-        updated = account.model_copy(
-            update={
-                "user": account.user.model_copy(
-                    update={
-                        "roles": (*account.user.roles, role),
-                        "version": account.user.version + 1,
-                        "updated_at": self._clock(),
-                    }
-                )
-            }
-        )
-        self._repository.save(updated, account)
+        self._repository.save(updated, account, admin_kept=kept)
         return updated.user
 
     def _mailable(

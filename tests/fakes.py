@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, cast
 from domain.auth_models import RefreshRecord, SessionFamily
 from domain.errors import EmailAlreadyExists, InvalidCursor, UserNotFound, VersionConflict
 from domain.events import LifecycleEvent, PublishFailure
+from domain.last_admin import is_enabled_admin
 from domain.login_throttle import ThrottleState, TrustedDevice
 from domain.mail import MailRequest
 from domain.recovery_tokens import TokenPurpose
@@ -85,8 +86,12 @@ class InMemoryUserRepository:
         previous: UserAccount,
         messages: Sequence[MailRequest] = (),
         token_used: TokenPurpose | None = None,
+        admin_kept: str | None = None,
     ) -> None:
         stored = self.items.get(previous.user.id)
+        kept = self.items.get(admin_kept) if admin_kept else None
+        if admin_kept is not None and (kept is None or not is_enabled_admin(kept.account.user)):
+            raise VersionConflict  # that admin was disabled or demoted meanwhile
         if stored is None or stored.account.user.version != previous.user.version:
             raise VersionConflict
         if token_used is not None and stored.account.token(token_used) != previous.token(
@@ -147,6 +152,16 @@ class InMemoryUserRepository:
             next_cursor = f"cursor-{next(self._cursor_ids)}"
             self._cursors[next_cursor] = f"{page[-1].created_at.isoformat()}#{page[-1].id}"
         return UserPage(items=page, next_cursor=next_cursor)
+
+    def other_enabled_admin(self, excluding: str) -> str | None:
+        return next(
+            (
+                user_id
+                for user_id, stored in self.items.items()
+                if user_id != excluding and is_enabled_admin(stored.account.user)
+            ),
+            None,
+        )
 
     def failed_logins(self, user_id: str) -> int:
         """The failure counter of a user item (not part of ``UserAccount``)."""

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from domain.access import Caller
 from domain.auth_service import AuthPolicy, AuthService
+from domain.operator_actions import OperatorActions
 from domain.password_guard import PasswordGuard
 from domain.passwords import Argon2Cost, PasswordHasher
 from domain.tokens import StoredKey, TokenIssuer, TokenSettings, TokenVerifier, generate_signing_key
@@ -65,6 +66,9 @@ class InMemoryBackend:
     def user_service(self) -> UserService:
         guard = PasswordGuard(self.login_state, self.hasher, self.policy.throttle, self.clock)
         return UserService(self.users, self.hasher, password_guard=guard, clock=self.clock)
+
+    def operator_actions(self) -> OperatorActions:
+        return OperatorActions(self.users, self.login_state, clock=self.clock)
 
     def auth_service(self) -> AuthService:
         issuer = TokenIssuer(self.key, TOKEN_SETTINGS, clock=self.clock)

@@ -27,6 +27,7 @@ from adapters.user_items import user_from_item, user_key
 from domain.access import Caller
 from domain.errors import UserNotFound
 from domain.events import COMPARED_FIELDS
+from domain.operator_actions import OperatorActions
 from domain.password_guard import PasswordGuard
 from domain.passwords import PasswordHasher
 from domain.user_service import UserService
@@ -117,7 +118,8 @@ class History:
                 self.service.update(caller, user_id, UserPatch.model_validate(patch))
                 self.passwords[user_id] = new
             elif kind == "grant":
-                self.service.grant_role(self.service.get(caller, user_id).email, Role.ADMIN)
+                email = self.service.get(caller, user_id).email
+                OperatorActions(self.repository).grant_role(email, Role.ADMIN, force=True)
             elif kind == "delete":
                 self.service.delete(caller, user_id, self.passwords[user_id])
                 self.ids[slot] = None
