@@ -88,17 +88,31 @@ def test_given_failures_from_one_ipv6_64_then_every_address_in_it_is_refused_not
     assert elsewhere.status == 200
 
 
-def test_given_registrations_from_one_source_then_429_after_the_limit_and_taken_emails_count(
+def _register(gateway: GatewayClient, email: str, source: str) -> int:
+    body = {"email": email, "password": "correct horse battery staple", "name": "N"}
+    return gateway.request("POST", "/users", json=body, source_ip=source).status
+
+
+def test_given_registrations_from_one_source_then_429_after_the_limit(
     gateway: GatewayClient,
 ) -> None:
-    taken = gateway.register()
-
-    def register(email: str, source: str) -> int:
-        body = {"email": email, "password": "correct horse battery staple", "name": "N"}
-        return gateway.request("POST", "/users", json=body, source_ip=source).status
-
-    spree = [register(f"new{n}@example.com", "203.0.113.5") for n in range(11)]
-    probes = [register(taken.email, "203.0.113.6") for _ in range(21)]
+    spree = [_register(gateway, f"new{n}@example.com", "203.0.113.5") for n in range(11)]
 
     assert spree == [201] * 10 + [429]  # RegistrationsPerSource
-    assert probes == [409] * 20 + [429]  # SourceFailureLimit: no unlimited oracle
+
+
+def test_given_taken_emails_and_wrong_logins_from_one_source_then_they_add_up_to_its_limit(
+    gateway: GatewayClient,
+) -> None:
+    """Registration's 409 answers which emails exist: each is a failure of the source, with the
+    logins' 401s, so probing stops at SourceFailureLimit whichever route it uses."""
+    users = [gateway.register() for _ in range(12)]
+
+    probes = [_register(gateway, users[0].email, "203.0.113.6") for _ in range(9)]
+    guesses = [_login(gateway, user, WRONG, source="203.0.113.6").status for user in users[:11]]
+    after = _login(gateway, users[11], users[11].password, source="203.0.113.6")
+
+    assert probes == [409] * 9
+    assert guesses == [401] * 11
+    assert after.status == 429
+    assert after.json == {"message": "Too many requests; try again later"}

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from domain.mail import MailKind, MailRequest, render
-from domain.mail_limits import MailLimiter, MailLimits
+from domain.mail_limits import MAIL_RATE_LIMITED, MailLimiter, MailLimits
 from domain.password_guard import PasswordGuard
 from domain.user_service import UserService
 from domain.users import Registration, User, UserPatch
@@ -28,7 +28,10 @@ def backend() -> InMemoryBackend:
 @pytest.fixture
 def limiter(backend: InMemoryBackend) -> MailLimiter:
     return MailLimiter(
-        InMemoryRateLimiter(), MailLimits(per_recipient=3, per_source=5), backend.clock
+        InMemoryRateLimiter(),
+        MailLimits(per_recipient=3, per_source=5),
+        backend.clock,
+        record_metric=backend.record,
     )
 
 
@@ -62,6 +65,7 @@ def test_given_registrations_aimed_at_one_address_then_only_the_limit_is_mailed_
 
     assert len(_to(backend, VICTIM)) == 3
     assert backend.users.find_by_email(VICTIM) is None
+    assert backend.metrics == [MAIL_RATE_LIMITED] * 2  # on-call sees what was not sent
 
 
 def test_given_email_changes_aimed_at_one_address_then_the_same_limit_counts_them(
