@@ -18,8 +18,14 @@ from domain.passwords import Argon2Cost, PasswordHasher
 from domain.users import Role, User, UserPatch, UserStatus
 from tests.in_memory_backend import PASSWORD, Clock, InMemoryBackend
 
+
 # Issued tokens are verified, and PyJWT checks their expiry against the real time.
-NOW = datetime.now(UTC).replace(microsecond=0)
+def real_now() -> datetime:
+    """Issued tokens are verified, and PyJWT checks their expiry against the real time: each
+    test's clock starts at the real time of that test (not of the module's import)."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
 WRONG = "not the password at all"
 NEW_PASSWORD = "a brand new passphrase"
 CHANGE_PASSWORD = UserPatch.model_validate({"password": NEW_PASSWORD, "current_password": PASSWORD})
@@ -27,7 +33,7 @@ CHANGE_PASSWORD = UserPatch.model_validate({"password": NEW_PASSWORD, "current_p
 
 @pytest.fixture
 def backend() -> InMemoryBackend:
-    return InMemoryBackend(Clock(NOW))
+    return InMemoryBackend(Clock(real_now()))
 
 
 @pytest.fixture
@@ -86,7 +92,7 @@ def test_given_the_free_failures_used_when_the_password_is_right_then_429_with_t
     assert crossing.value.retry_after == refused.value.retry_after == 30
     assert backend.metrics[-2:] == [LOGIN_THROTTLED, LOGIN_THROTTLED]
     assert backend.outcomes[-1] == (LOGIN_THROTTLED, user.id, None)
-    assert backend.users.get(user.id).locked_until == NOW + throttle.base_delay
+    assert backend.users.get(user.id).locked_until == backend.clock.now + throttle.base_delay
     assert backend.sessions.families == {}
 
 
@@ -194,10 +200,10 @@ def test_given_a_hash_of_an_older_cost_when_logging_in_then_it_is_upgraded_witho
     None
 ):
     cheaper = InMemoryBackend(
-        Clock(NOW), hasher=PasswordHasher(Argon2Cost(memory_kib=32, time_cost=1))
+        Clock(real_now()), hasher=PasswordHasher(Argon2Cost(memory_kib=32, time_cost=1))
     )
     cheaper.register()
-    upgraded = InMemoryBackend(Clock(NOW), users=cheaper.users)
+    upgraded = InMemoryBackend(Clock(real_now()), users=cheaper.users)
 
     upgraded.auth_service().login("ann@example.com", PASSWORD)
 

@@ -19,15 +19,21 @@ from domain.errors import AuthenticationFailed
 from domain.users import User, UserPatch, UserStatus
 from tests.in_memory_backend import PASSWORD, Clock, InMemoryBackend
 
+
 # Issued tokens are verified, and PyJWT checks their expiry against the real time.
-NOW = datetime.now(UTC).replace(microsecond=0)
+def real_now() -> datetime:
+    """Issued tokens are verified, and PyJWT checks their expiry against the real time: each
+    test's clock starts at the real time of that test (not of the module's import)."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
 NEW_PASSWORD = "a brand new passphrase"
 CHANGE_PASSWORD = UserPatch.model_validate({"password": NEW_PASSWORD, "current_password": PASSWORD})
 
 
 @pytest.fixture
 def backend() -> InMemoryBackend:
-    return InMemoryBackend(Clock(NOW))
+    return InMemoryBackend(Clock(real_now()))
 
 
 @pytest.fixture
@@ -59,7 +65,7 @@ def test_given_a_refresh_token_when_refreshed_then_a_new_pair_and_the_old_token_
     assert backend.verifier().verify(second.access_token).sub == user.id
     spent = backend.sessions.find_token(hash_refresh_token(first.refresh_token))
     assert spent is not None
-    assert spent.rotated_at == NOW
+    assert spent.rotated_at == backend.clock.now
 
 
 def test_given_a_rotated_token_when_reused_then_refused_and_the_whole_family_is_revoked(
@@ -95,15 +101,16 @@ def test_given_a_session_refreshed_within_the_idle_timeout_then_it_lives_until_i
 ) -> None:
     """Each refresh moves the idle deadline, never the absolute one (the login's + lifetime)."""
     policy = backend.policy
+    start = backend.clock.now
     pair = _login(backend, user)
-    while backend.clock.now + policy.idle_timeout < NOW + policy.session_lifetime:
+    while backend.clock.now + policy.idle_timeout < start + policy.session_lifetime:
         backend.clock.advance(policy.idle_timeout - timedelta(seconds=1))
         pair = backend.auth_service().refresh(pair.refresh_token)
     stored = backend.sessions.find_token(hash_refresh_token(pair.refresh_token))
 
     assert stored is not None
-    assert stored.expires_at == NOW + policy.session_lifetime
-    backend.clock.advance(NOW + policy.session_lifetime - backend.clock.now)
+    assert stored.expires_at == start + policy.session_lifetime
+    backend.clock.advance(start + policy.session_lifetime - backend.clock.now)
     assert _refresh_fails(backend, pair.refresh_token)
 
 
@@ -164,7 +171,7 @@ def test_given_a_reused_refresh_token_then_the_familys_access_tokens_are_refused
         backend.user_service().get(stolen, "me")
     assert backend.user_service().get(innocent, "me").id == user.id
     until = backend.users.get(user.id).revoked_sessions[stolen.family_id or ""]
-    assert until == NOW + backend.policy.access_token_ttl + timedelta(seconds=10)
+    assert until == backend.clock.now + backend.policy.access_token_ttl + timedelta(seconds=10)
 
 
 def test_given_a_logout_then_that_sessions_access_tokens_are_refused_and_old_entries_forgotten(

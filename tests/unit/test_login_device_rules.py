@@ -15,13 +15,19 @@ from domain.login_throttle import ThrottlePolicy, ThrottleState, hash_device_tok
 from domain.users import User
 from tests.in_memory_backend import PASSWORD, Clock, InMemoryBackend
 
-NOW = datetime.now(UTC).replace(microsecond=0)
+
+def real_now() -> datetime:
+    """Issued tokens are verified, and PyJWT checks their expiry against the real time: each
+    test's clock starts at the real time of that test (not of the module's import)."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
 WRONG = "not the password at all"
 
 
 @pytest.fixture
 def backend() -> InMemoryBackend:
-    return InMemoryBackend(Clock(NOW))
+    return InMemoryBackend(Clock(real_now()))
 
 
 @pytest.fixture
@@ -51,7 +57,8 @@ def test_given_a_login_then_a_device_token_is_returned_and_stored_only_as_a_hash
     [stored] = backend.devices.devices.values()
     assert stored.token_hash == hash_device_token(tokens.device_token)
     assert tokens.device_token not in repr(backend.devices.devices)
-    assert (stored.user_id, stored.expires_at) == (user.id, NOW + timedelta(days=365))
+    expected_end = backend.clock.now + timedelta(days=365)
+    assert (stored.user_id, stored.expires_at) == (user.id, expected_end)
 
 
 def test_given_an_attacker_throttling_the_account_then_the_owners_device_still_logs_in(
@@ -149,7 +156,8 @@ def test_given_a_revocation_then_earlier_device_tokens_are_no_longer_trusted(
 
 def test_given_an_expired_device_token_then_it_is_not_trusted() -> None:
     backend = InMemoryBackend(
-        Clock(NOW), policy=AuthPolicy(throttle=ThrottlePolicy(device_lifetime=timedelta(days=1)))
+        Clock(real_now()),
+        policy=AuthPolicy(throttle=ThrottlePolicy(device_lifetime=timedelta(days=1))),
     )
     backend.register()
     device = _login(backend).device_token
