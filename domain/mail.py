@@ -43,7 +43,11 @@ TOKEN_PURPOSE: dict[MailKind, TokenPurpose] = {
 
 
 class MailRequest(BaseModel):
-    """One message to send; ``token_reference`` only for the kinds that carry a link."""
+    """One message to send; ``token_reference`` only for the kinds that carry a link.
+
+    ``name`` and ``new_email`` are text a user typed: they are set only for a recipient whose
+    address is verified. Mail to an unverified address quotes nothing anyone typed, so that
+    registering (or changing to) someone else's address cannot mail them an attacker's words."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -51,7 +55,7 @@ class MailRequest(BaseModel):
     kind: MailKind
     to: str
     user_id: str
-    name: str
+    name: str | None = None
     token_reference: str | None = None
     new_email: str | None = None
 
@@ -77,7 +81,7 @@ def link(frontend_url: str, path: str, token: str) -> str:
 
 def render(request: MailRequest, frontend_url: str, token: str | None) -> RenderedMail:
     """Plain-text messages; ``token`` is the full token for the kinds that carry a link."""
-    greeting = f"Hello {request.name},\n\n"
+    greeting = f"Hello {request.name},\n\n" if request.name else "Hello,\n\n"
     if request.kind == MailKind.VERIFY_EMAIL:
         url = link(frontend_url, "verify-email", str(token))
         return RenderedMail(
@@ -95,10 +99,11 @@ def render(request: MailRequest, frontend_url: str, token: str | None) -> Render
             "The link works once, for 1 hour, and signs you out everywhere. If you did not ask "
             "for it, ignore this message: your password stays as it is.\n",
         )
+    changed_to = f" to {request.new_email}" if request.new_email else ""
     return RenderedMail(
         request.to,
         "Your email address was changed",
-        f"{greeting}The email address of your account was changed to {request.new_email}.\n\n"
+        f"{greeting}The email address of your account was changed{changed_to}.\n\n"
         "If you did not change it, contact support at once: someone else may control your "
         "account.\n",
     )

@@ -10,11 +10,11 @@ from datetime import timedelta
 from functools import cache
 from typing import TYPE_CHECKING
 
+from handlers import policies
 from handlers.settings import (
     ListUsersSettings,
     MailTokenKeySettings,
     RecoverySettings,
-    SessionSettings,
     TableSettings,
     TokenIssuerSettings,
     TokenSettingsEnv,
@@ -23,11 +23,16 @@ from handlers.settings import (
 )
 
 if TYPE_CHECKING:  # each function imports only what it uses (the authorizer: no boto3)
-    from adapters.dynamodb_session_repository import DynamoDBSessionRepository
+    from adapters.dynamodb_login_state import DynamoDBLoginState
+    from adapters.dynamodb_rate_limiter import DynamoDBRateLimiter
     from adapters.dynamodb_user_repository import DynamoDBUserRepository
     from adapters.key_store import PublicKeySource, SigningKeySource
     from domain.account_recovery import AccountRecoveryService
     from domain.auth_service import AuthService
+    from domain.mail_limits import MailLimiter
+    from domain.password_guard import PasswordGuard
+    from domain.reauthentication import RecentAuthentication
+    from domain.source_limits import SourceLimiter, SourceLimits
     from domain.tokens import TokenIssuer, TokenSettings
     from domain.user_service import UserService
 
@@ -81,27 +86,74 @@ def user_repository() -> DynamoDBUserRepository:
 
 
 @cache
-def login_state() -> DynamoDBSessionRepository:
-    from adapters.dynamodb_session_repository import DynamoDBSessionRepository
+def login_state() -> DynamoDBLoginState:
+    from adapters.dynamodb_login_state import DynamoDBLoginState
 
-    return DynamoDBSessionRepository(load(TableSettings).table_name)
+    return DynamoDBLoginState(load(TableSettings).table_name)
+
+
+@cache
+def rate_limiter() -> DynamoDBRateLimiter:
+    from adapters.dynamodb_rate_limiter import DynamoDBRateLimiter
+
+    return DynamoDBRateLimiter(load(TableSettings).table_name)
+
+
+@cache
+def password_guard() -> PasswordGuard:
+    from domain.password_guard import PasswordGuard
+    from domain.passwords import PasswordHasher
+
+    return PasswordGuard(login_state(), PasswordHasher(), policies.throttle_policy())
+
+
+@cache
+def recent_authentication() -> RecentAuthentication:
+    """The rule for dangerous operations; only their functions are configured for it."""
+    from domain.reauthentication import RecentAuthentication
+
+    return RecentAuthentication(password_guard(), policies.reauthentication_policy())
+
+
+@cache
+def mail_limiter() -> MailLimiter:
+    from domain.mail_limits import MailLimiter
+
+    return MailLimiter(rate_limiter(), policies.mail_limits(), record_metric=record_outcome)
+
+
+def source_limiter() -> SourceLimiter:
+    """Per-source limits of the function's unauthenticated route(s), as its environment sets
+    them (read per request: a few microseconds; functions sharing a process keep their own)."""
+    return _source_limiter(policies.source_limits())
+
+
+@cache
+def _source_limiter(limits: SourceLimits) -> SourceLimiter:
+    from domain.source_limits import SourceLimiter
+
+    return SourceLimiter(rate_limiter(), limits)
 
 
 @cache
 def user_service() -> UserService:
-    from domain.password_guard import PasswordGuard
+    """Functions that never set a password or mail anyone never read those policies."""
     from domain.passwords import PasswordHasher
     from domain.user_service import UserService
 
-    hasher = PasswordHasher()
     return UserService(
-        user_repository(), hasher, password_guard=PasswordGuard(login_state(), hasher)
+        user_repository(),
+        PasswordHasher(),
+        password_guard=password_guard(),
+        recent_authentication=recent_authentication,
+        mail_limiter=mail_limiter(),
+        password_min_length=policies.password_min_length(),
     )
 
 
 # ---------------------------------------------------------------- authentication
-# A lockout and a stolen refresh token (domain/auth_service.py's names): warnings, not routine.
-WARNING_OUTCOMES = frozenset({"LoginThrottled", "RefreshReuseDetected"})
+# A throttle and a stolen refresh token (domain/auth_service.py's names): warnings, not routine.
+WARNING_OUTCOMES = frozenset({"LoginThrottled", "LoginResetRequired", "RefreshReuseDetected"})
 
 
 def record_outcome(name: str, *, user_id: str | None = None, family_id: str | None = None) -> None:
@@ -160,18 +212,20 @@ def _current_issuer() -> TokenIssuer:
 
 @cache
 def auth_service() -> AuthService:
-    from domain.auth_service import AuthPolicy, AuthService
+    from adapters.dynamodb_devices import DynamoDBDeviceRepository
+    from adapters.dynamodb_session_repository import DynamoDBSessionRepository
+    from domain.auth_service import AuthService
     from domain.passwords import PasswordHasher
 
-    sessions = login_state()
-    refresh_days = load(SessionSettings).refresh_token_ttl_days
+    table = load(TableSettings).table_name
     return AuthService(
         users=user_repository(),
-        login_state=sessions,
-        sessions=sessions,
+        login_state=login_state(),
+        sessions=DynamoDBSessionRepository(table),
+        devices=DynamoDBDeviceRepository(table),
         hasher=PasswordHasher(),
         issuer=_current_issuer,
-        policy=AuthPolicy(refresh_ttl=timedelta(days=refresh_days)),
+        policy=policies.auth_policy(),
         record_metric=record_outcome,
     )
 
@@ -179,7 +233,6 @@ def auth_service() -> AuthService:
 # ---------------------------------------------------------------- account recovery
 @cache
 def recovery_service() -> AccountRecoveryService:
-    from adapters.dynamodb_rate_limiter import DynamoDBRateLimiter
     from adapters.dynamodb_token_store import DynamoDBTokenStore
     from domain.account_recovery import AccountRecoveryService, RecoveryLimits
     from domain.passwords import PasswordHasher
@@ -189,9 +242,12 @@ def recovery_service() -> AccountRecoveryService:
     return AccountRecoveryService(
         users=user_repository(),
         tokens=DynamoDBTokenStore(settings.table_name),
-        limiter=DynamoDBRateLimiter(settings.table_name),
+        mail_limiter=mail_limiter(),
         hasher=PasswordHasher(),
         token_key=mail_token_key,
-        limits=RecoveryLimits(forgot_min_duration=timedelta(milliseconds=minimum)),
+        limits=RecoveryLimits(
+            forgot_min_duration=timedelta(milliseconds=minimum),
+            password_min_length=settings.password_min_length,
+        ),
         record_metric=record_outcome,
     )
