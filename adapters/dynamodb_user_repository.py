@@ -27,6 +27,7 @@ from adapters.user_items import (
     user_from_item,
     user_key,
 )
+from adapters.user_owned_items import owned_item_deletes
 from domain.errors import EmailAlreadyExists, InvalidCursor, UserNotFound, VersionConflict
 from domain.mail import MailRequest
 from domain.recovery_tokens import TokenPurpose
@@ -177,9 +178,11 @@ class DynamoDBUserRepository:
     def remove(self, deleted: UserAccount, previous: UserAccount) -> None:
         """Two writes, as one item cannot appear twice in a transaction: the deletion's version,
         time and request id are stamped on the item, then the item goes with its email claim.
-        The stream's REMOVE image therefore names the deletion, not the last update."""
+        The stream's REMOVE image therefore names the deletion, not the last update. What the
+        user owns (its passkeys) goes in the same transaction (adapters/user_owned_items.py)."""
         user = previous.user
         self._stamp_deletion(deleted, previous)
+        owned = owned_item_deletes(self._db, self._table, user.id)
         try:
             self._db.transact_write_items(
                 TransactItems=[
@@ -195,6 +198,7 @@ class DynamoDBUserRepository:
                         }
                     },
                     self._release_email(user.email, user.id),
+                    *owned,
                 ]
             )
         except self._db.exceptions.TransactionCanceledException as error:

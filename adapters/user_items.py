@@ -66,6 +66,7 @@ def account_attributes(account: UserAccount, request_id: str | None = None) -> d
         "roles": [str(role) for role in user.roles],
         "status": str(user.status),
         "version": user.version,
+        "passkey_count": user.passkey_count,
         "created_at": iso_timestamp(user.created_at),
         "updated_at": iso_timestamp(user.updated_at),
         "password_hash": account.password_hash,

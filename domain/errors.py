@@ -64,3 +64,24 @@ class InvalidRecoveryToken(UserflowError):
 
 class TooManyRequests(UserflowError):
     message = "Too many requests; try again later"
+
+
+class PasskeyNotFound(UserflowError):
+    message = "Passkey not found"
+
+
+class PasskeyNotRegistered(UserflowError):
+    """One message for a registration that does not verify, whose challenge was used, expired or
+    is another user's, or whose authenticator holds one of this service's passkeys already."""
+
+    message = "The passkey could not be registered; ask for new options and try again"
+
+
+class PasskeyLimitReached(UserflowError):
+    message = "This account has as many passkeys as it may have; remove one first"
+
+
+class LastSignInMethod(UserflowError):
+    """Removing it would leave the user no way to sign in (no password, no usable passkey)."""
+
+    message = "This is your last way to sign in; add a passkey or set a password first"

@@ -74,6 +74,7 @@ PUBLIC_FIELDS = (
     "email_verified",
     "name",
     *PROFILE_FIELDS,
+    "passkey_count",
     "roles",
     "status",
     "version",
@@ -122,6 +123,8 @@ class User(BaseModel):
     phone: str | None = None
     locale: str | None = None
     timezone: str | None = None
+    passkey_count: int = 0
+    """How many passkeys the user has (domain/passkeys.py); never which, nor their keys."""
     roles: tuple[Role, ...] = (Role.USER,)
     status: UserStatus = UserStatus.ACTIVE
     version: int = 1
@@ -133,6 +136,14 @@ TOKEN_FIELDS = {
     TokenPurpose.VERIFY_EMAIL: "verify_token",
     TokenPurpose.RESET_PASSWORD: "reset_token",
 }
+
+
+UNUSABLE_PREFIX = "!"
+"""Marks the stored hash of a user who has no password (passwordless, README "Passkeys")."""
+
+
+def is_unusable_hash(encoded: str) -> bool:
+    return encoded.startswith(UNUSABLE_PREFIX)
 
 
 class UserAccount(BaseModel):
@@ -150,6 +161,11 @@ class UserAccount(BaseModel):
     before it are refused exactly, with no clock comparison."""
     verify_token: IssuedToken | None = Field(default=None, repr=False)
     reset_token: IssuedToken | None = Field(default=None, repr=False)
+
+    @property
+    def has_password(self) -> bool:
+        """False once the user went passwordless (domain/passwords.py, ``unusable_hash``)."""
+        return not is_unusable_hash(self.password_hash)
 
     def token(self, purpose: TokenPurpose) -> IssuedToken | None:
         token: IssuedToken | None = getattr(self, TOKEN_FIELDS[purpose])

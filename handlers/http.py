@@ -29,6 +29,10 @@ from domain.errors import (
     InvalidInput,
     InvalidPrecondition,
     InvalidRecoveryToken,
+    LastSignInMethod,
+    PasskeyLimitReached,
+    PasskeyNotFound,
+    PasskeyNotRegistered,
     PasswordPolicyViolation,
     TooManyRequests,
     UserflowError,
@@ -52,6 +56,10 @@ ERROR_STATUS: dict[type[Exception], HTTPStatus] = {
     PasswordPolicyViolation: HTTPStatus.UNPROCESSABLE_ENTITY,
     InvalidInput: HTTPStatus.UNPROCESSABLE_ENTITY,
     InvalidCursor: HTTPStatus.UNPROCESSABLE_ENTITY,
+    PasskeyNotRegistered: HTTPStatus.BAD_REQUEST,
+    PasskeyNotFound: HTTPStatus.NOT_FOUND,
+    PasskeyLimitReached: HTTPStatus.CONFLICT,
+    LastSignInMethod: HTTPStatus.CONFLICT,
 }
 
 

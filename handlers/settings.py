@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import os
 from typing import TypeVar
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 NonEmpty = Field(min_length=1)
 
@@ -68,6 +69,47 @@ class RecoverySettings(TableSettings, MailTokenKeySettings):
     forgot_password_min_milliseconds: int = Field(default=400, ge=0)
 
 
+class RelyingPartySettings(FunctionSettings):
+    """This service as WebAuthn knows it (template parameters PasskeyRpId, PasskeyRpName,
+    PasskeyOrigins): credentials are bound to the RP ID, ceremonies run on the origins."""
+
+    passkey_rp_id: str = NonEmpty
+    passkey_rp_name: str = NonEmpty
+    passkey_origins: tuple[str, ...] = Field(min_length=1)
+
+    @field_validator("passkey_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        return tuple(filter(None, value.split(","))) if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _origins_on_the_rp_id(self) -> RelyingPartySettings:
+        """WebAuthn refuses a ceremony whose origin is not on the RP ID (the domain or a
+        subdomain), and runs only in secure contexts: https, or http on localhost."""
+        for origin in self.passkey_origins:
+            parts = urlsplit(origin)
+            host = parts.hostname or ""
+            secure = parts.scheme == "https" or (parts.scheme == "http" and host == "localhost")
+            on_rp_id = host == self.passkey_rp_id or host.endswith(f".{self.passkey_rp_id}")
+            if not (secure and on_rp_id) or parts.path not in ("", "/") or parts.query:
+                raise ValueError(
+                    f"origin {origin!r} is not a secure origin on the RP ID {self.passkey_rp_id!r}"
+                )
+        return self
+
+
+class PasskeySettings(TableSettings, RelyingPartySettings):
+    """Registering, listing and removing passkeys."""
+
+
+class PasskeySignInSettings(TokenIssuerSettings, RelyingPartySettings):
+    """Signing in with a passkey: issues tokens; decoy credential ids need a secret key."""
+
+    passkey_decoy_secret_arn: str = NonEmpty
+    passkey_options_per_minute: int = Field(default=30, gt=0)
+    """Sign-in options (each stores a challenge) one source address may ask for per minute."""
+
+
 class MailerSettings(MailTokenKeySettings):
     sender_email: str = NonEmpty
     configuration_set: str = NonEmpty
@@ -99,6 +141,8 @@ FUNCTION_SETTINGS: dict[str, type[FunctionSettings]] = {
     "handlers.handle_email_verification": RecoverySettings,
     "handlers.handle_password_recovery": RecoverySettings,
     "handlers.handle_mailer": MailerSettings,
+    "handlers.handle_passkeys": PasskeySettings,
+    "handlers.handle_passkey_sign_in": PasskeySignInSettings,
     "handlers.handle_rotate_signing_key": KeyRotationSettings,
     "handlers.handle_user_stream": UserStreamSettings,
 }

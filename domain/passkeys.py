@@ -1,0 +1,296 @@
+"""Passkeys (WebAuthn): what is kept of each, what its owner sees, and what the API accepts.
+
+A passkey is a key pair made by the user's authenticator; the service keeps only its public key
+(COSE), its signature counter and what the authenticator said about it (README, "Passkeys").
+Nothing here is secret, but key material and credential ids stay out of the public user and of
+lifecycle events: the public user shows only how many passkeys there are (``passkey_count``).
+
+The ceremonies themselves (options, verification) are py_webauthn's, in
+``domain/passkey_ceremonies.py``; this module imports nothing of it, so that functions listing or
+renaming passkeys (and login, which only asks whether a user has one) never load it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
+from pydantic.json_schema import SkipJsonSchema
+
+from domain.auth_models import LoginEmail
+from domain.text import document_pattern, refuse_control_characters, visible_text_pattern
+from domain.users import CurrentPassword
+
+CHALLENGE_LIFETIME = timedelta(minutes=5)
+MAX_PASSKEYS = 10
+"""Per user. Deleting a user removes its passkeys in the same transaction as the user (two items
+each, with the user and its email claim: 22 of DynamoDB's limit of 100, and of moto's 25)."""
+DEFAULT_NAME = "Passkey"
+
+# RFC 8176 ``amr`` values. A synced passkey (backup eligible: iCloud Keychain, Google Password
+# Manager...) can leave the device that made it, so its key is software-secured ("swk"); a
+# device-bound one (a security key, a TPM) never leaves its hardware ("hwk"). Either came with
+# user verification (a PIN or a biometric), hence "user"; both count as two factors.
+HARDWARE_KEY = "hwk"
+SOFTWARE_KEY = "swk"
+USER_VERIFIED = "user"
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def passkey_id(credential_id: bytes) -> str:
+    """The passkey's id in URLs and keys: the SHA-256 of its credential id, base64url (43
+    characters), since a credential id may be up to 1023 bytes."""
+    return b64url(hashlib.sha256(credential_id).digest())
+
+
+def is_passkey_id(text: str) -> bool:
+    """Whether ``text`` could be a passkey id (a URL path segment may be anything)."""
+    return len(text) == PASSKEY_ID_LENGTH and all(c in _BASE64URL for c in text)
+
+
+PASSKEY_ID_LENGTH = 43
+_BASE64URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+class ChallengePurpose(StrEnum):
+    REGISTER = "register"
+    SIGN_IN = "sign_in"
+
+
+@dataclass(frozen=True)
+class Challenge:
+    """A WebAuthn challenge handed out with options: used at most once, within its lifetime.
+
+    ``user_id``: whose registration it is for; for a sign-in scoped by an email, the only user
+    whose passkeys it accepts (``NOBODY`` when the email matched no user with passkeys)."""
+
+    challenge_id: str
+    challenge: bytes
+    purpose: ChallengePurpose
+    expires_at: datetime
+    user_id: str | None = None
+
+
+NOBODY = "-"
+"""A sign-in challenge's ``user_id`` when its email matched nobody: no assertion satisfies it."""
+
+
+class StoredPasskey(BaseModel):
+    """One passkey as the table keeps it (adapters/passkey_items.py)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    user_id: str
+    credential_id: bytes
+    public_key: bytes = Field(repr=False)
+    """The credential's COSE public key, as the authenticator attested it."""
+    sign_count: int = 0
+    transports: tuple[str, ...] = ()
+    aaguid: str
+    """The authenticator model (all zeros when it does not say: no attestation is asked for)."""
+    backup_eligible: bool = False
+    backed_up: bool = False
+    name: str = DEFAULT_NAME
+    created_at: datetime
+    last_used_at: datetime | None = None
+    blocked_at: datetime | None = None
+    """When its signature counter went backwards: a copy of the key exists, so it signs in no
+    more (README, "Passkeys")."""
+
+    @property
+    def amr(self) -> tuple[str, str]:
+        return (SOFTWARE_KEY if self.backup_eligible else HARDWARE_KEY, USER_VERIFIED)
+
+    @property
+    def signs_in(self) -> bool:
+        return self.blocked_at is None
+
+    def view(self) -> Passkey:
+        return Passkey(
+            id=self.id,
+            name=self.name,
+            created_at=self.created_at,
+            last_used_at=self.last_used_at,
+            backed_up=self.backed_up,
+            transports=list(self.transports),
+            blocked_at=self.blocked_at,
+        )
+
+
+# ---------------------------------------------------------------- what callers see
+class Passkey(BaseModel):
+    """A passkey as its owner sees it: never its key, its credential id or its counter."""
+
+    id: str = Field(description="Stable id of the passkey (not its credential id)")
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None = None
+    backed_up: bool = Field(description="The authenticator syncs it (a synced passkey)")
+    transports: list[str] = Field(description="How the authenticator can be reached")
+    blocked_at: datetime | None = Field(
+        default=None,
+        description="Set when a copy of this passkey was detected (its signature counter went "
+        "backwards): it signs in no more; remove it and register the device again",
+    )
+
+
+class PasskeyList(BaseModel):
+    items: list[Passkey]
+
+
+class CeremonyOptions(BaseModel):
+    """What the browser passes to ``navigator.credentials.create()`` or ``.get()``, with the id
+    to send back with its answer."""
+
+    challenge_id: str = Field(description="Send it back with the credential; single use, 5 min")
+    options: dict[str, Any] = Field(
+        description="PublicKeyCredentialCreationOptions or PublicKeyCredentialRequestOptions, in "
+        "their JSON form (binary values base64url): what PublicKeyCredential.parse*OptionsFromJSON "
+        "takes"
+    )
+
+
+# ---------------------------------------------------------------- what the API accepts
+def decoded(text: str) -> bytes:
+    """Bytes of base64url text, padded or not (ValueError when it cannot be base64url)."""
+    unpadded = text.rstrip("=")
+    if len(unpadded) % 4 == 1 or len(text) - len(unpadded) > 2:
+        raise ValueError("must be base64url")
+    return base64.urlsafe_b64decode(unpadded + "=" * (-len(unpadded) % 4))
+
+
+def _require_base64url(text: str) -> str:
+    decoded(text)
+    return text
+
+
+Base64Url = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9_-]*={0,2}$"),
+    AfterValidator(_require_base64url),
+]
+"""Binary values as WebAuthn's JSON forms carry them. Each field bounds its length well above
+what authenticators send, so oversized input stops here (a 422)."""
+ChallengeId = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9_-]{16,64}$"),
+    Field(description="The challenge_id that came with the options"),
+]
+Transport = Annotated[str, StringConstraints(pattern=r"^[a-z-]{1,32}$")]
+PasskeyName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
+    Field(json_schema_extra=document_pattern(visible_text_pattern)),
+    AfterValidator(refuse_control_characters),
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _BrowserJson(BaseModel):
+    """``PublicKeyCredential.toJSON()`` output. Browsers add members over time (L3 added
+    ``publicKey``, ``authenticatorData`` at registration...): unknown ones are ignored, not
+    refused, and never stored."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class AttestationResponse(_BrowserJson):
+    client_data_json: Base64Url = Field(alias="clientDataJSON", max_length=8192)
+    attestation_object: Base64Url = Field(alias="attestationObject", max_length=32768)
+    transports: list[Transport] = Field(default_factory=list, max_length=8)
+
+
+class AssertionResponse(_BrowserJson):
+    client_data_json: Base64Url = Field(alias="clientDataJSON", max_length=8192)
+    authenticator_data: Base64Url = Field(alias="authenticatorData", max_length=8192)
+    signature: Base64Url = Field(max_length=1024)
+    user_handle: Base64Url | SkipJsonSchema[None] = Field(
+        default=None, alias="userHandle", max_length=88, description="At most 64 bytes"
+    )
+
+
+class _Credential(_BrowserJson):
+    id: Base64Url = Field(max_length=1368, description="The credential id (at most 1023 bytes)")
+    raw_id: Base64Url = Field(alias="rawId", max_length=1368)
+    type: Literal["public-key"]
+    authenticator_attachment: Literal["platform", "cross-platform"] | SkipJsonSchema[None] = Field(
+        default=None, alias="authenticatorAttachment"
+    )
+
+    def as_json(self) -> dict[str, Any]:
+        """The credential as py_webauthn parses it (only the members it knows)."""
+        return self.model_dump(by_alias=True, exclude_none=True)
+
+
+class RegistrationCredential(_Credential):
+    """What ``navigator.credentials.create()`` answered, as JSON."""
+
+    response: AttestationResponse
+
+
+class AuthenticationCredential(_Credential):
+    """What ``navigator.credentials.get()`` answered, as JSON."""
+
+    response: AssertionResponse
+
+    @property
+    def passkey_id(self) -> str:
+        return passkey_id(decoded(self.raw_id))
+
+    @property
+    def user_handle(self) -> bytes | None:
+        handle = self.response.user_handle
+        return None if handle is None else decoded(handle)
+
+
+class RegistrationOptionsRequest(_Strict):
+    """The optional body of asking for registration options."""
+
+    current_password: CurrentPassword | SkipJsonSchema[None] = Field(
+        default=None,
+        description="Required unless the session began with a sign-in within the "
+        'reauthentication window (else 403 "Reauthentication required")',
+    )
+
+
+class RegisterPasskeyRequest(_Strict):
+    challenge_id: ChallengeId
+    credential: RegistrationCredential
+    name: PasskeyName | SkipJsonSchema[None] = Field(
+        default=None, description=f'How the user calls it; default "{DEFAULT_NAME}"'
+    )
+
+
+class RenamePasskeyRequest(_Strict):
+    name: PasskeyName
+
+
+class SignInOptionsRequest(_Strict):
+    email: LoginEmail | SkipJsonSchema[None] = Field(
+        default=None,
+        description="Only this account's passkeys (allowCredentials); without it, any "
+        "discoverable passkey. An address that matches nobody gets an answer of the same shape",
+    )
+
+
+class PasskeyAuthenticationRequest(_Strict):
+    challenge_id: ChallengeId
+    credential: AuthenticationCredential
