@@ -115,16 +115,17 @@ class SoftAuthenticator:
         *,
         origin: str | None = None,
         credential: SoftCredential | None = None,
+        rp_id: str | None = None,
     ) -> dict[str, Any]:
         """An assertion for ``options`` (PublicKeyCredentialRequestOptions JSON) by the first
         credential it allows (any of this RP's when ``allowCredentials`` is empty: discoverable),
-        or by ``credential``; the ``credential`` to send to ``POST /auth/passkey``."""
+        or by ``credential``; the ``credential`` to send to ``POST /auth/passkey``. ``origin`` and
+        ``rp_id`` play a page elsewhere (a phishing site) whose ceremony the user was lured into."""
         chosen = credential or self._credential_for(options)
         chosen.sign_count += self.counter_step
+        rp_id_hash = _sha256((rp_id or chosen.rp_id).encode())
         authenticator_data = bytes(
-            AuthenticatorData.create(
-                _sha256(chosen.rp_id.encode()), self._flags(), chosen.sign_count
-            )
+            AuthenticatorData.create(rp_id_hash, self._flags(), chosen.sign_count)
         )
         client_data = self._client_data("webauthn.get", options["challenge"], origin)
         signature = chosen.private_key.sign(
