@@ -29,11 +29,12 @@ from adapters.passkey_items import (
     passkey_from_item,
     passkey_item,
     passkey_key,
+    passkey_use,
 )
 from adapters.user_items import USER_PREFIX, email_key, iso_timestamp, user_key
 from domain.errors import PasskeyNotFound, VersionConflict
 from domain.mail import MailRequest
-from domain.passkeys import Challenge, ChallengePurpose, StoredPasskey
+from domain.passkeys import Challenge, ChallengePurpose, PasskeyUse, StoredPasskey
 from domain.users import UserAccount
 
 if TYPE_CHECKING:
@@ -165,23 +166,20 @@ class DynamoDBPasskeyRepository:
             raise
 
     def rename(self, passkey: StoredPasskey, name: str) -> bool:
-        return self._update_passkey(passkey, "SET #name = :name", {":name": {"S": name}})
-
-    def record_use(
-        self, passkey: StoredPasskey, sign_count: int, backed_up: bool, now: datetime
-    ) -> bool:
-        # A counter that only grows, or stays at zero for authenticators without one.
-        counter = "sign_count < :count" if sign_count else "sign_count = :count"
-        return self._update_passkey(
-            passkey,
-            "SET sign_count = :count, backed_up = :backed_up, last_used_at = :now",
-            {
-                ":count": {"N": str(sign_count)},
-                ":backed_up": {"BOOL": backed_up},
-                ":now": {"S": iso_timestamp(now)},
-            },
-            condition=f"attribute_not_exists(blocked_at) AND {counter}",
+        return self._conditionally(
+            lambda: self._db.update_item(
+                TableName=self._table,
+                Key=passkey_key(passkey.user_id, passkey.id),
+                UpdateExpression="SET #name = :name",
+                ConditionExpression="attribute_exists(PK)",
+                ExpressionAttributeNames={"#name": "name"},
+                ExpressionAttributeValues={":name": {"S": name}},
+            )
         )
+
+    def record_use(self, passkey: StoredPasskey, use: PasskeyUse) -> bool:
+        update: Any = passkey_use(self._table, passkey, use)["Update"]
+        return self._conditionally(lambda: self._db.update_item(**update))
 
     def block(
         self, passkey: StoredPasskey, owner: UserAccount, now: datetime, notice: MailRequest
@@ -250,22 +248,11 @@ class DynamoDBPasskeyRepository:
             }
         }
 
-    def _update_passkey(
-        self,
-        passkey: StoredPasskey,
-        expression: str,
-        values: dict[str, Any],
-        condition: str | None = None,
-    ) -> bool:
+    @staticmethod
+    def _conditionally(write: Callable[[], object]) -> bool:
+        """False when the write's condition does not hold (nothing was written)."""
         try:
-            self._db.update_item(
-                TableName=self._table,
-                Key=passkey_key(passkey.user_id, passkey.id),
-                UpdateExpression=expression,
-                ConditionExpression=" AND ".join(filter(None, ["attribute_exists(PK)", condition])),
-                ExpressionAttributeNames={"#name": "name"} if "#name" in expression else {},
-                ExpressionAttributeValues=values,
-            )
+            write()
         except ClientError as error:
             if _conditional_failure(error):
                 return False

@@ -17,10 +17,13 @@ neither keys nor credential ids ever reach an event.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from adapters.user_items import USER_PREFIX, iso_timestamp
-from domain.passkeys import Challenge, ChallengePurpose, StoredPasskey
+from domain.passkeys import Challenge, ChallengePurpose, PasskeyUse, StoredPasskey
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 PASSKEY_SK_PREFIX = "PASSKEY#"
 CLAIM_PREFIX = "PASSKEY#"
@@ -91,6 +94,28 @@ def passkey_from_item(item: dict[str, Any]) -> StoredPasskey:
         last_used_at=_instant(item, "last_used_at"),
         blocked_at=_instant(item, "blocked_at"),
     )
+
+
+def passkey_use(table: str, passkey: StoredPasskey, use: PasskeyUse) -> TransactWriteItemTypeDef:
+    """The conditional update that records an assertion (alone, or in a transaction with what
+    else the sign-in consumes: an ``mfa_token``). The counter only grows, or stays at 0 for an
+    authenticator without one; a blocked or removed passkey is not updated."""
+    counter = "sign_count < :count" if use.sign_count else "sign_count = :count"
+    return {
+        "Update": {
+            "TableName": table,
+            "Key": passkey_key(passkey.user_id, passkey.id),
+            "UpdateExpression": "SET sign_count = :count, backed_up = :backed_up, "
+            "last_used_at = :now",
+            "ConditionExpression": "attribute_exists(PK) AND attribute_not_exists(blocked_at) "
+            f"AND {counter}",
+            "ExpressionAttributeValues": {
+                ":count": {"N": str(use.sign_count)},
+                ":backed_up": {"BOOL": use.backed_up},
+                ":now": {"S": iso_timestamp(use.at)},
+            },
+        }
+    }
 
 
 def challenge_item(challenge: Challenge) -> dict[str, Any]:

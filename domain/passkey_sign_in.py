@@ -38,6 +38,7 @@ from domain.passkeys import (
     CeremonyOptions,
     Challenge,
     ChallengePurpose,
+    PasskeyUse,
     StoredPasskey,
 )
 from domain.ports import (
@@ -89,6 +90,17 @@ def source_key(address: str) -> str:
     except ValueError:
         network = address
     return hashlib.sha256(network.encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class VerifiedAssertion:
+    passkey: StoredPasskey
+    account: UserAccount
+    use: PasskeyUse
+
+    @property
+    def user_id(self) -> str:
+        return self.account.user.id
 
 
 class PasskeyRefused(AuthenticationFailed):
@@ -178,18 +190,21 @@ class PasskeySignIn:
     # ------------------------------------------------------------ assertion
     def sign_in(self, challenge_id: str, credential: AuthenticationCredential) -> TokenPair:
         try:
-            passkey, account = self.verify(challenge_id, credential)
+            verified = self.verify(challenge_id, credential)
+            if not self._passkeys.record_use(verified.passkey, verified.use):
+                raise PasskeyRefused("passkey removed, blocked or used meanwhile", verified.user_id)
         except PasskeyRefused as refused:
             self._record(PASSKEY_SIGN_IN_FAILED, user_id=refused.user_id)
             raise
-        self._record(PASSKEY_SIGN_IN_SUCCEEDED, user_id=account.user.id)
-        return self._start_session(account, passkey.amr)
+        self._record(PASSKEY_SIGN_IN_SUCCEEDED, user_id=verified.user_id)
+        return self._start_session(verified.account, verified.passkey.amr)
 
     def verify(
         self, challenge_id: str, credential: AuthenticationCredential, user_id: str | None = None
-    ) -> tuple[StoredPasskey, UserAccount]:
-        """The passkey and its active user, once the assertion verified and its use is recorded;
-        PasskeyRefused otherwise. ``user_id``: the only user it may be (a second factor's)."""
+    ) -> VerifiedAssertion:
+        """The passkey and its active user once the assertion verified (PasskeyRefused
+        otherwise); its use is for the caller to record, conditionally (``record_use``), alone or
+        with a second factor's challenge. ``user_id``: the only user it may be."""
         now = self._clock()
         challenge = self._challenges.take(challenge_id, ChallengePurpose.SIGN_IN, now)
         if challenge is None:
@@ -220,9 +235,8 @@ class PasskeySignIn:
             raise PasskeyRefused("signature counter went backwards: a copy of the key", owner)
         if account.user.status != UserStatus.ACTIVE:
             raise PasskeyRefused("user disabled", owner)
-        if not self._passkeys.record_use(passkey, assertion.sign_count, assertion.backed_up, now):
-            raise PasskeyRefused("passkey removed, blocked or used meanwhile", owner)
-        return passkey, account
+        use = PasskeyUse(sign_count=assertion.sign_count, backed_up=assertion.backed_up, at=now)
+        return VerifiedAssertion(passkey=passkey, account=account, use=use)
 
     def _account(self, user_id: str) -> UserAccount:
         try:

@@ -132,6 +132,16 @@ class StoredPasskey(BaseModel):
         )
 
 
+@dataclass(frozen=True)
+class PasskeyUse:
+    """What a verified assertion changes of its passkey: recorded only if the counter stored is
+    still below ``sign_count`` (or both are 0), and the passkey not blocked or removed meanwhile."""
+
+    sign_count: int
+    backed_up: bool
+    at: datetime
+
+
 # ---------------------------------------------------------------- what callers see
 class Passkey(BaseModel):
     """A passkey as its owner sees it: never its key, its credential id or its counter."""

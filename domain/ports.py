@@ -11,7 +11,7 @@ if TYPE_CHECKING:  # annotations only: a function loads the models it uses, not 
     from domain.auth_models import RefreshRecord, SessionFamily
     from domain.events import LifecycleEvent, PublishFailure, TableChange
     from domain.mail import MailRequest
-    from domain.passkeys import Challenge, ChallengePurpose, StoredPasskey
+    from domain.passkeys import Challenge, ChallengePurpose, PasskeyUse, StoredPasskey
     from domain.recovery_tokens import IssuedToken, TokenPurpose
     from domain.users import UserAccount, UserPage
 
@@ -152,12 +152,10 @@ class PasskeyRepository(Protocol):
     def rename(self, passkey: StoredPasskey, name: str) -> bool:
         """False when it is gone."""
 
-    def record_use(
-        self, passkey: StoredPasskey, sign_count: int, backed_up: bool, now: datetime
-    ) -> bool:
-        """The counter and backup state of a verified assertion, and its time; False (nothing
-        written) when the passkey was removed or blocked meanwhile, or another assertion moved
-        its counter to ``sign_count`` or past it."""
+    def record_use(self, passkey: StoredPasskey, use: PasskeyUse) -> bool:
+        """A verified assertion's counter, backup state and time; False (nothing written) when
+        the passkey was removed or blocked meanwhile, or another assertion moved its counter to
+        ``use.sign_count`` or past it."""
 
     def block(
         self, passkey: StoredPasskey, owner: UserAccount, now: datetime, notice: MailRequest

@@ -220,7 +220,7 @@ HOSTILE_IDS = [
 
 
 def _set(document: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
-    copy = json.loads(json.dumps(document))
+    copy: dict[str, Any] = json.loads(json.dumps(document))
     *parents, last = path.split(".")
     target = copy
     for parent in parents:

@@ -307,7 +307,7 @@ def test_given_an_assertion_made_elsewhere_when_presented_then_401_and_the_passk
     gateway: GatewayClient,
     authenticator: SoftAuthenticator,
     registered: dict[str, Any],
-    phished: dict[str, str],
+    phished: dict[str, Any],
 ) -> None:
     assert sign_in(gateway, authenticator, **phished).status == 401
     assert sign_in(gateway, authenticator).status == 200
@@ -545,7 +545,7 @@ def test_given_a_passkey_change_when_streamed_then_one_user_update_and_no_key_ma
 
     assert stored == 1
     [update] = [e for e in events if str(e.detail_type) == "UserUpdated"]
-    assert update.detail.changed_fields == ["passkey_count"]  # type: ignore[attr-defined]
+    assert update.detail.changed_fields == ["passkey_count"]
     published = "".join(event.detail_json() for event in events)
     credential = authenticator.credentials[0]
     assert base64.urlsafe_b64encode(credential.credential_id).decode().rstrip("=") not in published
