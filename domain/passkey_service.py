@@ -62,8 +62,24 @@ class Reauthentication(Protocol):
     ) -> None: ...
 
 
-def new_challenge_id() -> str:
-    return secrets.token_urlsafe(32)
+def hand_out(
+    challenges: ChallengeStore,
+    options: ceremonies.Options,
+    purpose: ChallengePurpose,
+    now: datetime,
+    user_id: str | None,
+) -> CeremonyOptions:
+    """Keeps the options' challenge (single use, for ``CHALLENGE_LIFETIME``) under a new id and
+    answers what the browser needs, with that id."""
+    challenge = Challenge(
+        challenge_id=secrets.token_urlsafe(32),
+        challenge=options.challenge,
+        purpose=purpose,
+        expires_at=now + CHALLENGE_LIFETIME,
+        user_id=user_id,
+    )
+    challenges.put(challenge)
+    return CeremonyOptions(challenge_id=challenge.challenge_id, options=options.json)
 
 
 def notice(kind: MailKind, account: UserAccount) -> MailRequest:
@@ -118,15 +134,9 @@ class PasskeyService:
         if len(existing) >= MAX_PASSKEYS:
             raise PasskeyLimitReached
         options = ceremonies.registration_options(self._rp, account.user, existing)
-        challenge = Challenge(
-            challenge_id=new_challenge_id(),
-            challenge=options.challenge,
-            purpose=ChallengePurpose.REGISTER,
-            expires_at=self._clock() + CHALLENGE_LIFETIME,
-            user_id=account.user.id,
+        return hand_out(
+            self._challenges, options, ChallengePurpose.REGISTER, self._clock(), account.user.id
         )
-        self._challenges.put(challenge)
-        return CeremonyOptions(challenge_id=challenge.challenge_id, options=options.json)
 
     def register(self, caller: Caller, request: RegisterPasskeyRequest) -> Passkey:
         """The challenge is spent first: a second attempt with it fails whatever it carries."""

@@ -30,13 +30,11 @@ from domain.email_address import lookup_forms
 from domain.errors import AuthenticationFailed, TooManyRequests, UserNotFound
 from domain.mail import MailKind
 from domain.passkey_ceremonies import CeremonyFailed, RelyingParty
-from domain.passkey_service import new_challenge_id, notice
+from domain.passkey_service import hand_out, notice
 from domain.passkeys import (
-    CHALLENGE_LIFETIME,
     NOBODY,
     AuthenticationCredential,
     CeremonyOptions,
-    Challenge,
     ChallengePurpose,
     PasskeyUse,
     StoredPasskey,
@@ -154,15 +152,7 @@ class PasskeySignIn:
         if email is not None:
             allowed, user_id = self._credentials_for(email)
         options = ceremonies.authentication_options(self._rp, allowed)
-        challenge = Challenge(
-            challenge_id=new_challenge_id(),
-            challenge=options.challenge,
-            purpose=ChallengePurpose.SIGN_IN,
-            expires_at=now + CHALLENGE_LIFETIME,
-            user_id=user_id,
-        )
-        self._challenges.put(challenge)
-        return CeremonyOptions(challenge_id=challenge.challenge_id, options=options.json)
+        return hand_out(self._challenges, options, ChallengePurpose.SIGN_IN, now, user_id)
 
     def _credentials_for(self, email: str) -> tuple[Credentials, str]:
         """The same reads whoever the address belongs to: every stored form's claim, then one

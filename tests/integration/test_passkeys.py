@@ -11,10 +11,8 @@ import pytest
 from boto3.dynamodb.types import TypeDeserializer
 
 from adapters.dynamodb_passkey_repository import DynamoDBPasskeyRepository
-from adapters.lambda_stream_record import as_lambda_record
-from adapters.stream_records import event_of_record
 from adapters.user_items import user_key
-from domain.passkeys import passkey_id
+from domain.passkeys import Passkey, passkey_id
 from tests.integration.conftest import ApiResponse, CreatedUser, GatewayClient
 from tests.webauthn_authenticator import SoftAuthenticator, from_b64url
 
@@ -127,15 +125,7 @@ def test_given_a_fresh_login_when_a_passkey_is_registered_then_201_listed_counte
 
     assert created.status == 201, created.text
     passkey = created.json
-    assert set(passkey) == {
-        "id",
-        "name",
-        "created_at",
-        "last_used_at",
-        "backed_up",
-        "transports",
-        "blocked_at",
-    }
+    assert set(passkey) == set(Passkey.model_fields)
     credential_id = authenticator.credentials[0].credential_id
     assert passkey["id"] == passkey_id(credential_id)
     assert (passkey["name"], passkey["last_used_at"], passkey["backed_up"]) == (
@@ -521,17 +511,6 @@ def test_given_the_passkey_limit_when_more_options_are_asked_then_409(account: A
 
 
 # ---------------------------------------------------------------- events
-def _events(gateway: GatewayClient) -> list[Any]:
-    streams = gateway.stack.client("dynamodbstreams")
-    arn = gateway.stack.resources["UserRegistrationTable"]["stream_arn"]
-    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
-    iterator = streams.get_shard_iterator(
-        StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
-    )["ShardIterator"]
-    records = streams.get_records(ShardIterator=iterator)["Records"]
-    return [event_of_record(as_lambda_record(record, arn)) for record in records]
-
-
 def test_given_a_passkey_change_when_streamed_then_one_user_update_and_no_key_material(
     gateway: GatewayClient,
     account: Account,
@@ -541,7 +520,7 @@ def test_given_a_passkey_change_when_streamed_then_one_user_update_and_no_key_ma
     item = gateway.db.get_item(TableName=gateway.table, Key=user_key(account.user.id))["Item"]
     stored = TypeDeserializer().deserialize(item["passkey_count"])
 
-    events = [event for event in _events(gateway) if event is not None]
+    events = gateway.lifecycle_events()
 
     assert stored == 1
     [update] = [e for e in events if str(e.detail_type) == "UserUpdated"]

@@ -101,6 +101,13 @@ def _policy_statements(gateway: GatewayClient, logical_id: str) -> list[dict[str
     return [statement for policy in resolved for statement in policy["Statement"]]
 
 
+def _denied(gateway: GatewayClient, recorded: list[Call]) -> list[Call]:
+    """The calls a function made that its own policy does not allow."""
+    return sorted(
+        {call for call in recorded if not _allows(_policy_statements(gateway, call[0]), *call[1:])}
+    )
+
+
 def _exercise_every_api_function(gateway: GatewayClient) -> None:
     """Each route's success path (and a failed login), as a client would drive them."""
     admin = gateway.register(admin=True)
@@ -176,13 +183,7 @@ def test_given_every_route_when_served_then_each_function_calls_only_what_its_po
     _rotate_signing_key(gateway)
 
     functions = {function for function, _, _ in recorded}
-    denied = sorted(
-        {
-            call
-            for call in recorded
-            if not _allows(_policy_statements(gateway, call[0]), call[1], call[2])
-        }
-    )
+    denied = _denied(gateway, recorded)
 
     assert len(functions) >= 10, functions  # every API function and the authorizer ran
     assert "KeyRotationFunction" in functions
@@ -248,13 +249,7 @@ def test_given_every_passkey_route_when_served_then_each_function_calls_only_wha
     _exercise_passkey_functions(gateway)
 
     functions = {function for function, _, _ in recorded}
-    denied = sorted(
-        {
-            call
-            for call in recorded
-            if not _allows(_policy_statements(gateway, call[0]), call[1], call[2])
-        }
-    )
+    denied = _denied(gateway, recorded)
 
     assert {"PasskeysFunction", "PasskeySignInFunction"} <= functions
     assert denied == []
