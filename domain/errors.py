@@ -85,3 +85,9 @@ class LastSignInMethod(UserflowError):
     """Removing it would leave the user no way to sign in (no password, no usable passkey)."""
 
     message = "This is your last way to sign in; add a passkey or set a password first"
+
+
+class ReauthenticationRequired(AccessDenied):
+    """A dangerous operation with neither the current password nor a recent enough login."""
+
+    message = "Reauthentication required"

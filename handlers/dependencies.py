@@ -13,7 +13,11 @@ from typing import TYPE_CHECKING
 from handlers.settings import (
     ListUsersSettings,
     MailTokenKeySettings,
+    PasskeySettings,
+    PasskeySignInSettings,
+    ReauthenticationSettings,
     RecoverySettings,
+    RelyingPartySettings,
     SessionSettings,
     TableSettings,
     TokenIssuerSettings,
@@ -23,11 +27,17 @@ from handlers.settings import (
 )
 
 if TYPE_CHECKING:  # each function imports only what it uses (the authorizer: no boto3)
+    from adapters.dynamodb_passkey_repository import DynamoDBPasskeyRepository
     from adapters.dynamodb_session_repository import DynamoDBSessionRepository
     from adapters.dynamodb_user_repository import DynamoDBUserRepository
     from adapters.key_store import PublicKeySource, SigningKeySource
     from domain.account_recovery import AccountRecoveryService
     from domain.auth_service import AuthService
+    from domain.passkey_ceremonies import RelyingParty
+    from domain.passkey_service import PasskeyService
+    from domain.passkey_sign_in import PasskeySignIn
+    from domain.password_guard import PasswordGuard
+    from domain.reauthentication import RecentAuthentication
     from domain.tokens import TokenIssuer, TokenSettings
     from domain.user_service import UserService
 
@@ -88,20 +98,41 @@ def login_state() -> DynamoDBSessionRepository:
 
 
 @cache
-def user_service() -> UserService:
+def password_guard() -> PasswordGuard:
     from domain.password_guard import PasswordGuard
+    from domain.passwords import PasswordHasher
+
+    return PasswordGuard(login_state(), PasswordHasher())
+
+
+@cache
+def recent_authentication() -> RecentAuthentication:
+    """The rule for dangerous operations; only their functions are configured for it."""
+    from domain.reauthentication import ReauthenticationPolicy, RecentAuthentication
+
+    window = load(ReauthenticationSettings).reauthentication_window_seconds
+    return RecentAuthentication(
+        password_guard(), ReauthenticationPolicy(window=timedelta(seconds=window))
+    )
+
+
+@cache
+def user_service() -> UserService:
     from domain.passwords import PasswordHasher
     from domain.user_service import UserService
 
-    hasher = PasswordHasher()
     return UserService(
-        user_repository(), hasher, password_guard=PasswordGuard(login_state(), hasher)
+        user_repository(),
+        PasswordHasher(),
+        password_guard=password_guard(),
+        recent_authentication=recent_authentication,
     )
 
 
 # ---------------------------------------------------------------- authentication
-# A lockout and a stolen refresh token (domain/auth_service.py's names): warnings, not routine.
-WARNING_OUTCOMES = frozenset({"LoginThrottled", "RefreshReuseDetected"})
+# A lockout, a stolen refresh token, a cloned passkey (domain/auth_service.py and
+# domain/passkey_sign_in.py name them): warnings, not routine.
+WARNING_OUTCOMES = frozenset({"LoginThrottled", "RefreshReuseDetected", "PasskeyCloneDetected"})
 
 
 def record_outcome(name: str, *, user_id: str | None = None, family_id: str | None = None) -> None:
@@ -191,5 +222,63 @@ def recovery_service() -> AccountRecoveryService:
         hasher=PasswordHasher(),
         token_key=mail_token_key,
         limits=RecoveryLimits(forgot_min_duration=timedelta(milliseconds=minimum)),
+        record_metric=record_outcome,
+    )
+
+
+# ---------------------------------------------------------------- passkeys
+@cache
+def passkey_repository() -> DynamoDBPasskeyRepository:
+    from adapters.dynamodb_passkey_repository import DynamoDBPasskeyRepository
+    from handlers.observability import logger
+
+    return DynamoDBPasskeyRepository(
+        load(TableSettings).table_name, request_id=logger.get_correlation_id
+    )
+
+
+def relying_party(settings: RelyingPartySettings) -> RelyingParty:
+    from domain.passkey_ceremonies import RelyingParty
+
+    return RelyingParty(
+        id=settings.passkey_rp_id, name=settings.passkey_rp_name, origins=settings.passkey_origins
+    )
+
+
+@cache
+def passkey_service() -> PasskeyService:
+    from adapters.dynamodb_passkey_repository import DynamoDBChallengeStore
+    from domain.passkey_service import PasskeyService
+    from domain.passwords import PasswordHasher
+
+    settings = load(PasskeySettings)
+    return PasskeyService(
+        users=user_repository(),
+        passkeys=passkey_repository(),
+        challenges=DynamoDBChallengeStore(settings.table_name),
+        relying_party=relying_party(settings),
+        reauthentication=recent_authentication,
+        unusable_password_hash=lambda: PasswordHasher().unusable_hash(),
+        record_metric=record_outcome,
+    )
+
+
+@cache
+def passkey_sign_in() -> PasskeySignIn:
+    """Only the sign-in function has the decoy key and the signing key."""
+    from adapters.dynamodb_passkey_repository import DynamoDBChallengeStore
+    from adapters.dynamodb_rate_limiter import DynamoDBRateLimiter
+    from domain.passkey_sign_in import PasskeySignIn, SignInLimits
+
+    settings = load(PasskeySignInSettings)
+    return PasskeySignIn(
+        users=user_repository(),
+        passkeys=passkey_repository(),
+        challenges=DynamoDBChallengeStore(settings.table_name),
+        relying_party=relying_party(settings),
+        decoy_key=lambda: _secret_bytes(settings.passkey_decoy_secret_arn),
+        limiter=DynamoDBRateLimiter(settings.table_name),
+        start_session=lambda account, amr: auth_service().start_session(account, amr),
+        limits=SignInLimits(options_per_source=settings.passkey_options_per_minute),
         record_metric=record_outcome,
     )

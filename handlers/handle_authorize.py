@@ -1,8 +1,11 @@
 """Lambda authorizer (HTTP API, payload 2.0, simple responses): verifies the bearer access token.
 
-Only the public JWKS is read. The caller's id, roles and the token's session generation go into the
-authorizer context, the only place handlers take the caller from. Tokens are never logged, only why
-one was refused.
+Only the public JWKS is read: the authorizer verifies the token itself (signature, ``typ``,
+claims) and reads no table. The caller's id and roles, the token's session generation and session
+(``sid``), ``auth_time`` and ``amr`` go into the authorizer context, the only place handlers take
+the caller from; whether the session was revoked since is checked on the caller's item, which every
+protected route reads anyway (README, "Sessions"). Tokens are never logged, only why one was
+refused.
 """
 
 from __future__ import annotations
@@ -47,5 +50,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             "sub": claims.sub,
             "roles": ",".join(claims.roles),
             "gen": claims.session_generation,
+            "sid": claims.family_id,
+            "auth_time": claims.auth_time,
+            "amr": ",".join(claims.amr),
         },
     }

@@ -41,6 +41,12 @@ class TokenVerifierSettings(TokenSettingsEnv):
     jwks_parameter_name: str = NonEmpty
 
 
+class ReauthenticationSettings(TableSettings):
+    """Functions whose operations need recent authentication (domain/reauthentication.py)."""
+
+    reauthentication_window_seconds: int = Field(ge=0)
+
+
 class ListUsersSettings(TableSettings):
     cursor_secret_arn: str = NonEmpty
 
@@ -98,8 +104,8 @@ class RelyingPartySettings(FunctionSettings):
         return self
 
 
-class PasskeySettings(TableSettings, RelyingPartySettings):
-    """Registering, listing and removing passkeys."""
+class PasskeySettings(ReauthenticationSettings, RelyingPartySettings):
+    """Registering, listing and removing passkeys, and the password: dangerous operations."""
 
 
 class PasskeySignInSettings(TokenIssuerSettings, RelyingPartySettings):
@@ -129,8 +135,8 @@ class UserStreamSettings(FunctionSettings):
 FUNCTION_SETTINGS: dict[str, type[FunctionSettings]] = {
     "handlers.handle_create_user": TableSettings,
     "handlers.handle_get_user": TableSettings,
-    "handlers.handle_update_user": TableSettings,
-    "handlers.handle_delete_user": TableSettings,
+    "handlers.handle_update_user": ReauthenticationSettings,
+    "handlers.handle_delete_user": ReauthenticationSettings,
     "handlers.handle_list_users": ListUsersSettings,
     "handlers.handle_account_status": SessionSettings,
     "handlers.handle_logout": SessionSettings,
