@@ -64,3 +64,15 @@ class InvalidRecoveryToken(UserflowError):
 
 class TooManyRequests(UserflowError):
     message = "Too many requests; try again later"
+
+
+class MfaStateConflict(UserflowError):
+    """The second factor is not in the state the request needs (already on, nothing pending)."""
+
+    message = "Multi-factor authentication is not in a state that allows this"
+
+
+class InvalidMfaCode(UserflowError):
+    """A wrong or expired code while enrolling (at login, a wrong code is AuthenticationFailed)."""
+
+    message = "The code is wrong or has expired"

@@ -34,11 +34,39 @@ class MailKind(StrEnum):
     VERIFY_EMAIL = "verify_email"
     RESET_PASSWORD = "reset_password"  # noqa: S105 - a message kind, not a secret
     EMAIL_CHANGED = "email_changed"
+    MFA_DISABLED = "mfa_disabled"
+    MFA_RESET = "mfa_reset"
+    RECOVERY_CODE_USED = "recovery_code_used"
 
 
 TOKEN_PURPOSE: dict[MailKind, TokenPurpose] = {
     MailKind.VERIFY_EMAIL: TokenPurpose.VERIFY_EMAIL,
     MailKind.RESET_PASSWORD: TokenPurpose.RESET_PASSWORD,
+}
+
+
+_NOT_YOU = (
+    "If this was not you, reset your password at once and contact support: someone else may "
+    "know it.\n"
+)
+# Second-factor notices (domain/mfa.py): no link, no code, nothing the user typed but the name.
+SECURITY_NOTICES: dict[MailKind, tuple[str, str]] = {
+    MailKind.MFA_DISABLED: (
+        "Two-step verification was turned off",
+        "Two-step verification (authenticator app codes) was turned off for your account, and "
+        f"its recovery codes no longer work.\n\n{_NOT_YOU}",
+    ),
+    MailKind.MFA_RESET: (
+        "Two-step verification was reset by an administrator",
+        "An administrator turned off two-step verification for your account and signed you out "
+        "everywhere. Sign in with your password and set it up again.\n\n" + _NOT_YOU,
+    ),
+    MailKind.RECOVERY_CODE_USED: (
+        "A recovery code was used to sign in",
+        "One of your two-step verification recovery codes was just used to sign in; it will "
+        "not work again. If you lost your phone, set up two-step verification again and make "
+        f"new recovery codes.\n\n{_NOT_YOU}",
+    ),
 }
 
 
@@ -95,6 +123,9 @@ def render(request: MailRequest, frontend_url: str, token: str | None) -> Render
             "The link works once, for 1 hour, and signs you out everywhere. If you did not ask "
             "for it, ignore this message: your password stays as it is.\n",
         )
+    if request.kind in SECURITY_NOTICES:
+        subject, text = SECURITY_NOTICES[request.kind]
+        return RenderedMail(request.to, subject, f"{greeting}{text}")
     return RenderedMail(
         request.to,
         "Your email address was changed",

@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, St
 from pydantic.json_schema import SkipJsonSchema
 
 from domain.email_address import MAX_EMAIL_LENGTH, normalize_email
+from domain.mfa_state import MfaSecrets
 from domain.password_policy import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from domain.recovery_tokens import IssuedToken, TokenPurpose
 from domain.text import (
@@ -74,6 +75,7 @@ PUBLIC_FIELDS = (
     "email_verified",
     "name",
     *PROFILE_FIELDS,
+    "mfa_enabled",
     "roles",
     "status",
     "version",
@@ -122,6 +124,8 @@ class User(BaseModel):
     phone: str | None = None
     locale: str | None = None
     timezone: str | None = None
+    mfa_enabled: bool = False
+    """A second factor (TOTP) is on: login asks for it (domain/mfa.py)."""
     roles: tuple[Role, ...] = (Role.USER,)
     status: UserStatus = UserStatus.ACTIVE
     version: int = 1
@@ -150,6 +154,8 @@ class UserAccount(BaseModel):
     before it are refused exactly, with no clock comparison."""
     verify_token: IssuedToken | None = Field(default=None, repr=False)
     reset_token: IssuedToken | None = Field(default=None, repr=False)
+    mfa: MfaSecrets = Field(default_factory=MfaSecrets, repr=False)
+    """The second factor's stored state (domain/mfa.py); never public."""
 
     def token(self, purpose: TokenPurpose) -> IssuedToken | None:
         token: IssuedToken | None = getattr(self, TOKEN_FIELDS[purpose])
