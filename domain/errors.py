@@ -76,3 +76,9 @@ class InvalidMfaCode(UserflowError):
     """A wrong or expired code while enrolling (at login, a wrong code is AuthenticationFailed)."""
 
     message = "The code is wrong or has expired"
+
+
+class ReauthenticationRequired(AccessDenied):
+    """A dangerous operation with neither the current password nor a recent enough login."""
+
+    message = "Reauthentication required"

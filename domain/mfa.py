@@ -16,14 +16,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from domain.access import Caller, caller_account
 from domain.email_address import lookup_forms
 from domain.errors import InvalidInput, InvalidMfaCode, MfaStateConflict
 from domain.mail import MailKind, MailRequest
 from domain.mfa_codes import (
-    TotpCode,
     matched_step,
     new_recovery_codes,
     new_totp_secret,
@@ -31,11 +28,12 @@ from domain.mfa_codes import (
     otpauth_uri,
 )
 from domain.mfa_crypto import MfaKeys
+from domain.mfa_models import MfaStatus, RecoveryCodes, TotpEnrolment
 from domain.mfa_policy import MfaPolicy
 from domain.mfa_state import MfaSecrets
 from domain.ports import UserRepository
 from domain.user_service import new_message_id, redone_on_lost_race, utc_now
-from domain.users import CurrentPassword, User, UserAccount
+from domain.users import User, UserAccount
 
 PENDING_ENROLMENT_LIFETIME = timedelta(minutes=15)
 
@@ -43,38 +41,6 @@ PENDING_ENROLMENT_LIFETIME = timedelta(minutes=15)
 StepUp = Callable[[Caller, UserAccount, str | None], None]
 """``(caller, account, current_password)``: raises ReauthenticationRequired unless the caller
 authenticated recently enough for a dangerous operation (domain/reauthentication.py)."""
-
-
-# ---------------------------------------------------------------- requests and answers
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ReauthenticatedRequest(_Strict):
-    """The optional body of a dangerous operation: the current password, for a user whose
-    token is not recent enough (no substitute for the second factor of a user who has one)."""
-
-    current_password: CurrentPassword | None = None
-
-
-class ConfirmTotpRequest(_Strict):
-    code: TotpCode
-
-
-class MfaStatus(BaseModel):
-    totp: bool = Field(description="TOTP is on: logins ask for a code")
-    recovery_codes_left: int = Field(ge=0, description="Unused recovery codes")
-
-
-class TotpEnrolment(BaseModel):
-    secret: str = Field(description="Base32 TOTP secret (160 bits), shown this once")
-    otpauth_uri: str = Field(description="otpauth://totp/... for an authenticator app (QR code)")
-
-
-class RecoveryCodes(BaseModel):
-    recovery_codes: list[str] = Field(
-        description="Single-use codes for when the authenticator is lost, shown this once"
-    )
 
 
 # ---------------------------------------------------------------- the use cases

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
-from typing import Annotated
 
 import pyotp
-from pydantic import Field, StringConstraints
 from pyotp.exceptions import OTPVerificationError
 
 TOTP_DIGITS = 6
@@ -25,12 +23,6 @@ RECOVERY_CODE_LENGTH = 10
 """Characters of a recovery code, from a 31-letter alphabet: about 50 random bits each."""
 # Lower case, without the characters read alike (i/l/1, o/0): a code copied by hand still works.
 _RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
-
-TotpCode = Annotated[
-    str,
-    StringConstraints(pattern=r"^[0-9]{6}$"),
-    Field(description="The 6-digit code the authenticator app shows now", examples=["123456"]),
-]
 
 
 def new_totp_secret() -> str:

@@ -19,17 +19,13 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Annotated, Literal, NoReturn, Protocol
-
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, model_validator
-from pydantic.json_schema import SkipJsonSchema
+from typing import NoReturn, Protocol
 
 from domain.errors import AuthenticationFailed, UserNotFound
 from domain.mail import MailKind, MailRequest
-from domain.mfa_codes import TotpCode, matched_step, normalize_recovery_code
 from domain.mfa_crypto import MfaKeys
+from domain.mfa_models import MfaRequired, Proof, RecoveryCodeProof, TotpProof
 from domain.ports import RecordOutcome, UserRepository, record_nothing
-from domain.text import require_valid_unicode_secret
 from domain.user_service import new_message_id, utc_now
 from domain.users import UserAccount
 
@@ -46,65 +42,7 @@ def hash_mfa_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-# ---------------------------------------------------------------- requests and answers
-MfaTokenText = Annotated[
-    SecretStr, Field(min_length=1, max_length=256), AfterValidator(require_valid_unicode_secret)
-]
-RecoveryCodeText = Annotated[
-    SecretStr,
-    Field(min_length=1, max_length=64, description="One of the recovery codes (xxxxx-xxxxx)"),
-    AfterValidator(require_valid_unicode_secret),
-]
-
-
-class MfaVerifyRequest(BaseModel):
-    """``mfa_token`` and exactly one proof."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={"oneOf": [{"required": ["code"]}, {"required": ["recovery_code"]}]},
-    )
-
-    mfa_token: MfaTokenText
-    code: TotpCode | SkipJsonSchema[None] = None
-    recovery_code: RecoveryCodeText | SkipJsonSchema[None] = None
-
-    @model_validator(mode="after")
-    def _one_proof(self) -> MfaVerifyRequest:
-        if (self.code is None) == (self.recovery_code is None):
-            raise ValueError("send exactly one of code and recovery_code")
-        return self
-
-    def proof(self) -> Proof:
-        if self.code is not None:
-            return TotpProof(self.code)
-        assert self.recovery_code is not None  # the validator saw to it
-        return RecoveryCodeProof(self.recovery_code.get_secret_value())
-
-
-class MfaRequired(BaseModel):
-    """The password was right; a second factor is needed (``POST /auth/mfa``)."""
-
-    mfa_required: Literal[True] = True
-    mfa_token: str = Field(description="Single use, for POST /auth/mfa")
-    methods: list[str] = Field(description='Second factors the user has, e.g. ["totp"]')
-    expires_in: int = Field(description="Seconds the mfa_token lives")
-
-
-# ---------------------------------------------------------------- proofs, uses, factors
-@dataclass(frozen=True)
-class TotpProof:
-    code: str
-
-
-@dataclass(frozen=True)
-class RecoveryCodeProof:
-    code: str
-
-
-Proof = TotpProof | RecoveryCodeProof
-
-
+# ---------------------------------------------------------------- uses, factors
 @dataclass(frozen=True)
 class TotpStepUsed:
     """Record ``step`` as the last used, if it is newer and the secret is still ``sealed``."""
@@ -127,11 +65,17 @@ FactorUse = TotpStepUsed | RecoveryCodeUsed
 
 
 class SecondFactor(Protocol):
-    method: str | None
-    """Named in ``methods`` (None: a fallback not offered on its own)."""
-    amr: str
-    """RFC 8176 value the access token gets."""
-    proof_type: type
+    @property
+    def method(self) -> str | None:
+        """Named in ``methods`` (None: a fallback not offered on its own)."""
+
+    @property
+    def amr(self) -> str:
+        """RFC 8176 value the access token gets."""
+
+    @property
+    def proof_type(self) -> type:
+        """The proof (domain/mfa_models.py) this factor checks."""
 
     def enrolled(self, account: UserAccount) -> bool: ...
 
@@ -151,6 +95,8 @@ class TotpFactor:
         return account.mfa.totp_enabled
 
     def verify(self, account: UserAccount, proof: Proof, now: datetime) -> FactorUse | None:
+        from domain.mfa_codes import matched_step  # the TOTP library: only this step needs it
+
         sealed = account.mfa.totp_secret
         if not isinstance(proof, TotpProof) or sealed is None:
             return None
@@ -174,6 +120,8 @@ class RecoveryCodeFactor:
         return account.mfa.totp_enabled and bool(account.mfa.recovery_codes)
 
     def verify(self, account: UserAccount, proof: Proof, now: datetime) -> FactorUse | None:
+        from domain.mfa_codes import normalize_recovery_code
+
         if not isinstance(proof, RecoveryCodeProof):
             return None
         code = normalize_recovery_code(proof.code)

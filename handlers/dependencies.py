@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from handlers.settings import (
     ListUsersSettings,
     MailTokenKeySettings,
+    MfaSettings,
     RecoverySettings,
     SessionSettings,
     TableSettings,
@@ -23,13 +24,20 @@ from handlers.settings import (
 )
 
 if TYPE_CHECKING:  # each function imports only what it uses (the authorizer: no boto3)
+    from adapters.dynamodb_mfa_challenges import DynamoDBMfaChallengeStore
     from adapters.dynamodb_session_repository import DynamoDBSessionRepository
     from adapters.dynamodb_user_repository import DynamoDBUserRepository
     from adapters.key_store import PublicKeySource, SigningKeySource
+    from domain.access import Caller
     from domain.account_recovery import AccountRecoveryService
     from domain.auth_service import AuthService
+    from domain.mfa import MfaService
+    from domain.mfa_crypto import MfaKeys
+    from domain.mfa_login import MfaLogin
+    from domain.password_guard import PasswordGuard
     from domain.tokens import TokenIssuer, TokenSettings
     from domain.user_service import UserService
+    from domain.users import UserAccount
 
 
 # MAC keys change only when an operator replaces them: kept in the container for a minute,
@@ -171,6 +179,55 @@ def auth_service() -> AuthService:
         issuer=_current_issuer,
         policy=AuthPolicy(refresh_ttl=timedelta(days=refresh_days)),
         record_metric=record_outcome,
+        mfa=mfa_login,
+    )
+
+
+# ---------------------------------------------------------------- multi-factor authentication
+def mfa_key() -> bytes:
+    """The key of sealed TOTP secrets and recovery-code hashes (domain/mfa_crypto.py)."""
+    return _secret_bytes(load(MfaSettings).mfa_key_secret_arn)
+
+
+@cache
+def mfa_keys() -> MfaKeys:
+    """Read on first use: the login function only starts challenges and never needs it."""
+    from domain.mfa_crypto import MfaKeys
+
+    return MfaKeys(mfa_key)
+
+
+@cache
+def mfa_challenges() -> DynamoDBMfaChallengeStore:
+    from adapters.dynamodb_mfa_challenges import DynamoDBMfaChallengeStore
+
+    return DynamoDBMfaChallengeStore(load(TableSettings).table_name)
+
+
+def mfa_login(guard: PasswordGuard) -> MfaLogin:
+    """The second step of logins; a wrong code counts toward ``guard``'s lockout."""
+    from domain.mfa_login import MfaLogin, RecoveryCodeFactor, TotpFactor
+
+    return MfaLogin(
+        users=user_repository(),
+        challenges=mfa_challenges(),
+        factors=[TotpFactor(mfa_keys()), RecoveryCodeFactor(mfa_keys())],
+        count_failed_login=guard.count_failure,
+        record_metric=record_outcome,
+    )
+
+
+@cache
+def mfa_service() -> MfaService:
+    from domain.mfa import MfaService
+
+    settings = load(MfaSettings)
+    return MfaService(
+        users=user_repository(),
+        keys=mfa_keys(),
+        issuer=settings.mfa_issuer,
+        step_up=_mfa_step_up,
+        policy=settings.mfa_policy,
     )
 
 
@@ -193,3 +250,14 @@ def recovery_service() -> AccountRecoveryService:
         limits=RecoveryLimits(forgot_min_duration=timedelta(milliseconds=minimum)),
         record_metric=record_outcome,
     )
+
+
+def _mfa_step_up(caller: Caller, account: UserAccount, current_password: str | None) -> None:
+    """Until the recent-authentication rule lands (issue 20): the current password."""
+    from domain.errors import ReauthenticationRequired
+    from domain.password_guard import PasswordGuard
+    from domain.passwords import PasswordHasher
+
+    guard = PasswordGuard(login_state(), PasswordHasher())
+    if current_password is None or not guard.prove(account, current_password).accepted:
+        raise ReauthenticationRequired
