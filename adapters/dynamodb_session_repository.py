@@ -3,7 +3,9 @@
 Items (see README "Table design"):
 - refresh token:  PK=REFRESH#<sha256 of the token>  SK=REFRESH  user_id, family_id, expires_at
   (TTL, epoch seconds), rotated_at once it has been exchanged. The token itself is never stored.
-- session family: PK=FAMILY#<id>  SK=FAMILY  user_id, created_at, expires_at (TTL), revoked_at.
+- session family: PK=FAMILY#<id>  SK=FAMILY  user_id, created_at, expires_at (TTL), auth_time,
+  amr (the login's methods, a list), revoked_at. A family stored before ``auth_time`` and ``amr``
+  were began with a password login at ``created_at``.
 - login state on the user item: failed_logins, locked_until, sessions_revoked_at,
   session_generation. Written without
   touching ``version``: they are not user-visible changes, so they publish no UserUpdated event.
@@ -20,7 +22,7 @@ from adapters.aws_clients import client
 from adapters.dynamodb_conflicts import raise_if_contention
 from adapters.dynamodb_user_repository import cancellation_codes
 from adapters.user_items import iso_timestamp, user_key
-from domain.auth_models import RefreshRecord, SessionFamily
+from domain.auth_models import PASSWORD_METHOD, RefreshRecord, SessionFamily
 from domain.users import UserAccount
 
 REFRESH_SK = "REFRESH"
@@ -82,6 +84,8 @@ class DynamoDBSessionRepository:
                             "user_id": {"S": family.user_id},
                             "created_at": {"S": iso_timestamp(family.created_at)},
                             "expires_at": _epoch(family.expires_at),
+                            "auth_time": {"S": iso_timestamp(family.auth_time)},
+                            "amr": {"L": [{"S": method} for method in family.amr]},
                         },
                         "ConditionExpression": "attribute_not_exists(PK)",
                     }
@@ -116,11 +120,14 @@ class DynamoDBSessionRepository:
         item = self._item(family_key(family_id))
         if item is None:
             return None
+        created_at = datetime.fromisoformat(item["created_at"]["S"])
         return SessionFamily(
             family_id=family_id,
             user_id=item["user_id"]["S"],
-            created_at=datetime.fromisoformat(item["created_at"]["S"]),
+            created_at=created_at,
             expires_at=_from_epoch(item["expires_at"]),
+            auth_time=_parse(item.get("auth_time")) or created_at,
+            amr=tuple(m["S"] for m in item.get("amr", {}).get("L", [])) or (PASSWORD_METHOD,),
             revoked_at=_parse(item.get("revoked_at")),
         )
 

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from adapters.key_store import CURRENT, PENDING, next_key_set, publish_jwks, read_key_set
-from domain.tokens import SigningKeySet, TokenIssuer, TokenSettings, TokenVerifier
+from domain.tokens import SessionClaims, SigningKeySet, TokenIssuer, TokenSettings, TokenVerifier
 
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
@@ -110,7 +110,10 @@ class SigningKeyRotation:
         verifier = TokenVerifier(
             json.loads(published), _TEST_SETTINGS.issuer, _TEST_SETTINGS.audience
         )
-        issued = TokenIssuer(pending.current, _TEST_SETTINGS).issue("rotation-test", [])
+        probe = SessionClaims(family_id="rotation-test", auth_time=datetime.now(UTC), amr=())
+        issued = TokenIssuer(pending.current, _TEST_SETTINGS).issue(
+            "rotation-test", [], session=probe
+        )
         verifier.verify(issued.token)  # InvalidToken fails the rotation
 
     def _finish(self, secret_id: str, token: str, versions: dict[str, list[str]]) -> None:

@@ -72,20 +72,32 @@ class LogoutRequest(_Strict):
 
 
 class TokenPair(BaseModel):
-    access_token: str
+    access_token: str = Field(
+        description="An ES256 JWT (header `typ: at+jwt`, RFC 9068) with claims `sub`, `iss`, "
+        "`aud`, `exp`, `iat`, `jti`, `roles`, `gen` (session generation), `sid` (the session), "
+        "`auth_time` (the login that started the session: refresh keeps it) and `amr` "
+        '(RFC 8176 methods of that login, e.g. `["pwd"]`)'
+    )
     refresh_token: str
     token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 - the scheme name, not a secret
     expires_in: int = Field(description="Seconds until the access token expires")
 
 
+PASSWORD_METHOD = "pwd"  # noqa: S105 - a method name, not a secret
+"""RFC 8176's ``amr`` value for a password login."""
+
+
 @dataclass(frozen=True)
 class SessionFamily:
-    """Every refresh token descending from one login; revoked as a whole."""
+    """Every refresh token descending from one login; revoked as a whole. ``auth_time`` and
+    ``amr`` are the login's: every access token of the family carries them, refresh included."""
 
     family_id: str
     user_id: str
     created_at: datetime
     expires_at: datetime
+    auth_time: datetime
+    amr: tuple[str, ...] = (PASSWORD_METHOD,)
     revoked_at: datetime | None = None
 
 

@@ -15,7 +15,13 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, NoReturn
 
 from domain.access import Caller, caller_account
-from domain.auth_models import LogoutRequest, RefreshRecord, SessionFamily, TokenPair
+from domain.auth_models import (
+    PASSWORD_METHOD,
+    LogoutRequest,
+    RefreshRecord,
+    SessionFamily,
+    TokenPair,
+)
 from domain.email_address import lookup_forms
 from domain.errors import AuthenticationFailed, UserNotFound
 from domain.password_guard import LockoutPolicy, PasswordGuard, Verdict
@@ -28,7 +34,7 @@ from domain.ports import (
     UserRepository,
     record_nothing,
 )
-from domain.tokens import TokenIssuer
+from domain.tokens import SessionClaims, TokenIssuer
 from domain.users import UserAccount, UserStatus
 
 if TYPE_CHECKING:
@@ -115,14 +121,14 @@ class AuthService:
         self._record(LOGIN_SUCCEEDED, user_id=user_id)
         if self._mfa is not None and self._mfa.required(account):
             return self._mfa.begin(account)
-        return self._start_session(account, now)
+        return self._start_session(account, now, (PASSWORD_METHOD,))
 
     def complete_mfa(self, mfa_token: str, proof: Proof) -> TokenPair:
         """The second step of a login: the session starts once the factor is proven."""
         if self._mfa is None:
             raise AuthenticationFailed
         passed = self._mfa.complete(mfa_token, proof)
-        return self._start_session(passed.account, self._clock())
+        return self._start_session(passed.account, self._clock(), (PASSWORD_METHOD, passed.amr))
 
     def refresh(self, refresh_token: str) -> TokenPair:
         now = self._clock()
@@ -153,7 +159,7 @@ class AuthService:
         if not self._sessions.rotate(record, successor, now):
             # Another request rotated this token first: one of the two holders is not the owner.
             self._revoke_stolen_family(family, now)
-        return self._token_pair(account, token)
+        return self._token_pair(account, token, family)
 
     def logout(self, caller: Caller, request: LogoutRequest) -> None:
         """Only with a token still valid: a revoked one must not sign the user out again."""
@@ -168,12 +174,20 @@ class AuthService:
         if request.all:
             self._login_state.revoke_all_sessions(caller.user_id, now)
 
-    def _start_session(self, account: UserAccount, now: datetime) -> TokenPair:
+    def _start_session(
+        self, account: UserAccount, now: datetime, amr: tuple[str, ...]
+    ) -> TokenPair:
+        """A new session family: its tokens carry this login's time and methods (``amr``)."""
         user = account.user
         token = new_refresh_token()
         expires_at = now + self._policy.refresh_ttl
         family = SessionFamily(
-            family_id=str(uuid.uuid4()), user_id=user.id, created_at=now, expires_at=expires_at
+            family_id=str(uuid.uuid4()),
+            user_id=user.id,
+            created_at=now,
+            expires_at=expires_at,
+            auth_time=now,
+            amr=amr,
         )
         first = RefreshRecord(
             token_hash=hash_refresh_token(token),
@@ -182,12 +196,17 @@ class AuthService:
             expires_at=expires_at,
         )
         self._sessions.start_family(family, first)
-        return self._token_pair(account, token)
+        return self._token_pair(account, token, family)
 
-    def _token_pair(self, account: UserAccount, refresh_token: str) -> TokenPair:
+    def _token_pair(
+        self, account: UserAccount, refresh_token: str, family: SessionFamily
+    ) -> TokenPair:
         user = account.user
+        session = SessionClaims(
+            family_id=family.family_id, auth_time=family.auth_time, amr=family.amr
+        )
         access = self._issuer().issue(
-            user.id, [str(role) for role in user.roles], account.session_generation
+            user.id, [str(role) for role in user.roles], account.session_generation, session=session
         )
         return TokenPair(
             access_token=access.token, refresh_token=refresh_token, expires_in=access.expires_in

@@ -12,6 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from domain.users import UserAccount
 
 ADMIN_ROLE = "admin"
 # RFC 8176 methods that prove something besides a password (domain/reauthentication.py too).
@@ -45,3 +49,9 @@ class MfaPolicy(StrEnum):
         if not self.covers(roles) or SECOND_FACTOR_AMR & frozenset(amr):
             return True
         return route_key in ENROLMENT_ROUTES
+
+
+def has_second_factor(account: UserAccount) -> bool:
+    """Whether the account's dangerous operations need a token whose ``amr`` holds a second
+    factor (domain/reauthentication.py): a password alone must not turn MFA off."""
+    return account.user.mfa_enabled

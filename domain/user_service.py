@@ -10,7 +10,6 @@ from typing import TypeVar
 from domain.access import Caller, caller_account
 from domain.email_address import lookup_forms
 from domain.errors import (
-    AccessDenied,
     InvalidInput,
     UserNotFound,
     VersionConflict,
@@ -21,6 +20,7 @@ from domain.password_guard import PasswordGuard, Verdict
 from domain.password_policy import validated_password
 from domain.passwords import PasswordHasher
 from domain.ports import UserRepository
+from domain.reauthentication import RecentAuthentication
 from domain.recovery_tokens import TokenPurpose, new_token
 from domain.users import (
     PROFILE_FIELDS,
@@ -90,13 +90,21 @@ class UserService:
         hasher: PasswordHasher,
         clock: Callable[[], datetime] = utc_now,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+        *,
         password_guard: PasswordGuard | None = None,
+        recent_authentication: Callable[[], RecentAuthentication] | None = None,
     ) -> None:
         """``password_guard``: needed by the use cases that check a stored password (the API's);
-        operator tools that only register users or grant roles go without."""
+        operator tools that only register users or grant roles go without.
+        ``recent_authentication``: the rule for dangerous operations, made on first use (only the
+        functions that change or delete accounts are configured for it); default: its default
+        policy on ``password_guard``."""
         self._repository = repository
         self._hasher = hasher
         self._password_guard = password_guard
+        self._recent_authentication = recent_authentication or (
+            lambda: RecentAuthentication(self._guard(), clock=clock)
+        )
         self._clock = clock
         self._new_id = new_id
 
@@ -153,7 +161,10 @@ class UserService:
         changes = self._user_changes(account.user, patch)
         own = caller.user_id == account.user.id
         if own and ("email" in changes or patch.password) and not proven:
-            self._prove_current_password(account, patch)
+            # A stolen or forgotten-open session must not take the account over (a new email
+            # would receive the reset link).
+            current = patch.current_password
+            self._recent().require(caller, account, current.get_secret_value() if current else None)
             proven.append(True)
         new_hash = self._new_password_hash(account, patch)
         if not changes and new_hash is None:
@@ -182,13 +193,20 @@ class UserService:
         self._repository.save(updated, account, messages)
         return updated.user
 
-    def delete(self, caller: Caller, user_id: str) -> None:
+    def delete(self, caller: Caller, user_id: str, current_password: str | None = None) -> None:
         """A deletion is a change like any other: it takes the next version, so subscribers
-        ordering events by ``user.version`` see it after every update (README, "Ordering")."""
-        redone_on_lost_race(lambda: self._delete_once(caller, user_id))
+        ordering events by ``user.version`` see it after every update (README, "Ordering").
+        Deleting your own account needs recent authentication."""
+        proven: list[bool] = []
+        redone_on_lost_race(lambda: self._delete_once(caller, user_id, current_password, proven))
 
-    def _delete_once(self, caller: Caller, user_id: str) -> None:
+    def _delete_once(
+        self, caller: Caller, user_id: str, current_password: str | None, proven: list[bool]
+    ) -> None:
         account = self._target(caller, user_id)
+        if caller.user_id == account.user.id and not proven:
+            self._recent().require(caller, account, current_password)
+            proven.append(True)
         deleted = account.model_copy(
             update={
                 "user": account.user.model_copy(
@@ -260,6 +278,9 @@ class UserService:
             raise RuntimeError("this UserService was built without a password guard")
         return self._password_guard
 
+    def _recent(self) -> RecentAuthentication:
+        return self._recent_authentication()
+
     def _caller_account(self, caller: Caller) -> UserAccount:
         return caller_account(self._repository, caller)
 
@@ -289,16 +310,6 @@ class UserService:
             if required in sent and sent[required] is None:
                 raise InvalidInput(f"{required} cannot be removed")
         return {field: value for field, value in sent.items() if getattr(user, field) != value}
-
-    def _prove_current_password(self, account: UserAccount, patch: UserPatch) -> None:
-        """Users changing their own password or email prove the current password, so a stolen
-        access token cannot take the account over (a new email would receive the reset link);
-        a wrong one counts as a failed login, and a locked account proves nothing."""
-        if (
-            patch.current_password is None
-            or not self._guard().prove(account, patch.current_password.get_secret_value()).accepted
-        ):
-            raise AccessDenied("current_password is missing or wrong")
 
     def _new_password_hash(self, account: UserAccount, patch: UserPatch) -> str | None:
         if patch.password is None:

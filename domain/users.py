@@ -108,7 +108,20 @@ class UserPatch(_Strict):
     timezone: TimeZone | None = None
     password: Password | None = None
     current_password: CurrentPassword | None = Field(
-        default=None, description="Required when users change their own password or email"
+        default=None,
+        description="When users change their own password or email: required unless their "
+        "session began with a login within the reauthentication window (else 403 "
+        '"Reauthentication required")',
+    )
+
+
+class AccountDeletion(_Strict):
+    """The optional body of deleting your own account."""
+
+    current_password: CurrentPassword | None = Field(
+        default=None,
+        description="Required unless the session began with a login within the "
+        'reauthentication window (else 403 "Reauthentication required")',
     )
 
 
@@ -152,6 +165,9 @@ class UserAccount(BaseModel):
     session_generation: int = 0
     """Carried by every access token (``gen``); each revocation increments it, so tokens issued
     before it are refused exactly, with no clock comparison."""
+    revoked_sessions: dict[str, datetime] = Field(default_factory=dict)
+    """Sessions (refresh families) revoked one by one, each until the last access token it may
+    have issued has expired: their tokens (``sid``) are refused, the user's others are not."""
     verify_token: IssuedToken | None = Field(default=None, repr=False)
     reset_token: IssuedToken | None = Field(default=None, repr=False)
     mfa: MfaSecrets = Field(default_factory=MfaSecrets, repr=False)
@@ -161,10 +177,14 @@ class UserAccount(BaseModel):
         token: IssuedToken | None = getattr(self, TOKEN_FIELDS[purpose])
         return token
 
-    def accepts_session(self, session_generation: int) -> bool:
-        """Whether an access token of that generation still speaks for this user."""
+    def accepts_session(self, session_generation: int, family_id: str | None = None) -> bool:
+        """Whether an access token of that generation and session still speaks for this user."""
         active = self.user.status == UserStatus.ACTIVE
-        return active and session_generation == self.session_generation
+        return (
+            active
+            and session_generation == self.session_generation
+            and family_id not in self.revoked_sessions
+        )
 
     def with_sessions_revoked(self, now: datetime) -> UserAccount:
         """Every refresh family made before ``now`` and every access token issued so far die."""

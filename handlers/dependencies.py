@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING
 from handlers.settings import (
     ListUsersSettings,
     MailTokenKeySettings,
+    MfaKeySettings,
     MfaSettings,
+    ReauthenticationSettings,
     RecoverySettings,
     SessionSettings,
     TableSettings,
@@ -28,16 +30,15 @@ if TYPE_CHECKING:  # each function imports only what it uses (the authorizer: no
     from adapters.dynamodb_session_repository import DynamoDBSessionRepository
     from adapters.dynamodb_user_repository import DynamoDBUserRepository
     from adapters.key_store import PublicKeySource, SigningKeySource
-    from domain.access import Caller
     from domain.account_recovery import AccountRecoveryService
     from domain.auth_service import AuthService
     from domain.mfa import MfaService
     from domain.mfa_crypto import MfaKeys
     from domain.mfa_login import MfaLogin
     from domain.password_guard import PasswordGuard
+    from domain.reauthentication import RecentAuthentication
     from domain.tokens import TokenIssuer, TokenSettings
     from domain.user_service import UserService
-    from domain.users import UserAccount
 
 
 # MAC keys change only when an operator replaces them: kept in the container for a minute,
@@ -96,14 +97,38 @@ def login_state() -> DynamoDBSessionRepository:
 
 
 @cache
-def user_service() -> UserService:
+def password_guard() -> PasswordGuard:
     from domain.password_guard import PasswordGuard
+    from domain.passwords import PasswordHasher
+
+    return PasswordGuard(login_state(), PasswordHasher())
+
+
+@cache
+def recent_authentication() -> RecentAuthentication:
+    """The rule for dangerous operations; only their functions are configured for it."""
+    from domain.mfa_policy import has_second_factor
+    from domain.reauthentication import ReauthenticationPolicy, RecentAuthentication
+
+    window = load(ReauthenticationSettings).reauthentication_window_seconds
+    return RecentAuthentication(
+        password_guard(),
+        ReauthenticationPolicy(
+            window=timedelta(seconds=window), second_factor_required=has_second_factor
+        ),
+    )
+
+
+@cache
+def user_service() -> UserService:
     from domain.passwords import PasswordHasher
     from domain.user_service import UserService
 
-    hasher = PasswordHasher()
     return UserService(
-        user_repository(), hasher, password_guard=PasswordGuard(login_state(), hasher)
+        user_repository(),
+        PasswordHasher(),
+        password_guard=password_guard(),
+        recent_authentication=recent_authentication,
     )
 
 
@@ -186,7 +211,7 @@ def auth_service() -> AuthService:
 # ---------------------------------------------------------------- multi-factor authentication
 def mfa_key() -> bytes:
     """The key of sealed TOTP secrets and recovery-code hashes (domain/mfa_crypto.py)."""
-    return _secret_bytes(load(MfaSettings).mfa_key_secret_arn)
+    return _secret_bytes(load(MfaKeySettings).mfa_key_secret_arn)
 
 
 @cache
@@ -226,7 +251,7 @@ def mfa_service() -> MfaService:
         users=user_repository(),
         keys=mfa_keys(),
         issuer=settings.mfa_issuer,
-        step_up=_mfa_step_up,
+        step_up=recent_authentication().require,
         policy=settings.mfa_policy,
     )
 
@@ -250,14 +275,3 @@ def recovery_service() -> AccountRecoveryService:
         limits=RecoveryLimits(forgot_min_duration=timedelta(milliseconds=minimum)),
         record_metric=record_outcome,
     )
-
-
-def _mfa_step_up(caller: Caller, account: UserAccount, current_password: str | None) -> None:
-    """Until the recent-authentication rule lands (issue 20): the current password."""
-    from domain.errors import ReauthenticationRequired
-    from domain.password_guard import PasswordGuard
-    from domain.passwords import PasswordHasher
-
-    guard = PasswordGuard(login_state(), PasswordHasher())
-    if current_password is None or not guard.prove(account, current_password).accepted:
-        raise ReauthenticationRequired

@@ -214,20 +214,29 @@ def create_resolver(
 def current_caller(app: APIGatewayHttpResolver) -> Caller:
     """The caller as the Lambda authorizer vouched for it; never from headers or body."""
     context = app.current_event.request_context.authorizer.get_lambda or {}
-    user_id = context.get("sub")
-    if not user_id:
+    user_id, family_id = context.get("sub"), context.get("sid")
+    if not user_id or not family_id:
         raise AuthenticationFailed("Missing authorizer context")
-    roles = str(context.get("roles", ""))
     try:
         session_generation = int(context["gen"])
+        auth_time = int(context["auth_time"])
     except (KeyError, TypeError, ValueError) as error:
         raise AuthenticationFailed("Missing authorizer context") from error
     logger.append_keys(user_id=str(user_id))
     return Caller(
         user_id=str(user_id),
-        roles=frozenset(filter(None, roles.split(","))),
+        roles=_names(context.get("roles")),
         session_generation=session_generation,
+        family_id=str(family_id),
+        auth_time=auth_time,
+        amr=tuple(sorted(_names(context.get("amr")))),
     )
+
+
+def _names(joined: object) -> frozenset[str]:
+    """Roles and methods travel comma-joined in the authorizer context (only strings, numbers
+    and booleans may)."""
+    return frozenset(filter(None, str(joined or "").split(",")))
 
 
 def source_ip(app: APIGatewayHttpResolver) -> str:

@@ -43,6 +43,12 @@ class TokenVerifierSettings(TokenSettingsEnv):
     jwks_parameter_name: str = NonEmpty
 
 
+class ReauthenticationSettings(TableSettings):
+    """Functions whose operations need recent authentication (domain/reauthentication.py)."""
+
+    reauthentication_window_seconds: int = Field(ge=0)
+
+
 class ListUsersSettings(TableSettings):
     cursor_secret_arn: str = NonEmpty
 
@@ -71,16 +77,20 @@ class RecoverySettings(TableSettings, MailTokenKeySettings):
     forgot_password_min_milliseconds: int = Field(default=400, ge=0)
 
 
-class MfaSettings(TableSettings):
-    """The MFA functions: the key of sealed TOTP secrets and recovery-code hashes, the issuer
-    authenticator apps show, and the policy (domain/mfa_policy.py)."""
+class MfaKeySettings(TableSettings):
+    """The key of sealed TOTP secrets and recovery-code hashes, the issuer authenticator apps
+    show, and the policy (domain/mfa_policy.py)."""
 
     mfa_key_secret_arn: str = NonEmpty
     mfa_issuer: str = NonEmpty
     mfa_policy: MfaPolicy = MfaPolicy.OPTIONAL
 
 
-class MfaLoginSettings(TokenIssuerSettings, MfaSettings):
+class MfaSettings(MfaKeySettings, ReauthenticationSettings):
+    """The MFA management routes: managing MFA needs recent authentication."""
+
+
+class MfaLoginSettings(TokenIssuerSettings, MfaKeySettings):
     """POST /auth/mfa: checks a second factor, then issues tokens."""
 
 
@@ -107,8 +117,8 @@ class UserStreamSettings(FunctionSettings):
 FUNCTION_SETTINGS: dict[str, type[FunctionSettings]] = {
     "handlers.handle_create_user": TableSettings,
     "handlers.handle_get_user": TableSettings,
-    "handlers.handle_update_user": TableSettings,
-    "handlers.handle_delete_user": TableSettings,
+    "handlers.handle_update_user": ReauthenticationSettings,
+    "handlers.handle_delete_user": ReauthenticationSettings,
     "handlers.handle_list_users": ListUsersSettings,
     "handlers.handle_account_status": SessionSettings,
     "handlers.handle_logout": SessionSettings,

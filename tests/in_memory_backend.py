@@ -93,9 +93,25 @@ class InMemoryBackend:
         )
         return self.user_service().register(registration)
 
-    def caller(self, user: User, *, admin: bool = False) -> Caller:
-        """The principal of an access token issued to ``user`` now."""
+    def caller(
+        self,
+        user: User,
+        *,
+        admin: bool = False,
+        logged_in: timedelta = timedelta(hours=1),
+        amr: tuple[str, ...] = ("pwd",),
+        family_id: str = "family-1",
+    ) -> Caller:
+        """The principal of an access token issued to ``user`` now, in a session whose login
+        was ``logged_in`` ago (by default too long ago to count as recent authentication)."""
         roles = {Role.USER.value, Role.ADMIN.value} if admin else {Role.USER.value}
         stored = self.users.items.get(user.id)
         generation = stored.account.session_generation if stored else 0
-        return Caller(user_id=user.id, roles=frozenset(roles), session_generation=generation)
+        return Caller(
+            user_id=user.id,
+            roles=frozenset(roles),
+            session_generation=generation,
+            family_id=family_id,
+            auth_time=int((self.clock.now - logged_in).timestamp()),
+            amr=amr,
+        )

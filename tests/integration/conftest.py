@@ -81,13 +81,23 @@ def caller_context(caller: Caller) -> dict[str, str | int]:
         "sub": caller.user_id,
         "roles": ",".join(sorted(caller.roles)),
         "gen": caller.session_generation,
+        "sid": caller.family_id or "",
+        "auth_time": caller.auth_time,
+        "amr": ",".join(caller.amr),
     }
 
 
-def caller_of(user: User) -> Caller:
-    """The caller an access token issued now would make of ``user`` (never signed out yet)."""
+def caller_of(user: User, logged_in: float = 3600) -> Caller:
+    """The caller an access token issued now would make of ``user`` (never signed out yet), in
+    a session whose login was ``logged_in`` seconds ago (by default not recent enough for
+    dangerous operations without the current password)."""
     return Caller(
-        user_id=user.id, roles=frozenset(str(r) for r in user.roles), session_generation=0
+        user_id=user.id,
+        roles=frozenset(str(r) for r in user.roles),
+        session_generation=0,
+        family_id=f"family-of-{user.id}",
+        auth_time=int(time.time() - logged_in),
+        amr=("pwd",),
     )
 
 

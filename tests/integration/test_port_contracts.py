@@ -194,7 +194,9 @@ def _record(token_hash: str, expires: datetime, family: str = "f-1") -> RefreshR
 
 def test_given_a_token_when_rotated_twice_then_only_the_first_wins(ports: Ports) -> None:
     expires = NOW + timedelta(days=30)
-    family = SessionFamily(family_id="f-1", user_id="u-1", created_at=NOW, expires_at=expires)
+    family = SessionFamily(
+        family_id="f-1", user_id="u-1", created_at=NOW, expires_at=expires, auth_time=NOW
+    )
     first, second, third = (_record(h, expires) for h in ("h-1", "h-2", "h-3"))
     ports.sessions.start_family(family, first)
 
@@ -212,7 +214,9 @@ def test_given_a_revoked_family_when_rotating_then_refused_and_revocation_time_k
     ports: Ports,
 ) -> None:
     expires = NOW + timedelta(days=30)
-    family = SessionFamily(family_id="f-1", user_id="u-1", created_at=NOW, expires_at=expires)
+    family = SessionFamily(
+        family_id="f-1", user_id="u-1", created_at=NOW, expires_at=expires, auth_time=NOW
+    )
     ports.sessions.start_family(family, _record("h-1", expires))
 
     ports.sessions.revoke_family("f-1", NOW)
@@ -221,6 +225,30 @@ def test_given_a_revoked_family_when_rotating_then_refused_and_revocation_time_k
 
     assert not ports.sessions.rotate(_record("h-1", expires), _record("h-2", expires), NOW)
     assert ports.sessions.get_family("f-1") == SessionFamily(
-        family_id="f-1", user_id="u-1", created_at=NOW, expires_at=expires, revoked_at=NOW
+        family_id="f-1",
+        user_id="u-1",
+        created_at=NOW,
+        expires_at=expires,
+        auth_time=NOW,
+        revoked_at=NOW,
     )
     assert ports.sessions.get_family("no-such-family") is None
+
+
+def test_given_a_family_when_read_back_then_its_login_time_and_methods_are_kept(
+    ports: Ports,
+) -> None:
+    """Refresh issues every access token of the family with the login's auth_time and amr."""
+    expires = NOW + timedelta(days=30)
+    login = NOW - timedelta(minutes=3)
+    family = SessionFamily(
+        family_id="f-1",
+        user_id="u-1",
+        created_at=NOW,
+        expires_at=expires,
+        auth_time=login,
+        amr=("pwd", "otp"),
+    )
+    ports.sessions.start_family(family, _record("h-1", expires))
+
+    assert ports.sessions.get_family("f-1") == family

@@ -119,7 +119,7 @@ class History:
             elif kind == "grant":
                 self.service.grant_role(self.service.get(caller, user_id).email, Role.ADMIN)
             elif kind == "delete":
-                self.service.delete(caller, user_id)
+                self.service.delete(caller, user_id, self.passwords[user_id])
                 self.ids[slot] = None
         except UserNotFound:
             self.ids[slot] = None

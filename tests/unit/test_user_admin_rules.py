@@ -14,7 +14,7 @@ from domain.errors import (
     UserNotFound,
 )
 from domain.users import Role, User, UserStatus
-from tests.in_memory_backend import Clock, InMemoryBackend
+from tests.in_memory_backend import PASSWORD, Clock, InMemoryBackend
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
@@ -38,7 +38,7 @@ def test_given_a_user_when_deleting_self_then_gone_and_the_email_is_free(
 ) -> None:
     user = backend.register()
 
-    backend.user_service().delete(backend.caller(user), "me")
+    backend.user_service().delete(backend.caller(user), "me", current_password=PASSWORD)
 
     with pytest.raises(UserNotFound):
         backend.users.get(user.id)
