@@ -38,6 +38,10 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 
+UNPROJECTED_FIELDS = ("email_verified", "mfa_enabled")
+"""Public fields added after GSI1 was deployed (booleans; absent means false)."""
+
+
 def cancellation_codes(error: ClientError) -> list[str]:
     reasons = error.response.get("CancellationReasons", [])
     return [reason.get("Code", "None") for reason in reasons]
@@ -260,30 +264,32 @@ class DynamoDBUserRepository:
                 raise InvalidCursor from error
             raise
         last = page.get("LastEvaluatedKey")
-        verified = self._verified_emails([item["PK"] for item in page["Items"]])
+        unprojected = self._unprojected_fields([item["PK"] for item in page["Items"]])
         return UserPage(
             items=[
-                user_from_item({**item, "email_verified": {"BOOL": item["PK"]["S"] in verified}})
+                user_from_item({**item, **unprojected.get(item["PK"]["S"], {})})
                 for item in page["Items"]
             ],
             next_cursor=self._cursors.encode(last) if last else None,
         )
 
-    def _verified_emails(self, keys: Sequence[Any]) -> set[str]:
-        """Which of a page's users verified their email. GSI1's projection cannot change on a
-        deployed table (CloudFormation refuses it), so this one attribute is read from the items,
-        never more (no hash ever leaves the table)."""
+    def _unprojected_fields(self, keys: Sequence[Any]) -> dict[str, dict[str, Any]]:
+        """A page's public fields that GSI1 does not project (``UNPROJECTED_FIELDS``), by key.
+        GSI1's projection cannot change on a deployed table (CloudFormation refuses it), so these
+        attributes are read from the items, never more (no hash ever leaves the table)."""
         pending: list[dict[str, Any]] = [{"PK": key, "SK": {"S": USER_SK}} for key in keys]
-        verified: set[str] = set()
+        found: dict[str, dict[str, Any]] = {}
+        projection = ", ".join(["PK", *UNPROJECTED_FIELDS])
         while pending:
-            request: Any = {"Keys": pending[:100], "ProjectionExpression": "PK, email_verified"}
+            request: Any = {"Keys": pending[:100], "ProjectionExpression": projection}
             answer: Any = self._db.batch_get_item(RequestItems={self._table: request})
             for item in answer["Responses"].get(self._table, []):
-                if item.get("email_verified", {}).get("BOOL"):
-                    verified.add(item["PK"]["S"])
+                found[item["PK"]["S"]] = {
+                    name: item.get(name, {"BOOL": False}) for name in UNPROJECTED_FIELDS
+                }
             unprocessed = answer.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", [])
             pending = unprocessed + pending[100:]
-        return verified
+        return found
 
     def _claim_email(self, email: str, user_id: str) -> TransactWriteItemTypeDef:
         return {

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from domain.access import Caller, caller_account
 from domain.auth_models import (
@@ -36,6 +36,10 @@ from domain.ports import (
 )
 from domain.tokens import SessionClaims, TokenIssuer
 from domain.users import UserAccount, UserStatus
+
+if TYPE_CHECKING:
+    from domain.mfa_login import MfaLogin
+    from domain.mfa_models import MfaRequired, Proof
 
 # Metric names, one per outcome an operator watches.
 LOGIN_SUCCEEDED = "LoginSucceeded"
@@ -72,7 +76,10 @@ class AuthService:
         policy: AuthPolicy | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         record_metric: RecordOutcome = record_nothing,
+        mfa: Callable[[PasswordGuard], MfaLogin] | None = None,
     ) -> None:
+        """``mfa``: makes the second step of logins (domain/mfa_login.py) from the password
+        guard, whose lockout a wrong code counts toward; without it no login asks for one."""
         self._users = users
         self._login_state = login_state
         self._sessions = sessions
@@ -87,8 +94,11 @@ class AuthService:
             self._policy,
             clock,
         )
+        self._mfa = mfa(self._guard) if mfa else None
 
-    def login(self, email: str, password: str) -> TokenPair:
+    def login(self, email: str, password: str) -> TokenPair | MfaRequired:
+        """The token pair, or, for a user with a second factor, the ``mfa_token`` that
+        ``complete_mfa`` exchanges for it with the factor."""
         account = next(
             filter(None, (self._users.find_by_email(form) for form in lookup_forms(email))), None
         )
@@ -109,7 +119,16 @@ class AuthService:
             # only those that finish before the limit is reached may succeed.
             self._reject(LOGIN_THROTTLED, user_id)
         self._record(LOGIN_SUCCEEDED, user_id=user_id)
+        if self._mfa is not None and self._mfa.required(account):
+            return self._mfa.begin(account)
         return self._start_session(account, now, (PASSWORD_METHOD,))
+
+    def complete_mfa(self, mfa_token: str, proof: Proof) -> TokenPair:
+        """The second step of a login: the session starts once the factor is proven."""
+        if self._mfa is None:
+            raise AuthenticationFailed
+        passed = self._mfa.complete(mfa_token, proof)
+        return self._start_session(passed.account, self._clock(), (PASSWORD_METHOD, passed.amr))
 
     def refresh(self, refresh_token: str) -> TokenPair:
         now = self._clock()

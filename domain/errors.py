@@ -87,6 +87,18 @@ class LastSignInMethod(UserflowError):
     message = "This is your last way to sign in; add a passkey or set a password first"
 
 
+class MfaStateConflict(UserflowError):
+    """The second factor is not in the state the request needs (already on, nothing pending)."""
+
+    message = "Multi-factor authentication is not in a state that allows this"
+
+
+class InvalidMfaCode(UserflowError):
+    """A wrong or expired code while enrolling (at login, a wrong code is AuthenticationFailed)."""
+
+    message = "The code is wrong or has expired"
+
+
 class ReauthenticationRequired(AccessDenied):
     """A dangerous operation with neither the current password nor a recent enough login."""
 

@@ -38,6 +38,9 @@ class MailKind(StrEnum):
     PASSKEY_REMOVED = "passkey_removed"
     PASSKEY_BLOCKED = "passkey_blocked"
     PASSWORD_REMOVED = "password_removed"  # noqa: S105 - a message kind, not a secret
+    MFA_DISABLED = "mfa_disabled"
+    MFA_RESET = "mfa_reset"
+    RECOVERY_CODE_USED = "recovery_code_used"
 
 
 TOKEN_PURPOSE: dict[MailKind, TokenPurpose] = {
@@ -50,9 +53,29 @@ _NOT_YOU_PASSKEY = (
     "If this was not you, someone else may be signed in as you: remove the passkeys you do not "
     "recognise, sign out everywhere and reset your password.\n"
 )
-# Notices of changes to how the user signs in (domain/passkey_service.py, passkey_sign_in.py):
-# no link, no key, nothing the user typed but their name.
-SIGN_IN_NOTICES: dict[MailKind, tuple[str, str]] = {
+_NOT_YOU = (
+    "If this was not you, reset your password at once and contact support: someone else may "
+    "know it.\n"
+)
+# Security notices (domain/mfa.py, domain/passkey_service.py, domain/passkey_sign_in.py): no link,
+# no code, no key, nothing the user typed but the name.
+SECURITY_NOTICES: dict[MailKind, tuple[str, str]] = {
+    MailKind.MFA_DISABLED: (
+        "Two-step verification was turned off",
+        "Two-step verification (authenticator app codes) was turned off for your account, and "
+        f"its recovery codes no longer work.\n\n{_NOT_YOU}",
+    ),
+    MailKind.MFA_RESET: (
+        "Two-step verification was reset by an administrator",
+        "An administrator turned off two-step verification for your account and signed you out "
+        "everywhere. Sign in with your password and set it up again.\n\n" + _NOT_YOU,
+    ),
+    MailKind.RECOVERY_CODE_USED: (
+        "A recovery code was used to sign in",
+        "One of your two-step verification recovery codes was just used to sign in; it will "
+        "not work again. If you lost your phone, set up two-step verification again and make "
+        f"new recovery codes.\n\n{_NOT_YOU}",
+    ),
     MailKind.PASSKEY_ADDED: (
         "A passkey was added to your account",
         "A passkey was added to your account: the device that holds it can now sign you in "
@@ -130,8 +153,8 @@ def render(request: MailRequest, frontend_url: str, token: str | None) -> Render
             "The link works once, for 1 hour, and signs you out everywhere. If you did not ask "
             "for it, ignore this message: your password stays as it is.\n",
         )
-    if request.kind in SIGN_IN_NOTICES:
-        subject, text = SIGN_IN_NOTICES[request.kind]
+    if request.kind in SECURITY_NOTICES:
+        subject, text = SECURITY_NOTICES[request.kind]
         return RenderedMail(request.to, subject, f"{greeting}{text}")
     return RenderedMail(
         request.to,

@@ -77,6 +77,14 @@ class PasswordGuard:
             return Verdict.LOCKED
         return verdict
 
+    def count_failure(self, account: UserAccount) -> None:
+        """A failed proof other than a password (a wrong second-factor code): it counts toward
+        the same lockout as a wrong password."""
+        now = self._clock()
+        self._login_state.record_failed_login(
+            account.user.id, now, self.policy.max_failed_logins, now + self.policy.lockout
+        )
+
     def spend_a_verification(self, password: str) -> None:
         """As long as a failed real check, the first time too (making the dummy derives
         nothing): one verification per form the password may have been hashed as."""

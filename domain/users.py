@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, St
 from pydantic.json_schema import SkipJsonSchema
 
 from domain.email_address import MAX_EMAIL_LENGTH, normalize_email
+from domain.mfa_state import MfaSecrets
 from domain.password_policy import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from domain.recovery_tokens import IssuedToken, TokenPurpose
 from domain.text import (
@@ -75,6 +76,7 @@ PUBLIC_FIELDS = (
     "name",
     *PROFILE_FIELDS,
     "passkey_count",
+    "mfa_enabled",
     "roles",
     "status",
     "version",
@@ -138,6 +140,8 @@ class User(BaseModel):
     timezone: str | None = None
     passkey_count: int = 0
     """How many passkeys the user has (domain/passkeys.py); never which, nor their keys."""
+    mfa_enabled: bool = False
+    """A second factor (TOTP) is on: login asks for it (domain/mfa.py)."""
     roles: tuple[Role, ...] = (Role.USER,)
     status: UserStatus = UserStatus.ACTIVE
     version: int = 1
@@ -177,6 +181,8 @@ class UserAccount(BaseModel):
     have issued has expired: their tokens (``sid``) are refused, the user's others are not."""
     verify_token: IssuedToken | None = Field(default=None, repr=False)
     reset_token: IssuedToken | None = Field(default=None, repr=False)
+    mfa: MfaSecrets = Field(default_factory=MfaSecrets, repr=False)
+    """The second factor's stored state (domain/mfa.py); never public."""
 
     @property
     def has_password(self) -> bool:

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 from handlers.settings import (
     ListUsersSettings,
     MailTokenKeySettings,
+    MfaKeySettings,
+    MfaSettings,
     PasskeySettings,
     PasskeySignInSettings,
     ReauthenticationSettings,
@@ -27,12 +29,16 @@ from handlers.settings import (
 )
 
 if TYPE_CHECKING:  # each function imports only what it uses (the authorizer: no boto3)
+    from adapters.dynamodb_mfa_challenges import DynamoDBMfaChallengeStore
     from adapters.dynamodb_passkey_repository import DynamoDBPasskeyRepository
     from adapters.dynamodb_session_repository import DynamoDBSessionRepository
     from adapters.dynamodb_user_repository import DynamoDBUserRepository
     from adapters.key_store import PublicKeySource, SigningKeySource
     from domain.account_recovery import AccountRecoveryService
     from domain.auth_service import AuthService
+    from domain.mfa import MfaService
+    from domain.mfa_crypto import MfaKeys
+    from domain.mfa_login import MfaLogin
     from domain.passkey_ceremonies import RelyingParty
     from domain.passkey_service import PasskeyService
     from domain.passkey_sign_in import PasskeySignIn
@@ -108,11 +114,15 @@ def password_guard() -> PasswordGuard:
 @cache
 def recent_authentication() -> RecentAuthentication:
     """The rule for dangerous operations; only their functions are configured for it."""
+    from domain.mfa_policy import has_second_factor
     from domain.reauthentication import ReauthenticationPolicy, RecentAuthentication
 
     window = load(ReauthenticationSettings).reauthentication_window_seconds
     return RecentAuthentication(
-        password_guard(), ReauthenticationPolicy(window=timedelta(seconds=window))
+        password_guard(),
+        ReauthenticationPolicy(
+            window=timedelta(seconds=window), second_factor_required=has_second_factor
+        ),
     )
 
 
@@ -202,6 +212,55 @@ def auth_service() -> AuthService:
         issuer=_current_issuer,
         policy=AuthPolicy(refresh_ttl=timedelta(days=refresh_days)),
         record_metric=record_outcome,
+        mfa=mfa_login,
+    )
+
+
+# ---------------------------------------------------------------- multi-factor authentication
+def mfa_key() -> bytes:
+    """The key of sealed TOTP secrets and recovery-code hashes (domain/mfa_crypto.py)."""
+    return _secret_bytes(load(MfaKeySettings).mfa_key_secret_arn)
+
+
+@cache
+def mfa_keys() -> MfaKeys:
+    """Read on first use: the login function only starts challenges and never needs it."""
+    from domain.mfa_crypto import MfaKeys
+
+    return MfaKeys(mfa_key)
+
+
+@cache
+def mfa_challenges() -> DynamoDBMfaChallengeStore:
+    from adapters.dynamodb_mfa_challenges import DynamoDBMfaChallengeStore
+
+    return DynamoDBMfaChallengeStore(load(TableSettings).table_name)
+
+
+def mfa_login(guard: PasswordGuard) -> MfaLogin:
+    """The second step of logins; a wrong code counts toward ``guard``'s lockout."""
+    from domain.mfa_login import MfaLogin, RecoveryCodeFactor, TotpFactor
+
+    return MfaLogin(
+        users=user_repository(),
+        challenges=mfa_challenges(),
+        factors=[TotpFactor(mfa_keys()), RecoveryCodeFactor(mfa_keys())],
+        count_failed_login=guard.count_failure,
+        record_metric=record_outcome,
+    )
+
+
+@cache
+def mfa_service() -> MfaService:
+    from domain.mfa import MfaService
+
+    settings = load(MfaSettings)
+    return MfaService(
+        users=user_repository(),
+        keys=mfa_keys(),
+        issuer=settings.mfa_issuer,
+        step_up=recent_authentication().require,
+        policy=settings.mfa_policy,
     )
 
 

@@ -3,7 +3,8 @@
 The template (``template.yaml``, ``Globals`` merged) sets these variables; a test checks that every
 function's ``Environment`` satisfies its model in :data:`FUNCTION_SETTINGS`. A missing or invalid
 variable fails the first use in the container with :class:`SettingsError`, which names it, instead
-of a ``KeyError`` deep inside an adapter. Only pydantic is imported (the domain loads it anyway).
+of a ``KeyError`` deep inside an adapter. Only pydantic (and the MFA policy's enum, which needs
+nothing else) is imported.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from typing import TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from domain.mfa_policy import MfaPolicy
 
 NonEmpty = Field(min_length=1)
 
@@ -116,6 +119,27 @@ class PasskeySignInSettings(TokenIssuerSettings, RelyingPartySettings):
     """Sign-in options (each stores a challenge) one source address may ask for per minute."""
 
 
+class MfaKeySettings(TableSettings):
+    """The key of sealed TOTP secrets and recovery-code hashes, the issuer authenticator apps
+    show, and the policy (domain/mfa_policy.py)."""
+
+    mfa_key_secret_arn: str = NonEmpty
+    mfa_issuer: str = NonEmpty
+    mfa_policy: MfaPolicy = MfaPolicy.OPTIONAL
+
+
+class MfaSettings(MfaKeySettings, ReauthenticationSettings):
+    """The MFA management routes: managing MFA needs recent authentication."""
+
+
+class MfaLoginSettings(TokenIssuerSettings, MfaKeySettings):
+    """POST /auth/mfa: checks a second factor, then issues tokens."""
+
+
+class AuthorizerSettings(TokenVerifierSettings):
+    mfa_policy: MfaPolicy = MfaPolicy.OPTIONAL
+
+
 class MailerSettings(MailTokenKeySettings):
     sender_email: str = NonEmpty
     configuration_set: str = NonEmpty
@@ -140,9 +164,11 @@ FUNCTION_SETTINGS: dict[str, type[FunctionSettings]] = {
     "handlers.handle_list_users": ListUsersSettings,
     "handlers.handle_account_status": SessionSettings,
     "handlers.handle_logout": SessionSettings,
-    "handlers.handle_authorize": TokenVerifierSettings,
+    "handlers.handle_authorize": AuthorizerSettings,
     "handlers.handle_jwks": TokenVerifierSettings,
     "handlers.handle_login": TokenIssuerSettings,
+    "handlers.handle_mfa": MfaSettings,
+    "handlers.handle_mfa_login": MfaLoginSettings,
     "handlers.handle_refresh_token": TokenIssuerSettings,
     "handlers.handle_email_verification": RecoverySettings,
     "handlers.handle_password_recovery": RecoverySettings,

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from domain.mail import SIGN_IN_NOTICES, MailKind, MailRequest, render
+from domain.mail import MailKind, MailRequest, render
 from domain.passkey_service import ways_to_sign_in
 from domain.passkey_sign_in import counter_regressed, source_key
 from domain.passkeys import (
@@ -213,7 +213,15 @@ def test_given_a_passwordless_account_when_any_password_checked_then_refused() -
     assert not PasswordHasher().verify("", account.password_hash)
 
 
-@pytest.mark.parametrize("kind", list(SIGN_IN_NOTICES))
+PASSKEY_NOTICES = [
+    MailKind.PASSKEY_ADDED,
+    MailKind.PASSKEY_REMOVED,
+    MailKind.PASSKEY_BLOCKED,
+    MailKind.PASSWORD_REMOVED,
+]
+
+
+@pytest.mark.parametrize("kind", PASSKEY_NOTICES)
 def test_given_a_sign_in_notice_when_rendered_then_it_names_nothing_but_the_user(
     kind: MailKind,
 ) -> None:

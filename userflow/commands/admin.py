@@ -1,4 +1,5 @@
-"""`userflow admin grant EMAIL`: give a user the admin role (a normal, versioned user update)."""
+"""`userflow admin grant EMAIL`: give a user the admin role (a normal, versioned user update);
+`userflow admin reset-mfa EMAIL`: turn a user's second factor off (the lost-phone path)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ def register(subparsers: Any) -> None:
     grant.add_argument("email")
     add_stack_arguments(grant)
     grant.set_defaults(run=run_grant)
+    register_reset_mfa(commands)
 
 
 def _no_cursor_key() -> bytes:
@@ -48,5 +50,51 @@ def run_grant(args: argparse.Namespace) -> int:
     except (InvalidInput, ValueError) as error:
         raise CommandError(f"grant: {error}", EXIT_FAILED) from None
     print(f"{user.email} ({user.id}) now has roles: {', '.join(user.roles)}")
+    print(f"request id (correlation_id of the event): {request_id}")
+    return 0
+
+
+# ---------------------------------------------------------------- reset-mfa (issue 21)
+def register_reset_mfa(commands: Any) -> None:
+    reset = commands.add_parser(
+        "reset-mfa",
+        help="turn off the second factor of the user with this email (lost phone): ends their "
+        "sessions and mails them",
+    )
+    reset.add_argument("email")
+    add_stack_arguments(reset)
+    reset.set_defaults(run=run_reset_mfa)
+
+
+def run_reset_mfa(args: argparse.Namespace) -> int:
+    from adapters.dynamodb_user_repository import DynamoDBUserRepository
+    from domain.errors import InvalidInput
+    from domain.mfa import MfaService
+    from domain.mfa_crypto import MfaKeys
+
+    stack = resolve_stack(args)
+    request_id = f"userflow-admin-{uuid.uuid4()}"
+    repository = DynamoDBUserRepository(
+        stack.physical_id("UserRegistrationTable"),
+        cursor_key=_no_cursor_key,
+        db=stack.client("dynamodb"),
+        request_id=lambda: request_id,
+    )
+
+    def no_step_up(*_: object) -> None:
+        raise RuntimeError("an operator's reset needs no step-up")
+
+    def no_key() -> bytes:
+        raise RuntimeError("a reset reads no secret")
+
+    service = MfaService(users=repository, keys=MfaKeys(no_key), issuer="-", step_up=no_step_up)
+    try:
+        user, changed = service.reset_by_operator(args.email)
+    except (InvalidInput, ValueError) as error:
+        raise CommandError(f"reset-mfa: {error}", EXIT_FAILED) from None
+    if not changed:
+        print(f"{user.email} ({user.id}) has no second factor: nothing to reset")
+        return 0
+    print(f"{user.email} ({user.id}): second factor off, sessions ended, user mailed")
     print(f"request id (correlation_id of the event): {request_id}")
     return 0

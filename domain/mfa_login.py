@@ -1,0 +1,240 @@
+"""The second step of a login: an ``mfa_token`` from the password step, then a second factor.
+
+- ``mfa_token``: 256 random bits, stored only as its SHA-256 with the user, the user's session
+  generation at the password step (a password change, reset or admin reset since kills it), the
+  failures so far and its expiry. It is single use, lives 5 minutes and dies at the 5th wrong
+  proof. Every failure (unknown, expired, used, wrong code, replay) is the same 401.
+- A proof is checked by the factor it is for (``SecondFactor``): TOTP codes and recovery codes
+  here; passkeys plug in the same way (a proof type, a factor, a use). A factor answers with the
+  *use* it makes of the user's item (the time step to record, the recovery code to strike),
+  which the challenge store writes in one transaction with the consumption of the ``mfa_token``:
+  of two requests with the same code, or the same ``mfa_token``, only one can succeed.
+- Each wrong proof also counts toward the account's login throttle, as a wrong password does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import NoReturn, Protocol
+
+from domain.errors import AuthenticationFailed, UserNotFound
+from domain.mail import MailKind, MailRequest
+from domain.mfa_crypto import MfaKeys
+from domain.mfa_models import MfaRequired, Proof, RecoveryCodeProof, TotpProof
+from domain.ports import RecordOutcome, UserRepository, record_nothing
+from domain.user_service import new_message_id, utc_now
+from domain.users import UserAccount
+
+MFA_TOKEN_LIFETIME = timedelta(minutes=5)
+MAX_WRONG_PROOFS = 5
+# Metric names (domain/auth_service.py's style).
+MFA_FAILED = "MfaFailed"
+MFA_SUCCEEDED = "MfaSucceeded"
+RECOVERY_CODE_USED = "RecoveryCodeUsed"
+
+
+def hash_mfa_token(token: str) -> str:
+    """256 random bits: a fast hash suffices."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# ---------------------------------------------------------------- uses, factors
+@dataclass(frozen=True)
+class TotpStepUsed:
+    """Record ``step`` as the last used, if it is newer and the secret is still ``sealed``."""
+
+    user_id: str
+    step: int
+    sealed_secret: str
+
+
+@dataclass(frozen=True)
+class RecoveryCodeUsed:
+    """Strike ``code_hash`` from the user's codes, if still there, and mail the user."""
+
+    user_id: str
+    code_hash: str
+    notice: MailRequest
+
+
+FactorUse = TotpStepUsed | RecoveryCodeUsed
+
+
+class SecondFactor(Protocol):
+    @property
+    def method(self) -> str | None:
+        """Named in ``methods`` (None: a fallback not offered on its own)."""
+
+    @property
+    def amr(self) -> str:
+        """RFC 8176 value the access token gets."""
+
+    @property
+    def proof_type(self) -> type:
+        """The proof (domain/mfa_models.py) this factor checks."""
+
+    def enrolled(self, account: UserAccount) -> bool: ...
+
+    def verify(self, account: UserAccount, proof: Proof, now: datetime) -> FactorUse | None:
+        """The use to record when ``proof`` is right, None when it is wrong."""
+
+
+class TotpFactor:
+    method = "totp"
+    amr = "otp"
+    proof_type = TotpProof
+
+    def __init__(self, keys: MfaKeys) -> None:
+        self._keys = keys
+
+    def enrolled(self, account: UserAccount) -> bool:
+        return account.mfa.totp_enabled
+
+    def verify(self, account: UserAccount, proof: Proof, now: datetime) -> FactorUse | None:
+        from domain.mfa_codes import matched_step  # the TOTP library: only this step needs it
+
+        sealed = account.mfa.totp_secret
+        if not isinstance(proof, TotpProof) or sealed is None:
+            return None
+        step = matched_step(self._keys.open(sealed, account.user.id), proof.code, now)
+        if step is None or step <= account.mfa.totp_last_step:
+            return None
+        return TotpStepUsed(account.user.id, step, sealed)
+
+
+class RecoveryCodeFactor:
+    """A lookup secret (NIST SP 800-63B 5.1.2): one-time, so ``otp`` in RFC 8176's terms."""
+
+    method = None
+    amr = "otp"
+    proof_type = RecoveryCodeProof
+
+    def __init__(self, keys: MfaKeys) -> None:
+        self._keys = keys
+
+    def enrolled(self, account: UserAccount) -> bool:
+        return account.mfa.totp_enabled and bool(account.mfa.recovery_codes)
+
+    def verify(self, account: UserAccount, proof: Proof, now: datetime) -> FactorUse | None:
+        from domain.mfa_codes import normalize_recovery_code
+
+        if not isinstance(proof, RecoveryCodeProof):
+            return None
+        code = normalize_recovery_code(proof.code)
+        if code is None:
+            return None
+        code_hash = self._keys.code_hash(code)
+        if code_hash not in account.mfa.recovery_codes:
+            return None
+        notice = MailRequest(
+            message_id=new_message_id(),
+            kind=MailKind.RECOVERY_CODE_USED,
+            to=account.user.email,
+            user_id=account.user.id,
+            name=account.user.name,
+        )
+        return RecoveryCodeUsed(account.user.id, code_hash, notice)
+
+
+# ---------------------------------------------------------------- the challenge
+@dataclass(frozen=True)
+class MfaChallenge:
+    token_hash: str
+    user_id: str
+    session_generation: int
+    expires_at: datetime
+    failures: int = 0
+
+
+class MfaChallengeStore(Protocol):
+    def create(self, challenge: MfaChallenge) -> None: ...
+
+    def find(self, token_hash: str) -> MfaChallenge | None: ...
+
+    def record_failure(self, challenge: MfaChallenge, max_failures: int) -> None:
+        """One more wrong proof; the challenge is deleted at ``max_failures``."""
+
+    def complete(self, challenge: MfaChallenge, use: FactorUse) -> bool:
+        """Delete the challenge (if still there and not exhausted) and make ``use`` of the user
+        item, in one transaction; False (nothing written) if either condition no longer held."""
+
+
+@dataclass(frozen=True)
+class SecondFactorPassed:
+    account: UserAccount
+    amr: str
+    factor_use: FactorUse
+
+
+class MfaLogin:
+    def __init__(
+        self,
+        *,
+        users: UserRepository,
+        challenges: MfaChallengeStore,
+        factors: Sequence[SecondFactor],
+        count_failed_login: Callable[[UserAccount], None],
+        clock: Callable[[], datetime] = utc_now,
+        record_metric: RecordOutcome = record_nothing,
+    ) -> None:
+        """``count_failed_login``: the login throttle's counter, as for a wrong password."""
+        self._users = users
+        self._challenges = challenges
+        self._factors = factors
+        self._count_failed_login = count_failed_login
+        self._clock = clock
+        self._record = record_metric
+
+    def required(self, account: UserAccount) -> bool:
+        return any(factor.enrolled(account) for factor in self._factors)
+
+    def begin(self, account: UserAccount) -> MfaRequired:
+        token = secrets.token_urlsafe(32)
+        self._challenges.create(
+            MfaChallenge(
+                token_hash=hash_mfa_token(token),
+                user_id=account.user.id,
+                session_generation=account.session_generation,
+                expires_at=self._clock() + MFA_TOKEN_LIFETIME,
+            )
+        )
+        methods = [f.method for f in self._factors if f.method and f.enrolled(account)]
+        return MfaRequired(
+            mfa_token=token, methods=methods, expires_in=int(MFA_TOKEN_LIFETIME.total_seconds())
+        )
+
+    def complete(self, mfa_token: str, proof: Proof) -> SecondFactorPassed:
+        now = self._clock()
+        challenge = self._challenges.find(hash_mfa_token(mfa_token))
+        if challenge is None or challenge.expires_at <= now:
+            self._fail(None)
+        try:
+            account = self._users.get(challenge.user_id)
+        except UserNotFound:
+            self._fail(None)
+        if not account.accepts_session(challenge.session_generation) or (
+            account.locked_until is not None and account.locked_until > now
+        ):
+            self._fail(challenge.user_id)
+        factor = next(
+            (f for f in self._factors if f.enrolled(account) and isinstance(proof, f.proof_type)),
+            None,
+        )
+        use = factor.verify(account, proof, now) if factor else None
+        if factor is None or use is None or not self._challenges.complete(challenge, use):
+            # A wrong proof, or a right one that another request used first (a replay).
+            self._challenges.record_failure(challenge, MAX_WRONG_PROOFS)
+            self._count_failed_login(account)
+            self._fail(challenge.user_id)
+        self._record(MFA_SUCCEEDED, user_id=account.user.id)
+        if isinstance(use, RecoveryCodeUsed):
+            self._record(RECOVERY_CODE_USED, user_id=account.user.id)
+        return SecondFactorPassed(account=account, amr=factor.amr, factor_use=use)
+
+    def _fail(self, user_id: str | None) -> NoReturn:
+        self._record(MFA_FAILED, user_id=user_id)
+        raise AuthenticationFailed

@@ -1,0 +1,26 @@
+"""POST /auth/mfa: the second step of a login (``mfa_token`` and a second factor) for the usual
+token pair, its ``amr`` naming the factor. Rules: domain/mfa_login.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+
+from domain.auth_models import TokenPair
+from domain.mfa_models import MfaVerifyRequest
+from handlers.auth_http import token_response
+from handlers.dependencies import auth_service
+from handlers.http import create_resolver, documented, lambda_handler
+
+app = create_resolver()
+
+
+@app.post("/auth/mfa", responses=documented(200, TokenPair, 400, 401, 409, 429))
+def verify_second_factor(request: MfaVerifyRequest) -> Response[dict[str, Any]]:
+    return token_response(
+        auth_service().complete_mfa(request.mfa_token.get_secret_value(), request.proof())
+    )
+
+
+handler = lambda_handler(app)
