@@ -36,6 +36,10 @@ from domain.user_service import new_message_id, redone_on_lost_race, utc_now
 from domain.users import User, UserAccount
 
 PENDING_ENROLMENT_LIFETIME = timedelta(minutes=15)
+# State is checked before step-up: saying "already on" or "off" reveals nothing that
+# GET /users/me/mfa does not, and spares the user a reauthentication that could not succeed.
+ALREADY_ON = "TOTP is already on; turn it off before enrolling again"
+MFA_OFF = "Turn TOTP on first: recovery codes stand in for it"
 
 
 StepUp = Callable[[Caller, UserAccount, str | None], None]
@@ -70,13 +74,16 @@ class MfaService:
 
     def start_totp(self, caller: Caller, current_password: str | None) -> TotpEnrolment:
         """A new pending secret (any earlier pending one dies); nothing is on yet."""
-        self._step_up(caller, caller_account(self._users, caller), current_password)
+        account = caller_account(self._users, caller)
+        if account.user.mfa_enabled:
+            raise MfaStateConflict(ALREADY_ON)
+        self._step_up(caller, account, current_password)
         secret = new_totp_secret()
 
         def once() -> TotpEnrolment:
             account = caller_account(self._users, caller)
             if account.user.mfa_enabled:
-                raise MfaStateConflict("TOTP is already on; turn it off before enrolling again")
+                raise MfaStateConflict(ALREADY_ON)
             pending = account.mfa.model_copy(
                 update={
                     "totp_pending": self._keys.seal(secret, account.user.id),
@@ -115,7 +122,10 @@ class MfaService:
     def disable_totp(self, caller: Caller, current_password: str | None) -> None:
         """TOTP off and the recovery codes gone; the user is mailed. Refused where the policy
         requires MFA of this user (an administrator's reset is the way out)."""
-        self._step_up(caller, caller_account(self._users, caller), current_password)
+        account = caller_account(self._users, caller)
+        if not account.user.mfa_enabled and account.mfa == MfaSecrets():
+            return
+        self._step_up(caller, account, current_password)
 
         def once() -> None:
             account = caller_account(self._users, caller)
@@ -133,13 +143,16 @@ class MfaService:
 
     def new_recovery_codes(self, caller: Caller, current_password: str | None) -> RecoveryCodes:
         """A new set; the old one dies with this write."""
-        self._step_up(caller, caller_account(self._users, caller), current_password)
+        account = caller_account(self._users, caller)
+        if not account.user.mfa_enabled:
+            raise MfaStateConflict(MFA_OFF)
+        self._step_up(caller, account, current_password)
         codes = new_recovery_codes()
 
         def once() -> RecoveryCodes:
             account = caller_account(self._users, caller)
             if not account.user.mfa_enabled:
-                raise MfaStateConflict("Turn TOTP on first: recovery codes stand in for it")
+                raise MfaStateConflict(MFA_OFF)
             mfa = account.mfa.model_copy(update={"recovery_codes": self._hashes(codes)})
             self._users.save(account.model_copy(update={"mfa": mfa}), account)
             return RecoveryCodes(recovery_codes=codes)

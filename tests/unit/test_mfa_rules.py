@@ -152,16 +152,38 @@ def test_given_every_dangerous_operation_then_each_asks_for_step_up_first(
 ) -> None:
     mfa = service(users, clock, step_up, MfaPolicy.OPTIONAL)
     caller = register(users)
+    step_up.refuse = True
+    with pytest.raises(AccessDenied):
+        mfa.start_totp(caller, "pw")
+    assert users.get(caller.user_id).mfa.totp_pending is None
+    step_up.refuse = False
     enrol(mfa, caller, clock)
     step_up.refuse = True
     before = users.get(caller.user_id)
 
-    for operation in (mfa.disable_totp, mfa.new_recovery_codes, mfa.start_totp):
+    for operation in (mfa.disable_totp, mfa.new_recovery_codes):
         with pytest.raises(AccessDenied):
             operation(caller, "pw")
 
     assert users.get(caller.user_id) == before
-    assert step_up.asked == [None, "pw", "pw", "pw"]  # the enrolment's, then each refused one
+    assert step_up.asked == ["pw", None, "pw", "pw"]
+
+
+def test_given_a_state_that_refuses_the_operation_then_409_before_any_step_up(
+    users: InMemoryUserRepository, clock: Clock, step_up: StepUpLog
+) -> None:
+    mfa = service(users, clock, step_up, MfaPolicy.OPTIONAL)
+    caller = register(users)
+    with pytest.raises(MfaStateConflict):
+        mfa.new_recovery_codes(caller, None)
+    mfa.disable_totp(caller, None)  # nothing to turn off: done, nothing asked
+    enrol(mfa, caller, clock)
+    asked = len(step_up.asked)
+
+    with pytest.raises(MfaStateConflict):
+        mfa.start_totp(caller, None)
+
+    assert len(step_up.asked) == asked == 1
 
 
 def test_given_nothing_set_up_when_reset_then_nothing_changes_and_no_mail(
