@@ -4,8 +4,9 @@ Item: PK=MFA#<sha256 of the mfa_token>  SK=MFA  user_id, session_generation, fai
 expires_at (TTL, epoch seconds). The token itself is never stored.
 
 Completing a challenge is one transaction: the challenge is deleted and the factor's use is
-written to the user item under a condition (a TOTP step newer than the last one used, a recovery
-code still unused), with the user's notice for a recovery code queued alongside. Two requests
+written under a condition (a TOTP step newer than the last one used, a recovery code still
+unused, a passkey's counter still below the new one), with the user's notice for a recovery code
+queued alongside. Two requests
 carrying the same code, or the same ``mfa_token``, cannot both get through it.
 """
 
@@ -21,7 +22,13 @@ from adapters.dynamodb_conflicts import raise_if_contention
 from adapters.dynamodb_user_repository import cancellation_codes
 from adapters.mail_outbox import outbox_put
 from adapters.user_items import user_key
-from domain.mfa_login import FactorUse, MfaChallenge, RecoveryCodeUsed, TotpStepUsed
+from domain.mfa_login import (
+    FactorUse,
+    MfaChallenge,
+    PasskeyUsed,
+    RecoveryCodeUsed,
+    TotpStepUsed,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
@@ -138,4 +145,10 @@ class DynamoDBMfaChallengeStore:
                 },
                 outbox_put(self._table, use.notice),
             ]
+        if isinstance(use, PasskeyUsed):
+            # Loaded here: logins build this store, and only a passkey's use needs the layout.
+            from adapters.passkey_items import passkey_use
+
+            # The counter only grows, and not for a passkey blocked or removed meanwhile.
+            return [passkey_use(self._table, use.passkey, use.use)]
         raise TypeError(f"no write for {type(use).__name__}")

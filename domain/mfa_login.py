@@ -5,10 +5,11 @@
   failures so far and its expiry. It is single use, lives 5 minutes and dies at the 5th wrong
   proof. Every failure (unknown, expired, used, wrong code, replay) is the same 401.
 - A proof is checked by the factor it is for (``SecondFactor``): TOTP codes and recovery codes
-  here; passkeys plug in the same way (a proof type, a factor, a use). A factor answers with the
-  *use* it makes of the user's item (the time step to record, the recovery code to strike),
-  which the challenge store writes in one transaction with the consumption of the ``mfa_token``:
-  of two requests with the same code, or the same ``mfa_token``, only one can succeed.
+  here, passkeys in domain/passkey_factor.py (a proof type, a factor, a use). A factor answers
+  with the *use* it makes of the user's items (the time step to record, the recovery code to
+  strike, the passkey's counter), which the challenge store writes in one transaction with the
+  consumption of the ``mfa_token``: of two requests with the same proof, or the same
+  ``mfa_token``, only one can succeed.
 - Each wrong proof also counts toward the account's login throttle, as a wrong password does.
 """
 
@@ -19,15 +20,19 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import NoReturn, Protocol
+from typing import TYPE_CHECKING, NoReturn, Protocol
 
 from domain.errors import AuthenticationFailed, UserNotFound
 from domain.mail import MailKind, MailRequest
 from domain.mfa_crypto import MfaKeys
 from domain.mfa_models import MfaRequired, Proof, RecoveryCodeProof, TotpProof
+from domain.mfa_policy import MfaPolicy
 from domain.ports import RecordOutcome, UserRepository, record_nothing
 from domain.user_service import new_message_id, utc_now
 from domain.users import UserAccount
+
+if TYPE_CHECKING:
+    from domain.passkeys import PasskeyUse, StoredPasskey
 
 MFA_TOKEN_LIFETIME = timedelta(minutes=5)
 MAX_WRONG_PROOFS = 5
@@ -61,7 +66,17 @@ class RecoveryCodeUsed:
     notice: MailRequest
 
 
-FactorUse = TotpStepUsed | RecoveryCodeUsed
+@dataclass(frozen=True)
+class PasskeyUsed:
+    """Record a verified assertion's counter, if no other assertion moved it past meanwhile;
+    ``amr``: the passkey's kind ("hwk" device-bound, "swk" synced)."""
+
+    passkey: StoredPasskey
+    use: PasskeyUse
+    amr: str
+
+
+FactorUse = TotpStepUsed | RecoveryCodeUsed | PasskeyUsed
 
 
 class SecondFactor(Protocol):
@@ -77,6 +92,12 @@ class SecondFactor(Protocol):
     def proof_type(self) -> type:
         """The proof (domain/mfa_models.py) this factor checks."""
 
+    @property
+    def turns_mfa_on(self) -> bool:
+        """Having it makes password logins ask for a second factor (TOTP). A passkey does not
+        by itself: it is offered where a factor is asked for, or where MfaPolicy covers the user
+        (then it is the factor the user enrolled)."""
+
     def enrolled(self, account: UserAccount) -> bool: ...
 
     def verify(self, account: UserAccount, proof: Proof, now: datetime) -> FactorUse | None:
@@ -87,6 +108,7 @@ class TotpFactor:
     method = "totp"
     amr = "otp"
     proof_type = TotpProof
+    turns_mfa_on = True
 
     def __init__(self, keys: MfaKeys) -> None:
         self._keys = keys
@@ -112,6 +134,7 @@ class RecoveryCodeFactor:
     method = None
     amr = "otp"
     proof_type = RecoveryCodeProof
+    turns_mfa_on = True
 
     def __init__(self, keys: MfaKeys) -> None:
         self._keys = keys
@@ -178,6 +201,7 @@ class MfaLogin:
         challenges: MfaChallengeStore,
         factors: Sequence[SecondFactor],
         count_failed_login: Callable[[UserAccount], None],
+        policy: MfaPolicy = MfaPolicy.OPTIONAL,
         clock: Callable[[], datetime] = utc_now,
         record_metric: RecordOutcome = record_nothing,
     ) -> None:
@@ -186,11 +210,16 @@ class MfaLogin:
         self._challenges = challenges
         self._factors = factors
         self._count_failed_login = count_failed_login
+        self._policy = policy
         self._clock = clock
         self._record = record_metric
 
     def required(self, account: UserAccount) -> bool:
-        return any(factor.enrolled(account) for factor in self._factors)
+        covered = self._policy.covers(str(role) for role in account.user.roles)
+        return any(
+            factor.enrolled(account) and (factor.turns_mfa_on or covered)
+            for factor in self._factors
+        )
 
     def begin(self, account: UserAccount) -> MfaRequired:
         token = secrets.token_urlsafe(32)
@@ -233,7 +262,8 @@ class MfaLogin:
         self._record(MFA_SUCCEEDED, user_id=account.user.id)
         if isinstance(use, RecoveryCodeUsed):
             self._record(RECOVERY_CODE_USED, user_id=account.user.id)
-        return SecondFactorPassed(account=account, amr=factor.amr, factor_use=use)
+        amr = use.amr if isinstance(use, PasskeyUsed) else factor.amr
+        return SecondFactorPassed(account=account, amr=amr, factor_use=use)
 
     def _fail(self, user_id: str | None) -> NoReturn:
         self._record(MFA_FAILED, user_id=user_id)

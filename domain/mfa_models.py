@@ -21,6 +21,7 @@ from pydantic.json_schema import SkipJsonSchema
 from domain.auth_models import TokenPair
 from domain.text import require_valid_unicode_secret
 from domain.users import CurrentPassword
+from domain.webauthn_json import AuthenticationCredential, ChallengeId
 
 TotpCode = Annotated[
     str,
@@ -40,7 +41,15 @@ class RecoveryCodeProof:
     code: str
 
 
-Proof = TotpProof | RecoveryCodeProof
+@dataclass(frozen=True)
+class PasskeyProof:
+    """A passkey answering a challenge of POST /auth/passkey/options (domain/passkey_factor.py)."""
+
+    challenge_id: str
+    credential: AuthenticationCredential
+
+
+Proof = TotpProof | RecoveryCodeProof | PasskeyProof
 
 
 # ---------------------------------------------------------------- self-service
@@ -87,28 +96,46 @@ RecoveryCodeText = Annotated[
 
 
 class MfaVerifyRequest(BaseModel):
-    """``mfa_token`` and exactly one proof."""
+    """``mfa_token`` and exactly one proof: a code, a recovery code, or a passkey's assertion
+    (``challenge_id`` and ``credential``, as for POST /auth/passkey)."""
 
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"oneOf": [{"required": ["code"]}, {"required": ["recovery_code"]}]},
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["code"]},
+                {"required": ["recovery_code"]},
+                {"required": ["challenge_id", "credential"]},
+            ]
+        },
+        # Built on first use: the login function imports this module and never validates one.
+        defer_build=True,
     )
 
     mfa_token: MfaTokenText
     code: TotpCode | SkipJsonSchema[None] = None
     recovery_code: RecoveryCodeText | SkipJsonSchema[None] = None
+    challenge_id: ChallengeId | SkipJsonSchema[None] = None
+    credential: AuthenticationCredential | SkipJsonSchema[None] = None
 
     @model_validator(mode="after")
     def _one_proof(self) -> MfaVerifyRequest:
-        if (self.code is None) == (self.recovery_code is None):
-            raise ValueError("send exactly one of code and recovery_code")
+        passkey = (self.challenge_id, self.credential)
+        if None in passkey and passkey != (None, None):
+            raise ValueError("send challenge_id and credential together")
+        sent = [self.code, self.recovery_code, self.credential]
+        if sum(proof is not None for proof in sent) != 1:
+            raise ValueError("send exactly one of code, recovery_code and a passkey's credential")
         return self
 
     def proof(self) -> Proof:
         if self.code is not None:
             return TotpProof(self.code)
-        assert self.recovery_code is not None  # the validator saw to it
-        return RecoveryCodeProof(self.recovery_code.get_secret_value())
+        if self.recovery_code is not None:
+            return RecoveryCodeProof(self.recovery_code.get_secret_value())
+        assert self.challenge_id is not None  # with the credential: the validator saw to it
+        assert self.credential is not None
+        return PasskeyProof(self.challenge_id, self.credential)
 
 
 class MfaRequired(BaseModel):
@@ -116,7 +143,10 @@ class MfaRequired(BaseModel):
 
     mfa_required: Literal[True] = True
     mfa_token: str = Field(description="Single use, for POST /auth/mfa")
-    methods: list[str] = Field(description='Second factors the user has, e.g. ["totp"]')
+    methods: list[str] = Field(
+        description='Second factors the user has, e.g. ["totp", "webauthn"] ("webauthn": a '
+        "passkey, answering POST /auth/passkey/options' challenge)"
+    )
     expires_in: int = Field(description="Seconds the mfa_token lives")
 
 

@@ -26,10 +26,14 @@ ENROLMENT_ROUTES = frozenset(
         "GET /users/me/mfa",
         "POST /users/me/mfa/totp",
         "POST /users/me/mfa/totp/confirm",
+        "GET /users/me/passkeys",
+        "POST /users/me/passkeys/options",
+        "POST /users/me/passkeys",
         "POST /auth/logout",
     }
 )
-"""What an enrolment-only token may call: see its state, enrol, and sign out."""
+"""What an enrolment-only token may call: see its state, enrol (an authenticator app, or a
+passkey: a second factor too, domain/passkey_factor.py), and sign out."""
 
 
 class MfaPolicy(StrEnum):

@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from domain.passkeys import AuthenticationCredential, RegistrationCredential, StoredPasskey
+from domain.passkeys import StoredPasskey
 from domain.users import User
+from domain.webauthn_json import AuthenticationCredential, RegistrationCredential
 
 TIMEOUT_MS = 5 * 60 * 1000
 """As long as a challenge lives (domain/passkeys.py, CHALLENGE_LIFETIME)."""

@@ -35,7 +35,6 @@ from domain.passkeys import (
     RegisterPasskeyRequest,
     StoredPasskey,
     is_passkey_id,
-    passkey_id,
 )
 from domain.ports import (
     ChallengeStore,
@@ -46,6 +45,7 @@ from domain.ports import (
 )
 from domain.user_service import new_message_id, redone_on_lost_race, utc_now
 from domain.users import UserAccount
+from domain.webauthn_json import passkey_id
 
 # Metric names, one per outcome an operator watches.
 PASSKEY_ADDED = "PasskeyAdded"

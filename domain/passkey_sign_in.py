@@ -1,14 +1,11 @@
-"""Signing in with a passkey, without a password (and checking one as a second factor).
+"""Signing in with a passkey, without a password.
 
 - Options: any discoverable credential of this RP (``allowCredentials`` empty), or, given an email,
   that user's passkeys. An email that matches nobody, or a user without a usable passkey, gets
   decoys: credential ids derived from the address under a secret key, stable per address, in the
   same number of table reads. The answer for an unknown address looks like a known one's.
-- Assertion: a challenge of this purpose, taken once; the passkey its credential id names; the
-  user handle, if sent, must name the same user; py_webauthn checks origin, RP ID, challenge,
-  user verification and signature. A signature counter that went backwards on a valid signature
-  means a copy of the key exists: the passkey is blocked, every session of the user ends and the
-  user is mailed. Every failure is the same 401 (``AuthenticationFailed``).
+- Assertion: verified as domain/passkey_assertions.py says (one 401 for every refusal), its use
+  recorded only if no other assertion moved the counter past it meanwhile.
 - A passkey with user verification counts as two factors: ``amr`` is ``["hwk" or "swk",
   "user"]`` (domain/passkeys.py), which satisfies step-up (domain/reauthentication.py).
   Password lockouts do not apply: a passkey cannot be guessed, and an attacker's wrong passwords
@@ -27,33 +24,29 @@ from datetime import datetime, timedelta
 from domain import passkey_ceremonies as ceremonies
 from domain.auth_models import TokenPair
 from domain.email_address import lookup_forms
-from domain.errors import AuthenticationFailed, TooManyRequests, UserNotFound
-from domain.mail import MailKind
-from domain.passkey_ceremonies import CeremonyFailed, RelyingParty
-from domain.passkey_service import hand_out, notice
+from domain.errors import TooManyRequests
+from domain.passkey_assertions import PasskeyAssertions, PasskeyRefused
+from domain.passkey_ceremonies import RelyingParty
+from domain.passkey_service import hand_out
 from domain.passkeys import (
     NOBODY,
-    AuthenticationCredential,
     CeremonyOptions,
     ChallengePurpose,
-    PasskeyUse,
-    StoredPasskey,
 )
 from domain.ports import (
     ChallengeStore,
     PasskeyRepository,
     RateLimiter,
     RecordOutcome,
-    UserRepository,
     record_nothing,
 )
 from domain.user_service import utc_now
-from domain.users import UserAccount, UserStatus
+from domain.users import UserAccount
+from domain.webauthn_json import AuthenticationCredential
 
 # Metric names, one per outcome an operator watches.
 PASSKEY_SIGN_IN_SUCCEEDED = "PasskeySignInSucceeded"
 PASSKEY_SIGN_IN_FAILED = "PasskeySignInFailed"
-PASSKEY_CLONE_DETECTED = "PasskeyCloneDetected"
 PASSKEY_OPTIONS_LIMITED = "PasskeyOptionsLimited"
 
 StartSession = Callable[[UserAccount, tuple[str, ...]], TokenPair]
@@ -72,11 +65,6 @@ class SignInLimits:
     window: timedelta = timedelta(minutes=1)
 
 
-def counter_regressed(stored: int, presented: int) -> bool:
-    """WebAuthn's cloned-authenticator signal: a counter in use that did not grow."""
-    return (stored > 0 or presented > 0) and presented <= stored
-
-
 def source_key(address: str) -> str:
     """A limiter key for a client address: IPv6 by its /64 (one subscriber's), hashed (keys never
     hold addresses)."""
@@ -90,32 +78,11 @@ def source_key(address: str) -> str:
     return hashlib.sha256(network.encode()).hexdigest()[:32]
 
 
-@dataclass(frozen=True)
-class VerifiedAssertion:
-    passkey: StoredPasskey
-    account: UserAccount
-    use: PasskeyUse
-
-    @property
-    def user_id(self) -> str:
-        return self.account.user.id
-
-
-class PasskeyRefused(AuthenticationFailed):
-    """An assertion refused: every reason gets the same 401 body; ``reason`` and ``user_id`` are
-    for the function's log line (README, "Operator runbook")."""
-
-    def __init__(self, reason: str, user_id: str | None = None) -> None:
-        super().__init__()
-        self.reason = reason
-        self.user_id = user_id
-
-
 class PasskeySignIn:
     def __init__(
         self,
         *,
-        users: UserRepository,
+        assertions: PasskeyAssertions,
         passkeys: PasskeyRepository,
         challenges: ChallengeStore,
         relying_party: RelyingParty,
@@ -127,7 +94,7 @@ class PasskeySignIn:
         record_metric: RecordOutcome = record_nothing,
     ) -> None:
         """``decoy_key``: the secret that derives decoy credential ids from an address."""
-        self._users = users
+        self._assertions = assertions
         self._passkeys = passkeys
         self._challenges = challenges
         self._rp = relying_party
@@ -180,7 +147,7 @@ class PasskeySignIn:
     # ------------------------------------------------------------ assertion
     def sign_in(self, challenge_id: str, credential: AuthenticationCredential) -> TokenPair:
         try:
-            verified = self.verify(challenge_id, credential)
+            verified = self._assertions.verify(challenge_id, credential)
             if not self._passkeys.record_use(verified.passkey, verified.use):
                 raise PasskeyRefused("passkey removed, blocked or used meanwhile", verified.user_id)
         except PasskeyRefused as refused:
@@ -188,48 +155,3 @@ class PasskeySignIn:
             raise
         self._record(PASSKEY_SIGN_IN_SUCCEEDED, user_id=verified.user_id)
         return self._start_session(verified.account, verified.passkey.amr)
-
-    def verify(
-        self, challenge_id: str, credential: AuthenticationCredential, user_id: str | None = None
-    ) -> VerifiedAssertion:
-        """The passkey and its active user once the assertion verified (PasskeyRefused
-        otherwise); its use is for the caller to record, conditionally (``record_use``), alone or
-        with a second factor's challenge. ``user_id``: the only user it may be."""
-        now = self._clock()
-        challenge = self._challenges.take(challenge_id, ChallengePurpose.SIGN_IN, now)
-        if challenge is None:
-            raise PasskeyRefused("challenge unknown, used, expired or of another purpose")
-        passkey = self._passkeys.find(credential.passkey_id)
-        if passkey is None:
-            raise PasskeyRefused("unknown credential")
-        owner = passkey.user_id
-        if any(allowed not in (None, owner) for allowed in (challenge.user_id, user_id)):
-            raise PasskeyRefused("credential of another user than the challenge's", owner)
-        handle = credential.user_handle
-        if handle is not None and not hmac.compare_digest(handle, owner.encode()):
-            raise PasskeyRefused("user handle names another user", owner)
-        if not passkey.signs_in:
-            raise PasskeyRefused("passkey blocked", owner)
-        try:
-            assertion = ceremonies.verify_authentication(
-                self._rp, credential, challenge.challenge, passkey
-            )
-        except CeremonyFailed as error:
-            raise PasskeyRefused(str(error), owner) from error
-        if assertion.backup_eligible != passkey.backup_eligible:
-            raise PasskeyRefused("backup eligibility changed", owner)
-        account = self._account(owner)
-        if counter_regressed(passkey.sign_count, assertion.sign_count):
-            self._passkeys.block(passkey, account, now, notice(MailKind.PASSKEY_BLOCKED, account))
-            self._record(PASSKEY_CLONE_DETECTED, user_id=owner)
-            raise PasskeyRefused("signature counter went backwards: a copy of the key", owner)
-        if account.user.status != UserStatus.ACTIVE:
-            raise PasskeyRefused("user disabled", owner)
-        use = PasskeyUse(sign_count=assertion.sign_count, backed_up=assertion.backed_up, at=now)
-        return VerifiedAssertion(passkey=passkey, account=account, use=use)
-
-    def _account(self, user_id: str) -> UserAccount:
-        try:
-            return self._users.get(user_id)
-        except UserNotFound as error:
-            raise PasskeyRefused("user gone", user_id) from error

@@ -12,12 +12,10 @@ renaming passkeys (and login, which only asks whether a user has one) never load
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -31,6 +29,11 @@ from pydantic.json_schema import SkipJsonSchema
 from domain.auth_models import LoginEmail
 from domain.text import document_pattern, refuse_control_characters, visible_text_pattern
 from domain.users import CurrentPassword
+from domain.webauthn_json import (
+    AuthenticationCredential,
+    ChallengeId,
+    RegistrationCredential,
+)
 
 CHALLENGE_LIFETIME = timedelta(minutes=5)
 MAX_PASSKEYS = 10
@@ -45,16 +48,6 @@ DEFAULT_NAME = "Passkey"
 HARDWARE_KEY = "hwk"
 SOFTWARE_KEY = "swk"
 USER_VERIFIED = "user"
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode().rstrip("=")
-
-
-def passkey_id(credential_id: bytes) -> str:
-    """The passkey's id in URLs and keys: the SHA-256 of its credential id, base64url (43
-    characters), since a credential id may be up to 1023 bytes."""
-    return b64url(hashlib.sha256(credential_id).digest())
 
 
 def is_passkey_id(text: str) -> bool:
@@ -92,7 +85,7 @@ NOBODY = "-"
 class StoredPasskey(BaseModel):
     """One passkey as the table keeps it (adapters/passkey_items.py)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     id: str
     user_id: str
@@ -146,6 +139,8 @@ class PasskeyUse:
 class Passkey(BaseModel):
     """A passkey as its owner sees it: never its key, its credential id or its counter."""
 
+    model_config = ConfigDict(defer_build=True)
+
     id: str = Field(description="Stable id of the passkey (not its credential id)")
     name: str
     created_at: datetime
@@ -160,12 +155,16 @@ class Passkey(BaseModel):
 
 
 class PasskeyList(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     items: list[Passkey]
 
 
 class CeremonyOptions(BaseModel):
     """What the browser passes to ``navigator.credentials.create()`` or ``.get()``, with the id
     to send back with its answer."""
+
+    model_config = ConfigDict(defer_build=True)
 
     challenge_id: str = Field(description="Send it back with the credential; single use, 5 min")
     options: dict[str, Any] = Field(
@@ -176,27 +175,6 @@ class CeremonyOptions(BaseModel):
 
 
 # ---------------------------------------------------------------- what the API accepts
-def decoded(text: str) -> bytes:
-    """Bytes of ``Base64Url`` text, padded or not."""
-    unpadded = text.rstrip("=")
-    return base64.urlsafe_b64decode(unpadded + "=" * (-len(unpadded) % 4))
-
-
-Base64Url = Annotated[
-    str,
-    # Exactly the lengths a byte string can have (a 4n+1 one cannot), padded or not.
-    StringConstraints(
-        pattern=r"^(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-]{2}(?:==)?|[A-Za-z0-9_-]{3}=?)?$"
-    ),
-]
-"""Binary values as WebAuthn's JSON forms carry them. Each field bounds its length well above
-what authenticators send, so oversized input stops here (a 422)."""
-ChallengeId = Annotated[
-    str,
-    StringConstraints(pattern=r"^[A-Za-z0-9_-]{16,64}$"),
-    Field(description="The challenge_id that came with the options"),
-]
-Transport = Annotated[str, StringConstraints(pattern=r"^[a-z-]{1,32}$")]
 PasskeyName = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
@@ -206,64 +184,7 @@ PasskeyName = Annotated[
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class _BrowserJson(BaseModel):
-    """``PublicKeyCredential.toJSON()`` output. Browsers add members over time (L3 added
-    ``publicKey``, ``authenticatorData`` at registration...): unknown ones are ignored, not
-    refused, and never stored."""
-
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
-
-
-class AttestationResponse(_BrowserJson):
-    client_data_json: Base64Url = Field(alias="clientDataJSON", max_length=8192)
-    attestation_object: Base64Url = Field(alias="attestationObject", max_length=32768)
-    transports: list[Transport] = Field(default_factory=list, max_length=8)
-
-
-class AssertionResponse(_BrowserJson):
-    client_data_json: Base64Url = Field(alias="clientDataJSON", max_length=8192)
-    authenticator_data: Base64Url = Field(alias="authenticatorData", max_length=8192)
-    signature: Base64Url = Field(max_length=1024)
-    user_handle: Base64Url | SkipJsonSchema[None] = Field(
-        default=None, alias="userHandle", max_length=88, description="At most 64 bytes"
-    )
-
-
-class _Credential(_BrowserJson):
-    id: Base64Url = Field(max_length=1368, description="The credential id (at most 1023 bytes)")
-    raw_id: Base64Url = Field(alias="rawId", max_length=1368)
-    type: Literal["public-key"]
-    authenticator_attachment: Literal["platform", "cross-platform"] | SkipJsonSchema[None] = Field(
-        default=None, alias="authenticatorAttachment"
-    )
-
-    def as_json(self) -> dict[str, Any]:
-        """The credential as py_webauthn parses it (only the members it knows)."""
-        return self.model_dump(by_alias=True, exclude_none=True)
-
-
-class RegistrationCredential(_Credential):
-    """What ``navigator.credentials.create()`` answered, as JSON."""
-
-    response: AttestationResponse
-
-
-class AuthenticationCredential(_Credential):
-    """What ``navigator.credentials.get()`` answered, as JSON."""
-
-    response: AssertionResponse
-
-    @property
-    def passkey_id(self) -> str:
-        return passkey_id(decoded(self.raw_id))
-
-    @property
-    def user_handle(self) -> bytes | None:
-        handle = self.response.user_handle
-        return None if handle is None else decoded(handle)
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class RegistrationOptionsRequest(_Strict):

@@ -14,7 +14,9 @@ from handlers.settings import (
     ListUsersSettings,
     MailTokenKeySettings,
     MfaKeySettings,
+    MfaPolicySettings,
     MfaSettings,
+    PasskeyAssertionSettings,
     PasskeySettings,
     PasskeySignInSettings,
     ReauthenticationSettings,
@@ -39,6 +41,7 @@ if TYPE_CHECKING:  # each function imports only what it uses (the authorizer: no
     from domain.mfa import MfaService
     from domain.mfa_crypto import MfaKeys
     from domain.mfa_login import MfaLogin
+    from domain.passkey_assertions import PasskeyAssertions
     from domain.passkey_ceremonies import RelyingParty
     from domain.passkey_service import PasskeyService
     from domain.passkey_sign_in import PasskeySignIn
@@ -240,12 +243,18 @@ def mfa_challenges() -> DynamoDBMfaChallengeStore:
 def mfa_login(guard: PasswordGuard) -> MfaLogin:
     """The second step of logins; a wrong code counts toward ``guard``'s lockout."""
     from domain.mfa_login import MfaLogin, RecoveryCodeFactor, TotpFactor
+    from domain.passkey_factor import PasskeyFactor
 
     return MfaLogin(
         users=user_repository(),
         challenges=mfa_challenges(),
-        factors=[TotpFactor(mfa_keys()), RecoveryCodeFactor(mfa_keys())],
+        factors=[
+            TotpFactor(mfa_keys()),
+            RecoveryCodeFactor(mfa_keys()),
+            PasskeyFactor(passkey_assertions),
+        ],
         count_failed_login=guard.count_failure,
+        policy=load(MfaPolicySettings).mfa_policy,
         record_metric=record_outcome,
     )
 
@@ -323,6 +332,22 @@ def passkey_service() -> PasskeyService:
 
 
 @cache
+def passkey_assertions() -> PasskeyAssertions:
+    """Passkey sign-in, and POST /auth/mfa when its second factor is a passkey."""
+    from adapters.dynamodb_passkey_repository import DynamoDBChallengeStore
+    from domain.passkey_assertions import PasskeyAssertions
+
+    settings = load(PasskeyAssertionSettings)
+    return PasskeyAssertions(
+        users=user_repository(),
+        passkeys=passkey_repository(),
+        challenges=DynamoDBChallengeStore(settings.table_name),
+        relying_party=relying_party(settings),
+        record_metric=record_outcome,
+    )
+
+
+@cache
 def passkey_sign_in() -> PasskeySignIn:
     """Only the sign-in function has the decoy key and the signing key."""
     from adapters.dynamodb_passkey_repository import DynamoDBChallengeStore
@@ -331,7 +356,7 @@ def passkey_sign_in() -> PasskeySignIn:
 
     settings = load(PasskeySignInSettings)
     return PasskeySignIn(
-        users=user_repository(),
+        assertions=passkey_assertions(),
         passkeys=passkey_repository(),
         challenges=DynamoDBChallengeStore(settings.table_name),
         relying_party=relying_party(settings),

@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from domain.auth_models import TokenPair
-from domain.passkey_sign_in import PasskeyRefused
+from domain.passkey_assertions import PasskeyRefused
 from domain.passkeys import CeremonyOptions, PasskeyAuthenticationRequest, SignInOptionsRequest
 from handlers.auth_http import token_response
 from handlers.dependencies import passkey_sign_in

@@ -111,7 +111,11 @@ class PasskeySettings(ReauthenticationSettings, RelyingPartySettings):
     """Registering, listing and removing passkeys, and the password: dangerous operations."""
 
 
-class PasskeySignInSettings(TokenIssuerSettings, RelyingPartySettings):
+class PasskeyAssertionSettings(TableSettings, RelyingPartySettings):
+    """Verifying a passkey assertion: passkey sign-in, and a passkey as the second factor."""
+
+
+class PasskeySignInSettings(TokenIssuerSettings, PasskeyAssertionSettings):
     """Signing in with a passkey: issues tokens; decoy credential ids need a secret key."""
 
     passkey_decoy_secret_arn: str = NonEmpty
@@ -132,8 +136,19 @@ class MfaSettings(MfaKeySettings, ReauthenticationSettings):
     """The MFA management routes: managing MFA needs recent authentication."""
 
 
-class MfaLoginSettings(TokenIssuerSettings, MfaKeySettings):
-    """POST /auth/mfa: checks a second factor, then issues tokens."""
+class MfaPolicySettings(FunctionSettings):
+    """Login and its second step: a user the policy covers is asked for any factor enrolled,
+    a passkey included (domain/mfa_login.py)."""
+
+    mfa_policy: MfaPolicy
+
+
+class LoginSettings(TokenIssuerSettings, MfaPolicySettings):
+    """POST /auth/login: checks the password, then issues tokens or asks for a second factor."""
+
+
+class MfaLoginSettings(TokenIssuerSettings, MfaKeySettings, PasskeyAssertionSettings):
+    """POST /auth/mfa: checks a second factor (a passkey too), then issues tokens."""
 
 
 class AuthorizerSettings(TokenVerifierSettings):
@@ -166,7 +181,7 @@ FUNCTION_SETTINGS: dict[str, type[FunctionSettings]] = {
     "handlers.handle_logout": SessionSettings,
     "handlers.handle_authorize": AuthorizerSettings,
     "handlers.handle_jwks": TokenVerifierSettings,
-    "handlers.handle_login": TokenIssuerSettings,
+    "handlers.handle_login": LoginSettings,
     "handlers.handle_mfa": MfaSettings,
     "handlers.handle_mfa_login": MfaLoginSettings,
     "handlers.handle_refresh_token": TokenIssuerSettings,

@@ -231,6 +231,7 @@ def reset_auth_caches() -> None:
         dependencies.signing_keys,
         dependencies.auth_service,
         dependencies.passkey_service,
+        dependencies.passkey_assertions,
         dependencies.passkey_sign_in,
     ):
         factory.cache_clear()

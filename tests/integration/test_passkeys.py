@@ -12,7 +12,8 @@ from boto3.dynamodb.types import TypeDeserializer
 
 from adapters.dynamodb_passkey_repository import DynamoDBPasskeyRepository
 from adapters.user_items import user_key
-from domain.passkeys import Passkey, passkey_id
+from domain.passkeys import Passkey
+from domain.webauthn_json import passkey_id
 from tests.integration.conftest import ApiResponse, CreatedUser, GatewayClient
 from tests.webauthn_authenticator import SoftAuthenticator, from_b64url
 

@@ -12,8 +12,9 @@ import yaml
 from pydantic import ValidationError
 
 from domain.mail import MailKind, MailRequest, render
+from domain.passkey_assertions import counter_regressed
 from domain.passkey_service import ways_to_sign_in
-from domain.passkey_sign_in import counter_regressed, source_key
+from domain.passkey_sign_in import source_key
 from domain.passkeys import (
     HARDWARE_KEY,
     SOFTWARE_KEY,
@@ -23,10 +24,10 @@ from domain.passkeys import (
     RenamePasskeyRequest,
     StoredPasskey,
     is_passkey_id,
-    passkey_id,
 )
 from domain.passwords import PasswordHasher
 from domain.users import User, UserAccount
+from domain.webauthn_json import passkey_id
 from handlers.settings import RelyingPartySettings, SettingsError, load
 from userflow.local.provision import LOCAL_PARAMETERS
 
