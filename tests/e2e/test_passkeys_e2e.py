@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import jwt
+import pyotp
 import pytest
 
 from tests.e2e.conftest import REPO, HttpResult, LocalStack
@@ -200,6 +201,34 @@ def test_given_a_passwordless_user_when_removing_the_last_passkey_then_409(
         "message": "This is your last way to sign in; add a passkey or set a password first"
     }
     assert sign_in(local_stack, device).status == 200
+
+
+def test_given_totp_and_a_passkey_when_a_password_login_asks_then_the_passkey_is_the_second_factor(
+    local_stack: LocalStack, person: Person, device: SoftAuthenticator
+) -> None:
+    person.register(device)
+    started = person.call("POST", "/users/me/mfa/totp")
+    assert started.status == 200, started.body
+    code = pyotp.TOTP(started.json()["secret"]).now()  # one step back is accepted
+    assert person.call("POST", "/users/me/mfa/totp/confirm", {"code": code}).status == 200
+
+    first = person.login().json()
+    options = options_for_sign_in(local_stack, person.email)
+    proof = {"challenge_id": options["challenge_id"], "credential": device.get(options["options"])}
+    done = local_stack.request(
+        "POST", "/auth/mfa", json_body={"mfa_token": first["mfa_token"], **proof}
+    )
+    replayed = local_stack.request(
+        "POST", "/auth/mfa", json_body={"mfa_token": person.login().json()["mfa_token"], **proof}
+    )
+
+    assert (first["mfa_required"], first["methods"]) == (True, ["totp", "webauthn"])
+    assert "access_token" not in first
+    assert done.status == 200, done.body
+    claims = jwt.decode(done.json()["access_token"], options={"verify_signature": False})
+    assert claims["amr"] == ["pwd", "hwk"]
+    assert person.call("GET", "/users/me", token=done.json()["access_token"]).status == 200
+    assert replayed.status == 401
 
 
 # ---------------------------------------------------------------- hostile input
