@@ -38,8 +38,12 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 
-UNPROJECTED_FIELDS = ("email_verified", "mfa_enabled")
-"""Public fields added after GSI1 was deployed (booleans; absent means false)."""
+UNPROJECTED_FIELDS: dict[str, dict[str, Any]] = {
+    "email_verified": {"BOOL": False},
+    "mfa_enabled": {"BOOL": False},
+    "passkey_count": {"N": "0"},
+}
+"""Public fields added after GSI1 was deployed, each with what its absence from an item means."""
 
 
 def cancellation_codes(error: ClientError) -> list[str]:
@@ -285,7 +289,7 @@ class DynamoDBUserRepository:
             answer: Any = self._db.batch_get_item(RequestItems={self._table: request})
             for item in answer["Responses"].get(self._table, []):
                 found[item["PK"]["S"]] = {
-                    name: item.get(name, {"BOOL": False}) for name in UNPROJECTED_FIELDS
+                    name: item.get(name, absent) for name, absent in UNPROJECTED_FIELDS.items()
                 }
             unprocessed = answer.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", [])
             pending = unprocessed + pending[100:]

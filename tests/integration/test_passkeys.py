@@ -532,3 +532,15 @@ def test_given_a_passkey_change_when_streamed_then_one_user_update_and_no_key_ma
     assert registered["id"] not in published
     assert "public_key" not in published
     assert "credential" not in published
+
+
+def test_given_users_with_and_without_passkeys_when_an_admin_lists_them_then_each_count_shows(
+    gateway: GatewayClient, account: Account, registered: dict[str, Any]
+) -> None:
+    assert account.register(SoftAuthenticator(origin=ORIGIN)).status == 201
+    admin = Account(gateway, admin=True)
+
+    listed = admin.call("GET", "/users?limit=100").json["items"]
+
+    counts = {user["id"]: user["passkey_count"] for user in listed}
+    assert counts == {account.user.id: 2, admin.user.id: 0}
