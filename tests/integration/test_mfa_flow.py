@@ -363,3 +363,36 @@ def test_given_an_admin_when_resetting_a_users_mfa_then_it_is_off_and_sessions_e
     assert refreshed.status == 401
     assert "access_token" in password_step(gateway, enrolled.user)
     assert "mfa_reset" in outbox_kinds(gateway, enrolled.user.id)
+
+
+def test_given_mfa_on_when_a_password_only_session_changes_the_account_then_403_until_step_up(
+    gateway: GatewayClient,
+) -> None:
+    enrolled = enrol(gateway)
+    recent_password_only = enrolled.enrolment_token
+    new_password = {
+        "password": "another long passphrase",
+        "current_password": enrolled.user.password,
+    }
+
+    delete = gateway.request("DELETE", "/users/me", token=recent_password_only)
+    change = gateway.request("PATCH", "/users/me", json=new_password, token=recent_password_only)
+    stepped_up = _mfa_login(gateway, enrolled)["access_token"]
+    deleted = gateway.request("DELETE", "/users/me", token=stepped_up)
+
+    assert (delete.status, delete.json) == (403, REAUTH)
+    assert (change.status, change.json) == (403, REAUTH)
+    assert deleted.status == 204
+
+
+def test_given_mfa_on_when_an_admin_lists_users_then_mfa_enabled_is_shown(
+    gateway: GatewayClient,
+) -> None:
+    enrolled = enrol(gateway)
+    plain = gateway.register()
+    admin_token = gateway.login(gateway.register(admin=True))["access_token"]
+
+    listed = gateway.request("GET", "/users?limit=100", token=admin_token).json["items"]
+
+    shown = {item["id"]: item["mfa_enabled"] for item in listed}
+    assert (shown[enrolled.user.id], shown[plain.id]) == (True, False)

@@ -71,6 +71,11 @@ def test_given_a_hostile_confirm_body_when_sent_then_422(
         b'{"current_password": ["a"]}',
         b'{"current_password": "' + b"p" * 2000 + b'"}',
         b'{"current_password": "ok", "roles": ["admin"]}',
+        b"[null, null]",
+        b'[{"current_password": "passphrase number 0"}]',
+        b"[]",
+        b"7",
+        b"null",
     ],
 )
 @pytest.mark.parametrize(
