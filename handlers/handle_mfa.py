@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from pydantic import BaseModel
 from pydantic.json_schema import SkipJsonSchema
@@ -19,7 +18,14 @@ from domain.mfa_models import (
     TotpEnrolment,
 )
 from handlers.dependencies import mfa_service
-from handlers.http import NO_STORE, create_resolver, current_caller, documented, lambda_handler
+from handlers.http import (
+    NO_STORE,
+    create_resolver,
+    current_caller,
+    documented,
+    lambda_handler,
+    refuse_non_object_body,
+)
 
 app = create_resolver()
 
@@ -27,13 +33,8 @@ OptionalReauthentication = Annotated[ReauthenticatedRequest | SkipJsonSchema[Non
 
 
 def _password(request: ReauthenticatedRequest | None) -> str | None:
-    """The current password of an optional body. Powertools reads a JSON array sent for one model
-    as its first item (``[null]`` as no body at all): refused here, as ``null`` and any other
-    non-object; no body at all is fine."""
-    if app.current_event.body and not isinstance(app.current_event.json_body, dict):
-        raise RequestValidationError(
-            [{"type": "model_type", "loc": ("body",), "msg": "Input should be an object"}]
-        )
+    """The current password of an optional body (an object, if any: refuse_non_object_body)."""
+    refuse_non_object_body(app)
     current = request.current_password if request else None
     return current.get_secret_value() if current else None
 

@@ -12,7 +12,14 @@ from domain.passkey_assertions import PasskeyRefused
 from domain.passkeys import CeremonyOptions, PasskeyAuthenticationRequest, SignInOptionsRequest
 from handlers.auth_http import token_response
 from handlers.dependencies import passkey_sign_in
-from handlers.http import NO_STORE, create_resolver, documented, lambda_handler, source_ip
+from handlers.http import (
+    NO_STORE,
+    create_resolver,
+    documented,
+    lambda_handler,
+    refuse_non_object_body,
+    source_ip,
+)
 from handlers.observability import logger
 
 app = create_resolver()
@@ -27,6 +34,7 @@ app = create_resolver()
 def sign_in_options(
     request: Annotated[SignInOptionsRequest | None, Body()] = None,
 ) -> Response[Any]:
+    refuse_non_object_body(app)
     email = request.email if request else None
     options = passkey_sign_in().options(email, source_ip(app))
     return Response(

@@ -16,7 +16,14 @@ from domain.passkeys import (
     RenamePasskeyRequest,
 )
 from handlers.dependencies import passkey_service
-from handlers.http import NO_STORE, create_resolver, current_caller, documented, lambda_handler
+from handlers.http import (
+    NO_STORE,
+    create_resolver,
+    current_caller,
+    documented,
+    lambda_handler,
+    refuse_non_object_body,
+)
 
 app = create_resolver()
 
@@ -40,6 +47,7 @@ def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -
 def registration_options(
     request: Annotated[RegistrationOptionsRequest | None, Body()] = None,
 ) -> Response[Any]:
+    refuse_non_object_body(app)
     password = request.current_password if request else None
     options = passkey_service().registration_options(
         current_caller(app), password.get_secret_value() if password else None

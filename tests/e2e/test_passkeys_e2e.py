@@ -368,11 +368,23 @@ def test_given_hostile_names_when_registering_or_renaming_then_422(
     [
         b"{",
         b"[]",
+        b"[null]",
+        b'[{"email": "a@example.com"}]',
+        b"null",
         b'"credential"',
         b"{" * 10_000 + b"}" * 10_000,
         json.dumps({"x": "y" * 10**6}).encode(),
     ],
-    ids=["truncated", "array", "string", "deeply-nested", "huge-unknown-member"],
+    ids=[
+        "truncated",
+        "array",
+        "array-of-null",
+        "array-of-object",
+        "null",
+        "string",
+        "deeply-nested",
+        "huge-unknown-member",
+    ],
 )
 @pytest.mark.parametrize("path", ["/auth/passkey", "/auth/passkey/options"])
 def test_given_a_malformed_body_when_posted_to_a_sign_in_route_then_4xx(

@@ -91,3 +91,14 @@ def test_given_an_old_session_when_listing_or_renaming_then_no_step_up_is_needed
 
     assert renamed.status == 200
     assert api.request("GET", "/users/me/passkeys", caller=old).json["items"] == [renamed.json]
+
+
+@pytest.mark.parametrize("body", [b"[null]", b'[{"current_password": "x"}]', b"null", b"7"])
+def test_given_an_options_body_that_is_not_an_object_when_posted_then_422(
+    api: ApiClient, user: CreatedUser, body: bytes
+) -> None:
+    recent = _session(user, age_seconds=30)
+
+    refused = api.request("POST", "/users/me/passkeys/options", body=body, caller=recent)
+
+    assert refused.status == 422, refused.text
