@@ -18,7 +18,7 @@ from pydantic import (
 )
 from pydantic.json_schema import SkipJsonSchema
 
-from domain.auth_models import TokenPair
+from domain.auth_models import LoginTokens
 from domain.text import require_valid_unicode_secret
 from domain.users import CurrentPassword
 from domain.webauthn_json import AuthenticationCredential, ChallengeId
@@ -148,7 +148,11 @@ class MfaRequired(BaseModel):
         "passkey, answering POST /auth/passkey/options' challenge)"
     )
     expires_in: int = Field(description="Seconds the mfa_token lives")
+    device_token: str | SkipJsonSchema[None] = Field(
+        default=None,
+        description="As in the token pair's answer: send it back in later logins from this device",
+    )
 
 
-class LoginAnswer(RootModel[TokenPair | MfaRequired]):
+class LoginAnswer(RootModel[LoginTokens | MfaRequired]):
     """What ``POST /auth/login`` answers: the token pair, or the second step to take."""

@@ -14,17 +14,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import ipaddress
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from domain import passkey_ceremonies as ceremonies
 from domain.auth_models import TokenPair
 from domain.email_address import lookup_forms
-from domain.errors import TooManyRequests
 from domain.passkey_assertions import PasskeyAssertions, PasskeyRefused
 from domain.passkey_ceremonies import RelyingParty
 from domain.passkey_service import hand_out
@@ -36,7 +32,6 @@ from domain.passkeys import (
 from domain.ports import (
     ChallengeStore,
     PasskeyRepository,
-    RateLimiter,
     RecordOutcome,
     record_nothing,
 )
@@ -47,7 +42,6 @@ from domain.webauthn_json import AuthenticationCredential
 # Metric names, one per outcome an operator watches.
 PASSKEY_SIGN_IN_SUCCEEDED = "PasskeySignInSucceeded"
 PASSKEY_SIGN_IN_FAILED = "PasskeySignInFailed"
-PASSKEY_OPTIONS_LIMITED = "PasskeyOptionsLimited"
 
 StartSession = Callable[[UserAccount, tuple[str, ...]], TokenPair]
 """A new session of the user whose login used these ``amr`` methods (domain/auth_service.py)."""
@@ -55,27 +49,6 @@ Credentials = list[tuple[bytes, Sequence[str]]]
 DECOY_TRANSPORTS = ("hybrid", "internal")
 # Credential id lengths of common authenticators (security keys, platform and synced passkeys).
 DECOY_ID_LENGTHS = (16, 20, 32, 32, 48, 64)
-
-
-@dataclass(frozen=True)
-class SignInLimits:
-    """Options are the one unauthenticated write here (a challenge item): limited per source."""
-
-    options_per_source: int = 30
-    window: timedelta = timedelta(minutes=1)
-
-
-def source_key(address: str) -> str:
-    """A limiter key for a client address: IPv6 by its /64 (one subscriber's), hashed (keys never
-    hold addresses)."""
-    try:
-        parsed = ipaddress.ip_address(address)
-        network = str(parsed)
-        if parsed.version == 6:
-            network = str(ipaddress.ip_network(f"{parsed}/64", strict=False))
-    except ValueError:
-        network = address
-    return hashlib.sha256(network.encode()).hexdigest()[:32]
 
 
 class PasskeySignIn:
@@ -87,9 +60,7 @@ class PasskeySignIn:
         challenges: ChallengeStore,
         relying_party: RelyingParty,
         decoy_key: Callable[[], bytes],
-        limiter: RateLimiter,
         start_session: StartSession,
-        limits: SignInLimits | None = None,
         clock: Callable[[], datetime] = utc_now,
         record_metric: RecordOutcome = record_nothing,
     ) -> None:
@@ -99,21 +70,14 @@ class PasskeySignIn:
         self._challenges = challenges
         self._rp = relying_party
         self._decoy_key = decoy_key
-        self._limiter = limiter
         self._start_session = start_session
-        self._limits = limits or SignInLimits()
         self._clock = clock
         self._record = record_metric
 
     # ------------------------------------------------------------ options
-    def options(self, email: str | None, source: str) -> CeremonyOptions:
+    def options(self, email: str | None) -> CeremonyOptions:
+        """Per-source limits: the route's (handlers/source_guard.py)."""
         now = self._clock()
-        limits = self._limits
-        if not self._limiter.allow(
-            f"passkey-options#{source_key(source)}", limits.options_per_source, limits.window, now
-        ):
-            self._record(PASSKEY_OPTIONS_LIMITED)
-            raise TooManyRequests
         allowed: Credentials = []
         user_id = None
         if email is not None:

@@ -10,6 +10,7 @@ from datetime import timedelta
 from functools import cache
 from typing import TYPE_CHECKING
 
+from handlers import policies
 from handlers.settings import (
     ListUsersSettings,
     MailTokenKeySettings,
@@ -19,10 +20,8 @@ from handlers.settings import (
     PasskeyAssertionSettings,
     PasskeySettings,
     PasskeySignInSettings,
-    ReauthenticationSettings,
     RecoverySettings,
     RelyingPartySettings,
-    SessionSettings,
     TableSettings,
     TokenIssuerSettings,
     TokenSettingsEnv,
@@ -31,13 +30,15 @@ from handlers.settings import (
 )
 
 if TYPE_CHECKING:  # each function imports only what it uses (the authorizer: no boto3)
+    from adapters.dynamodb_login_state import DynamoDBLoginState
     from adapters.dynamodb_mfa_challenges import DynamoDBMfaChallengeStore
     from adapters.dynamodb_passkey_repository import DynamoDBPasskeyRepository
-    from adapters.dynamodb_session_repository import DynamoDBSessionRepository
+    from adapters.dynamodb_rate_limiter import DynamoDBRateLimiter
     from adapters.dynamodb_user_repository import DynamoDBUserRepository
     from adapters.key_store import PublicKeySource, SigningKeySource
     from domain.account_recovery import AccountRecoveryService
     from domain.auth_service import AuthService
+    from domain.mail_limits import MailLimiter
     from domain.mfa import MfaService
     from domain.mfa_crypto import MfaKeys
     from domain.mfa_login import MfaLogin
@@ -47,6 +48,7 @@ if TYPE_CHECKING:  # each function imports only what it uses (the authorizer: no
     from domain.passkey_sign_in import PasskeySignIn
     from domain.password_guard import PasswordGuard
     from domain.reauthentication import RecentAuthentication
+    from domain.source_limits import SourceLimiter
     from domain.tokens import TokenIssuer, TokenSettings
     from domain.user_service import UserService
 
@@ -100,10 +102,17 @@ def user_repository() -> DynamoDBUserRepository:
 
 
 @cache
-def login_state() -> DynamoDBSessionRepository:
-    from adapters.dynamodb_session_repository import DynamoDBSessionRepository
+def login_state() -> DynamoDBLoginState:
+    from adapters.dynamodb_login_state import DynamoDBLoginState
 
-    return DynamoDBSessionRepository(load(TableSettings).table_name)
+    return DynamoDBLoginState(load(TableSettings).table_name)
+
+
+@cache
+def rate_limiter() -> DynamoDBRateLimiter:
+    from adapters.dynamodb_rate_limiter import DynamoDBRateLimiter
+
+    return DynamoDBRateLimiter(load(TableSettings).table_name)
 
 
 @cache
@@ -111,26 +120,35 @@ def password_guard() -> PasswordGuard:
     from domain.password_guard import PasswordGuard
     from domain.passwords import PasswordHasher
 
-    return PasswordGuard(login_state(), PasswordHasher())
+    return PasswordGuard(login_state(), PasswordHasher(), policies.throttle_policy())
 
 
 @cache
 def recent_authentication() -> RecentAuthentication:
     """The rule for dangerous operations; only their functions are configured for it."""
-    from domain.mfa_policy import has_second_factor
-    from domain.reauthentication import ReauthenticationPolicy, RecentAuthentication
+    from domain.reauthentication import RecentAuthentication
 
-    window = load(ReauthenticationSettings).reauthentication_window_seconds
-    return RecentAuthentication(
-        password_guard(),
-        ReauthenticationPolicy(
-            window=timedelta(seconds=window), second_factor_required=has_second_factor
-        ),
-    )
+    return RecentAuthentication(password_guard(), policies.reauthentication_policy())
+
+
+@cache
+def mail_limiter() -> MailLimiter:
+    from domain.mail_limits import MailLimiter
+
+    return MailLimiter(rate_limiter(), policies.mail_limits())
+
+
+@cache
+def source_limiter() -> SourceLimiter:
+    """Per-source limits of the function's unauthenticated route(s)."""
+    from domain.source_limits import SourceLimiter
+
+    return SourceLimiter(rate_limiter(), policies.source_limits())
 
 
 @cache
 def user_service() -> UserService:
+    """Functions that never set a password or mail anyone never read those policies."""
     from domain.passwords import PasswordHasher
     from domain.user_service import UserService
 
@@ -139,13 +157,17 @@ def user_service() -> UserService:
         PasswordHasher(),
         password_guard=password_guard(),
         recent_authentication=recent_authentication,
+        mail_limiter=mail_limiter(),
+        password_min_length=policies.password_min_length(),
     )
 
 
 # ---------------------------------------------------------------- authentication
-# A lockout, a stolen refresh token, a cloned passkey (domain/auth_service.py and
-# domain/passkey_sign_in.py name them): warnings, not routine.
-WARNING_OUTCOMES = frozenset({"LoginThrottled", "RefreshReuseDetected", "PasskeyCloneDetected"})
+# A throttle, a stolen refresh token, a cloned passkey (domain/auth_service.py and
+# domain/passkey_assertions.py name them): warnings, not routine.
+WARNING_OUTCOMES = frozenset(
+    {"LoginThrottled", "LoginResetRequired", "RefreshReuseDetected", "PasskeyCloneDetected"}
+)
 
 
 def record_outcome(name: str, *, user_id: str | None = None, family_id: str | None = None) -> None:
@@ -202,18 +224,20 @@ def _current_issuer() -> TokenIssuer:
 
 @cache
 def auth_service() -> AuthService:
-    from domain.auth_service import AuthPolicy, AuthService
+    from adapters.dynamodb_devices import DynamoDBDeviceRepository
+    from adapters.dynamodb_session_repository import DynamoDBSessionRepository
+    from domain.auth_service import AuthService
     from domain.passwords import PasswordHasher
 
-    sessions = login_state()
-    refresh_days = load(SessionSettings).refresh_token_ttl_days
+    table = load(TableSettings).table_name
     return AuthService(
         users=user_repository(),
-        login_state=sessions,
-        sessions=sessions,
+        login_state=login_state(),
+        sessions=DynamoDBSessionRepository(table),
+        devices=DynamoDBDeviceRepository(table),
         hasher=PasswordHasher(),
         issuer=_current_issuer,
-        policy=AuthPolicy(refresh_ttl=timedelta(days=refresh_days)),
+        policy=policies.auth_policy(),
         record_metric=record_outcome,
         mfa=mfa_login,
     )
@@ -276,7 +300,6 @@ def mfa_service() -> MfaService:
 # ---------------------------------------------------------------- account recovery
 @cache
 def recovery_service() -> AccountRecoveryService:
-    from adapters.dynamodb_rate_limiter import DynamoDBRateLimiter
     from adapters.dynamodb_token_store import DynamoDBTokenStore
     from domain.account_recovery import AccountRecoveryService, RecoveryLimits
     from domain.passwords import PasswordHasher
@@ -286,10 +309,13 @@ def recovery_service() -> AccountRecoveryService:
     return AccountRecoveryService(
         users=user_repository(),
         tokens=DynamoDBTokenStore(settings.table_name),
-        limiter=DynamoDBRateLimiter(settings.table_name),
+        mail_limiter=mail_limiter(),
         hasher=PasswordHasher(),
         token_key=mail_token_key,
-        limits=RecoveryLimits(forgot_min_duration=timedelta(milliseconds=minimum)),
+        limits=RecoveryLimits(
+            forgot_min_duration=timedelta(milliseconds=minimum),
+            password_min_length=settings.password_min_length,
+        ),
         record_metric=record_outcome,
     )
 
@@ -351,8 +377,7 @@ def passkey_assertions() -> PasskeyAssertions:
 def passkey_sign_in() -> PasskeySignIn:
     """Only the sign-in function has the decoy key and the signing key."""
     from adapters.dynamodb_passkey_repository import DynamoDBChallengeStore
-    from adapters.dynamodb_rate_limiter import DynamoDBRateLimiter
-    from domain.passkey_sign_in import PasskeySignIn, SignInLimits
+    from domain.passkey_sign_in import PasskeySignIn
 
     settings = load(PasskeySignInSettings)
     return PasskeySignIn(
@@ -361,8 +386,6 @@ def passkey_sign_in() -> PasskeySignIn:
         challenges=DynamoDBChallengeStore(settings.table_name),
         relying_party=relying_party(settings),
         decoy_key=lambda: _secret_bytes(settings.passkey_decoy_secret_arn),
-        limiter=DynamoDBRateLimiter(settings.table_name),
         start_session=lambda account, amr: auth_service().start_session(account, amr),
-        limits=SignInLimits(options_per_source=settings.passkey_options_per_minute),
         record_metric=record_outcome,
     )

@@ -12,15 +12,17 @@ from domain.mfa_models import MfaVerifyRequest
 from handlers.auth_http import token_response
 from handlers.dependencies import auth_service
 from handlers.http import create_resolver, documented, lambda_handler
+from handlers.source_guard import limited_by_source
 
 app = create_resolver()
 
 
 @app.post("/auth/mfa", responses=documented(200, TokenPair, 400, 401, 409, 429))
 def verify_second_factor(request: MfaVerifyRequest) -> Response[dict[str, Any]]:
-    return token_response(
-        auth_service().complete_mfa(request.mfa_token.get_secret_value(), request.proof())
-    )
+    """429 with Retry-After past the source's limits (a wrong proof counts as its failure)."""
+    with limited_by_source(app, "mfa"):
+        pair = auth_service().complete_mfa(request.mfa_token.get_secret_value(), request.proof())
+    return token_response(pair)
 
 
 handler = lambda_handler(app)

@@ -18,9 +18,9 @@ from handlers.http import (
     documented,
     lambda_handler,
     refuse_non_object_body,
-    source_ip,
 )
 from handlers.observability import logger
+from handlers.source_guard import limited_by_source
 
 app = create_resolver()
 
@@ -36,7 +36,8 @@ def sign_in_options(
 ) -> Response[Any]:
     refuse_non_object_body(app)
     email = request.email if request else None
-    options = passkey_sign_in().options(email, source_ip(app))
+    with limited_by_source(app, "passkey_options"):
+        options = passkey_sign_in().options(email)
     return Response(
         status_code=200,
         content_type=content_types.APPLICATION_JSON,
@@ -47,7 +48,7 @@ def sign_in_options(
 
 @app.post(
     "/auth/passkey",
-    responses=documented(200, TokenPair, 400, 401),
+    responses=documented(200, TokenPair, 400, 401, 429),
     description="Verifies what navigator.credentials.get() answered: the token pair, with `amr` "
     '`["hwk" or "swk", "user"]`. One 401 body for every refusal (unknown, removed or blocked '
     "passkey, disabled user, wrong origin or RP ID, used or expired challenge, a signature "
@@ -55,7 +56,8 @@ def sign_in_options(
 )
 def sign_in(request: PasskeyAuthenticationRequest) -> Response[dict[str, Any]]:
     try:
-        pair = passkey_sign_in().sign_in(request.challenge_id, request.credential)
+        with limited_by_source(app, "passkey_sign_in"):
+            pair = passkey_sign_in().sign_in(request.challenge_id, request.credential)
     except PasskeyRefused as refused:
         logger.info(
             "Passkey sign-in refused", extra={"reason": refused.reason, "user_id": refused.user_id}

@@ -54,6 +54,8 @@ class Stack:
     resources: dict[str, dict[str, str]] = field(default_factory=dict)
     api_url: str | None = None
     local: bool = False
+    parameters: dict[str, str] = field(default_factory=dict)
+    """Template parameters set for a local stack (`userflow local --parameter-overrides`)."""
 
     client: ClientFactory = field(init=False, repr=False, compare=False)
     """``stack.client("sqs")``: a client of the stack's endpoint, typed for its service."""
@@ -136,6 +138,7 @@ def resolve_stack(args: argparse.Namespace) -> Stack:
             resources=state["resources"],
             api_url=state["api_url"],
             local=True,
+            parameters=state.get("parameters", {}),
         )
         announce(stack)
         return stack

@@ -111,9 +111,30 @@ class LocalStack:
         )
 
 
+# Every test drives the stack from 127.0.0.1, and most register, log in and mail far more than
+# one person would: the per-source and mail limits are raised for them (README, Policies).
+# Tests of those limits start a stack with the defaults, or set their own after these.
+TEST_TRAFFIC_LIMITS = (
+    "--parameter-overrides",
+    "RegistrationsPerSource=100000",
+    "LoginRequestsPerSource=100000",
+    "RefreshRequestsPerSource=100000",
+    "RecoveryRequestsPerSource=100000",
+    "SourceFailureLimit=100000",
+    "MailPerSourcePerHour=100000",
+    "MailPerRecipientPerHour=1000",
+)
+
+
 @contextmanager
-def start_local_stack(tmp_dir: Path, *arguments: str) -> Iterator[LocalStack]:
-    """Starts `userflow local --port 0 ...`, waits until it answers, stops it afterwards."""
+def start_local_stack(
+    tmp_dir: Path, *arguments: str, test_limits: bool = True
+) -> Iterator[LocalStack]:
+    """Starts `userflow local --port 0 ...`, waits until it answers, stops it afterwards.
+    ``test_limits``: the repository's template with TEST_TRAFFIC_LIMITS (overrides in
+    ``arguments`` win)."""
+    if test_limits and "--template" not in arguments:
+        arguments = (*TEST_TRAFFIC_LIMITS, *arguments)
     state_dir = tmp_dir / "state"
     # A laptop's environment: no AWS credentials or region; the stack and its CLI need none.
     env = {

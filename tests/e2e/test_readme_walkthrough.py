@@ -32,7 +32,7 @@ def test_given_a_fresh_local_stack_when_the_readme_walkthrough_runs_then_every_s
     tmp_path: Path,
 ) -> None:
     assert shutil.which("curl"), "the walk-through needs curl"
-    with start_local_stack(tmp_path) as stack:
+    with start_local_stack(tmp_path, test_limits=False) as stack:  # as `make run` starts it
         script = walkthrough().replace(README_API, f"API={stack.api_url}", 1)
         script += f"\necho '{MFA_MARK}'\n{mfa_walkthrough()}"
 

@@ -71,7 +71,11 @@ def register(users: InMemoryUserRepository, *, admin: bool = False) -> Caller:
         Registration(email="ann@example.com", password="a long enough passphrase", name="Ann")
     )
     if admin:
-        user = accounts.grant_role(user.email, Role.ADMIN)
+        from domain.operator_actions import OperatorActions
+
+        user = OperatorActions(users, clock=lambda: NOW).grant_role(
+            user.email, Role.ADMIN, force=True
+        )
     return Caller(user_id=user.id, roles=frozenset(map(str, user.roles)), session_generation=0)
 
 

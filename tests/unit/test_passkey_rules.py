@@ -14,7 +14,6 @@ from pydantic import ValidationError
 from domain.mail import MailKind, MailRequest, render
 from domain.passkey_assertions import counter_regressed
 from domain.passkey_service import ways_to_sign_in
-from domain.passkey_sign_in import source_key
 from domain.passkeys import (
     HARDWARE_KEY,
     SOFTWARE_KEY,
@@ -147,15 +146,6 @@ def test_given_stored_and_presented_counters_when_compared_then_regression_is_a_
     stored: int, presented: int, regressed: bool
 ) -> None:
     assert counter_regressed(stored, presented) is regressed
-
-
-def test_given_client_addresses_when_keyed_then_ipv6_by_its_64_and_never_in_clear() -> None:
-    one = source_key("2001:db8:1:2:aaaa::1")
-
-    assert one == source_key("2001:db8:1:2:ffff::9")
-    assert one != source_key("2001:db8:1:3::1")
-    assert source_key("203.0.113.7") != source_key("203.0.113.8")
-    assert "203.0.113" not in source_key("203.0.113.7")
 
 
 def _passkey(*, synced: bool = False, blocked: bool = False) -> StoredPasskey:
