@@ -544,3 +544,15 @@ def test_given_users_with_and_without_passkeys_when_an_admin_lists_them_then_eac
 
     counts = {user["id"]: user["passkey_count"] for user in listed}
     assert counts == {account.user.id: 2, admin.user.id: 0}
+
+
+def test_given_a_source_past_the_login_limit_when_asking_for_sign_in_options_then_429(
+    gateway: GatewayClient,
+) -> None:
+    statuses = [gateway.request("POST", "/auth/passkey/options").status for _ in range(101)]
+
+    refused = gateway.request("POST", "/auth/passkey/options")
+
+    assert statuses[:100] == [200] * 100  # LoginRequestsPerSource's default, per window
+    assert (statuses[100], refused.status) == (429, 429)
+    assert int(refused.headers["retry-after"]) > 0
