@@ -201,11 +201,12 @@ class MfaLogin:
         challenges: MfaChallengeStore,
         factors: Sequence[SecondFactor],
         count_failed_login: Callable[[UserAccount], None],
-        policy: MfaPolicy = MfaPolicy.OPTIONAL,
+        policy: Callable[[], MfaPolicy] = lambda: MfaPolicy.OPTIONAL,
         clock: Callable[[], datetime] = utc_now,
         record_metric: RecordOutcome = record_nothing,
     ) -> None:
-        """``count_failed_login``: the login throttle's counter, as for a wrong password."""
+        """``count_failed_login``: the login throttle's counter, as for a wrong password.
+        ``policy``: read when a login asks (only the login function is configured for it)."""
         self._users = users
         self._challenges = challenges
         self._factors = factors
@@ -215,7 +216,7 @@ class MfaLogin:
         self._record = record_metric
 
     def required(self, account: UserAccount) -> bool:
-        covered = self._policy.covers(str(role) for role in account.user.roles)
+        covered = self._policy().covers(str(role) for role in account.user.roles)
         return any(
             factor.enrolled(account) and (factor.turns_mfa_on or covered)
             for factor in self._factors

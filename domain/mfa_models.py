@@ -106,7 +106,8 @@ class MfaVerifyRequest(BaseModel):
                 {"required": ["code"]},
                 {"required": ["recovery_code"]},
                 {"required": ["challenge_id", "credential"]},
-            ]
+            ],
+            "dependentRequired": {"challenge_id": ["credential"], "credential": ["challenge_id"]},
         },
         # Built on first use: the login function imports this module and never validates one.
         defer_build=True,

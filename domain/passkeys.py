@@ -24,7 +24,6 @@ from pydantic import (
     Field,
     StringConstraints,
 )
-from pydantic.json_schema import SkipJsonSchema
 
 from domain.auth_models import LoginEmail
 from domain.text import document_pattern, refuse_control_characters, visible_text_pattern
@@ -190,7 +189,7 @@ class _Strict(BaseModel):
 class RegistrationOptionsRequest(_Strict):
     """The optional body of asking for registration options."""
 
-    current_password: CurrentPassword | SkipJsonSchema[None] = Field(
+    current_password: CurrentPassword | None = Field(
         default=None,
         description="Required unless the session began with a sign-in within the "
         'reauthentication window (else 403 "Reauthentication required")',
@@ -200,7 +199,7 @@ class RegistrationOptionsRequest(_Strict):
 class RegisterPasskeyRequest(_Strict):
     challenge_id: ChallengeId
     credential: RegistrationCredential
-    name: PasskeyName | SkipJsonSchema[None] = Field(
+    name: PasskeyName | None = Field(
         default=None, description=f'How the user calls it; default "{DEFAULT_NAME}"'
     )
 
@@ -210,7 +209,7 @@ class RenamePasskeyRequest(_Strict):
 
 
 class SignInOptionsRequest(_Strict):
-    email: LoginEmail | SkipJsonSchema[None] = Field(
+    email: LoginEmail | None = Field(
         default=None,
         description="Only this account's passkeys (allowCredentials); without it, any "
         "discoverable passkey. An address that matches nobody gets an answer of the same shape",

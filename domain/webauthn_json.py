@@ -13,7 +13,6 @@ import hashlib
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
-from pydantic.json_schema import SkipJsonSchema
 
 
 def b64url(data: bytes) -> str:
@@ -41,6 +40,12 @@ Base64Url = Annotated[
 ]
 """Binary values as WebAuthn's JSON forms carry them. Each field bounds its length well above
 what authenticators send, so oversized input stops here (a 422)."""
+UserHandle = Annotated[
+    Base64Url,
+    # On the string itself: a bound on ``UserHandle | None`` would be applied to null too.
+    StringConstraints(max_length=88),
+    Field(description="The user handle, at most 64 bytes (base64url)"),
+]
 ChallengeId = Annotated[
     str,
     StringConstraints(pattern=r"^[A-Za-z0-9_-]{16,64}$"),
@@ -69,16 +74,14 @@ class AssertionResponse(_BrowserJson):
     client_data_json: Base64Url = Field(alias="clientDataJSON", max_length=8192)
     authenticator_data: Base64Url = Field(alias="authenticatorData", max_length=8192)
     signature: Base64Url = Field(max_length=1024)
-    user_handle: Base64Url | SkipJsonSchema[None] = Field(
-        default=None, alias="userHandle", max_length=88, description="At most 64 bytes"
-    )
+    user_handle: UserHandle | None = Field(default=None, alias="userHandle")
 
 
 class _Credential(_BrowserJson):
     id: Base64Url = Field(max_length=1368, description="The credential id (at most 1023 bytes)")
     raw_id: Base64Url = Field(alias="rawId", max_length=1368)
     type: Literal["public-key"]
-    authenticator_attachment: Literal["platform", "cross-platform"] | SkipJsonSchema[None] = Field(
+    authenticator_attachment: Literal["platform", "cross-platform"] | None = Field(
         default=None, alias="authenticatorAttachment"
     )
 

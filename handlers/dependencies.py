@@ -278,7 +278,7 @@ def mfa_login(guard: PasswordGuard) -> MfaLogin:
             PasskeyFactor(passkey_assertions),
         ],
         count_failed_login=guard.count_failure,
-        policy=load(MfaPolicySettings).mfa_policy,
+        policy=lambda: load(MfaPolicySettings).mfa_policy,
         record_metric=record_outcome,
     )
 

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body
+from pydantic.json_schema import SkipJsonSchema
 
 from domain.auth_models import TokenPair
 from domain.passkey_assertions import PasskeyRefused
@@ -32,7 +33,7 @@ app = create_resolver()
     "any discoverable passkey of this site; with an email, that account's passkeys.",
 )
 def sign_in_options(
-    request: Annotated[SignInOptionsRequest | None, Body()] = None,
+    request: Annotated[SignInOptionsRequest | SkipJsonSchema[None], Body()] = None,
 ) -> Response[Any]:
     refuse_non_object_body(app)
     email = request.email if request else None

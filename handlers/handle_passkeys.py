@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body
+from pydantic.json_schema import SkipJsonSchema
 
 from domain.passkeys import (
     CeremonyOptions,
@@ -45,7 +46,7 @@ def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -
     'recent authentication (403 "Reauthentication required"); 409 at the passkey limit.',
 )
 def registration_options(
-    request: Annotated[RegistrationOptionsRequest | None, Body()] = None,
+    request: Annotated[RegistrationOptionsRequest | SkipJsonSchema[None], Body()] = None,
 ) -> Response[Any]:
     refuse_non_object_body(app)
     password = request.current_password if request else None

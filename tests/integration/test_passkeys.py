@@ -556,3 +556,28 @@ def test_given_a_source_past_the_login_limit_when_asking_for_sign_in_options_the
     assert statuses[:100] == [200] * 100  # LoginRequestsPerSource's default, per window
     assert (statuses[100], refused.status) == (429, 429)
     assert int(refused.headers["retry-after"]) > 0
+
+
+@pytest.mark.parametrize("absent", [None, "omitted"])
+def test_given_an_assertion_without_a_user_handle_when_presented_then_it_signs_in(
+    gateway: GatewayClient,
+    authenticator: SoftAuthenticator,
+    registered: dict[str, Any],
+    absent: str | None,
+) -> None:
+    """userHandle and authenticatorAttachment are optional (null or left out) in toJSON()."""
+    options = sign_in_options(gateway)
+    credential = authenticator.get(options["options"])
+    credential["authenticatorAttachment"] = None
+    if absent is None:
+        credential["response"]["userHandle"] = None
+    else:
+        del credential["response"]["userHandle"]
+
+    answered = gateway.request(
+        "POST",
+        "/auth/passkey",
+        json={"challenge_id": options["challenge_id"], "credential": credential},
+    )
+
+    assert answered.status == 200, answered.text
