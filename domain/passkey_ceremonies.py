@@ -9,14 +9,15 @@ login or the passkey list must not pay at cold start (README, "Passkeys").
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from domain.passkeys import StoredPasskey
 from domain.users import User
 from domain.webauthn_json import AuthenticationCredential, RegistrationCredential
 
+Verified = TypeVar("Verified")
 TIMEOUT_MS = 5 * 60 * 1000
 """As long as a challenge lives (domain/passkeys.py, CHALLENGE_LIFETIME)."""
 
@@ -56,6 +57,15 @@ class Assertion:
     sign_count: int
     backup_eligible: bool
     backed_up: bool
+
+
+def _checked(verify: Callable[[], Verified]) -> Verified:
+    """``verify()``, whose every failure is CeremonyFailed: a verifier fed hostile bytes lets the
+    CBOR, ASN.1 and key parsers below it raise what they raise."""
+    try:
+        return verify()
+    except Exception as error:
+        raise CeremonyFailed(f"{type(error).__name__}: {error}") from error
 
 
 def _algorithms() -> list[Any]:
@@ -142,8 +152,8 @@ def verify_registration(
     from webauthn import verify_registration_response
     from webauthn.helpers.structs import CredentialDeviceType
 
-    try:
-        verified = verify_registration_response(
+    verified = _checked(
+        lambda: verify_registration_response(
             credential=credential.as_json(),
             expected_challenge=challenge,
             expected_rp_id=rp.id,
@@ -151,9 +161,7 @@ def verify_registration(
             require_user_verification=True,
             supported_pub_key_algs=_algorithms(),
         )
-    # A verifier fed hostile bytes: CBOR, ASN.1 and key parsers below it raise what they raise.
-    except Exception as error:
-        raise CeremonyFailed(f"{type(error).__name__}: {error}") from error
+    )
     return NewCredential(
         credential_id=verified.credential_id,
         public_key=verified.credential_public_key,
@@ -176,8 +184,8 @@ def verify_authentication(
     from webauthn import verify_authentication_response
     from webauthn.helpers.structs import CredentialDeviceType
 
-    try:
-        verified = verify_authentication_response(
+    verified = _checked(
+        lambda: verify_authentication_response(
             credential=credential.as_json(),
             expected_challenge=challenge,
             expected_rp_id=rp.id,
@@ -186,8 +194,7 @@ def verify_authentication(
             credential_current_sign_count=0,
             require_user_verification=True,
         )
-    except Exception as error:  # as above: hostile input reaches parsers with their own errors
-        raise CeremonyFailed(f"{type(error).__name__}: {error}") from error
+    )
     return Assertion(
         sign_count=verified.new_sign_count,
         backup_eligible=verified.credential_device_type == CredentialDeviceType.MULTI_DEVICE,
