@@ -1,10 +1,9 @@
-"""PasskeyRepository and ChallengeStore (domain/ports.py) on the single table; the item layout is
+"""PasskeyRepository (domain/ports.py) on the single table; the item layout is
 ``adapters/passkey_items.py``.
 
 Adding or removing a passkey is one transaction: the passkey item, its credential claim, the user
 item at its next version (``passkey_count``, conditioned on the version read, as every user write
-is) and the user's notice in the mail outbox. A challenge is consumed by a conditional delete that
-returns it: of two requests with one challenge, one at most gets it.
+is) and the user's notice in the mail outbox.
 """
 
 from __future__ import annotations
@@ -21,11 +20,7 @@ from adapters.dynamodb_user_repository import cancellation_codes
 from adapters.mail_outbox import outbox_put
 from adapters.passkey_items import (
     PASSKEY_SK_PREFIX,
-    challenge_from_item,
-    challenge_item,
-    challenge_key,
     claim_key,
-    epoch,
     passkey_from_item,
     passkey_item,
     passkey_key,
@@ -34,7 +29,7 @@ from adapters.passkey_items import (
 from adapters.user_items import USER_PREFIX, email_key, iso_timestamp, user_key
 from domain.errors import PasskeyNotFound, VersionConflict
 from domain.mail import MailRequest
-from domain.passkeys import Challenge, ChallengePurpose, PasskeyUse, StoredPasskey
+from domain.passkeys import PasskeyUse, StoredPasskey
 from domain.users import UserAccount
 
 if TYPE_CHECKING:
@@ -259,34 +254,3 @@ class DynamoDBPasskeyRepository:
             raise_if_contention(error)
             raise
         return True
-
-
-class DynamoDBChallengeStore:
-    def __init__(self, table_name: str, db: DynamoDBClient | None = None) -> None:
-        self._table = table_name
-        self._db = db or client("dynamodb")
-
-    def put(self, challenge: Challenge) -> None:
-        self._db.put_item(
-            TableName=self._table,
-            Item=challenge_item(challenge),
-            ConditionExpression="attribute_not_exists(PK)",
-        )
-
-    def take(self, challenge_id: str, purpose: ChallengePurpose, now: datetime) -> Challenge | None:
-        try:
-            taken = self._db.delete_item(
-                TableName=self._table,
-                Key=challenge_key(challenge_id),
-                # TTL deletes lazily (within days): an expired challenge may still be stored.
-                ConditionExpression="attribute_exists(PK) AND purpose = :purpose AND "
-                "expires_at > :now",
-                ExpressionAttributeValues={":purpose": {"S": str(purpose)}, ":now": epoch(now)},
-                ReturnValues="ALL_OLD",
-            )
-        except ClientError as error:
-            if _conditional_failure(error):
-                return None
-            raise_if_contention(error)
-            raise
-        return challenge_from_item(challenge_id, taken["Attributes"])

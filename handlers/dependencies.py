@@ -341,7 +341,7 @@ def relying_party(settings: RelyingPartySettings) -> RelyingParty:
 
 @cache
 def passkey_service() -> PasskeyService:
-    from adapters.dynamodb_passkey_repository import DynamoDBChallengeStore
+    from adapters.dynamodb_challenge_store import DynamoDBChallengeStore
     from domain.passkey_service import PasskeyService
     from domain.passwords import PasswordHasher
 
@@ -360,7 +360,7 @@ def passkey_service() -> PasskeyService:
 @cache
 def passkey_assertions() -> PasskeyAssertions:
     """Passkey sign-in, and POST /auth/mfa when its second factor is a passkey."""
-    from adapters.dynamodb_passkey_repository import DynamoDBChallengeStore
+    from adapters.dynamodb_challenge_store import DynamoDBChallengeStore
     from domain.passkey_assertions import PasskeyAssertions
 
     settings = load(PasskeyAssertionSettings)
@@ -376,7 +376,7 @@ def passkey_assertions() -> PasskeyAssertions:
 @cache
 def passkey_sign_in() -> PasskeySignIn:
     """Only the sign-in function has the decoy key and the signing key."""
-    from adapters.dynamodb_passkey_repository import DynamoDBChallengeStore
+    from adapters.dynamodb_challenge_store import DynamoDBChallengeStore
     from domain.passkey_sign_in import PasskeySignIn
 
     settings = load(PasskeySignInSettings)
