@@ -11,10 +11,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from domain.email_address import lookup_forms
-from domain.ports import RateLimiter
+from domain.ports import RateLimiter, RecordOutcome, record_nothing
 from domain.source_limits import hashed, source_of
 
 HOUR = timedelta(hours=1)
+MAIL_RATE_LIMITED = "MailRateLimited"
+"""The metric of a message not sent because of a limit (an address or a source mail-bombed)."""
 
 
 @dataclass(frozen=True)
@@ -30,10 +32,12 @@ class MailLimiter:
         limiter: RateLimiter,
         limits: MailLimits | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        record_metric: RecordOutcome = record_nothing,
     ) -> None:
         self._limiter = limiter
         self.limits = limits or MailLimits()
         self._clock = clock
+        self._record = record_metric
 
     def allow(self, recipient: str, source: str | None) -> bool:
         """Counts one message to ``recipient`` asked from ``source`` (None: no source, e.g. an
@@ -44,11 +48,11 @@ class MailLimiter:
         to = self._limiter.allow(
             hashed("mail#to", address.lower()), limits.per_recipient, limits.window, now
         )
-        if source is None:
-            return to
-        by = self._limiter.allow(
+        by = source is None or self._limiter.allow(
             hashed("mail#source", source_of(source)), limits.per_source, limits.window, now
         )
+        if not (to and by):
+            self._record(MAIL_RATE_LIMITED)
         return to and by
 
     def retry_after(self) -> int:

@@ -48,7 +48,7 @@ if TYPE_CHECKING:  # each function imports only what it uses (the authorizer: no
     from domain.passkey_sign_in import PasskeySignIn
     from domain.password_guard import PasswordGuard
     from domain.reauthentication import RecentAuthentication
-    from domain.source_limits import SourceLimiter
+    from domain.source_limits import SourceLimiter, SourceLimits
     from domain.tokens import TokenIssuer, TokenSettings
     from domain.user_service import UserService
 
@@ -135,15 +135,20 @@ def recent_authentication() -> RecentAuthentication:
 def mail_limiter() -> MailLimiter:
     from domain.mail_limits import MailLimiter
 
-    return MailLimiter(rate_limiter(), policies.mail_limits())
+    return MailLimiter(rate_limiter(), policies.mail_limits(), record_metric=record_outcome)
+
+
+def source_limiter() -> SourceLimiter:
+    """Per-source limits of the function's unauthenticated route(s), as its environment sets
+    them (read per request: a few microseconds; functions sharing a process keep their own)."""
+    return _source_limiter(policies.source_limits())
 
 
 @cache
-def source_limiter() -> SourceLimiter:
-    """Per-source limits of the function's unauthenticated route(s)."""
+def _source_limiter(limits: SourceLimits) -> SourceLimiter:
     from domain.source_limits import SourceLimiter
 
-    return SourceLimiter(rate_limiter(), policies.source_limits())
+    return SourceLimiter(rate_limiter(), limits)
 
 
 @cache

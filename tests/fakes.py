@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
 from domain.auth_models import RefreshRecord, SessionFamily
@@ -23,6 +23,7 @@ from domain.last_admin import is_enabled_admin
 from domain.login_throttle import ThrottleState, TrustedDevice
 from domain.mail import MailRequest
 from domain.recovery_tokens import TokenPurpose
+from domain.source_limits import SourceLimits
 from domain.users import TOKEN_FIELDS, UserAccount, UserPage
 
 if TYPE_CHECKING:
@@ -339,6 +340,35 @@ class InMemorySessionRepository:
         self.tokens[record.token_hash] = replace(
             record, expires_at=_whole_seconds(record.expires_at), rotated_at=None
         )
+
+
+class InMemoryRateLimiter:
+    """``RateLimiter`` and ``SourceCounters``: fixed-window counters, as the table keeps them."""
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, int, str], int] = {}
+
+    def allow(self, key: str, limit: int, window: timedelta, now: datetime) -> bool:
+        seconds = int(window.total_seconds())
+        start = int(now.timestamp()) // seconds * seconds
+        if self.counts.get((key, start, "count"), 0) >= limit:
+            return False
+        self._add(key, start, "count")
+        return True
+
+    def admit(self, source_key: str, route: str, limits: SourceLimits, window_start: int) -> bool:
+        requests = self.counts.get((source_key, window_start, f"requests_{route}"), 0)
+        failures = self.counts.get((source_key, window_start, "failures"), 0)
+        if requests >= limits.requests or failures >= limits.failures:
+            return False
+        self._add(source_key, window_start, f"requests_{route}")
+        return True
+
+    def count_failure(self, source_key: str, limits: SourceLimits, window_start: int) -> None:
+        self._add(source_key, window_start, "failures")
+
+    def _add(self, key: str, start: int, counter: str) -> None:
+        self.counts[key, start, counter] = self.counts.get((key, start, counter), 0) + 1
 
 
 @dataclass

@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from userflow.local.parameter_overrides import ONE_MACHINE_TRAFFIC
 from userflow.stack import wait_for_local_state
 
 REPO = Path(__file__).resolve().parents[2]
@@ -112,18 +113,9 @@ class LocalStack:
 
 
 # Every test drives the stack from 127.0.0.1, and most register, log in and mail far more than
-# one person would: the per-source and mail limits are raised for them (README, Policies).
-# Tests of those limits start a stack with the defaults, or set their own after these.
-TEST_TRAFFIC_LIMITS = (
-    "--parameter-overrides",
-    "RegistrationsPerSource=100000",
-    "LoginRequestsPerSource=100000",
-    "RefreshRequestsPerSource=100000",
-    "RecoveryRequestsPerSource=100000",
-    "SourceFailureLimit=100000",
-    "MailPerSourcePerHour=100000",
-    "MailPerRecipientPerHour=1000",
-)
+# one person would: the per-source and mail limits are raised for them. Tests of those limits
+# start a stack with the defaults, or set their own after these.
+TEST_TRAFFIC_LIMITS = ("--parameter-overrides", *ONE_MACHINE_TRAFFIC)
 
 
 @contextmanager

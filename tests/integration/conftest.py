@@ -281,17 +281,22 @@ class GatewayClient:
         json: object = None,
         token: str | None = None,
         headers: Mapping[str, str] | None = None,
+        source_ip: str = "127.0.0.1",
+        body: bytes | None = None,
     ) -> ApiResponse:
         url = urlsplit(target)
         all_headers = {"content-type": "application/json", **(headers or {})}
         if token is not None:
             all_headers["authorization"] = f"Bearer {token}"
+        if body is None:
+            body = b"" if json is None else _json_bytes(json)
         result = self.gateway.handle(
             method,
             url.path,
             query=url.query,
             headers=list(all_headers.items()),
-            body=b"" if json is None else _json_bytes(json),
+            body=body,
+            source_ip=source_ip,
         )
         return ApiResponse.of(result)
 

@@ -50,7 +50,7 @@ def test_given_an_admin_grant_when_published_then_correlated_with_the_command(
     out = io.StringIO()
 
     with redirect_stdout(out):
-        code = run_grant(argparse.Namespace(email=user.email))
+        code = run_grant(argparse.Namespace(email=user.email, force=True))
 
     assert code == 0
     request_id = out.getvalue().split("correlation_id of the event): ")[1].strip()

@@ -13,16 +13,25 @@ import pytest
 
 from adapters.dynamodb_devices import DynamoDBDeviceRepository
 from adapters.dynamodb_login_state import DynamoDBLoginState
+from adapters.dynamodb_rate_limiter import DynamoDBRateLimiter
 from adapters.dynamodb_session_repository import DynamoDBSessionRepository
 from adapters.dynamodb_user_repository import DynamoDBUserRepository
 from domain.auth_models import RefreshRecord, SessionFamily
 from domain.errors import EmailAlreadyExists, InvalidCursor, UserNotFound, VersionConflict
 from domain.login_throttle import ThrottleState, TrustedDevice
-from domain.ports import DeviceRepository, LoginStateRepository, SessionRepository, UserRepository
+from domain.ports import (
+    DeviceRepository,
+    LoginStateRepository,
+    RateLimiter,
+    SessionRepository,
+    UserRepository,
+)
+from domain.source_limits import SourceCounters, SourceLimits
 from domain.users import User, UserAccount
 from tests.fakes import (
     InMemoryDeviceRepository,
     InMemoryLoginState,
+    InMemoryRateLimiter,
     InMemorySessionRepository,
     InMemoryUserRepository,
 )
@@ -36,6 +45,8 @@ class Ports:
     login_state: LoginStateRepository
     sessions: SessionRepository
     devices: DeviceRepository
+    counters: RateLimiter
+    source_counters: SourceCounters
 
 
 @pytest.fixture(params=["in-memory", "dynamodb"])
@@ -47,6 +58,8 @@ def ports(request: pytest.FixtureRequest) -> Ports:
             InMemoryLoginState(users),
             InMemorySessionRepository(),
             InMemoryDeviceRepository(),
+            limiter := InMemoryRateLimiter(),
+            limiter,
         )
     table = request.getfixturevalue("stack").physical_id("UserRegistrationTable")
     return Ports(
@@ -54,6 +67,8 @@ def ports(request: pytest.FixtureRequest) -> Ports:
         DynamoDBLoginState(table),
         DynamoDBSessionRepository(table),
         DynamoDBDeviceRepository(table),
+        counters := DynamoDBRateLimiter(table),
+        counters,
     )
 
 
@@ -359,3 +374,37 @@ def test_given_a_family_when_read_back_then_its_login_time_and_methods_are_kept(
     ports.sessions.start_family(family, _record("h-1", expires))
 
     assert ports.sessions.get_family("f-1") == family
+
+
+# ---------------------------------------------------------------- limits
+def test_given_a_fixed_window_limit_then_allowed_up_to_it_and_again_in_the_next_window(
+    ports: Ports,
+) -> None:
+    hour = timedelta(hours=1)
+
+    first = [ports.counters.allow("mail#to#x", 2, hour, NOW) for _ in range(3)]
+    other_key = ports.counters.allow("mail#to#y", 2, hour, NOW)
+    next_window = ports.counters.allow("mail#to#x", 2, hour, NOW + hour)
+
+    assert first == [True, True, False]
+    assert other_key
+    assert next_window
+
+
+def test_given_a_sources_window_then_requests_per_route_and_failures_across_routes_count(
+    ports: Ports,
+) -> None:
+    limits = SourceLimits(requests=2, failures=2)
+    start = int(NOW.timestamp())
+
+    logins = [ports.source_counters.admit("s-1", "login", limits, start) for _ in range(3)]
+    refresh = ports.source_counters.admit("s-1", "refresh", limits, start)
+    ports.source_counters.count_failure("s-1", limits, start)
+    ports.source_counters.count_failure("s-1", limits, start)
+    after_failures = ports.source_counters.admit("s-1", "refresh", limits, start)
+    next_window = ports.source_counters.admit("s-1", "login", limits, start + 900)
+
+    assert logins == [True, True, False]
+    assert refresh
+    assert not after_failures
+    assert next_window

@@ -16,6 +16,19 @@ from typing import Any
 
 from userflow.local.template import Template
 
+ONE_MACHINE_TRAFFIC = (
+    "RegistrationsPerSource=100000",
+    "LoginRequestsPerSource=100000",
+    "RefreshRequestsPerSource=100000",
+    "RecoveryRequestsPerSource=100000",
+    "SourceFailureLimit=100000",
+    "MailPerSourcePerHour=100000",
+    "MailPerRecipientPerHour=1000",
+)
+"""Overrides for test suites, benchmarks and load runs, which send from one address far more
+than one person would: the per-source and mail limits raised out of their way (README,
+Policies). Tests of those limits run with the defaults."""
+
 _LONG_FORM = re.compile(r"^ParameterKey=([^,]+),ParameterValue=(.*)$", re.DOTALL)
 FIXED = {"Stage": "the local stack's stage is always `local`"}
 
