@@ -30,7 +30,7 @@ from adapters.user_items import (
 from domain.errors import EmailAlreadyExists, InvalidCursor, UserNotFound, VersionConflict
 from domain.mail import MailRequest
 from domain.recovery_tokens import TokenPurpose
-from domain.users import TOKEN_FIELDS, UserAccount, UserPage
+from domain.users import TOKEN_FIELDS, Role, UserAccount, UserPage, UserStatus
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -107,6 +107,7 @@ class DynamoDBUserRepository:
         previous: UserAccount,
         messages: Sequence[MailRequest] = (),
         token_used: TokenPurpose | None = None,
+        admin_kept: str | None = None,
     ) -> None:
         """Writes only what the use case changed: login bookkeeping, rehashes and session
         revocations made concurrently (without a version bump) are never overwritten."""
@@ -167,11 +168,15 @@ class DynamoDBUserRepository:
             items.append(self._claim_email(updated.user.email, updated.user.id))
             items.append(self._release_email(previous.user.email, previous.user.id))
         items.extend(outbox_put(self._table, message) for message in messages)
+        if admin_kept is not None:
+            items.append(self._still_enabled_admin(admin_kept))
         try:
             self._db.transact_write_items(TransactItems=items)
         except self._db.exceptions.TransactionCanceledException as error:
             codes = cancellation_codes(error)
-            if codes[0] == "ConditionalCheckFailed":
+            if codes[0] == "ConditionalCheckFailed" or (
+                admin_kept is not None and codes[-1] == "ConditionalCheckFailed"
+            ):
                 raise VersionConflict from error
             if len(codes) > 1 and codes[1] == "ConditionalCheckFailed":
                 raise EmailAlreadyExists from error
@@ -286,6 +291,45 @@ class DynamoDBUserRepository:
             unprocessed = answer.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", [])
             pending = unprocessed + pending[100:]
         return found
+
+    def other_enabled_admin(self, excluding: str) -> str | None:
+        """Reads the listing index (which projects roles and status) until one is found: a
+        scan of the users, paid only when an admin is disabled or demoted."""
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": LIST_INDEX,
+            "KeyConditionExpression": "GSI1PK = :users",
+            "FilterExpression": "contains(#roles, :admin) AND #status = :active AND id <> :me",
+            "ExpressionAttributeNames": {"#roles": "roles", "#status": "status"},
+            "ExpressionAttributeValues": {
+                ":users": {"S": LIST_PARTITION},
+                ":admin": {"S": Role.ADMIN.value},
+                ":active": {"S": UserStatus.ACTIVE.value},
+                ":me": {"S": excluding},
+            },
+            "ProjectionExpression": "id",
+        }
+        while True:
+            page = self._db.query(**query)
+            if page["Items"]:
+                return str(page["Items"][0]["id"]["S"])
+            if "LastEvaluatedKey" not in page:
+                return None
+            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def _still_enabled_admin(self, user_id: str) -> TransactWriteItemTypeDef:
+        return {
+            "ConditionCheck": {
+                "TableName": self._table,
+                "Key": user_key(user_id),
+                "ConditionExpression": "contains(#roles, :admin) AND #status = :active",
+                "ExpressionAttributeNames": {"#roles": "roles", "#status": "status"},
+                "ExpressionAttributeValues": {
+                    ":admin": {"S": Role.ADMIN.value},
+                    ":active": {"S": UserStatus.ACTIVE.value},
+                },
+            }
+        }
 
     def _claim_email(self, email: str, user_id: str) -> TransactWriteItemTypeDef:
         return {

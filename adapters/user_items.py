@@ -170,6 +170,10 @@ def account_from_item(item: dict[str, Any]) -> UserAccount:
         failed_logins=int(plain.get("failed_logins", 0)),
         sessions_revoked_at=plain.get("sessions_revoked_at"),
         session_generation=int(plain.get("session_generation", 0)),
+        revoked_sessions={
+            family: datetime.fromisoformat(until)
+            for family, until in plain.get("revoked_sessions", {}).items()
+        },
         verify_token=_stored_token(plain, TokenPurpose.VERIFY_EMAIL),
         reset_token=_stored_token(plain, TokenPurpose.RESET_PASSWORD),
         mfa=_stored_mfa(plain),

@@ -33,6 +33,7 @@ LoginPassword = Annotated[
 RefreshTokenText = Annotated[
     SecretStr, Field(min_length=1, max_length=256), AfterValidator(require_valid_unicode_secret)
 ]
+DeviceTokenText = RefreshTokenText  # the same kind of opaque random token
 
 
 class _Strict(BaseModel):
@@ -42,6 +43,12 @@ class _Strict(BaseModel):
 class LoginRequest(_Strict):
     email: LoginEmail
     password: LoginPassword
+    device_token: DeviceTokenText | None = Field(
+        default=None,
+        description="The `device_token` an earlier login from this device returned: failures "
+        "of others then never throttle this device's logins. Optional; one that is unknown, "
+        "expired, revoked or another account's is ignored",
+    )
 
 
 class RefreshRequest(_Strict):
@@ -85,6 +92,14 @@ class TokenPair(BaseModel):
 
 PASSWORD_METHOD = "pwd"  # noqa: S105 - a method name, not a secret
 """RFC 8176's ``amr`` value for a password login."""
+
+
+class LoginTokens(TokenPair):
+    device_token: str = Field(
+        description="Opaque, per user and device, long-lived: send it back in later logins "
+        "from this device (README, Login throttling). Signing out everywhere, a password change "
+        "or reset revokes it"
+    )
 
 
 @dataclass(frozen=True)

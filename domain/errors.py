@@ -63,7 +63,35 @@ class InvalidRecoveryToken(UserflowError):
 
 
 class TooManyRequests(UserflowError):
+    """Answered 429, with ``Retry-After`` when the wait is known."""
+
     message = "Too many requests; try again later"
+
+    def __init__(self, message: str | None = None, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class LoginThrottled(TooManyRequests):
+    message = "Too many failed logins; try again later"
+
+
+class PasswordResetRequired(TooManyRequests):
+    """NIST SP 800-63B's bound on consecutive failures: only a password reset ends the run."""
+
+    message = "Too many failed logins: reset your password to log in again"
+
+
+class LastAdmin(UserflowError):
+    """Disabling or demoting it would leave no one able to administer users."""
+
+    message = "The last enabled admin cannot be disabled or demoted"
+
+
+class UnverifiedEmail(InvalidInput):
+    """A role for an address nobody proved to own: whoever registered it first would get it."""
+
+    message = "The email address is not verified"
 
 
 class MfaStateConflict(UserflowError):

@@ -71,7 +71,11 @@ SECURITY_NOTICES: dict[MailKind, tuple[str, str]] = {
 
 
 class MailRequest(BaseModel):
-    """One message to send; ``token_reference`` only for the kinds that carry a link."""
+    """One message to send; ``token_reference`` only for the kinds that carry a link.
+
+    ``name`` and ``new_email`` are text a user typed: they are set only for a recipient whose
+    address is verified. Mail to an unverified address quotes nothing anyone typed, so that
+    registering (or changing to) someone else's address cannot mail them an attacker's words."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -79,7 +83,7 @@ class MailRequest(BaseModel):
     kind: MailKind
     to: str
     user_id: str
-    name: str
+    name: str | None = None
     token_reference: str | None = None
     new_email: str | None = None
 
@@ -105,7 +109,7 @@ def link(frontend_url: str, path: str, token: str) -> str:
 
 def render(request: MailRequest, frontend_url: str, token: str | None) -> RenderedMail:
     """Plain-text messages; ``token`` is the full token for the kinds that carry a link."""
-    greeting = f"Hello {request.name},\n\n"
+    greeting = f"Hello {request.name},\n\n" if request.name else "Hello,\n\n"
     if request.kind == MailKind.VERIFY_EMAIL:
         url = link(frontend_url, "verify-email", str(token))
         return RenderedMail(
@@ -126,10 +130,11 @@ def render(request: MailRequest, frontend_url: str, token: str | None) -> Render
     if request.kind in SECURITY_NOTICES:
         subject, text = SECURITY_NOTICES[request.kind]
         return RenderedMail(request.to, subject, f"{greeting}{text}")
+    changed_to = f" to {request.new_email}" if request.new_email else ""
     return RenderedMail(
         request.to,
         "Your email address was changed",
-        f"{greeting}The email address of your account was changed to {request.new_email}.\n\n"
+        f"{greeting}The email address of your account was changed{changed_to}.\n\n"
         "If you did not change it, contact support at once: someone else may control your "
         "account.\n",
     )

@@ -18,7 +18,7 @@ from pydantic import (
 )
 from pydantic.json_schema import SkipJsonSchema
 
-from domain.auth_models import TokenPair
+from domain.auth_models import DeviceTokenText, LoginTokens
 from domain.text import require_valid_unicode_secret
 from domain.users import CurrentPassword
 
@@ -97,6 +97,11 @@ class MfaVerifyRequest(BaseModel):
     mfa_token: MfaTokenText
     code: TotpCode | SkipJsonSchema[None] = None
     recovery_code: RecoveryCodeText | SkipJsonSchema[None] = None
+    device_token: DeviceTokenText | None = Field(
+        default=None,
+        description="As in POST /auth/login: the device's token, so that its own failures, not "
+        "others', decide whether it is throttled",
+    )
 
     @model_validator(mode="after")
     def _one_proof(self) -> MfaVerifyRequest:
@@ -120,5 +125,5 @@ class MfaRequired(BaseModel):
     expires_in: int = Field(description="Seconds the mfa_token lives")
 
 
-class LoginAnswer(RootModel[TokenPair | MfaRequired]):
+class LoginAnswer(RootModel[LoginTokens | MfaRequired]):
     """What ``POST /auth/login`` answers: the token pair, or the second step to take."""

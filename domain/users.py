@@ -11,7 +11,7 @@ from pydantic.json_schema import SkipJsonSchema
 
 from domain.email_address import MAX_EMAIL_LENGTH, normalize_email
 from domain.mfa_state import MfaSecrets
-from domain.password_policy import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from domain.password_policy import LOWEST_MIN_PASSWORD_LENGTH, MAX_PASSWORD_LENGTH
 from domain.recovery_tokens import IssuedToken, TokenPurpose
 from domain.text import (
     document_pattern,
@@ -44,9 +44,10 @@ TimeZone = Annotated[
 Password = Annotated[
     SecretStr,
     Field(
-        min_length=MIN_PASSWORD_LENGTH,
+        min_length=LOWEST_MIN_PASSWORD_LENGTH,
         max_length=MAX_PASSWORD_LENGTH,
-        description="A new password: 12 to 256 characters once NFKC-normalized, not only "
+        description="A new password: at least the configured minimum (PasswordMinLength, "
+        "default 12) and at most 256 characters once NFKC-normalized, not only "
         "whitespace, no control characters, not the email address, and not a commonly used or "
         "breached password (NIST SP 800-63B)",
         json_schema_extra=document_pattern(visible_secret_pattern),

@@ -10,14 +10,13 @@ from datetime import timedelta
 from functools import cache
 from typing import TYPE_CHECKING
 
+from handlers import policies
 from handlers.settings import (
     ListUsersSettings,
     MailTokenKeySettings,
     MfaKeySettings,
     MfaSettings,
-    ReauthenticationSettings,
     RecoverySettings,
-    SessionSettings,
     TableSettings,
     TokenIssuerSettings,
     TokenSettingsEnv,
@@ -26,17 +25,20 @@ from handlers.settings import (
 )
 
 if TYPE_CHECKING:  # each function imports only what it uses (the authorizer: no boto3)
+    from adapters.dynamodb_login_state import DynamoDBLoginState
     from adapters.dynamodb_mfa_challenges import DynamoDBMfaChallengeStore
-    from adapters.dynamodb_session_repository import DynamoDBSessionRepository
+    from adapters.dynamodb_rate_limiter import DynamoDBRateLimiter
     from adapters.dynamodb_user_repository import DynamoDBUserRepository
     from adapters.key_store import PublicKeySource, SigningKeySource
     from domain.account_recovery import AccountRecoveryService
     from domain.auth_service import AuthService
+    from domain.mail_limits import MailLimiter
     from domain.mfa import MfaService
     from domain.mfa_crypto import MfaKeys
     from domain.mfa_login import MfaLogin
     from domain.password_guard import PasswordGuard
     from domain.reauthentication import RecentAuthentication
+    from domain.source_limits import SourceLimiter
     from domain.tokens import TokenIssuer, TokenSettings
     from domain.user_service import UserService
 
@@ -90,10 +92,17 @@ def user_repository() -> DynamoDBUserRepository:
 
 
 @cache
-def login_state() -> DynamoDBSessionRepository:
-    from adapters.dynamodb_session_repository import DynamoDBSessionRepository
+def login_state() -> DynamoDBLoginState:
+    from adapters.dynamodb_login_state import DynamoDBLoginState
 
-    return DynamoDBSessionRepository(load(TableSettings).table_name)
+    return DynamoDBLoginState(load(TableSettings).table_name)
+
+
+@cache
+def rate_limiter() -> DynamoDBRateLimiter:
+    from adapters.dynamodb_rate_limiter import DynamoDBRateLimiter
+
+    return DynamoDBRateLimiter(load(TableSettings).table_name)
 
 
 @cache
@@ -101,26 +110,35 @@ def password_guard() -> PasswordGuard:
     from domain.password_guard import PasswordGuard
     from domain.passwords import PasswordHasher
 
-    return PasswordGuard(login_state(), PasswordHasher())
+    return PasswordGuard(login_state(), PasswordHasher(), policies.throttle_policy())
 
 
 @cache
 def recent_authentication() -> RecentAuthentication:
     """The rule for dangerous operations; only their functions are configured for it."""
-    from domain.mfa_policy import has_second_factor
-    from domain.reauthentication import ReauthenticationPolicy, RecentAuthentication
+    from domain.reauthentication import RecentAuthentication
 
-    window = load(ReauthenticationSettings).reauthentication_window_seconds
-    return RecentAuthentication(
-        password_guard(),
-        ReauthenticationPolicy(
-            window=timedelta(seconds=window), second_factor_required=has_second_factor
-        ),
-    )
+    return RecentAuthentication(password_guard(), policies.reauthentication_policy())
+
+
+@cache
+def mail_limiter() -> MailLimiter:
+    from domain.mail_limits import MailLimiter
+
+    return MailLimiter(rate_limiter(), policies.mail_limits())
+
+
+@cache
+def source_limiter() -> SourceLimiter:
+    """Per-source limits of the function's unauthenticated route(s)."""
+    from domain.source_limits import SourceLimiter
+
+    return SourceLimiter(rate_limiter(), policies.source_limits())
 
 
 @cache
 def user_service() -> UserService:
+    """Functions that never set a password or mail anyone never read those policies."""
     from domain.passwords import PasswordHasher
     from domain.user_service import UserService
 
@@ -129,12 +147,14 @@ def user_service() -> UserService:
         PasswordHasher(),
         password_guard=password_guard(),
         recent_authentication=recent_authentication,
+        mail_limiter=mail_limiter(),
+        password_min_length=policies.password_min_length(),
     )
 
 
 # ---------------------------------------------------------------- authentication
-# A lockout and a stolen refresh token (domain/auth_service.py's names): warnings, not routine.
-WARNING_OUTCOMES = frozenset({"LoginThrottled", "RefreshReuseDetected"})
+# A throttle and a stolen refresh token (domain/auth_service.py's names): warnings, not routine.
+WARNING_OUTCOMES = frozenset({"LoginThrottled", "LoginResetRequired", "RefreshReuseDetected"})
 
 
 def record_outcome(name: str, *, user_id: str | None = None, family_id: str | None = None) -> None:
@@ -191,20 +211,22 @@ def _current_issuer() -> TokenIssuer:
 
 @cache
 def auth_service() -> AuthService:
-    from domain.auth_service import AuthPolicy, AuthService
+    from adapters.dynamodb_devices import DynamoDBDeviceRepository
+    from adapters.dynamodb_session_repository import DynamoDBSessionRepository
+    from domain.auth_service import AuthService
     from domain.passwords import PasswordHasher
 
-    sessions = login_state()
-    refresh_days = load(SessionSettings).refresh_token_ttl_days
+    table = load(TableSettings).table_name
     return AuthService(
         users=user_repository(),
-        login_state=sessions,
-        sessions=sessions,
+        login_state=login_state(),
+        sessions=DynamoDBSessionRepository(table),
+        devices=DynamoDBDeviceRepository(table),
         hasher=PasswordHasher(),
         issuer=_current_issuer,
-        policy=AuthPolicy(refresh_ttl=timedelta(days=refresh_days)),
+        policy=policies.auth_policy(),
         record_metric=record_outcome,
-        mfa=mfa_login,
+        mfa=mfa_login(),
     )
 
 
@@ -229,15 +251,14 @@ def mfa_challenges() -> DynamoDBMfaChallengeStore:
     return DynamoDBMfaChallengeStore(load(TableSettings).table_name)
 
 
-def mfa_login(guard: PasswordGuard) -> MfaLogin:
-    """The second step of logins; a wrong code counts toward ``guard``'s lockout."""
+def mfa_login() -> MfaLogin:
+    """The second step of logins (the auth service counts wrong codes toward the throttle)."""
     from domain.mfa_login import MfaLogin, RecoveryCodeFactor, TotpFactor
 
     return MfaLogin(
         users=user_repository(),
         challenges=mfa_challenges(),
         factors=[TotpFactor(mfa_keys()), RecoveryCodeFactor(mfa_keys())],
-        count_failed_login=guard.count_failure,
         record_metric=record_outcome,
     )
 
@@ -259,7 +280,6 @@ def mfa_service() -> MfaService:
 # ---------------------------------------------------------------- account recovery
 @cache
 def recovery_service() -> AccountRecoveryService:
-    from adapters.dynamodb_rate_limiter import DynamoDBRateLimiter
     from adapters.dynamodb_token_store import DynamoDBTokenStore
     from domain.account_recovery import AccountRecoveryService, RecoveryLimits
     from domain.passwords import PasswordHasher
@@ -269,9 +289,12 @@ def recovery_service() -> AccountRecoveryService:
     return AccountRecoveryService(
         users=user_repository(),
         tokens=DynamoDBTokenStore(settings.table_name),
-        limiter=DynamoDBRateLimiter(settings.table_name),
+        mail_limiter=mail_limiter(),
         hasher=PasswordHasher(),
         token_key=mail_token_key,
-        limits=RecoveryLimits(forgot_min_duration=timedelta(milliseconds=minimum)),
+        limits=RecoveryLimits(
+            forgot_min_duration=timedelta(milliseconds=minimum),
+            password_min_length=settings.password_min_length,
+        ),
         record_metric=record_outcome,
     )

@@ -30,6 +30,7 @@ from domain.errors import (
     InvalidMfaCode,
     InvalidPrecondition,
     InvalidRecoveryToken,
+    LastAdmin,
     MfaStateConflict,
     PasswordPolicyViolation,
     TooManyRequests,
@@ -50,6 +51,7 @@ ERROR_STATUS: dict[type[Exception], HTTPStatus] = {
     AccessDenied: HTTPStatus.FORBIDDEN,
     UserNotFound: HTTPStatus.NOT_FOUND,
     EmailAlreadyExists: HTTPStatus.CONFLICT,
+    LastAdmin: HTTPStatus.CONFLICT,
     WriteContention: HTTPStatus.CONFLICT,
     MfaStateConflict: HTTPStatus.CONFLICT,
     VersionConflict: HTTPStatus.PRECONDITION_FAILED,
@@ -86,6 +88,14 @@ class ErrorBody(BaseModel):
     details: Any | None = None
 
 
+RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before asking again",
+        "schema": {"type": "integer", "minimum": 1},
+    }
+}
+
+
 def documented(success: int, model: type[BaseModel] | None, *errors: int) -> dict[int, Any]:
     """OpenAPI ``responses`` for a route: its success body and the error statuses it can answer.
 
@@ -100,6 +110,8 @@ def documented(success: int, model: type[BaseModel] | None, *errors: int) -> dic
             {*errors, HTTPStatus.UNPROCESSABLE_ENTITY, HTTPStatus.UNSUPPORTED_MEDIA_TYPE}
         )
     }
+    if HTTPStatus.TOO_MANY_REQUESTS in responses:
+        responses[HTTPStatus.TOO_MANY_REQUESTS]["headers"] = RETRY_AFTER
     # No model: no body (an empty content map, else Powertools documents the return annotation).
     responses[success] = {"description": HTTPStatus(success).phrase, "content": {}}
     if model is not None:
@@ -108,17 +120,28 @@ def documented(success: int, model: type[BaseModel] | None, *errors: int) -> dic
 
 
 def error_response(
-    status: HTTPStatus, message: str, details: object | None = None
+    status: HTTPStatus,
+    message: str,
+    details: object | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Response[Any]:
     body: dict[str, object] = {"message": message}
     if details is not None:
         body["details"] = details
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=body,
+        headers=headers or None,
+    )
 
 
 def _handle_domain_error(error: UserflowError) -> Response[Any]:
     status = next(ERROR_STATUS[kind] for kind in type(error).__mro__ if kind in ERROR_STATUS)
-    return error_response(status, error.message, error.details)
+    headers = {}
+    if isinstance(error, TooManyRequests) and error.retry_after is not None:
+        headers["Retry-After"] = str(error.retry_after)
+    return error_response(status, error.message, error.details, headers)
 
 
 def _refuse(status: HTTPStatus, message: str, error: Exception) -> Response[Any]:

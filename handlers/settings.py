@@ -29,12 +29,15 @@ class TableSettings(FunctionSettings):
     table_name: str = NonEmpty
 
 
-class TokenSettingsEnv(FunctionSettings):
+class AccessTokenLifetime(FunctionSettings):
+    access_token_ttl_seconds: int = Field(default=900, gt=0)
+
+
+class TokenSettingsEnv(AccessTokenLifetime):
     """What verifies (and issues) access tokens."""
 
     issuer: str = NonEmpty
     audience: str = NonEmpty
-    access_token_ttl_seconds: int = Field(default=900, gt=0)
 
 
 class TokenVerifierSettings(TokenSettingsEnv):
@@ -43,23 +46,67 @@ class TokenVerifierSettings(TokenSettingsEnv):
     jwks_parameter_name: str = NonEmpty
 
 
-class ReauthenticationSettings(TableSettings):
+class ThrottleSettings(FunctionSettings):
+    """Functions that check a stored password (domain/login_throttle.py). Defaults: the
+    template's (a test checks that each function that applies a policy gets its parameter)."""
+
+    login_free_failures: int = Field(default=5, ge=1)
+    login_base_delay_seconds: int = Field(default=30, gt=0)
+    login_max_delay_seconds: int = Field(default=900, gt=0)
+    login_failures_before_reset: int = Field(default=100, ge=2, le=100)
+    device_token_lifetime_days: int = Field(default=365, gt=0)
+
+
+class ReauthenticationSettings(TableSettings, ThrottleSettings):
     """Functions whose operations need recent authentication (domain/reauthentication.py)."""
 
     reauthentication_window_seconds: int = Field(ge=0)
+
+
+class PasswordRuleSettings(FunctionSettings):
+    """Functions that set a password."""
+
+    password_min_length: int = Field(default=12, ge=8, le=256)
+
+
+class MailLimitSettings(FunctionSettings):
+    """Functions that mail (domain/mail_limits.py)."""
+
+    mail_per_recipient_per_hour: int = Field(default=3, ge=1)
+    mail_per_source_per_hour: int = Field(default=30, ge=1)
+
+
+class SourceLimitSettings(TableSettings):
+    """Functions behind unauthenticated routes (domain/source_limits.py): the request limit is
+    the function's own route's (or routes')."""
+
+    source_request_limit: int = Field(ge=1)
+    source_failure_limit: int = Field(default=20, ge=1)
+    source_window_seconds: int = Field(default=900, ge=1)
+
+
+class RegistrationSettings(
+    SourceLimitSettings, ThrottleSettings, PasswordRuleSettings, MailLimitSettings
+):
+    """POST /users: a replayed registration proves its password like a login."""
+
+
+class UpdateUserSettings(ReauthenticationSettings, PasswordRuleSettings, MailLimitSettings):
+    """PATCH /users/{id}: email and password changes."""
 
 
 class ListUsersSettings(TableSettings):
     cursor_secret_arn: str = NonEmpty
 
 
-class SessionSettings(TableSettings):
+class SessionSettings(TableSettings, ThrottleSettings, AccessTokenLifetime):
     """Functions that build the auth service (logout: without issuing tokens)."""
 
-    refresh_token_ttl_days: int = Field(default=30, gt=0)
+    session_lifetime_seconds: int = Field(default=30 * 24 * 3600, gt=0)
+    session_idle_timeout_seconds: int = Field(default=7 * 24 * 3600, gt=0)
 
 
-class TokenIssuerSettings(SessionSettings, TokenSettingsEnv):
+class TokenIssuerSettings(SessionSettings, TokenSettingsEnv, SourceLimitSettings):
     """Login and refresh: the only functions that read the signing key."""
 
     signing_key_secret_arn: str = NonEmpty
@@ -71,7 +118,9 @@ class MailTokenKeySettings(FunctionSettings):
     mail_token_secret_arn: str = NonEmpty
 
 
-class RecoverySettings(TableSettings, MailTokenKeySettings):
+class RecoverySettings(
+    SourceLimitSettings, MailTokenKeySettings, MailLimitSettings, PasswordRuleSettings
+):
     """Email verification and password recovery (one service)."""
 
     forgot_password_min_milliseconds: int = Field(default=400, ge=0)
@@ -115,9 +164,9 @@ class UserStreamSettings(FunctionSettings):
 
 # Handler module -> the model of its function's environment (the template test walks these).
 FUNCTION_SETTINGS: dict[str, type[FunctionSettings]] = {
-    "handlers.handle_create_user": TableSettings,
+    "handlers.handle_create_user": RegistrationSettings,
     "handlers.handle_get_user": TableSettings,
-    "handlers.handle_update_user": ReauthenticationSettings,
+    "handlers.handle_update_user": UpdateUserSettings,
     "handlers.handle_delete_user": ReauthenticationSettings,
     "handlers.handle_list_users": ListUsersSettings,
     "handlers.handle_account_status": SessionSettings,

@@ -30,6 +30,7 @@ from adapters.aws_clients import ServiceName
 from adapters.dynamodb_user_repository import DynamoDBUserRepository
 from adapters.user_items import user_key
 from domain.access import Caller
+from domain.operator_actions import OperatorActions
 from domain.passwords import PasswordHasher
 from domain.user_service import UserService
 from domain.users import Registration, Role, User
@@ -205,7 +206,7 @@ def make_user(stack: Stack) -> UserFactory:
             Registration(email=email or f"user{number}@example.com", password=password, name=name)
         )
         if admin:
-            user = service.grant_role(user.email, Role.ADMIN)
+            user = OperatorActions(user_repository()).grant_role(user.email, Role.ADMIN, force=True)
         return CreatedUser(
             id=user.id,
             email=user.email,
@@ -300,7 +301,7 @@ class GatewayClient:
             Registration(email=f"auth{number}@example.com", password=password, name="Auth User")
         )
         if admin:
-            user = service.grant_role(user.email, Role.ADMIN)
+            user = OperatorActions(self._users).grant_role(user.email, Role.ADMIN, force=True)
         return CreatedUser(id=user.id, email=user.email, password=password, caller=caller_of(user))
 
     def login(self, user: CreatedUser) -> dict[str, Any]:

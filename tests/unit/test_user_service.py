@@ -341,11 +341,11 @@ def test_given_a_parallel_burst_locked_the_account_when_the_right_password_prove
     user = backend.register()
     guard = PasswordGuard(backend.login_state, backend.hasher, clock=backend.clock)
     read_before_the_burst = backend.users.get(user.id)
-    for guess in range(guard.policy.max_failed_logins):
+    for guess in range(guard.policy.free_failures):
         guard.check(read_before_the_burst, f"wrong guess {guess}")
 
     assert guard.check(read_before_the_burst, PASSWORD).accepted  # what check alone would say
-    assert guard.prove(read_before_the_burst, PASSWORD) is Verdict.LOCKED
+    assert guard.prove(read_before_the_burst, PASSWORD).verdict is Verdict.LOCKED
 
 
 def _racing_writer(
