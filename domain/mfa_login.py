@@ -3,7 +3,8 @@
 - ``mfa_token``: 256 random bits, stored only as its SHA-256 with the user, the user's session
   generation at the password step (a password change, reset or admin reset since kills it), the
   failures so far and its expiry. It is single use, lives 5 minutes and dies at the 5th wrong
-  proof. Every failure (unknown, expired, used, wrong code, replay) is the same 401.
+  proof. Every failure (unknown, expired, used, wrong code, replay) is the same 401 (429 while
+  the login throttle delays, as at login).
 - A proof is checked by the factor it is for (``SecondFactor``): TOTP codes and recovery codes
   here; passkeys plug in the same way (a proof type, a factor, a use). A factor answers with the
   *use* it makes of the user's item (the time step to record, the recovery code to strike),
@@ -26,7 +27,7 @@ from domain.errors import AuthenticationFailed, UserNotFound
 from domain.mail import MailKind, MailRequest
 from domain.mfa_crypto import MfaKeys
 from domain.mfa_models import MfaRequired, Proof, RecoveryCodeProof, TotpProof
-from domain.ports import RecordOutcome, UserRepository, record_nothing
+from domain.ports import MfaChallengeStore, RecordOutcome, UserRepository, record_nothing
 from domain.user_service import new_message_id, utc_now
 from domain.users import User, UserAccount
 
@@ -155,19 +156,6 @@ class MfaChallenge:
     session_generation: int
     expires_at: datetime
     failures: int = 0
-
-
-class MfaChallengeStore(Protocol):
-    def create(self, challenge: MfaChallenge) -> None: ...
-
-    def find(self, token_hash: str) -> MfaChallenge | None: ...
-
-    def record_failure(self, challenge: MfaChallenge, max_failures: int) -> None:
-        """One more wrong proof; the challenge is deleted at ``max_failures``."""
-
-    def complete(self, challenge: MfaChallenge, use: FactorUse) -> bool:
-        """Delete the challenge (if still there and not exhausted) and make ``use`` of the user
-        item, in one transaction; False (nothing written) if either condition no longer held."""
 
 
 @dataclass(frozen=True)
