@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from domain.access import Caller, caller_account
 from domain.email_address import lookup_forms
 from domain.errors import InvalidInput, InvalidMfaCode, MfaStateConflict
-from domain.mail import MailKind, MailRequest
+from domain.mail import MailKind
 from domain.mfa_codes import (
     matched_step,
     new_recovery_codes,
@@ -28,11 +28,12 @@ from domain.mfa_codes import (
     otpauth_uri,
 )
 from domain.mfa_crypto import MfaKeys
+from domain.mfa_login import security_notice
 from domain.mfa_models import MfaStatus, RecoveryCodes, TotpEnrolment
 from domain.mfa_policy import MfaPolicy
 from domain.mfa_state import MfaSecrets
 from domain.ports import UserRepository
-from domain.user_service import new_message_id, redone_on_lost_race, utc_now
+from domain.user_service import redone_on_lost_race, utc_now
 from domain.users import User, UserAccount
 
 PENDING_ENROLMENT_LIFETIME = timedelta(minutes=15)
@@ -134,7 +135,9 @@ class MfaService:
             if self._policy.covers(account.user.roles) and account.user.mfa_enabled:
                 raise MfaStateConflict("The MFA policy requires a second factor for this account")
             notice = (
-                self._notice(account, MailKind.MFA_DISABLED) if account.user.mfa_enabled else None
+                security_notice(MailKind.MFA_DISABLED, account.user)
+                if account.user.mfa_enabled
+                else None
             )
             updated = self._with_mfa(account, MfaSecrets(), self._clock(), on=False)
             self._users.save(updated, account, [notice] if notice else [])
@@ -187,7 +190,7 @@ class MfaService:
             return account.user, False
         now = self._clock()
         updated = self._with_mfa(account, MfaSecrets(), now, on=False).with_sessions_revoked(now)
-        self._users.save(updated, account, [self._notice(account, MailKind.MFA_RESET)])
+        self._users.save(updated, account, [security_notice(MailKind.MFA_RESET, account.user)])
         return updated.user, True
 
     def _hashes(self, codes: list[str]) -> frozenset[str]:
@@ -206,13 +209,3 @@ class MfaService:
                 update={"mfa_enabled": on, "version": user.version + 1, "updated_at": now}
             )
         return account.model_copy(update={"user": user, "mfa": mfa})
-
-    @staticmethod
-    def _notice(account: UserAccount, kind: MailKind) -> MailRequest:
-        return MailRequest(
-            message_id=new_message_id(),
-            kind=kind,
-            to=account.user.email,
-            user_id=account.user.id,
-            name=account.user.name,
-        )

@@ -3,14 +3,16 @@
 - ``mfa_token``: 256 random bits, stored only as its SHA-256 with the user, the user's session
   generation at the password step (a password change, reset or admin reset since kills it), the
   failures so far and its expiry. It is single use, lives 5 minutes and dies at the 5th wrong
-  proof. Every failure (unknown, expired, used, wrong code, replay) is the same 401.
+  proof. Every failure (unknown, expired, used, wrong code, replay) is the same 401 (429 while
+  the login throttle delays, as at login).
 - A proof is checked by the factor it is for (``SecondFactor``): TOTP codes and recovery codes
   here, passkeys in domain/passkey_factor.py (a proof type, a factor, a use). A factor answers
   with the *use* it makes of the user's items (the time step to record, the recovery code to
   strike, the passkey's counter), which the challenge store writes in one transaction with the
   consumption of the ``mfa_token``: of two requests with the same proof, or the same
   ``mfa_token``, only one can succeed.
-- Each wrong proof also counts toward the account's login throttle, as a wrong password does.
+- Each wrong proof also counts toward the login throttle, as a wrong password does (the auth
+  service does that: it knows whether the device or the account is the scope).
 """
 
 from __future__ import annotations
@@ -27,9 +29,9 @@ from domain.mail import MailKind, MailRequest
 from domain.mfa_crypto import MfaKeys
 from domain.mfa_models import MfaRequired, Proof, RecoveryCodeProof, TotpProof
 from domain.mfa_policy import MfaPolicy
-from domain.ports import RecordOutcome, UserRepository, record_nothing
+from domain.ports import MfaChallengeStore, RecordOutcome, UserRepository, record_nothing
 from domain.user_service import new_message_id, utc_now
-from domain.users import UserAccount
+from domain.users import User, UserAccount
 
 if TYPE_CHECKING:
     from domain.passkeys import PasskeyUse, StoredPasskey
@@ -40,6 +42,18 @@ MAX_WRONG_PROOFS = 5
 MFA_FAILED = "MfaFailed"
 MFA_SUCCEEDED = "MfaSucceeded"
 RECOVERY_CODE_USED = "RecoveryCodeUsed"
+
+
+def security_notice(kind: MailKind, user: User) -> MailRequest:
+    """A second-factor notice (domain/mail.py SECURITY_NOTICES) to the user's address; the name
+    only for a verified address (nothing anyone typed goes to an address not proven theirs)."""
+    return MailRequest(
+        message_id=new_message_id(),
+        kind=kind,
+        to=user.email,
+        user_id=user.id,
+        name=user.name if user.email_verified else None,
+    )
 
 
 def hash_mfa_token(token: str) -> str:
@@ -153,13 +167,7 @@ class RecoveryCodeFactor:
         code_hash = self._keys.code_hash(code)
         if code_hash not in account.mfa.recovery_codes:
             return None
-        notice = MailRequest(
-            message_id=new_message_id(),
-            kind=MailKind.RECOVERY_CODE_USED,
-            to=account.user.email,
-            user_id=account.user.id,
-            name=account.user.name,
-        )
+        notice = security_notice(MailKind.RECOVERY_CODE_USED, account.user)
         return RecoveryCodeUsed(account.user.id, code_hash, notice)
 
 
@@ -173,44 +181,33 @@ class MfaChallenge:
     failures: int = 0
 
 
-class MfaChallengeStore(Protocol):
-    def create(self, challenge: MfaChallenge) -> None: ...
-
-    def find(self, token_hash: str) -> MfaChallenge | None: ...
-
-    def record_failure(self, challenge: MfaChallenge, max_failures: int) -> None:
-        """One more wrong proof; the challenge is deleted at ``max_failures``."""
-
-    def complete(self, challenge: MfaChallenge, use: FactorUse) -> bool:
-        """Delete the challenge (if still there and not exhausted) and make ``use`` of the user
-        item, in one transaction; False (nothing written) if either condition no longer held."""
-
-
 @dataclass(frozen=True)
-class SecondFactorPassed:
+class OpenChallenge:
+    """A live ``mfa_token`` and the account it was issued for, as read now."""
+
+    challenge: MfaChallenge
     account: UserAccount
-    amr: str
-    factor_use: FactorUse
 
 
 class MfaLogin:
+    """The second step's challenge and factors. The login throttle around it (a throttled scope
+    is not tried; a wrong proof counts as a failed login) is the auth service's, which knows the
+    scope (domain/auth_service.py)."""
+
     def __init__(
         self,
         *,
         users: UserRepository,
         challenges: MfaChallengeStore,
         factors: Sequence[SecondFactor],
-        count_failed_login: Callable[[UserAccount], None],
         policy: Callable[[], MfaPolicy] = lambda: MfaPolicy.OPTIONAL,
         clock: Callable[[], datetime] = utc_now,
         record_metric: RecordOutcome = record_nothing,
     ) -> None:
-        """``count_failed_login``: the login throttle's counter, as for a wrong password.
-        ``policy``: read when a login asks (only the login function is configured for it)."""
+        """``policy``: read when a login asks (only the login function is configured for it)."""
         self._users = users
         self._challenges = challenges
         self._factors = factors
-        self._count_failed_login = count_failed_login
         self._policy = policy
         self._clock = clock
         self._record = record_metric
@@ -237,34 +234,38 @@ class MfaLogin:
             mfa_token=token, methods=methods, expires_in=int(MFA_TOKEN_LIFETIME.total_seconds())
         )
 
-    def complete(self, mfa_token: str, proof: Proof) -> SecondFactorPassed:
-        now = self._clock()
+    def open(self, mfa_token: str) -> OpenChallenge:
+        """The live challenge; AuthenticationFailed when unknown, used, expired, exhausted, or
+        when the user's sessions were revoked (or the user disabled or deleted) since."""
         challenge = self._challenges.find(hash_mfa_token(mfa_token))
-        if challenge is None or challenge.expires_at <= now:
+        if challenge is None or challenge.expires_at <= self._clock():
             self._fail(None)
         try:
             account = self._users.get(challenge.user_id)
         except UserNotFound:
             self._fail(None)
-        if not account.accepts_session(challenge.session_generation) or (
-            account.locked_until is not None and account.locked_until > now
-        ):
+        if not account.accepts_session(challenge.session_generation):
             self._fail(challenge.user_id)
+        return OpenChallenge(challenge, account)
+
+    def verify(self, opened: OpenChallenge, proof: Proof) -> str | None:
+        """The factor's ``amr`` once ``proof`` is right and its use and the challenge's end are
+        written (one transaction); None for a wrong proof, or a right one another request used
+        first (a replay): that counts against the challenge."""
+        account, challenge = opened.account, opened.challenge
         factor = next(
             (f for f in self._factors if f.enrolled(account) and isinstance(proof, f.proof_type)),
             None,
         )
-        use = factor.verify(account, proof, now) if factor else None
+        use = factor.verify(account, proof, self._clock()) if factor else None
         if factor is None or use is None or not self._challenges.complete(challenge, use):
-            # A wrong proof, or a right one that another request used first (a replay).
             self._challenges.record_failure(challenge, MAX_WRONG_PROOFS)
-            self._count_failed_login(account)
-            self._fail(challenge.user_id)
+            self._record(MFA_FAILED, user_id=account.user.id)
+            return None
         self._record(MFA_SUCCEEDED, user_id=account.user.id)
         if isinstance(use, RecoveryCodeUsed):
             self._record(RECOVERY_CODE_USED, user_id=account.user.id)
-        amr = use.amr if isinstance(use, PasskeyUsed) else factor.amr
-        return SecondFactorPassed(account=account, amr=amr, factor_use=use)
+        return use.amr if isinstance(use, PasskeyUsed) else factor.amr
 
     def _fail(self, user_id: str | None) -> NoReturn:
         self._record(MFA_FAILED, user_id=user_id)

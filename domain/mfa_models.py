@@ -18,7 +18,7 @@ from pydantic import (
 )
 from pydantic.json_schema import SkipJsonSchema
 
-from domain.auth_models import LoginTokens
+from domain.auth_models import DeviceTokenText, LoginTokens
 from domain.text import require_valid_unicode_secret
 from domain.users import CurrentPassword
 from domain.webauthn_json import AuthenticationCredential, ChallengeId
@@ -118,6 +118,11 @@ class MfaVerifyRequest(BaseModel):
     recovery_code: RecoveryCodeText | SkipJsonSchema[None] = None
     challenge_id: ChallengeId | SkipJsonSchema[None] = None
     credential: AuthenticationCredential | SkipJsonSchema[None] = None
+    device_token: DeviceTokenText | None = Field(
+        default=None,
+        description="As in POST /auth/login: the device's token, so that its own failures, not "
+        "others', decide whether it is throttled",
+    )
 
     @model_validator(mode="after")
     def _one_proof(self) -> MfaVerifyRequest:
@@ -149,10 +154,6 @@ class MfaRequired(BaseModel):
         "passkey, answering POST /auth/passkey/options' challenge)"
     )
     expires_in: int = Field(description="Seconds the mfa_token lives")
-    device_token: str | SkipJsonSchema[None] = Field(
-        default=None,
-        description="As in the token pair's answer: send it back in later logins from this device",
-    )
 
 
 class LoginAnswer(RootModel[LoginTokens | MfaRequired]):

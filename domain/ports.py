@@ -12,6 +12,7 @@ if TYPE_CHECKING:  # annotations only: a function loads the models it uses, not 
     from domain.events import LifecycleEvent, PublishFailure, TableChange
     from domain.login_throttle import TrustedDevice
     from domain.mail import MailRequest
+    from domain.mfa_login import FactorUse, MfaChallenge
     from domain.passkeys import Challenge, ChallengePurpose, PasskeyUse, StoredPasskey
     from domain.recovery_tokens import IssuedToken, TokenPurpose
     from domain.users import UserAccount, UserPage
@@ -119,6 +120,20 @@ class DeviceRepository(Protocol):
     def record_device_success(self, device: TrustedDevice, now: datetime) -> bool:
         """End the device's run of failures and keep it ``device.expires_at`` longer, if it is
         as read: not throttled at ``now``, no failure counted since. False otherwise."""
+
+
+# ---------------------------------------------------------------- second factors
+class MfaChallengeStore(Protocol):
+    def create(self, challenge: MfaChallenge) -> None: ...
+
+    def find(self, token_hash: str) -> MfaChallenge | None: ...
+
+    def record_failure(self, challenge: MfaChallenge, max_failures: int) -> None:
+        """One more wrong proof; the challenge is deleted at ``max_failures``."""
+
+    def complete(self, challenge: MfaChallenge, use: FactorUse) -> bool:
+        """Delete the challenge (if still there and not exhausted) and make ``use`` of the user
+        item, in one transaction; False (nothing written) if either condition no longer held."""
 
 
 # ---------------------------------------------------------------- lifecycle events

@@ -244,7 +244,7 @@ def auth_service() -> AuthService:
         issuer=_current_issuer,
         policy=policies.auth_policy(),
         record_metric=record_outcome,
-        mfa=mfa_login,
+        mfa=mfa_login(),
     )
 
 
@@ -269,8 +269,8 @@ def mfa_challenges() -> DynamoDBMfaChallengeStore:
     return DynamoDBMfaChallengeStore(load(TableSettings).table_name)
 
 
-def mfa_login(guard: PasswordGuard) -> MfaLogin:
-    """The second step of logins; a wrong code counts toward ``guard``'s lockout."""
+def mfa_login() -> MfaLogin:
+    """The second step of logins (the auth service counts wrong codes toward the throttle)."""
     from domain.mfa_login import MfaLogin, RecoveryCodeFactor, TotpFactor
     from domain.passkey_factor import PasskeyFactor
 
@@ -282,7 +282,6 @@ def mfa_login(guard: PasswordGuard) -> MfaLogin:
             RecoveryCodeFactor(mfa_keys()),
             PasskeyFactor(passkey_assertions),
         ],
-        count_failed_login=guard.count_failure,
         policy=lambda: load(MfaPolicySettings).mfa_policy,
         record_metric=record_outcome,
     )

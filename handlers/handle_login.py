@@ -1,6 +1,5 @@
 """POST /auth/login: email and password for an access token, a refresh token and a device token,
-or, for a user with a second factor, an ``mfa_token`` for ``POST /auth/mfa`` (and the device
-token)."""
+or, for a user with a second factor, an ``mfa_token`` for ``POST /auth/mfa``."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from domain.auth_models import TokenPair
+from domain.auth_models import LoginTokens
 from domain.mfa_models import MfaVerifyRequest
 from handlers.auth_http import token_response
 from handlers.dependencies import auth_service
@@ -17,12 +17,18 @@ from handlers.source_guard import limited_by_source
 app = create_resolver()
 
 
-@app.post("/auth/mfa", responses=documented(200, TokenPair, 400, 401, 409, 429))
+@app.post("/auth/mfa", responses=documented(200, LoginTokens, 400, 401, 409, 429))
 def verify_second_factor(request: MfaVerifyRequest) -> Response[dict[str, Any]]:
-    """429 with Retry-After past the source's limits (a wrong proof counts as its failure)."""
+    """429 with Retry-After: the account's (or the device's) login throttle, or the source's
+    limits (wrong codes count as failures of the source too)."""
+    device = request.device_token
     with limited_by_source(app, "mfa"):
-        pair = auth_service().complete_mfa(request.mfa_token.get_secret_value(), request.proof())
-    return token_response(pair)
+        tokens = auth_service().complete_mfa(
+            request.mfa_token.get_secret_value(),
+            request.proof(),
+            device.get_secret_value() if device else None,
+        )
+    return token_response(tokens)
 
 
 handler = lambda_handler(app)

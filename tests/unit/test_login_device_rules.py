@@ -33,7 +33,7 @@ def _login(
     backend: InMemoryBackend, password: str = PASSWORD, device: str | None = None
 ) -> LoginTokens:
     tokens = backend.auth_service().login("ann@example.com", password, device)
-    assert isinstance(tokens, LoginTokens)  # no second factor here
+    assert isinstance(tokens, LoginTokens)  # no second factor in these tests
     return tokens
 
 
@@ -123,7 +123,9 @@ def test_given_another_users_device_token_then_it_does_not_help_with_this_accoun
     backend: InMemoryBackend, user: User
 ) -> None:
     backend.register(email="bob@example.com", name="Bob")
-    bobs = backend.auth_service().login("bob@example.com", PASSWORD).device_token
+    bob = backend.auth_service().login("bob@example.com", PASSWORD)
+    assert isinstance(bob, LoginTokens)
+    bobs = bob.device_token
     _attack(backend, backend.policy.throttle.free_failures)
 
     with pytest.raises(LoginThrottled):

@@ -15,6 +15,7 @@ from domain.mail import MailKind
 from domain.mfa import PENDING_ENROLMENT_LIFETIME, MfaService
 from domain.mfa_crypto import MfaKeys
 from domain.mfa_policy import MfaPolicy
+from domain.operator_actions import OperatorActions
 from domain.users import Registration, Role, User, UserAccount
 from tests.fakes import InMemoryUserRepository
 from tests.in_memory_backend import TEST_HASHER, Clock
@@ -71,11 +72,7 @@ def register(users: InMemoryUserRepository, *, admin: bool = False) -> Caller:
         Registration(email="ann@example.com", password="a long enough passphrase", name="Ann")
     )
     if admin:
-        from domain.operator_actions import OperatorActions
-
-        user = OperatorActions(users, clock=lambda: NOW).grant_role(
-            user.email, Role.ADMIN, force=True
-        )
+        user = OperatorActions(users).grant_role(user.email, Role.ADMIN, force=True)
     return Caller(user_id=user.id, roles=frozenset(map(str, user.roles)), session_generation=0)
 
 

@@ -63,7 +63,10 @@ POLICIES: dict[str, tuple[str, set[str]]] = {
     "LoginBaseDelaySeconds": ("LOGIN_BASE_DELAY_SECONDS", THROTTLE),
     "LoginMaxDelaySeconds": ("LOGIN_MAX_DELAY_SECONDS", THROTTLE),
     "LoginFailuresBeforeReset": ("LOGIN_FAILURES_BEFORE_RESET", THROTTLE),
-    "DeviceTokenLifetimeDays": ("DEVICE_TOKEN_LIFETIME_DAYS", {"LoginFunction"}),
+    "DeviceTokenLifetimeDays": (
+        "DEVICE_TOKEN_LIFETIME_DAYS",
+        {"LoginFunction", "MfaLoginFunction"},  # both answer a device token
+    ),
     "SourceWindowSeconds": ("SOURCE_WINDOW_SECONDS", SOURCE),
     "SourceFailureLimit": ("SOURCE_FAILURE_LIMIT", SOURCE),
     "LoginRequestsPerSource": ("SOURCE_REQUEST_LIMIT", SIGN_IN),

@@ -1,5 +1,5 @@
-"""`userflow admin grant|revoke|unlock`: operator actions on accounts (domain/operator_actions.py);
-`userflow admin reset-mfa EMAIL`: turn a user's second factor off (the lost-phone path).
+"""`userflow admin grant|revoke|unlock|reset-mfa`: operator actions on accounts
+(domain/operator_actions.py; reset-mfa: domain/mfa.py).
 
 Each is a normal user write (a version, a UserUpdated event with this command's request id as its
 correlation id), except unlock, which only clears login bookkeeping.
