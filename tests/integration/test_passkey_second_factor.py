@@ -188,3 +188,26 @@ def test_given_required_mfa_when_a_user_enrols_a_passkey_then_password_logins_as
     assert claims(done.json["access_token"])["amr"] == ["pwd", "swk"]
     for full in (done.json["access_token"], direct.json["access_token"]):
         assert gateway.request("GET", f"/users/{user.id}", token=full).status == 200
+
+
+def test_given_mfa_on_when_signing_in_with_a_passkey_alone_then_step_up_is_satisfied(
+    gateway: GatewayClient, with_totp_and_passkey: tuple[CreatedUser, SoftAuthenticator]
+) -> None:
+    user, device = with_totp_and_passkey
+    asked = gateway.request("POST", "/auth/passkey/options").json
+    signed_in = gateway.request(
+        "POST",
+        "/auth/passkey",
+        json={"challenge_id": asked["challenge_id"], "credential": device.get(asked["options"])},
+    )
+    password_only = gateway.request(
+        "POST", "/auth/login", json={"email": user.email, "password": user.password}
+    ).json
+
+    turned_off = gateway.request(
+        "DELETE", "/users/me/mfa/totp", token=signed_in.json["access_token"]
+    )
+
+    assert "access_token" not in password_only  # the password alone gets no session
+    assert claims(signed_in.json["access_token"])["amr"] == ["hwk", "user"]
+    assert turned_off.status == 204, turned_off.text
