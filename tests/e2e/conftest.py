@@ -173,6 +173,19 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
         yield stack
 
 
+def verify_email(stack: LocalStack, email: str) -> None:
+    """Opens the verification link mailed at registration, as its owner would."""
+    done = stack.run(
+        "userflow.cli", "mail", "tail", "--to", email, "--from-start", "--count", "1",
+        "--timeout", "20", "--json",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    mail = json.loads(done.stdout.splitlines()[0])
+    token = mail["text"].split("token=", 1)[1].split()[0]
+    verified = stack.request("POST", "/auth/verify-email", json_body={"token": token})
+    assert verified.status == 204, verified.body
+
+
 @pytest.fixture
 def unique_email() -> Callable[[], str]:
     """Emails no other test uses, so tests can share a stack."""

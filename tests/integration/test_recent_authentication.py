@@ -46,6 +46,20 @@ def test_given_an_old_session_when_the_current_password_is_sent_then_done(
     assert response.status in (200, 204), response.text
 
 
+def test_given_a_current_password_with_a_control_character_then_simply_a_wrong_password(
+    api: ApiClient, make_user: UserFactory
+) -> None:
+    """Opaque text, checked like any guess: 403, counted as a failed login, nothing deleted."""
+    created = make_user()
+    recent = caller_of(_user_of(api, created), logged_in=30)
+    body = b'{"current_password": "pass\\u0000word"}'
+
+    response = api.request("DELETE", "/users/me", body=body, caller=recent)
+
+    assert (response.status, response.json) == (403, {"message": "current_password is wrong"})
+    assert api.request("GET", "/users/me", caller=recent).status == 200
+
+
 @pytest.mark.parametrize(("method", "path", "body"), DANGEROUS)
 def test_given_a_session_within_the_window_when_no_password_is_sent_then_done(
     api: ApiClient, make_user: UserFactory, method: str, path: str, body: dict[str, str]
@@ -74,21 +88,26 @@ def _user_of(api: ApiClient, created: CreatedUser) -> Any:
         b'{"current_password": ""}',
         b'{"current_password": "' + b"x" * 2000 + b'"}',
         b'{"current_password": "\\ud800"}',
-        b'{"current_password": "pass\\u0000word"}',
         b'{"password": "a brand new passphrase"}',
         b'"just a string"',
         b"[1, 2, 3]",
         b'{"current_password": "x"',
+        b"[null, null]",
+        b"null",
     ],
 )
 def test_given_a_hostile_body_when_deleting_your_account_then_a_4xx_and_nothing_deleted(
-    api: ApiClient, user: CreatedUser, body: bytes
+    api: ApiClient, make_user: UserFactory, body: bytes
 ) -> None:
-    response = api.request("DELETE", "/users/me", body=body, caller=user.caller)
+    """From a session recent enough to delete without a password: only the body can refuse."""
+    created = make_user()
+    recent = caller_of(_user_of(api, created), logged_in=30)
 
-    assert response.status in (400, 403, 422), response.text[:300]
+    response = api.request("DELETE", "/users/me", body=body, caller=recent)
+
+    assert response.status in (400, 422), response.text[:300]
     assert set(response.json) <= {"message", "details"}
-    assert api.request("GET", "/users/me", caller=user.caller).status == 200
+    assert api.request("GET", "/users/me", caller=recent).status == 200
 
 
 def test_given_no_session_claims_in_the_authorizer_context_when_called_then_401(
