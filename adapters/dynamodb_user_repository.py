@@ -27,6 +27,7 @@ from adapters.user_items import (
     user_from_item,
     user_key,
 )
+from adapters.user_owned_items import owned_item_deletes
 from domain.errors import EmailAlreadyExists, InvalidCursor, UserNotFound, VersionConflict
 from domain.mail import MailRequest
 from domain.recovery_tokens import TokenPurpose
@@ -35,6 +36,14 @@ from domain.users import TOKEN_FIELDS, Role, UserAccount, UserPage, UserStatus
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+
+UNPROJECTED_FIELDS: dict[str, dict[str, Any]] = {
+    "email_verified": {"BOOL": False},
+    "mfa_enabled": {"BOOL": False},
+    "passkey_count": {"N": "0"},
+}
+"""Public fields added after GSI1 was deployed, each with what its absence from an item means."""
 
 
 def cancellation_codes(error: ClientError) -> list[str]:
@@ -182,9 +191,11 @@ class DynamoDBUserRepository:
     def remove(self, deleted: UserAccount, previous: UserAccount) -> None:
         """Two writes, as one item cannot appear twice in a transaction: the deletion's version,
         time and request id are stamped on the item, then the item goes with its email claim.
-        The stream's REMOVE image therefore names the deletion, not the last update."""
+        The stream's REMOVE image therefore names the deletion, not the last update. What the
+        user owns (its passkeys) goes in the same transaction (adapters/user_owned_items.py)."""
         user = previous.user
         self._stamp_deletion(deleted, previous)
+        owned = owned_item_deletes(self._db, self._table, user.id)
         try:
             self._db.transact_write_items(
                 TransactItems=[
@@ -200,6 +211,7 @@ class DynamoDBUserRepository:
                         }
                     },
                     self._release_email(user.email, user.id),
+                    *owned,
                 ]
             )
         except self._db.exceptions.TransactionCanceledException as error:
@@ -261,30 +273,32 @@ class DynamoDBUserRepository:
                 raise InvalidCursor from error
             raise
         last = page.get("LastEvaluatedKey")
-        verified = self._verified_emails([item["PK"] for item in page["Items"]])
+        unprojected = self._unprojected_fields([item["PK"] for item in page["Items"]])
         return UserPage(
             items=[
-                user_from_item({**item, "email_verified": {"BOOL": item["PK"]["S"] in verified}})
+                user_from_item({**item, **unprojected.get(item["PK"]["S"], {})})
                 for item in page["Items"]
             ],
             next_cursor=self._cursors.encode(last) if last else None,
         )
 
-    def _verified_emails(self, keys: Sequence[Any]) -> set[str]:
-        """Which of a page's users verified their email. GSI1's projection cannot change on a
-        deployed table (CloudFormation refuses it), so this one attribute is read from the items,
-        never more (no hash ever leaves the table)."""
+    def _unprojected_fields(self, keys: Sequence[Any]) -> dict[str, dict[str, Any]]:
+        """A page's public fields that GSI1 does not project (``UNPROJECTED_FIELDS``), by key.
+        GSI1's projection cannot change on a deployed table (CloudFormation refuses it), so these
+        attributes are read from the items, never more (no hash ever leaves the table)."""
         pending: list[dict[str, Any]] = [{"PK": key, "SK": {"S": USER_SK}} for key in keys]
-        verified: set[str] = set()
+        found: dict[str, dict[str, Any]] = {}
+        projection = ", ".join(["PK", *UNPROJECTED_FIELDS])
         while pending:
-            request: Any = {"Keys": pending[:100], "ProjectionExpression": "PK, email_verified"}
+            request: Any = {"Keys": pending[:100], "ProjectionExpression": projection}
             answer: Any = self._db.batch_get_item(RequestItems={self._table: request})
             for item in answer["Responses"].get(self._table, []):
-                if item.get("email_verified", {}).get("BOOL"):
-                    verified.add(item["PK"]["S"])
+                found[item["PK"]["S"]] = {
+                    name: item.get(name, absent) for name, absent in UNPROJECTED_FIELDS.items()
+                }
             unprocessed = answer.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", [])
             pending = unprocessed + pending[100:]
-        return verified
+        return found
 
     def other_enabled_admin(self, excluding: str) -> str | None:
         """Reads the listing index (which projects roles and status) until one is found: a

@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from domain.access import Caller, caller_account
 from domain.auth_models import (
@@ -51,11 +51,16 @@ from domain.ports import (
 from domain.tokens import LEEWAY_SECONDS, MAX_ACCESS_TTL_SECONDS, SessionClaims, TokenIssuer
 from domain.users import UserAccount, UserStatus
 
+if TYPE_CHECKING:
+    from domain.mfa_login import MfaLogin
+    from domain.mfa_models import MfaRequired, Proof
+
 # Metric names, one per outcome an operator watches.
 LOGIN_SUCCEEDED = "LoginSucceeded"
 LOGIN_FAILED = "LoginFailed"
 LOGIN_THROTTLED = "LoginThrottled"
 PASSWORD_RESET_REQUIRED = "LoginResetRequired"  # noqa: S105 - a metric name
+SECOND_FACTOR_REQUIRED = "LoginSecondFactorRequired"
 REFRESH_REUSE_DETECTED = "RefreshReuseDetected"
 
 
@@ -94,7 +99,10 @@ class AuthService:
         policy: AuthPolicy | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         record_metric: RecordOutcome = record_nothing,
+        mfa: MfaLogin | None = None,
     ) -> None:
+        """``mfa``: the second step of logins (domain/mfa_login.py); without it no login asks
+        for a second factor."""
         self._users = users
         self._login_state = login_state
         self._sessions = sessions
@@ -107,10 +115,16 @@ class AuthService:
         self._guard = PasswordGuard(
             login_state, hasher, self._policy.throttle, clock, devices=devices
         )
+        self._mfa = mfa
 
-    def login(self, email: str, password: str, device_token: str | None = None) -> LoginTokens:
+    def login(
+        self, email: str, password: str, device_token: str | None = None
+    ) -> LoginTokens | MfaRequired:
         """``device_token``: what an earlier login from this device returned; one that is not
-        (or no longer) this account's is ignored, as if none were sent."""
+        (or no longer) this account's is ignored, as if none were sent. A user with a second
+        factor gets an ``mfa_token`` for ``complete_mfa`` instead of tokens: the password step
+        ends no run of failures (the second step's success does), so wrong codes cannot be
+        reset by logging in again with the password."""
         account = next(
             filter(None, (self._users.find_by_email(form) for form in lookup_forms(email))), None
         )
@@ -124,7 +138,13 @@ class AuthService:
         self._refuse_unless_accepted(outcome, user_id)
         if account.user.status != UserStatus.ACTIVE:
             self._reject(LOGIN_FAILED, user_id)
-        if not self._after_successful_login(account, password, outcome.verdict, device, now):
+        new_hash = self._rehash(account, password, outcome.verdict)
+        if self._mfa is not None and self._mfa.required(account):
+            if new_hash is not None:
+                self._login_state.store_rehash(account, new_hash)
+            self._record(SECOND_FACTOR_REQUIRED, user_id=user_id)
+            return self._mfa.begin(account)
+        if not self._after_successful_login(account, new_hash, device, now):
             # Guesses running in parallel all read the account before any of them was counted:
             # only those that finish before another failure is counted may succeed. The same
             # 401 as a wrong password, or a burst would single out the right one.
@@ -133,6 +153,31 @@ class AuthService:
         if device is None or device_token is None:
             device_token = self._trust_new_device(user_id, now)
         pair = self._start_session(account, now, (PASSWORD_METHOD,))
+        return LoginTokens(**pair.model_dump(), device_token=device_token)
+
+    def complete_mfa(
+        self, mfa_token: str, proof: Proof, device_token: str | None = None
+    ) -> LoginTokens:
+        """The second step: the session starts once the factor is proven. Judged on the same
+        scope as the password (``device_token``'s device, else the account): a throttled scope
+        gets no verdict (429), a wrong proof counts as a failed login."""
+        if self._mfa is None:
+            raise AuthenticationFailed
+        opened = self._mfa.open(mfa_token)
+        account, user_id, now = opened.account, opened.account.user.id, self._clock()
+        device = self._trusted_device(account, device_token, now)
+        if (throttled := self._guard.throttled(account, device)) is not None:
+            self._refuse_unless_accepted(throttled, user_id)
+        factor = self._mfa.verify(opened, proof)
+        if factor is None:
+            self._refuse_unless_accepted(self._guard.count_failure(account, device), user_id)
+            self._reject(LOGIN_FAILED, user_id)
+        if not self._after_successful_login(account, None, device, now):
+            self._reject(LOGIN_THROTTLED, user_id)
+        self._record(LOGIN_SUCCEEDED, user_id=user_id)
+        if device is None or device_token is None:
+            device_token = self._trust_new_device(user_id, now)
+        pair = self._start_session(account, now, (PASSWORD_METHOD, factor))
         return LoginTokens(**pair.model_dump(), device_token=device_token)
 
     def refresh(self, refresh_token: str) -> TokenPair:
@@ -178,6 +223,11 @@ class AuthService:
             self._end_session(record.family_id, account, now)
         if request.all:
             self._login_state.revoke_all_sessions(caller.user_id, now)
+
+    def start_session(self, account: UserAccount, amr: tuple[str, ...]) -> TokenPair:
+        """A session for a user another method authenticated (a passkey: ``amr`` says how);
+        the password's bookkeeping is not involved."""
+        return self._start_session(account, self._clock(), amr)
 
     # ------------------------------------------------------------ helpers
     def _session_end(self, family: SessionFamily) -> datetime:
@@ -258,22 +308,20 @@ class AuthService:
             access_token=access.token, refresh_token=refresh_token, expires_in=access.expires_in
         )
 
+    def _rehash(self, account: UserAccount, password: str, verdict: Verdict) -> str | None:
+        """A new hash for an old-cost hash, or one made before passwords were normalized."""
+        if verdict is Verdict.ACCEPTED_AS_TYPED or self._hasher.needs_rehash(account.password_hash):
+            return self._hasher.hash(normalize_password(password))
+        return None
+
     def _after_successful_login(
         self,
         account: UserAccount,
-        password: str,
-        verdict: Verdict,
+        new_hash: str | None,
         device: TrustedDevice | None,
         now: datetime,
     ) -> bool:
-        """Ends the scope's run of failures; re-hashes an old-cost hash, or one made before
-        passwords were normalized."""
-        new_hash = (
-            self._hasher.hash(normalize_password(password))
-            if verdict is Verdict.ACCEPTED_AS_TYPED
-            or self._hasher.needs_rehash(account.password_hash)
-            else None
-        )
+        """Ends the scope's run of failures and stores ``new_hash`` (``_rehash``)."""
         if device is None:
             return self._login_state.record_successful_login(account, new_hash, now)
         renewed = TrustedDevice(

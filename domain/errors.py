@@ -94,6 +94,39 @@ class UnverifiedEmail(InvalidInput):
     message = "The email address is not verified"
 
 
+class PasskeyNotFound(UserflowError):
+    message = "Passkey not found"
+
+
+class PasskeyNotRegistered(UserflowError):
+    """One message for a registration that does not verify, whose challenge was used, expired or
+    is another user's, or whose authenticator holds one of this service's passkeys already."""
+
+    message = "The passkey could not be registered; ask for new options and try again"
+
+
+class PasskeyLimitReached(UserflowError):
+    message = "This account has as many passkeys as it may have; remove one first"
+
+
+class LastSignInMethod(UserflowError):
+    """Removing it would leave the user no way to sign in (no password, no usable passkey)."""
+
+    message = "This is your last way to sign in; add a passkey or set a password first"
+
+
+class MfaStateConflict(UserflowError):
+    """The second factor is not in the state the request needs (already on, nothing pending)."""
+
+    message = "Multi-factor authentication is not in a state that allows this"
+
+
+class InvalidMfaCode(UserflowError):
+    """A wrong or expired code while enrolling (at login, a wrong code is AuthenticationFailed)."""
+
+    message = "The code is wrong or has expired"
+
+
 class ReauthenticationRequired(AccessDenied):
     """A dangerous operation with neither the current password nor a recent enough login."""
 

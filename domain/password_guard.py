@@ -62,15 +62,9 @@ class PasswordGuard:
         account's); a throttled scope is not checked at all, at the cost of a real check (so it
         cannot be told apart by timing)."""
         now = self._clock()
-        state = (
-            device.state if device else ThrottleState(account.failed_logins, account.locked_until)
-        )
-        if self.policy.requires_reset(state.failures):
+        if (throttled := self.throttled(account, device)) is not None:
             self.spend_a_verification(password)
-            return Outcome(Verdict.RESET_REQUIRED, self.policy.max_delay)
-        if wait := state.wait(now):
-            self.spend_a_verification(password)
-            return Outcome(Verdict.LOCKED, wait)
+            return throttled
         normalized, *as_typed = password_forms(password)
         if self._hasher.verify(normalized, account.password_hash):
             return Outcome(Verdict.ACCEPTED)
@@ -89,6 +83,24 @@ class PasswordGuard:
         ):
             return Outcome(Verdict.LOCKED, self.policy.base_delay)
         return outcome
+
+    def throttled(
+        self, account: UserAccount, device: TrustedDevice | None = None
+    ) -> Outcome | None:
+        """The scope's verdict while it is throttled (LOCKED or RESET_REQUIRED), else None."""
+        state = (
+            device.state if device else ThrottleState(account.failed_logins, account.locked_until)
+        )
+        if self.policy.requires_reset(state.failures):
+            return Outcome(Verdict.RESET_REQUIRED, self.policy.max_delay)
+        if wait := state.wait(self._clock()):
+            return Outcome(Verdict.LOCKED, wait)
+        return None
+
+    def count_failure(self, account: UserAccount, device: TrustedDevice | None = None) -> Outcome:
+        """A failed proof other than a password (a wrong second-factor code): it counts toward
+        the scope's throttle exactly as a wrong password does."""
+        return self._count_failure(account, device, self._clock())
 
     def spend_a_verification(self, password: str) -> None:
         """As long as a failed real check, the first time too (making the dummy derives

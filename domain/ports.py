@@ -12,6 +12,8 @@ if TYPE_CHECKING:  # annotations only: a function loads the models it uses, not 
     from domain.events import LifecycleEvent, PublishFailure, TableChange
     from domain.login_throttle import TrustedDevice
     from domain.mail import MailRequest
+    from domain.mfa_login import FactorUse, MfaChallenge
+    from domain.passkeys import Challenge, ChallengePurpose, PasskeyUse, StoredPasskey
     from domain.recovery_tokens import IssuedToken, TokenPurpose
     from domain.users import UserAccount, UserPage
 
@@ -120,6 +122,20 @@ class DeviceRepository(Protocol):
         as read: not throttled at ``now``, no failure counted since. False otherwise."""
 
 
+# ---------------------------------------------------------------- second factors
+class MfaChallengeStore(Protocol):
+    def create(self, challenge: MfaChallenge) -> None: ...
+
+    def find(self, token_hash: str) -> MfaChallenge | None: ...
+
+    def record_failure(self, challenge: MfaChallenge, max_failures: int) -> None:
+        """One more wrong proof; the challenge is deleted at ``max_failures``."""
+
+    def complete(self, challenge: MfaChallenge, use: FactorUse) -> bool:
+        """Delete the challenge (if still there and not exhausted) and make ``use`` of the user
+        item, in one transaction; False (nothing written) if either condition no longer held."""
+
+
 # ---------------------------------------------------------------- lifecycle events
 class EventPublisher(Protocol):
     def publish(self, events: Sequence[LifecycleEvent]) -> list[PublishFailure]:
@@ -148,6 +164,64 @@ class TokenStore(Protocol):
 class RateLimiter(Protocol):
     def allow(self, key: str, limit: int, window: timedelta, now: datetime) -> bool:
         """Count one request for ``key`` in the current fixed window; False beyond ``limit``."""
+
+
+# ---------------------------------------------------------------- passkeys
+class PasskeyRepository(Protocol):
+    """A user's passkeys, and which user each credential belongs to (one owner per credential).
+
+    Adding and removing one writes the user item at ``updated``'s version and ``passkey_count``
+    under the condition ``UserRepository.save`` uses (``previous``'s version, else
+    VersionConflict): ordered with every other change of the user, and on the stream like one."""
+
+    def list_for_user(self, user_id: str) -> list[StoredPasskey]: ...
+
+    def find(self, passkey_id: str) -> StoredPasskey | None:
+        """The passkey of that id, whoever owns it."""
+
+    def user_id_by_email(self, email: str) -> str | None:
+        """The owner of an email claim, in one read (the user item is not read)."""
+
+    def add(
+        self,
+        passkey: StoredPasskey,
+        updated: UserAccount,
+        previous: UserAccount,
+        notice: MailRequest,
+    ) -> bool:
+        """Store it with ``updated`` and queue ``notice``, in one transaction; False (nothing
+        written) when its credential is registered already, to anyone."""
+
+    def remove(
+        self,
+        passkey: StoredPasskey,
+        updated: UserAccount,
+        previous: UserAccount,
+        notice: MailRequest,
+    ) -> None:
+        """Delete it with ``updated`` in one transaction (PasskeyNotFound if already gone)."""
+
+    def rename(self, passkey: StoredPasskey, name: str) -> bool:
+        """False when it is gone."""
+
+    def record_use(self, passkey: StoredPasskey, use: PasskeyUse) -> bool:
+        """A verified assertion's counter, backup state and time; False (nothing written) when
+        the passkey was removed or blocked meanwhile, or another assertion moved its counter to
+        ``use.sign_count`` or past it."""
+
+    def block(
+        self, passkey: StoredPasskey, owner: UserAccount, now: datetime, notice: MailRequest
+    ) -> None:
+        """A copy of it exists: blocked for good, every session of ``owner`` ended and ``notice``
+        queued, in one transaction (without a new version: no public change)."""
+
+
+class ChallengeStore(Protocol):
+    def put(self, challenge: Challenge) -> None: ...
+
+    def take(self, challenge_id: str, purpose: ChallengePurpose, now: datetime) -> Challenge | None:
+        """The challenge, deleted as it is read, if it exists, is for ``purpose`` and has not
+        expired at ``now``; else None. Of two takes of one challenge, one at most gets it."""
 
 
 # ---------------------------------------------------------------- observability

@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, St
 from pydantic.json_schema import SkipJsonSchema
 
 from domain.email_address import MAX_EMAIL_LENGTH, normalize_email
+from domain.mfa_state import MfaSecrets
 from domain.password_policy import LOWEST_MIN_PASSWORD_LENGTH, MAX_PASSWORD_LENGTH
 from domain.recovery_tokens import IssuedToken, TokenPurpose
 from domain.text import (
@@ -75,6 +76,8 @@ PUBLIC_FIELDS = (
     "email_verified",
     "name",
     *PROFILE_FIELDS,
+    "passkey_count",
+    "mfa_enabled",
     "roles",
     "status",
     "version",
@@ -136,6 +139,10 @@ class User(BaseModel):
     phone: str | None = None
     locale: str | None = None
     timezone: str | None = None
+    passkey_count: int = 0
+    """How many passkeys the user has (domain/passkeys.py); never which, nor their keys."""
+    mfa_enabled: bool = False
+    """A second factor (TOTP) is on: login asks for it (domain/mfa.py)."""
     roles: tuple[Role, ...] = (Role.USER,)
     status: UserStatus = UserStatus.ACTIVE
     version: int = 1
@@ -147,6 +154,14 @@ TOKEN_FIELDS = {
     TokenPurpose.VERIFY_EMAIL: "verify_token",
     TokenPurpose.RESET_PASSWORD: "reset_token",
 }
+
+
+UNUSABLE_PREFIX = "!"
+"""Marks the stored hash of a user who has no password (passwordless, README "Passkeys")."""
+
+
+def is_unusable_hash(encoded: str) -> bool:
+    return encoded.startswith(UNUSABLE_PREFIX)
 
 
 class UserAccount(BaseModel):
@@ -167,6 +182,13 @@ class UserAccount(BaseModel):
     have issued has expired: their tokens (``sid``) are refused, the user's others are not."""
     verify_token: IssuedToken | None = Field(default=None, repr=False)
     reset_token: IssuedToken | None = Field(default=None, repr=False)
+    mfa: MfaSecrets = Field(default_factory=MfaSecrets, repr=False)
+    """The second factor's stored state (domain/mfa.py); never public."""
+
+    @property
+    def has_password(self) -> bool:
+        """False once the user went passwordless (domain/passwords.py, ``unusable_hash``)."""
+        return not is_unusable_hash(self.password_hash)
 
     def token(self, purpose: TokenPurpose) -> IssuedToken | None:
         token: IssuedToken | None = getattr(self, TOKEN_FIELDS[purpose])

@@ -14,7 +14,14 @@ from handlers import policies
 from handlers.settings import (
     ListUsersSettings,
     MailTokenKeySettings,
+    MfaKeySettings,
+    MfaPolicySettings,
+    MfaSettings,
+    PasskeyAssertionSettings,
+    PasskeySettings,
+    PasskeySignInSettings,
     RecoverySettings,
+    RelyingPartySettings,
     TableSettings,
     TokenIssuerSettings,
     TokenSettingsEnv,
@@ -24,12 +31,21 @@ from handlers.settings import (
 
 if TYPE_CHECKING:  # each function imports only what it uses (the authorizer: no boto3)
     from adapters.dynamodb_login_state import DynamoDBLoginState
+    from adapters.dynamodb_mfa_challenges import DynamoDBMfaChallengeStore
+    from adapters.dynamodb_passkey_repository import DynamoDBPasskeyRepository
     from adapters.dynamodb_rate_limiter import DynamoDBRateLimiter
     from adapters.dynamodb_user_repository import DynamoDBUserRepository
     from adapters.key_store import PublicKeySource, SigningKeySource
     from domain.account_recovery import AccountRecoveryService
     from domain.auth_service import AuthService
     from domain.mail_limits import MailLimiter
+    from domain.mfa import MfaService
+    from domain.mfa_crypto import MfaKeys
+    from domain.mfa_login import MfaLogin
+    from domain.passkey_assertions import PasskeyAssertions
+    from domain.passkey_ceremonies import RelyingParty
+    from domain.passkey_service import PasskeyService
+    from domain.passkey_sign_in import PasskeySignIn
     from domain.password_guard import PasswordGuard
     from domain.reauthentication import RecentAuthentication
     from domain.source_limits import SourceLimiter, SourceLimits
@@ -152,8 +168,11 @@ def user_service() -> UserService:
 
 
 # ---------------------------------------------------------------- authentication
-# A throttle and a stolen refresh token (domain/auth_service.py's names): warnings, not routine.
-WARNING_OUTCOMES = frozenset({"LoginThrottled", "LoginResetRequired", "RefreshReuseDetected"})
+# A throttle, a stolen refresh token, a cloned passkey (domain/auth_service.py and
+# domain/passkey_assertions.py name them): warnings, not routine.
+WARNING_OUTCOMES = frozenset(
+    {"LoginThrottled", "LoginResetRequired", "RefreshReuseDetected", "PasskeyCloneDetected"}
+)
 
 
 def record_outcome(name: str, *, user_id: str | None = None, family_id: str | None = None) -> None:
@@ -227,6 +246,60 @@ def auth_service() -> AuthService:
         issuer=_current_issuer,
         policy=policies.auth_policy(),
         record_metric=record_outcome,
+        mfa=mfa_login(),
+    )
+
+
+# ---------------------------------------------------------------- multi-factor authentication
+def mfa_key() -> bytes:
+    """The key of sealed TOTP secrets and recovery-code hashes (domain/mfa_crypto.py)."""
+    return _secret_bytes(load(MfaKeySettings).mfa_key_secret_arn)
+
+
+@cache
+def mfa_keys() -> MfaKeys:
+    """Read on first use: the login function only starts challenges and never needs it."""
+    from domain.mfa_crypto import MfaKeys
+
+    return MfaKeys(mfa_key)
+
+
+@cache
+def mfa_challenges() -> DynamoDBMfaChallengeStore:
+    from adapters.dynamodb_mfa_challenges import DynamoDBMfaChallengeStore
+
+    return DynamoDBMfaChallengeStore(load(TableSettings).table_name)
+
+
+def mfa_login() -> MfaLogin:
+    """The second step of logins (the auth service counts wrong codes toward the throttle)."""
+    from domain.mfa_login import MfaLogin, RecoveryCodeFactor, TotpFactor
+    from domain.passkey_factor import PasskeyFactor
+
+    return MfaLogin(
+        users=user_repository(),
+        challenges=mfa_challenges(),
+        factors=[
+            TotpFactor(mfa_keys()),
+            RecoveryCodeFactor(mfa_keys()),
+            PasskeyFactor(passkey_assertions),
+        ],
+        policy=lambda: load(MfaPolicySettings).mfa_policy,
+        record_metric=record_outcome,
+    )
+
+
+@cache
+def mfa_service() -> MfaService:
+    from domain.mfa import MfaService
+
+    settings = load(MfaSettings)
+    return MfaService(
+        users=user_repository(),
+        keys=mfa_keys(),
+        issuer=settings.mfa_issuer,
+        step_up=recent_authentication().require,
+        policy=settings.mfa_policy,
     )
 
 
@@ -249,5 +322,76 @@ def recovery_service() -> AccountRecoveryService:
             forgot_min_duration=timedelta(milliseconds=minimum),
             password_min_length=settings.password_min_length,
         ),
+        record_metric=record_outcome,
+    )
+
+
+# ---------------------------------------------------------------- passkeys
+@cache
+def passkey_repository() -> DynamoDBPasskeyRepository:
+    from adapters.dynamodb_passkey_repository import DynamoDBPasskeyRepository
+    from handlers.observability import logger
+
+    return DynamoDBPasskeyRepository(
+        load(TableSettings).table_name, request_id=logger.get_correlation_id
+    )
+
+
+def relying_party(settings: RelyingPartySettings) -> RelyingParty:
+    from domain.passkey_ceremonies import RelyingParty
+
+    return RelyingParty(
+        id=settings.passkey_rp_id, name=settings.passkey_rp_name, origins=settings.passkey_origins
+    )
+
+
+@cache
+def passkey_service() -> PasskeyService:
+    from adapters.dynamodb_challenge_store import DynamoDBChallengeStore
+    from domain.passkey_service import PasskeyService
+    from domain.passwords import PasswordHasher
+
+    settings = load(PasskeySettings)
+    return PasskeyService(
+        users=user_repository(),
+        passkeys=passkey_repository(),
+        challenges=DynamoDBChallengeStore(settings.table_name),
+        relying_party=relying_party(settings),
+        reauthentication=recent_authentication,
+        unusable_password_hash=lambda: PasswordHasher().unusable_hash(),
+        record_metric=record_outcome,
+    )
+
+
+@cache
+def passkey_assertions() -> PasskeyAssertions:
+    """Passkey sign-in, and POST /auth/mfa when its second factor is a passkey."""
+    from adapters.dynamodb_challenge_store import DynamoDBChallengeStore
+    from domain.passkey_assertions import PasskeyAssertions
+
+    settings = load(PasskeyAssertionSettings)
+    return PasskeyAssertions(
+        users=user_repository(),
+        passkeys=passkey_repository(),
+        challenges=DynamoDBChallengeStore(settings.table_name),
+        relying_party=relying_party(settings),
+        record_metric=record_outcome,
+    )
+
+
+@cache
+def passkey_sign_in() -> PasskeySignIn:
+    """Only the sign-in function has the decoy key and the signing key."""
+    from adapters.dynamodb_challenge_store import DynamoDBChallengeStore
+    from domain.passkey_sign_in import PasskeySignIn
+
+    settings = load(PasskeySignInSettings)
+    return PasskeySignIn(
+        assertions=passkey_assertions(),
+        passkeys=passkey_repository(),
+        challenges=DynamoDBChallengeStore(settings.table_name),
+        relying_party=relying_party(settings),
+        decoy_key=lambda: _secret_bytes(settings.passkey_decoy_secret_arn),
+        start_session=lambda account, amr: auth_service().start_session(account, amr),
         record_metric=record_outcome,
     )

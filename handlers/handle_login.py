@@ -1,4 +1,5 @@
-"""POST /auth/login: email and password for an access token, a refresh token and a device token."""
+"""POST /auth/login: email and password for an access token, a refresh token and a device token,
+or, for a user with a second factor, an ``mfa_token`` for ``POST /auth/mfa``."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from domain.auth_models import LoginRequest, LoginTokens
+from domain.auth_models import LoginRequest
+from domain.mfa_models import LoginAnswer
 from handlers.auth_http import token_response
 from handlers.dependencies import auth_service
 from handlers.http import create_resolver, documented, lambda_handler
@@ -15,7 +17,7 @@ from handlers.source_guard import limited_by_source
 app = create_resolver()
 
 
-@app.post("/auth/login", responses=documented(200, LoginTokens, 400, 401, 409, 422, 429))
+@app.post("/auth/login", responses=documented(200, LoginAnswer, 400, 401, 409, 422, 429))
 def login(credentials: LoginRequest) -> Response[dict[str, Any]]:
     """429 with Retry-After: the account's (or the device's) throttle, or the source's limits."""
     device = credentials.device_token

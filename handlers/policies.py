@@ -51,10 +51,14 @@ def auth_policy() -> AuthPolicy:
 
 
 def reauthentication_policy() -> ReauthenticationPolicy:
+    """Users with MFA on also need a second factor in the session's ``amr``."""
+    from domain.mfa_policy import has_second_factor
     from domain.reauthentication import ReauthenticationPolicy
 
     window = load(ReauthenticationSettings).reauthentication_window_seconds
-    return ReauthenticationPolicy(window=timedelta(seconds=window))
+    return ReauthenticationPolicy(
+        window=timedelta(seconds=window), second_factor_required=has_second_factor
+    )
 
 
 def mail_limits() -> MailLimits:

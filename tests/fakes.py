@@ -107,7 +107,7 @@ class InMemoryUserRepository:
         # Only what the use case changed is written: a re-hash or a revocation made by login
         # bookkeeping since ``previous`` was read survives an unrelated profile change.
         changes: dict[str, Any] = {"user": updated.user}
-        for name in ("password_hash", "sessions_revoked_at", *TOKEN_FIELDS.values()):
+        for name in ("password_hash", "sessions_revoked_at", "mfa", *TOKEN_FIELDS.values()):
             if getattr(updated, name) != getattr(previous, name):
                 changes[name] = getattr(updated, name)
         # The generation is added, never set: a concurrent revocation is never undone.

@@ -85,6 +85,12 @@ def test_given_the_warning_outcomes_when_named_then_they_are_the_domains_own() -
         PASSWORD_RESET_REQUIRED,
         REFRESH_REUSE_DETECTED,
     )
+    from domain.passkey_assertions import PASSKEY_CLONE_DETECTED
     from handlers.dependencies import WARNING_OUTCOMES
 
-    assert {LOGIN_THROTTLED, PASSWORD_RESET_REQUIRED, REFRESH_REUSE_DETECTED} == WARNING_OUTCOMES
+    assert {
+        LOGIN_THROTTLED,
+        PASSWORD_RESET_REQUIRED,
+        REFRESH_REUSE_DETECTED,
+        PASSKEY_CLONE_DETECTED,
+    } == WARNING_OUTCOMES

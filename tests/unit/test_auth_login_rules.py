@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from domain.auth_models import TokenPair
 from domain.auth_service import (
     LOGIN_FAILED,
     LOGIN_SUCCEEDED,
@@ -52,6 +53,7 @@ def test_given_the_right_password_when_logging_in_then_a_verifiable_pair_and_onl
     backend: InMemoryBackend, user: User
 ) -> None:
     pair = backend.auth_service().login(" ANN@example.com ", PASSWORD)
+    assert isinstance(pair, TokenPair)
 
     claims = backend.verifier().verify(pair.access_token)
     assert (claims.sub, claims.roles, pair.token_type) == (user.id, (Role.USER.value,), "Bearer")

@@ -38,7 +38,9 @@ def user(backend: InMemoryBackend) -> User:
 def _login(
     backend: InMemoryBackend, password: str = PASSWORD, device: str | None = None
 ) -> LoginTokens:
-    return backend.auth_service().login("ann@example.com", password, device)
+    tokens = backend.auth_service().login("ann@example.com", password, device)
+    assert isinstance(tokens, LoginTokens)  # no second factor in these tests
+    return tokens
 
 
 def _attack(backend: InMemoryBackend, guesses: int) -> None:
@@ -128,7 +130,9 @@ def test_given_another_users_device_token_then_it_does_not_help_with_this_accoun
     backend: InMemoryBackend, user: User
 ) -> None:
     backend.register(email="bob@example.com", name="Bob")
-    bobs = backend.auth_service().login("bob@example.com", PASSWORD).device_token
+    bob = backend.auth_service().login("bob@example.com", PASSWORD)
+    assert isinstance(bob, LoginTokens)
+    bobs = bob.device_token
     _attack(backend, backend.policy.throttle.free_failures)
 
     with pytest.raises(LoginThrottled):

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from domain.auth_models import LoginTokens
 from domain.errors import (
     AuthenticationFailed,
     InvalidInput,
@@ -87,6 +88,7 @@ def test_given_two_admins_when_one_is_revoked_then_demoted_and_every_session_end
     ann = _admin(backend, "ann@example.com", "Ann")
     _admin(backend, "bob@example.com", "Bob")
     tokens = backend.auth_service().login("ann@example.com", PASSWORD)
+    assert isinstance(tokens, LoginTokens)
     caller = backend.caller(ann, admin=True)
     backend.clock.advance(timedelta(seconds=1))
 

@@ -16,9 +16,19 @@ from userflow.local.template import load_template
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = load_template(REPO / "template.yaml")
 
-THROTTLE = {"LoginFunction", "CreateUserFunction", "UpdateUserFunction", "DeleteUserFunction"}
-SOURCE = {
+THROTTLE = {
     "LoginFunction",
+    "CreateUserFunction",
+    "UpdateUserFunction",
+    "DeleteUserFunction",
+    "MfaFunction",  # a wrong current_password, as below
+    "MfaLoginFunction",  # a wrong second factor counts as a failed login
+    "PasskeysFunction",  # a wrong current_password for registration options
+}
+SIGN_IN = {"LoginFunction", "MfaLoginFunction", "PasskeySignInFunction"}
+"""Functions that start sessions, and whose routes count as sign-ins per source."""
+SOURCE = {
+    *SIGN_IN,
     "RefreshTokenFunction",
     "CreateUserFunction",
     "EmailVerificationFunction",
@@ -38,28 +48,28 @@ POLICIES: dict[str, tuple[str, set[str]]] = {
     ),
     "AccessTokenTtlSeconds": (
         "ACCESS_TOKEN_TTL_SECONDS",
-        {"LoginFunction", "RefreshTokenFunction", "LogoutFunction", "AuthorizerFunction"},
+        {*SIGN_IN, "RefreshTokenFunction", "LogoutFunction", "AuthorizerFunction"},
     ),
-    "SessionLifetimeSeconds": (
-        "SESSION_LIFETIME_SECONDS",
-        {"LoginFunction", "RefreshTokenFunction"},
-    ),
+    "SessionLifetimeSeconds": ("SESSION_LIFETIME_SECONDS", {*SIGN_IN, "RefreshTokenFunction"}),
     "SessionIdleTimeoutSeconds": (
         "SESSION_IDLE_TIMEOUT_SECONDS",
-        {"LoginFunction", "RefreshTokenFunction"},
+        {*SIGN_IN, "RefreshTokenFunction"},
     ),
     "ReauthenticationWindowSeconds": (
         "REAUTHENTICATION_WINDOW_SECONDS",
-        {"UpdateUserFunction", "DeleteUserFunction"},
+        {"UpdateUserFunction", "DeleteUserFunction", "MfaFunction", "PasskeysFunction"},
     ),
     "LoginFreeFailures": ("LOGIN_FREE_FAILURES", THROTTLE),
     "LoginBaseDelaySeconds": ("LOGIN_BASE_DELAY_SECONDS", THROTTLE),
     "LoginMaxDelaySeconds": ("LOGIN_MAX_DELAY_SECONDS", THROTTLE),
     "LoginFailuresBeforeReset": ("LOGIN_FAILURES_BEFORE_RESET", THROTTLE),
-    "DeviceTokenLifetimeDays": ("DEVICE_TOKEN_LIFETIME_DAYS", {"LoginFunction"}),
+    "DeviceTokenLifetimeDays": (
+        "DEVICE_TOKEN_LIFETIME_DAYS",
+        {"LoginFunction", "MfaLoginFunction"},  # both answer a device token
+    ),
     "SourceWindowSeconds": ("SOURCE_WINDOW_SECONDS", SOURCE),
     "SourceFailureLimit": ("SOURCE_FAILURE_LIMIT", SOURCE),
-    "LoginRequestsPerSource": ("SOURCE_REQUEST_LIMIT", {"LoginFunction"}),
+    "LoginRequestsPerSource": ("SOURCE_REQUEST_LIMIT", SIGN_IN),
     "RefreshRequestsPerSource": ("SOURCE_REQUEST_LIMIT", {"RefreshTokenFunction"}),
     "RegistrationsPerSource": ("SOURCE_REQUEST_LIMIT", {"CreateUserFunction"}),
     "RecoveryRequestsPerSource": (

@@ -1,4 +1,5 @@
-"""`userflow admin grant|revoke|unlock`: operator actions on accounts (domain/operator_actions.py).
+"""`userflow admin grant|revoke|unlock|reset-mfa`: operator actions on accounts
+(domain/operator_actions.py; reset-mfa: domain/mfa.py).
 
 Each is a normal user write (a version, a UserUpdated event with this command's request id as its
 correlation id), except unlock, which only clears login bookkeeping.
@@ -50,6 +51,7 @@ def register(subparsers: Any) -> None:
     unlock.add_argument("email")
     add_stack_arguments(unlock)
     unlock.set_defaults(run=run_unlock)
+    register_reset_mfa(commands)
 
 
 def add_json_argument(parser: argparse.ArgumentParser) -> None:
@@ -157,3 +159,49 @@ def report_change(user: User, request_id: str | None, *, as_json: bool) -> None:
     else:
         print(f"{user.email} ({user.id}) now has roles: {', '.join(roles)}")
         print(f"request id (correlation_id of the UserUpdated event): {request_id}")
+
+
+# ---------------------------------------------------------------- reset-mfa (issue 21)
+def register_reset_mfa(commands: Any) -> None:
+    reset = commands.add_parser(
+        "reset-mfa",
+        help="turn off the second factor of the user with this email (lost phone): ends their "
+        "sessions and mails them",
+    )
+    reset.add_argument("email")
+    add_stack_arguments(reset)
+    reset.set_defaults(run=run_reset_mfa)
+
+
+def run_reset_mfa(args: argparse.Namespace) -> int:
+    from adapters.dynamodb_user_repository import DynamoDBUserRepository
+    from domain.errors import InvalidInput
+    from domain.mfa import MfaService
+    from domain.mfa_crypto import MfaKeys
+
+    stack = resolve_stack(args)
+    request_id = f"userflow-admin-{uuid.uuid4()}"
+    repository = DynamoDBUserRepository(
+        stack.physical_id("UserRegistrationTable"),
+        cursor_key=_no_cursor_key,
+        db=stack.client("dynamodb"),
+        request_id=lambda: request_id,
+    )
+
+    def no_step_up(*_: object) -> None:
+        raise RuntimeError("an operator's reset needs no step-up")
+
+    def no_key() -> bytes:
+        raise RuntimeError("a reset reads no secret")
+
+    service = MfaService(users=repository, keys=MfaKeys(no_key), issuer="-", step_up=no_step_up)
+    try:
+        user, changed = service.reset_by_operator(args.email)
+    except (InvalidInput, ValueError) as error:
+        raise CommandError(f"reset-mfa: {error}", EXIT_FAILED) from None
+    if not changed:
+        print(f"{user.email} ({user.id}) has no second factor: nothing to reset")
+        return 0
+    print(f"{user.email} ({user.id}): second factor off, sessions ended, user mailed")
+    print(f"request id (correlation_id of the event): {request_id}")
+    return 0

@@ -18,9 +18,14 @@ from userflow.local.template import Resolver, Template, load_template
 from userflow.stack import Stack
 
 LOCAL_STACK_NAME = "userflow-local"
-LOCAL_PARAMETERS = {"Stage": "local"}
+LOCAL_PARAMETERS = {
+    "Stage": "local",
+    "PasskeyRpId": "localhost",
+    "PasskeyOrigins": "http://localhost:3000",
+}
 """Parameter values of the local stack: it names itself ``local`` (bus, token issuer), never a
-deployed stage, whatever the template's ``AllowedValues`` (this is not CloudFormation)."""
+deployed stage, whatever the template's ``AllowedValues`` (this is not CloudFormation); passkeys
+are for a web app on http://localhost:3000 (README, "Passkeys")."""
 DEFAULT_REGION = "us-east-1"
 CREATORS: dict[str, Creator] = {
     **provision_data.CREATORS,
