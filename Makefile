@@ -14,11 +14,20 @@ export SAM_CLI_TELEMETRY = 0
 
 .PHONY: run test lint types openapi serverless bench load clean
 
-$(STAMP): requirements/runtime.txt requirements/dev.txt pyproject.toml
+# Installs go through uv (pinned; about 15x faster than pip on a fresh machine, where installing
+# dominated `make test` before the tests started); pip stays in each venv for the layer build
+# (scripts/build_artifacts.py) and for anyone who prefers it.
+UV_VERSION := 0.13.9
+UV := $(BIN)/uv
+UV_INSTALL = $(UV) pip install --quiet --python
+
+$(UV):
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements/dev.txt
-	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip install --quiet --upgrade pip uv==$(UV_VERSION)
+
+$(STAMP): requirements/runtime.txt requirements/dev.txt pyproject.toml | $(UV)
+	$(UV_INSTALL) $(BIN)/python -r requirements/dev.txt
+	$(UV_INSTALL) $(BIN)/python --no-deps -e .
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -81,10 +90,9 @@ DEPLOY_FLAGS ?=
 	after-deploy sam-cli
 
 # Scan tools live in their own venv: checkov's pins conflict with the app's dependencies.
-$(TOOLS_STAMP): requirements/tools.txt
-	test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)
-	$(TOOLS)/bin/python -m pip install --quiet --upgrade pip
-	$(TOOLS)/bin/python -m pip install --quiet -r requirements/tools.txt
+$(TOOLS_STAMP): requirements/tools.txt | $(UV)
+	test -x $(TOOLS)/bin/python || $(UV) venv --quiet --python $(PYTHON) $(TOOLS)
+	$(UV_INSTALL) $(TOOLS)/bin/python -r requirements/tools.txt
 	touch $(TOOLS_STAMP)
 
 security: $(STAMP) $(TOOLS_STAMP)
@@ -96,10 +104,9 @@ security: $(STAMP) $(TOOLS_STAMP)
 workflows: $(TOOLS_STAMP)
 	$(TOOLS)/bin/actionlint .github/workflows/*.yml
 
-$(SAM_STAMP): requirements/sam.txt
-	test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
-	$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(SAM_VENV)/bin/python -m pip install --quiet -r requirements/sam.txt
+$(SAM_STAMP): requirements/sam.txt | $(UV)
+	test -x $(SAM_VENV)/bin/python || $(UV) venv --quiet --python $(PYTHON) $(SAM_VENV)
+	$(UV_INSTALL) $(SAM_VENV)/bin/python -r requirements/sam.txt
 	touch $(SAM_STAMP)
 
 # Stages build/function (runtime code only) and the layers (arm64 wheels, with bytecode compiled
