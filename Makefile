@@ -12,7 +12,7 @@ SAM_STAMP := $(SAM_VENV)/.installed
 SAM ?= $(SAM_VENV)/bin/sam
 export SAM_CLI_TELEMETRY = 0
 
-.PHONY: run test lint types openapi serverless bench load clean
+.PHONY: run test suite lint types openapi serverless bench load clean
 
 # Installs go through uv (pinned; about 15x faster than pip on a fresh machine, where installing
 # dominated `make test` before the tests started); pip stays in each venv for the layer build
@@ -36,7 +36,13 @@ run: $(STAMP)
 # The SAM CLI venv is a prerequisite: tests/integration/test_built_artifact.py runs `sam build` on a
 # clean copy of the repository (in its own xdist group, alongside the rest of the suite); so is osls
 # (serverless-tools) for tests/integration/test_serverless_package.py.
-test: $(STAMP) lint types security workflows serverless-tools $(SAM_STAMP)
+# The checks run beside the tests (-j): the scans mostly wait on the network (pip-audit) and the
+# type check is a fraction of a core, so they add little to the suite's wall time; each check's
+# output is printed whole when it ends (--output-sync), and any failure fails `make test`.
+test: $(STAMP) serverless-tools $(SAM_STAMP) $(TOOLS_STAMP)
+	$(MAKE) --no-print-directory -j 5 --output-sync=target lint types security workflows suite
+
+suite: $(STAMP) serverless-tools $(SAM_STAMP)
 	SAM="$(if $(findstring /,$(SAM)),$(abspath $(SAM)),$(SAM))" $(BIN)/python -m pytest -n 2 --dist loadgroup
 
 lint: $(STAMP)
