@@ -6,8 +6,6 @@ from dataclasses import dataclass, replace
 from http import HTTPStatus
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Header
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
     IdempotencyConfig,
@@ -33,6 +31,7 @@ from handlers.http import (
     user_response,
 )
 from handlers.observability import metrics
+from handlers.router import Header, Response
 from handlers.settings import TableSettings, load
 from handlers.snapstart import on_restore
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from aws_lambda_powertools.event_handler import Response, content_types
 from pydantic import BaseModel, Field
 from pydantic.json_schema import SkipJsonSchema
 
 from handlers.dependencies import public_keys
 from handlers.http import create_resolver, documented, lambda_handler
+from handlers.router import Response, content_types
 
 app = create_resolver()
 

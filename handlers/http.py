@@ -1,4 +1,4 @@
-"""What every API function shares: the resolver, the error table, the caller and the entry point."""
+"""What every API function shares: the router, the error table, the caller and the entry point."""
 
 from __future__ import annotations
 
@@ -8,16 +8,9 @@ import re
 from collections.abc import Callable
 from functools import partial
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import (
-    RequestUnsupportedContentType,
-    RequestValidationError,
-)
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from domain.access import Caller
@@ -38,6 +31,17 @@ from domain.errors import (
 )
 from domain.users import User
 from handlers.observability import logger, metrics, traced
+from handlers.router import (
+    NotFound,
+    RequestUnsupportedContentType,
+    RequestValidationError,
+    Response,
+    Router,
+    content_types,
+)
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 ERROR_STATUS: dict[type[Exception], HTTPStatus] = {
     InvalidPrecondition: HTTPStatus.BAD_REQUEST,
@@ -146,8 +150,8 @@ def _handle_unsupported_content_type(error: RequestUnsupportedContentType) -> Re
 
 
 def refuse_non_json_body(event: dict[str, Any]) -> dict[str, Any] | None:
-    """A 415 for a body sent as anything but JSON. Powertools would parse forms and multipart
-    itself (and raise on a multipart type without a boundary) before any handler could refuse."""
+    """A 415 for a body sent as anything but JSON, before the router reads the body (it takes
+    JSON, and empty form data as Powertools' resolver did)."""
     headers = event.get("headers") or {}
     content_type = str(headers.get("content-type", "")).strip().lower()
     body = event.get("body")
@@ -156,8 +160,8 @@ def refuse_non_json_body(event: dict[str, Any]) -> dict[str, Any] | None:
     if content_type and not content_type.startswith("application/json"):
         return _refusal(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, SEND_JSON)
     if event.get("isBase64Encoded"):
-        # Without a content type API Gateway base64-encodes the body; Powertools would decode it
-        # as UTF-8 unguarded.
+        # Without a content type API Gateway base64-encodes the body; the router decodes it as
+        # UTF-8 unguarded.
         try:
             base64.b64decode(str(body), validate=True).decode("utf-8")
         except (ValueError, UnicodeDecodeError):
@@ -174,7 +178,7 @@ def _refusal(status: HTTPStatus, message: str) -> dict[str, Any]:
     }
 
 
-def _handle_not_found(error: NotFoundError) -> Response[Any]:
+def _handle_not_found(error: NotFound) -> Response[Any]:
     """A path API Gateway sent here that none of this function's routes takes (a trailing slash,
     quotes or emoji in an id): the same answer as API Gateway's own for an unknown route."""
     return error_response(HTTPStatus.NOT_FOUND, "Not Found")
@@ -195,9 +199,9 @@ def parse_json_body(text: str) -> Any:
 
 def create_resolver(
     extra_errors: dict[type[Exception], tuple[HTTPStatus, str]] | None = None,
-) -> APIGatewayHttpResolver:
-    """The function's resolver; ``extra_errors`` adds refusals only that function can meet."""
-    app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=parse_json_body)
+) -> Router:
+    """The function's router; ``extra_errors`` adds refusals only that function can meet."""
+    app = Router(json_body_deserializer=parse_json_body)
     app.not_found(_handle_not_found)
     app.exception_handler(list(ERROR_STATUS))(_handle_domain_error)
     for kind, (status, message) in (extra_errors or {}).items():
@@ -207,7 +211,7 @@ def create_resolver(
     return app
 
 
-def current_caller(app: APIGatewayHttpResolver) -> Caller:
+def current_caller(app: Router) -> Caller:
     """The caller as the Lambda authorizer vouched for it; never from headers or body."""
     context = app.current_event.request_context.authorizer.get_lambda or {}
     user_id = context.get("sub")
@@ -226,7 +230,7 @@ def current_caller(app: APIGatewayHttpResolver) -> Caller:
     )
 
 
-def source_ip(app: APIGatewayHttpResolver) -> str:
+def source_ip(app: Router) -> str:
     """The client address as API Gateway saw it (never a header the client could forge)."""
     return str(app.current_event.request_context.http.source_ip)
 
@@ -267,7 +271,7 @@ def parse_if_match(value: str | None) -> int | None:
 
 
 def lambda_handler(
-    app: APIGatewayHttpResolver,
+    app: Router,
 ) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
     """The Lambda entry point of an API function, with logging, tracing and metrics.
 
