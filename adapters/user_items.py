@@ -10,8 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-
+from adapters.dynamodb_values import attribute_value, plain
 from domain.recovery_tokens import IssuedToken, TokenPurpose
 from domain.users import PROFILE_FIELDS, TOKEN_FIELDS, User, UserAccount
 
@@ -20,9 +19,6 @@ USER_SK = "PROFILE"
 EMAIL_SK = "EMAIL"
 LIST_INDEX = "GSI1"
 LIST_PARTITION = "USERS"
-
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
 
 
 def user_key(user_id: str) -> dict[str, Any]:
@@ -84,7 +80,7 @@ def account_attributes(account: UserAccount, request_id: str | None = None) -> d
         token = account.token(purpose)
         if token is not None:
             values |= token_values(purpose, token)
-    return {name: _serializer.serialize(v) for name, v in values.items() if v is not None}
+    return {name: attribute_value(v) for name, v in values.items() if v is not None}
 
 
 LOCKOUT_ATTRIBUTES = ["failed_logins", "locked_until"]
@@ -103,18 +99,14 @@ def token_values(purpose: TokenPurpose, token: IssuedToken) -> dict[str, str]:
     }
 
 
-def _stored_token(plain: dict[str, Any], purpose: TokenPurpose) -> IssuedToken | None:
+def _stored_token(values: dict[str, Any], purpose: TokenPurpose) -> IssuedToken | None:
     field = TOKEN_FIELDS[purpose]
-    if f"{field}_hash" not in plain:
+    if f"{field}_hash" not in values:
         return None
     return IssuedToken(
-        token_hash=plain[f"{field}_hash"],
-        expires_at=datetime.fromisoformat(plain[f"{field}_expires_at"]),
+        token_hash=values[f"{field}_hash"],
+        expires_at=datetime.fromisoformat(values[f"{field}_expires_at"]),
     )
-
-
-def _plain(item: dict[str, Any]) -> dict[str, Any]:
-    return {name: _deserializer.deserialize(value) for name, value in item.items()}
 
 
 def user_from_values(values: dict[str, Any]) -> User:
@@ -123,18 +115,18 @@ def user_from_values(values: dict[str, Any]) -> User:
 
 
 def user_from_item(item: dict[str, Any]) -> User:
-    return user_from_values(_plain(item))
+    return user_from_values(plain(item))
 
 
 def account_from_item(item: dict[str, Any]) -> UserAccount:
-    plain = _plain(item)
+    values = plain(item)
     return UserAccount(
-        user=user_from_item(item),
-        password_hash=plain["password_hash"],
-        locked_until=plain.get("locked_until"),
-        failed_logins=int(plain.get("failed_logins", 0)),
-        sessions_revoked_at=plain.get("sessions_revoked_at"),
-        session_generation=int(plain.get("session_generation", 0)),
-        verify_token=_stored_token(plain, TokenPurpose.VERIFY_EMAIL),
-        reset_token=_stored_token(plain, TokenPurpose.RESET_PASSWORD),
+        user=user_from_values(values),
+        password_hash=values["password_hash"],
+        locked_until=values.get("locked_until"),
+        failed_logins=int(values.get("failed_logins", 0)),
+        sessions_revoked_at=values.get("sessions_revoked_at"),
+        session_generation=int(values.get("session_generation", 0)),
+        verify_token=_stored_token(values, TokenPurpose.VERIFY_EMAIL),
+        reset_token=_stored_token(values, TokenPurpose.RESET_PASSWORD),
     )

@@ -36,7 +36,8 @@ RefreshTokenText = Annotated[
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # defer_build: validators are built on first use (a function builds those it uses).
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class LoginRequest(_Strict):
@@ -72,6 +73,8 @@ class LogoutRequest(_Strict):
 
 
 class TokenPair(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     access_token: str
     refresh_token: str
     token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 - the scheme name, not a secret

@@ -45,7 +45,7 @@ TOKEN_PURPOSE: dict[MailKind, TokenPurpose] = {
 class MailRequest(BaseModel):
     """One message to send; ``token_reference`` only for the kinds that carry a link."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     message_id: str
     kind: MailKind

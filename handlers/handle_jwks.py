@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
 from handlers.dependencies import public_keys
@@ -16,6 +16,9 @@ app = create_resolver()
 
 class PublicJwk(BaseModel):
     """An ES256 public key (RFC 7517/7518)."""
+
+    # These models document the response: the function never builds their validators.
+    model_config = ConfigDict(defer_build=True)
 
     kty: Literal["EC"]
     crv: Literal["P-256"]
@@ -30,6 +33,8 @@ class PublicJwk(BaseModel):
 
 
 class Jwks(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     keys: list[PublicJwk]
 
 

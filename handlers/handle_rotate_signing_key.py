@@ -12,10 +12,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from adapters import aws_clients
 from adapters.key_rotation import SigningKeyRotation
+from handlers.cold_start import started
 from handlers.observability import logger
 from handlers.settings import KeyRotationSettings, load
 
 
+@started
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> None:
     step, version = event["Step"], event["ClientRequestToken"]

@@ -11,7 +11,7 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.logging import correlation_paths
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from domain.access import Caller
 from domain.errors import (
@@ -30,6 +30,7 @@ from domain.errors import (
     WriteContention,
 )
 from domain.users import User
+from handlers.cold_start import started
 from handlers.observability import logger, metrics, traced
 from handlers.router import (
     NotFound,
@@ -81,6 +82,9 @@ def idempotency_errors() -> dict[type[Exception], tuple[HTTPStatus, str]]:
 
 class ErrorBody(BaseModel):
     """Every error this API answers with."""
+
+    # Documents the error shape in the OpenAPI document: no function builds its validator.
+    model_config = ConfigDict(defer_build=True)
 
     message: str
     details: Any | None = None
@@ -290,6 +294,8 @@ def lambda_handler(
 
     entry = traced(handler, capture_response=False)
     # clear_state: the caller's id appended for one request never labels the next one's lines.
-    return logger.inject_lambda_context(
-        entry, correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True
+    return started(
+        logger.inject_lambda_context(
+            entry, correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True
+        )
     )

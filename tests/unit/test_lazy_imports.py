@@ -2,8 +2,9 @@
 
 Timings are for `make bench`; this only keeps heavy modules out of the paths that do not need
 them: Powertools' event handler package (every resolver and its OpenAPI machinery; the API
-functions have their own router) everywhere, the X-Ray SDK when tracing is off, the AWS SDK in
-the authorizer, Powertools idempotency outside registration.
+functions have their own router) everywhere, boto3 (clients are botocore's) outside registration
+(Powertools idempotency needs it), the X-Ray SDK when tracing is off, the AWS SDK in the
+authorizer, Powertools idempotency outside registration.
 """
 
 from __future__ import annotations
@@ -99,6 +100,8 @@ def test_given_an_api_function_when_it_refuses_a_request_then_no_powertools_reso
 
     assert "aws_lambda_powertools.event_handler" not in loaded
     assert "aws_xray_sdk" not in loaded
+    if logical_id != "CreateUserFunction":
+        assert "boto3" not in loaded
 
 
 @pytest.mark.parametrize("logical_id", sorted(set(HANDLERS) - set(API_FUNCTIONS)))
