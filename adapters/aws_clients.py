@@ -82,6 +82,20 @@ def _cached_client(service: ServiceName) -> Any:
 client: ClientFactory = _cached_client
 
 
+class _Deferred:
+    """Stands for ``client(service)``, made on first use."""
+
+    def __init__(self, service: ServiceName) -> None:
+        self._service = service
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(_cached_client(self._service), name)
+
+
+deferred_client: ClientFactory = _Deferred  # type: ignore[assignment]
+"""For a client that a function may not need on a request (each costs ~60 ms to make)."""
+
+
 def forget_clients() -> None:
     """Drops every cached client (and its connections and credentials), e.g. after a SnapStart
     restore: the next call makes a new one."""

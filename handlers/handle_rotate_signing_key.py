@@ -24,7 +24,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> None:
     logger.info("Rotation step", extra={"step": step, "version_id": version})
     rotation = SigningKeyRotation(
         aws_clients.client("secretsmanager"),
-        aws_clients.client("ssm"),
+        aws_clients.deferred_client("ssm"),  # a late retry of a step never publishes
         load(KeyRotationSettings).jwks_parameter_name,
     )
     rotation.run(event["SecretId"], version, step)
