@@ -35,7 +35,7 @@ clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
 
 # Each prints its figures next to a baseline measured in the same run and writes build/bench/*.json,
-# from which docs/cost.md is generated.
+# from which docs/cost.md and docs/capacity.md are generated.
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.cold_start
 	$(BIN)/python -m benchmarks.bytecode
@@ -45,7 +45,9 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.publish_batching
 	$(BIN)/python -m benchmarks.password_blocklist
 	$(BIN)/python -m benchmarks.local_concurrency
+	$(BIN)/python -m benchmarks.call_counts
 	$(BIN)/python -m scripts.generate_cost_model
+	$(BIN)/python -m scripts.generate_capacity
 
 # ---------------------------------------------------------------- ship it (docs/deploy.md)
 TOOLS := .venv-tools

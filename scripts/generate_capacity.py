@@ -1,0 +1,213 @@
+"""docs/capacity.md: where the deployed stack stops scaling, for 100, 1,000 and 10,000 requests/s.
+
+Demand comes from measured figures (build/bench/, `make bench`): the AWS work of every request of
+the load mix (benchmarks/call_counts.py), each function's CPU per warm request
+(benchmarks/warm_requests.py) and the stream processor's throughput per batch
+(benchmarks/publish_batching.py); settings come from template.yaml; limits from
+scripts/capacity_limits.py, each with its AWS source. Everything scales linearly with the request
+rate, so each limit is reached at one rate: the first bottleneck of a step is the limit reached
+at the lowest rate at or below it. Run: ``python -m scripts.generate_capacity``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from scripts import capacity_limits as limits
+from scripts.capacity_limits import Limit
+from scripts.generate_cost_model import AWS_ROUND_TRIP_MS, BENCH, FULL_VCPU_MB, ROOT
+from userflow.local.template import Template, load_template
+
+OUTPUT = ROOT / "docs" / "capacity.md"
+STEPS = (100, 1_000, 10_000)
+STREAM = "UserStreamProcessorFunction"
+MAILER = "MailerFunction"
+EXTENSION_TTL_DEFAULT_S = 300  # the Parameters and Secrets extension's default cache TTL
+PUT_EVENTS_ENTRIES = 10
+
+
+def load_figures(name: str) -> dict[str, Any]:
+    path = BENCH / f"{name}.json"
+    if not path.exists():
+        raise SystemExit(f"{path} is missing: run `make bench` first")
+    figures: dict[str, Any] = json.loads(path.read_text())
+    return figures
+
+
+def stream_setting(template: Template, function: str, name: str, default: float) -> float:
+    """A setting of ``function``'s DynamoDB stream mapping in the template."""
+    for event in template.function_properties(function).get("Events", {}).values():
+        if event.get("Type") == "DynamoDB":
+            return float(event["Properties"].get(name, default))
+    return default
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Measured figures and template settings; demand at 1 request/s of the mix."""
+
+    calls: dict[str, Any]
+    warm: dict[str, Any]
+    batch_records_per_second: float
+    template: Template
+
+    def share(self) -> dict[str, float]:
+        mix: dict[str, float] = self.calls["mix"]
+        total = sum(mix.values())
+        return {route: weight / total for route, weight in mix.items()}
+
+    def per_request(self, figure: str, key: str | None = None) -> float:
+        """A route figure averaged over the mix: its amount per request of the mix."""
+        routes = self.calls["routes"]
+        total = 0.0
+        for route, share in self.share().items():
+            value = routes[route][figure]
+            total += share * (float(value.get(key, 0)) if key else sum(value.values()))
+        return total
+
+    def scalar(self, figure: str) -> float:
+        routes = self.calls["routes"]
+        return sum(share * float(routes[r][figure]) for r, share in self.share().items())
+
+    def memory(self, function: str) -> int:
+        return int(self.template.function_properties(function).get("MemorySize", 128))
+
+    def environment(self, function: str) -> dict[str, Any]:
+        env: dict[str, Any] = (
+            self.template.function_properties(function).get("Environment", {}).get("Variables", {})
+        )
+        return env
+
+    def stream_setting(self, function: str, name: str, default: float) -> float:
+        return stream_setting(self.template, function, name, default)
+
+    def seconds_per_request(self, function: str) -> float:
+        """Warm duration: measured CPU scaled to the memory's vCPU share, plus AWS round trips."""
+        row = self.warm[function]
+        slowdown = max(1.0, FULL_VCPU_MB / self.memory(function))
+        cpu_ms = float(row["cpu_ms"]) * slowdown
+        return (cpu_ms + float(row["aws_calls"]) * AWS_ROUND_TRIP_MS) / 1000
+
+
+@dataclass(frozen=True)
+class Stream:
+    """The event pipeline at 1 request/s of the mix."""
+
+    records: float
+    events: float
+    batch_size: float
+    parallelization: float
+    batch_seconds: float
+
+    @property
+    def put_events_per_record(self) -> float:
+        return self.events / self.records / PUT_EVENTS_ENTRIES if self.records else 0.0
+
+    @property
+    def shard_records_per_second(self) -> float:
+        """What one shard's batches carry, one batch at a time per parallelization slot."""
+        return self.batch_size / self.batch_seconds * self.parallelization
+
+
+def stream_of(inputs: Inputs) -> Stream:
+    records = inputs.per_request("stream_records", "user")
+    events = inputs.per_request("events")
+    batch = inputs.stream_setting(STREAM, "BatchSize", 100)
+    calls = batch * (events / records if records else 0) / PUT_EVENTS_ENTRIES
+    seconds = batch / inputs.batch_records_per_second + calls * AWS_ROUND_TRIP_MS / 1000
+    return Stream(
+        records=records,
+        events=events,
+        batch_size=batch,
+        parallelization=inputs.stream_setting(STREAM, "ParallelizationFactor", 1),
+        batch_seconds=seconds,
+    )
+
+
+def concurrency(inputs: Inputs) -> dict[str, float]:
+    """Environments busy at 1 request/s, by function."""
+    busy = {
+        function: inputs.per_request("invocations", function) * inputs.seconds_per_request(function)
+        for function in inputs.warm
+        if function not in (STREAM, MAILER)
+    }
+    stream = stream_of(inputs)
+    busy[STREAM] = stream.records / stream.batch_size * stream.batch_seconds
+    busy[MAILER] = inputs.per_request("stream_records", "mail") * inputs.seconds_per_request(MAILER)
+    return {f: b for f, b in busy.items() if b > 0}
+
+
+def extension_reads(inputs: Inputs, busy: dict[str, float], suffix: str, ttl: str) -> float:
+    """Cache refreshes per second at 1 request/s: each environment reads each value once a TTL."""
+    total = 0.0
+    for function, environments in busy.items():
+        env = inputs.environment(function)
+        values = sum(1 for name in env if name.endswith(suffix))
+        if values and "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT" in env:
+            total += environments * values / float(env.get(ttl, EXTENSION_TTL_DEFAULT_S))
+    return total
+
+
+def demand_per_request(inputs: Inputs) -> dict[Limit, float]:
+    """Each limit's demand at 1 request/s of the mix (all of it scales linearly)."""
+    busy = concurrency(inputs)
+    stream = stream_of(inputs)
+    rules = len(inputs.template.of_type("AWS::Events::Rule"))
+    mails = inputs.per_request("stream_records", "mail")
+    mail_batch = inputs.stream_setting(MAILER, "BatchSize", 10)
+    invocations = (
+        inputs.per_request("invocations") + stream.records / stream.batch_size + mails / mail_batch
+    )
+    return {
+        limits.API_GATEWAY: 1.0,
+        limits.LAMBDA_INVOCATIONS: invocations,
+        limits.LAMBDA_CONCURRENCY: sum(busy.values()),
+        limits.TABLE_WRITES: inputs.scalar("write_units"),
+        limits.TABLE_READS: inputs.scalar("read_units"),
+        limits.NEW_TABLE_WRITES: inputs.scalar("write_units"),
+        limits.PARTITION_WRITES: inputs.scalar("list_index_writes"),
+        limits.PUT_EVENTS: stream.events,
+        limits.RULE_INVOCATIONS: stream.events * rules,
+        limits.SECRETS: extension_reads(inputs, busy, "_SECRET_ARN", "SECRETS_MANAGER_TTL"),
+        limits.PARAMETERS: extension_reads(
+            inputs, busy, "_PARAMETER_NAME", "SSM_PARAMETER_STORE_TTL"
+        ),
+        limits.SES_SANDBOX: mails,
+    }
+
+
+def saturation(demand: dict[Limit, float]) -> list[tuple[float, Limit]]:
+    """The request rate at which each limit is reached, lowest first."""
+    reached = [
+        (limit.value / per_request if per_request else math.inf, limit)
+        for limit, per_request in demand.items()
+    ]
+    return sorted(reached, key=lambda found: found[0])
+
+
+def inputs_from_bench() -> Inputs:
+    batching = load_figures("publish_batching")
+    template = load_template(ROOT / "template.yaml")
+    batch = str(int(stream_setting(template, STREAM, "BatchSize", 100)))
+    return Inputs(
+        calls=load_figures("call_counts"),
+        warm=load_figures("warm_requests")["functions"],
+        batch_records_per_second=float(batching["by_batch_size"][batch]["records_per_second"]),
+        template=template,
+    )
+
+
+def main() -> int:
+    from scripts.render_capacity import render
+
+    OUTPUT.write_text(render(inputs_from_bench()))
+    sys.stdout.write(f"wrote {OUTPUT.relative_to(ROOT)}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

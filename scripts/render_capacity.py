@@ -1,0 +1,213 @@
+"""The Markdown of docs/capacity.md, from the capacity model (scripts/generate_capacity.py)."""
+
+from __future__ import annotations
+
+import math
+
+from scripts import capacity_limits as limits
+from scripts.generate_capacity import (
+    STEPS,
+    STREAM,
+    Inputs,
+    concurrency,
+    demand_per_request,
+    saturation,
+    stream_of,
+)
+from scripts.generate_cost_model import AWS_ROUND_TRIP_MS, FULL_VCPU_MB
+
+
+def number(value: float) -> str:
+    if value >= 100 or value == int(value):
+        return f"{value:,.0f}"
+    return f"{value:,.2f}" if value < 10 else f"{value:,.1f}"
+
+
+def rate(value: float) -> str:
+    if math.isinf(value):
+        return "never"
+    return "over 1,000,000/s" if value > 1e6 else f"{value:,.0f}/s"
+
+
+def mix_table(inputs: Inputs) -> list[str]:
+    lines = [
+        "| request | share | Lambda invocations | AWS calls | WRU | RRU | list-index writes |"
+        " stream records (user, mail, other) | events |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |",
+    ]
+    for route, share in inputs.share().items():
+        row = inputs.calls["routes"][route]
+        records = row["stream_records"]
+        lines.append(
+            f"| `{route}` | {share:.0%} | {number(sum(row['invocations'].values()))} |"
+            f" {number(sum(row['calls'].values()))} | {number(row['write_units'])} |"
+            f" {number(row['read_units'])} | {number(row['list_index_writes'])} |"
+            f" {number(records.get('user', 0))}, {number(records.get('mail', 0))},"
+            f" {number(records.get('other', 0))} | {number(sum(row['events'].values()))} |"
+        )
+    return lines
+
+
+def demand_table(inputs: Inputs) -> list[str]:
+    demand = demand_per_request(inputs)
+    steps = " | ".join(f"{step:,}/s" for step in STEPS)
+    lines = [
+        f"| limit (default) | {steps} | reached at |",
+        "| --- | " + " | ".join("---:" for _ in STEPS) + " | ---: |",
+    ]
+    for reached, limit in saturation(demand):
+        cells = []
+        for step in STEPS:
+            used = demand[limit] * step
+            cells.append(f"{number(used)} ({used / limit.value:.0%})")
+        lines.append(
+            f"| [{limit.name}]({limit.url}): {number(limit.value)} {limit.unit} |"
+            f" {' | '.join(cells)} | {rate(reached)} |"
+        )
+    return lines
+
+
+def bottlenecks(inputs: Inputs) -> list[str]:
+    """Per step, the limits reached on the way to it, in the order they are reached."""
+    demand = demand_per_request(inputs)
+    ordered = saturation(demand)
+    lines = []
+    for step in STEPS:
+        hit = [(reached, limit) for reached, limit in ordered if reached <= step]
+        if not hit:
+            reached, nearest = ordered[0]
+            lines.append(
+                f"- **{step:,}/s**: none; the nearest is {nearest.name}, reached at"
+                f" {rate(reached)}."
+            )
+            continue
+        lines.append(f"- **{step:,}/s**: first **{hit[0][1].name}**; in the order reached:")
+        for place, (reached, limit) in enumerate(hit, start=1):
+            used = _need(demand[limit] * step, limit)
+            lines.append(
+                f"    {place}. {limit.name}: reached at {rate(reached)} ({used});"
+                f" moves it: {limit.moves_it}."
+            )
+    return lines
+
+
+def _need(used: float, limit: limits.Limit) -> str:
+    return f"{number(used)} {limit.unit} needed, {number(limit.value)} by default"
+
+
+def stream_section(inputs: Inputs) -> list[str]:
+    stream = stream_of(inputs)
+    top = STEPS[-1]
+    records, events = stream.records * top, stream.events * top
+    writes = demand_per_request(inputs)[limits.TABLE_WRITES] * top
+    shards = max(1, math.ceil(writes / limits.PARTITION_WRITES.value))
+    per_shard = records / shards
+    needed = max(
+        1, math.ceil(per_shard / (stream.shard_records_per_second / stream.parallelization))
+    )
+    verdict = (
+        "keeps up" if needed <= stream.parallelization else "needs a higher ParallelizationFactor"
+    )
+    return [
+        f"At {top:,} requests/s the mix changes {number(records)} user items per second, which"
+        f" carry {number(events)} lifecycle events ({number(stream.events / stream.records)} per"
+        " record: login bookkeeping publishes nothing).",
+        "",
+        f"- Records per invocation: BatchSize {number(stream.batch_size)} (full batches at this"
+        " rate, so the 1 s batching window adds nothing).",
+        f"- One batch takes {stream.batch_seconds * 1000:.0f} ms: {number(stream.batch_size)}"
+        f" records at the measured {number(inputs.batch_records_per_second)} records/s"
+        " (benchmarks/publish_batching.py, map + PutEvents in process) plus"
+        f" {number(stream.batch_size * stream.put_events_per_record)} PutEvents calls of"
+        f" {AWS_ROUND_TRIP_MS:.0f} ms ({number(stream.put_events_per_record)} per record,"
+        " 10 entries each).",
+        f"- One shard therefore carries {number(stream.shard_records_per_second)} records/s at"
+        f" ParallelizationFactor {number(stream.parallelization)}.",
+        f"- The table writes {number(writes)} WRU/s, so it has at least {shards} partitions, each"
+        f" with its own stream shard: {number(per_shard)} records/s per shard at most (an even"
+        f" spread), which needs ParallelizationFactor {needed}: the processor **{verdict}**.",
+        f"- Readers per shard: two (this processor and the mailer). {limits.STREAM_READERS}.",
+        f"- PutEvents: {number(events / 10)} requests/s of 10 entries, {number(events)} entries/s"
+        f" against {number(limits.PUT_EVENTS.value)}/s in the largest Regions.",
+    ]
+
+
+def concurrency_table(inputs: Inputs) -> list[str]:
+    top = STEPS[-1]
+    busy = concurrency(inputs)
+    lines = [
+        f"| function | memory MB | seconds per request | environments at {top:,}/s |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for function, environments in sorted(busy.items(), key=lambda item: -item[1]):
+        seconds = (
+            stream_of(inputs).batch_seconds
+            if function == STREAM
+            else inputs.seconds_per_request(function)
+        )
+        lines.append(
+            f"| {function} | {inputs.memory(function)} | {seconds:.3f} |"
+            f" {number(environments * top)} |"
+        )
+    return lines
+
+
+def render(inputs: Inputs) -> str:
+    runs = inputs.calls["runs"]
+    return "\n".join(
+        [
+            "# Capacity model",
+            "",
+            "Generated by `python -m scripts.generate_capacity` (`make bench`); do not edit by"
+            " hand. Demand is measured: the AWS work of each request of the load mix"
+            f" (`benchmarks/call_counts.py`, median of {runs} requests per route through the"
+            " template's routes and authorizer, on moto), each function's CPU per warm request"
+            " (`benchmarks/warm_requests.py`) and the stream processor's throughput"
+            " (`benchmarks/publish_batching.py`); settings come from `template.yaml`; limits are"
+            " AWS's documented defaults (`scripts/capacity_limits.py`, checked"
+            f" {limits.LIMITS_CHECKED}), each linked to its source.",
+            "",
+            "## The mix, and what each request does",
+            "",
+            "The load scenario's mix (`make load`, issue 29): per 25 requests, 8 reads of the"
+            " caller, 4 reads by id, 3 renames, 3 refreshes, 3 logins, one JWKS read, one"
+            " sign-up with a taken email, and one account deletion followed by a new person's"
+            " sign-up. WRU/RRU: DynamoDB request units by the items' sizes (a transaction's"
+            " items count twice); list-index writes: GSI1 updates, all under its one partition"
+            " key.",
+            "",
+            *mix_table(inputs),
+            "",
+            "## Demand at 100, 1,000 and 10,000 requests/s",
+            "",
+            "Each limit's demand grows with the rate, so each is reached at one rate (last"
+            " column). Lambda durations: measured CPU scaled to the function's vCPU share (one"
+            f" vCPU at {FULL_VCPU_MB} MB) plus {AWS_ROUND_TRIP_MS:.0f} ms per AWS call. Keys and"
+            " the JWKS are read through the Parameters and Secrets extension, once per"
+            " environment per TTL (the template's `SECRETS_MANAGER_TTL`, else 300 s).",
+            "",
+            *demand_table(inputs),
+            "",
+            "## First bottleneck at each step",
+            "",
+            *bottlenecks(inputs),
+            "",
+            "## The stream processor at 10,000 requests/s, on paper",
+            "",
+            *stream_section(inputs),
+            "",
+            "## Lambda environments by function",
+            "",
+            *concurrency_table(inputs),
+            "",
+            "## What this does not cover",
+            "",
+            "- Cold starts: scaling out reads every key once per new environment and runs INIT"
+            " (README, Performance); each function adds at most 1,000 environments per 10 s.",
+            "- Partition and shard counts are DynamoDB's to choose: the model takes one partition"
+            " (and stream shard) per 1,000 WRU/s, the least the table can have.",
+            "- The local stack's own limits under load (`make load` against `userflow local`)"
+            " describe the emulator, not AWS: README, Local runtime.",
+            "",
+        ]
+    )
