@@ -45,6 +45,8 @@ class BenchStack:
     stack: Stack
     template: Template
     invoker: Invoker
+    pid: int = 0
+    """The `userflow local` process (its main process, which serves HTTP and moto)."""
 
     def request(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
         data = None if body is None else json.dumps(body).encode()
@@ -120,7 +122,7 @@ def local_stack(*arguments: str) -> Iterator[BenchStack]:
             )
             extension.start()
             invoker = Invoker(template, stack, local_values=extension.function_environment())
-            yield BenchStack(state["api_url"], stack, template, invoker)
+            yield BenchStack(state["api_url"], stack, template, invoker, pid=process.pid)
         finally:
             if extension is not None:
                 extension.shutdown()

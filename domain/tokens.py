@@ -78,6 +78,9 @@ class StoredKey(BaseModel):
     retired_at: datetime | None = None
     expires_at: datetime | None = None
     """Set when retired; after it nothing this key signed is accepted, rotated again or not."""
+    signs_from: datetime | None = None
+    """Set while staged (published, not signing): the instant from which it may sign, when
+    every verifier's cached JWKS holds it."""
 
     def public_jwk(self) -> dict[str, Any]:
         public = {name: self.private_jwk[name] for name in _PUBLIC_MEMBERS}
@@ -95,12 +98,26 @@ class StoredKey(BaseModel):
         return self.model_copy(update={"retired_at": retired_at, "expires_at": expires_at})
 
 
+class KeyNotReady(ValueError):
+    """The staged key may not sign yet: some verifier's cached JWKS may still lack it."""
+
+    def __init__(self, key: StoredKey) -> None:
+        super().__init__(f"{key.kid} may sign from {key.signs_from:%Y-%m-%d %H:%M:%S} UTC")
+        self.key = key
+
+
+class NothingStaged(ValueError):
+    """No key is staged to become the signing key."""
+
+
 class SigningKeySet(BaseModel):
-    """The private key set: ``keys[0]`` signs; retired keys stay published while tokens live."""
+    """The private key set: ``keys[0]`` signs; retired keys stay published while tokens live;
+    ``staged`` is published ahead of signing (a key signs only once verifiers know it)."""
 
     model_config = ConfigDict(frozen=True, defer_build=True)
 
     keys: list[StoredKey] = Field(min_length=1)
+    staged: StoredKey | None = None
 
     @property
     def current(self) -> StoredKey:
@@ -117,15 +134,37 @@ class SigningKeySet(BaseModel):
             return None
 
     def public_jwks(self) -> dict[str, Any]:
-        return {"keys": [key.public_jwk() for key in self.keys]}
+        published = [*self.keys, *([self.staged] if self.staged else [])]
+        return {"keys": [key.public_jwk() for key in published]}
 
     def rotated(self, now: datetime, retain_retired: timedelta) -> SigningKeySet:
-        """A new current key; the old current is retired now and, like every retired key, kept
-        (published) for ``retain_retired``: zero drops them at once (after a key compromise).
-        Verifiers refuse a retired key past its ``expires_at`` even if no rotation follows."""
+        """A new current key at once; the old current is retired now and, like every retired
+        key, kept (published) for ``retain_retired``: zero drops them at once (after a key
+        compromise), the staged key included. Verifiers refuse a retired key past its
+        ``expires_at`` even if no rotation follows. Only for emergencies: the new key signs
+        before verifiers that cached the JWKS know it (``activated`` never does)."""
         retired = [key.retire(now, retain_retired) for key in self.keys]
         kept = [key for key in retired if key.expires_at and key.expires_at > now]
         return SigningKeySet(keys=[generate_signing_key(now), *kept])
+
+    def with_staged(self, now: datetime, signs_from: datetime) -> SigningKeySet:
+        """A new key staged: published from now, signing from ``signs_from`` at the earliest.
+        A key staged before is replaced: it never signed, so nothing needs it."""
+        staged = generate_signing_key(now).model_copy(update={"signs_from": signs_from})
+        return self.model_copy(update={"staged": staged})
+
+    def activated(self, now: datetime, retain_retired: timedelta) -> SigningKeySet:
+        """The staged key signs from now; the old current key is retired and stays published
+        for ``retain_retired`` (until the last token it signed has expired). KeyNotReady before
+        the staged key's ``signs_from``, NothingStaged without one."""
+        staged = self.staged
+        if staged is None:
+            raise NothingStaged("no key is staged")
+        if staged.signs_from is not None and staged.signs_from > now:
+            raise KeyNotReady(staged)
+        retired = [key.retire(now, retain_retired) for key in self.keys]
+        kept = [key for key in retired if key.expires_at and key.expires_at > now]
+        return SigningKeySet(keys=[staged, *kept])
 
 
 def generate_signing_key(now: datetime | None = None) -> StoredKey:

@@ -135,11 +135,13 @@ def public_keys() -> PublicKeySource:
     from adapters.key_store import PublicKeySource
 
     settings = token_settings()
+    verifier = load(TokenVerifierSettings)
     return PublicKeySource(
-        load(TokenVerifierSettings).jwks_parameter_name,
+        verifier.jwks_parameter_name,
         settings.issuer,
         settings.audience,
         max_lifetime_seconds=settings.access_ttl_seconds,
+        cache_seconds=verifier.jwks_cache_seconds,
     )
 
 

@@ -37,10 +37,16 @@ class TokenSettingsEnv(FunctionSettings):
     access_token_ttl_seconds: int = Field(default=900, gt=0)
 
 
+# How long verifiers may cache the JWKS: template parameter JwksCacheSeconds (at most 300 s, the
+# Parameters and Secrets extension's limit). Key rotation publishes a key this long before use.
+JwksCacheSeconds = Field(default=300, ge=0, le=300)
+
+
 class TokenVerifierSettings(TokenSettingsEnv):
     """The authorizer and the JWKS route: public keys only, no table."""
 
     jwks_parameter_name: str = NonEmpty
+    jwks_cache_seconds: int = JwksCacheSeconds
 
 
 class ListUsersSettings(TableSettings):
@@ -71,7 +77,7 @@ class RecoverySettings(TableSettings, MailTokenKeySettings):
     forgot_password_min_milliseconds: int = Field(default=400, ge=0)
 
 
-class MailerSettings(MailTokenKeySettings):
+class MailerSettings(TableSettings, MailTokenKeySettings):
     sender_email: str = NonEmpty
     configuration_set: str = NonEmpty
     frontend_url: str = NonEmpty
@@ -79,6 +85,7 @@ class MailerSettings(MailTokenKeySettings):
 
 class KeyRotationSettings(FunctionSettings):
     jwks_parameter_name: str = NonEmpty
+    jwks_cache_seconds: int = JwksCacheSeconds
 
 
 class UserStreamSettings(FunctionSettings):
@@ -104,6 +111,7 @@ FUNCTION_SETTINGS: dict[str, type[FunctionSettings]] = {
     "handlers.handle_mailer": MailerSettings,
     "handlers.handle_rotate_signing_key": KeyRotationSettings,
     "handlers.handle_user_stream": UserStreamSettings,
+    "handlers.handle_pre_traffic": FunctionSettings,  # reads only its event
 }
 
 Settings = TypeVar("Settings", bound=FunctionSettings)

@@ -38,11 +38,18 @@ def load_figures(name: str) -> dict[str, Any]:
     return figures
 
 
+def number_in(template: Template, value: Any) -> float:
+    """A template value: a number, or a parameter's default (``!Ref Name``)."""
+    if isinstance(value, dict) and "Ref" in value:
+        value = template.body["Parameters"][value["Ref"]]["Default"]
+    return float(value)
+
+
 def stream_setting(template: Template, function: str, name: str, default: float) -> float:
     """A setting of ``function``'s DynamoDB stream mapping in the template."""
     for event in template.function_properties(function).get("Events", {}).values():
         if event.get("Type") == "DynamoDB":
-            return float(event["Properties"].get(name, default))
+            return number_in(template, event["Properties"].get(name, default))
     return default
 
 
@@ -74,7 +81,8 @@ class Inputs:
         return sum(share * float(routes[r][figure]) for r, share in self.share().items())
 
     def memory(self, function: str) -> int:
-        return int(self.template.function_properties(function).get("MemorySize", 128))
+        memory = self.template.function_properties(function).get("MemorySize", 128)
+        return int(number_in(self.template, memory))
 
     def environment(self, function: str) -> dict[str, Any]:
         env: dict[str, Any] = (
@@ -148,7 +156,8 @@ def extension_reads(inputs: Inputs, busy: dict[str, float], suffix: str, ttl: st
         env = inputs.environment(function)
         values = sum(1 for name in env if name.endswith(suffix))
         if values and "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT" in env:
-            total += environments * values / float(env.get(ttl, EXTENSION_TTL_DEFAULT_S))
+            seconds = number_in(inputs.template, env.get(ttl, EXTENSION_TTL_DEFAULT_S))
+            total += environments * values / seconds
     return total
 
 

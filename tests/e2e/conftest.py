@@ -210,9 +210,6 @@ Resources:
     Type: AWS::Serverless::HttpApi
   SigningKeySecret:
     Type: AWS::SecretsManager::Secret
-  JwksParameter:
-    Type: AWS::SSM::Parameter
-    Properties: {Name: /probe/jwks, Type: String, Value: '{"keys": []}'}
   EchoFunction:
     Type: AWS::Serverless::Function
     Properties:
@@ -241,6 +238,11 @@ Resources:
     Properties:
       Handler: probe_handlers.crash
       Events: {Crash: {Type: HttpApi, Properties: {Path: /crash, Method: GET}}}
+  VictimFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: probe_handlers.echo
+      Events: {Victim: {Type: HttpApi, Properties: {Path: /victim, Method: GET}}}
   BrokenFunction:
     Type: AWS::Serverless::Function
     Properties:

@@ -48,10 +48,10 @@ def test_given_an_admin_grant_when_published_then_correlated_with_the_command(
     out = io.StringIO()
 
     with redirect_stdout(out):
-        code = run_grant(argparse.Namespace(email=user.email))
+        code = run_grant(argparse.Namespace(email=user.email, json=False))
 
     assert code == 0
-    request_id = out.getvalue().split("correlation_id of the event): ")[1].strip()
+    request_id = out.getvalue().split("correlation_id of the UserUpdated event): ")[1].strip()
     *_, granted = _published(stack, user.id)
     assert granted.detail.correlation_id == request_id
     assert "roles" in granted.detail.model_dump()["changed_fields"]

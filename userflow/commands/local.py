@@ -24,12 +24,6 @@ from typing import Any
 log = logging.getLogger("userflow-local")
 
 
-def default_template() -> Path:
-    """The repository's template (next to the package), else ./template.yaml."""
-    beside_package = Path(__file__).resolve().parents[2] / "template.yaml"
-    return beside_package if beside_package.exists() else Path.cwd() / "template.yaml"
-
-
 def _fail_rates(text: str) -> dict[str, float]:
     from userflow.local.moto_server import parse_fail_rates
 
@@ -64,11 +58,20 @@ def register(subparsers: Any) -> None:
         help="worker processes (execution environments) per function at most (default 4)",
     )
     parser.add_argument(
+        "--max-running",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="invocations running at once across functions (default: 2 per core, at least 4); "
+        "the others wait for a turn, a wait not counted in their Timeout",
+    )
+    parser.add_argument(
         "--client-timeout",
         type=float,
         default=30.0,
         metavar="S",
-        help="close connections idle, or requests not fully received, for S seconds (30)",
+        help="answer 408 to a request not fully received S seconds after it began, and close "
+        "connections idle that long (30)",
     )
     parser.add_argument(
         "--log-format", choices=("text", "json"), default="text", help="console format"
@@ -115,6 +118,7 @@ def run(args: argparse.Namespace) -> int:
     from userflow.local.fail_rates import control_file
     from userflow.local.mail_journal import journal_path
     from userflow.local.runtime import LocalRuntime, RuntimeOptions
+    from userflow.local.template import default_template
     from userflow.stack import state_file
 
     template_path = (args.template or default_template()).resolve()
@@ -125,6 +129,7 @@ def run(args: argparse.Namespace) -> int:
         moto_port=args.moto_port,
         fail_rates=args.fail_rate,
         max_concurrency=args.max_concurrency,
+        max_running=args.max_running,
         client_timeout=args.client_timeout,
         rates_file=control_file(state_file()),
         mail_journal=journal_path(),
@@ -144,6 +149,8 @@ def run(args: argparse.Namespace) -> int:
         "api_url": stack.api_url,
         "resources": stack.resources,
         "pid": os.getpid(),
+        # Operator commands that act as a function would read its settings from here.
+        "template": str(template_path),
     }
     path = state_file()
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -52,6 +52,7 @@ def provision_stack(
         endpoint_url=endpoint_url,
         resources=records,
         local=endpoint_url is not None,
+        template=str(template_path),
     )
 
 
