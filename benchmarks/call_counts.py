@@ -32,22 +32,18 @@ from typing import Any
 
 from benchmarks.local_stack import ROOT, save_results
 
-os.environ.update(
-    {
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
-        # Call counts do not depend on the hash's cost: a cheap one keeps the run short.
-        "USERFLOW_SCRYPT_LOG2_N": "10",
-        "USERFLOW_ALLOW_TEST_HASH_COST": "1",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_METRICS_NAMESPACE": "Bench",
-    }
-)
-os.environ.pop("AWS_ENDPOINT_URL", None)
-
 RUNS = int(os.environ.get("BENCH_CALL_RUNS", "5"))
+ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "bench",
+    "AWS_SECRET_ACCESS_KEY": "bench",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+    # Call counts do not depend on the hash's cost: a cheap one keeps the run short.
+    "USERFLOW_SCRYPT_LOG2_N": "10",
+    "USERFLOW_ALLOW_TEST_HASH_COST": "1",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_NAMESPACE": "Bench",
+}
 TEMPLATE = ROOT / "template.yaml"
 # The load scenario's mix (benchmarks/locustfile.py, issue 29), per 25 requests: its weights,
 # plus the sign-up and login of the new person after each account deletion.
@@ -395,6 +391,8 @@ def median_of(requests: list[Request]) -> dict[str, Any]:
 
 
 def main() -> int:
+    os.environ.update(ENVIRONMENT)
+    os.environ.pop("AWS_ENDPOINT_URL", None)
     from moto import mock_aws
 
     with mock_aws(), recording() as recorder:

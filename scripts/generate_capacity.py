@@ -61,6 +61,8 @@ class Inputs:
     warm: dict[str, Any]
     batch_records_per_second: float
     template: Template
+    local_load: dict[str, Any] | None = None
+    """`make load` on the local stack (benchmarks/load.py), when it ran."""
 
     def share(self) -> dict[str, float]:
         mix: dict[str, float] = self.calls["mix"]

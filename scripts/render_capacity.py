@@ -152,6 +152,38 @@ def concurrency_table(inputs: Inputs) -> list[str]:
     return lines
 
 
+def local_load_section(inputs: Inputs) -> list[str]:
+    """`make load` against `userflow local`: what the emulator on this machine sustains."""
+    found = inputs.local_load
+    if found is None:
+        return ["Not measured in this run: `make load` (benchmarks/load.py) writes it."]
+    latency = found["latency_ms"]
+    statuses = ", ".join(f"{status}: {count}" for status, count in found["statuses"].items())
+    lines = [
+        "These figures describe the local emulator (`userflow local`, moto, every function a"
+        " local process) on the machine that ran `make bench`, not AWS: there the ceiling is"
+        " this machine's cores, long before any limit above.",
+        "",
+        f"- {found['requests']:,} requests of the mix from {found['users']} concurrent people:"
+        f" {found['throughput_rps']:.1f} requests/s over {found['elapsed_s']} s, on"
+        f" {found['cores']} cores (load average {found['load_average']} at the end, other work"
+        " included).",
+        f"- Latency p50 {latency['p50']:.0f} ms, p95 {latency['p95']:.0f} ms, p99"
+        f" {latency['p99']:.0f} ms (max {found['latency_max_ms']:.0f} ms); `GET /users/me` alone,"
+        f" before the load: {found['idle_read_p50_ms']} ms.",
+        f"- Statuses: {statuses}; 5xx: {found['server_errors']}.",
+    ]
+    if found.get("hash_cpu_ms") is not None:
+        demand = found["hashing_requests"] * found["hash_cpu_ms"] / 1000
+        lines.append(
+            f"- Sign-ups and logins hash a password at production cost ({found['hash_cpu_ms']:.0f}"
+            f" ms of CPU each here): {found['hashing_requests']} of them are {demand:.0f}"
+            f" core-seconds, {demand / found['elapsed_s']:.2f} of the {found['cores']} cores for"
+            " the whole run."
+        )
+    return lines
+
+
 def render(inputs: Inputs) -> str:
     runs = inputs.calls["runs"]
     return "\n".join(
@@ -200,14 +232,19 @@ def render(inputs: Inputs) -> str:
             "",
             *concurrency_table(inputs),
             "",
+            "## The local stack under `make load`",
+            "",
+            *local_load_section(inputs),
+            "",
             "## What this does not cover",
             "",
             "- Cold starts: scaling out reads every key once per new environment and runs INIT"
             " (README, Performance); each function adds at most 1,000 environments per 10 s.",
             "- Partition and shard counts are DynamoDB's to choose: the model takes one partition"
             " (and stream shard) per 1,000 WRU/s, the least the table can have.",
-            "- The local stack's own limits under load (`make load` against `userflow local`)"
-            " describe the emulator, not AWS: README, Local runtime.",
+            "- Latency: the model counts capacity, not response times under load; `make load"
+            " URL=https://...` measures a deployed stage (it creates and changes test users"
+            " there).",
             "",
         ]
     )

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import ast
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from benchmarks.call_counts import MIX
 from scripts import capacity_limits as limits
 from scripts.generate_capacity import Inputs, demand_per_request, saturation, stream_of
 from scripts.render_capacity import render
 from userflow.local.template import load_template
 
-TEMPLATE = load_template(Path(__file__).resolve().parents[2] / "template.yaml")
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = load_template(ROOT / "template.yaml")
 
 
 def route(**figures: Any) -> dict[str, Any]:
@@ -108,3 +112,51 @@ def test_given_no_mail_when_rendered_then_10000_is_past_the_table_and_index_limi
     # 3 WRU per request: a new table's 4,000 WRU/s first, then the index's one partition.
     assert f"1. {limits.NEW_TABLE_WRITES.name}: reached at 1,333/s" in at_10000
     assert f"2. {limits.PARTITION_WRITES.name}: reached at 2,000/s" in at_10000
+
+
+def test_given_a_local_load_run_when_rendered_then_its_figures_are_the_emulator_s() -> None:
+    local_load = {
+        "requests": 1000,
+        "users": 50,
+        "throughput_rps": 12.5,
+        "elapsed_s": 80.0,
+        "cores": 2,
+        "load_average": 9.5,
+        "latency_ms": {"p50": 900, "p95": 4000, "p99": 6000},
+        "latency_max_ms": 7000,
+        "idle_read_p50_ms": 15.2,
+        "statuses": {"200": 900, "201": 50, "204": 50},
+        "server_errors": 0,
+        "hash_cpu_ms": 150.0,
+        "hashing_requests": 160,
+    }
+    measured = render(replace(inputs(), local_load=local_load))
+
+    assert "describe the local emulator" in measured
+    assert "12.5 requests/s over 80.0 s" in measured
+    assert "160 of them are 24 core-seconds, 0.30 of the 2 cores" in measured
+    assert "Not measured in this run" in render(inputs())
+
+
+def test_given_the_load_scenario_then_the_model_weighs_the_same_requests_and_weights() -> None:
+    """The model's mix is the Locust scenario's (benchmarks/locustfile.py), per 25 requests."""
+    tree = ast.parse((ROOT / "benchmarks" / "locustfile.py").read_text())
+    expected = next(
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", "") == "EXPECTED"
+    )
+    weights: list[int] = [
+        decorator.args[0].value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef)
+        for decorator in node.decorator_list
+        if isinstance(decorator, ast.Call) and getattr(decorator.func, "id", "") == "task"
+        if isinstance(decorator.args[0], ast.Constant) and isinstance(decorator.args[0].value, int)
+    ]
+
+    assert isinstance(expected, ast.Dict)
+    assert {key.value for key in expected.keys if isinstance(key, ast.Constant)} == set(MIX)
+    # A deletion is followed by the new person's sign-up and login: two more requests.
+    assert sorted(weights) == sorted([8, 4, 3, 3, 2, 1, 1, 1])
+    assert sum(MIX.values()) == sum(weights) + 2
