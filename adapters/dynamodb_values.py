@@ -34,17 +34,28 @@ _SCALARS: tuple[tuple[type | tuple[type, ...], str, Callable[[Any], Any]], ...] 
 
 def attribute_value(value: Any) -> dict[str, Any]:
     """``value`` as a DynamoDB attribute value: strings, numbers (int, Decimal), booleans,
-    None, bytes, and lists and string-keyed maps of them; anything else is a TypeError."""
+    None, bytes, non-empty sets of strings, numbers or bytes, and lists and string-keyed maps
+    of them; anything else is a TypeError."""
     if value is None:
         return {"NULL": True}
     for kinds, tag, convert in _SCALARS:
         if isinstance(value, kinds):
             return {tag: convert(value)}
+    if isinstance(value, set | frozenset):
+        return {_set_tag(value): [attribute_value(item).popitem()[1] for item in value]}
     if isinstance(value, list | tuple):
         return {"L": [attribute_value(item) for item in value]}
     if isinstance(value, Mapping):
         return {"M": attributes(value)}
     raise TypeError(f"no DynamoDB type for {type(value).__name__}")
+
+
+def _set_tag(values: set[Any] | frozenset[Any]) -> str:
+    """A set's DynamoDB type: all its members must be of one scalar kind (not booleans)."""
+    for kinds, tag, _ in _SCALARS[1:]:
+        if values and all(isinstance(v, kinds) and not isinstance(v, bool) for v in values):
+            return tag + "S"
+    raise TypeError("a set must be non-empty strings, numbers or bytes")
 
 
 def attributes(values: Mapping[str, Any]) -> dict[str, Any]:

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from domain.users import UNUSABLE_PREFIX, is_unusable_hash
+
 if TYPE_CHECKING:
     from argon2 import PasswordHasher as Argon2
 
@@ -105,9 +107,17 @@ class PasswordHasher:
         running the KDF: verifying against it costs exactly as much as a real check."""
         return self.cost.encode(secrets.token_bytes(SALT_BYTES), secrets.token_bytes(DIGEST_BYTES))
 
+    def unusable_hash(self) -> str:
+        """What a passwordless user stores instead of a hash: no password matches it, and a
+        password login against it costs a full check, so it cannot be told from a wrong one."""
+        return UNUSABLE_PREFIX + self.unmatchable_hash()
+
     def verify(self, password: str, encoded: str) -> bool:
         from argon2.exceptions import InvalidHashError, VerificationError
 
+        if is_unusable_hash(encoded):
+            self.verify(password, encoded.removeprefix(UNUSABLE_PREFIX))
+            return False
         if encoded.startswith(ARGON2ID_PREFIX):
             try:
                 return self._argon2.verify(encoded, _secret_bytes(password))

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from domain.auth_models import TokenPair
+from domain.mfa_models import MfaRequired
 from handlers.http import NO_STORE
 from handlers.router import Response, content_types
 
 
-def token_response(pair: TokenPair) -> Response[dict[str, Any]]:
+def token_response(pair: TokenPair | MfaRequired) -> Response[dict[str, Any]]:
     return Response(
         status_code=200,
         content_type=content_types.APPLICATION_JSON,

@@ -56,6 +56,8 @@ class Stack:
     local: bool = False
     template: str | None = None
     """The template the local stack runs (its functions' settings); None: the repository's."""
+    parameters: dict[str, str] = field(default_factory=dict)
+    """Template parameters set for a local stack (`userflow local --parameter-overrides`)."""
 
     client: ClientFactory = field(init=False, repr=False, compare=False)
     """``stack.client("sqs")``: a client of the stack's endpoint, typed for its service."""
@@ -193,6 +195,7 @@ def _local_stack(args: argparse.Namespace) -> Stack:
         api_url=state["api_url"],
         local=True,
         template=state.get("template"),
+        parameters=state.get("parameters", {}),
     )
     announce(stack)
     return stack

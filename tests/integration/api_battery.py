@@ -1,9 +1,11 @@
 """A battery of bad (and borderline) requests for every API route, and what each function answers.
 
 ``tests/integration/golden/api_refusals.json`` holds the answers captured from the Powertools
-resolver the API functions used before their own router (handlers/router.py) replaced it:
-statuses, headers and bodies of every 400, 401, 403, 404, 415 and 422 must stay as they were.
-Regenerate only on purpose: ``UPDATE_GOLDEN=1 pytest tests/integration/test_api_refusals.py``.
+resolver the API functions used before their own router (handlers/router.py) replaced it (the
+MFA and passkey routes included: captured from main's functions as they merged, still on
+Powertools): statuses, headers and bodies of every 400, 401, 403, 404, 415 and 422 must stay
+as they were. Regenerate only on purpose:
+``UPDATE_GOLDEN=1 pytest tests/integration/test_api_refusals.py``.
 
 Requests are described as data (so the golden file says what was sent) and turned into payload
 2.0 events here; each runs the function's real handler in-process, against moto.
@@ -12,6 +14,7 @@ Requests are described as data (so the golden file says what was sent) and turne
 from __future__ import annotations
 
 import base64
+import hashlib
 import importlib
 import itertools
 import json
@@ -28,13 +31,17 @@ TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 GOLDEN = Path(__file__).with_name("golden") / "api_refusals.json"
 
 NOBODY = "00000000-0000-4000-8000-00000000dead"
+# A session's claims as the authorizer passes them; its login long ago (never recent).
+SESSION = {"sid": "battery-session", "auth_time": 1700000000, "amr": "pwd"}
 CALLERS: dict[str, dict[str, Any] | None] = {
     # Nobody with these ids exists: requests that pass validation end in the domain's refusals.
-    "admin": {"sub": NOBODY, "roles": "user,admin", "gen": 0},
-    "user": {"sub": NOBODY, "roles": "user", "gen": 0},
+    "admin": {"sub": NOBODY, "roles": "user,admin", "gen": 0, **SESSION},
+    "user": {"sub": NOBODY, "roles": "user", "gen": 0, **SESSION},
     "none": None,
-    "no-generation": {"sub": NOBODY, "roles": "user"},
-    "bad-generation": {"sub": NOBODY, "roles": "user", "gen": "x"},
+    "no-generation": {"sub": NOBODY, "roles": "user", **SESSION},
+    "bad-generation": {"sub": NOBODY, "roles": "user", "gen": "x", **SESSION},
+    "no-session": {"sub": NOBODY, "roles": "user", "gen": 0, "auth_time": 1700000000},
+    "bad-auth-time": {"sub": NOBODY, "roles": "user", "gen": 0, **SESSION, "auth_time": "x"},
 }
 FIELDS = (
     "email",
@@ -47,6 +54,12 @@ FIELDS = (
     "all",
     "token",
     "current_password",
+    "code",
+    "recovery_code",
+    "mfa_token",
+    "device_token",
+    "challenge_id",
+    "credential",
 )
 WRONG_VALUES: tuple[Any, ...] = (5, [], {}, None, True, "", "\ud800", "\u0000x", "x" * 1100)
 BODIES: tuple[str | None, ...] = (
@@ -205,6 +218,13 @@ def _bodies(method: str, path: str, function: str) -> Iterator[dict[str, Any]]:
     )
 
 
+def source_ip_of(request: dict[str, Any]) -> str:
+    """An address of its own for each request (from what it sends): the per-source limits count
+    requests, and the battery is about refusals, not about a source sending thousands."""
+    digest = hashlib.sha256(json.dumps(request, sort_keys=True).encode()).digest()
+    return "10.{}.{}.{}".format(*digest[:3])
+
+
 def event_of(request: dict[str, Any]) -> dict[str, Any]:
     """The payload 2.0 event API Gateway would send for ``request``."""
     method, path = request["method"], request["path"]
@@ -221,7 +241,7 @@ def event_of(request: dict[str, Any]) -> dict[str, Any]:
             "method": method,
             "path": path,
             "protocol": "HTTP/1.1",
-            "sourceIp": "203.0.113.9",
+            "sourceIp": source_ip_of(request),
             "userAgent": "battery",
         },
         "requestId": "battery-request",
@@ -252,6 +272,20 @@ def event_of(request: dict[str, Any]) -> dict[str, Any]:
     return event
 
 
+RANDOM_FIELDS = frozenset({"challenge", "challenge_id", "allowCredentials"})
+"""Values in the answers that pass (passkey sign-in options) made fresh for each request or
+each stack (challenges; decoy credentials, drawn from the stack's secret): kept as present, not
+as they are."""
+
+
+def masked(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: "<random>" if k in RANDOM_FIELDS else masked(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [masked(item) for item in value]
+    return value
+
+
 def answer(request: dict[str, Any], context: Any) -> dict[str, Any]:
     """What the function's handler returns for ``request`` (or which exception it raises)."""
     template = load_template(TEMPLATE)
@@ -266,7 +300,7 @@ def answer(request: dict[str, Any], context: Any) -> dict[str, Any]:
     if body:
         # pydantic names some union members after their validators' reprs, which hold memory
         # addresses (logout's refresh_token): the one part of an answer that is not reproducible.
-        body = json.loads(re.sub(r" at 0x[0-9a-f]+", " at 0x?", body))
+        body = masked(json.loads(re.sub(r" at 0x[0-9a-f]+", " at 0x?", body)))
     return {
         "statusCode": int(result["statusCode"]),
         "headers": result.get("headers"),

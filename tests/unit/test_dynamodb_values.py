@@ -24,6 +24,9 @@ VALUES: list[Any] = [
     (1, "a"),
     {"nested": {"list": [1, None, True]}, "empty": {}},
     Role.ADMIN,
+    {"hash-a", "hash-b", "hash-c"},
+    frozenset({"only"}),
+    {1, Decimal("2.5")},
 ]
 
 
@@ -36,7 +39,7 @@ def test_given_a_stored_value_when_serialised_then_it_is_what_boto3_makes_of_it(
     assert attribute_value(value) == expected
 
 
-@pytest.mark.parametrize("value", [1.5, {1, 2}, object()])
+@pytest.mark.parametrize("value", [1.5, object(), set(), {1, "a"}, {True}])
 def test_given_a_value_the_table_never_holds_when_serialised_then_it_is_refused(
     value: Any,
 ) -> None:

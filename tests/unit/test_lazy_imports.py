@@ -4,7 +4,7 @@ Timings are for `make bench`; this only keeps heavy modules out of the paths tha
 them: Powertools' event handler package (every resolver and its OpenAPI machinery; the API
 functions have their own router) everywhere, boto3 (clients are botocore's) outside registration
 (Powertools idempotency needs it), the X-Ray SDK when tracing is off, the AWS SDK in the
-authorizer, Powertools idempotency outside registration.
+authorizer, Powertools idempotency outside registration, py_webauthn until a ceremony.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ WATCHED = (
     "aws_xray_sdk",
     "aws_lambda_powertools.event_handler",
     "aws_lambda_powertools.utilities.idempotency",
+    "webauthn",  # py_webauthn: only on a passkey function's first ceremony (~100 ms)
 )
 HANDLERS = {
     logical_id: str(TEMPLATE.function_properties(logical_id)["Handler"])
@@ -48,13 +49,34 @@ def refusable(logical_id: str) -> bool:
 
 
 API_FUNCTIONS = sorted(logical_id for logical_id in HANDLERS if refusable(logical_id))
-# A request every such function refuses before any AWS call: its route, with a body that is not
-# JSON (400) or no caller (401): the router, its validation and its error answers all run.
+
+
+def refused_route(logical_id: str) -> tuple[str, str]:
+    """A POST route of the function if it has one (a body that is not JSON is refused before
+    the function builds its services, which read settings this test does not give), else its
+    sample's."""
+    routes = [
+        (str(e["Properties"]["Method"]).upper(), str(e["Properties"]["Path"]))
+        for e in TEMPLATE.function_properties(logical_id)["Events"].values()
+        if e.get("Type") == "HttpApi"
+    ]
+    posts = sorted(r for r in routes if r[0] == "POST")
+    if posts:
+        method, path = posts[0]
+        return method, path.replace("{id}", "me")
+    sample = json.loads((REPO / "events" / f"{sample_of(logical_id)}.json").read_text())
+    return sample["requestContext"]["http"]["method"], sample["rawPath"]
+
+
+# A request every such function refuses before any AWS call: one of its routes, with a body that
+# is not JSON (400) or no caller (401): the router, its validation and its error answers all run.
 REFUSED = """
 import json
 from pathlib import Path
 event = json.loads(Path("events/{sample}.json").read_text())
 event["body"] = "{{"
+event["rawPath"] = event["requestContext"]["http"]["path"] = "{path}"
+event["requestContext"]["http"]["method"] = "{method}"
 event["requestContext"].pop("authorizer", None)
 class Context:
     function_name = "f"; memory_limit_in_mb = 128; aws_request_id = "r"
@@ -96,10 +118,13 @@ def test_given_the_authorizer_when_imported_then_no_aws_sdk_xray_or_resolver() -
 def test_given_an_api_function_when_it_refuses_a_request_then_no_powertools_resolver_is_loaded(
     logical_id: str,
 ) -> None:
-    loaded = loaded_after(import_of(logical_id) + REFUSED.format(sample=sample_of(logical_id)))
+    method, path = refused_route(logical_id)
+    refused = REFUSED.format(sample=sample_of(logical_id), method=method, path=path)
+    loaded = loaded_after(import_of(logical_id) + refused)
 
     assert "aws_lambda_powertools.event_handler" not in loaded
     assert "aws_xray_sdk" not in loaded
+    assert "webauthn" not in loaded
     if logical_id != "CreateUserFunction":
         assert "boto3" not in loaded
 

@@ -86,6 +86,16 @@ def register(subparsers: Any) -> None:
         "-v", "--verbose", action="store_true", help="also show each invocation's REPORT line"
     )
     parser.add_argument(
+        "--parameter-overrides",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="KEY=VALUE",
+        help="template parameters, as `sam deploy --parameter-overrides` takes them (Key=Value "
+        "or ParameterKey=Key,ParameterValue=Value), e.g. SessionLifetimeSeconds=60: every limit "
+        "and lifetime (README, Policies)",
+    )
+    parser.add_argument(
         "--allowed-origins",
         default="",
         metavar="ORIGIN[,...]",
@@ -122,6 +132,7 @@ def run(args: argparse.Namespace) -> int:
     from userflow.stack import state_file
 
     template_path = (args.template or default_template()).resolve()
+    parameters = _parameters(template_path, args.parameter_overrides)
     log.info("starting userflow local from %s", template_path)
     options = RuntimeOptions(
         template=template_path,
@@ -134,6 +145,7 @@ def run(args: argparse.Namespace) -> int:
         rates_file=control_file(state_file()),
         mail_journal=journal_path(),
         allowed_origins=args.allowed_origins,
+        parameters=parameters,
     )
     try:
         runtime = LocalRuntime(options, stop)
@@ -148,6 +160,7 @@ def run(args: argparse.Namespace) -> int:
         "endpoint_url": stack.endpoint_url,
         "api_url": stack.api_url,
         "resources": stack.resources,
+        "parameters": stack.parameters,
         "pid": os.getpid(),
         # Operator commands that act as a function would read its settings from here.
         "template": str(template_path),
@@ -167,6 +180,9 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.fail_rate:
         announce(f"Injected failures:  {args.fail_rate} (change: userflow fail-rate)")
+    if parameters:
+        shown = " ".join(f"{name}={value}" for name, value in parameters.items())
+        announce(f"Parameters:         {shown}")
     log.info("userflow local ready in %.1f s", time.monotonic() - started)
     try:
         while not stop.wait(0.5):
@@ -176,6 +192,22 @@ def run(args: argparse.Namespace) -> int:
         runtime.stop()
         announce("userflow local stopped")
     return 0
+
+
+def _parameters(template_path: Path, overrides: list[str]) -> dict[str, str]:
+    """The overrides, checked against the template before anything starts (exit 2 if not)."""
+    from userflow.errors import EXIT_USAGE, CommandError
+    from userflow.local.parameter_overrides import (
+        ParameterError,
+        checked_overrides,
+        parse_overrides,
+    )
+    from userflow.local.template import load_template
+
+    try:
+        return checked_overrides(load_template(template_path), parse_overrides(overrides))
+    except ParameterError as error:
+        raise CommandError(f"local: --parameter-overrides: {error}", EXIT_USAGE) from None
 
 
 def _announce(as_json: bool, text: str) -> None:

@@ -50,6 +50,8 @@ class RuntimeOptions:
     """Where each message moto's SES accepts is recorded (``userflow mail``)."""
     allowed_origins: str = ""
     """The template's ``AllowedOrigins`` parameter: browser origins CORS allows (none: no CORS)."""
+    parameters: dict[str, str] = field(default_factory=dict)
+    """Template parameters (``--parameter-overrides``), already checked against the template."""
 
 
 class LocalRuntime:
@@ -73,6 +75,7 @@ class LocalRuntime:
             stack_name=LOCAL_STACK_NAME,
             region=DEFAULT_REGION,
             endpoint_url=self.moto.url,
+            parameters=options.parameters,
         )
         bootstrap.bootstrap(self.stack)
         # AWS's Parameters and Secrets Lambda Extension, which functions reach over localhost.
@@ -90,7 +93,8 @@ class LocalRuntime:
             max_running=options.max_running,
             local_values=self.extension.function_environment(),
         )
-        cors = cors_from_template(self.template, {"AllowedOrigins": options.allowed_origins})
+        origins = options.allowed_origins or options.parameters.get("AllowedOrigins", "")
+        cors = cors_from_template(self.template, {"AllowedOrigins": origins})
         gateway = Gateway(
             api_from_template(self.template),
             self.workers.invoke,
