@@ -2,7 +2,8 @@
 
 For every function in template.yaml, N times: a new Python process (interpreter start included,
 as in a new Lambda container) imports the handler and invokes it with the project's sample event
-(``events/``, filled in with a real user and tokens), with the function's environment from the
+(``events/``, filled in with a real user and tokens, a session that has just logged in, and
+for the second login step a user whose TOTP is on), with the function's environment from the
 template, against `userflow local` (its AWS endpoint and parameters extension). Imports deferred
 into the first call are counted. The baseline, measured in the same run, is a minimal handler
 that imports boto3 and ``json`` and makes the same kind of AWS call (plus, for login and
@@ -118,6 +119,8 @@ try:
 except Exception as error:
     outcome = type(error).__name__
 print("OUTCOME", outcome)
+import resource
+print("RSS", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 BASELINE_LOAD = """
 import json, os, boto3
@@ -169,6 +172,9 @@ def sample_event(logical_id: str, handler_path: str, user: BenchUser, stack: Ben
         "7d1e0c9a-sample": uuid.uuid4().hex,
         "userflow-local-SigningKeySecret": stack.stack.physical_id("SigningKeySecret"),
         "1795600000": str(int(time.time())),
+        # The session's login (auth_time): just now, as the user's, so that the operations that
+        # need a recent one (deleting the account) do their work instead of answering 403.
+        "1767225600": str(int(time.time())),
     }
     if name == "rotate_signing_key":
         # A retried step of a rotation already done: it reads the secret's versions and stops,
@@ -176,7 +182,30 @@ def sample_event(logical_id: str, handler_path: str, user: BenchUser, stack: Ben
         replacements[ROTATION_SAMPLE_VERSION] = current_version(stack)
     for placeholder, value in replacements.items():
         text = text.replace(placeholder, value)
-    return json.loads(text)
+    event = json.loads(text)
+    if name == "mfa_login":
+        event["body"] = json.dumps(second_step(stack))
+    return event
+
+
+def second_step(stack: BenchStack) -> dict[str, str]:
+    """POST /auth/mfa's body for a new user with TOTP on: the token its password login answered
+    and one of its recovery codes (a TOTP code would have to wait for the next time step)."""
+    import pyotp
+
+    user = stack.new_user()
+    status, enrolment = stack.request("POST", "/users/me/mfa/totp", None, user.access_token)
+    assert status == 200, enrolment
+    code = pyotp.TOTP(enrolment["secret"]).now()
+    status, codes = stack.request(
+        "POST", "/users/me/mfa/totp/confirm", {"code": code}, user.access_token
+    )
+    assert status == 200, codes
+    credentials = {"email": user.email, "password": user.password}
+    status, answer = stack.request("POST", "/auth/login", credentials)
+    assert status == 200, answer
+    assert answer.get("mfa_required"), answer
+    return {"mfa_token": answer["mfa_token"], "recovery_code": codes["recovery_codes"][0]}
 
 
 # GetUser as it would start if the collector ran all along (resumed as soon as it pauses).
@@ -185,14 +214,16 @@ COLLECTING = "import handlers.cold_start; handlers.cold_start.resume_collection(
 
 @dataclass
 class Samples:
-    """Wall and CPU milliseconds of each run."""
+    """Wall and CPU milliseconds of each run, and the process's peak RSS (MB)."""
 
     wall: list[float] = field(default_factory=list)
     cpu: list[float] = field(default_factory=list)
+    rss: list[float] = field(default_factory=list)
 
-    def add(self, timing: tuple[float, float]) -> None:
+    def add(self, timing: tuple[float, float, float]) -> None:
         self.wall.append(timing[0])
         self.cpu.append(timing[1])
+        self.rss.append(timing[2])
 
     def medians(self) -> tuple[float, float]:
         return statistics.median(self.wall), statistics.median(self.cpu)
@@ -200,8 +231,9 @@ class Samples:
 
 def cold_milliseconds(
     load: str, event: Any, env: dict[str, str]
-) -> tuple[tuple[float, float], str]:
-    """Wall and CPU time of a fresh interpreter that loads a handler and handles ``event`` once."""
+) -> tuple[tuple[float, float, float], str]:
+    """Wall and CPU time of a fresh interpreter that loads a handler and handles ``event`` once,
+    and its peak resident memory in MB (what the function's memory size must hold at least)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(  # noqa: S603 - our interpreter and our script
@@ -221,7 +253,11 @@ def cold_milliseconds(
         (line.split(" ", 1)[1] for line in done.stdout.splitlines() if line.startswith("OUTCOME")),
         f"crashed: {done.stderr.strip().splitlines()[-1:]}",
     )
-    return (elapsed, cpu), outcome
+    rss_kib = next(
+        (float(line.split()[1]) for line in done.stdout.splitlines() if line.startswith("RSS ")),
+        0.0,
+    )
+    return (elapsed, cpu, rss_kib / 1024), outcome
 
 
 def measure(bench: BenchStack) -> dict[str, Any]:
@@ -286,6 +322,8 @@ def _row(found: Samples, baseline: Samples) -> dict[str, Any]:
         "cpu_ms": round(cpu, 1),
         "baseline_cpu_ms": round(base_cpu, 1),
         "cpu_ratio": round(cpu / base_cpu, 2),
+        "peak_rss_mb": round(max(found.rss), 1),
+        "baseline_peak_rss_mb": round(max(baseline.rss), 1),
     }
 
 
@@ -293,14 +331,14 @@ def print_table(results: dict[str, Any]) -> None:
     print(f"Cold request (median of {results['runs']}), against a minimal boto3 handler")
     print(
         f"{'function':34} {'baseline':>17} {'cpu ms':>7} {'base':>5} {'ratio':>6}"
-        f" {'wall ms':>8} {'base':>6} {'ratio':>6}  first"
+        f" {'wall ms':>8} {'base':>6} {'ratio':>6} {'RSS MB':>6}  first"
     )
     rows = {**results["functions"], **results["references"]}
     for name, row in rows.items():
         print(
             f"{name:34} {row['baseline']:>17} {row['cpu_ms']:7.0f} {row['baseline_cpu_ms']:5.0f}"
             f" {row['cpu_ratio']:6.2f} {row['cold_ms']:8.0f} {row['baseline_ms']:6.0f}"
-            f" {row['ratio']:6.2f}  {row.get('outcome', '')}"
+            f" {row['ratio']:6.2f} {row['peak_rss_mb']:6.0f}  {row.get('outcome', '')}"
         )
 
 
