@@ -49,7 +49,7 @@ def test_given_an_item_without_a_name_then_refused(item: str) -> None:
         ({"SessionLifetimeSeconds": "NaN"}, "must be a number"),
         ({"SessionLifetimeSeconds": ""}, "must be a number"),
         ({"LoginFailuresBeforeReset": "101"}, "at most 100"),
-        ({"SnapStart": "yes"}, "must be one of true, false"),
+        ({"DetailedTracing": "yes"}, "must be one of true, false"),
         ({"FrontendUrl": "javascript:alert(1)"}, "must match"),
         ({"SenderEmail": "no at sign"}, "must match"),
     ],
