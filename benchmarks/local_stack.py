@@ -118,6 +118,7 @@ def local_stack(*arguments: str) -> Iterator[BenchStack]:
                 resources=state["resources"],
                 api_url=state["api_url"],
                 local=True,
+                parameters=state.get("parameters", {}),  # functions invoked here: same limits
             )
             template = load_template(ROOT / "template.yaml")
             extension = ParametersExtension(

@@ -1,12 +1,19 @@
 """docs/capacity.md: where the deployed stack stops scaling, for 100, 1,000 and 10,000 requests/s.
 
-Demand comes from measured figures (build/bench/, `make bench`): the AWS work of every request of
-the load mix (benchmarks/call_counts.py), each function's CPU per warm request
-(benchmarks/warm_requests.py) and the stream processor's throughput per batch
-(benchmarks/publish_batching.py); settings come from template.yaml; limits from
-scripts/capacity_limits.py, each with its AWS source. Everything scales linearly with the request
-rate, so each limit is reached at one rate: the first bottleneck of a step is the limit reached
-at the lowest rate at or below it. Run: ``python -m scripts.generate_capacity``.
+Demand comes from measured figures: the AWS work of every request of the load mix
+(benchmarks/call_counts.py), each function's CPU per warm request (benchmarks/warm_requests.py),
+the stream processor's throughput per batch (benchmarks/publish_batching.py) and, when it ran,
+`make load` on the local stack (benchmarks/load.py); settings come from template.yaml; limits
+from scripts/capacity_limits.py, each with its AWS source. Everything scales linearly with the
+request rate, so each limit is reached at one rate: the first bottleneck of a step is the limit
+reached at the lowest rate at or below it.
+
+The measured figures the document uses are committed beside it (docs/capacity-inputs.json), so
+that the document is reproducible without measuring and a test fails when it is stale (a
+template setting, a limit or the rendering changed). Run:
+``python -m scripts.generate_capacity --measured`` (`make bench`: takes the figures from
+build/bench/ into docs/capacity-inputs.json, then renders) or ``python -m
+scripts.generate_capacity`` (`make capacity`: renders from the committed figures).
 """
 
 from __future__ import annotations
@@ -19,23 +26,20 @@ from typing import Any
 
 from scripts import capacity_limits as limits
 from scripts.capacity_limits import Limit
-from scripts.generate_cost_model import AWS_ROUND_TRIP_MS, BENCH, FULL_VCPU_MB, ROOT
+from scripts.generate_cost_model import AWS_ROUND_TRIP_MS, BENCH, FULL_VCPU_MB, ROOT, load_figures
 from userflow.local.template import Template, load_template
 
 OUTPUT = ROOT / "docs" / "capacity.md"
+MEASURED = ROOT / "docs" / "capacity-inputs.json"
+WARM_FIGURES = ("cpu_ms", "aws_calls")
+LOCAL_LOAD = "local_load"  # `make bench`'s `make load` run on the local stack
+MEMORY_HEADROOM = 2.0
+"""A function's memory is at least this many times the peak RSS of its cold request."""
 STEPS = (100, 1_000, 10_000)
 STREAM = "UserStreamProcessorFunction"
 MAILER = "MailerFunction"
 EXTENSION_TTL_DEFAULT_S = 300  # the Parameters and Secrets extension's default cache TTL
 PUT_EVENTS_ENTRIES = 10
-
-
-def load_figures(name: str) -> dict[str, Any]:
-    path = BENCH / f"{name}.json"
-    if not path.exists():
-        raise SystemExit(f"{path} is missing: run `make bench` first")
-    figures: dict[str, Any] = json.loads(path.read_text())
-    return figures
 
 
 def number_in(template: Template, value: Any) -> float:
@@ -63,6 +67,8 @@ class Inputs:
     template: Template
     local_load: dict[str, Any] | None = None
     """`make load` on the local stack (benchmarks/load.py), when it ran."""
+    peak_rss_mb: dict[str, float] | None = None
+    """Each function's peak resident memory in a cold request (benchmarks/cold_start.py)."""
 
     def share(self) -> dict[str, float]:
         mix: dict[str, float] = self.calls["mix"]
@@ -200,25 +206,54 @@ def saturation(demand: dict[Limit, float]) -> list[tuple[float, Limit]]:
     return sorted(reached, key=lambda found: found[0])
 
 
-def inputs_from_bench() -> Inputs:
+def measured_from_bench(template: Template) -> dict[str, Any]:
+    """The figures the model uses, from the benchmarks' results in build/bench/."""
     batching = load_figures("publish_batching")
-    template = load_template(ROOT / "template.yaml")
     batch = str(int(stream_setting(template, STREAM, "BatchSize", 100)))
+    warm = load_figures("warm_requests")["functions"]
+    return {
+        "calls": load_figures("call_counts"),
+        "warm": {
+            function: {name: row[name] for name in WARM_FIGURES} for function, row in warm.items()
+        },
+        "batch_records_per_second": float(batching["by_batch_size"][batch]["records_per_second"]),
+        LOCAL_LOAD: load_figures(LOCAL_LOAD) if (BENCH / f"{LOCAL_LOAD}.json").exists() else None,
+        "peak_rss_mb": {
+            function: row["peak_rss_mb"]
+            for function, row in load_figures("cold_start")["functions"].items()
+        },
+    }
+
+
+def inputs_of(measured: dict[str, Any], template: Template) -> Inputs:
     return Inputs(
-        calls=load_figures("call_counts"),
-        warm=load_figures("warm_requests")["functions"],
-        batch_records_per_second=float(batching["by_batch_size"][batch]["records_per_second"]),
+        calls=measured["calls"],
+        warm=measured["warm"],
+        batch_records_per_second=float(measured["batch_records_per_second"]),
         template=template,
+        local_load=measured.get(LOCAL_LOAD),
+        peak_rss_mb=measured.get("peak_rss_mb"),
     )
 
 
-def main() -> int:
+def committed_inputs() -> Inputs:
+    """The model's inputs as committed: docs/capacity-inputs.json and template.yaml."""
+    template = load_template(ROOT / "template.yaml")
+    return inputs_of(json.loads(MEASURED.read_text()), template)
+
+
+def main(argv: list[str]) -> int:
     from scripts.render_capacity import render
 
-    OUTPUT.write_text(render(inputs_from_bench()))
+    if "--measured" in argv:
+        template = load_template(ROOT / "template.yaml")
+        measured = measured_from_bench(template)
+        MEASURED.write_text(json.dumps(measured, indent=2) + "\n")
+        sys.stdout.write(f"wrote {MEASURED.relative_to(ROOT)}\n")
+    OUTPUT.write_text(render(committed_inputs()))
     sys.stdout.write(f"wrote {OUTPUT.relative_to(ROOT)}\n")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

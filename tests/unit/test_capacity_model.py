@@ -11,7 +11,14 @@ import pytest
 
 from benchmarks.call_counts import MIX
 from scripts import capacity_limits as limits
-from scripts.generate_capacity import Inputs, demand_per_request, saturation, stream_of
+from scripts.generate_capacity import (
+    MEMORY_HEADROOM,
+    Inputs,
+    committed_inputs,
+    demand_per_request,
+    saturation,
+    stream_of,
+)
 from scripts.render_capacity import render
 from userflow.local.template import load_template
 
@@ -160,3 +167,36 @@ def test_given_the_load_scenario_then_the_model_weighs_the_same_requests_and_wei
     # A deletion is followed by the new person's sign-up and login: two more requests.
     assert sorted(weights) == sorted([8, 4, 3, 3, 2, 1, 1, 1])
     assert sum(MIX.values()) == sum(weights) + 2
+
+
+def test_given_the_committed_figures_when_rendered_then_docs_capacity_md_is_what_they_make() -> (
+    None
+):
+    document = render(committed_inputs())
+
+    assert document == (ROOT / "docs" / "capacity.md").read_text(), (
+        "docs/capacity.md is stale: `make capacity` renders it from docs/capacity-inputs.json"
+    )
+
+
+def test_given_measured_peaks_when_rendered_then_each_function_s_memory_is_weighed() -> None:
+    measured = render(replace(inputs(), peak_rss_mb={"GetUserFunction": 64.0}))
+
+    assert "| GetUserFunction | 512 | 64 | 8.0x | 1.50 | 5.18 |" in measured
+    assert "| JwksFunction | 256 | not yet |  |  |  |" in measured
+    assert "Not measured in this run: `benchmarks/cold_start.py`" in render(inputs())
+
+
+def test_given_the_measured_peaks_then_every_function_has_its_memory_headroom() -> None:
+    """Memory sizes follow measurement: none below twice what its cold request used."""
+    committed = committed_inputs()
+    assert committed.peak_rss_mb, "docs/capacity-inputs.json has no peak RSS: `make bench`"
+    # A function added since the last `make bench` shows as not measured yet in the document.
+    assert set(committed.peak_rss_mb) <= set(TEMPLATE.of_type("AWS::Serverless::Function"))
+
+    short = {
+        function: (committed.memory(function), peak)
+        for function, peak in committed.peak_rss_mb.items()
+        if committed.memory(function) < MEMORY_HEADROOM * peak
+    }
+    assert short == {}
