@@ -132,6 +132,11 @@ SES_SANDBOX = Limit(
     "https://docs.aws.amazon.com/ses/latest/dg/quotas.html",
     "production access, then a sending-quota increase sized to registrations (and resends)",
 )
+LAMBDA_SCALING_ENVIRONMENTS, LAMBDA_SCALING_SECONDS = 1_000, 10
+LAMBDA_SCALING = (
+    "each function gains at most 1,000 execution environments every 10 seconds "
+    "(https://docs.aws.amazon.com/lambda/latest/dg/scaling-behavior.html)"
+)
 STREAM_READERS = (
     "DynamoDB Streams: no more than two processes should read one shard at once "
     "(https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Streams.html); "

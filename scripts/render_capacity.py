@@ -150,6 +150,16 @@ def concurrency_table(inputs: Inputs) -> list[str]:
             f"| {function} | {inputs.memory(function)} | {seconds:.3f} |"
             f" {number(environments * top)} |"
         )
+    function, most = max(busy.items(), key=lambda item: item[1])
+    steps = math.ceil(most * top / limits.LAMBDA_SCALING_ENVIRONMENTS)
+    lines += [
+        "",
+        f"Scaling out: {limits.LAMBDA_SCALING}. The most environments one function needs at"
+        f" {top:,}/s is {number(most * top)} ({function}), so from none a sudden step to that"
+        f" rate is served within {steps * limits.LAMBDA_SCALING_SECONDS} s; all functions"
+        f" together need {number(sum(busy.values()) * top)} of the account's"
+        f" {number(limits.LAMBDA_CONCURRENCY.value)} (above).",
+    ]
     return lines
 
 

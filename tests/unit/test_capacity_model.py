@@ -108,6 +108,7 @@ def test_given_the_model_when_rendered_then_each_step_names_its_first_bottleneck
     assert limits.PARTITION_WRITES.name in document
     assert limits.API_GATEWAY.url in document
     assert "keeps up" in document
+    assert "so from none a sudden step to that rate is served within 10 s" in document
 
 
 def test_given_no_mail_when_rendered_then_10000_is_past_the_table_and_index_limits() -> None:
