@@ -12,7 +12,7 @@ SAM_STAMP := $(SAM_VENV)/.installed
 SAM ?= $(SAM_VENV)/bin/sam
 export SAM_CLI_TELEMETRY = 0
 
-.PHONY: run test suite lint types openapi serverless bench load clean
+.PHONY: run test suite lint types openapi serverless bench load capacity clean
 
 # Installs go through uv (pinned; about 15x faster than pip on a fresh machine, where installing
 # dominated `make test` before the tests started); pip stays in each venv for the layer build
@@ -64,7 +64,8 @@ clean:
 	rm -rf $(VENV) $(SAM_VENV) .mypy_cache .pytest_cache .ruff_cache node_modules .serverless
 
 # Each prints its figures next to a baseline measured in the same run and writes build/bench/*.json,
-# from which docs/cost.md is generated.
+# from which docs/cost.md and docs/capacity.md are generated (the capacity model's figures are
+# committed as docs/capacity-inputs.json; `make capacity` renders the document from them alone).
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.cold_start
 	$(BIN)/python -m benchmarks.bytecode
@@ -75,7 +76,12 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.password_blocklist
 	$(BIN)/python -m benchmarks.local_concurrency
 	$(BIN)/python -m benchmarks.load --users 50 --requests 1000 --name local_load
+	$(BIN)/python -m benchmarks.call_counts
 	$(BIN)/python -m scripts.generate_cost_model
+	$(BIN)/python -m scripts.generate_capacity --measured
+
+capacity: $(STAMP)
+	$(BIN)/python -m scripts.generate_capacity
 
 # The Locust scenario (benchmarks/locustfile.py) against URL=https://... (it creates and changes
 # test users there), by default against a fresh `userflow local` (then also its memory).

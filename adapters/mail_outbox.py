@@ -11,8 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-
+from adapters.dynamodb_values import attributes, plain
 from domain.mail import MailRequest
 
 MAIL_KEY_PREFIX = "MAIL#"
@@ -23,9 +22,6 @@ OUTBOX_RETENTION = timedelta(days=2)
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
-
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
 
 
 def outbox_put(
@@ -44,7 +40,7 @@ def outbox_put(
     return {
         "Put": {
             "TableName": table,
-            "Item": {name: _serializer.serialize(value) for name, value in values.items()},
+            "Item": attributes(values),
             "ConditionExpression": "attribute_not_exists(PK)",
         }
     }
@@ -53,11 +49,11 @@ def outbox_put(
 def request_from_image(image: dict[str, Any]) -> MailRequest:
     """The request an outbox item (DynamoDB JSON, as in a stream record) holds; ValueError when
     it is not one."""
-    plain = {name: _deserializer.deserialize(value) for name, value in image.items()}
-    key = str(plain.get("PK", ""))
+    values = plain(image)
+    key = str(values.get("PK", ""))
     if not key.startswith(MAIL_KEY_PREFIX):
         raise ValueError("not a mail outbox item")
-    fields = {name: plain[name] for name in MailRequest.model_fields if name in plain}
+    fields = {name: values[name] for name in MailRequest.model_fields if name in values}
     return MailRequest.model_validate({**fields, "message_id": key.removeprefix(MAIL_KEY_PREFIX)})
 
 

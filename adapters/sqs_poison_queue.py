@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from adapters.aws_clients import client
+from adapters.aws_clients import deferred_client
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -22,7 +22,8 @@ FORBIDDEN_CHARACTERS = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U
 class SqsPoisonQueue:
     def __init__(self, queue_url: str, sqs_client: SQSClient | None = None) -> None:
         self._url = queue_url
-        self._sqs = sqs_client or client("sqs")
+        # Made when a poison record comes: most invocations never send one.
+        self._sqs = sqs_client or deferred_client("sqs")
 
     def send(self, record: Mapping[str, Any], reason: str) -> None:
         attributes: dict[str, MessageAttributeValueTypeDef] = {

@@ -10,8 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-
+from adapters.dynamodb_values import attribute_value, plain
 from domain.mfa_state import MfaSecrets
 from domain.recovery_tokens import IssuedToken, TokenPurpose
 from domain.users import PROFILE_FIELDS, TOKEN_FIELDS, User, UserAccount
@@ -21,9 +20,6 @@ USER_SK = "PROFILE"
 EMAIL_SK = "EMAIL"
 LIST_INDEX = "GSI1"
 LIST_PARTITION = "USERS"
-
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
 
 
 def user_key(user_id: str) -> dict[str, Any]:
@@ -88,7 +84,7 @@ def account_attributes(account: UserAccount, request_id: str | None = None) -> d
         if token is not None:
             values |= token_values(purpose, token)
     values |= mfa_values(account.mfa)
-    return {name: _serializer.serialize(v) for name, v in values.items() if v is not None}
+    return {name: attribute_value(v) for name, v in values.items() if v is not None}
 
 
 LOCKOUT_ATTRIBUTES = ["failed_logins", "locked_until"]
@@ -130,27 +126,23 @@ def mfa_values(mfa: MfaSecrets) -> dict[str, Any]:
     }
 
 
-def _stored_mfa(plain: dict[str, Any]) -> MfaSecrets:
+def _stored_mfa(values: dict[str, Any]) -> MfaSecrets:
     return MfaSecrets.model_validate(
         {
-            **{name: plain[name] for name in MFA_ATTRIBUTES if name in plain},
-            "recovery_codes": frozenset(plain.get("recovery_codes", ())),
+            **{name: values[name] for name in MFA_ATTRIBUTES if name in values},
+            "recovery_codes": frozenset(values.get("recovery_codes", ())),
         }
     )
 
 
-def _stored_token(plain: dict[str, Any], purpose: TokenPurpose) -> IssuedToken | None:
+def _stored_token(values: dict[str, Any], purpose: TokenPurpose) -> IssuedToken | None:
     field = TOKEN_FIELDS[purpose]
-    if f"{field}_hash" not in plain:
+    if f"{field}_hash" not in values:
         return None
     return IssuedToken(
-        token_hash=plain[f"{field}_hash"],
-        expires_at=datetime.fromisoformat(plain[f"{field}_expires_at"]),
+        token_hash=values[f"{field}_hash"],
+        expires_at=datetime.fromisoformat(values[f"{field}_expires_at"]),
     )
-
-
-def _plain(item: dict[str, Any]) -> dict[str, Any]:
-    return {name: _deserializer.deserialize(value) for name, value in item.items()}
 
 
 def user_from_values(values: dict[str, Any]) -> User:
@@ -159,23 +151,23 @@ def user_from_values(values: dict[str, Any]) -> User:
 
 
 def user_from_item(item: dict[str, Any]) -> User:
-    return user_from_values(_plain(item))
+    return user_from_values(plain(item))
 
 
 def account_from_item(item: dict[str, Any]) -> UserAccount:
-    plain = _plain(item)
+    values = plain(item)
     return UserAccount(
-        user=user_from_item(item),
-        password_hash=plain["password_hash"],
-        locked_until=plain.get("locked_until"),
-        failed_logins=int(plain.get("failed_logins", 0)),
-        sessions_revoked_at=plain.get("sessions_revoked_at"),
-        session_generation=int(plain.get("session_generation", 0)),
+        user=user_from_values(values),
+        password_hash=values["password_hash"],
+        locked_until=values.get("locked_until"),
+        failed_logins=int(values.get("failed_logins", 0)),
+        sessions_revoked_at=values.get("sessions_revoked_at"),
+        session_generation=int(values.get("session_generation", 0)),
         revoked_sessions={
             family: datetime.fromisoformat(until)
-            for family, until in plain.get("revoked_sessions", {}).items()
+            for family, until in values.get("revoked_sessions", {}).items()
         },
-        verify_token=_stored_token(plain, TokenPurpose.VERIFY_EMAIL),
-        reset_token=_stored_token(plain, TokenPurpose.RESET_PASSWORD),
-        mfa=_stored_mfa(plain),
+        verify_token=_stored_token(values, TokenPurpose.VERIFY_EMAIL),
+        reset_token=_stored_token(values, TokenPurpose.RESET_PASSWORD),
+        mfa=_stored_mfa(values),
     )

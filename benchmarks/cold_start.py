@@ -2,28 +2,36 @@
 
 For every function in template.yaml, N times: a new Python process (interpreter start included,
 as in a new Lambda container) imports the handler and invokes it with the project's sample event
-(``events/``, filled in with a real user and tokens), with the function's environment from the
+(``events/``, filled in with a real user and tokens, a session that has just logged in, and
+for the second login step a user whose TOTP is on), with the function's environment from the
 template, against `userflow local` (its AWS endpoint and parameters extension). Imports deferred
 into the first call are counted. The baseline, measured in the same run, is a minimal handler
 that imports boto3 and ``json`` and makes the same kind of AWS call (plus, for login and
-registration, the one argon2id hash any implementation must compute). Median of ``BENCH_RUNS``
-(default 5). Run: ``.venv/bin/python -m benchmarks.cold_start``.
+registration, the one argon2id hash any implementation must compute). Each run times the
+process twice: wall time, and the CPU time it used (user + system), which is what a cold start
+costs apart from waiting on AWS and the one figure a shared machine does not distort: with other
+work on the cores, wall time mostly measures the scheduler and the local AWS endpoint's answers
+(which a function making four calls waits for four times). Ratios are of medians of
+``BENCH_RUNS`` (default 5). Run: ``.venv/bin/python -m benchmarks.cold_start``.
 
-Also measured, as references: two *library floors*, the DynamoDB baseline that in addition
-loads what the API functions are built on by design and nothing of this project: Powertools'
-Logger and Metrics and one pydantic model (``models``), and also Powertools' HTTP resolver with
-request validation (``resolver``).
+Also measured, as references: GetUser with the garbage collector running through its start
+(``handlers/cold_start.py`` pauses it), and two *library floors*, the DynamoDB baseline that in
+addition loads Powertools' Logger and Metrics and one pydantic model (``models``), and also
+Powertools' HTTP resolver with request validation (``resolver``), which the API functions used
+before their own router.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
 import time
 import uuid
+from dataclasses import dataclass, field
 from typing import Any
 
 from benchmarks.local_stack import ROOT, BenchStack, BenchUser, local_stack, save_results
@@ -76,6 +84,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 APIGatewayHttpResolver(enable_validation=True)
 """,
 }
+COLLECTING_REFERENCE = "GetUserFunction, collector running"
 # These end their caller's sessions (or the caller): each gets a user of its own.
 OWN_USER_FUNCTIONS = {"AccountStatusFunction", "LogoutFunction", "DeleteUserFunction"}
 CALL_KIND = {
@@ -110,6 +119,8 @@ try:
 except Exception as error:
     outcome = type(error).__name__
 print("OUTCOME", outcome)
+import resource
+print("RSS", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 BASELINE_LOAD = """
 import json, os, boto3
@@ -161,6 +172,9 @@ def sample_event(logical_id: str, handler_path: str, user: BenchUser, stack: Ben
         "7d1e0c9a-sample": uuid.uuid4().hex,
         "userflow-local-SigningKeySecret": stack.stack.physical_id("SigningKeySecret"),
         "1795600000": str(int(time.time())),
+        # The session's login (auth_time): just now, as the user's, so that the operations that
+        # need a recent one (deleting the account) do their work instead of answering 403.
+        "1767225600": str(int(time.time())),
     }
     if name == "rotate_signing_key":
         # A retried step of a rotation already done: it reads the secret's versions and stops,
@@ -168,11 +182,59 @@ def sample_event(logical_id: str, handler_path: str, user: BenchUser, stack: Ben
         replacements[ROTATION_SAMPLE_VERSION] = current_version(stack)
     for placeholder, value in replacements.items():
         text = text.replace(placeholder, value)
-    return json.loads(text)
+    event = json.loads(text)
+    if name == "mfa_login":
+        event["body"] = json.dumps(second_step(stack))
+    return event
 
 
-def cold_milliseconds(load: str, event: Any, env: dict[str, str]) -> tuple[float, str]:
-    """Wall time of a fresh interpreter that loads a handler and handles ``event`` once."""
+def second_step(stack: BenchStack) -> dict[str, str]:
+    """POST /auth/mfa's body for a new user with TOTP on: the token its password login answered
+    and one of its recovery codes (a TOTP code would have to wait for the next time step)."""
+    import pyotp
+
+    user = stack.new_user()
+    status, enrolment = stack.request("POST", "/users/me/mfa/totp", None, user.access_token)
+    assert status == 200, enrolment
+    code = pyotp.TOTP(enrolment["secret"]).now()
+    status, codes = stack.request(
+        "POST", "/users/me/mfa/totp/confirm", {"code": code}, user.access_token
+    )
+    assert status == 200, codes
+    credentials = {"email": user.email, "password": user.password}
+    status, answer = stack.request("POST", "/auth/login", credentials)
+    assert status == 200, answer
+    assert answer.get("mfa_required"), answer
+    return {"mfa_token": answer["mfa_token"], "recovery_code": codes["recovery_codes"][0]}
+
+
+# GetUser as it would start if the collector ran all along (resumed as soon as it pauses).
+COLLECTING = "import handlers.cold_start; handlers.cold_start.resume_collection()\n"
+
+
+@dataclass
+class Samples:
+    """Wall and CPU milliseconds of each run, and the process's peak RSS (MB)."""
+
+    wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+    rss: list[float] = field(default_factory=list)
+
+    def add(self, timing: tuple[float, float, float]) -> None:
+        self.wall.append(timing[0])
+        self.cpu.append(timing[1])
+        self.rss.append(timing[2])
+
+    def medians(self) -> tuple[float, float]:
+        return statistics.median(self.wall), statistics.median(self.cpu)
+
+
+def cold_milliseconds(
+    load: str, event: Any, env: dict[str, str]
+) -> tuple[tuple[float, float, float], str]:
+    """Wall and CPU time of a fresh interpreter that loads a handler and handles ``event`` once,
+    and its peak resident memory in MB (what the function's memory size must hold at least)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(  # noqa: S603 - our interpreter and our script
         [sys.executable, "-c", CHILD.format(load=load)],
@@ -185,11 +247,17 @@ def cold_milliseconds(load: str, event: Any, env: dict[str, str]) -> tuple[float
         timeout=120,
     )
     elapsed = (time.perf_counter() - started) * 1000
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000
     outcome = next(
         (line.split(" ", 1)[1] for line in done.stdout.splitlines() if line.startswith("OUTCOME")),
         f"crashed: {done.stderr.strip().splitlines()[-1:]}",
     )
-    return elapsed, outcome
+    rss_kib = next(
+        (float(line.split()[1]) for line in done.stdout.splitlines() if line.startswith("RSS ")),
+        0.0,
+    )
+    return (elapsed, cpu, rss_kib / 1024), outcome
 
 
 def measure(bench: BenchStack) -> dict[str, Any]:
@@ -197,10 +265,10 @@ def measure(bench: BenchStack) -> dict[str, Any]:
         logical_id: str(bench.template.function_properties(logical_id)["Handler"])
         for logical_id in sorted(bench.template.of_type("AWS::Serverless::Function"))
     }
-    samples: dict[str, list[float]] = {name: [] for name in functions}
-    baselines: dict[str, list[float]] = {}
+    samples = {name: Samples() for name in functions}
+    baselines: dict[str, Samples] = {}
     outcomes: dict[str, str] = {}
-    floors: dict[str, list[float]] = {name: [] for name in LIBRARY_FLOORS}
+    references = {name: Samples() for name in (COLLECTING_REFERENCE, *LIBRARY_FLOORS)}
     for _ in range(RUNS):
         shared = bench.new_user()
         for logical_id, handler_path in functions.items():
@@ -208,62 +276,69 @@ def measure(bench: BenchStack) -> dict[str, Any]:
             env = {**bench.lambda_environment(logical_id), **NO_WAIT.get(logical_id, {})}
             event = sample_event(logical_id, handler_path, user, bench)
             load = handler_load(handler_path)
-            elapsed, outcomes[logical_id] = cold_milliseconds(load, event, env)
-            samples[logical_id].append(elapsed)
+            timing, outcomes[logical_id] = cold_milliseconds(load, event, env)
+            samples[logical_id].add(timing)
             kind = CALL_KIND.get(logical_id, "dynamodb")
             key = f"{kind}+argon2id" if logical_id in HASHING_FUNCTIONS else kind
-            base, outcome = cold_milliseconds(
+            timing, outcome = cold_milliseconds(
                 baseline_load(kind, logical_id in HASHING_FUNCTIONS), event, env
             )
             assert outcome == "200", f"baseline {key} failed: {outcome}"
-            baselines.setdefault(key, []).append(base)
+            baselines.setdefault(key, Samples()).add(timing)
             if logical_id == "GetUserFunction":
-                for name, samples_ms in floors.items():
-                    floor_ms, outcome = cold_milliseconds(library_floor_load(name), event, env)
+                timing, outcome = cold_milliseconds(COLLECTING + load, event, env)
+                assert outcome == "200", f"{COLLECTING_REFERENCE} failed: {outcome}"
+                references[COLLECTING_REFERENCE].add(timing)
+                for name in LIBRARY_FLOORS:
+                    timing, outcome = cold_milliseconds(library_floor_load(name), event, env)
                     assert outcome == "200", f"library floor {name} failed: {outcome}"
-                    samples_ms.append(floor_ms)
+                    references[name].add(timing)
     rows = {}
     for logical_id in functions:
         kind = CALL_KIND.get(logical_id, "dynamodb")
         key = f"{kind}+argon2id" if logical_id in HASHING_FUNCTIONS else kind
-        cold, base = statistics.median(samples[logical_id]), statistics.median(baselines[key])
         rows[logical_id] = {
-            "cold_ms": round(cold, 1),
+            **_row(samples[logical_id], baselines[key]),
             "baseline": key,
-            "baseline_ms": round(base, 1),
-            "ratio": round(cold / base, 2),
             "outcome": outcomes[logical_id],
         }
-    dynamodb_ms = statistics.median(baselines["dynamodb"])
-    library_floors = {
-        name: {
-            "ms": round(statistics.median(samples_ms), 1),
-            "ratio": round(statistics.median(samples_ms) / dynamodb_ms, 2),
-        }
-        for name, samples_ms in floors.items()
-    }
     return {
         "runs": RUNS,
         "target_ratio": TARGET,
         "functions": rows,
-        "library_floors": library_floors,
+        "references": {
+            name: {**_row(found, baselines["dynamodb"]), "baseline": "dynamodb"}
+            for name, found in references.items()
+        },
+    }
+
+
+def _row(found: Samples, baseline: Samples) -> dict[str, Any]:
+    (wall, cpu), (base_wall, base_cpu) = found.medians(), baseline.medians()
+    return {
+        "cold_ms": round(wall, 1),
+        "baseline_ms": round(base_wall, 1),
+        "ratio": round(wall / base_wall, 2),
+        "cpu_ms": round(cpu, 1),
+        "baseline_cpu_ms": round(base_cpu, 1),
+        "cpu_ratio": round(cpu / base_cpu, 2),
+        "peak_rss_mb": round(max(found.rss), 1),
+        "baseline_peak_rss_mb": round(max(baseline.rss), 1),
     }
 
 
 def print_table(results: dict[str, Any]) -> None:
     print(f"Cold request (median of {results['runs']}), against a minimal boto3 handler")
-    header = f"{'function':30} {'cold ms':>8} {'baseline':>18} {'base ms':>8} {'ratio':>6}  first"
-    print(header)
-    for logical_id, row in results["functions"].items():
+    print(
+        f"{'function':34} {'baseline':>17} {'cpu ms':>7} {'base':>5} {'ratio':>6}"
+        f" {'wall ms':>8} {'base':>6} {'ratio':>6} {'RSS MB':>6}  first"
+    )
+    rows = {**results["functions"], **results["references"]}
+    for name, row in rows.items():
         print(
-            f"{logical_id:30} {row['cold_ms']:8.0f} {row['baseline']:>18} "
-            f"{row['baseline_ms']:8.0f} {row['ratio']:6.2f}  {row['outcome']}"
-        )
-    base_ms = results["functions"]["GetUserFunction"]["baseline_ms"]
-    for name, floor in results["library_floors"].items():
-        print(
-            f"{'library floor: ' + name:30} {floor['ms']:8.0f} {'dynamodb':>18} "
-            f"{base_ms:8.0f} {floor['ratio']:6.2f}"
+            f"{name:34} {row['baseline']:>17} {row['cpu_ms']:7.0f} {row['baseline_cpu_ms']:5.0f}"
+            f" {row['cpu_ratio']:6.2f} {row['cold_ms']:8.0f} {row['baseline_ms']:6.0f}"
+            f" {row['ratio']:6.2f} {row['peak_rss_mb']:6.0f}  {row.get('outcome', '')}"
         )
 
 

@@ -49,13 +49,15 @@ class BenchStack:
     pid: int = 0
     """The `userflow local` process (its main process, which serves HTTP and moto)."""
 
-    def request(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+    def request(
+        self, method: str, path: str, body: Any = None, access_token: str | None = None
+    ) -> tuple[int, Any]:
         data = None if body is None else json.dumps(body).encode()
+        headers = {"Content-Type": "application/json"}
+        if access_token:
+            headers["Authorization"] = f"Bearer {access_token}"
         request = urllib.request.Request(  # noqa: S310 - the local stack's http URL
-            self.api_url + path,
-            data=data,
-            method=method,
-            headers={"Content-Type": "application/json"},
+            self.api_url + path, data=data, method=method, headers=headers
         )
         try:
             with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - loopback
@@ -116,6 +118,7 @@ def local_stack(*arguments: str) -> Iterator[BenchStack]:
                 resources=state["resources"],
                 api_url=state["api_url"],
                 local=True,
+                parameters=state.get("parameters", {}),  # functions invoked here: same limits
             )
             template = load_template(ROOT / "template.yaml")
             extension = ParametersExtension(

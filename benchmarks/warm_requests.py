@@ -34,7 +34,9 @@ from benchmarks.local_stack import BenchStack, BenchUser, local_stack, save_resu
 ITERATIONS = int(os.environ.get("BENCH_WARM_ITERATIONS", "20"))
 WARM_UP = 3
 TARGET = 2.0
-NOT_HTTP = {"KeyRotationFunction", "UserStreamProcessorFunction"}
+# Not request paths: the rotation and stream steps, and the deploy's pre-traffic check (it calls
+# CodeDeploy, which the local stack does not serve).
+NOT_HTTP = {"KeyRotationFunction", "UserStreamProcessorFunction", "PreTrafficCheckFunction"}
 # A refresh token and an If-Match version are good once: these get a user per request too.
 FRESH_USER = OWN_USER_FUNCTIONS | {"RefreshTokenFunction", "UpdateUserFunction"}
 

@@ -37,7 +37,8 @@ DeviceTokenText = RefreshTokenText  # the same kind of opaque random token
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # defer_build: validators are built on first use (a function builds those it uses).
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class LoginRequest(_Strict):
@@ -79,6 +80,8 @@ class LogoutRequest(_Strict):
 
 
 class TokenPair(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     access_token: str = Field(
         description="An ES256 JWT (header `typ: at+jwt`, RFC 9068) with claims `sub`, `iss`, "
         "`aud`, `exp`, `iat`, `jti`, `roles`, `gen` (session generation), `sid` (the session), "

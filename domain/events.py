@@ -64,7 +64,10 @@ UtcTimestamp = Annotated[
 class _Detail(BaseModel):
     # Every field is always published, defaults included, so the schema requires them all.
     model_config = ConfigDict(
-        frozen=True, extra="forbid", json_schema_serialization_defaults_required=True
+        frozen=True,
+        extra="forbid",
+        json_schema_serialization_defaults_required=True,
+        defer_build=True,
     )
 
     event_id: str = Field(

@@ -107,7 +107,7 @@ class MailRequest(BaseModel):
     address is verified. Mail to an unverified address quotes nothing anyone typed, so that
     registering (or changing to) someone else's address cannot mail them an attacker's words."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     message_id: str
     kind: MailKind

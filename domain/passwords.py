@@ -15,12 +15,13 @@ import hmac
 import os
 import secrets
 from dataclasses import dataclass
-
-from argon2 import PasswordHasher as Argon2
-from argon2 import Type
-from argon2.exceptions import InvalidHashError, VerificationError
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from domain.users import UNUSABLE_PREFIX, is_unusable_hash
+
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher as Argon2
 
 # Memory of one hash is 2^k KiB with k from COST_ENV (argon2id m=2^k KiB; a legacy scrypt hash
 # N=2^k, r=8 uses the same). The name predates argon2id; the template never sets either variable.
@@ -82,7 +83,14 @@ def _unb64(text: str) -> bytes:
 class PasswordHasher:
     def __init__(self, cost: Argon2Cost | None = None) -> None:
         self.cost = cost or Argon2Cost.from_environment()
-        self._argon2 = Argon2(
+
+    @cached_property
+    def _argon2(self) -> Argon2:
+        """Loaded by the first hash or check: most functions that hold a hasher never use it."""
+        from argon2 import PasswordHasher as Argon2
+        from argon2 import Type
+
+        return Argon2(
             time_cost=self.cost.time_cost,
             memory_cost=self.cost.memory_kib,
             parallelism=self.cost.parallelism,
@@ -105,6 +113,8 @@ class PasswordHasher:
         return UNUSABLE_PREFIX + self.unmatchable_hash()
 
     def verify(self, password: str, encoded: str) -> bool:
+        from argon2.exceptions import InvalidHashError, VerificationError
+
         if is_unusable_hash(encoded):
             self.verify(password, encoded.removeprefix(UNUSABLE_PREFIX))
             return False
@@ -119,6 +129,8 @@ class PasswordHasher:
 
     def needs_rehash(self, encoded: str) -> bool:
         """True for every hash but an argon2id one at exactly the current cost."""
+        from argon2.exceptions import InvalidHashError
+
         if not encoded.startswith(ARGON2ID_PREFIX):
             return True
         try:

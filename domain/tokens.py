@@ -74,7 +74,7 @@ def key_thumbprint(public_jwk: Mapping[str, Any]) -> str:
 class StoredKey(BaseModel):
     """One signing key as kept in the secret: the private JWK and its life cycle."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     kid: str
     private_jwk: dict[str, Any] = Field(repr=False)
@@ -118,7 +118,7 @@ class SigningKeySet(BaseModel):
     """The private key set: ``keys[0]`` signs; retired keys stay published while tokens live;
     ``staged`` is published ahead of signing (a key signs only once verifiers know it)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     keys: list[StoredKey] = Field(min_length=1)
     staged: StoredKey | None = None

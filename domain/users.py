@@ -87,7 +87,9 @@ PUBLIC_FIELDS = (
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # defer_build, on every model here: a model's validator is built on its first use, so a
+    # function builds those it uses, not all of them, while it starts.
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class Registration(_Strict):
@@ -130,7 +132,7 @@ class AccountDeletion(_Strict):
 class User(BaseModel):
     """The public view of a user: safe to return, log and publish."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     id: str
     email: str
@@ -167,7 +169,7 @@ def is_unusable_hash(encoded: str) -> bool:
 class UserAccount(BaseModel):
     """A user with the secrets and login state that never leave the service."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     user: User
     password_hash: str = Field(repr=False)
@@ -211,5 +213,7 @@ class UserAccount(BaseModel):
 
 
 class UserPage(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     items: list[User]
     next_cursor: str | None = None

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response, content_types
-
 from domain.auth_models import TokenPair
 from domain.mfa_models import MfaRequired
 from handlers.http import NO_STORE
+from handlers.router import Response, content_types
 
 
 def token_response(pair: TokenPair | MfaRequired) -> Response[dict[str, Any]]:

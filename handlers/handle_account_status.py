@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools.event_handler import Response
-
 from domain.users import UserStatus
 from handlers.dependencies import user_service
 from handlers.http import create_resolver, current_caller, documented, lambda_handler
+from handlers.router import Response
 
 app = create_resolver()
 

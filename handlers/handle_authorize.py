@@ -19,6 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from domain.mfa_policy import MfaPolicy
 from domain.tokens import InvalidToken
+from handlers.cold_start import started
 from handlers.dependencies import public_keys
 from handlers.observability import logger, metrics
 from handlers.settings import AuthorizerSettings, load
@@ -42,6 +43,7 @@ def bearer_token(headers: dict[str, str] | None) -> str | None:
     return token
 
 
+@started
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 # Cold starts only (OperationsDashboard): the authorizer runs before every protected request.
 @metrics.log_metrics(capture_cold_start_metric=True)

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body
-
 from domain.errors import InvalidInput
 from domain.users import AccountDeletion
 from handlers.dependencies import user_service
 from handlers.http import create_resolver, current_caller, documented, lambda_handler
+from handlers.router import Body, Response
 
 app = create_resolver()
 NO_BODY = AccountDeletion()

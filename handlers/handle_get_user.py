@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response
-
 from domain.users import User
 from handlers.dependencies import user_service
 from handlers.http import create_resolver, current_caller, documented, lambda_handler, user_response
+from handlers.router import Response
 
 app = create_resolver()
 

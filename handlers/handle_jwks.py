@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from typing import Literal
 
-from aws_lambda_powertools.event_handler import Response, content_types
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
 from handlers.dependencies import public_keys
 from handlers.http import create_resolver, documented, lambda_handler
+from handlers.router import Response, content_types
 
 app = create_resolver()
 
 
 class PublicJwk(BaseModel):
     """An ES256 public key (RFC 7517/7518)."""
+
+    # These models document the response: the function never builds their validators.
+    model_config = ConfigDict(defer_build=True)
 
     kty: Literal["EC"]
     crv: Literal["P-256"]
@@ -30,6 +33,8 @@ class PublicJwk(BaseModel):
 
 
 class Jwks(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     keys: list[PublicJwk]
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import StringConstraints
 from pydantic.json_schema import SkipJsonSchema
 
@@ -13,6 +11,7 @@ from adapters.cursor_codec import CURSOR_PATTERN
 from domain.users import UserPage
 from handlers.dependencies import user_service
 from handlers.http import NO_STORE, create_resolver, current_caller, documented, lambda_handler
+from handlers.router import Query, Response, content_types
 
 app = create_resolver()
 

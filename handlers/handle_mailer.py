@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from adapters.mail_outbox import SentMailLedger, request_from_image
 from adapters.ses_mail_sender import SesMailSender
 from domain.mail import MailDelivery, is_synthetic_recipient
+from handlers.cold_start import started
 from handlers.dependencies import mail_token_key
 from handlers.observability import logger, metrics, traced
 from handlers.settings import MailerSettings, load
@@ -92,4 +93,4 @@ def deliver_batch(event: dict[str, Any], context: LambdaContext) -> dict[str, An
 
 
 # The rendered message carries the token: it stays out of traces.
-handler = logger.inject_lambda_context(traced(deliver_batch, capture_response=False))
+handler = started(logger.inject_lambda_context(traced(deliver_batch, capture_response=False)))

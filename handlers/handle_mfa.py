@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Body
 from pydantic import BaseModel
 from pydantic.json_schema import SkipJsonSchema
 
@@ -26,6 +24,7 @@ from handlers.http import (
     lambda_handler,
     refuse_non_object_body,
 )
+from handlers.router import Body, Response, content_types
 
 app = create_resolver()
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Body
 from pydantic.json_schema import SkipJsonSchema
 
 from domain.auth_models import TokenPair
@@ -21,6 +19,7 @@ from handlers.http import (
     refuse_non_object_body,
 )
 from handlers.observability import logger
+from handlers.router import Body, Response, content_types
 from handlers.source_guard import limited_by_source
 
 app = create_resolver()

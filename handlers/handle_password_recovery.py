@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools.event_handler import Response
-
 from domain.auth_models import ForgotPasswordRequest, ResetPasswordRequest
 from handlers.dependencies import recovery_service
 from handlers.http import create_resolver, documented, lambda_handler
+from handlers.router import Response
 from handlers.source_guard import limited_by_source
 
 app = create_resolver()

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response
-
 from domain.auth_models import RefreshRequest, TokenPair
 from handlers.auth_http import token_response
 from handlers.dependencies import auth_service
 from handlers.http import create_resolver, documented, lambda_handler
+from handlers.router import Response
 from handlers.source_guard import limited_by_source
 
 app = create_resolver()

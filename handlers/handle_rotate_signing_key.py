@@ -15,10 +15,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from adapters import aws_clients
 from adapters.key_rotation import SigningKeyRotation
 from adapters.key_store import publish_ahead
+from handlers.cold_start import started
 from handlers.observability import logger
 from handlers.settings import KeyRotationSettings, load
 
 
+@started
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> None:
     step, version = event["Step"], event["ClientRequestToken"]
@@ -26,7 +28,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> None:
     settings = load(KeyRotationSettings)
     rotation = SigningKeyRotation(
         aws_clients.client("secretsmanager"),
-        aws_clients.client("ssm"),
+        aws_clients.deferred_client("ssm"),  # a late retry of a step never publishes
         settings.jwks_parameter_name,
         publish_ahead(settings.jwks_cache_seconds),
     )

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Header
 from pydantic import StringConstraints
 from pydantic.json_schema import SkipJsonSchema
 
@@ -21,6 +19,7 @@ from handlers.http import (
     source_ip,
     user_response,
 )
+from handlers.router import Header, Response
 
 app = create_resolver()
 

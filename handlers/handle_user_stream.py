@@ -23,6 +23,7 @@ from adapters.sqs_poison_queue import SqsPoisonQueue
 from adapters.stream_records import table_change
 from adapters.user_items import user_of_keys
 from domain.event_pipeline import LifecyclePipeline, Outcome, RecordStatus, sequence_number
+from handlers.cold_start import started
 from handlers.observability import logger, metrics, traced
 from handlers.settings import UserStreamSettings, load
 
@@ -91,4 +92,4 @@ def process(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return dict(response)
 
 
-handler = logger.inject_lambda_context(traced(process))
+handler = started(logger.inject_lambda_context(traced(process)))

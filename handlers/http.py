@@ -1,4 +1,4 @@
-"""What every API function shares: the resolver, the error table, the caller and the entry point."""
+"""What every API function shares: the router, the error table, the caller and the entry point."""
 
 from __future__ import annotations
 
@@ -8,17 +8,10 @@ import re
 from collections.abc import Callable
 from functools import partial
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import (
-    RequestUnsupportedContentType,
-    RequestValidationError,
-)
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from domain.access import Caller
 from domain.errors import (
@@ -44,7 +37,19 @@ from domain.errors import (
     WriteContention,
 )
 from domain.users import User
+from handlers.cold_start import started
 from handlers.observability import logger, metrics, traced
+from handlers.router import (
+    NotFound,
+    RequestUnsupportedContentType,
+    RequestValidationError,
+    Response,
+    Router,
+    content_types,
+)
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 ERROR_STATUS: dict[type[Exception], HTTPStatus] = {
     InvalidPrecondition: HTTPStatus.BAD_REQUEST,
@@ -91,6 +96,9 @@ def idempotency_errors() -> dict[type[Exception], tuple[HTTPStatus, str]]:
 
 class ErrorBody(BaseModel):
     """Every error this API answers with."""
+
+    # Documents the error shape in the OpenAPI document: no function builds its validator.
+    model_config = ConfigDict(defer_build=True)
 
     message: str
     details: Any | None = None
@@ -181,8 +189,8 @@ def _handle_unsupported_content_type(error: RequestUnsupportedContentType) -> Re
 
 
 def refuse_non_json_body(event: dict[str, Any]) -> dict[str, Any] | None:
-    """A 415 for a body sent as anything but JSON. Powertools would parse forms and multipart
-    itself (and raise on a multipart type without a boundary) before any handler could refuse."""
+    """A 415 for a body sent as anything but JSON, before the router reads the body (it takes
+    JSON, and empty form data as Powertools' resolver did)."""
     headers = event.get("headers") or {}
     content_type = str(headers.get("content-type", "")).strip().lower()
     body = event.get("body")
@@ -191,8 +199,8 @@ def refuse_non_json_body(event: dict[str, Any]) -> dict[str, Any] | None:
     if content_type and not content_type.startswith("application/json"):
         return _refusal(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, SEND_JSON)
     if event.get("isBase64Encoded"):
-        # Without a content type API Gateway base64-encodes the body; Powertools would decode it
-        # as UTF-8 unguarded.
+        # Without a content type API Gateway base64-encodes the body; the router decodes it as
+        # UTF-8 unguarded.
         try:
             base64.b64decode(str(body), validate=True).decode("utf-8")
         except (ValueError, UnicodeDecodeError):
@@ -209,7 +217,7 @@ def _refusal(status: HTTPStatus, message: str) -> dict[str, Any]:
     }
 
 
-def _handle_not_found(error: NotFoundError) -> Response[Any]:
+def _handle_not_found(error: NotFound) -> Response[Any]:
     """A path API Gateway sent here that none of this function's routes takes (a trailing slash,
     quotes or emoji in an id): the same answer as API Gateway's own for an unknown route."""
     return error_response(HTTPStatus.NOT_FOUND, "Not Found")
@@ -230,9 +238,9 @@ def parse_json_body(text: str) -> Any:
 
 def create_resolver(
     extra_errors: dict[type[Exception], tuple[HTTPStatus, str]] | None = None,
-) -> APIGatewayHttpResolver:
-    """The function's resolver; ``extra_errors`` adds refusals only that function can meet."""
-    app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=parse_json_body)
+) -> Router:
+    """The function's router; ``extra_errors`` adds refusals only that function can meet."""
+    app = Router(json_body_deserializer=parse_json_body)
     app.not_found(_handle_not_found)
     app.exception_handler(list(ERROR_STATUS))(_handle_domain_error)
     for kind, (status, message) in (extra_errors or {}).items():
@@ -242,17 +250,17 @@ def create_resolver(
     return app
 
 
-def refuse_non_object_body(app: APIGatewayHttpResolver) -> None:
-    """For a route whose body is optional: Powertools reads a JSON array sent for one model as
-    its first item (``[null]`` as no body at all). Refused here (422), as ``null`` and any other
-    body that is not an object; no body at all is fine."""
+def refuse_non_object_body(app: Router) -> None:
+    """For a route whose body is optional: the router reads a JSON array sent for one model as
+    its first item, as Powertools' resolver did (``[null]`` as no body at all). Refused here
+    (422), as ``null`` and any other body that is not an object; no body at all is fine."""
     if app.current_event.body and not isinstance(app.current_event.json_body, dict):
         raise RequestValidationError(
             [{"type": "model_type", "loc": ("body",), "msg": "Input should be an object"}]
         )
 
 
-def current_caller(app: APIGatewayHttpResolver) -> Caller:
+def current_caller(app: Router) -> Caller:
     """The caller as the Lambda authorizer vouched for it; never from headers or body."""
     context = app.current_event.request_context.authorizer.get_lambda or {}
     user_id, family_id = context.get("sub"), context.get("sid")
@@ -280,7 +288,7 @@ def _names(joined: object) -> frozenset[str]:
     return frozenset(filter(None, str(joined or "").split(",")))
 
 
-def source_ip(app: APIGatewayHttpResolver) -> str:
+def source_ip(app: Router) -> str:
     """The client address as API Gateway saw it (never a header the client could forge)."""
     return str(app.current_event.request_context.http.source_ip)
 
@@ -321,7 +329,7 @@ def parse_if_match(value: str | None) -> int | None:
 
 
 def lambda_handler(
-    app: APIGatewayHttpResolver,
+    app: Router,
 ) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
     """The Lambda entry point of an API function, with logging, tracing and metrics.
 
@@ -340,6 +348,8 @@ def lambda_handler(
 
     entry = traced(handler, capture_response=False)
     # clear_state: the caller's id appended for one request never labels the next one's lines.
-    return logger.inject_lambda_context(
-        entry, correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True
+    return started(
+        logger.inject_lambda_context(
+            entry, correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True
+        )
     )

@@ -21,9 +21,12 @@ NonEmpty = Field(min_length=1)
 
 
 class FunctionSettings(BaseModel):
-    """Fields are the variables' names in lower case; other variables are ignored."""
+    """Fields are the variables' names in lower case; other variables are ignored. A model's
+    validator is built when it is first loaded: a function loads one of them."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore", alias_generator=str.upper)
+    model_config = ConfigDict(
+        frozen=True, extra="ignore", alias_generator=str.upper, defer_build=True
+    )
 
 
 class TableSettings(FunctionSettings):

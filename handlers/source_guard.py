@@ -6,18 +6,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
-
 from domain.errors import AuthenticationFailed, EmailAlreadyExists, InvalidRecoveryToken
 from handlers.dependencies import source_limiter
 from handlers.http import source_ip
+from handlers.router import Router
 
 COUNTED_FAILURES = (AuthenticationFailed, InvalidRecoveryToken, EmailAlreadyExists)
 """What a guesser meets: wrong credentials, a dead token, an address that exists."""
 
 
 @contextmanager
-def limited_by_source(app: APIGatewayHttpResolver, route: str) -> Iterator[str]:
+def limited_by_source(app: Router, route: str) -> Iterator[str]:
     """Yields the source address (for the mail limits)."""
     address = source_ip(app)
     limiter = source_limiter()

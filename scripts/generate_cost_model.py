@@ -60,7 +60,7 @@ class Step:
     aws_calls: float
 
 
-def _load(name: str) -> dict[str, Any]:
+def load_figures(name: str) -> dict[str, Any]:
     path = BENCH / f"{name}.json"
     if not path.exists():
         raise SystemExit(f"{path} is missing: run `make bench` first")
@@ -206,11 +206,11 @@ def main() -> int:
         logical_id: int(template.function_properties(logical_id).get("MemorySize", 128))
         for logical_id in template.of_type("AWS::Serverless::Function")
     }
-    cold = _load("cold_start")["functions"]
-    warm = _load("warm_requests")["functions"]
+    cold = load_figures("cold_start")["functions"]
+    warm = load_figures("warm_requests")["functions"]
     # The stream processor's CPU per batch, from the throughput at that batch size (moto's own
     # work included, so an overestimate); one PutEvents per batch of up to 10.
-    batching = _load("publish_batching")["by_batch_size"][str(EVENTS_PER_BATCH)]
+    batching = load_figures("publish_batching")["by_batch_size"][str(EVENTS_PER_BATCH)]
     warm["UserStreamProcessorFunction"] = {
         "cpu_ms": EVENTS_PER_BATCH * 1000 / batching["records_per_second"],
         "aws_calls": 1,

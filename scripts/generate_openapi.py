@@ -1,18 +1,30 @@
-"""Generates docs/openapi.json from the API functions' resolvers, as template.yaml routes them.
+"""Generates docs/openapi.json from the API functions' routes, as template.yaml routes them.
 
-Each API function has its own Powertools resolver; Powertools' ``OpenAPIMerge`` merges their
-schemas so that what is published is exactly what the code validates. `make openapi` rewrites it;
-a test fails on drift.
+Each API function has its own router (handlers/router.py). Its route table is handed to
+Powertools' OpenAPI generator, here only, never in a function: each route is registered on a
+Powertools ``APIGatewayHttpResolver`` with the same rule, method, documentation and signature
+(``Query``/``Header``/``Path``/``Body`` and ``Response`` as Powertools spells them), and
+``OpenAPIMerge`` merges the functions' schemas, so that what is published is what the code
+validates. `make openapi` rewrites it; a test fails on drift.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
+import inspect
 import json
 import os
 import sys
+import typing
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any, get_args, get_origin
+
+from handlers import router
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "docs" / "openapi.json"
@@ -59,10 +71,70 @@ def with_request_id_header(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
+def powertools_annotation(annotation: Any) -> Any:
+    """``annotation`` with our parameter markers and ``Response`` as Powertools' own."""
+    from aws_lambda_powertools.event_handler import Response
+
+    if get_origin(annotation) is Annotated:
+        inner, *metadata = get_args(annotation)
+        return Annotated[(inner, *(powertools_marker(item) for item in metadata))]
+    if get_origin(annotation) is router.Response:
+        (body,) = get_args(annotation)
+        return Response[body]  # type: ignore[valid-type]
+    return Response if annotation is router.Response else annotation
+
+
+def powertools_marker(item: Any) -> Any:
+    """Powertools' ``Query``/``Header``/``Path``/``Body`` for ours, with the same arguments."""
+    from aws_lambda_powertools.event_handler.openapi import params
+
+    marker = item() if isinstance(item, type) and issubclass(item, router.Param) else item
+    if not isinstance(marker, router.Param):
+        return item
+    arguments: dict[str, Any] = {**marker.field}
+    if marker.default is not inspect.Parameter.empty:
+        arguments["default"] = marker.default
+    if isinstance(marker, router.Body):
+        arguments["embed"] = marker.embed
+    if isinstance(marker, router.Header):
+        arguments["convert_underscores"] = marker.convert_underscores
+    return getattr(params, type(marker).__name__)(alias=marker.alias, **arguments)
+
+
+def powertools_handler(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``func`` as Powertools reads a route: same name and docstring, its signature translated."""
+    hints = typing.get_type_hints(func, include_extras=True)
+    signature = inspect.signature(func)
+    parameters = [
+        parameter.replace(annotation=powertools_annotation(hints.get(name, parameter.annotation)))
+        for name, parameter in signature.parameters.items()
+    ]
+    returns = powertools_annotation(hints.get("return", signature.return_annotation))
+
+    @functools.wraps(func)
+    def documented(*args: Any, **kwargs: Any) -> Any:
+        return func(*args, **kwargs)
+
+    documented.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=parameters, return_annotation=returns
+    )
+    return documented
+
+
+def powertools_resolver(app: router.Router) -> APIGatewayHttpResolver:
+    """A Powertools resolver with ``app``'s routes, as the functions had before their router."""
+    from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+
+    resolver = APIGatewayHttpResolver(enable_validation=True)
+    for route in app.routes:
+        resolver.route(route.rule, route.method, **route.openapi)(powertools_handler(route.func))
+    return resolver
+
+
 def build_document() -> dict[str, Any]:
-    """Powertools' ``OpenAPIMerge`` over the routed functions' resolvers. Its ``discover`` is not
-    used: it finds resolvers by a literal ``APIGatewayHttpResolver(...)`` call, and ours come from
-    ``handlers.http.create_resolver``; the template says which modules serve the API."""
+    """Powertools' ``OpenAPIMerge`` over the routed functions' routes (its ``discover`` finds
+    resolvers by a literal ``APIGatewayHttpResolver(...)`` call; the template says which modules
+    serve the API)."""
     from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
 
     for name, value in PLACEHOLDER_ENV.items():
@@ -70,8 +142,10 @@ def build_document() -> dict[str, Any]:
     # A route served by two functions is a template bug: fail rather than keep either.
     merge = OpenAPIMerge(title=TITLE, version=VERSION, description=DESCRIPTION, on_conflict="error")
     for module_name in api_handler_modules():
-        app = importlib.import_module(module_name).app
-        schema = app.get_openapi_json_schema(title=TITLE, version=VERSION, description=DESCRIPTION)
+        resolver = powertools_resolver(importlib.import_module(module_name).app)
+        schema = resolver.get_openapi_json_schema(
+            title=TITLE, version=VERSION, description=DESCRIPTION
+        )
         merge.add_schema(json.loads(schema))
     document = merge.get_openapi_schema()
     document["paths"] = dict(sorted(document["paths"].items()))

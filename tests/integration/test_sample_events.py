@@ -61,3 +61,5 @@ def test_given_a_template_function_when_its_sample_event_is_invoked_then_it_does
         routes = {r.route_key for r in api.api.routes if r.function == logical_id}
         assert event["routeKey"] in routes
         assert map_function_result(result).status < 500
+        if "authorizer" in event["requestContext"]:  # has every claim the authorizer passes on
+            assert b"Missing authorizer context" not in map_function_result(result).body
