@@ -25,7 +25,7 @@ from domain.events import (
     event_for,
     stable_event_id,
 )
-from domain.users import User
+from domain.users import Origin, User
 
 _deserializer = TypeDeserializer()
 
@@ -103,6 +103,7 @@ def table_change(record: Mapping[str, Any]) -> TableChange | None:
     changed = new if new is not None else old
     assert changed is not None  # INSERT and MODIFY set new, REMOVE sets old
     request_id = values.get("last_request_id")
+    origin = values.get("origin")
     table = str(record.get("eventSourceARN", "")).split("/stream/")[0]
     sequence = str(stream["SequenceNumber"])
     return TableChange(
@@ -114,6 +115,7 @@ def table_change(record: Mapping[str, Any]) -> TableChange | None:
         new=new,
         request_id=request_id if isinstance(request_id, str) else None,
         reconstructed=reconstructed,
+        origin=Origin(origin) if origin in set(Origin) else Origin.REGISTRATION,
     )
 
 

@@ -7,13 +7,15 @@ Items (see README "Table design"):
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
+from domain.metadata import METADATA_FIELDS, compact_json
 from domain.recovery_tokens import IssuedToken, TokenPurpose
-from domain.users import PROFILE_FIELDS, TOKEN_FIELDS, User, UserAccount
+from domain.users import PROFILE_FIELDS, TOKEN_FIELDS, Origin, User, UserAccount
 
 USER_PREFIX = "USER#"
 USER_SK = "PROFILE"
@@ -69,11 +71,17 @@ def account_attributes(account: UserAccount, request_id: str | None = None) -> d
         "created_at": iso_timestamp(user.created_at),
         "updated_at": iso_timestamp(user.updated_at),
         "password_hash": account.password_hash,
+        # Only what is not a sign-up is marked: a registration's item stays as it always was.
+        "origin": None if account.origin is Origin.REGISTRATION else str(account.origin),
         "GSI1PK": LIST_PARTITION,
         "GSI1SK": f"{iso_timestamp(user.created_at)}#{user.id}",
     }
     for field in PROFILE_FIELDS:
         values[field] = getattr(user, field)
+    for field in METADATA_FIELDS:
+        # JSON text: exact (no float-to-Decimal rounding), measured as the limits say, and never
+        # a DynamoDB map key it cannot hold. An empty map is no attribute at all.
+        values[field] = compact_json(getattr(user, field)) if getattr(user, field) else None
     if account.sessions_revoked_at is not None:
         values["sessions_revoked_at"] = iso_timestamp(account.sessions_revoked_at)
     if account.locked_until is not None:
@@ -119,7 +127,11 @@ def _plain(item: dict[str, Any]) -> dict[str, Any]:
 
 def user_from_values(values: dict[str, Any]) -> User:
     """The public user in an item's plain values (stored items and stream images alike)."""
-    return User.model_validate({f: values[f] for f in User.model_fields if f in values})
+    fields = {f: values[f] for f in User.model_fields if f in values}
+    for name in METADATA_FIELDS:
+        if isinstance(fields.get(name), str):
+            fields[name] = json.loads(fields[name])
+    return User.model_validate(fields)
 
 
 def user_from_item(item: dict[str, Any]) -> User:
@@ -135,6 +147,7 @@ def account_from_item(item: dict[str, Any]) -> UserAccount:
         failed_logins=int(plain.get("failed_logins", 0)),
         sessions_revoked_at=plain.get("sessions_revoked_at"),
         session_generation=int(plain.get("session_generation", 0)),
+        origin=Origin(plain.get("origin", Origin.REGISTRATION)),
         verify_token=_stored_token(plain, TokenPurpose.VERIFY_EMAIL),
         reset_token=_stored_token(plain, TokenPurpose.RESET_PASSWORD),
     )

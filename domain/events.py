@@ -23,7 +23,8 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from domain.users import PUBLIC_FIELDS, User
+from domain.metadata import METADATA_FIELDS, changed_keys
+from domain.users import PUBLIC_FIELDS, Origin, User
 
 EVENT_SOURCE = "userflow.users"
 EVENT_VERSION: Literal[1] = 1
@@ -33,6 +34,13 @@ RECONSTRUCTED_SOURCE = "userflow:table"
 # Bumped by every write, so comparing them would turn any MODIFY into an update.
 _BOOKKEEPING_FIELDS = ("version", "updated_at")
 COMPARED_FIELDS = tuple(f for f in PUBLIC_FIELDS if f not in _BOOKKEEPING_FIELDS)
+# A change to a custom attribute is named by its key: ``metadata.plan`` (top-level keys only).
+CHANGED_FIELD_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {"enum": list(COMPARED_FIELDS)},
+        {"pattern": rf"^({'|'.join(METADATA_FIELDS)})\..+$"},
+    ]
+}
 
 
 class ChangeKind(StrEnum):
@@ -86,18 +94,22 @@ class _Detail(BaseModel):
 
 
 class UserCreatedDetail(_Detail):
-    pass
+    origin: Origin = Field(
+        default=Origin.REGISTRATION,
+        description="registration (signed up here), import (`userflow users import`) or "
+        "migration (moved from another user pool at first login)",
+    )
 
 
 class UserUpdatedDetail(_Detail):
     changed_fields: list[str] = Field(
         min_length=1,
-        description="Public fields that changed",
-        json_schema_extra={"items": {"enum": list(COMPARED_FIELDS)}},
+        description="Public fields that changed; a custom attribute by its key (metadata.plan)",
+        json_schema_extra={"items": CHANGED_FIELD_SCHEMA},
     )
     previous: dict[str, Any] = Field(
-        description="Values of the changed fields before the change",
-        json_schema_extra={"propertyNames": {"enum": list(COMPARED_FIELDS)}},
+        description="Values of the changed fields before the change (null: the key was absent)",
+        json_schema_extra={"propertyNames": CHANGED_FIELD_SCHEMA},
     )
 
 
@@ -161,6 +173,8 @@ class TableChange:
     request_id: str | None = None
     reconstructed: bool = False
     """Rebuilt from the table's current item by a replay: what changed is unknown."""
+    origin: Origin = Origin.REGISTRATION
+    """How the user came to be (the item's ``origin``; meaningful on INSERT)."""
 
 
 def stable_event_id(table: str, keys: Mapping[str, Any], sequence_number: str) -> str:
@@ -173,9 +187,16 @@ def stable_event_id(table: str, keys: Mapping[str, Any], sequence_number: str) -
 
 
 def _changes(old: User, new: User) -> dict[str, Any]:
-    """Changed public fields with their previous values."""
+    """Changed public fields with their previous values; custom attributes by key."""
     before, after = old.model_dump(mode="json"), new.model_dump(mode="json")
-    return {f: before[f] for f in COMPARED_FIELDS if before[f] != after[f]}
+    changes: dict[str, Any] = {}
+    for name in COMPARED_FIELDS:
+        if name in METADATA_FIELDS:
+            for key in changed_keys(before[name], after[name]):
+                changes[f"{name}.{key}"] = before[name].get(key)
+        elif before[name] != after[name]:
+            changes[name] = before[name]
+    return changes
 
 
 def _decide(change: TableChange) -> tuple[DetailType, User, dict[str, Any]] | None:
@@ -184,7 +205,7 @@ def _decide(change: TableChange) -> tuple[DetailType, User, dict[str, Any]] | No
     if change.new is None:
         raise PoisonRecord(f"{change.kind} without the user it changed")
     if change.kind is ChangeKind.INSERT:
-        return DetailType.USER_CREATED, change.new, {}
+        return DetailType.USER_CREATED, change.new, {"origin": change.origin}
     if change.reconstructed:
         # What changed is unknown: every field counts as changed, no previous value is claimed.
         return (

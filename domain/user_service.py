@@ -17,6 +17,7 @@ from domain.errors import (
     WriteContention,
 )
 from domain.mail import MailKind, MailRequest
+from domain.metadata import METADATA_FIELDS, USER_WRITABLE, MetadataPolicy, ensure_may_write
 from domain.password_guard import PasswordGuard, Verdict
 from domain.password_policy import validated_password
 from domain.passwords import PasswordHasher
@@ -91,10 +92,14 @@ class UserService:
         clock: Callable[[], datetime] = utc_now,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
         password_guard: PasswordGuard | None = None,
+        *,
+        metadata: MetadataPolicy | None = None,
     ) -> None:
         """``password_guard``: needed by the use cases that check a stored password (the API's);
-        operator tools that only register users or grant roles go without."""
+        operator tools that only register users or grant roles go without. ``metadata``: the
+        deployer's limits and schemas for custom attributes."""
         self._repository = repository
+        self._metadata = metadata or MetadataPolicy()
         self._hasher = hasher
         self._password_guard = password_guard
         self._clock = clock
@@ -110,6 +115,7 @@ class UserService:
             phone=registration.phone,
             locale=registration.locale,
             timezone=registration.timezone,
+            metadata=self._metadata.validated(USER_WRITABLE, registration.metadata or {}),
             created_at=now,
             updated_at=now,
         )
@@ -150,7 +156,9 @@ class UserService:
         account = self._target(caller, user_id)
         if if_match is not None and if_match != account.user.version:
             raise VersionConflict
-        changes = self._user_changes(account.user, patch)
+        changes = self._user_changes(account.user, patch) | self._metadata_changes(
+            caller, account.user, patch
+        )
         own = caller.user_id == account.user.id
         if own and ("email" in changes or patch.password) and not proven:
             self._prove_current_password(account, patch)
@@ -289,6 +297,18 @@ class UserService:
             if required in sent and sent[required] is None:
                 raise InvalidInput(f"{required} cannot be removed")
         return {field: value for field, value in sent.items() if getattr(user, field) != value}
+
+    def _metadata_changes(self, caller: Caller, user: User, patch: UserPatch) -> dict[str, object]:
+        """Each map sent, merged into the stored one (RFC 7396) and checked whole."""
+        changes: dict[str, object] = {}
+        for name in METADATA_FIELDS:
+            if name not in patch.model_fields_set:
+                continue
+            ensure_may_write(name, caller.is_admin)
+            merged = self._metadata.patched(name, getattr(user, name), getattr(patch, name))
+            if merged != getattr(user, name):
+                changes[name] = merged
+        return changes
 
     def _prove_current_password(self, account: UserAccount, patch: UserPatch) -> None:
         """Users changing their own password or email prove the current password, so a stolen

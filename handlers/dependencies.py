@@ -13,12 +13,15 @@ from typing import TYPE_CHECKING
 from handlers.settings import (
     ListUsersSettings,
     MailTokenKeySettings,
+    MetadataSettings,
     RecoverySettings,
     SessionSettings,
+    SettingsError,
     TableSettings,
     TokenIssuerSettings,
     TokenSettingsEnv,
     TokenVerifierSettings,
+    UserWriteSettings,
     load,
 )
 
@@ -28,6 +31,7 @@ if TYPE_CHECKING:  # each function imports only what it uses (the authorizer: no
     from adapters.key_store import PublicKeySource, SigningKeySource
     from domain.account_recovery import AccountRecoveryService
     from domain.auth_service import AuthService
+    from domain.metadata import MetadataPolicy
     from domain.tokens import TokenIssuer, TokenSettings
     from domain.user_service import UserService
 
@@ -95,8 +99,35 @@ def user_service() -> UserService:
 
     hasher = PasswordHasher()
     return UserService(
-        user_repository(), hasher, password_guard=PasswordGuard(login_state(), hasher)
+        user_repository(),
+        hasher,
+        password_guard=PasswordGuard(login_state(), hasher),
+        metadata=metadata_policy(load(UserWriteSettings)),
     )
+
+
+def metadata_policy(settings: MetadataSettings) -> MetadataPolicy:
+    """The deployer's limits and schemas (a function that never writes custom attributes is
+    given the defaults, which it never uses). An invalid schema fails the function's first
+    request with a SettingsError naming it, as any other invalid setting does."""
+    from domain.metadata import MetadataLimits, MetadataPolicy, json_schema_check
+
+    schemas = {}
+    for name, text in (
+        ("metadata", settings.metadata_schema),
+        ("app_metadata", settings.app_metadata_schema),
+    ):
+        if text.strip():
+            try:
+                schemas[name] = json_schema_check(text)
+            except ValueError as error:
+                raise SettingsError(f"{name.upper()}_SCHEMA is {error}") from None
+    limits = MetadataLimits(
+        max_bytes=settings.metadata_max_bytes,
+        max_depth=settings.metadata_max_depth,
+        max_keys=settings.metadata_max_keys,
+    )
+    return MetadataPolicy(limits=limits, schemas=schemas)
 
 
 # ---------------------------------------------------------------- authentication

@@ -26,6 +26,20 @@ class TableSettings(FunctionSettings):
     table_name: str = NonEmpty
 
 
+class MetadataSettings(FunctionSettings):
+    """Custom attributes' limits and optional JSON Schemas (template parameters Metadata*)."""
+
+    metadata_max_bytes: int = Field(default=4096, ge=2)
+    metadata_max_depth: int = Field(default=5, ge=1)
+    metadata_max_keys: int = Field(default=50, ge=0)
+    metadata_schema: str = ""
+    app_metadata_schema: str = ""
+
+
+class UserWriteSettings(TableSettings, MetadataSettings):
+    """Functions that write custom attributes (registration, PATCH)."""
+
+
 class TokenSettingsEnv(FunctionSettings):
     """What verifies (and issues) access tokens."""
 
@@ -85,9 +99,9 @@ class UserStreamSettings(FunctionSettings):
 
 # Handler module -> the model of its function's environment (the template test walks these).
 FUNCTION_SETTINGS: dict[str, type[FunctionSettings]] = {
-    "handlers.handle_create_user": TableSettings,
+    "handlers.handle_create_user": UserWriteSettings,
     "handlers.handle_get_user": TableSettings,
-    "handlers.handle_update_user": TableSettings,
+    "handlers.handle_update_user": UserWriteSettings,
     "handlers.handle_delete_user": TableSettings,
     "handlers.handle_list_users": ListUsersSettings,
     "handlers.handle_account_status": SessionSettings,
