@@ -15,21 +15,22 @@ from adapters.cursor_codec import CursorCodec
 from adapters.dynamodb_conflicts import raise_if_contention
 from adapters.mail_outbox import outbox_put
 from adapters.user_items import (
-    LIST_INDEX,
-    LIST_PARTITION,
+    DEFAULT_SHARDS,
+    INDEX_ATTRIBUTES,
     LOCKOUT_ATTRIBUTES,
     TOKEN_ATTRIBUTES,
-    USER_SK,
     account_attributes,
     account_from_item,
+    claim_index_values,
     email_key,
     iso_timestamp,
-    user_from_item,
     user_key,
 )
-from domain.errors import EmailAlreadyExists, InvalidCursor, UserNotFound, VersionConflict
+from adapters.user_search import UserSearch
+from domain.errors import EmailAlreadyExists, UserNotFound, VersionConflict
 from domain.mail import MailRequest
 from domain.recovery_tokens import TokenPurpose
+from domain.user_search import UserQuery
 from domain.users import TOKEN_FIELDS, UserAccount, UserPage
 
 if TYPE_CHECKING:
@@ -49,13 +50,16 @@ class DynamoDBUserRepository:
         cursor_key: Callable[[], bytes],
         db: DynamoDBClient | None = None,
         request_id: Callable[[], str | None] = lambda: None,
+        shards: int = DEFAULT_SHARDS,
     ) -> None:
         """``db``: a DynamoDB client for another endpoint (the operator CLI on a stack);
-        ``request_id``: the id of the API request being served, stored with each user write."""
+        ``request_id``: the id of the API request being served, stored with each user write;
+        ``shards``: partitions per index order (template parameter UserIndexShards)."""
         self._table = table_name
-        self._cursors = CursorCodec(cursor_key)
         self._db = db or client("dynamodb")
         self._request_id = request_id
+        self._shards = shards
+        self._search = UserSearch(self._db, table_name, shards, CursorCodec(cursor_key))
 
     def add(self, account: UserAccount, messages: Sequence[MailRequest] = ()) -> None:
         user = account.user
@@ -67,7 +71,7 @@ class DynamoDBUserRepository:
                             "TableName": self._table,
                             "Item": {
                                 **user_key(user.id),
-                                **account_attributes(account, self._request_id()),
+                                **account_attributes(account, self._request_id(), self._shards),
                             },
                             "ConditionExpression": "attribute_not_exists(PK)",
                         }
@@ -106,9 +110,10 @@ class DynamoDBUserRepository:
     ) -> None:
         """Writes only what the use case changed: login bookkeeping, rehashes and session
         revocations made concurrently (without a version bump) are never overwritten."""
-        before = account_attributes(previous)
-        after = account_attributes(updated, self._request_id())
-        attributes = {k: v for k, v in after.items() if before.get(k) != v}
+        before = account_attributes(previous, shards=self._shards)
+        after = account_attributes(updated, self._request_id(), self._shards)
+        # Index keys always: an item stored before the indexes were sharded moves with any change.
+        attributes = {k: v for k, v in after.items() if before.get(k) != v or k in INDEX_ATTRIBUTES}
         removed = [name for name in before if name not in after]
         if "last_request_id" not in after:  # a change without a request id: forget the old one
             removed.append("last_request_id")
@@ -239,47 +244,10 @@ class DynamoDBUserRepository:
         found = self._db.get_item(TableName=self._table, Key=user_key(user_id), ConsistentRead=True)
         return VersionConflict() if "Item" in found else UserNotFound()
 
-    def list_users(self, limit: int, cursor: str | None) -> UserPage:
-        query: dict[str, Any] = {
-            "TableName": self._table,
-            "IndexName": LIST_INDEX,
-            "KeyConditionExpression": "GSI1PK = :users",
-            "ExpressionAttributeValues": {":users": {"S": LIST_PARTITION}},
-            "Limit": limit,
-        }
-        if cursor:
-            query["ExclusiveStartKey"] = self._cursors.decode(cursor)
-        try:
-            page = self._db.query(**query)
-        except self._db.exceptions.ClientError as error:
-            if cursor and error.response["Error"]["Code"] == "ValidationException":
-                raise InvalidCursor from error
-            raise
-        last = page.get("LastEvaluatedKey")
-        verified = self._verified_emails([item["PK"] for item in page["Items"]])
-        return UserPage(
-            items=[
-                user_from_item({**item, "email_verified": {"BOOL": item["PK"]["S"] in verified}})
-                for item in page["Items"]
-            ],
-            next_cursor=self._cursors.encode(last) if last else None,
-        )
-
-    def _verified_emails(self, keys: Sequence[Any]) -> set[str]:
-        """Which of a page's users verified their email. GSI1's projection cannot change on a
-        deployed table (CloudFormation refuses it), so this one attribute is read from the items,
-        never more (no hash ever leaves the table)."""
-        pending: list[dict[str, Any]] = [{"PK": key, "SK": {"S": USER_SK}} for key in keys]
-        verified: set[str] = set()
-        while pending:
-            request: Any = {"Keys": pending[:100], "ProjectionExpression": "PK, email_verified"}
-            answer: Any = self._db.batch_get_item(RequestItems={self._table: request})
-            for item in answer["Responses"].get(self._table, []):
-                if item.get("email_verified", {}).get("BOOL"):
-                    verified.add(item["PK"]["S"])
-            unprocessed = answer.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", [])
-            pending = unprocessed + pending[100:]
-        return verified
+    def list_users(
+        self, limit: int, cursor: str | None, query: UserQuery | None = None
+    ) -> UserPage:
+        return self._search.page(query or UserQuery(), limit, cursor)
 
     def _claim_email(self, email: str, user_id: str) -> TransactWriteItemTypeDef:
         return {
@@ -289,6 +257,10 @@ class DynamoDBUserRepository:
                     **email_key(email),
                     "entity": {"S": "email"},
                     "user_id": {"S": user_id},
+                    **{
+                        name: {"S": value}
+                        for name, value in claim_index_values(email, user_id, self._shards).items()
+                    },
                 },
                 "ConditionExpression": "attribute_not_exists(PK)",
             }

@@ -64,3 +64,9 @@ class InvalidRecoveryToken(UserflowError):
 
 class TooManyRequests(UserflowError):
     message = "Too many requests; try again later"
+
+
+class SearchUnavailable(UserflowError):
+    """An index a search needs is still being built (a deploy added it): try again later."""
+
+    message = "This search is not available yet (its index is being built); try again later"

@@ -12,6 +12,7 @@ if TYPE_CHECKING:  # annotations only: a function loads the models it uses, not 
     from domain.events import LifecycleEvent, PublishFailure, TableChange
     from domain.mail import MailRequest
     from domain.recovery_tokens import IssuedToken, TokenPurpose
+    from domain.user_search import UserQuery
     from domain.users import UserAccount, UserPage
 
 
@@ -43,8 +44,11 @@ class UserRepository(Protocol):
         if already gone) and release its email; the deletion is recorded as ``deleted`` (its
         version and time), so the last image the stream carries is the deletion itself."""
 
-    def list_users(self, limit: int, cursor: str | None) -> UserPage:
-        """One page in a stable order; InvalidCursor for a cursor this service did not issue."""
+    def list_users(
+        self, limit: int, cursor: str | None, query: UserQuery | None = None
+    ) -> UserPage:
+        """One page of the users matching ``query``, in its order (domain/user_search.py);
+        InvalidCursor for a cursor this service did not issue for this query."""
 
 
 # ---------------------------------------------------------------- authentication

@@ -23,6 +23,7 @@ from domain.password_policy import validated_password
 from domain.passwords import PasswordHasher
 from domain.ports import UserRepository
 from domain.recovery_tokens import TokenPurpose, new_token
+from domain.user_search import UserQuery
 from domain.users import (
     PROFILE_FIELDS,
     Registration,
@@ -206,12 +207,14 @@ class UserService:
         )
         self._repository.remove(deleted, account)
 
-    def list_users(self, caller: Caller, limit: int, cursor: str | None) -> UserPage:
+    def list_users(
+        self, caller: Caller, limit: int, cursor: str | None, query: UserQuery | None = None
+    ) -> UserPage:
         caller.ensure_admin()
         self._caller_account(caller)
         if not 1 <= limit <= MAX_PAGE_SIZE:
             raise InvalidInput(f"limit must be between 1 and {MAX_PAGE_SIZE}")
-        return self._repository.list_users(limit, cursor)
+        return self._repository.list_users(limit, cursor, query)
 
     def set_status(self, caller: Caller, user_id: str, status: UserStatus) -> User:
         """Disabling also revokes every session of the user in the same write."""

@@ -79,8 +79,12 @@ def user_repository() -> DynamoDBUserRepository:
     from adapters.dynamodb_user_repository import DynamoDBUserRepository
     from handlers.observability import logger
 
+    settings = load(TableSettings)
     return DynamoDBUserRepository(
-        load(TableSettings).table_name, cursor_key=_cursor_key, request_id=logger.get_correlation_id
+        settings.table_name,
+        cursor_key=_cursor_key,
+        request_id=logger.get_correlation_id,
+        shards=settings.user_index_shards,
     )
 
 

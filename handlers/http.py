@@ -30,6 +30,7 @@ from domain.errors import (
     InvalidPrecondition,
     InvalidRecoveryToken,
     PasswordPolicyViolation,
+    SearchUnavailable,
     TooManyRequests,
     UserflowError,
     UserNotFound,
@@ -52,6 +53,7 @@ ERROR_STATUS: dict[type[Exception], HTTPStatus] = {
     PasswordPolicyViolation: HTTPStatus.UNPROCESSABLE_ENTITY,
     InvalidInput: HTTPStatus.UNPROCESSABLE_ENTITY,
     InvalidCursor: HTTPStatus.UNPROCESSABLE_ENTITY,
+    SearchUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,
 }
 
 

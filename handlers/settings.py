@@ -24,6 +24,9 @@ class FunctionSettings(BaseModel):
 
 class TableSettings(FunctionSettings):
     table_name: str = NonEmpty
+    user_index_shards: int = Field(default=4, ge=1, le=64)
+    """Partitions per index order (template parameter UserIndexShards): every user write
+    computes its index keys with it."""
 
 
 class MetadataSettings(FunctionSettings):

@@ -21,6 +21,7 @@ from domain.errors import EmailAlreadyExists, InvalidCursor, UserNotFound, Versi
 from domain.events import LifecycleEvent, PublishFailure
 from domain.mail import MailRequest
 from domain.recovery_tokens import TokenPurpose
+from domain.user_search import UserQuery, sort_key
 from domain.users import TOKEN_FIELDS, UserAccount, UserPage
 
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ class InMemoryUserRepository:
     def __init__(self) -> None:
         self.items: dict[str, _StoredUser] = {}
         self.email_owners: dict[str, str] = {}
-        self._cursors: dict[str, str] = {}
+        self._cursors: dict[str, tuple[str, str]] = {}
         self._cursor_ids = itertools.count(1)
         self.outbox: list[MailRequest] = []
         """Mail requests queued with the writes, in order (the table's MAIL# items)."""
@@ -124,25 +125,29 @@ class InMemoryUserRepository:
         del self.items[user.id]
         del self.email_owners[user.email]
 
-    def list_users(self, limit: int, cursor: str | None) -> UserPage:
-        """Creation order, as the list index sorts by ``<created_at>#<id>``."""
+    def list_users(
+        self, limit: int, cursor: str | None, query: UserQuery | None = None
+    ) -> UserPage:
+        """The query's order and filters (domain/user_search.py), as the sharded indexes serve
+        them merged; a cursor is good only for the query that made it."""
+        query = query or UserQuery()
         after = ""
         if cursor is not None:
-            if cursor not in self._cursors:
+            if self._cursors.get(cursor, ("", ""))[0] != query.fingerprint():
                 raise InvalidCursor
-            after = self._cursors[cursor]
+            after = self._cursors[cursor][1]
         ordered = sorted(
-            (stored.account.user for stored in self.items.values()),
-            key=lambda user: (user.created_at, user.id),
+            (sort_key(stored.account.user, query.order), stored.account.user)
+            for stored in self.items.values()
+            if query.matches(stored.account.user)
         )
-        remaining = [u for u in ordered if f"{u.created_at.isoformat()}#{u.id}" > after]
+        remaining = [(position, user) for position, user in ordered if position > after]
         page = remaining[:limit]
         next_cursor = None
-        if len(page) == limit and page:
-            # Like DynamoDB's LastEvaluatedKey: a full page always gets a cursor, even the last.
+        if len(remaining) > limit:
             next_cursor = f"cursor-{next(self._cursor_ids)}"
-            self._cursors[next_cursor] = f"{page[-1].created_at.isoformat()}#{page[-1].id}"
-        return UserPage(items=page, next_cursor=next_cursor)
+            self._cursors[next_cursor] = (query.fingerprint(), page[-1][0])
+        return UserPage(items=[user for _, user in page], next_cursor=next_cursor)
 
     def failed_logins(self, user_id: str) -> int:
         """The failure counter of a user item (not part of ``UserAccount``)."""
