@@ -110,6 +110,7 @@ execute-change-set: $(STAMP)
 
 after-deploy: $(STAMP)
 	$(BIN)/userflow keys ensure --stack-name userflow-$(ENV)
+	$(BIN)/userflow users backfill --stack-name userflow-$(ENV)
 	$(BIN)/python -m scripts.smoke_test --stack-name userflow-$(ENV)
 
 # ---------------------------------------------------------------- Serverless Framework (osls v3)
