@@ -50,6 +50,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.publish_batching
 	$(BIN)/python -m benchmarks.password_blocklist
 	$(BIN)/python -m benchmarks.local_concurrency
+	$(BIN)/python -m benchmarks.user_search
 	$(BIN)/python -m scripts.generate_cost_model
 
 # ---------------------------------------------------------------- ship it (docs/deploy.md)
