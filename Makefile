@@ -5,8 +5,14 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 3000
 ENV ?= staging
+# The SAM CLI, pinned (requirements/sam.txt) in a venv of its own: its pins of boto3 and click
+# conflict with the app's and with checkov's. SAM=sam uses one installed otherwise.
+SAM_VENV := .venv-sam
+SAM_STAMP := $(SAM_VENV)/.installed
+SAM ?= $(SAM_VENV)/bin/sam
+export SAM_CLI_TELEMETRY = 0
 
-.PHONY: run test lint types openapi serverless bench clean
+.PHONY: run test lint types openapi serverless bench load clean
 
 $(STAMP): requirements/runtime.txt requirements/dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,8 +24,11 @@ $(STAMP): requirements/runtime.txt requirements/dev.txt pyproject.toml
 run: $(STAMP)
 	$(BIN)/userflow local --port $(PORT)
 
-test: $(STAMP) lint types security workflows serverless-tools
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+# The SAM CLI venv is a prerequisite: tests/integration/test_built_artifact.py runs `sam build` on a
+# clean copy of the repository (in its own xdist group, alongside the rest of the suite); so is osls
+# (serverless-tools) for tests/integration/test_serverless_package.py.
+test: $(STAMP) lint types security workflows serverless-tools $(SAM_STAMP)
+	SAM="$(if $(findstring /,$(SAM)),$(abspath $(SAM)),$(SAM))" $(BIN)/python -m pytest -n 2 --dist loadgroup
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -37,7 +46,7 @@ serverless: $(STAMP)
 	$(BIN)/python -m scripts.generate_serverless
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache node_modules .serverless
+	rm -rf $(VENV) $(SAM_VENV) .mypy_cache .pytest_cache .ruff_cache node_modules .serverless
 
 # Each prints its figures next to a baseline measured in the same run and writes build/bench/*.json,
 # from which docs/cost.md is generated.
@@ -51,17 +60,26 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.password_blocklist
 	$(BIN)/python -m benchmarks.local_concurrency
 	$(BIN)/python -m benchmarks.user_search
+	$(BIN)/python -m benchmarks.load --users 50 --requests 1000 --name local_load
 	$(BIN)/python -m scripts.generate_cost_model
+
+# The Locust scenario (benchmarks/locustfile.py) against URL=https://... (it creates and changes
+# test users there), by default against a fresh `userflow local` (then also its memory).
+URL ?=
+LOAD_USERS ?= 50
+LOAD_REQUESTS ?= 1000
+load: $(STAMP)
+	$(BIN)/python -m benchmarks.load $(if $(URL),--url $(URL)) --users $(LOAD_USERS) \
+		--requests $(LOAD_REQUESTS)
 
 # ---------------------------------------------------------------- ship it (docs/deploy.md)
 TOOLS := .venv-tools
 TOOLS_STAMP := $(TOOLS)/.installed
-SAM ?= sam
 AUDIT_FLAGS ?=
 DEPLOY_FLAGS ?=
 
 .PHONY: security workflows build package-report deploy deploy-built change-set execute-change-set \
-	after-deploy sam-cli
+	after-deploy sam-cli record-released-indexes
 
 # Scan tools live in their own venv: checkov's pins conflict with the app's dependencies.
 $(TOOLS_STAMP): requirements/tools.txt
@@ -79,13 +97,26 @@ security: $(STAMP) $(TOOLS_STAMP)
 workflows: $(TOOLS_STAMP)
 	$(TOOLS)/bin/actionlint .github/workflows/*.yml
 
-# Stages build/function (runtime code only) and build/layer (arm64 wheels, with bytecode compiled
+$(SAM_STAMP): requirements/sam.txt
+	test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/python -m pip install --quiet -r requirements/sam.txt
+	touch $(SAM_STAMP)
+
+# Stages build/function (runtime code only) and the layers (arm64 wheels, with bytecode compiled
 # by python3.13 when it is on PATH), then `sam build`. CI: BUILD_FLAGS=--require-bytecode.
 build: $(STAMP) sam-cli
 	$(BIN)/python -m scripts.build_artifacts $(BUILD_FLAGS)
-	$(SAM) build
+	BUILD_FLAGS="$(BUILD_FLAGS)" $(SAM) build
 
-sam-cli: $(STAMP)
+# `sam build` builds each layer with `make build-<LogicalId>` in this directory (the layers'
+# Metadata.BuildMethod: makefile), ARTIFACTS_DIR set by SAM: the staged layer is copied there.
+BUILD_PYTHON ?= $(BIN)/python
+.PHONY: build-DependenciesLayer build-PasswordBlocklistLayer
+build-DependenciesLayer build-PasswordBlocklistLayer:
+	$(BUILD_PYTHON) -m scripts.build_artifacts --layer $(@:build-%=%) --artifacts-dir "$(ARTIFACTS_DIR)" $(BUILD_FLAGS)
+
+sam-cli: $(STAMP) $(if $(filter $(SAM_VENV)/bin/sam,$(SAM)),$(SAM_STAMP))
 	$(BIN)/python -m scripts.sam_cli_version $(SAM)
 
 package-report: $(STAMP)
@@ -96,18 +127,35 @@ package-report: $(STAMP)
 deploy: build
 	$(MAKE) deploy-built ENV=$(ENV)
 
+# The artifacts bucket of the environment's bootstrap stack (deploy/bootstrap.yaml).
+ARTIFACTS_BUCKET = $(BIN)/python -m scripts.bootstrap_outputs --stack-name userflow-$(ENV) ArtifactsBucketName
+
 deploy-built: $(STAMP) sam-cli
-	$(SAM) deploy --config-env $(ENV) $(DEPLOY_FLAGS)
+	$(BIN)/python -m scripts.check_index_changes
+	bucket="$$($(ARTIFACTS_BUCKET))" && \
+		$(SAM) deploy --config-env $(ENV) --s3-bucket "$$bucket" $(DEPLOY_FLAGS)
 	$(MAKE) after-deploy ENV=$(ENV)
 
-# Prints the change set's ARN (empty when nothing changed); its changes go to the job summary.
+# Packages the build and creates this run's change set (scripts/change_set.py): prints its ARN
+# (empty when nothing changed); its changes go to the job summary. Any other change set of the
+# stack is deleted first.
 change-set: $(STAMP) sam-cli
-	$(SAM) deploy --config-env $(ENV) --no-execute-changeset --no-confirm-changeset >&2
-	$(BIN)/python -m scripts.change_set show --stack-name userflow-$(ENV)
+	$(BIN)/python -m scripts.check_index_changes
+	mkdir -p build
+	bucket="$$($(ARTIFACTS_BUCKET))" && \
+		$(SAM) package --template-file .aws-sam/build/template.yaml --s3-bucket "$$bucket" \
+			--s3-prefix userflow-$(ENV) --output-template-file build/packaged-$(ENV).yaml >&2 && \
+		$(BIN)/python -m scripts.change_set create --config-env $(ENV) \
+			--template-file build/packaged-$(ENV).yaml --s3-bucket "$$bucket"
 
 execute-change-set: $(STAMP)
 	$(BIN)/python -m scripts.change_set execute --stack-name userflow-$(ENV) --change-set "$(CHANGE_SET)"
 	$(MAKE) after-deploy ENV=$(ENV)
+
+# After a production release: the table indexes it deployed become the record the next
+# template is checked against (scripts/check_index_changes.py); commit deploy/released-indexes.json.
+record-released-indexes: $(STAMP)
+	$(BIN)/python -m scripts.check_index_changes --record
 
 after-deploy: $(STAMP)
 	$(BIN)/userflow keys ensure --stack-name userflow-$(ENV)
@@ -131,7 +179,9 @@ $(NODE_MODULES_STAMP): package.json package-lock.json $(TOOLS_STAMP)
 serverless-tools: $(NODE_MODULES_STAMP)
 
 # Refuses a stale serverless.yml, stages the layers (build/layer, build/blocklist-layer), deploys
-# stack userflow-$(ENV) with osls in the region of AWS_REGION, then `after-deploy` as for SAM.
+# stack userflow-$(ENV) with osls in the region of AWS_REGION (uploading to the artifacts bucket
+# that serverless.yml reads from the bootstrap stack userflow-$(ENV)-bootstrap), then
+# `after-deploy` as for SAM.
 deploy-serverless: $(STAMP) $(NODE_MODULES_STAMP)
 	$(BIN)/python -m scripts.generate_serverless --check
 	$(BIN)/python -m scripts.build_artifacts $(BUILD_FLAGS)

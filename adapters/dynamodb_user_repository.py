@@ -17,21 +17,25 @@ from adapters.mail_outbox import outbox_put
 from adapters.user_items import (
     DEFAULT_SHARDS,
     INDEX_ATTRIBUTES,
+    LEGACY_LIST_PARTITION,
+    LIST_INDEX,
     LOCKOUT_ATTRIBUTES,
     TOKEN_ATTRIBUTES,
     account_attributes,
     account_from_item,
     claim_index_values,
+    created_partition,
     email_key,
     iso_timestamp,
     user_key,
 )
+from adapters.user_owned_items import owned_item_deletes
 from adapters.user_search import UserSearch
 from domain.errors import EmailAlreadyExists, UserNotFound, VersionConflict
 from domain.mail import MailRequest
 from domain.recovery_tokens import TokenPurpose
 from domain.user_search import UserQuery
-from domain.users import TOKEN_FIELDS, UserAccount, UserPage
+from domain.users import TOKEN_FIELDS, Role, UserAccount, UserPage, UserStatus
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -107,6 +111,7 @@ class DynamoDBUserRepository:
         previous: UserAccount,
         messages: Sequence[MailRequest] = (),
         token_used: TokenPurpose | None = None,
+        admin_kept: str | None = None,
     ) -> None:
         """Writes only what the use case changed: login bookkeeping, rehashes and session
         revocations made concurrently (without a version bump) are never overwritten."""
@@ -168,11 +173,15 @@ class DynamoDBUserRepository:
             items.append(self._claim_email(updated.user.email, updated.user.id))
             items.append(self._release_email(previous.user.email, previous.user.id))
         items.extend(outbox_put(self._table, message) for message in messages)
+        if admin_kept is not None:
+            items.append(self._still_enabled_admin(admin_kept))
         try:
             self._db.transact_write_items(TransactItems=items)
         except self._db.exceptions.TransactionCanceledException as error:
             codes = cancellation_codes(error)
-            if codes[0] == "ConditionalCheckFailed":
+            if codes[0] == "ConditionalCheckFailed" or (
+                admin_kept is not None and codes[-1] == "ConditionalCheckFailed"
+            ):
                 raise VersionConflict from error
             if len(codes) > 1 and codes[1] == "ConditionalCheckFailed":
                 raise EmailAlreadyExists from error
@@ -182,9 +191,11 @@ class DynamoDBUserRepository:
     def remove(self, deleted: UserAccount, previous: UserAccount) -> None:
         """Two writes, as one item cannot appear twice in a transaction: the deletion's version,
         time and request id are stamped on the item, then the item goes with its email claim.
-        The stream's REMOVE image therefore names the deletion, not the last update."""
+        The stream's REMOVE image therefore names the deletion, not the last update. What the
+        user owns (its passkeys) goes in the same transaction (adapters/user_owned_items.py)."""
         user = previous.user
         self._stamp_deletion(deleted, previous)
+        owned = owned_item_deletes(self._db, self._table, user.id)
         try:
             self._db.transact_write_items(
                 TransactItems=[
@@ -200,6 +211,7 @@ class DynamoDBUserRepository:
                         }
                     },
                     self._release_email(user.email, user.id),
+                    *owned,
                 ]
             )
         except self._db.exceptions.TransactionCanceledException as error:
@@ -248,6 +260,53 @@ class DynamoDBUserRepository:
         self, limit: int, cursor: str | None, query: UserQuery | None = None
     ) -> UserPage:
         return self._search.page(query or UserQuery(), limit, cursor)
+
+    def other_enabled_admin(self, excluding: str) -> str | None:
+        """Reads the active users' partitions of the listing index (which projects roles) until
+        one is found: a scan of the active users, paid only when an admin is disabled or demoted."""
+        active = UserStatus.ACTIVE.value
+        partitions = [
+            created_partition(active, verified, shard)
+            for verified in (True, False)
+            for shard in range(self._shards)
+        ]
+        for partition in [*partitions, LEGACY_LIST_PARTITION]:
+            query: dict[str, Any] = {
+                "TableName": self._table,
+                "IndexName": LIST_INDEX,
+                "KeyConditionExpression": "GSI1PK = :partition",
+                "FilterExpression": "contains(#roles, :admin) AND #status = :active AND id <> :me",
+                "ExpressionAttributeNames": {"#roles": "roles", "#status": "status"},
+                "ExpressionAttributeValues": {
+                    ":partition": {"S": partition},
+                    ":admin": {"S": Role.ADMIN.value},
+                    ":active": {"S": active},
+                    ":me": {"S": excluding},
+                },
+                "ProjectionExpression": "id",
+            }
+            while True:
+                page = self._db.query(**query)
+                if page["Items"]:
+                    return str(page["Items"][0]["id"]["S"])
+                if "LastEvaluatedKey" not in page:
+                    break
+                query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return None
+
+    def _still_enabled_admin(self, user_id: str) -> TransactWriteItemTypeDef:
+        return {
+            "ConditionCheck": {
+                "TableName": self._table,
+                "Key": user_key(user_id),
+                "ConditionExpression": "contains(#roles, :admin) AND #status = :active",
+                "ExpressionAttributeNames": {"#roles": "roles", "#status": "status"},
+                "ExpressionAttributeValues": {
+                    ":admin": {"S": Role.ADMIN.value},
+                    ":active": {"S": UserStatus.ACTIVE.value},
+                },
+            }
+        }
 
     def _claim_email(self, email: str, user_id: str) -> TransactWriteItemTypeDef:
         return {

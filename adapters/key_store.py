@@ -5,9 +5,15 @@ only login and refresh may read the secret. Both are read through the Parameters
 extension, which caches them (the JWKS for 5 minutes, the key set for ``SIGNER_CACHE_SECONDS``),
 or without it through Powertools parameters with the same ``max_age``, so the hot path rarely
 makes a network call. Signers read the version
-labelled ``AWSCURRENT``: a rotation stages its new key set as ``AWSPENDING`` first
-(``adapters/key_rotation.py``). Both ways of rotating publish the new JWKS *before* the new
-private key becomes current, so no token is ever signed by an unpublished key.
+labelled ``AWSCURRENT``.
+
+A new key is *staged* first: published in the JWKS but not signing, for at least the verifiers'
+JWKS cache lifetime (``publish_ahead``); only then may it be *activated*, so no verifier ever
+meets a token signed by a key its cached JWKS lacks. `userflow keys rotate` stages and `userflow
+keys activate` activates; the scheduled rotation (``adapters/key_rotation.py``) activates the key
+staged before (30 days earlier) and stages the next. A retired key stays published until the last
+token it signed has expired. Only an emergency (`keys rotate --retain-minutes 0`, a compromised
+key) makes a key sign at once.
 """
 
 from __future__ import annotations
@@ -36,6 +42,14 @@ if TYPE_CHECKING:
     from mypy_boto3_ssm import SSMClient
 
 CACHE_SECONDS = 300
+"""How long verifiers may cache the JWKS by default (template parameter JwksCacheSeconds: the
+extension's TTL, Powertools' max_age and the JWKS route's Cache-Control; 300 s is the most the
+extension allows)."""
+# The authorizer's verdicts are not cached (ReauthorizeEvery: 0, checked by a template test); a
+# cache would keep one based on an older JWKS for this long.
+AUTHORIZER_CACHE_SECONDS = 0
+# For the JWKS write to reach every reader, and clocks.
+PUBLISH_MARGIN_SECONDS = 5
 # Signers keep the key set only briefly: after a rotation (a compromised key dropped at once
 # above all) they must stop signing with the old key soon, and `userflow keys rotate` waits this
 # long before it reports that none does. One GetSecretValue per half minute per warm container.
@@ -78,6 +92,20 @@ class SigningKeySource:
         return self._parsed[1]
 
 
+NO_KEYS = '{"keys": []}'
+
+
+def jwks_parameter_name(stack_name: str) -> str:
+    """The SSM parameter of a stack's public JWKS (template.yaml, JWKS_PARAMETER_NAME): not a
+    stack resource, so that no CloudFormation update can rewrite it."""
+    return f"/{stack_name}/auth/jwks"
+
+
+def _parameter_not_found(error: BaseException | None) -> bool:
+    code = getattr(error, "response", {}).get("Error", {}).get("Code")
+    return bool(code == "ParameterNotFound")
+
+
 class PublicKeySource:
     """Verifies access tokens with the published JWKS (the authorizer)."""
 
@@ -88,8 +116,11 @@ class PublicKeySource:
         audience: str,
         monotonic: Callable[[], float] = time.monotonic,
         max_lifetime_seconds: int = MAX_ACCESS_TTL_SECONDS,
+        *,
+        cache_seconds: int = CACHE_SECONDS,
     ) -> None:
         self._name = parameter_name
+        self._cache_seconds = cache_seconds
         self._max_lifetime = max_lifetime_seconds
         self._issuer = issuer
         self._audience = audience
@@ -101,6 +132,11 @@ class PublicKeySource:
         # since must not outlive that window).
         self._fresher: tuple[float, TokenVerifier] | None = None
 
+    @property
+    def cache_seconds(self) -> int:
+        """How long this JWKS may be cached (by the extension, Powertools and HTTP clients)."""
+        return self._cache_seconds
+
     def jwks_text(self, force: bool = False) -> str:
         """Through the Parameters and Secrets extension where configured (no AWS SDK on the hot
         path). A forced read (an unknown kid) asks SSM itself: the extension may hold the old
@@ -108,15 +144,23 @@ class PublicKeySource:
         if not force and (value := through_extension(read_parameter, self._name)) is not None:
             return value
         from aws_lambda_powertools.utilities.parameters import get_parameter
+        from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 
-        return str(get_parameter(self._name, max_age=CACHE_SECONDS, force_fetch=force))
+        try:
+            return str(get_parameter(self._name, max_age=self._cache_seconds, force_fetch=force))
+        except GetParameterError as error:
+            # The key rotation creates the parameter (template.yaml): before the first key
+            # there is none, and no token can be valid.
+            if _parameter_not_found(error.__context__):
+                return NO_KEYS
+            raise
 
     def verify(self, token: str) -> AccessClaims:
         try:
             return self._verifier().verify(token)
         except UnknownSigningKey:
             now = self._monotonic()
-            if self._fresher is not None and now - self._fresher[0] < CACHE_SECONDS:
+            if self._fresher is not None and now - self._fresher[0] < self._cache_seconds:
                 try:
                     return self._fresher[1].verify(token)
                 except UnknownSigningKey:
@@ -161,32 +205,52 @@ def publish_jwks(ssm: SSMClient, parameter: str, jwks: dict[str, Any]) -> None:
     ssm.put_parameter(Name=parameter, Value=json.dumps(jwks), Type="String", Overwrite=True)
 
 
-def next_key_set(
+def publish_ahead(jwks_cache_seconds: int) -> timedelta:
+    """How long a staged key is published before it may sign: every verifier that cached the
+    JWKS before it was published has read it again by then."""
+    return timedelta(seconds=jwks_cache_seconds + AUTHORIZER_CACHE_SECONDS + PUBLISH_MARGIN_SECONDS)
+
+
+def first_key_set(now: datetime, ahead: timedelta) -> SigningKeySet:
+    """A new stack's keys: the first signs at once (nothing was verified before it), its
+    successor is staged so that the first scheduled rotation can activate it."""
+    return new_key_set(now).with_staged(now, now + ahead)
+
+
+def scheduled_key_set(
     current: SigningKeySet | None,
     now: datetime,
+    ahead: timedelta,
     retain_retired: timedelta = DEFAULT_RETAIN_RETIRED,
 ) -> SigningKeySet:
-    """What a rotation stores: a new signing key with the current ones retired, or the first."""
-    return current.rotated(now, retain_retired) if current else new_key_set(now)
+    """What a scheduled rotation stores, both steps in order: the staged key signs if it has
+    been published long enough (otherwise it waits for `userflow keys activate` or the next
+    rotation), then a successor is staged if none is."""
+    if current is None:
+        return first_key_set(now, ahead)
+    key_set = current
+    staged = key_set.staged
+    if staged is not None and (staged.signs_from is None or staged.signs_from <= now):
+        key_set = key_set.activated(now, retain_retired)
+    if key_set.staged is None:
+        key_set = key_set.with_staged(now, now + ahead)
+    return key_set
 
 
-def rotate_signing_keys(
+def store_key_set(
     secrets: SecretsManagerClient,
     ssm: SSMClient,
     *,
     secret_id: str,
     parameter: str,
-    now: datetime,
-    retain_retired: timedelta = DEFAULT_RETAIN_RETIRED,
-) -> SigningKeySet:
-    """Rotates at once: a direct put of a new ``AWSCURRENT`` version (Secrets Manager moves
-    ``AWSPREVIOUS`` to the version it replaces), after its JWKS is published. An automatic
+    key_set: SigningKeySet,
+) -> None:
+    """Publishes the set's JWKS, *then* makes it the signing version (a direct put of a new
+    ``AWSCURRENT``; Secrets Manager moves ``AWSPREVIOUS`` to the one it replaces). An automatic
     rotation in flight is abandoned: its pending set was derived from the replaced keys."""
-    rotated = next_key_set(read_key_set(secrets, secret_id), now, retain_retired)
-    publish_jwks(ssm, parameter, rotated.public_jwks())  # first: never sign with an unpublished key
-    secrets.put_secret_value(SecretId=secret_id, SecretString=rotated.model_dump_json())
+    publish_jwks(ssm, parameter, key_set.public_jwks())
+    secrets.put_secret_value(SecretId=secret_id, SecretString=key_set.model_dump_json())
     _abandon_pending_rotation(secrets, secret_id)
-    return rotated
 
 
 def _abandon_pending_rotation(secrets: SecretsManagerClient, secret_id: str) -> None:
@@ -201,11 +265,19 @@ def _abandon_pending_rotation(secrets: SecretsManagerClient, secret_id: str) -> 
 
 
 def ensure_signing_key(
-    secrets: SecretsManagerClient, ssm: SSMClient, *, secret_id: str, parameter: str, now: datetime
+    secrets: SecretsManagerClient,
+    ssm: SSMClient,
+    *,
+    secret_id: str,
+    parameter: str,
+    now: datetime,
+    ahead: timedelta,
 ) -> SigningKeySet:
     """A key set exists and its JWKS is published (a fresh stack gets its first key)."""
     current = read_key_set(secrets, secret_id)
     if current is None:
-        return rotate_signing_keys(secrets, ssm, secret_id=secret_id, parameter=parameter, now=now)
+        current = first_key_set(now, ahead)
+        store_key_set(secrets, ssm, secret_id=secret_id, parameter=parameter, key_set=current)
+        return current
     publish_jwks(ssm, parameter, current.public_jwks())
     return current

@@ -21,6 +21,7 @@ MAIL_SK = "MAIL"
 OUTBOX_RETENTION = timedelta(days=2)
 
 if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 _serializer = TypeSerializer()
@@ -58,3 +59,52 @@ def request_from_image(image: dict[str, Any]) -> MailRequest:
         raise ValueError("not a mail outbox item")
     fields = {name: plain[name] for name in MailRequest.model_fields if name in plain}
     return MailRequest.model_validate({**fields, "message_id": key.removeprefix(MAIL_KEY_PREFIX)})
+
+
+class SentMailLedger:
+    """Which outbox messages were already handed to SES, recorded on their own outbox item.
+
+    Lambda retries a stream batch from its lowest failed record, so messages after a failed one
+    (and every message of a batch that timed out) arrive again: the mailer skips those recorded
+    as sent. A crash between the send and the record still sends twice: a rare duplicate rather
+    than a lost reset link. Writing ``sent_at`` is a MODIFY, which the mailer's filter (INSERTs of
+    outbox items) never delivers.
+    """
+
+    def __init__(self, table: str, db: DynamoDBClient | None = None) -> None:
+        self._table = table
+        self._db = db
+
+    def _client(self) -> DynamoDBClient:
+        if self._db is None:
+            from adapters.aws_clients import client
+
+            self._db = client("dynamodb")
+        return self._db
+
+    def _key(self, message_id: str) -> dict[str, Any]:
+        return {"PK": {"S": f"{MAIL_KEY_PREFIX}{message_id}"}, "SK": {"S": MAIL_SK}}
+
+    def was_sent(self, message_id: str) -> bool:
+        item = self._client().get_item(
+            TableName=self._table,
+            Key=self._key(message_id),
+            ConsistentRead=True,
+            ProjectionExpression="sent_at",
+        )
+        return "sent_at" in item.get("Item", {})
+
+    def record_sent(self, message_id: str, ses_id: str, now: datetime | None = None) -> None:
+        """Marks the message sent; nothing when its item is already gone (TTL, 2 days)."""
+        sent_at = (now or datetime.now(UTC)).astimezone(UTC).isoformat().replace("+00:00", "Z")
+        db = self._client()
+        try:
+            db.update_item(
+                TableName=self._table,
+                Key=self._key(message_id),
+                UpdateExpression="SET sent_at = :sent_at, ses_message_id = :ses_id",
+                ConditionExpression="attribute_exists(PK)",
+                ExpressionAttributeValues={":sent_at": {"S": sent_at}, ":ses_id": {"S": ses_id}},
+            )
+        except db.exceptions.ConditionalCheckFailedException:
+            return

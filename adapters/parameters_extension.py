@@ -30,9 +30,19 @@ class ExtensionUnavailable(Exception):
 
 
 def extension_port() -> int | None:
-    """The extension's port when this function is configured to use it."""
+    """The extension's port when this function is configured to use it and can.
+
+    Not on SnapStart: a restored environment gets its credentials from the container endpoint,
+    not as ``AWS_SESSION_TOKEN``, and the extension authenticates callers with that token alone,
+    so every read would be refused and fall back to the SDK after a warning. The SDK reads
+    directly there, with no warning per invocation.
+    """
     configured = os.environ.get(PORT_ENV)
-    return int(configured) if configured else None
+    if not configured or not os.environ.get("AWS_SESSION_TOKEN"):
+        return None
+    if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":
+        return None
+    return int(configured)
 
 
 def read_parameter(name: str, port: int) -> str:

@@ -23,7 +23,6 @@ from domain.events import (
     PoisonRecord,
     TableChange,
     event_for,
-    stable_event_id,
 )
 from domain.users import Origin, User
 
@@ -104,12 +103,9 @@ def table_change(record: Mapping[str, Any]) -> TableChange | None:
     assert changed is not None  # INSERT and MODIFY set new, REMOVE sets old
     request_id = values.get("last_request_id")
     origin = values.get("origin")
-    table = str(record.get("eventSourceARN", "")).split("/stream/")[0]
-    sequence = str(stream["SequenceNumber"])
     return TableChange(
         kind=ChangeKind(name),
-        event_id=stable_event_id(table, keys, sequence),
-        record_id=sequence,
+        record_id=str(stream["SequenceNumber"]),
         occurred_at=_occurred_at(stream, changed.updated_at),
         old=old,
         new=new,

@@ -19,6 +19,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from domain.metadata import METADATA_FIELDS, compact_json
+from domain.mfa_state import MfaSecrets
 from domain.recovery_tokens import IssuedToken, TokenPurpose
 from domain.user_search import Order, sort_key
 from domain.users import PROFILE_FIELDS, TOKEN_FIELDS, Origin, User, UserAccount
@@ -59,8 +60,14 @@ def user_index_values(user: User, shards: int) -> dict[str, str]:
         "GSI1PK": created_partition(str(user.status), user.email_verified, shard),
         "GSI1SK": sort_key(user, Order.CREATED),
         "GSI2PK": updated_partition(shard),
-        "GSI2SK": sort_key(user, Order.UPDATED),
+        "GSI2SK": last_change_key(user),
     }
+
+
+def last_change_key(user: User) -> str:
+    """GSI2SK of a user item: every write that moves ``updated_at`` sets it too, or the
+    ``updated_since`` search would miss the change."""
+    return sort_key(user, Order.UPDATED)
 
 
 def claim_index_values(email: str, user_id: str, shards: int) -> dict[str, str]:
@@ -111,10 +118,12 @@ def account_attributes(
         "id": user.id,
         "email": user.email,
         "email_verified": user.email_verified,
+        "mfa_enabled": user.mfa_enabled,
         "name": user.name,
         "roles": [str(role) for role in user.roles],
         "status": str(user.status),
         "version": user.version,
+        "passkey_count": user.passkey_count,
         "created_at": iso_timestamp(user.created_at),
         "updated_at": iso_timestamp(user.updated_at),
         "password_hash": account.password_hash,
@@ -138,6 +147,7 @@ def account_attributes(
         token = account.token(purpose)
         if token is not None:
             values |= token_values(purpose, token)
+    values |= mfa_values(account.mfa)
     return {name: _serializer.serialize(v) for name, v in values.items() if v is not None}
 
 
@@ -155,6 +165,38 @@ def token_values(purpose: TokenPurpose, token: IssuedToken) -> dict[str, str]:
         f"{field}_hash": token.token_hash,
         f"{field}_expires_at": iso_timestamp(token.expires_at),
     }
+
+
+MFA_ATTRIBUTES = (
+    "totp_secret",
+    "totp_last_step",
+    "totp_pending",
+    "totp_pending_expires_at",
+    "recovery_codes",
+)
+"""The second factor's state (domain/mfa_state.py): sealed secret, last step, code hashes."""
+
+
+def mfa_values(mfa: MfaSecrets) -> dict[str, Any]:
+    """None where unset (left out); the recovery codes' hashes as a string set (an empty set
+    cannot be stored, and none is none)."""
+    expires = mfa.totp_pending_expires_at
+    return {
+        "totp_secret": mfa.totp_secret,
+        "totp_last_step": mfa.totp_last_step or None,
+        "totp_pending": mfa.totp_pending,
+        "totp_pending_expires_at": iso_timestamp(expires) if expires else None,
+        "recovery_codes": set(mfa.recovery_codes) or None,
+    }
+
+
+def _stored_mfa(plain: dict[str, Any]) -> MfaSecrets:
+    return MfaSecrets.model_validate(
+        {
+            **{name: plain[name] for name in MFA_ATTRIBUTES if name in plain},
+            "recovery_codes": frozenset(plain.get("recovery_codes", ())),
+        }
+    )
 
 
 def _stored_token(plain: dict[str, Any], purpose: TokenPurpose) -> IssuedToken | None:
@@ -194,6 +236,11 @@ def account_from_item(item: dict[str, Any]) -> UserAccount:
         sessions_revoked_at=plain.get("sessions_revoked_at"),
         session_generation=int(plain.get("session_generation", 0)),
         origin=Origin(plain.get("origin", Origin.REGISTRATION)),
+        revoked_sessions={
+            family: datetime.fromisoformat(until)
+            for family, until in plain.get("revoked_sessions", {}).items()
+        },
         verify_token=_stored_token(plain, TokenPurpose.VERIFY_EMAIL),
         reset_token=_stored_token(plain, TokenPurpose.RESET_PASSWORD),
+        mfa=_stored_mfa(plain),
     )

@@ -21,6 +21,7 @@ from typing import Any
 
 from userflow.local.functions import LOCAL_SESSION_TOKEN
 from userflow.local.invoke import Invoker
+from userflow.local.parameter_overrides import ONE_MACHINE_TRAFFIC
 from userflow.local.parameters_extension import ParametersExtension, ttls_from_template
 from userflow.local.template import Template, load_template
 from userflow.stack import Stack, wait_for_local_state
@@ -45,6 +46,8 @@ class BenchStack:
     stack: Stack
     template: Template
     invoker: Invoker
+    pid: int = 0
+    """The `userflow local` process (its main process, which serves HTTP and moto)."""
 
     def request(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
         data = None if body is None else json.dumps(body).encode()
@@ -94,8 +97,10 @@ def local_stack(*arguments: str) -> Iterator[BenchStack]:
             **{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "USERFLOW_"))},
             "USERFLOW_STATE_DIR": state_dir,
         }
+        # Every request comes from 127.0.0.1: the per-source and mail limits are raised.
+        limits = ("--parameter-overrides", *ONE_MACHINE_TRAFFIC)
         process = subprocess.Popen(  # noqa: S603 - our interpreter and CLI
-            [sys.executable, "-m", "userflow.cli", "local", "--port", "0", *arguments],
+            [sys.executable, "-m", "userflow.cli", "local", "--port", "0", *limits, *arguments],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,
@@ -120,7 +125,7 @@ def local_stack(*arguments: str) -> Iterator[BenchStack]:
             )
             extension.start()
             invoker = Invoker(template, stack, local_values=extension.function_environment())
-            yield BenchStack(state["api_url"], stack, template, invoker)
+            yield BenchStack(state["api_url"], stack, template, invoker, pid=process.pid)
         finally:
             if extension is not None:
                 extension.shutdown()

@@ -10,6 +10,7 @@ Run: python -m benchmarks.user_search [--users 10000 100000]
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import statistics
@@ -138,7 +139,7 @@ def run(count: int, shards: int) -> dict[str, float]:
         }
         figures = {"single-partition list (baseline)": _median_ms(_baseline(db, table))}
         for name, query in queries.items():
-            figures[name] = _median_ms(lambda q=query: repository.list_users(25, None, q))
+            figures[name] = _median_ms(functools.partial(repository.list_users, 25, None, query))
         return figures
 
 

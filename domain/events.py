@@ -9,7 +9,6 @@ secrets never leave.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -21,7 +20,9 @@ from pydantic import (
     Field,
     PlainSerializer,
     WithJsonSchema,
+    model_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 
 from domain.metadata import METADATA_FIELDS, changed_keys
 from domain.users import PUBLIC_FIELDS, Origin, User
@@ -74,7 +75,10 @@ class _Detail(BaseModel):
         frozen=True, extra="forbid", json_schema_serialization_defaults_required=True
     )
 
-    event_id: str = Field(description="Stable for one table change across retries and replays")
+    event_id: str = Field(
+        description="Stable for one change across retries and replays, rebuilt events included:"
+        " derived from the detail-type, the user id and user.version (lifecycle_event_id)"
+    )
     event_version: Literal[1] = EVENT_VERSION
     occurred_at: UtcTimestamp = Field(description="When the table change happened (UTC)")
     user: User
@@ -89,8 +93,12 @@ class _Detail(BaseModel):
     reconstructed: bool = Field(
         default=False,
         description="Rebuilt by a replay from the table's current item because the stream no"
-        " longer held the change; event_id is stable per user and version",
+        " longer held the change; event_id is the one the change had (or would have had)",
     )
+
+    def omitted(self) -> set[str]:
+        """Fields left out of the published detail (none but where a subclass says)."""
+        return set()
 
 
 class UserCreatedDetail(_Detail):
@@ -101,16 +109,47 @@ class UserCreatedDetail(_Detail):
     )
 
 
+_CHANGE_FIELDS = ("changed_fields", "previous")
+
+
+def _change_fields_schema(schema: dict[str, Any]) -> None:
+    """Required unless reconstructed; absent when reconstructed (what changed is unknown)."""
+    schema["required"] = [name for name in schema["required"] if name not in _CHANGE_FIELDS]
+    for name in _CHANGE_FIELDS:
+        schema["properties"][name].pop("default")  # never published as null
+    schema["if"] = {"properties": {"reconstructed": {"const": False}}}
+    schema["then"] = {"required": list(_CHANGE_FIELDS)}
+    schema["else"] = {"not": {"anyOf": [{"required": [name]} for name in _CHANGE_FIELDS]}}
+
+
 class UserUpdatedDetail(_Detail):
-    changed_fields: list[str] = Field(
-        min_length=1,
-        description="Public fields that changed; a custom attribute by its key (metadata.plan)",
+    """A rebuilt update (``reconstructed``) cannot know what changed: it has neither
+    ``changed_fields`` nor ``previous``, rather than claim that everything changed."""
+
+    model_config = ConfigDict(json_schema_extra=_change_fields_schema)
+
+    changed_fields: Annotated[list[str], Field(min_length=1)] | SkipJsonSchema[None] = Field(
+        default=None,
+        description="Public fields that changed, a custom attribute by its key "
+        "(metadata.plan); absent when reconstructed",
         json_schema_extra={"items": CHANGED_FIELD_SCHEMA},
     )
-    previous: dict[str, Any] = Field(
-        description="Values of the changed fields before the change (null: the key was absent)",
+    previous: dict[str, Any] | SkipJsonSchema[None] = Field(
+        default=None,
+        description="Values of the changed fields before the change (null: the key was "
+        "absent); absent when reconstructed",
         json_schema_extra={"propertyNames": CHANGED_FIELD_SCHEMA},
     )
+
+    @model_validator(mode="after")
+    def _known_unless_reconstructed(self) -> UserUpdatedDetail:
+        known = self.changed_fields is not None and self.previous is not None
+        if known == self.reconstructed:
+            raise ValueError("changed_fields and previous: given unless reconstructed, never both")
+        return self
+
+    def omitted(self) -> set[str]:
+        return set(_CHANGE_FIELDS) if self.reconstructed else set()
 
 
 class UserDeletedDetail(_Detail):
@@ -136,7 +175,9 @@ class LifecycleEvent:
     def __post_init__(self) -> None:
         # Serialized once, when made: a detail that cannot be (a lone surrogate in a name) makes
         # its record poison where it is mapped, rather than failing its whole batch at publishing.
-        object.__setattr__(self, "_json", self.detail.model_dump_json())
+        object.__setattr__(
+            self, "_json", self.detail.model_dump_json(exclude=self.detail.omitted())
+        )
 
     @property
     def event_id(self) -> str:
@@ -162,7 +203,6 @@ class TableChange:
     """One write to a user item, as the table stream reported it."""
 
     kind: ChangeKind
-    event_id: str
     record_id: str
     """The stream sequence number: outcomes and retries are keyed on it."""
     occurred_at: datetime
@@ -177,11 +217,17 @@ class TableChange:
     """How the user came to be (the item's ``origin``; meaningful on INSERT)."""
 
 
-def stable_event_id(table: str, keys: Mapping[str, Any], sequence_number: str) -> str:
-    """Hash of table, keys and sequence number: the same change always gets the same id."""
-    material = "|".join(
-        [table, *(f"{name}={keys[name]}" for name in sorted(keys)), sequence_number]
-    )
+def lifecycle_event_id(detail_type: str, user_id: str, version: int) -> str:
+    """The id of the event of one kind about one version of a user, a UUID-shaped SHA-256.
+
+    Every change of a user takes the next ``user.version`` (README, "Ordering and duplicates"),
+    so (user id, version) names one change whatever path publishes it: the stream processor, a
+    replay re-reading the stream, or one rebuilding the event from the table's item; retries
+    and replays repeat it. The detail-type keeps distinct events of one change apart (a later
+    PasswordChanged or EmailChanged may be published for the same version as its UserUpdated).
+    Two writes at one version (a hand-made fix that did not bump it) share the id: the
+    subscriber rule, which keeps only a greater version, drops the second either way."""
+    material = "|".join([EVENT_SOURCE, detail_type, user_id, str(version)])
     digest = hashlib.sha256(material.encode()).hexdigest()
     return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
 
@@ -207,15 +253,8 @@ def _decide(change: TableChange) -> tuple[DetailType, User, dict[str, Any]] | No
     if change.kind is ChangeKind.INSERT:
         return DetailType.USER_CREATED, change.new, {"origin": change.origin}
     if change.reconstructed:
-        # What changed is unknown: every field counts as changed, no previous value is claimed.
-        return (
-            DetailType.USER_UPDATED,
-            change.new,
-            {
-                "changed_fields": list(COMPARED_FIELDS),
-                "previous": {},
-            },
-        )
+        # What changed is unknown: the event says so (no changed_fields, no previous).
+        return DetailType.USER_UPDATED, change.new, {}
     if change.old is None:
         # A repair of an item that never was a valid user (its INSERT was poison): subscribers
         # never saw it, so this is its creation, not an update from nonsense.
@@ -241,7 +280,7 @@ def event_for(change: TableChange) -> LifecycleEvent | None:
     detail_type, user, extra = decided
     detail = DETAIL_MODELS[detail_type].model_validate(
         {
-            "event_id": change.event_id,
+            "event_id": lifecycle_event_id(detail_type, user.id, user.version),
             "occurred_at": change.occurred_at,
             "user": user,
             "email_domain": user.email.rpartition("@")[2],

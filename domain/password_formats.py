@@ -193,10 +193,14 @@ def _check_django(encoded: str) -> None:
     _django_parts(encoded)
 
 
-def _verify_django(secret: bytes, encoded: str) -> bool:
-    algorithm, count, salt, expected = _django_parts(encoded)
+def _pbkdf2_matches(secret: bytes, parts: tuple[str, int, bytes, bytes]) -> bool:
+    algorithm, count, salt, expected = parts
     derived = hashlib.pbkdf2_hmac(algorithm, secret, salt, count, dklen=len(expected))
     return hmac.compare_digest(derived, expected)
+
+
+def _verify_django(secret: bytes, encoded: str) -> bool:
+    return _pbkdf2_matches(secret, _django_parts(encoded))
 
 
 def _phc_pbkdf2_parts(encoded: str) -> tuple[str, int, bytes, bytes]:
@@ -222,9 +226,7 @@ def _check_phc_pbkdf2(encoded: str) -> None:
 
 
 def _verify_phc_pbkdf2(secret: bytes, encoded: str) -> bool:
-    algorithm, count, salt, expected = _phc_pbkdf2_parts(encoded)
-    derived = hashlib.pbkdf2_hmac(algorithm, secret, salt, count, dklen=len(expected))
-    return hmac.compare_digest(derived, expected)
+    return _pbkdf2_matches(secret, _phc_pbkdf2_parts(encoded))
 
 
 FORMATS = (

@@ -35,12 +35,14 @@ class Jwks(BaseModel):
 
 @app.get("/.well-known/jwks.json", responses=documented(200, Jwks))
 def jwks() -> Response[str]:
+    keys = public_keys()
     return Response(
         status_code=200,
         content_type=content_types.APPLICATION_JSON,
-        body=public_keys().jwks_text(),
-        # Verifiers may cache as long as the functions do; rotation keeps old keys longer.
-        headers={"Cache-Control": "public, max-age=300"},
+        body=keys.jwks_text(),
+        # Verifiers may cache as long as the functions do: a new key is published at least that
+        # long before it signs, and an old one stays longer than its tokens live.
+        headers={"Cache-Control": f"public, max-age={keys.cache_seconds}"},
     )
 
 

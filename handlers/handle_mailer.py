@@ -1,7 +1,9 @@
 """Mail outbox (table stream, INSERTs of MAIL# items) -> rendered message -> SES.
 
 A message SES does not accept fails its record, so Lambda retries it and, once the retries are
-spent, writes the batch to MailDeadLetterQueue (`userflow dlq replay`). Logs name the message id
+spent, writes the batch to MailDeadLetterQueue (`userflow dlq replay`). A retry starts again from
+the lowest failed record, so messages sent after it arrive twice: each sent message is recorded
+on its outbox item (``SentMailLedger``) and skipped when it comes again. Logs name the message id
 and kind only, never the message text: it carries the token.
 """
 
@@ -19,7 +21,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from adapters.mail_outbox import request_from_image
+from adapters.mail_outbox import SentMailLedger, request_from_image
 from adapters.ses_mail_sender import SesMailSender
 from domain.mail import MailDelivery, is_synthetic_recipient
 from handlers.dependencies import mail_token_key
@@ -36,6 +38,11 @@ def delivery() -> MailDelivery:
     settings = load(MailerSettings)
     sender = SesMailSender(settings.sender_email, settings.configuration_set)
     return MailDelivery(sender, settings.frontend_url, mail_token_key)
+
+
+@cache
+def ledger() -> SentMailLedger:
+    return SentMailLedger(load(MailerSettings).table_name)
 
 
 def send_record(record: DynamoDBRecord) -> None:
@@ -56,6 +63,11 @@ def send_record(record: DynamoDBRecord) -> None:
         "kind": str(request.kind),
         "user_id": request.user_id,
     }
+    if ledger().was_sent(request.message_id):
+        # A retry of the batch from an earlier record that failed: this one went out already.
+        logger.info("Already sent; not sent again", extra=described)
+        metrics.add_metric(name="MailSkipped", unit="Count", value=1)
+        return
     try:
         ses_id = delivery().deliver(request)
     except Exception as error:
@@ -66,6 +78,7 @@ def send_record(record: DynamoDBRecord) -> None:
         logger.error("Mail not sent", extra={**described, "error_code": code})
         metrics.add_metric(name="MailFailed", unit="Count", value=1)
         raise
+    ledger().record_sent(request.message_id, ses_id)
     logger.info("Mail sent", extra={**described, "ses_id": ses_id})
     metrics.add_metric(name="MailSent", unit="Count", value=1)
 

@@ -1,4 +1,4 @@
-"""Stages what `sam build` packages: the functions' code and the dependencies layer.
+"""Stages what `sam build` packages: the functions' code and the layers.
 
 - `build/function`: only the runtime packages (handlers/, domain/, adapters/); the template's
   `Globals.Function.CodeUri` points here, so no test, tool or docs file reaches Lambda.
@@ -18,7 +18,10 @@ file times only to two seconds, which would make timestamped bytecode look stale
 own code goes without: `sam build` drops bytecode from a function's code, and ours costs little
 to compile (the same benchmark). ``--require-bytecode`` (CI) fails a build that cannot compile.
 
-`make build` runs this, then `sam build`; `make package-report` measures the result.
+`make build` runs this, then `sam build`, which builds each layer into its artifact through
+`make build-<LogicalId>` (the layers' ``Metadata.BuildMethod: makefile``): that target runs
+``--layer <LogicalId> --artifacts-dir $ARTIFACTS_DIR``, which copies the staged layer (staged
+again first if anything changed). `make package-report` measures the result.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ from userflow.local.template import load_template
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
+# Where `make build` stages (serverless.yml's layers are directories under it too).
+STAGING_DIR = ROOT / "build"
 RUNTIME_PACKAGES = ("handlers", "domain", "adapters")
 RUNTIME_REQUIREMENTS = ROOT / "requirements" / "runtime.txt"
 # The python3.13 runtime ships these; bundling them would add ~25 MB to every cold start.
@@ -175,9 +180,28 @@ def build_layer(destination: Path, requirements: str, compiler: str | None = Non
     stamp.write_text(digest)
 
 
+# The template's layers (logical id) -> their staging directory under --out and their pins.
+LAYERS = {
+    "DependenciesLayer": ("layer", layer_requirements),
+    "PasswordBlocklistLayer": ("blocklist-layer", blocklist_requirements),
+}
+
+
+def stage_layer(name: str, out: Path, compiler: str | None) -> Path:
+    """Stages the template's layer ``name`` under ``out``; its directory."""
+    directory, requirements = LAYERS[name]
+    build_layer(out / directory, requirements(RUNTIME_REQUIREMENTS.read_text()), compiler)
+    return out / directory
+
+
+def copy_layer(staged: Path, artifacts_dir: Path) -> None:
+    """What SAM packages for a makefile-built layer: its ``python/`` tree in ARTIFACTS_DIR."""
+    shutil.copytree(staged / "python", artifacts_dir / "python", dirs_exist_ok=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--out", type=Path, default=ROOT / "build", help="staging directory")
+    parser.add_argument("--out", type=Path, default=STAGING_DIR, help="staging directory")
     parser.add_argument(
         "--bytecode-python",
         help="interpreter compiling the layers' bytecode (default: python<runtime> on PATH)",
@@ -186,6 +210,12 @@ def main(argv: list[str] | None = None) -> int:
         "--require-bytecode",
         action="store_true",
         help="fail when no interpreter of Lambda's Python version can compile the bytecode",
+    )
+    parser.add_argument(
+        "--layer", choices=sorted(LAYERS), help="stage this layer only (sam build's make target)"
+    )
+    parser.add_argument(
+        "--artifacts-dir", type=Path, help="with --layer: copy it there (SAM's ARTIFACTS_DIR)"
     )
     args = parser.parse_args(argv)
     version = lambda_python()
@@ -202,10 +232,14 @@ def main(argv: list[str] | None = None) -> int:
             " compiles what it imports (install it, or pass --bytecode-python)",
             file=sys.stderr,
         )
+    if args.layer:
+        staged = stage_layer(args.layer, args.out, compiler)
+        if args.artifacts_dir:
+            copy_layer(staged, args.artifacts_dir)
+        return 0
     stage_function_code(args.out / "function")
-    pinned = RUNTIME_REQUIREMENTS.read_text()
-    build_layer(args.out / "layer", layer_requirements(pinned), compiler)
-    build_layer(args.out / "blocklist-layer", blocklist_requirements(pinned), compiler)
+    for name in LAYERS:
+        stage_layer(name, args.out, compiler)
     return 0
 
 

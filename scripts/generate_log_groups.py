@@ -1,7 +1,10 @@
 """Writes the functions' log groups into template.yaml, one per `AWS::Serverless::Function`.
 
 SAM and CloudFormation have no loops, and each function needs the same block (a log group
-CloudFormation owns, so that retention and encryption apply from the first invocation). The
+CloudFormation owns, so that retention and encryption apply from the first invocation). Each
+function names its group in `LoggingConfig.LogGroup` (a test checks): the group's name is the
+stack's, not derived from the function's generated name, and the function cannot run before its
+group exists. The
 `AWS::LanguageExtensions` transform's `Fn::ForEach` would loop, but the local runtime's template
 reader and the offline SAM translation that the template tests use do not expand it; so the
 blocks are generated between two marker lines, and a test fails when they drift
@@ -20,7 +23,7 @@ END = "  # ---- END generated: function log groups\n"
 BLOCK = """  {function}LogGroup:
     Type: AWS::Logs::LogGroup
     Properties:
-      LogGroupName: !Sub /aws/lambda/${{{function}}}
+      LogGroupName: !Sub /aws/lambda/${{AWS::StackName}}/{function}
       RetentionInDays: !If [IsProd, 365, 30]
       KmsKeyId: !GetAtt OperationsKey.Arn
 """

@@ -21,7 +21,7 @@ MAX_CODE_BYTES = 2 * 1024 * 1024
 MAX_TOTAL_BYTES = 60 * 1024 * 1024
 # The password blocklist's data comes on top, for the three functions that carry it (template.yaml,
 # PasswordBlocklistLayer): it is looked up on disk, never loaded (benchmarks/password_blocklist.py).
-BLOCKLIST_LAYER = "build/blocklist-layer"
+BLOCKLIST_LAYER = "build/" + build_artifacts.LAYERS["PasswordBlocklistLayer"][0]
 MAX_BLOCKLIST_BYTES = 64 * 1024 * 1024
 
 
@@ -42,7 +42,11 @@ def _layer_dirs(template: dict[str, Any], function: str) -> list[Path]:
     layers = sam_template.resources_of_type(template, sam_template.LAYER)
     refs = sam_template.function_property(template, function, "Layers") or []
     names = [ref["Ref"] for ref in refs if isinstance(ref, dict) and "Ref" in ref]
-    return [sam_template.ROOT / layers[name]["Properties"]["ContentUri"] for name in names]
+    return [
+        sam_template.ROOT / "build" / build_artifacts.LAYERS[name][0]
+        for name in names
+        if name in layers
+    ]
 
 
 def report(template: dict[str, Any]) -> tuple[list[str], bool]:

@@ -49,8 +49,9 @@ def function_property(template: dict[str, Any], logical_id: str, key: str) -> An
     return Template(TEMPLATE, template).function_properties(logical_id).get(key)
 
 
-def translate(template: dict[str, Any]) -> dict[str, Any]:
-    """The CloudFormation that the `AWS::Serverless-2016-10-31` transform would produce."""
+def translate(template: dict[str, Any], region: str = "us-east-1") -> dict[str, Any]:
+    """The CloudFormation that the `AWS::Serverless-2016-10-31` transform would produce for a
+    stack in ``region``."""
     sam = copy.deepcopy(template)
     globals_function = sam.get("Globals", {}).get("Function", {})
     if isinstance(globals_function.get("CodeUri"), str):
@@ -60,7 +61,7 @@ def translate(template: dict[str, Any]) -> dict[str, Any]:
         for key in ("CodeUri", "ContentUri"):
             if isinstance(properties.get(key), str):
                 properties[key] = _PLACEHOLDER_URI.format(name)
-    translator = Translator(None, Parser(), boto_session=boto3.Session(region_name="us-east-1"))
+    translator = Translator(None, Parser(), boto_session=boto3.Session(region_name=region))
     translated: dict[str, Any] = translator.translate(
         sam, parameter_values={}, get_managed_policy_map=dict
     )

@@ -18,10 +18,12 @@ from typing import Any
 from userflow.errors import (
     EXIT_BROKEN_PIPE,
     EXIT_FAILED,
+    EXIT_HUNG_UP,
     EXIT_INTERRUPTED,
     EXIT_STATUS_HELP,
     EXIT_TERMINATED,
     CommandError,
+    HungUp,
     Terminated,
 )
 
@@ -95,12 +97,23 @@ def _terminate(signum: int, frame: FrameType | None) -> Any:
     raise Terminated
 
 
+def _hang_up(signum: int, frame: FrameType | None) -> Any:
+    raise HungUp
+
+
 def run() -> int:
-    """Console-script entry: Ctrl-C and SIGTERM end a command through its clean-up (temporary
-    rules and queues are removed), and a reader that goes away (`| head`) ends it quietly."""
+    """Console-script entry: Ctrl-C, SIGTERM and SIGHUP (a dropped SSH session) end a command
+    through its clean-up (temporary rules and queues are removed, messages taken given back,
+    summaries printed where there is still somewhere to print them), and a reader that goes
+    away (`| head`) ends it quietly. Started under `nohup`, SIGHUP stays ignored."""
     signal.signal(signal.SIGTERM, _terminate)
+    if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:
+        signal.signal(signal.SIGHUP, _hang_up)
     try:
         return main()
+    except HungUp:
+        _quiet_if_gone()
+        return EXIT_HUNG_UP
     except Terminated:
         return EXIT_TERMINATED
     except KeyboardInterrupt:
@@ -109,6 +122,16 @@ def run() -> int:
         # Python would report the pipe again when it flushes stdout at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_BROKEN_PIPE
+
+
+def _quiet_if_gone() -> None:
+    """After a hang-up the terminal may be gone: what is left to flush goes nowhere, rather than
+    into a report of the failed write."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except OSError:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 # Nothing was done: invalid arguments, an unknown name, or no stack to act on.
 EXIT_USAGE = 2
+EXIT_HUNG_UP = 129  # SIGHUP: the terminal went away (a dropped SSH session)
 EXIT_INTERRUPTED = 130  # Ctrl-C
 EXIT_TERMINATED = 143  # SIGTERM
 EXIT_BROKEN_PIPE = 141  # the reader went away (`| head`), as for shell tools killed by SIGPIPE
@@ -17,7 +18,8 @@ EXIT_STATUS_HELP = """exit status:
   0    done
   1    failed, or something is left to do (the output says what)
   2    nothing done: invalid arguments, an unknown name, or no stack to act on
-  130  interrupted (Ctrl-C); 143 terminated (SIGTERM); both clean up first"""
+  129  hung up (SIGHUP), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM): the command
+       cleaned up first (and printed its summary, if it has one)"""
 
 
 class CommandError(Exception):
@@ -30,3 +32,8 @@ class CommandError(Exception):
 
 class Terminated(KeyboardInterrupt):
     """SIGTERM, raised where the command is, so that it cleans up as on Ctrl-C."""
+
+
+class HungUp(KeyboardInterrupt):
+    """SIGHUP (the terminal went away), raised where the command is, so that it cleans up as on
+    Ctrl-C."""

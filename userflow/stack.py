@@ -54,6 +54,10 @@ class Stack:
     resources: dict[str, dict[str, str]] = field(default_factory=dict)
     api_url: str | None = None
     local: bool = False
+    template: str | None = None
+    """The template the local stack runs (its functions' settings); None: the repository's."""
+    parameters: dict[str, str] = field(default_factory=dict)
+    """Template parameters set for a local stack (`userflow local --parameter-overrides`)."""
 
     client: ClientFactory = field(init=False, repr=False, compare=False)
     """``stack.client("sqs")``: a client of the stack's endpoint, typed for its service."""
@@ -118,28 +122,23 @@ def wait_for_local_state(
 
 
 def resolve_stack(args: argparse.Namespace) -> Stack:
-    """The stack the command acts on, announced on stderr before anything is done to it."""
+    """The stack the command acts on, announced on stderr before anything is done to it.
+
+    The flags combine as AWS tools take them, or are refused with the reason: with no
+    ``--stack-name`` the running local stack is the target, at its own endpoint and region, so
+    ``--endpoint-url`` needs ``--stack-name`` and ``--region`` must be the local stack's (another
+    region of the local emulation holds nothing of it). A deployed stack needs a region, from
+    ``--region`` or the AWS configuration (``AWS_REGION``, ``AWS_DEFAULT_REGION``, a profile)."""
     if not args.stack_name:
-        if args.endpoint_url:
-            raise CommandError("--endpoint-url needs --stack-name", EXIT_USAGE)
-        state = running_local_state()
-        if state is None:
-            raise CommandError(
-                "no local stack is running and no --stack-name was given: start `userflow "
-                "local`, or name the deployed stack (e.g. --stack-name userflow-staging)",
-                EXIT_USAGE,
-            )
-        stack = Stack(
-            name=state["stack_name"],
-            region=args.region or state["region"],
-            endpoint_url=state["endpoint_url"],
-            resources=state["resources"],
-            api_url=state["api_url"],
-            local=True,
+        return _local_stack(args)
+    region = args.region or _configured_region()
+    if not region:
+        raise CommandError(
+            f"no region for stack {args.stack_name!r}: give --region, or set AWS_REGION (or a "
+            "profile's region) as for the AWS CLI",
+            EXIT_USAGE,
         )
-        announce(stack)
-        return stack
-    stack = Stack(name=args.stack_name, region=args.region, endpoint_url=args.endpoint_url)
+    stack = Stack(name=args.stack_name, region=region, endpoint_url=args.endpoint_url)
     announce(stack)
     cloudformation = stack.client("cloudformation")
     for page in cloudformation.get_paginator("list_stack_resources").paginate(StackName=stack.name):
@@ -167,15 +166,57 @@ def with_template_names(resources: dict[str, dict[str, str]]) -> None:
             resources.setdefault(logical_id.removesuffix(SERVERLESS_FUNCTION_SUFFIX), resource)
 
 
+def _local_stack(args: argparse.Namespace) -> Stack:
+    if args.endpoint_url:
+        raise CommandError(
+            "--endpoint-url needs --stack-name: it says where a deployed stack's AWS is (the "
+            "local stack is found at its own endpoint without flags)",
+            EXIT_USAGE,
+        )
+    state = running_local_state()
+    if state is None:
+        raise CommandError(
+            "no local stack is running and no --stack-name was given: start `userflow "
+            "local`, or name the deployed stack (e.g. --stack-name userflow-staging)",
+            EXIT_USAGE,
+        )
+    if args.region and args.region != state["region"]:
+        raise CommandError(
+            f"the local stack {state['stack_name']!r} runs in region {state['region']}, and "
+            f"region {args.region} of its endpoint holds none of it: drop --region, or name a "
+            "deployed stack with --stack-name",
+            EXIT_USAGE,
+        )
+    stack = Stack(
+        name=state["stack_name"],
+        region=state["region"],
+        endpoint_url=state["endpoint_url"],
+        resources=state["resources"],
+        api_url=state["api_url"],
+        local=True,
+        template=state.get("template"),
+        parameters=state.get("parameters", {}),
+    )
+    announce(stack)
+    return stack
+
+
+def _configured_region() -> str | None:
+    import boto3
+
+    region: str | None = boto3.session.Session().region_name
+    return region
+
+
 def describe_target(stack: Stack) -> str:
     if stack.local:
         api, endpoint = stack.api_url, stack.endpoint_url
-        return f"local stack {stack.name!r} (API {api}, AWS endpoint {endpoint})"
-    import boto3
-
-    region = stack.region or boto3.session.Session().region_name or "no region configured"
+        return (
+            f"local stack {stack.name!r} (API {api}, AWS endpoint {endpoint}, region "
+            f"{stack.region})"
+        )
     where = f"endpoint {stack.endpoint_url}" if stack.endpoint_url else "AWS"
-    return f"stack {stack.name!r} on {where}, region {region}"
+    return f"stack {stack.name!r} on {where}, region {stack.region}"
 
 
 def announce(stack: Stack) -> None:

@@ -1,5 +1,6 @@
-"""`userflow events tail` stopped by SIGTERM (a supervisor, `timeout`, a closed terminal) cleans up
-as on Ctrl-C: its temporary rule and queue are gone from the local stack afterwards."""
+"""`userflow events tail` stopped by SIGTERM (a supervisor, `timeout`) or SIGHUP (a dropped SSH
+session, a closed terminal) cleans up as on Ctrl-C: its temporary rule and queue are gone from the
+local stack afterwards."""
 
 from __future__ import annotations
 
@@ -37,8 +38,9 @@ def _temporary(stack: LocalStack) -> set[str]:
     }
 
 
-def test_given_a_running_tail_when_terminated_then_its_rule_and_queue_are_removed(
-    local_stack: LocalStack,
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_given_a_running_tail_when_stopped_by_a_signal_then_its_rule_and_queue_are_removed(
+    local_stack: LocalStack, stop: signal.Signals
 ) -> None:
     before = _temporary(local_stack)
     tail = subprocess.Popen(
@@ -60,7 +62,7 @@ def test_given_a_running_tail_when_terminated_then_its_rule_and_queue_are_remove
         created = _temporary(local_stack) - before
         assert len(created) == 1  # one name for the rule and its queue
 
-        tail.send_signal(signal.SIGTERM)
+        tail.send_signal(stop)
         tail.wait(timeout=30)
     finally:
         if tail.poll() is None:

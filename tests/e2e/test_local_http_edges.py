@@ -156,27 +156,155 @@ def test_given_an_idle_connection_when_the_client_timeout_passes_then_the_server
         assert connection.recv(1) == b""  # the server closed it (2 s timeout, 20 s socket limit)
 
 
-def test_given_a_request_trickling_in_when_the_client_timeout_passes_then_it_is_closed(
+def _receive_until_closed(connection: socket.socket) -> bytes:
+    """Everything the server sends until it closes (a reset counts as closed)."""
+    received = b""
+    while True:
+        try:
+            chunk = connection.recv(65536)
+        except ConnectionResetError:
+            return received
+        if not chunk:
+            return received
+        received += chunk
+
+
+def test_given_a_request_trickling_in_when_the_client_timeout_passes_then_408_and_closed(
     probe_stack: LocalStack,
 ) -> None:
-    closed = False
     with _connect(probe_stack) as connection:
         connection.sendall(b"GET /echo HTTP/1.1\r\nHost: local\r\n")
         for _ in range(40):  # 20 s at most; the stack's client timeout is 2 s
-            try:
-                connection.sendall(b"X-Slow: 1\r\n")
-            except OSError:
-                closed = True
+            if select.select([connection], [], [], 0)[0]:
                 break
+            connection.sendall(b"X-Slow: 1\r\n")
             time.sleep(0.5)
-        if not closed:
-            connection.settimeout(1)
-            try:
-                closed = connection.recv(1) == b""
-            except TimeoutError:
-                closed = False
+        received = _receive_until_closed(connection)
 
-    assert closed
+    assert received.startswith(b"HTTP/1.1 408 ")
+    assert json.loads(received.partition(b"\r\n\r\n")[2]) == {"message": "Request Timeout"}
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        "POST /echo HTTP/1.1\r\nHost: local\r\nContent-Length: 10\r\n\r\n12345",
+        "GET /echo HTTP/1.1\r\nHost: local\r\n",
+    ],
+    ids=["short body", "unfinished headers"],
+)
+def test_given_a_request_that_stops_arriving_when_the_client_timeout_passes_then_408_and_closed(
+    probe_stack: LocalStack, head: str
+) -> None:
+    with _connect(probe_stack) as connection:
+        connection.sendall(head.encode())
+        received = _receive_until_closed(connection)  # the 20 s socket limit fails a hang
+
+    assert received.startswith(b"HTTP/1.1 408 ")
+    assert b"connection: close" in received.lower()
+
+
+SMUGGLED = "GET /other HTTP/1.1\r\nHost: local\r\n\r\n"
+
+
+@pytest.mark.parametrize(
+    "framing",
+    [
+        "Content-Length: 5\r\nTransfer-Encoding: chunked",
+        "Transfer-Encoding: chunked\r\nContent-Length: 5",
+    ],
+)
+def test_given_content_length_with_transfer_encoding_then_400_and_the_connection_closes(
+    probe_stack: LocalStack, framing: str
+) -> None:
+    """The request smuggling shape: the second request in the body never runs."""
+    request = f"POST /echo HTTP/1.1\r\nHost: local\r\n{framing}\r\n\r\n0\r\n\r\n{SMUGGLED}"
+    with _connect(probe_stack) as connection:
+        connection.sendall(request.encode())
+        received = _receive_until_closed(connection)
+
+    assert received.startswith(b"HTTP/1.1 400 ")
+    assert received.count(b"HTTP/1.1 ") == 1  # nothing answered the smuggled request
+    assert json.loads(received.partition(b"\r\n\r\n")[2]) == {"message": "Bad Request"}
+    assert b"connection: close" in received.lower()
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"GET /echo HTTP/1.1\nHost: local\n\n",
+        b"GET /echo HTTP/1.1\r\nHost: local\nX-A: 1\r\n\r\n",
+        b"GET /echo\x00 HTTP/1.1\r\nHost: local\r\n\r\n",
+        b"GET /ec\tho HTTP/1.1\r\nHost: local\r\n\r\n",
+        b"GET /echo\x1b[2J HTTP/1.1\r\nHost: local\r\n\r\n",
+        b"GET /echo\x7f HTTP/1.1\r\nHost: local\r\n\r\n",
+    ],
+    ids=["bare LF", "one bare LF", "NUL", "TAB", "ANSI escape", "DEL"],
+)
+def test_given_bare_lf_or_control_characters_in_the_head_then_400_at_once_and_closed(
+    probe_stack: LocalStack, head: bytes
+) -> None:
+    with _connect(probe_stack) as connection:
+        connection.sendall(head)
+        received = _receive_until_closed(connection)
+
+    assert received.startswith(b"HTTP/1.1 400 ")
+    assert json.loads(received.partition(b"\r\n\r\n")[2]) == {"message": "Bad Request"}
+    output = probe_stack.output()
+    assert not any(control in output for control in ("\x00", "\x1b", "\x7f", "\t"))
+
+
+@pytest.mark.parametrize(
+    ("chunks", "status"),
+    [
+        (b"ffffffffffff\r\n", 413),
+        (b"-5\r\nhello\r\n", 400),
+        (b"5\nhello\r\n0\r\n\r\n", 400),
+        (b"0" * 4096, 400),
+    ],
+    ids=["size past 10 MB", "negative size", "bare LF", "endless size line"],
+)
+def test_given_chunk_sizes_no_body_can_have_then_answered_at_once_and_closed(
+    probe_stack: LocalStack, chunks: bytes, status: int
+) -> None:
+    head = _post("/echo", "Transfer-Encoding: chunked").replace("Connection: close\n", "")
+    with _connect(probe_stack) as connection:
+        connection.sendall(head.replace("\n", "\r\n").encode() + chunks)
+        received = _receive_until_closed(connection)
+
+    assert received.startswith(f"HTTP/1.1 {status} ".encode())
+
+
+def test_given_an_absolute_form_target_then_it_is_routed_by_its_path_and_host(
+    probe_stack: LocalStack,
+) -> None:
+    head = "GET http://api.example.com/echo?x=1 HTTP/1.1\nHost: local\nConnection: close\n\n"
+
+    status, _, payload = _exchange(probe_stack, head)
+
+    assert status == 200
+    assert json.loads(payload)["count"] >= 1
+
+
+def test_given_120_idle_connections_when_a_new_client_calls_then_it_is_served_at_once(
+    local_stack: LocalStack,
+) -> None:
+    """waitress's default of 100 connections made the 101st client wait for an idle one to
+    time out (30 s here): the limit is now far above a browser's needs."""
+    local_stack.request("GET", "/.well-known/jwks.json")  # warm
+    idle = [_connect(local_stack) for _ in range(120)]
+    try:
+        with _connect(local_stack) as newcomer:
+            newcomer.settimeout(15)  # half the stack's 30 s client timeout
+            newcomer.sendall(
+                b"GET /.well-known/jwks.json HTTP/1.1\r\nHost: local\r\nConnection: close\r\n\r\n"
+            )
+            received = _receive_until_closed(newcomer)
+    finally:
+        for connection in idle:
+            connection.close()
+
+    assert received.startswith(b"HTTP/1.1 200 ")
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -138,3 +140,44 @@ def test_given_a_handler_that_cannot_be_imported_when_invoked_then_500_and_the_c
     _wait_for(
         probe_stack, r"\[BrokenFunction\] ModuleNotFoundError: No module named 'probe_missing"
     )
+
+
+def _ended(pid: int) -> bool:
+    """Whether a process has exited (a zombie its parent has not reaped counts as exited)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] in {"Z", "X"}
+    except FileNotFoundError:
+        return True
+
+
+def test_given_an_idle_worker_killed_when_its_function_is_called_then_a_new_one_answers(
+    probe_stack: LocalStack,
+) -> None:
+    victim = probe_stack.request("GET", "/victim").json()["pid"]
+    os.kill(victim, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while not _ended(victim):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+    after = probe_stack.request("GET", "/victim")
+
+    assert after.status == 200
+    assert after.json()["pid"] != victim
+    assert after.json()["count"] == 1  # a new environment: a cold start
+    _wait_for(probe_stack, r"^\S+ GET /victim 200 \d+ ms \| VictimFunction \d+ ms \(cold, init")
+    assert "VictimFunction Runtime exited" not in probe_stack.output()
+
+
+def test_given_a_worker_that_dies_mid_invocation_then_the_failure_is_logged_once(
+    probe_stack: LocalStack,
+) -> None:
+    before = probe_stack.output().count("CrashFunction Runtime exited")
+
+    response = probe_stack.request("GET", "/crash")
+    _wait_for(probe_stack, r"^\S+ GET /crash 500 ")  # the access line comes after the error
+    time.sleep(0.5)
+
+    assert response.status == 500
+    assert probe_stack.output().count("CrashFunction Runtime exited") == before + 1

@@ -10,16 +10,19 @@ from typing import Any
 import jwt
 import pytest
 
-from adapters.key_store import rotate_signing_keys
+from adapters.key_store import DEFAULT_RETAIN_RETIRED
 from adapters.user_items import user_key
 from domain.access import SESSION_ENDED
 from domain.auth_service import hash_refresh_token
 from domain.passwords import Argon2Cost, PasswordHasher
+from domain.tokens import SigningKeySet
 from tests.integration.conftest import GatewayClient, reset_auth_caches
 from tests.legacy_hashes import LegacyScryptHasher
-from userflow.commands.keys import key_locations
+from userflow.signing_keys import KeyLocations
+from userflow.stack import Stack
 
 INVALID = {"message": "Invalid credentials"}
+THROTTLED = {"message": "Too many failed logins; try again later"}
 
 
 def _refresh(gateway: GatewayClient, token: str) -> Any:
@@ -77,7 +80,7 @@ def test_given_a_malformed_login_when_posted_then_422_not_500(
     assert gateway.request("POST", "/auth/login", json=body).status == 422
 
 
-def test_given_repeated_failures_when_logging_in_then_the_account_locks_and_metrics_show_it(
+def test_given_repeated_failures_when_logging_in_then_the_account_waits_and_metrics_show_it(
     gateway: GatewayClient, capsys: pytest.CaptureFixture[str]
 ) -> None:
     user = gateway.register()
@@ -89,8 +92,9 @@ def test_given_repeated_failures_when_logging_in_then_the_account_locks_and_metr
         "POST", "/auth/login", json={"email": user.email, "password": user.password}
     )
 
-    assert statuses == [401] * 5
-    assert (locked.status, locked.json) == (401, INVALID)
+    assert statuses == [401] * 4 + [429]
+    assert (locked.status, locked.json) == (429, THROTTLED)
+    assert 0 < int(locked.headers["retry-after"]) <= 30
     assert '"LoginThrottled"' in capsys.readouterr().out
     item = gateway.user_item(user.id)
     assert item["version"] == {"N": "1"}  # login bookkeeping is no user-visible change
@@ -388,16 +392,23 @@ def test_given_the_jwks_route_when_fetched_anonymously_then_it_verifies_issued_t
     assert claims["roles"] == ["user"]
 
 
+def _activate_staged(stack: Stack) -> SigningKeySet:
+    """`userflow keys activate` once the staged key has been published long enough."""
+    keys = KeyLocations.of(stack)
+    now = datetime.now(UTC)
+    staged = keys.read().with_staged(now, signs_from=now)
+    activated = staged.activated(now, DEFAULT_RETAIN_RETIRED)
+    keys.store(activated)
+    return activated
+
+
 def test_given_a_key_rotation_when_old_and_new_tokens_are_used_then_both_are_accepted(
     gateway: GatewayClient,
 ) -> None:
     user = gateway.register()
     old = gateway.login(user)["access_token"]
-    secrets, ssm, secret_id, parameter = key_locations(gateway.stack)
 
-    rotated = rotate_signing_keys(
-        secrets, ssm, secret_id=secret_id, parameter=parameter, now=datetime.now(UTC)
-    )
+    rotated = _activate_staged(gateway.stack)
     reset_auth_caches()  # as if the functions' 5-minute caches had expired
     new = gateway.login(user)["access_token"]
 
@@ -415,10 +426,8 @@ def test_given_a_key_the_authorizer_has_not_cached_yet_when_used_then_it_refetch
     user = gateway.register()
     warm = gateway.login(user)["access_token"]
     assert gateway.request("GET", "/users/me", token=warm).status == 200  # JWKS now cached
-    secrets, ssm, secret_id, parameter = key_locations(gateway.stack)
-    rotate_signing_keys(
-        secrets, ssm, secret_id=secret_id, parameter=parameter, now=datetime.now(UTC)
-    )
+    keys = KeyLocations.of(gateway.stack)  # an emergency: a key that signs before it is known
+    keys.store(keys.read().rotated(datetime.now(UTC), DEFAULT_RETAIN_RETIRED))
     DEFAULT_PROVIDERS["secrets"].clear_cache()  # the signer's cache expires before the JWKS's
 
     token = gateway.login(user)["access_token"]

@@ -6,6 +6,7 @@ import io
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -256,10 +257,25 @@ def test_given_more_messages_than_the_limit_when_replayed_then_only_that_many_ar
 
     code = replay(stack, False, None, out, wait_seconds=0, limits=Limits(limit=2))
 
-    assert code == 0
+    assert code == 1  # one message is still in a DLQ
     assert len(_events(stack)) == 2
     assert _depth(stack, "ExampleSubscriberDLQ") == 1
-    assert "summary: re-drove 2, 0 left" in out.getvalue()
+    assert "ExampleSubscriberDLQ: re-drove 2, 1 left (1 not considered" in out.getvalue()
+    assert "summary: re-drove 2, 1 left (1 not considered (--limit/--since))" in out.getvalue()
+
+
+def test_given_a_dry_run_with_a_limit_when_replayed_then_the_rest_counts_as_left(
+    stack: Stack,
+) -> None:
+    for _ in range(3):
+        _target_failure(stack)
+    out = io.StringIO()
+
+    code = replay(stack, True, None, out, wait_seconds=0, limits=Limits(limit=1))
+
+    assert code == 1
+    assert "ExampleSubscriberDLQ: would re-drive 1, 2 left (2 not considered" in out.getvalue()
+    assert _depth(stack, "ExampleSubscriberDLQ") == 3
 
 
 def test_given_since_after_every_message_when_replayed_then_none_is_touched(stack: Stack) -> None:
@@ -269,9 +285,9 @@ def test_given_since_after_every_message_when_replayed_then_none_is_touched(stac
 
     code = replay(stack, False, None, out, wait_seconds=0, limits=Limits(since=since))
 
-    assert code == 0
+    assert code == 1  # the message is still there
     assert _events(stack) == []
-    assert "1 not considered" in out.getvalue()
+    assert "re-drove 0, 1 left (1 not considered" in out.getvalue()
     assert _depth(stack, "ExampleSubscriberDLQ") == 1
 
 
@@ -325,3 +341,73 @@ def test_given_the_stream_no_longer_holds_a_batch_when_replayed_twice_then_same_
     assert first["detail"]["user"]["id"] == user.id
     assert first["detail"]["reconstructed"] is True
     assert first["detail"]["event_id"] == second["detail"]["event_id"]
+
+
+def _visible(stack: Stack, logical_id: str) -> int:
+    attributes = stack.client("sqs").get_queue_attributes(
+        QueueUrl=stack.physical_id(logical_id), AttributeNames=["ApproximateNumberOfMessages"]
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"])
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
+def test_given_a_replay_stopped_midway_when_it_ends_then_summary_printed_and_messages_given_back(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, as_json: bool
+) -> None:
+    """Ctrl-C, SIGTERM and SIGHUP all arrive as a KeyboardInterrupt where the replay is."""
+    from userflow.dlq.redrive import Redriver
+
+    for _ in range(3):
+        _target_failure(stack)
+    original = Redriver.redrive
+    calls = []
+
+    def stopped_on_the_second(self: Redriver, letter: Any) -> Any:
+        calls.append(letter)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return original(self, letter)
+
+    monkeypatch.setattr(Redriver, "redrive", stopped_on_the_second)
+    out = io.StringIO()
+
+    with pytest.raises(KeyboardInterrupt):
+        replay(stack, False, "ExampleSubscriberDLQ", out, wait_seconds=0, as_json=as_json)
+
+    if as_json:
+        summary = json.loads(out.getvalue())
+        assert (summary["redriven"], summary["left"], summary["interrupted"]) == (1, 2, True)
+    else:
+        assert "summary: stopped; re-drove 1, 2 left" in out.getvalue()
+    assert len(_events(stack)) == 1
+    assert _visible(stack, "ExampleSubscriberDLQ") == 2  # given back at once, for the next run
+
+
+def test_given_an_operator_at_a_terminal_when_dropping_then_asked_and_the_body_saved_first(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from userflow.commands.dlq_message import drop
+
+    _send(stack, "UserStreamPoisonQueue", {"kind": "userflow.poison-record", "record": "junk"})
+    [message] = stack.client("sqs").receive_message(
+        QueueUrl=stack.physical_id("UserStreamPoisonQueue"), VisibilityTimeout=0
+    )["Messages"]
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    answers = iter(["n", "yes"])
+    monkeypatch.setattr("builtins.input", lambda prompt: next(answers))
+    saved, taken = tmp_path / "dropped.json", tmp_path / "taken.json"
+    taken.write_text("{}")
+    queue, message_id = "UserStreamPoisonQueue", message["MessageId"]
+
+    declined = drop(stack, queue, message_id, io.StringIO(), save_to=saved)
+    with pytest.raises(CommandError) as exists:
+        drop(stack, queue, message_id, io.StringIO(), save_to=taken)
+    dropped = drop(stack, queue, message_id, io.StringIO(), save_to=saved)
+
+    assert declined == 1
+    assert exists.value.exit_code == 2
+    assert dropped == 0
+    assert json.loads(saved.read_text())["message_id"] == message_id
+    assert json.loads(json.loads(saved.read_text())["body"])["record"] == "junk"
+    assert taken.read_text() == "{}"
+    assert _depth(stack, "UserStreamPoisonQueue") == 0

@@ -2,6 +2,9 @@
 the function from rotate_secret): `start_rotation` adds the empty AWSPENDING version, then each
 step is invoked with its ClientRequestToken. Tokens are signed as login signs them (the secret's
 AWSCURRENT version, once the signer's cache has expired) and verified against the published JWKS.
+
+Each rotation activates the key staged before (when it has been published for the JWKS cache
+lifetime: ``published_long_ago`` stands for the 30 days between two rotations) and stages the next.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import jwt
@@ -18,11 +21,11 @@ import pytest
 
 from adapters.key_store import (
     SigningKeySource,
-    next_key_set,
+    jwks_parameter_name,
     read_key_set,
-    rotate_signing_keys,
+    store_key_set,
 )
-from domain.tokens import InvalidToken, TokenSettings, TokenVerifier
+from domain.tokens import InvalidToken, SessionClaims, TokenSettings, TokenVerifier
 from tests.integration.conftest import ApiClient, start_rotation
 from userflow.local.bootstrap import bootstrap
 from userflow.stack import Stack
@@ -52,7 +55,7 @@ def keys_of(stack: Stack) -> Keys:
         stack.client("secretsmanager"),
         stack.client("ssm"),
         stack.physical_id("SigningKeySecret"),
-        stack.physical_id("JwksParameter"),
+        jwks_parameter_name(stack.name),
     )
 
 
@@ -80,7 +83,8 @@ def sign(keys: Keys) -> str:
 
     parameters.clear_caches()  # type: ignore[no-untyped-call]
     issuer = SigningKeySource(keys.secret_id, SETTINGS).current_issuer()
-    return issuer.issue("user-1", ["user"]).token
+    session = SessionClaims(family_id="family-1", auth_time=datetime.now(UTC), amr=("pwd",))
+    return issuer.issue("user-1", ["user"], session=session).token
 
 
 def published(keys: Keys) -> dict[str, Any]:
@@ -139,7 +143,28 @@ def rotate(keys: Keys, step: Step) -> str:
     return token
 
 
-def test_given_a_new_stack_when_its_first_rotation_runs_then_it_creates_and_publishes_a_key(
+def staged_kid(keys: Keys) -> str:
+    key_set = read_key_set(keys.secrets, keys.secret_id)
+    assert key_set is not None
+    assert key_set.staged is not None
+    return key_set.staged.kid
+
+
+def published_long_ago(keys: Keys) -> str:
+    """The staged key as the next rotation finds it, published for weeks; its kid."""
+    key_set = read_key_set(keys.secrets, keys.secret_id)
+    assert key_set is not None
+    assert key_set.staged is not None
+    weeks_ago = datetime.now(UTC) - timedelta(days=29)
+    staged = key_set.staged.model_copy(update={"signs_from": weeks_ago})
+    keys.secrets.put_secret_value(
+        SecretId=keys.secret_id,
+        SecretString=key_set.model_copy(update={"staged": staged}).model_dump_json(),
+    )
+    return staged.kid
+
+
+def test_given_a_new_stack_when_its_first_rotation_runs_then_it_makes_a_key_and_stages_the_next(
     api: ApiClient,
 ) -> None:
     stack = api.invoker.stack
@@ -151,29 +176,47 @@ def test_given_a_new_stack_when_its_first_rotation_runs_then_it_creates_and_publ
         event = {"Step": name, "SecretId": keys.secret_id, "ClientRequestToken": token}
         api.invoke("KeyRotationFunction", event)
 
-    assert published_kids(keys) == {stored_kid(keys): None}
+    # The first key signs at once (nothing was verified before); its successor is published.
+    assert published_kids(keys) == {stored_kid(keys): None, staged_kid(keys): None}
     verify(keys, sign(keys))
 
 
-def test_given_a_signing_key_when_a_rotation_completes_then_new_tokens_use_the_new_kid(
+def test_given_a_key_staged_long_ago_when_a_rotation_completes_then_it_signs_and_a_next_is_staged(
     keys: Keys, step: Step
 ) -> None:
     before = sign(keys)
+    staged = published_long_ago(keys)
 
     token = rotate(keys, step)
 
     after = sign(keys)
-    assert kid(after) != kid(before)
+    assert kid(after) == staged != kid(before)
     assert kid(after) == stored_kid(keys)
     verify(keys, after)
+    assert staged_kid(keys) not in (kid(before), staged)
+    assert staged_kid(keys) in published_kids(keys)
     assert stages(keys)[token] == ["AWSCURRENT"]
     assert sorted(stages(keys).values()) == [["AWSCURRENT"], ["AWSPREVIOUS"]]
+
+
+def test_given_a_key_staged_moments_ago_when_a_rotation_runs_then_it_does_not_sign_yet(
+    keys: Keys, step: Step
+) -> None:
+    """Verifiers may hold a JWKS without it: the rotation leaves it for a later activation."""
+    before = sign(keys)
+    staged = staged_kid(keys)  # staged by `keys ensure` just now
+
+    rotate(keys, step)
+
+    assert kid(sign(keys)) == kid(before)
+    assert staged_kid(keys) == staged
 
 
 def test_given_a_token_signed_before_a_rotation_when_verified_after_it_then_valid_until_retired(
     keys: Keys, step: Step
 ) -> None:
     before = sign(keys)
+    published_long_ago(keys)
     rotate(keys, step)
 
     retired_until = published_kids(keys)[kid(before)]
@@ -185,20 +228,26 @@ def test_given_a_token_signed_before_a_rotation_when_verified_after_it_then_vali
         verify(keys, before, at=retired_until)
 
 
-def test_given_a_started_rotation_when_its_steps_run_then_the_new_key_is_published_before_it_signs(
+def test_given_a_started_rotation_when_its_steps_run_then_no_key_signs_before_it_was_published(
     keys: Keys, step: Step
 ) -> None:
     old_kid = kid(sign(keys))
+    activated = published_long_ago(keys)
+    published_before = set(published_kids(keys))
     token = start_rotation(keys.stack)
 
     step("createSecret", token)
     pending_kid = stored_kid(keys, stage="AWSPENDING", version_id=token)
-    assert pending_kid not in published_kids(keys)
+    assert pending_kid == activated
+    assert pending_kid in published_before  # published since the previous rotation
+    next_kid = read_key_set(keys.secrets, keys.secret_id, stage="AWSPENDING", version_id=token)
+    assert next_kid is not None
+    assert next_kid.staged is not None
     assert kid(sign(keys)) == old_kid
 
     step("setSecret", token)
-    # Published while the old key still signs, which keeps no expiry until it stops signing.
-    assert published_kids(keys) == {pending_kid: None, old_kid: None}
+    # The next key is published now; the old key keeps no expiry while it still signs.
+    assert published_kids(keys) == {pending_kid: None, old_kid: None, next_kid.staged.kid: None}
     assert kid(sign(keys)) == old_kid
 
     step("testSecret", token)
@@ -208,12 +257,14 @@ def test_given_a_started_rotation_when_its_steps_run_then_the_new_key_is_publish
     assert kid(sign(keys)) == pending_kid
     assert published_kids(keys)[pending_kid] is None
     assert published_kids(keys)[old_kid] is not None
+    assert next_kid.staged.kid in published_kids(keys)
 
 
 def test_given_each_step_when_retried_then_the_rotation_ends_the_same(
     keys: Keys, step: Step
 ) -> None:
     before = sign(keys)
+    published_long_ago(keys)
     token = start_rotation(keys.stack)
 
     def state() -> tuple[Any, ...]:
@@ -227,7 +278,7 @@ def test_given_each_step_when_retried_then_the_rotation_ends_the_same(
         assert state() == first, name
 
     assert len(stages(keys)) == 2
-    assert set(published_kids(keys)) == {kid(before), kid(sign(keys))}
+    assert set(published_kids(keys)) == {kid(before), kid(sign(keys)), staged_kid(keys)}
 
 
 def test_given_a_version_not_being_rotated_in_when_a_step_runs_then_it_is_refused(
@@ -244,44 +295,53 @@ def test_given_a_version_not_being_rotated_in_when_a_step_runs_then_it_is_refuse
     assert current_version(keys) == current
 
 
-def test_given_a_manual_rotation_during_an_automatic_one_when_steps_follow_then_it_is_abandoned(
+def _operator_stages(keys: Keys) -> str:
+    """`userflow keys rotate` meanwhile: a new staged key, stored as the CLI stores it."""
+    key_set = read_key_set(keys.secrets, keys.secret_id)
+    assert key_set is not None
+    now = datetime.now(UTC)
+    staged = key_set.with_staged(now, now + timedelta(minutes=5))
+    store_key_set(
+        keys.secrets, keys.ssm, secret_id=keys.secret_id, parameter=keys.parameter, key_set=staged
+    )
+    assert staged.staged is not None
+    return staged.staged.kid
+
+
+def test_given_a_key_staged_by_an_operator_during_a_rotation_when_steps_follow_then_abandoned(
     keys: Keys, step: Step
 ) -> None:
+    signing = kid(sign(keys))
     token = start_rotation(keys.stack)
     step("createSecret", token)
-    rotate_signing_keys(
-        keys.secrets,
-        keys.ssm,
-        secret_id=keys.secret_id,
-        parameter=keys.parameter,
-        now=datetime.now(UTC),
-    )
-    manual_kid = kid(sign(keys))
+
+    staged = _operator_stages(keys)
 
     for name in ("setSecret", "testSecret", "finishSecret"):
         with pytest.raises(ValueError, match="not AWSPENDING"):
             step(name, token)
-
     assert ["AWSPENDING"] not in stages(keys).values()
-    assert kid(sign(keys)) == manual_kid
-    assert published_kids(keys)[manual_kid] is None
+    assert kid(sign(keys)) == signing
+    assert published_kids(keys)[staged] is None
 
 
-def test_given_the_signing_key_replaced_after_create_secret_when_finishing_then_it_is_refused(
+def test_given_the_keys_changed_after_create_secret_when_finishing_then_it_is_refused(
     keys: Keys, step: Step
 ) -> None:
-    """The pending set must descend from the signing one, or finishing would drop a live key."""
+    """The pending set must descend from the stored one, or finishing would drop a live key (or
+    a staged one verifiers are learning)."""
     token = start_rotation(keys.stack)
     step("createSecret", token)
+    key_set = read_key_set(keys.secrets, keys.secret_id)
+    assert key_set is not None
+    now = datetime.now(UTC)
     replacement = keys.secrets.put_secret_value(
         SecretId=keys.secret_id,
-        SecretString=next_key_set(
-            read_key_set(keys.secrets, keys.secret_id), datetime.now(UTC)
-        ).model_dump_json(),
+        SecretString=key_set.with_staged(now, now).model_dump_json(),
     )
 
     for name in ("setSecret", "finishSecret"):
-        with pytest.raises(ValueError, match="signing key changed"):
+        with pytest.raises(ValueError, match="signing keys changed"):
             step(name, token)
 
     assert stages(keys)[replacement["VersionId"]] == ["AWSCURRENT"]

@@ -19,6 +19,7 @@ from adapters.dynamodb_token_store import DynamoDBTokenStore
 from adapters.dynamodb_user_repository import DynamoDBUserRepository
 from domain.account_recovery import AccountRecoveryService, RecoveryLimits
 from domain.mail import MailRequest
+from domain.mail_limits import MailLimiter
 from domain.passwords import PasswordHasher
 from handlers import handle_mailer
 from tests.integration.conftest import TEMPLATE, GatewayClient
@@ -129,7 +130,7 @@ def test_given_known_unknown_disabled_and_limited_addresses_then_forgot_takes_th
     service = AccountRecoveryService(
         users=users,
         tokens=DynamoDBTokenStore(gateway.table, gateway.db),
-        limiter=DynamoDBRateLimiter(gateway.table, gateway.db),
+        mail_limiter=MailLimiter(DynamoDBRateLimiter(gateway.table, gateway.db)),
         hasher=PasswordHasher(),
         token_key=lambda: b"unused",
         limits=RecoveryLimits(forgot_min_duration=minimum),
@@ -212,3 +213,33 @@ def test_given_ses_quotes_the_recipient_when_it_refuses_then_the_log_line_does_n
     refusals = [line for line in function_logs() if line["message"] == "Mail not sent"]
     assert [line["error_code"] for line in refusals[:1]] == ["MessageRejected"]
     assert all(user.email not in json.dumps(line) for line in function_logs())
+
+
+def test_given_a_batch_whose_middle_message_fails_when_retried_then_no_message_is_sent_twice(
+    gateway: GatewayClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lambda retries a partial batch from its lowest failed record: the messages after it were
+    sent on the first try and come again; each goes out once."""
+    ses = gateway.stack.client("sesv2")
+    if SENDER not in {i["IdentityName"] for i in ses.list_email_identities()["EmailIdentities"]}:
+        ses.create_email_identity(EmailIdentity=SENDER)  # an earlier test of the module removed it
+    first, middle, last = (gateway.register() for _ in range(3))
+    real = handle_mailer.delivery  # made inside an invocation, with the mailer's environment
+    refused_once: list[str] = []
+
+    class RefusesTheMiddleOnce:
+        def deliver(self, request: MailRequest) -> str:
+            if request.to == middle.email and not refused_once:
+                refused_once.append(request.message_id)
+                error = {"Error": {"Code": "Throttling", "Message": "Maximum sending rate"}}
+                raise ClientError(error, "SendEmail")  # type: ignore[arg-type]
+            return real().deliver(request)
+
+    monkeypatch.setattr(handle_mailer, "delivery", RefusesTheMiddleOnce)
+    mailbox = Mailbox(gateway.stack, gateway.invoker)
+
+    mailbox.deliver()
+
+    assert refused_once  # the middle record failed, so the batch was retried from it
+    sent = {user.email: len(mailbox.to(user.email)) for user in (first, middle, last)}
+    assert sent == {first.email: 1, middle.email: 1, last.email: 1}

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from adapters.key_store import jwks_parameter_name
 from adapters.parameters_extension import PORT_ENV, TOKEN_HEADER, read_secret, through_extension
 from tests.integration.conftest import GatewayClient
 from userflow.local.functions import LOCAL_SESSION_TOKEN
@@ -57,7 +58,7 @@ def _get(server: ParametersExtension, path: str, token: str | None = LOCAL_SESSI
 
 
 def _jwks_name(stack: Stack) -> str:
-    return stack.physical_id("JwksParameter")
+    return jwks_parameter_name(stack.name)
 
 
 def test_given_the_session_token_when_a_parameter_is_read_then_getparameters_answer(

@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import boto3
 import pytest
+from botocore.stub import Stubber
 
+from handlers import handle_pre_traffic
 from tests.integration.conftest import TEMPLATE, ApiClient, start_rotation
 from userflow.local.responses import map_function_result
 from userflow.local.template import load_template
@@ -20,11 +23,33 @@ def sample_path(logical_id: str) -> Path:
     return EVENTS / f"{handler.rpartition('.')[0].removeprefix('handlers.handle_')}.json"
 
 
+def _codedeploy_hook_calls(monkeypatch: pytest.MonkeyPatch) -> Stubber:
+    """CodeDeploy's lifecycle-hook calls, which moto does not serve, checked against CodeDeploy's
+    API model: a deployment with nothing to shift reports success."""
+    codedeploy = boto3.session.Session().client("codedeploy")
+    stubber = Stubber(codedeploy)
+    stubber.add_response("list_deployment_targets", {"targetIds": []})
+    stubber.add_response(
+        "put_lifecycle_event_hook_execution_status",
+        {"lifecycleEventHookExecutionId": "x"},
+        {
+            "deploymentId": "d-EXAMPLE123",
+            "lifecycleEventHookExecutionId": "eyJlbmNyeXB0ZWREYXRhIjoiZXhhbXBsZSJ9",
+            "status": "Succeeded",
+        },
+    )
+    lambda_client = boto3.session.Session().client("lambda")
+    monkeypatch.setattr(handle_pre_traffic, "clients", lambda: (codedeploy, lambda_client))
+    return stubber
+
+
 @pytest.mark.parametrize("logical_id", FUNCTIONS)
 def test_given_a_template_function_when_its_sample_event_is_invoked_then_it_does_not_fail(
-    api: ApiClient, logical_id: str
+    api: ApiClient, logical_id: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = sample_path(logical_id)
+    if path.name == "pre_traffic.json":
+        _codedeploy_hook_calls(monkeypatch).activate()
     assert path.exists(), f"{logical_id} has no sample event at {path.relative_to(TEMPLATE.parent)}"
     event = json.loads(path.read_text())
     if "ClientRequestToken" in event:  # a rotation step: Secrets Manager has started a rotation

@@ -22,9 +22,11 @@ def local(stack: Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Stac
     return stack
 
 
-def _firing_alarm(stack: Stack) -> str:
+def stack_alarm(stack: Stack, logical_id: str, reason: str | None = None) -> str:
+    """One of the stack's alarms as CloudFormation makes it on AWS (the local stack makes none),
+    in ALARM with ``reason``, else in its first state; its name."""
     cloudwatch = stack.client("cloudwatch")
-    name = f"{stack.name}-AuthorizerErrorsAlarm-ABC123"
+    name = f"{stack.name}-{logical_id}-ABC123"
     cloudwatch.put_metric_alarm(
         AlarmName=name,
         Namespace="AWS/Lambda",
@@ -35,14 +37,14 @@ def _firing_alarm(stack: Stack) -> str:
         Threshold=0,
         ComparisonOperator="GreaterThanThreshold",
     )
-    cloudwatch.set_alarm_state(
-        AlarmName=name, StateValue="ALARM", StateReason="Threshold Crossed: 3 errors"
-    )
-    stack.resources["AuthorizerErrorsAlarm"] = {
-        "physical_id": name,
-        "type": "AWS::CloudWatch::Alarm",
-    }
+    if reason is not None:
+        cloudwatch.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason=reason)
+    stack.resources[logical_id] = {"physical_id": name, "type": "AWS::CloudWatch::Alarm"}
     return name
+
+
+def _firing_alarm(stack: Stack) -> str:
+    return stack_alarm(stack, "AuthorizerErrorsAlarm", "Threshold Crossed: 3 errors")
 
 
 def test_given_a_quiet_stack_when_status_runs_then_it_names_the_target_and_exits_0(
@@ -139,4 +141,6 @@ def test_given_a_compromised_key_when_rotated_with_retain_0_then_no_new_token_us
     out = capsys.readouterr().out
     assert signed_with != dropped
     assert f"no new token is signed with {dropped}" in out
-    assert "login and refresh sign with it from" in out
+    assert f"EMERGENCY: {signed_with} signs from now; {dropped}" in out
+    assert "Who may still accept tokens signed with the dropped keys, and until when:" in out
+    assert "this stack's API (its authorizer) and JWKS route: until" in out

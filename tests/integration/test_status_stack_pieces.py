@@ -4,9 +4,15 @@ module-wide stack of test_status_command.py would keep what one test deletes).""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from tests.integration.test_status_command import local  # noqa: F401 - the fixture
+from tests.integration.test_auth_operations import record_as_local
+from tests.integration.test_status_command import (
+    local,  # noqa: F401 - the fixture
+    stack_alarm,
+)
 from userflow.cli import main
 from userflow.stack import Stack
 
@@ -34,11 +40,18 @@ def test_given_a_queue_deleted_from_the_stack_when_operators_look_then_it_is_nam
     assert replay_code == 0, replayed.err
 
 
-def test_given_the_alarm_topic_when_nobody_subscribed_then_status_says_alarms_reach_nobody(
+def test_given_alarms_whose_topic_nobody_subscribed_when_status_runs_then_it_needs_attention(
     local: Stack,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert main(["status"]) == 0
+    assert main(["status"]) == 0  # no alarm exists here (the local stack has none)
+    no_alarms = capsys.readouterr().out
+    stack_alarm(local, "HttpApi5xxAlarm")
+    record_as_local(local, tmp_path, monkeypatch)  # the stack now has that alarm
+
+    nobody_code = main(["status"])
     nobody = capsys.readouterr().out
     sqs = local.client("sqs")
     queue = sqs.create_queue(QueueName="on-call-pager")["QueueUrl"]
@@ -46,9 +59,12 @@ def test_given_the_alarm_topic_when_nobody_subscribed_then_status_says_alarms_re
     local.client("sns").subscribe(
         TopicArn=local.physical_id("AlarmTopic"), Protocol="sqs", Endpoint=arn["QueueArn"]
     )
-
-    assert main(["status"]) == 0
+    somebody_code = main(["status"])
     somebody = capsys.readouterr().out
 
+    assert "! alarm topic" not in no_alarms
+    assert nobody_code == 1  # it warns, so it says so in its exit status
     assert "! alarm topic: no confirmed subscriber, so alarms notify nobody" in nobody
+    assert "needs attention (the alarm topic has no confirmed subscriber)" in nobody
+    assert somebody_code == 0
     assert "alarm topic: 1 confirmed subscriber(s)" in somebody

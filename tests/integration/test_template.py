@@ -197,14 +197,22 @@ def _roles_of_functions(cfn: dict[str, Any]) -> Resources:
 
 
 def _wildcard_resource(resource: Any) -> bool:
-    """`*`, or a wildcard not anchored under a resource of this stack (`${Table.Arn}/index/*`)."""
+    """`*`, or a wildcard not anchored under a resource of this stack (`${Table.Arn}/index/*`,
+    `${Function.Arn}:*` for its versions)."""
     if isinstance(resource, str):
         return "*" in resource
     if isinstance(resource, dict) and "Fn::Sub" in resource:
         text = resource["Fn::Sub"] if isinstance(resource["Fn::Sub"], str) else ""
         head = text.split("*", 1)[0]
-        return "*" in text and not re.search(r"\$\{[A-Za-z0-9]+(\.[A-Za-z]+)?\}/", head)
+        return "*" in text and not re.search(r"\$\{[A-Za-z0-9]+(\.[A-Za-z]+)?\}[/:]", head)
     return False
+
+
+def policy_statements(policy: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """A policy document's statements, both branches of a conditional one (`Fn::If`) included."""
+    for statement in policy["PolicyDocument"]["Statement"]:
+        branches = statement["Fn::If"][1:] if "Fn::If" in statement else [statement]
+        yield from (branch for branch in branches if "Action" in branch)
 
 
 def _policy_violations(name: str, role: dict[str, Any]) -> Iterator[str]:
@@ -214,7 +222,7 @@ def _policy_violations(name: str, role: dict[str, Any]) -> Iterator[str]:
         if text.split(":", 2)[-1] not in ALLOWED_MANAGED_POLICIES:
             yield f"{name}: managed policy {arn}"
     for policy in role["Properties"].get("Policies", []):
-        for statement in policy["PolicyDocument"]["Statement"]:
+        for statement in policy_statements(policy):
             if statement.get("Effect") != "Allow":
                 continue
             actions = statement.get("Action", [])
@@ -377,21 +385,26 @@ def test_given_every_resource_holding_data_when_read_then_encrypted_and_retained
     assert violations == []
 
 
-def test_given_every_function_when_logs_are_written_then_a_log_group_with_retention_exists(
+def test_given_every_function_when_logs_are_written_then_to_its_own_group_named_by_the_stack(
     sam: dict[str, Any],
 ) -> None:
-    named = {
-        _logical_id(group["Properties"].get("LogGroupName"))
-        for group in _of_type(sam, "AWS::Logs::LogGroup").values()
-        if "RetentionInDays" in group["Properties"]
-    }
-    configured = {
-        name
-        for name, function in _of_type(sam, sam_template.FUNCTION).items()
-        if _logical_id(function["Properties"].get("LoggingConfig", {}).get("LogGroup"))
-    }
+    """`LoggingConfig.LogGroup`, not a group named after the function's generated name: the
+    function cannot run (and Lambda create its own group) before the stack's group exists, and
+    the group survives a function replacement."""
+    groups = _of_type(sam, "AWS::Logs::LogGroup")
+    problems = []
+    for name, function in _of_type(sam, sam_template.FUNCTION).items():
+        group = _logical_id(function["Properties"].get("LoggingConfig", {}).get("LogGroup"))
+        if group not in groups:
+            problems.append(f"{name}: add LoggingConfig: {{LogGroup: !Ref {name}LogGroup}}")
+            continue
+        properties = groups[group]["Properties"]
+        if "RetentionInDays" not in properties:
+            problems.append(f"{name}: {group} has no retention")
+        if _logical_id(properties.get("LogGroupName")) in _of_type(sam, sam_template.FUNCTION):
+            problems.append(f"{name}: {group} is named after a function")
 
-    assert set(_of_type(sam, sam_template.FUNCTION)) - named - configured == set()
+    assert problems == []
 
 
 def test_given_an_unencrypted_unkept_table_when_checked_then_both_gaps_are_reported() -> None:
@@ -418,26 +431,33 @@ def test_given_a_function_using_the_parameters_extension_then_it_has_the_layer_a
             continue
         users[logical_id] = variables
         layers = [json.dumps(layer) for layer in properties.get("Layers", [])]
-        assert any("AWS-Parameters-and-Secrets-Lambda-Extension" in layer for layer in layers)
+        assert any("ParametersSecretsExtension" in layer for layer in layers), logical_id
         if "SIGNING_KEY_SECRET_ARN" in variables:
             assert float(variables["SECRETS_MANAGER_TTL"]) <= SIGNER_CACHE_SECONDS, logical_id
 
     assert {"AuthorizerFunction", "LoginFunction", "RefreshTokenFunction"} <= set(users)
 
 
-def _new_password_routes() -> set[tuple[str, str]]:
-    """(method, path) of every operation whose body carries a new password (docs/openapi.json)."""
+def openapi_body_fields() -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(METHOD, path with `{}` for each parameter, its JSON body's properties) of every operation
+    of docs/openapi.json."""
     document = json.loads((sam_template.ROOT / "docs" / "openapi.json").read_text())
     schemas = document["components"]["schemas"]
-    routes = set()
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
             body = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
             name = body.get("schema", {}).get("$ref", "").rpartition("/")[2]
             fields = schemas.get(name, {}).get("properties", {})
-            if any("A new password" in json.dumps(field) for field in fields.values()):
-                routes.add((method.upper(), re.sub(r"\{[^}]+\}", "{}", path)))
-    return routes
+            yield method.upper(), re.sub(r"\{[^}]+\}", "{}", path), fields
+
+
+def _new_password_routes() -> set[tuple[str, str]]:
+    """(method, path) of every operation whose body carries a new password (docs/openapi.json)."""
+    return {
+        (method, path)
+        for method, path, fields in openapi_body_fields()
+        if any("A new password" in json.dumps(field) for field in fields.values())
+    }
 
 
 def test_given_a_route_accepting_a_new_password_then_its_function_has_the_blocklist_layer() -> None:

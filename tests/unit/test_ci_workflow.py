@@ -4,6 +4,7 @@ the one production gets, and reviewers approve a change set that already exists.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +72,57 @@ def test_given_production_when_deployed_then_the_approved_change_set_is_the_one_
     step_env = next(step["env"] for step in deploy["steps"] if "env" in step)
     assert step_env["CHANGE_SET"] == "${{ needs.plan-prod.outputs.change-set }}"
     assert "sam deploy" not in _runs(deploy)
+    # The SAM CLI is the pinned one of requirements/sam.txt (through make), not an installer's.
+    assert not any(_uses(job, "aws-actions/setup-sam") for job in workflow["jobs"].values())
+
+
+def test_given_every_action_when_read_then_it_is_pinned_by_commit_with_its_tag_beside_it() -> None:
+    uses = [line.strip() for line in WORKFLOW.read_text().splitlines() if "uses:" in line]
+    assert uses
+    loose = [
+        line
+        for line in uses
+        if not re.fullmatch(r"- uses: [\w.-]+/[\w.-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+", line)
+    ]
+
+    assert loose == []
+
+
+def test_given_the_deploy_jobs_when_read_then_only_main_reaches_an_environment(
+    workflow: dict[str, Any],
+) -> None:
+    """The environments allow main only (repository settings, docs/deploy.md); the jobs say so
+    too, so a workflow edited on a branch cannot reach one unnoticed."""
+    deploying = {name: job for name, job in workflow["jobs"].items() if "environment" in job}
+    assert set(deploying) == {"deploy-staging", "plan-prod", "deploy-prod"}
+    for name, job in deploying.items():
+        assert "github.ref == 'refs/heads/main'" in job["if"], name
+
+
+def test_given_production_when_planned_then_by_a_role_that_cannot_deploy(
+    workflow: dict[str, Any],
+) -> None:
+    jobs = workflow["jobs"]
+
+    def role(job: str) -> str:
+        return str(
+            _uses(jobs[job], "aws-actions/configure-aws-credentials")[0]["with"]["role-to-assume"]
+        )
+
+    assert role("plan-prod") == "${{ vars.AWS_PROD_PLAN_ROLE_ARN }}"
+    assert role("deploy-prod") == "${{ vars.AWS_PROD_ROLE_ARN }}"
+    assert jobs["plan-prod"]["environment"] == "production-plan"
+
+
+def test_given_the_tests_when_run_in_ci_then_also_on_lambdas_python(
+    workflow: dict[str, Any],
+) -> None:
+    from scripts.build_artifacts import lambda_python
+
+    versions = workflow["jobs"]["test"]["strategy"]["matrix"]["python"]
+
+    assert lambda_python() in versions
+    assert "3.11" in versions
 
 
 def test_given_the_build_job_when_read_then_it_compiles_the_layers_bytecode_with_lambdas_python(

@@ -3,7 +3,9 @@ refusing to guess a target, quiet ends, and what `--help` loads."""
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -20,8 +22,8 @@ def _help_paths() -> list[list[str]]:
     paths: list[list[str]] = [[]]
     nested = {
         "admin": ["grant"],
-        "keys": ["rotate", "ensure", "list"],
-        "dlq": ["list", "replay"],
+        "keys": ["rotate", "activate", "ensure", "list"],
+        "dlq": ["list", "replay", "show", "drop"],
         "events": ["tail"],
         "mail": ["list", "tail"],
     }
@@ -132,3 +134,87 @@ def test_given_a_reader_that_went_away_when_a_command_writes_then_userflow_ends_
 
     assert result.stderr == ""  # no BrokenPipeError traceback, no "Exception ignored"
     assert result.returncode == 141
+
+
+def _a_running_local_stack(directory: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The state `userflow local` records, as if it ran (this process stands for it)."""
+    state = {
+        "pid": os.getpid(),
+        "stack_name": "userflow-local",
+        "region": "us-east-1",
+        "endpoint_url": "http://127.0.0.1:9",
+        "api_url": "http://127.0.0.1:8",
+        "resources": {},
+    }
+    (directory / "local.json").write_text(json.dumps(state))
+    monkeypatch.setenv("USERFLOW_STATE_DIR", str(directory))
+
+
+def test_given_a_local_stack_when_another_region_is_asked_then_refused_with_the_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _a_running_local_stack(tmp_path, monkeypatch)
+
+    code = main(["dlq", "list", "--region", "eu-west-1"])
+
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "the local stack 'userflow-local' runs in region us-east-1" in err
+    assert "--stack-name" in err
+
+
+def test_given_a_stack_name_and_no_region_anywhere_when_run_then_refused_before_any_call(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+
+    code = main(["status", "--stack-name", "userflow-staging"])
+
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "no region for stack 'userflow-staging': give --region" in err
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ["--count", "0"],
+        ["--count", "-1"],
+        ["--timeout", "-5"],
+        ["--timeout", "0"],
+        ["--timeout", "nan"],
+    ],
+)
+def test_given_a_tail_that_could_never_print_when_asked_then_refused(
+    flags: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as refused:
+        main(["events", "tail", *flags])
+
+    assert refused.value.code == 2
+    assert flags[0] in capsys.readouterr().err
+
+
+def test_given_a_hang_up_when_a_command_runs_then_it_ends_with_129_after_cleaning_up() -> None:
+    probe = (
+        "import os, signal, sys\n"
+        "import userflow.cli as cli\n"
+        "def waits(argv=None):\n"
+        "    try:\n"
+        "        os.kill(os.getpid(), signal.SIGHUP)\n"
+        "        signal.pause()\n"
+        "    finally:\n"
+        "        print('cleaned up', flush=True)\n"
+        "    return 0\n"
+        "cli.main = waits\n"
+        "sys.exit(cli.run())\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, check=False
+    )
+
+    assert result.returncode == 128 + signal.SIGHUP
+    assert result.stdout == "cleaned up\n"
+    assert result.stderr == ""

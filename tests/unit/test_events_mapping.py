@@ -10,7 +10,7 @@ import pytest
 
 from adapters.stream_records import event_of_record
 from domain.event_pipeline import without_secrets
-from domain.events import RECONSTRUCTED_SOURCE, DetailType, PoisonRecord
+from domain.events import RECONSTRUCTED_SOURCE, DetailType, PoisonRecord, lifecycle_event_id
 from tests.stream_records import (
     assert_published_event_is_valid,
     created,
@@ -60,9 +60,34 @@ def test_given_same_record_when_mapped_twice_then_event_id_is_stable() -> None:
 
 def test_given_two_changes_of_one_user_when_mapped_then_event_ids_differ() -> None:
     first = stream_record("INSERT", new=user_image(), sequence_number="1")
-    second = stream_record("INSERT", new=user_image(), sequence_number="2")
+    second = stream_record(
+        "MODIFY", new=user_image(name="Ada King", version=2), old=user_image(), sequence_number="2"
+    )
 
     assert _event(first).event_id != _event(second).event_id
+
+
+def test_given_one_change_read_from_the_stream_and_rebuilt_from_the_table_then_one_event_id() -> (
+    None
+):
+    change = user_image(name="Ada King", version=2)
+    from_stream = stream_record("MODIFY", new=change, old=user_image(), sequence_number="4711")
+    from_table = stream_record("MODIFY", new=change, sequence_number="table-USER#x-version-2")
+    from_table["eventSource"] = RECONSTRUCTED_SOURCE
+
+    assert _event(from_table).event_id == _event(from_stream).event_id
+    assert lifecycle_event_id("UserUpdated", change["id"]["S"], 2) == _event(from_stream).event_id
+
+
+def test_given_one_user_version_when_ids_derived_per_detail_type_then_they_differ() -> None:
+    """A later security event (PasswordChanged) of the same change must not look like a
+    duplicate of its UserUpdated."""
+    ids = {lifecycle_event_id(kind, "u-1", 7) for kind in ("UserUpdated", "PasswordChanged")}
+
+    assert len(ids) == 2
+    assert lifecycle_event_id("UserUpdated", "u-1", 7) != lifecycle_event_id(
+        "UserUpdated", "u-2", 7
+    )
 
 
 def test_given_email_change_when_mapped_then_updated_with_changed_field_and_old_value() -> None:
@@ -188,8 +213,9 @@ def test_given_a_stand_in_record_from_the_table_when_mapped_then_marked_reconstr
     detail = json.loads(_event(record).detail_json())
 
     assert detail["reconstructed"] is True
-    assert detail["previous"] == {}
-    assert "email" in detail["changed_fields"]
+    # What changed is unknown: nothing is claimed, so a rule on changed_fields never fires.
+    assert "changed_fields" not in detail
+    assert "previous" not in detail
     assert json.loads(_event(created()).detail_json())["reconstructed"] is False
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from adapters.stream_records import event_of_record
+from domain.events import RECONSTRUCTED_SOURCE
 from scripts.generate_event_schemas import rendered
 from tests.stream_records import (
     assert_published_event_is_valid,
@@ -39,7 +41,7 @@ def _as_eventbridge_event(record: dict[str, Any]) -> dict[str, Any]:
         "time": "2026-03-01T09:30:00Z",
         "region": "us-east-1",
         "resources": [],
-        "detail": event.detail.model_dump(mode="json"),
+        "detail": json.loads(event.detail_json()),
     }
 
 
@@ -67,4 +69,35 @@ def test_given_event_with_extra_user_attribute_when_validated_then_schema_reject
     event["detail"]["user"]["password_hash"] = "x"
 
     with pytest.raises(Exception, match="Additional properties"):
+        assert_published_event_is_valid(event)
+
+
+def _reconstructed_update() -> dict[str, Any]:
+    record = stream_record("MODIFY", new=user_image(version=3), sequence_number="table-x-3")
+    record["eventSource"] = RECONSTRUCTED_SOURCE
+    return _as_eventbridge_event(record)
+
+
+def test_given_a_rebuilt_update_when_published_then_it_validates_without_changed_fields() -> None:
+    event = _reconstructed_update()
+
+    assert "changed_fields" not in event["detail"]
+    assert_published_event_is_valid(event)
+
+
+def test_given_a_rebuilt_update_claiming_changed_fields_when_validated_then_refused() -> None:
+    event = _reconstructed_update()
+    event["detail"]["changed_fields"] = ["email"]
+
+    with pytest.raises(Exception, match="should not be valid"):
+        assert_published_event_is_valid(event)
+
+
+def test_given_a_live_update_without_changed_fields_when_validated_then_refused() -> None:
+    event = _as_eventbridge_event(
+        stream_record("MODIFY", new=user_image(name="Ada King", version=2), old=user_image())
+    )
+    del event["detail"]["changed_fields"]
+
+    with pytest.raises(Exception, match="changed_fields"):
         assert_published_event_is_valid(event)

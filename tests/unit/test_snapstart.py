@@ -65,3 +65,30 @@ def test_given_state_from_init_when_restored_then_clients_are_new_and_random_is_
     assert [random.random() for _ in range(3)] != from_snapshot
     assert restored_callbacks == ["ran"]
     dependencies.user_repository.cache_clear()
+
+
+def test_given_snapstart_when_a_key_is_read_then_the_sdk_reads_it_with_no_extension_warning(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A restored environment has container credentials, no AWS_SESSION_TOKEN, which is all the
+    Parameters and Secrets extension accepts: going through it would fail every read and warn
+    on every invocation."""
+    from adapters import parameters_extension
+
+    calls: list[str] = []
+    monkeypatch.setenv(parameters_extension.PORT_ENV, "2773")
+    monkeypatch.setenv("AWS_LAMBDA_INITIALIZATION_TYPE", "snap-start")
+
+    def read(name: str, port: int) -> str:
+        calls.append(name)
+        return "value"
+
+    assert parameters_extension.through_extension(read, "/stack/auth/jwks") is None
+    monkeypatch.delenv("AWS_LAMBDA_INITIALIZATION_TYPE")
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    assert parameters_extension.through_extension(read, "/stack/auth/jwks") is None
+    assert calls == []
+    assert caplog.records == []
+
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "token")
+    assert parameters_extension.through_extension(read, "/stack/auth/jwks") == "value"

@@ -1,40 +1,99 @@
-"""`userflow dlq list|replay`: show and re-drive every dead-letter queue of the stack.
+"""`userflow dlq list|replay|show|drop`: look at and re-drive every dead-letter queue of the stack.
 
-The work is done in ``userflow.dlq`` (one module per job); this module is the command line.
+The work is done in ``userflow.dlq`` (one module per job); this module is the command line. A
+message no command can read is named (queue, message id, why) and the others are dealt with.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from userflow.dlq.discovery import DeadLetterQueue, dead_letter_queues
-from userflow.dlq.messages import read_message
+from userflow.dlq.discovery import DeadLetterQueue, discover
+from userflow.dlq.messages import KINDS, read_message
 from userflow.dlq.queue import QueueIo
-from userflow.dlq.redrive import Redriver
-from userflow.dlq.replay import Limits, replay_queues, writer
-from userflow.errors import EXIT_USAGE, CommandError
+from userflow.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CommandError
 from userflow.stack import Stack, add_stack_arguments, resolve_stack
 
 PEEK = 10
+DLQ_HELP = """exit status:
+  0    nothing needs attention (list: every dead-letter queue is empty; replay: nothing is left)
+  1    something is left (named in the output): messages in a queue, a message unreadable, or
+       left by --limit/--since; for drop: the message was not dropped
+  2    nothing done: invalid arguments, an unknown queue or message id, or no stack to act on
+  129  SIGHUP, 130 Ctrl-C, 143 SIGTERM: stopped after giving back what it took (replay prints
+       its summary first)"""
 
 
-def list_dead_letters(stack: Stack, out: Any) -> int:
+def dead_letter_queues(stack: Stack, sqs: Any) -> list[DeadLetterQueue]:
+    found = discover(stack, sqs)
+    for problem in found.unreadable:
+        print(f"warning: {problem}: a dead-letter queue may be missed", file=sys.stderr)
+    return found.queues
+
+
+def _queue_listing(io: QueueIo, queue: DeadLetterQueue) -> dict[str, Any]:
+    depth = io.depth()
+    # Visibility 0: peeking leaves the messages where they are.
+    peeked = io.receive(visibility=0) if depth.visible else []
+    messages = []
+    for message in peeked:
+        letter = read_message(message)
+        messages.append(
+            {"id": message["MessageId"], "kind": KINDS[type(letter)], "summary": letter.describe()}
+        )
+    return {
+        "queue": queue.label,
+        "logical_id": queue.logical_id,
+        "name": queue.name,
+        "url": queue.url,
+        "outside_stack": queue.outside_stack,
+        "purpose": queue.purpose,
+        "visible": depth.visible,
+        "in_flight": depth.in_flight,
+        "messages": messages,
+    }
+
+
+def list_dead_letters(stack: Stack, out: Any, *, as_json: bool = False) -> int:
+    """Each DLQ with its depth and up to ``PEEK`` messages by id; exit 1 when any holds one."""
     sqs = stack.client("sqs")
+    listings = []
     for queue in dead_letter_queues(stack, sqs):
-        io = QueueIo(sqs, queue.url)
-        depth = io.depth()
-        in_flight = f", {depth.in_flight} in flight" if depth.in_flight else ""
-        print(f"{queue.logical_id} ({queue.name}): {depth.visible} message(s){in_flight}", file=out)
-        print(f"  {queue.purpose}", file=out)
-        # Visibility 0: peeking leaves the messages where they are.
-        for message in io.receive(visibility=0) if depth.visible else []:
-            print(f"  - {read_message(message).describe()}", file=out)
-        if depth.visible > PEEK:
-            print(f"  ... and {depth.visible - PEEK} more", file=out)
-    return 0
+        try:
+            listings.append(_queue_listing(QueueIo(sqs, queue.url), queue))
+        except (
+            Exception
+        ) as error:  # one queue's trouble (deleted, access denied) never hides others
+            problem = f"{type(error).__name__}: {error}"
+            listings.append({"queue": queue.label, "url": queue.url, "problem": problem})
+    attention = any(item.get("problem") or item["visible"] + item["in_flight"] for item in listings)
+    if as_json:
+        print(json.dumps({"queues": listings, "needs_attention": attention}), file=out)
+    else:
+        print("\n".join(_listing_lines(listings)), file=out)
+    return EXIT_FAILED if attention else EXIT_OK
+
+
+def _listing_lines(listings: list[dict[str, Any]]) -> list[str]:
+    lines = []
+    for item in listings:
+        if "problem" in item:
+            lines.append(f"{item['queue']}: cannot be read ({item['problem']})")
+            continue
+        outside = ", outside the stack" if item["outside_stack"] else ""
+        in_flight = f", {item['in_flight']} in flight" if item["in_flight"] else ""
+        lines.append(
+            f"{item['queue']} ({item['name']}{outside}): {item['visible']} message(s){in_flight}"
+        )
+        lines.append(f"  {item['purpose']}")
+        lines += [f"  - {m['id']}: {m['summary']}" for m in item["messages"]]
+        if item["visible"] > len(item["messages"]):
+            lines.append(f"  ... and {item['visible'] - len(item['messages'])} more")
+    return lines
 
 
 def select_queues(queues: list[DeadLetterQueue], wanted: str | None) -> list[DeadLetterQueue]:
@@ -42,7 +101,7 @@ def select_queues(queues: list[DeadLetterQueue], wanted: str | None) -> list[Dea
     ones."""
     chosen = [queue for queue in queues if wanted is None or queue.matches(wanted)]
     if not chosen:
-        valid = ", ".join(f"{q.logical_id} ({q.name})" for q in queues) or "none"
+        valid = ", ".join(f"{q.label} ({q.name})" for q in queues) or "none"
         raise CommandError(f"no dead-letter queue named {wanted!r}; valid: {valid}", EXIT_USAGE)
     return chosen
 
@@ -54,11 +113,16 @@ def replay(
     out: Any,
     *,
     wait_seconds: int = 1,
-    limits: Limits | None = None,
+    limits: Any = None,
+    as_json: bool = False,
 ) -> int:
-    redriver = Redriver(stack, dry_run, writer(out))
+    from userflow.dlq.redrive import Redriver
+    from userflow.dlq.replay import Limits, replay_queues, writer
+
+    # With --json, stdout holds the summary object alone; what happens goes to stderr.
+    redriver = Redriver(stack, dry_run, writer(sys.stderr if as_json else out))
     queues = select_queues(dead_letter_queues(stack, redriver.sqs), queue_filter)
-    return replay_queues(redriver, queues, limits or Limits(), out, wait_seconds)
+    return replay_queues(redriver, queues, limits or Limits(), out, wait_seconds, as_json=as_json)
 
 
 def _since(text: str) -> datetime:
@@ -84,23 +148,46 @@ def _positive(text: str) -> int:
     return int(text)
 
 
+def json_flag(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--json", action="store_true", help=f"{what} as one JSON object on stdout")
+
+
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("dlq", help="show and replay the stack's dead-letter queues")
     commands = parser.add_subparsers(dest="dlq_command", required=True)
-    listing = commands.add_parser("list", help="every DLQ with its depth and message summaries")
+    listing = commands.add_parser(
+        "list",
+        help="every DLQ with its depth and message summaries",
+        description="Every dead-letter queue of the stack (those outside it tagged for it "
+        "included), its depth and up to 10 messages by id.",
+        epilog=DLQ_HELP,
+    )
     add_stack_arguments(listing)
-    listing.set_defaults(run=lambda args: list_dead_letters(resolve_stack(args), sys.stdout))
+    json_flag(listing, "the queues and their messages")
+    listing.set_defaults(
+        run=lambda args: list_dead_letters(resolve_stack(args), sys.stdout, as_json=args.json)
+    )
+    _register_replay(commands)
+    from userflow.commands.dlq_message import register_show_and_drop
+
+    register_show_and_drop(commands)
+
+
+def _register_replay(commands: Any) -> None:
+    from userflow.dlq.replay import Limits
+
     replaying = commands.add_parser(
         "replay",
         help="re-drive DLQ messages (safe to run twice)",
-        description="Re-drives every message of the stack's DLQs, each on its own. Exit status:"
-        " 0 all re-driven, 1 some left (named in the output), 2 no DLQ matches --queue.",
+        description="Re-drives every message of the stack's DLQs, each on its own. Stopped "
+        "(Ctrl-C, SIGTERM, SIGHUP), it gives back what it took and prints its summary.",
+        epilog=DLQ_HELP,
     )
     add_stack_arguments(replaying)
     replaying.add_argument(
         "--dry-run", action="store_true", help="make the same checks, change nothing"
     )
-    replaying.add_argument("--queue", help="only this DLQ (logical id or queue name)")
+    replaying.add_argument("--queue", help="only this DLQ (logical id, queue name or URL)")
     replaying.add_argument(
         "--limit", type=_positive, help="re-drive at most this many messages in this run"
     )
@@ -109,6 +196,7 @@ def register(subparsers: Any) -> None:
         type=_since,
         help="only messages sent since then: ISO 8601 time (UTC if no offset) or 30m, 2h, 1d",
     )
+    json_flag(replaying, "the summary (progress goes to stderr)")
     replaying.set_defaults(
         run=lambda args: replay(
             resolve_stack(args),
@@ -116,5 +204,6 @@ def register(subparsers: Any) -> None:
             args.queue,
             sys.stdout,
             limits=Limits(limit=args.limit, since=args.since),
+            as_json=args.json,
         )
     )

@@ -1,8 +1,9 @@
 """`userflow events tail`: print lifecycle events as they are published.
 
 Subscribes like any consumer would: a temporary SQS queue and a rule on the user events bus
-matching source ``userflow.users``, both removed on exit. On a terminal each event is one short
-line; otherwise one JSON object per line, the whole EventBridge event.
+matching source ``userflow.users``, both removed on exit, Ctrl-C, SIGTERM and SIGHUP (a dropped SSH
+session) included. On a terminal each event is one short line; otherwise one JSON object per line,
+the whole EventBridge event.
 """
 
 from __future__ import annotations
@@ -140,12 +141,28 @@ def _run(args: argparse.Namespace) -> int:
     )
 
 
+def _count(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return int(text)
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r}: give a number of seconds above 0")
+    return seconds
+
+
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("events", help="lifecycle events on the user events bus")
     commands = parser.add_subparsers(dest="events_command", required=True)
     tailing = commands.add_parser("tail", help="print events as they are published")
     add_stack_arguments(tailing)
     tailing.add_argument("--json", action="store_true", help="JSON lines even on a terminal")
-    tailing.add_argument("--count", type=int, help="stop after this many events")
-    tailing.add_argument("--timeout", type=float, help="stop after this many seconds")
+    tailing.add_argument("--count", type=_count, help="stop after this many events (at least 1)")
+    tailing.add_argument("--timeout", type=_seconds, help="stop after this many seconds (above 0)")
     tailing.set_defaults(run=_run)

@@ -1,35 +1,40 @@
-"""`userflow keys rotate|ensure|list`: the ES256 keys that sign access tokens.
+"""`userflow keys rotate|activate|ensure|list`: the ES256 keys that sign access tokens.
 
-The template creates the secret without key material: `userflow keys ensure` (run by
-`make deploy` after every deploy, and by `userflow local` at start) creates the first key and
-afterwards only re-publishes the JWKS of the keys there are (a template update may have reset the
-parameter); `userflow keys rotate` makes a new key whenever it should change. Retired keys
-stay in the public JWKS for ``--retain-minutes`` so that tokens they signed keep working until
-they expire, and are refused after that even if no rotation follows; ``0`` drops them at once
-(after a key compromise: every token in flight is then rejected once the verifiers' JWKS cache,
-5 minutes, has expired).
+A key change has two steps, so that no verifier ever meets a token signed by a key its cached JWKS
+lacks: `keys rotate` *stages* a new key (published in the JWKS at once, not signing), and `keys
+activate` makes it sign once it has been published for the verifiers' JWKS cache lifetime (the
+stack's JwksCacheSeconds, 300 s by default) and a margin. The retired key stays published until the
+last token it signed has expired. The scheduled rotation (every 30 days) does both steps in order:
+it activates the key staged before and stages the next. `keys ensure` (run by `make deploy` after
+every deploy, and by `userflow local` at start) creates the first key and afterwards only
+re-publishes the JWKS of the keys there are.
+
+After a key compromise, `keys rotate --retain-minutes 0` replaces every key at once: the new key
+signs before verifiers know it, and the output says who still accepts the old tokens until when.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from userflow.errors import EXIT_FAILED, CommandError
+from userflow.errors import EXIT_FAILED, EXIT_USAGE, CommandError
+from userflow.signing_keys import (
+    KeyLocations,
+    all_keys,
+    iso,
+    jwks_problem,
+    key_line,
+    key_set_document,
+)
 from userflow.stack import Stack, add_stack_arguments, resolve_stack
 
 if TYPE_CHECKING:
-    from mypy_boto3_secretsmanager import SecretsManagerClient
-    from mypy_boto3_ssm import SSMClient
-
-    from domain.tokens import SigningKeySet
-
-# Logical ids in template.yaml.
-KEY_SET_RESOURCE = "SigningKeySecret"
-JWKS_RESOURCE = "JwksParameter"
+    from domain.tokens import SigningKeySet, StoredKey
 
 
 def _minutes(text: str) -> int:
@@ -42,6 +47,223 @@ def _minutes(text: str) -> int:
     return minutes
 
 
+def _clock(moment: datetime) -> str:
+    return moment.strftime("%H:%M:%S UTC")
+
+
+def _staged(key_set: SigningKeySet) -> tuple[StoredKey, datetime]:
+    """The staged key of a set just staged, and when it may sign."""
+    staged = key_set.staged
+    if staged is None or staged.signs_from is None:
+        raise RuntimeError("a key set just staged has no staged key")
+    return staged, staged.signs_from
+
+
+def _emit(as_json: bool, document: dict[str, Any], lines: list[str]) -> None:
+    print(json.dumps(document) if as_json else "\n".join(lines), flush=True)
+
+
+# ---------------------------------------------------------------- rotate: stage (or emergency)
+def run_rotate(args: argparse.Namespace) -> int:
+    if args.retain_minutes not in (None, 0):
+        raise CommandError(
+            "`keys rotate` stages a key; how long the key it replaces stays published is set "
+            "when the staged key signs: `userflow keys activate --retain-minutes N` (0 here "
+            "means an emergency: every key replaced at once)",
+            EXIT_USAGE,
+        )
+    keys = KeyLocations.of(resolve_stack(args))
+    if args.retain_minutes == 0:
+        return _emergency(keys, args.json)
+    previous = keys.read()
+    now = datetime.now(UTC)
+    staged = previous.with_staged(now, now + keys.ahead)
+    keys.store(staged)
+    key, signs_from = _staged(staged)
+    replaced = previous.staged
+    document = {
+        "staged": key.kid,
+        "signs_from": iso(signs_from),
+        "replaced_staged": replaced.kid if replaced else None,
+        "signing": staged.current.kid,
+        "jwks_cache_seconds": keys.jwks_cache_seconds,
+    }
+    lines = [
+        f"staged {key.kid}: published in the JWKS now, not signing yet"
+        + (f" (replaces staged {replaced.kid}, which never signed)" if replaced else ""),
+        f"it may sign from {_clock(signs_from)}, once every verifier's cached JWKS holds it"
+        f" (they cache it for {keys.jwks_cache_seconds} s)",
+        "then: `userflow keys activate` (or `keys activate --wait` now); the next scheduled "
+        "rotation activates it otherwise",
+    ]
+    _emit(args.json, document, lines)
+    return 0
+
+
+def _emergency(keys: KeyLocations, as_json: bool) -> int:
+    """Every key replaced at once (a compromise): the new key signs now, the others leave the
+    JWKS. Who still accepts their tokens, and until when, is said plainly."""
+    from adapters.key_store import SIGNER_CACHE_SECONDS
+    from domain.tokens import MAX_ACCESS_TTL_SECONDS
+
+    previous = keys.read()
+    now = datetime.now(UTC)
+    replaced = previous.rotated(now, timedelta(0)).with_staged(now, now + keys.ahead)
+    keys.store(replaced)
+    stored = datetime.now(UTC)  # signers' and verifiers' caches count from here
+    next_key, next_signs_from = _staged(replaced)
+    dropped = [k.kid for k in (*previous.keys, previous.staged) if k is not None]
+    cache = timedelta(seconds=keys.jwks_cache_seconds)
+    signers_stop = stored + timedelta(seconds=SIGNER_CACHE_SECONDS)
+    tokens_expire = signers_stop + timedelta(seconds=MAX_ACCESS_TTL_SECONDS)
+    document = {
+        "emergency": True,
+        "signing": replaced.current.kid,
+        "staged": next_key.kid,
+        "dropped": dropped,
+        "signers_stop_using_dropped_by": iso(signers_stop),
+        "this_stack_refuses_dropped_by": iso(stored + cache),
+        "caching_verifiers_refuse_dropped_by": iso(stored + cache),
+        "dropped_tokens_expire_by": iso(tokens_expire),
+        "new_key_may_be_refused_until": iso(stored + cache),
+    }
+    lines = [
+        f"EMERGENCY: {replaced.current.kid} signs from now; {', '.join(dropped)} left the "
+        "published JWKS.",
+        "Who may still accept tokens signed with the dropped keys, and until when:",
+        f"  - this stack's API (its authorizer) and JWKS route: until {_clock(stored + cache)}"
+        f" (they cache the JWKS for {keys.jwks_cache_seconds} s);",
+        "  - other verifiers that honour the JWKS route's Cache-Control (max-age="
+        f"{keys.jwks_cache_seconds}): until {_clock(stored + cache)};",
+        "  - verifiers that keep keys longer (ignoring Cache-Control, or configured by hand): "
+        f"until the tokens expire, {_clock(tokens_expire)} at the latest (tokens live"
+        f" {MAX_ACCESS_TTL_SECONDS // 60} min at most, and login and refresh may sign with the"
+        f" old key until {_clock(signers_stop)}).",
+        f"Tokens signed with {replaced.current.kid} may be refused until {_clock(stored + cache)} "
+        "by verifiers whose cached JWKS lacks it (this stack's authorizer re-reads the JWKS for "
+        "an unknown key): clients that are refused log in again.",
+        f"Next key staged: {next_key.kid} (may sign from {_clock(next_signs_from)}).",
+    ]
+    _emit(as_json, document, lines)
+    _wait_until_no_signer_holds(previous.current.kid, signers_stop, quiet=as_json)
+    return 0
+
+
+def _wait_until_no_signer_holds(kid: str, until: datetime, *, quiet: bool) -> None:
+    """Signers still holding the cached key set would sign with the dropped key: the command
+    returns only once no one can."""
+    seconds = max(0.0, (until - datetime.now(UTC)).total_seconds())
+    print(f"waiting {seconds:.0f} s until no signer holds {kid}...", file=sys.stderr, flush=True)
+    time.sleep(seconds + 1)
+    if not quiet:
+        print(f"no new token is signed with {kid} from now on")
+
+
+# ---------------------------------------------------------------- activate
+def run_activate(args: argparse.Namespace) -> int:
+    from adapters.key_store import DEFAULT_RETAIN_RETIRED, SIGNER_CACHE_SECONDS
+    from domain.tokens import MAX_ACCESS_TTL_SECONDS, KeyNotReady, NothingStaged
+
+    keys = KeyLocations.of(resolve_stack(args))
+    retain = (
+        DEFAULT_RETAIN_RETIRED
+        if args.retain_minutes is None
+        else timedelta(minutes=args.retain_minutes)
+    )
+    while True:
+        previous = keys.read()
+        now = datetime.now(UTC)
+        try:
+            activated = previous.activated(now, retain)
+        except NothingStaged:
+            raise CommandError("no key is staged: run `userflow keys rotate` first") from None
+        except KeyNotReady as error:
+            signs_from = error.key.signs_from or now
+            if not args.wait:
+                raise CommandError(
+                    f"not yet: {error}, when every verifier's cached JWKS holds it; run again "
+                    f"then, or with --wait (in {(signs_from - now).total_seconds():.0f} s)"
+                ) from None
+            print(f"waiting until {_clock(signs_from)} for {error.key.kid}...", file=sys.stderr)
+            time.sleep(max(0.0, (signs_from - now).total_seconds()) + 0.5)
+            continue
+        break
+    successor = activated.with_staged(now, now + keys.ahead)
+    keys.store(successor)
+    stored = datetime.now(UTC)
+    old = next((k for k in successor.keys if k.kid == previous.current.kid), None)
+    next_key, next_signs_from = _staged(successor)
+    signers_switch = stored + timedelta(seconds=SIGNER_CACHE_SECONDS)
+    document = {
+        "signing": successor.current.kid,
+        "retired": previous.current.kid,
+        "retired_published_until": iso(old.expires_at if old else None),
+        "signers_use_it_by": iso(signers_switch),
+        "staged": next_key.kid,
+        "staged_signs_from": iso(next_signs_from),
+    }
+    lines = [
+        f"{successor.current.kid} signs from now: login and refresh use it by "
+        f"{_clock(signers_switch)} at the latest (they cache the key set for "
+        f"{SIGNER_CACHE_SECONDS} s)",
+        f"{previous.current.kid} is retired: "
+        + (
+            f"published until {_clock(old.expires_at)}"
+            if old and old.expires_at
+            else "dropped from the JWKS now (--retain-minutes 0)"
+        ),
+        f"next key staged: {next_key.kid}, may sign from {_clock(next_signs_from)}",
+    ]
+    last_token_expires = signers_switch + timedelta(seconds=MAX_ACCESS_TTL_SECONDS)
+    if old is None or (old.expires_at and old.expires_at < last_token_expires):
+        lines.append(
+            f"warning: tokens {previous.current.kid} signed are refused before they expire "
+            f"(the last may live until {_clock(last_token_expires)}): their holders log in again"
+        )
+    _emit(args.json, document, lines)
+    return 0
+
+
+# ---------------------------------------------------------------- ensure, list
+def ensure_keys(stack: Stack) -> SigningKeySet:
+    """The stack's key set, created on first use; its JWKS is (re)published either way."""
+    from adapters.key_store import ensure_signing_key
+
+    keys = KeyLocations.of(stack)
+    return ensure_signing_key(
+        keys.secrets,
+        keys.ssm,
+        secret_id=keys.secret_id,
+        parameter=keys.parameter,
+        now=datetime.now(UTC),
+        ahead=keys.ahead,
+    )
+
+
+def run_ensure(args: argparse.Namespace) -> int:
+    key_set = ensure_keys(resolve_stack(args))
+    document = key_set_document(key_set)
+    staged = f"; staged: {key_set.staged.kid}" if key_set.staged else ""
+    lines = [
+        f"signing key is {key_set.current.kid}{staged}; published keys: {len(all_keys(key_set))}"
+    ]
+    _emit(args.json, document, lines)
+    return 0
+
+
+def run_list(args: argparse.Namespace) -> int:
+    keys = KeyLocations.of(resolve_stack(args))
+    key_set = keys.read()
+    problem = jwks_problem(keys.ssm, keys.parameter, key_set)
+    document = {**key_set_document(key_set), "jwks_problem": problem}
+    lines = [key_line(key, key_set) for key in all_keys(key_set)]
+    _emit(args.json, document, lines)
+    if problem is not None:
+        raise CommandError(f"{problem}: run `userflow keys ensure` to publish it", EXIT_FAILED)
+    return 0
+
+
+# ---------------------------------------------------------------- command line
 def register(subparsers: Any) -> None:
     keys = subparsers.add_parser(
         "keys", help="manage the access-token signing keys", description=__doc__
@@ -50,145 +272,51 @@ def register(subparsers: Any) -> None:
 
     rotate = commands.add_parser(
         "rotate",
-        help="make a new signing key; retire the current one",
-        description="Makes a new signing key now, publishing it before it signs. Login and "
-        "refresh cache the key set briefly, so the output says when they sign with the new key. "
-        "With --retain-minutes 0 (a compromised key) the command waits until no signer can "
-        "still use the dropped key.",
+        help="stage a new signing key (published now, signing once activated)",
+        description="Stages a new signing key: published in the JWKS now, signing only after "
+        "`userflow keys activate`, once every verifier's cached JWKS holds it. "
+        "With --retain-minutes 0 (a compromised key) every key is replaced at once instead, and "
+        "the output says who still accepts the old tokens until when; the command returns once "
+        "no signer can use the old key.",
     )
-    add_stack_arguments(rotate)
     rotate.add_argument(
         "--retain-minutes",
         type=_minutes,
         default=None,
-        help="keep retired keys published this long (default: until every token they signed "
-        "has expired; 0 after a compromise: dropped at once)",
+        help="0: emergency, replace every key now (set retention on `keys activate`)",
     )
-    rotate.set_defaults(run=run_rotate)
-
+    activate = commands.add_parser(
+        "activate",
+        help="make the staged key sign (once verifiers know it); stage its successor",
+        description="Makes the staged key the signing key, if it has been published for the "
+        "JWKS cache lifetime (exit 1 naming the time otherwise; --wait waits for it). The old "
+        "key stays published until the last token it signed has expired; a successor is "
+        "staged for the next rotation.",
+    )
+    activate.add_argument(
+        "--retain-minutes",
+        type=_minutes,
+        default=None,
+        help="keep the retired key published this long (default: until every token it signed "
+        "has expired, 25 min)",
+    )
+    activate.add_argument(
+        "--wait", action="store_true", help="wait until the staged key may sign, then activate"
+    )
     ensure = commands.add_parser(
         "ensure", help="create the first signing key unless there is one (run after each deploy)"
     )
-    add_stack_arguments(ensure)
-    ensure.set_defaults(run=run_ensure)
-
-    listing = commands.add_parser("list", help="show key ids and dates (never key material)")
-    add_stack_arguments(listing)
-    listing.set_defaults(run=run_list)
-
-
-def key_locations(stack: Stack) -> tuple[SecretsManagerClient, SSMClient, str, str]:
-    """Secrets Manager and SSM clients, the key set's secret id and the JWKS parameter name."""
-    return (
-        stack.client("secretsmanager"),
-        stack.client("ssm"),
-        stack.physical_id(KEY_SET_RESOURCE),
-        stack.physical_id(JWKS_RESOURCE),
+    listing = commands.add_parser(
+        "list", help="key ids, states and dates (never key material); checks the published JWKS"
     )
-
-
-def run_rotate(args: argparse.Namespace) -> int:
-    from adapters import key_store
-
-    secrets, ssm, secret_id, parameter = key_locations(resolve_stack(args))
-    retain = (
-        key_store.DEFAULT_RETAIN_RETIRED
-        if args.retain_minutes is None
-        else timedelta(minutes=args.retain_minutes)
-    )
-    previous = key_store.read_key_set(secrets, secret_id)
-    key_set = key_store.rotate_signing_keys(
-        secrets,
-        ssm,
-        secret_id=secret_id,
-        parameter=parameter,
-        now=datetime.now(UTC),
-        retain_retired=retain,
-    )
-    now = datetime.now(UTC)  # the new key set is stored: signers' caches expire from here
-    # Read at call time: tests shorten it.
-    lag = timedelta(seconds=key_store.SIGNER_CACHE_SECONDS)
-    print(f"signing key is now {key_set.current.kid}; published keys: {len(key_set.keys)}")
-    print(
-        f"login and refresh sign with it from {_clock(now + lag)} at the latest "
-        f"(they cache the key set for {lag.seconds} s)"
-    )
-    kept = {key.kid for key in key_set.keys}
-    if previous is not None and previous.current.kid not in kept:
-        _wait_until_no_signer_holds(previous.current.kid, now, lag, key_store.CACHE_SECONDS)
-    return 0
-
-
-def _wait_until_no_signer_holds(
-    kid: str, rotated_at: datetime, lag: timedelta, verifier_cache_seconds: int
-) -> None:
-    """A key that signed until now was dropped (a compromise): signers still holding the cached
-    key set would sign with it, so the command returns only once no one can."""
-    print(f"dropped {kid} at once; waiting {lag.seconds} s until no signer holds it...", flush=True)
-    time.sleep(max(0.0, (rotated_at + lag - datetime.now(UTC)).total_seconds()) + 1)
-    refused_by = _clock(rotated_at + timedelta(seconds=verifier_cache_seconds))
-    print(
-        f"no new token is signed with {kid}; verifiers refuse the tokens it signed by "
-        f"{refused_by} at the latest (they cache the JWKS for {verifier_cache_seconds // 60} min)"
-    )
-
-
-def _clock(moment: datetime) -> str:
-    return moment.strftime("%H:%M:%S UTC")
-
-
-def ensure_keys(stack: Stack) -> SigningKeySet:
-    """The stack's key set, created on first use; its JWKS is (re)published either way."""
-    from adapters.key_store import ensure_signing_key
-
-    secrets, ssm, secret_id, parameter = key_locations(stack)
-    return ensure_signing_key(
-        secrets, ssm, secret_id=secret_id, parameter=parameter, now=datetime.now(UTC)
-    )
-
-
-def run_ensure(args: argparse.Namespace) -> int:
-    key_set = ensure_keys(resolve_stack(args))
-    print(f"signing key is {key_set.current.kid}; published keys: {len(key_set.keys)}")
-    return 0
-
-
-def run_list(args: argparse.Namespace) -> int:
-    from adapters.key_store import read_key_set
-
-    secrets, ssm, secret_id, parameter = key_locations(resolve_stack(args))
-    key_set = read_key_set(secrets, secret_id)
-    if key_set is None:
-        raise CommandError("no signing key yet: run `userflow keys ensure`", EXIT_FAILED)
-    for key in key_set.keys:
-        print(
-            json.dumps(
-                {
-                    "kid": key.kid,
-                    "created_at": key.created_at.isoformat(),
-                    "retired_at": key.retired_at.isoformat() if key.retired_at else None,
-                    "expires_at": key.expires_at.isoformat() if key.expires_at else None,
-                    "signing": key is key_set.current,
-                }
-            )
+    for parser, run in (
+        (rotate, run_rotate),
+        (activate, run_activate),
+        (ensure, run_ensure),
+        (listing, run_list),
+    ):
+        add_stack_arguments(parser)
+        parser.add_argument(
+            "--json", action="store_true", help="the outcome as one JSON object on stdout"
         )
-    problem = jwks_problem(ssm, parameter, key_set)
-    if problem is not None:
-        raise CommandError(f"{problem}: run `userflow keys ensure` to publish it", EXIT_FAILED)
-    return 0
-
-
-def jwks_problem(ssm: SSMClient, parameter: str, key_set: SigningKeySet) -> str | None:
-    """What keeps verifiers (which read the published JWKS, never the secret) from checking the
-    key set's tokens: an unreadable parameter, or a verifying key missing from it."""
-    try:
-        published = json.loads(ssm.get_parameter(Name=parameter)["Parameter"]["Value"])
-        kids = {str(key["kid"]) for key in published["keys"]}
-    except ssm.exceptions.ParameterNotFound:
-        return f"the JWKS parameter {parameter} does not exist"
-    except (ValueError, KeyError, TypeError):
-        return f"the JWKS parameter {parameter} is not a JWKS"
-    missing = sorted({str(key["kid"]) for key in key_set.public_jwks()["keys"]} - kids)
-    if missing:
-        return f"the JWKS parameter {parameter} lacks key(s) {', '.join(missing)}"
-    return None
+        parser.set_defaults(run=run)

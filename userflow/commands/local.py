@@ -24,12 +24,6 @@ from typing import Any
 log = logging.getLogger("userflow-local")
 
 
-def default_template() -> Path:
-    """The repository's template (next to the package), else ./template.yaml."""
-    beside_package = Path(__file__).resolve().parents[2] / "template.yaml"
-    return beside_package if beside_package.exists() else Path.cwd() / "template.yaml"
-
-
 def _fail_rates(text: str) -> dict[str, float]:
     from userflow.local.moto_server import parse_fail_rates
 
@@ -64,11 +58,20 @@ def register(subparsers: Any) -> None:
         help="worker processes (execution environments) per function at most (default 4)",
     )
     parser.add_argument(
+        "--max-running",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="invocations running at once across functions (default: 2 per core, at least 4); "
+        "the others wait for a turn, a wait not counted in their Timeout",
+    )
+    parser.add_argument(
         "--client-timeout",
         type=float,
         default=30.0,
         metavar="S",
-        help="close connections idle, or requests not fully received, for S seconds (30)",
+        help="answer 408 to a request not fully received S seconds after it began, and close "
+        "connections idle that long (30)",
     )
     parser.add_argument(
         "--log-format", choices=("text", "json"), default="text", help="console format"
@@ -81,6 +84,16 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "-v", "--verbose", action="store_true", help="also show each invocation's REPORT line"
+    )
+    parser.add_argument(
+        "--parameter-overrides",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="KEY=VALUE",
+        help="template parameters, as `sam deploy --parameter-overrides` takes them (Key=Value "
+        "or ParameterKey=Key,ParameterValue=Value), e.g. SessionLifetimeSeconds=60: every limit "
+        "and lifetime (README, Policies)",
     )
     parser.add_argument(
         "--allowed-origins",
@@ -115,9 +128,11 @@ def run(args: argparse.Namespace) -> int:
     from userflow.local.fail_rates import control_file
     from userflow.local.mail_journal import journal_path
     from userflow.local.runtime import LocalRuntime, RuntimeOptions
+    from userflow.local.template import default_template
     from userflow.stack import state_file
 
     template_path = (args.template or default_template()).resolve()
+    parameters = _parameters(template_path, args.parameter_overrides)
     log.info("starting userflow local from %s", template_path)
     options = RuntimeOptions(
         template=template_path,
@@ -125,10 +140,12 @@ def run(args: argparse.Namespace) -> int:
         moto_port=args.moto_port,
         fail_rates=args.fail_rate,
         max_concurrency=args.max_concurrency,
+        max_running=args.max_running,
         client_timeout=args.client_timeout,
         rates_file=control_file(state_file()),
         mail_journal=journal_path(),
         allowed_origins=args.allowed_origins,
+        parameters=parameters,
     )
     try:
         runtime = LocalRuntime(options, stop)
@@ -143,7 +160,10 @@ def run(args: argparse.Namespace) -> int:
         "endpoint_url": stack.endpoint_url,
         "api_url": stack.api_url,
         "resources": stack.resources,
+        "parameters": stack.parameters,
         "pid": os.getpid(),
+        # Operator commands that act as a function would read its settings from here.
+        "template": str(template_path),
     }
     path = state_file()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -160,6 +180,9 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.fail_rate:
         announce(f"Injected failures:  {args.fail_rate} (change: userflow fail-rate)")
+    if parameters:
+        shown = " ".join(f"{name}={value}" for name, value in parameters.items())
+        announce(f"Parameters:         {shown}")
     log.info("userflow local ready in %.1f s", time.monotonic() - started)
     try:
         while not stop.wait(0.5):
@@ -169,6 +192,22 @@ def run(args: argparse.Namespace) -> int:
         runtime.stop()
         announce("userflow local stopped")
     return 0
+
+
+def _parameters(template_path: Path, overrides: list[str]) -> dict[str, str]:
+    """The overrides, checked against the template before anything starts (exit 2 if not)."""
+    from userflow.errors import EXIT_USAGE, CommandError
+    from userflow.local.parameter_overrides import (
+        ParameterError,
+        checked_overrides,
+        parse_overrides,
+    )
+    from userflow.local.template import load_template
+
+    try:
+        return checked_overrides(load_template(template_path), parse_overrides(overrides))
+    except ParameterError as error:
+        raise CommandError(f"local: --parameter-overrides: {error}", EXIT_USAGE) from None
 
 
 def _announce(as_json: bool, text: str) -> None:

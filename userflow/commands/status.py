@@ -1,9 +1,10 @@
 """`userflow status`: the stack at a glance, on AWS or on the local stack.
 
 Shows the alarms in ALARM (of the stack's own alarms), every queue's depth (dead-letter queues
-marked), the stream processor's iterator age, and the lifecycle events: how many the archive
-holds and how many were published and failed in the last hour. The local stack emulates no
-CloudWatch alarms or metrics, so there those lines say "no data".
+marked, subscribers' DLQs outside the stack included), the stream processor's iterator age, and the
+lifecycle events: how many the archive holds and how many were published and failed in the last
+hour. The local stack emulates no CloudWatch alarms or metrics, so there those lines say "no data".
+Every line marked "!" is something to act on, and only then is the exit status 1.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from userflow.stack import Stack, add_stack_arguments, resolve_stack
 
 EXIT_HELP = """exit status:
   0    nothing needs attention
-  1    an alarm is in ALARM, a dead-letter queue holds messages, or a queue is missing
+  1    something needs attention (each named on a line marked "!"): an alarm in ALARM, a
+       dead-letter queue holding messages, a queue missing, alarms that notify nobody, or
+       queues whose tags could not be read (one may be a dead-letter queue)
   2    nothing done: invalid arguments, or no stack to act on"""
 STREAM_FUNCTION = "UserStreamProcessorFunction"
 ARCHIVE = "UserEventsArchive"
@@ -32,11 +35,14 @@ DESCRIBE_ALARMS_LIMIT = 100
 @dataclass
 class QueueDepth:
     logical_id: str
+    """The stack's logical id, or the queue's name for a dead-letter queue outside the stack."""
     visible: int
     in_flight: int
     dead_letter: bool
     missing: bool = False
     """The stack's queue no longer exists (deleted by hand): nothing is delivered to it."""
+    outside_stack: bool = False
+    """A dead-letter queue tagged for this stack but not part of it (a subscriber's)."""
 
 
 @dataclass
@@ -51,13 +57,32 @@ class StackStatus:
     events_failed_last_hour: float | None = None
     alarm_subscribers: int | None = None
     """Confirmed subscriptions of the alarm topic (None: the stack has no such topic)."""
+    unreadable_queues: list[str] = field(default_factory=list)
+    """What discovery could not look at (queues' tags, the account's queue list): a dead-letter
+    queue may hide there."""
+
+    @property
+    def attention(self) -> list[str]:
+        """What needs the operator, one short reason each (empty: nothing)."""
+        reasons = [f"alarm {alarm['name']} is in ALARM" for alarm in self.alarms_in_alarm]
+        for queue in self.queues:
+            if queue.missing:
+                reasons.append(f"queue {queue.logical_id} is missing")
+            elif queue.dead_letter and queue.visible + queue.in_flight:
+                reasons.append(f"dead-letter queue {queue.logical_id} holds messages")
+        if self.alarms_notify_nobody:
+            reasons.append("the alarm topic has no confirmed subscriber")
+        reasons += self.unreadable_queues
+        return reasons
+
+    @property
+    def alarms_notify_nobody(self) -> bool:
+        """Alarms exist but their topic reaches no one (the local stack has no alarms)."""
+        return self.alarm_subscribers == 0 and self.alarm_count > 0
 
     @property
     def needs_attention(self) -> bool:
-        return bool(self.alarms_in_alarm) or any(
-            queue.missing or (queue.dead_letter and queue.visible + queue.in_flight)
-            for queue in self.queues
-        )
+        return bool(self.attention)
 
 
 def register(subparsers: Any) -> None:
@@ -75,12 +100,16 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     stack = resolve_stack(args)
-    status = collect(stack, dead_letter_ids(stack))
-    print(json.dumps(asdict(status)) if args.json else render(status))
+    status = collect(stack)
+    if args.json:
+        print(json.dumps({**asdict(status), "attention": status.attention}))
+    else:
+        print(render(status))
     return EXIT_FAILED if status.needs_attention else EXIT_OK
 
 
-def collect(stack: Stack, dead_letters: set[str], now: datetime | None = None) -> StackStatus:
+def collect(stack: Stack, now: datetime | None = None) -> StackStatus:
+    from userflow.dlq.discovery import discover
     from userflow.stack import describe_target
 
     now = now or datetime.now(UTC)
@@ -104,8 +133,17 @@ def collect(stack: Stack, dead_letters: set[str], now: datetime | None = None) -
             1 for sub in subscriptions if sub["SubscriptionArn"].startswith("arn:")
         )
     sqs = stack.client("sqs")
+    found = discover(stack, sqs)
+    status.unreadable_queues = found.unreadable
+    dead_letters = {queue.logical_id for queue in found.queues}
     for logical_id in sorted(stack.of_type("AWS::SQS::Queue")):
-        status.queues.append(_queue_depth(sqs, stack, logical_id, logical_id in dead_letters))
+        url = stack.physical_id(logical_id)
+        status.queues.append(_queue_depth(sqs, url, logical_id, logical_id in dead_letters))
+    for queue in found.queues:
+        if queue.outside_stack:
+            depth = _queue_depth(sqs, queue.url, queue.name, dead_letter=True)
+            depth.outside_stack = True
+            status.queues.append(depth)
     if STREAM_FUNCTION in stack.resources:
         status.iterator_age_ms = _latest(
             cloudwatch,
@@ -130,14 +168,14 @@ def collect(stack: Stack, dead_letters: set[str], now: datetime | None = None) -
     return status
 
 
-def _queue_depth(sqs: Any, stack: Stack, logical_id: str, dead_letter: bool) -> QueueDepth:
+def _queue_depth(sqs: Any, url: str, logical_id: str, dead_letter: bool) -> QueueDepth:
     from botocore.exceptions import ClientError
 
     from userflow.dlq.discovery import is_missing_queue
 
     try:
         attributes = sqs.get_queue_attributes(
-            QueueUrl=stack.physical_id(logical_id),
+            QueueUrl=url,
             AttributeNames=[
                 "ApproximateNumberOfMessages",
                 "ApproximateNumberOfMessagesNotVisible",
@@ -185,13 +223,6 @@ def _latest(  # noqa: PLR0917 - one metric query, spelled out
     return float(max(points, key=lambda point: point["Timestamp"])[statistic])
 
 
-def dead_letter_ids(stack: Stack) -> set[str]:
-    """The stack's queues tagged as dead-letter queues (as `userflow dlq` finds them)."""
-    from userflow.dlq.discovery import dead_letter_queues
-
-    return {queue.logical_id for queue in dead_letter_queues(stack, stack.client("sqs"))}
-
-
 def render(status: StackStatus) -> str:
     def value(number: float | None, unit: str = "") -> str:
         return "no data" if number is None else f"{number:g}{unit}"
@@ -204,21 +235,27 @@ def render(status: StackStatus) -> str:
         lines += [f"  ! {a['name']}: {a['reason']}" for a in status.alarms_in_alarm]
     else:
         lines.append(f"alarms: all {status.alarm_count} OK (or without data)")
-    if status.alarm_subscribers == 0:
+    if status.alarms_notify_nobody:
         lines.append(
             "! alarm topic: no confirmed subscriber, so alarms notify nobody"
             " (docs/deploy.md: AlarmEmail)"
         )
+    elif status.alarm_subscribers == 0:
+        lines.append("alarm topic: no confirmed subscriber (and no alarm here to notify of)")
     elif status.alarm_subscribers is not None:
         lines.append(f"alarm topic: {status.alarm_subscribers} confirmed subscriber(s)")
     lines.append("queues (visible / in flight):")
     for queue in status.queues:
         kind = " (dead letters)" if queue.dead_letter else ""
+        kind = " (dead letters, outside the stack)" if queue.outside_stack else kind
         if queue.missing:
             lines.append(f"  ! {queue.logical_id}{kind}: missing (deleted? redeploy to recreate)")
             continue
         mark = "!" if queue.dead_letter and queue.visible + queue.in_flight else " "
         lines.append(f"  {mark} {queue.logical_id}{kind}: {queue.visible} / {queue.in_flight}")
+    lines += [
+        f"  ! {problem}: a dead-letter queue may be missed" for problem in status.unreadable_queues
+    ]
     lines.append(f"stream iterator age (max, last 15 min): {value(status.iterator_age_ms, ' ms')}")
     lines.append(
         f"events: {value(status.events_archived)} archived; last hour: "
@@ -226,5 +263,7 @@ def render(status: StackStatus) -> str:
         f"{value(status.events_failed_last_hour)} failed"
     )
     if status.needs_attention:
-        lines.append("needs attention: see README.md, 'Operator runbook'")
+        lines.append(
+            f"needs attention ({'; '.join(status.attention)}): see README.md, 'Operator runbook'"
+        )
     return "\n".join(lines)

@@ -12,8 +12,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from adapters.dynamodb_user_repository import DynamoDBUserRepository
 from adapters.mail_outbox import MAIL_KEY_PREFIX, request_from_image
 from adapters.ses_mail_sender import SesMailSender
@@ -21,6 +19,7 @@ from domain.errors import UserNotFound
 from domain.event_pipeline import sequence_number
 from domain.mail import MailDelivery, MailRequest, still_worth_sending
 from domain.users import UserAccount
+from userflow.functions import function_environment_of
 from userflow.stack import Stack
 
 MAILER_FUNCTION = "MailerFunction"
@@ -37,22 +36,7 @@ def is_mail_batch(stack: Stack, body: dict[str, Any]) -> bool:
 def mailer_environment(stack: Stack) -> dict[str, str]:
     """The mailer's settings: its deployed configuration, or, where the functions do not run in
     Lambda (the local stack), the template's."""
-    if not stack.local:
-        try:
-            configuration = stack.client("lambda").get_function_configuration(
-                FunctionName=stack.physical_id(MAILER_FUNCTION)
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "ResourceNotFoundException":
-                raise
-        else:
-            variables: dict[str, str] = configuration.get("Environment", {}).get("Variables", {})
-            return variables
-    from userflow.commands.local import default_template
-    from userflow.local.provision import function_environment
-    from userflow.local.template import load_template
-
-    return function_environment(load_template(default_template()), MAILER_FUNCTION, stack)
+    return function_environment_of(stack, MAILER_FUNCTION)
 
 
 class MailReplayer:

@@ -2,17 +2,22 @@
 
 Three kinds are re-driven: a stream batch whose retries ran out (Lambda's on-failure record,
 metadata only), a poison record (the processor kept the record), an event EventBridge could not
-deliver (AWS's RULE_ARN/TARGET_ARN/ERROR_CODE attributes, the event as body).
+deliver (AWS's RULE_ARN/TARGET_ARN/ERROR_CODE attributes, the event as body). Anything else, or
+one of those kinds in a shape this tool cannot use (garbage put there by hand, a truncated body),
+is ``Unrecognised``, with the reason: the tools name it and go on with the other messages.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from adapters.sqs_poison_queue import POISON_KIND
 from adapters.user_items import user_of_keys
+from userflow.dlq.table_fallback import parse_time
 
 # Added by a replay that re-drove part of a stream batch: what is left of it, by sequence number
 # and by the users those records are about (for the table, should the stream lose the records).
@@ -110,28 +115,101 @@ class UndeliveredEvent:
 @dataclass(frozen=True)
 class Unrecognised:
     message_id: str
+    why: str = "not a message this tool knows"
 
     def describe(self) -> str:
-        return f"unrecognised message {self.message_id}"
+        return f"cannot be read: {self.why}"
 
 
 DeadLetter = StreamBatch | PoisonMessage | UndeliveredEvent | Unrecognised
+KINDS: dict[type, str] = {
+    StreamBatch: "stream-batch",
+    PoisonMessage: "poison-record",
+    UndeliveredEvent: "undelivered-event",
+    Unrecognised: "unreadable",
+}
+"""How ``--json`` output names each kind."""
+
+SequenceNumber = Annotated[str, Field(pattern=r"^[0-9]{1,40}$")]
+
+
+class _Shape(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class _BatchInfo(_Shape):
+    """What Lambda always writes in an on-failure record, and replay needs of it."""
+
+    shardId: str  # Lambda's names
+    streamArn: str
+    startSequenceNumber: SequenceNumber
+    endSequenceNumber: SequenceNumber
+    approximateArrivalOfFirstRecord: str | float
+    approximateArrivalOfLastRecord: str | float
+
+    @field_validator("approximateArrivalOfFirstRecord", "approximateArrivalOfLastRecord")
+    @classmethod
+    def _a_time(cls, value: str | float) -> str | float:
+        parse_time(value)  # ValueError/OverflowError: not a time
+        return value
+
+
+class _BatchBody(_Shape):
+    DDBStreamBatchInfo: _BatchInfo
+    userflowPendingSequenceNumbers: list[SequenceNumber] | None = Field(None, min_length=1)
+    userflowPendingUsers: list[str] | None = None
+
+
+class _StreamPart(_Shape):
+    Keys: dict[str, dict[str, Any]] = {}
+
+
+class _Record(_Shape):
+    dynamodb: _StreamPart
+
+
+class _PoisonBody(_Shape):
+    record: _Record
+    reason: str = ""
 
 
 def _attribute(message: dict[str, Any], name: str) -> str:
     return str(message.get("MessageAttributes", {}).get(name, {}).get("StringValue", ""))
 
 
+def _problem(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "body"
+        return f"{where}: {first['msg']}"
+    return str(error)
+
+
 def read_message(message: dict[str, Any]) -> DeadLetter:
+    """What the message is; never raises, whatever its body."""
+    message_id = str(message.get("MessageId", "?"))
     try:
-        body = json.loads(message["Body"])
+        body = json.loads(message.get("Body") or "")
     except ValueError:
         body = None
-    if isinstance(body, dict) and isinstance(body.get("DDBStreamBatchInfo"), dict):
-        return StreamBatch(body)
-    if isinstance(body, dict) and body.get("kind") == POISON_KIND:
-        return PoisonMessage(body.get("record") or {}, str(body.get("reason", "")))
+    try:
+        if isinstance(body, dict) and "DDBStreamBatchInfo" in body:
+            _BatchBody.model_validate(body)
+            return StreamBatch(body)
+        if isinstance(body, dict) and body.get("kind") == POISON_KIND:
+            _PoisonBody.model_validate(body)
+            return PoisonMessage(body["record"], str(body.get("reason", "")))
+    except (ValidationError, ValueError, OverflowError) as error:
+        kind = "stream batch" if "DDBStreamBatchInfo" in body else "poison record"
+        return Unrecognised(message_id, f"a {kind} this tool cannot use ({_problem(error)})")
     if _attribute(message, "TARGET_ARN"):
-        error = f"{_attribute(message, 'ERROR_CODE')} {_attribute(message, 'ERROR_MESSAGE')}"
-        return UndeliveredEvent(message["Body"], _attribute(message, "TARGET_ARN"), error.strip())
-    return Unrecognised(str(message.get("MessageId", "?")))
+        failure = f"{_attribute(message, 'ERROR_CODE')} {_attribute(message, 'ERROR_MESSAGE')}"
+        body_text = str(message.get("Body", ""))
+        return UndeliveredEvent(body_text, _attribute(message, "TARGET_ARN"), failure.strip())
+    why = (
+        "the body is not JSON"
+        if body is None
+        else "no known kind: not a stream batch, a poison record, or an event EventBridge could"
+        " not deliver (no TARGET_ARN attribute)"
+    )
+    return Unrecognised(message_id, why)

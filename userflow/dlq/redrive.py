@@ -112,7 +112,13 @@ class Redriver:
             case UndeliveredEvent():
                 return self._undelivered(letter)
             case Unrecognised():
-                return Result(False, problems=["not a message this tool knows how to re-drive"])
+                return Result(
+                    False,
+                    problems=[
+                        f"cannot be read: {letter.why} (look with `userflow dlq show`, remove"
+                        " with `userflow dlq drop`)"
+                    ],
+                )
 
     # ------------------------------------------------------------------ stream batches
     def _read_batch(self, letter: StreamBatch) -> list[dict[str, Any]] | Result | None:
@@ -261,7 +267,7 @@ class Redriver:
             ConsistentRead=True,
         )
         if "Item" not in found:
-            state = "the item is gone; purge the message once nothing is left to publish"
+            state = "the item is gone; `userflow dlq drop` it once nothing is left to publish"
             return Result(False, problems=[f"user {user}: still poison ({reason}); {state}"])
         stand_in = stand_in_record(found["Item"], letter.record.get("eventSourceARN", ""))
         try:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 import warnings
 from datetime import UTC, datetime
@@ -23,6 +24,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 RUNTIME_LOGGER = "userflow-local"
+CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+"""Control characters but the newline: shown escaped, never written to a terminal raw."""
 QUIET_LIBRARIES = ("waitress", "botocore", "boto3", "urllib3", "werkzeug", "moto")
 
 
@@ -66,6 +69,12 @@ def _function_text(line: str) -> str:
     return line
 
 
+def printable(text: str) -> str:
+    """``text`` with its control characters (ANSI escapes, NUL, TAB, CR...) as ``\\xNN``: a
+    request path or a function's output cannot move the cursor or rewrite earlier lines."""
+    return CONTROL.sub(lambda found: f"\\x{ord(found.group()):02x}", text)
+
+
 class TextFormatter(logging.Formatter):
     """``HH:MM:SS [Function] message`` for function output, ``HH:MM:SS message`` otherwise."""
 
@@ -73,12 +82,12 @@ class TextFormatter(logging.Formatter):
         moment = datetime.fromtimestamp(record.created).strftime("%H:%M:%S")
         function = getattr(record, "function", None)
         if function is not None:
-            return f"{moment} [{function}] {_function_text(record.getMessage())}"
+            return printable(f"{moment} [{function}] {_function_text(record.getMessage())}")
         level = f"{record.levelname} " if record.levelno >= logging.WARNING else ""
         text = f"{moment} {level}{record.getMessage()}"
         if record.exc_info:
             text += "\n" + self.formatException(record.exc_info)
-        return text
+        return printable(text)
 
 
 class JsonFormatter(logging.Formatter):

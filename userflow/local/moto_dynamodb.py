@@ -1,20 +1,24 @@
-"""Makes moto's DynamoDB stream carry exactly the committed changes, as DynamoDB Streams does.
+"""Makes moto's DynamoDB carry exactly the committed changes, as DynamoDB does, at a cost that
+does not grow with the table.
 
 moto (checked up to 5.2.5) runs ``TransactWriteItems`` one action at a time, each appending its
-stream record, and on a cancelled transaction puts back a deep copy of every table taken before
-it. The records of the cancelled actions stay in the *old* table's stream shard, which is the one
-that every shard iterator handed out so far keeps reading, while later writes go to the copy's
-shard: a reader sees a change that never happened and then nothing more, ever. On AWS a
-cancelled transaction writes nothing to the stream.
+stream record, after deep-copying every table it names; on a cancelled transaction it puts the
+copies back. The records of the cancelled actions stay in the *old* table's stream shard, which
+every shard iterator handed out so far keeps reading, while later writes go to the copy's shard:
+a reader sees a change that never happened and then nothing more, ever. Each copy also stays
+referenced by moto's instance tracker, so memory grows by a table per transaction. On AWS a
+cancelled transaction writes nothing to the stream, and its cost does not depend on the table.
+
+Locally, :mod:`userflow.local.moto_transactions` replaces that method: it notes only the items a
+transaction writes and undoes those (and cuts the stream back) when it is cancelled, so the table
+and its shard are never replaced.
 
 moto also writes two ``INSERT`` records when ``UpdateItem`` creates an item (one for the bare key,
 then the real one); DynamoDB writes one.
 
-The fix keeps one shard per table for good: after a cancelled transaction the shard that readers
-hold is cut back to where it was and attached to the restored table. The whole DynamoDB API is
-served under one lock, so no reader sees a transaction's records before it is decided and no
-write lands in a table object that a rollback is about to replace. ``tests/unit/local/
-test_moto_dynamodb.py`` pins moto's behaviour, so an upgrade that changes it is noticed.
+The whole DynamoDB API is served under one lock, so no reader sees a transaction's records before
+it is decided. ``tests/unit/local/test_moto_dynamodb.py`` and ``test_moto_transactions.py`` pin
+moto's behaviour, so an upgrade that changes it is noticed.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from typing import Any
 
 from moto.dynamodb.models import DynamoDBBackend
 
+from userflow.local import moto_transactions
+
 Environ = dict[str, Any]
 WsgiApp = Callable[[Environ, Callable[..., Any]], Iterable[bytes]]
 
@@ -36,31 +42,10 @@ _ORIGINAL = DynamoDBBackend.transact_write_items
 _ORIGINAL_UPDATE = DynamoDBBackend.update_item
 
 
-def transact_write_items_keeping_the_stream(
-    original: Callable[[DynamoDBBackend, list[dict[str, Any]]], None],
-) -> Callable[[DynamoDBBackend, list[dict[str, Any]]], None]:
-    """``original`` (moto's) with its stream records dropped, and its shard kept, on failure."""
-
-    @functools.wraps(original)
-    def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
-        with DYNAMODB_LOCK:
-            shards = {
-                name: (table.stream_shard, len(table.stream_shard.items))
-                for name, table in self.tables.items()
-                if table.stream_shard is not None
-            }
-            try:
-                original(self, transact_items)
-            except Exception:
-                for name, (shard, committed) in shards.items():
-                    del shard.items[committed:]
-                    table = self.tables.get(name)
-                    if table is not None and table.stream_shard is not shard:
-                        table.stream_shard = shard
-                        shard.table = table
-                raise
-
-    return transact_write_items
+def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+    """:func:`userflow.local.moto_transactions.transact_write_items`, under the DynamoDB lock."""
+    with DYNAMODB_LOCK:
+        moto_transactions.transact_write_items(self, transact_items)
 
 
 def update_item_with_one_record(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -85,7 +70,7 @@ def update_item_with_one_record(original: Callable[..., Any]) -> Callable[..., A
 
 def install() -> None:
     """Patches moto's DynamoDB backend in this process (idempotent)."""
-    DynamoDBBackend.transact_write_items = transact_write_items_keeping_the_stream(_ORIGINAL)  # type: ignore[method-assign,assignment]
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
     DynamoDBBackend.update_item = update_item_with_one_record(_ORIGINAL_UPDATE)  # type: ignore[method-assign]
 
 

@@ -8,7 +8,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from userflow.local import moto_dynamodb, moto_events
+from userflow.local import moto_dynamodb, moto_events, moto_tracking
 from userflow.local.eventbridge_delivery import TargetDelivery
 from userflow.local.fail_rates import FailRates, parse_fail_rates
 from userflow.local.fault_injection import FaultInjector, WsgiApp
@@ -42,6 +42,7 @@ class MotoServer:
             def log_request(self, *args: Any) -> None:
                 """Every AWS call would be a line of noise in `userflow local`'s output."""
 
+        moto_tracking.install()
         moto_dynamodb.install()
         self.delivery = TargetDelivery()
         moto_events.install(self.delivery)
@@ -73,3 +74,4 @@ class MotoServer:
         self.fail_rates.remove()
         moto_events.uninstall()
         moto_dynamodb.uninstall()
+        moto_tracking.uninstall()

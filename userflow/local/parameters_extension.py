@@ -36,8 +36,16 @@ TTL_VARIABLES = {PARAMETER_PATH: "SSM_PARAMETER_STORE_TTL", SECRET_PATH: "SECRET
 Fetch = Callable[[dict[str, str]], dict[str, Any]]
 
 
-def ttls_from_template(template: Template) -> dict[str, float]:
-    """Per path, the shortest TTL that a function using the extension configures."""
+def ttls_from_template(
+    template: Template, resolve: Callable[[Any], Any] | None = None
+) -> dict[str, float]:
+    """Per path, the shortest TTL that a function using the extension configures; ``resolve``
+    gives a value set by an intrinsic (``!Ref JwksCacheSeconds``) as the stack has it (default:
+    the parameters' defaults)."""
+    if resolve is None:
+        from userflow.local.template import Resolver
+
+        resolve = Resolver(template, stack_name="", region="").resolve
     ttls = dict.fromkeys(TTL_VARIABLES, DEFAULT_TTL_SECONDS)
     for logical_id in template.of_type("AWS::Serverless::Function"):
         variables = template.function_properties(logical_id).get("Environment", {})
@@ -46,7 +54,7 @@ def ttls_from_template(template: Template) -> dict[str, float]:
             continue
         for path, name in TTL_VARIABLES.items():
             if name in variables:
-                ttls[path] = min(ttls[path], float(variables[name]))
+                ttls[path] = min(ttls[path], float(resolve(variables[name])))
     return ttls
 
 

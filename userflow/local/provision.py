@@ -18,9 +18,14 @@ from userflow.local.template import Resolver, Template, load_template
 from userflow.stack import Stack
 
 LOCAL_STACK_NAME = "userflow-local"
-LOCAL_PARAMETERS = {"Stage": "local"}
+LOCAL_PARAMETERS = {
+    "Stage": "local",
+    "PasskeyRpId": "localhost",
+    "PasskeyOrigins": "http://localhost:3000",
+}
 """Parameter values of the local stack: it names itself ``local`` (bus, token issuer), never a
-deployed stage, whatever the template's ``AllowedValues`` (this is not CloudFormation)."""
+deployed stage, whatever the template's ``AllowedValues`` (this is not CloudFormation); passkeys
+are for a web app on http://localhost:3000 (README, "Passkeys")."""
 DEFAULT_REGION = "us-east-1"
 CREATORS: dict[str, Creator] = {
     **provision_data.CREATORS,
@@ -35,16 +40,20 @@ def provision_stack(
     stack_name: str = LOCAL_STACK_NAME,
     region: str = DEFAULT_REGION,
     endpoint_url: str | None = None,
+    parameters: dict[str, str] | None = None,
 ) -> Stack:
-    """Creates the template's resources; returns the stack with every resource's physical id."""
+    """Creates the template's resources; returns the stack with every resource's physical id.
+    ``parameters``: values for the template's parameters (checked by the caller,
+    ``userflow/local/parameter_overrides.py``); the others keep their defaults."""
     template = load_template(template_path)
+    overrides = dict(parameters or {})
     records = Provisioner(
         template,
         CREATORS,
         stack_name=stack_name,
         region=region,
         endpoint_url=endpoint_url,
-        parameters=LOCAL_PARAMETERS,
+        parameters={**overrides, **LOCAL_PARAMETERS},
     ).run()
     return Stack(
         name=stack_name,
@@ -52,6 +61,8 @@ def provision_stack(
         endpoint_url=endpoint_url,
         resources=records,
         local=endpoint_url is not None,
+        template=str(template_path),
+        parameters=overrides,
     )
 
 
@@ -59,7 +70,10 @@ def stack_resolver(template: Template, stack: Stack) -> Resolver:
     """A resolver that knows the provisioned stack's Ref/GetAtt values."""
     region = stack.region or DEFAULT_REGION
     resolver = Resolver(
-        template, stack_name=stack.name, region=region, parameters=dict(LOCAL_PARAMETERS)
+        template,
+        stack_name=stack.name,
+        region=region,
+        parameters={**stack.parameters, **LOCAL_PARAMETERS},
     )
     for logical_id, record in stack.resources.items():
         resolver.refs[logical_id] = record["physical_id"]

@@ -100,11 +100,16 @@ class Authorizer:
 
 
 def _function_of(arn: Any) -> str:
-    """The logical id behind ``FunctionArn: !GetAtt X.Arn``."""
+    """The logical id behind ``FunctionArn: !GetAtt X.Arn`` or ``!Ref X.Alias`` (SAM's alias)."""
     if isinstance(arn, Mapping) and "Fn::GetAtt" in arn:
         target = arn["Fn::GetAtt"]
         return str(target.split(".", 1)[0] if isinstance(target, str) else target[0])
-    raise ValueError(f"authorizer FunctionArn must be !GetAtt <Function>.Arn locally, not {arn}")
+    if isinstance(arn, Mapping) and str(arn.get("Ref", "")).endswith(".Alias"):
+        return str(arn["Ref"]).removesuffix(".Alias")
+    raise ValueError(
+        f"authorizer FunctionArn must be !GetAtt <Function>.Arn or !Ref <Function>.Alias "
+        f"locally, not {arn}"
+    )
 
 
 @dataclass

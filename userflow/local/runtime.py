@@ -18,7 +18,12 @@ from userflow.local.functions import LOCAL_SESSION_TOKEN
 from userflow.local.gateway import Gateway, Middleware
 from userflow.local.moto_server import MotoServer
 from userflow.local.parameters_extension import ParametersExtension, ttls_from_template
-from userflow.local.provision import DEFAULT_REGION, LOCAL_STACK_NAME, provision_stack
+from userflow.local.provision import (
+    DEFAULT_REGION,
+    LOCAL_STACK_NAME,
+    provision_stack,
+    stack_resolver,
+)
 from userflow.local.routes import api_from_template
 from userflow.local.server import GatewayServer
 from userflow.local.template import load_template
@@ -35,6 +40,8 @@ class RuntimeOptions:
     moto_port: int = 0
     fail_rates: dict[str, float] = field(default_factory=dict)
     max_concurrency: int = 4
+    max_running: int | None = None
+    """Invocations running at once across functions (None: two per core, at least 4)."""
     client_timeout: float = 30.0
     middleware: Sequence[Middleware] = ()
     rates_file: Path | None = None
@@ -43,6 +50,8 @@ class RuntimeOptions:
     """Where each message moto's SES accepts is recorded (``userflow mail``)."""
     allowed_origins: str = ""
     """The template's ``AllowedOrigins`` parameter: browser origins CORS allows (none: no CORS)."""
+    parameters: dict[str, str] = field(default_factory=dict)
+    """Template parameters (``--parameter-overrides``), already checked against the template."""
 
 
 class LocalRuntime:
@@ -66,21 +75,26 @@ class LocalRuntime:
             stack_name=LOCAL_STACK_NAME,
             region=DEFAULT_REGION,
             endpoint_url=self.moto.url,
+            parameters=options.parameters,
         )
         bootstrap.bootstrap(self.stack)
         # AWS's Parameters and Secrets Lambda Extension, which functions reach over localhost.
         self.extension = ParametersExtension(
             self.stack.client,
             session_token=LOCAL_SESSION_TOKEN,
-            ttl_seconds=ttls_from_template(self.template),
+            ttl_seconds=ttls_from_template(
+                self.template, stack_resolver(self.template, self.stack).resolve
+            ),
         )
         self.workers = WorkerPool(
             self.template,
             self.stack,
             max_per_function=options.max_concurrency,
+            max_running=options.max_running,
             local_values=self.extension.function_environment(),
         )
-        cors = cors_from_template(self.template, {"AllowedOrigins": options.allowed_origins})
+        origins = options.allowed_origins or options.parameters.get("AllowedOrigins", "")
+        cors = cors_from_template(self.template, {"AllowedOrigins": origins})
         gateway = Gateway(
             api_from_template(self.template),
             self.workers.invoke,

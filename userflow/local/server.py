@@ -1,14 +1,21 @@
 """The HTTP listener in front of the gateway: waitress, with API Gateway's limits and answers.
 
-Waitress parses HTTP (``Content-Length``, chunked bodies, header limits); this module only sets
-its limits to API Gateway's quotas and words its refusals as API Gateway does — JSON, never a 5xx
-or an HTML page, before any function runs:
+Waitress parses HTTP (``Content-Length``, chunked bodies, header limits), made strict where a
+front end must be by :mod:`userflow.local.http_framing`; this module sets its limits to API
+Gateway's quotas and words its refusals as API Gateway does — JSON, never a 5xx or an HTML page,
+before any function runs:
 
-- a body over 10 MB → 413 ``{"message":"Request Entity Too Large"}``;
+- a body over 10 MB (declared, or chunks adding up) → 413 ``{"message":"Request Entity Too
+  Large"}``;
 - request line and headers over 10240 bytes → 431;
 - malformed framing (bad or negative ``Content-Length``, bad chunk sizes, an unknown
-  ``Transfer-Encoding``) → 400 ``{"message":"Bad Request"}``;
-- a connection idle, or a request not fully received, for ``client_timeout`` seconds is closed.
+  ``Transfer-Encoding``, ``Content-Length`` with ``Transfer-Encoding``, a bare LF, a control
+  character, space or TAB in the target) → 400 ``{"message":"Bad Request"}``, connection closed;
+- a request not fully received ``client_timeout`` seconds after its first byte → 408, closed; a
+  connection idle that long is closed;
+- an absolute-form target (``GET http://host/path``) is routed by its path;
+- up to :data:`~userflow.local.http_framing.MAX_CONNECTIONS` connections, the longest-idle one
+  closed when a newcomer would exceed that.
 """
 
 from __future__ import annotations
@@ -20,17 +27,27 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from waitress.channel import HTTPChannel
-from waitress.server import BaseWSGIServer, create_server
+from waitress.server import create_server
 from waitress.task import ErrorTask
 
 from userflow.local.gateway import Gateway
+from userflow.local.http_framing import (
+    StrictRequestParser,
+    answer_stalled,
+    connection_limit,
+    make_room,
+)
 from userflow.local.responses import Response, json_response
 
 log = logging.getLogger("userflow-local")
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
 MAX_HEADER_BYTES = 10240
-KEPT_STATUSES = {413: "Request Entity Too Large", 431: "Request Header Fields Too Large"}
+KEPT_STATUSES = {
+    408: "Request Timeout",
+    413: "Request Entity Too Large",
+    431: "Request Header Fields Too Large",
+}
 """Waitress's refusals API Gateway also makes; any other is malformed framing: 400."""
 HOP_BY_HOP = ("content-length", "connection", "transfer-encoding", "keep-alive")
 
@@ -76,13 +93,16 @@ class GatewayApp:
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         started = time.monotonic()
         method = environ["REQUEST_METHOD"]
-        raw_path = environ.get("REQUEST_URI", environ.get("PATH_INFO", "/")).partition("?")[0]
+        raw_path, authority = _target(environ.get("REQUEST_URI", environ.get("PATH_INFO", "/")))
+        headers = _headers(environ)
+        if authority is not None:  # RFC 9112 §3.2.2: the target's authority is the host
+            headers = [(k, v) for k, v in headers if k != "host"] + [("host", authority)]
         try:
             response = self.gateway.handle(
                 method,
                 raw_path,
                 query=environ.get("QUERY_STRING", ""),
-                headers=[*_headers(environ), *_forwarded(environ)],
+                headers=[*headers, *_forwarded(environ)],
                 body=environ["wsgi.input"].read(),
                 source_ip=environ.get("REMOTE_ADDR", ""),
             )
@@ -94,6 +114,17 @@ class GatewayApp:
         start_response(f"{response.status} {_reason(response.status)}", headers)
         self.access_log(method, raw_path, response, (time.monotonic() - started) * 1000)
         return [b""] if method == "HEAD" else [response.body]
+
+
+def _target(uri: str) -> tuple[str, str | None]:
+    """The path of a request target (still percent-encoded), and its authority when the target
+    is in absolute form (``http://host/path?query``)."""
+    target = uri.partition("?")[0]
+    scheme, separator, rest = target.partition("://")
+    if not separator or "/" in scheme:
+        return target, None
+    authority, slash, path = rest.partition("/")
+    return slash + path or "/", authority
 
 
 def _headers(environ: dict[str, Any]) -> list[tuple[str, str]]:
@@ -147,6 +178,7 @@ class _Channel(HTTPChannel):  # type: ignore[misc]
     """A connection that remembers when its current request started to arrive."""
 
     error_task_class = _JsonErrorTask
+    parser_class = StrictRequestParser
     request_started: float | None = None
 
     def received(self, data: bytes) -> bool:
@@ -156,15 +188,6 @@ class _Channel(HTTPChannel):  # type: ignore[misc]
         if self.request is None:
             self.request_started = None
         return received
-
-
-def _close_slow_requests(server: BaseWSGIServer, now: float) -> None:
-    """Closes connections whose current request has not fully arrived in time (slowloris)."""
-    cutoff = now - server.adj.channel_timeout
-    for channel in list(server.active_channels.values()):
-        started = getattr(channel, "request_started", None)
-        if started is not None and started < cutoff and not channel.requests:
-            channel.will_close = True
 
 
 class GatewayServer:
@@ -187,18 +210,24 @@ class GatewayServer:
             max_request_body_size=MAX_BODY_BYTES + 1,  # waitress refuses from this size on
             max_request_header_size=MAX_HEADER_BYTES,
             channel_timeout=client_timeout,
-            cleanup_interval=max(1, min(30, int(client_timeout / 2))),
+            cleanup_interval=1,  # timeouts to the second
+            connection_limit=connection_limit(),
             ident="userflow-local",
             clear_untrusted_proxy_headers=False,
         )
         self._server.channel_class = _Channel
-        sweep = self._server.maintenance
+        sweep, accepting = self._server.maintenance, self._server.readable
 
         def maintenance(now: float) -> None:
+            answer_stalled(self._server, now, client_timeout)
             sweep(now)
-            _close_slow_requests(self._server, now)
+
+        def readable() -> bool:
+            make_room(self._server)
+            return bool(accepting())
 
         self._server.maintenance = maintenance
+        self._server.readable = readable
         self._stopping = threading.Event()
         self._running = threading.Event()
         self._stopped = threading.Event()

@@ -17,6 +17,14 @@ from typing import Any
 import yaml
 
 ACCOUNT_ID = "123456789012"
+
+
+def default_template() -> Path:
+    """The repository's template (next to the package), else ./template.yaml."""
+    beside_package = Path(__file__).resolve().parents[2] / "template.yaml"
+    return beside_package if beside_package.exists() else Path.cwd() / "template.yaml"
+
+
 NO_VALUE = object()
 """What ``!Ref AWS::NoValue`` resolves to: the enclosing key or list item disappears."""
 

@@ -5,24 +5,24 @@ that function's environment only. An invocation takes an idle worker (warm) or, 
 is below ``max_per_function``, starts one (a cold start: the init phase imports the handler);
 otherwise it waits for one to come back. Different functions, and the same function, run in
 parallel. A worker that runs past the function's ``Timeout`` is killed and the invocation is a
-function error, as Lambda stops the environment. Every invocation publishes a ``REPORT``.
+function error, as Lambda stops the environment. A worker that exited while idle is replaced
+when next needed (a cold start), never a failed request; one that dies while running an event
+makes that invocation a function error (a 500 at the gateway), logged once, as on Lambda. Every
+invocation publishes a ``REPORT``.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import os
-import subprocess
-import sys
 import threading
 import time
 import uuid
 from collections.abc import Mapping
-from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, NoReturn
 
+from userflow.local.environment import Worker, WorkerDead, WorkerGone
 from userflow.local.functions import (
     FunctionError,
     InvocationReport,
@@ -32,91 +32,18 @@ from userflow.local.functions import (
     runtime_environment,
 )
 from userflow.local.template import Template
-from userflow.local.worker import END_OF_OUTPUT
 from userflow.stack import Stack
 
 log = logging.getLogger("userflow-local")
-output_log = logging.getLogger("userflow-local.function")
 
-INIT_LIMIT_S = 30.0
-"""Lambda allows 10 s of init; a cold interpreter on a busy laptop may need more."""
-
-
-class WorkerGone(Exception):
-    """The worker did not answer in time, or its process ended."""
+HAND_OVER_ATTEMPTS = 3
+"""Workers tried for one event when each is found dead as it is handed over (then a 500)."""
 
 
-class Worker:
-    """One worker process and the two pipes of its protocol."""
-
-    def __init__(self, function: LocalFunction, environment: dict[str, str], source: str) -> None:
-        self.function = function
-        self.spawned = time.monotonic()
-        self._output_shown = threading.Event()
-        request_read, request_write = os.pipe()
-        reply_read, reply_write = os.pipe()
-        spec = json.dumps(dataclasses.asdict(function))
-        command = [sys.executable, "-u", "-m", "userflow.local.worker"]
-        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [*command, str(request_read), str(reply_write), source, spec],
-            env=environment,
-            cwd=source,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            pass_fds=(request_read, reply_write),
-        )
-        os.close(request_read)
-        os.close(reply_write)
-        self._requests = Connection(request_write, readable=False)
-        self._replies = Connection(reply_read, writable=False)
-        self._output = threading.Thread(
-            target=self._forward_output, name=f"log-{function.logical_id}", daemon=True
-        )
-        self._output.start()
-
-    def _forward_output(self) -> None:
-        """Shows each line the function prints or logs as it comes (Lambda's log stream)."""
-        assert self.process.stdout is not None
-        for raw in self.process.stdout:
-            line = raw.decode("utf-8", errors="replace").rstrip("\n")
-            if line == END_OF_OUTPUT:
-                self._output_shown.set()
-            elif line:
-                output_log.info(line, extra={"function": self.function.logical_id})
-
-    def _receive(self, limit_s: float) -> dict[str, Any]:
-        try:
-            if not self._replies.poll(limit_s):
-                raise WorkerGone(f"no answer in {limit_s:.2f} s")
-            message: dict[str, Any] = json.loads(self._replies.recv_bytes())
-        except (EOFError, OSError) as error:
-            raise WorkerGone(f"worker exited ({self.process.poll()})") from error
-        return message
-
-    def initialise(self) -> float:
-        """Waits for the init phase; its duration in ms, from the process's start (as Lambda's
-        ``Init Duration`` counts the runtime's start-up too)."""
-        message = self._receive(INIT_LIMIT_S)
-        if "initError" in message:
-            raise FunctionError(f"init failed: {message['initError']['errorType']}")
-        return (time.monotonic() - self.spawned) * 1000
-
-    def invoke(self, event: Any, request_id: str) -> dict[str, Any]:
-        """The worker's reply, once the invocation's output has been shown."""
-        self._output_shown.clear()
-        self._requests.send_bytes(json.dumps({"event": event, "requestId": request_id}).encode())
-        reply = self._receive(float(self.function.timeout_s))
-        self._output_shown.wait(timeout=1)
-        return reply
-
-    def stop(self) -> None:
-        """Kills the process (Lambda stops a timed-out environment the same way)."""
-        self.process.kill()
-        self.process.wait()
-        self._requests.close()
-        self._replies.close()
-        self._output.join(timeout=1)
+def default_max_running() -> int:
+    """Invocations running at once by default: two per core (a function also waits on the
+    emulator, which runs on the same cores), at least 4."""
+    return max(4, 2 * (os.cpu_count() or 1))
 
 
 class FunctionPool:
@@ -134,12 +61,18 @@ class FunctionPool:
         self._changed = threading.Condition()
 
     def acquire(self) -> tuple[Worker, float | None]:
-        """A warm worker (init None) or a new one with its init duration."""
+        """A warm worker (init None) or a new one with its init duration. An idle worker whose
+        process has ended is dropped on the way, as Lambda replaces a dead environment."""
         with self._changed:
-            while not self._idle and len(self._all) >= self.max_size:
-                self._changed.wait()
-            if self._idle:
-                return self._idle.pop(), None
+            while True:
+                while not self._idle and len(self._all) >= self.max_size:
+                    self._changed.wait()
+                if not self._idle:
+                    break
+                worker = self._idle.pop()
+                if worker.alive:
+                    return worker, None
+                self._forget(worker)
             worker = Worker(self.function, self.environment, self.source)
             self._all.add(worker)
         try:
@@ -159,6 +92,22 @@ class FunctionPool:
             self._all.discard(worker)
             self._changed.notify()
 
+    def drop_dead(self, worker: Worker) -> None:
+        """Drops a worker found dead when handed an event."""
+        with self._changed:
+            self._forget(worker)
+            self._changed.notify()
+
+    def _forget(self, worker: Worker) -> None:
+        """Drops a worker found dead (called with ``_changed`` held)."""
+        log.info(
+            "%s: an idle environment had exited (%s); starting a new one",
+            self.function.logical_id,
+            worker.process.returncode,
+        )
+        worker.stop()
+        self._all.discard(worker)
+
     def close(self) -> None:
         with self._changed:
             workers, self._idle = list(self._all), []
@@ -176,12 +125,19 @@ class WorkerPool:
         stack: Stack,
         *,
         max_per_function: int = 4,
+        max_running: int | None = None,
         local_values: Mapping[str, str] | None = None,
     ) -> None:
         self.template = template
         self.stack = stack
         self.local_values = dict(local_values or {})
         self.max_per_function = max_per_function
+        # Lambda gives every environment its own CPU; here they share this machine's cores.
+        # More invocations running at once than the cores can serve only makes each one slower
+        # — past its Timeout, first of all a cold start's first invocation — so at most
+        # ``max_running`` run at once and the rest wait their turn, a wait that, like time
+        # spent queued for a free environment, is not counted in the function's Timeout.
+        self._running = threading.BoundedSemaphore(max_running or default_max_running())
         self._pools: dict[str, FunctionPool] = {}
         self._lock = threading.Lock()
 
@@ -197,40 +153,27 @@ class WorkerPool:
                 )
             return self._pools[logical_id]
 
+    def _acquire(self, pool: FunctionPool) -> tuple[Worker, float | None]:
+        try:
+            return pool.acquire()
+        except (FunctionError, WorkerGone) as error:
+            log.error("%s could not start: %s", pool.function.logical_id, error)
+            raise FunctionError(f"{pool.function.logical_id}: {error}") from error
+
     def invoke(self, logical_id: str, event: Any) -> Any:
-        """The function's result; raises :class:`FunctionError` on an error or a timeout."""
+        """The function's result; raises :class:`FunctionError` on an error or a timeout.
+
+        A worker found dead when handed the event (it died between the check on acquiring and
+        the hand-over) ran nothing: the event goes to another, as Lambda would."""
         pool = self._pool(logical_id)
         function = pool.function
         request_id = str(uuid.uuid4())
-        try:
-            worker, init_ms = pool.acquire()
-        except (FunctionError, WorkerGone) as error:
-            log.error("%s could not start: %s", logical_id, error)
-            raise FunctionError(f"{logical_id}: {error}") from error
-        started = time.monotonic()
-        try:
-            reply = worker.invoke(event, request_id)
-        except WorkerGone as error:
-            pool.discard(worker)
-            elapsed_ms = (time.monotonic() - started) * 1000
-            timed_out = elapsed_ms >= function.timeout_s * 1000
-            reason = (
-                f"Task timed out after {elapsed_ms / 1000:.2f} seconds"
-                if timed_out
-                else f"Runtime exited: {error}"
-            )
-            log.error("%s %s", logical_id, reason, extra={"function_error": logical_id})
-            publish_report(
-                InvocationReport(
-                    logical_id, request_id, elapsed_ms, function.memory_mb, None, init_ms, reason
-                )
-            )
-            raise FunctionError(f"{logical_id}: {reason}") from error
-        except BaseException:
-            # Stopped mid-exchange (an event it cannot send, an interrupt): its state is unknown,
-            # and kept out of the pool it would never be released.
-            pool.discard(worker)
-            raise
+        for _ in range(HAND_OVER_ATTEMPTS):
+            worker, init_ms, reply = self._run(pool, event, request_id)
+            if reply is not None:
+                break
+        else:
+            raise FunctionError(f"{logical_id}: no environment took the event")
         pool.release(worker)
         failure = reply.get("error")
         publish_report(
@@ -247,6 +190,64 @@ class WorkerPool:
         if failure:
             raise FunctionError(f"{failure['errorType']} in {logical_id}")
         return json.loads(reply["result"])
+
+    def _run(
+        self, pool: FunctionPool, event: Any, request_id: str
+    ) -> tuple[Worker, float | None, dict[str, Any] | None]:
+        """One hand-over, in a running slot: the worker, its init duration if it was started
+        for this, and its reply — None if it was found dead before it got the event."""
+        with self._running:
+            worker, init_ms = self._acquire(pool)
+            started = time.monotonic()
+            try:
+                return worker, init_ms, worker.invoke(event, request_id)
+            except WorkerDead:
+                pool.drop_dead(worker)
+                return worker, init_ms, None
+            except WorkerGone as error:
+                self._function_error(
+                    pool,
+                    worker,
+                    request_id=request_id,
+                    started=started,
+                    init_ms=init_ms,
+                    error=error,
+                )
+            except BaseException:
+                # Stopped mid-exchange (an event it cannot send, an interrupt): its state is
+                # unknown, and kept out of the pool it would never be released.
+                pool.discard(worker)
+                raise
+
+    def _function_error(
+        self,
+        pool: FunctionPool,
+        worker: Worker,
+        *,
+        request_id: str,
+        started: float,
+        init_ms: float | None,
+        error: WorkerGone,
+    ) -> NoReturn:
+        """A worker that timed out or died with the event: stopped, reported and logged once,
+        and the invocation is a function error (500 at the gateway), as on Lambda."""
+        function = pool.function
+        pool.discard(worker)
+        elapsed_ms = (time.monotonic() - started) * 1000
+        timed_out = elapsed_ms >= function.timeout_s * 1000
+        reason = (
+            f"Task timed out after {elapsed_ms / 1000:.2f} seconds"
+            if timed_out
+            else f"Runtime exited: {error}"
+        )
+        logical_id = function.logical_id
+        log.error("%s %s", logical_id, reason, extra={"function_error": logical_id})
+        publish_report(
+            InvocationReport(
+                logical_id, request_id, elapsed_ms, function.memory_mb, None, init_ms, reason
+            )
+        )
+        raise FunctionError(f"{logical_id}: {reason}") from error
 
     def close(self) -> None:
         """Stops every worker (at shutdown)."""

@@ -40,8 +40,18 @@ def _condition(item: dict[str, Any]) -> tuple[str, dict[str, Any]]:
 
 
 def backfill(
-    db: Any, table: str, shards: int, checkpoint: Path, *, rate: float, progress: Any
+    db: Any,
+    table: str,
+    shards: int,
+    checkpoint: Path,
+    *,
+    rate: float,
+    progress: Any,
+    page_size: int = 500,
 ) -> Counter[str]:
+    """Counts of what was done to each item (updated, unchanged, changed meanwhile, skipped).
+    ``checkpoint``: where the scan's position is kept between pages; a run that finds it goes
+    on from there, and a finished run deletes it."""
     counts: Counter[str] = Counter()
     throttle = Throttle(rate)
     start = json.loads(checkpoint.read_text()) if checkpoint.exists() else None
@@ -54,7 +64,7 @@ def backfill(
                 ":profile": {"S": USER_SK},
                 ":email": {"S": EMAIL_SK},
             },
-            "Limit": 500,
+            "Limit": page_size,
         }
         if start:
             request["ExclusiveStartKey"] = start

@@ -6,33 +6,17 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from userflow.stack import Stack
 
 SETTINGS_FUNCTION = "UpdateUserFunction"
 """Holds every setting a user write needs: USER_INDEX_SHARDS and the metadata limits."""
 
 
-def function_environment(stack: Stack, logical_id: str = SETTINGS_FUNCTION) -> dict[str, str]:
-    """A function's deployed environment, or, where functions do not run in Lambda (the local
-    stack), the template's resolved for that stack."""
-    if not stack.local:
-        try:
-            configuration = stack.client("lambda").get_function_configuration(
-                FunctionName=stack.physical_id(logical_id)
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "ResourceNotFoundException":
-                raise
-        else:
-            variables: dict[str, str] = configuration.get("Environment", {}).get("Variables", {})
-            return variables
-    from userflow.commands.local import default_template
-    from userflow.local.provision import function_environment as resolved
-    from userflow.local.template import load_template
+def function_environment(stack: Stack) -> dict[str, str]:
+    """The environment of the function that holds every setting a user write needs."""
+    from userflow.functions import function_environment_of
 
-    return resolved(load_template(default_template()), logical_id, stack)
+    return function_environment_of(stack, SETTINGS_FUNCTION)
 
 
 def _no_cursor_key() -> bytes:

@@ -75,3 +75,27 @@ def test_given_a_powertools_record_with_an_exception_when_shown_then_level_messa
     lines = console.getvalue().splitlines()
     assert lines[0].endswith("[GetUserFunction] ERROR boom")
     assert lines[1:] == ["Traceback ...", "KeyError: 'x'"]
+
+
+@pytest.mark.parametrize(
+    ("control", "escaped"),
+    [
+        ("\x00", "\\x00"),
+        ("\t", "\\x09"),
+        ("\x1b[2J", "\\x1b[2J"),
+        ("\r", "\\x0d"),
+        ("\x7f", "\\x7f"),
+        ("\x9b", "\\x9b"),
+    ],
+)
+def test_given_control_characters_in_a_record_when_shown_then_escaped_never_raw(
+    console: io.StringIO, control: str, escaped: str
+) -> None:
+    RUNTIME.info("GET /a%sb 404", control)
+    FUNCTION_OUTPUT.info("printed %s by a function", control, extra={"function": "F"})
+
+    shown = console.getvalue()
+    assert control not in shown
+    assert f"GET /a{escaped}b 404" in shown
+    assert f"[F] printed {escaped} by a function" in shown
+    assert shown.count("\n") == 2  # one line each
