@@ -64,9 +64,9 @@ def _seed(db: Any, table: str, count: int, shards: int) -> None:
         db.batch_write_item(RequestItems={table: batch})
 
 
-def _median_ms(action: Callable[[], object]) -> float:
+def _median_ms(action: Callable[[], object], repeats: int = REPEATS) -> float:
     timings = []
-    for _ in range(REPEATS):
+    for _ in range(repeats):
         started = time.perf_counter()
         action()
         timings.append((time.perf_counter() - started) * 1000)
@@ -90,7 +90,7 @@ def _baseline(db: Any, table: str) -> Callable[[], object]:
     return page
 
 
-def run(count: int, shards: int) -> dict[str, float]:
+def run(count: int, shards: int, repeats: int = REPEATS) -> dict[str, float]:
     from moto import mock_aws
 
     from adapters.dynamodb_user_repository import DynamoDBUserRepository
@@ -137,9 +137,10 @@ def run(count: int, shards: int) -> dict[str, float]:
             "updated_since": UserQuery(updated_since=datetime(2024, 1, 20, tzinfo=UTC)),
             "email_prefix=user0123": UserQuery(email_prefix="user0123"),
         }
-        figures = {"single-partition list (baseline)": _median_ms(_baseline(db, table))}
+        figures = {"single-partition list (baseline)": _median_ms(_baseline(db, table), repeats)}
         for name, query in queries.items():
-            figures[name] = _median_ms(functools.partial(repository.list_users, 25, None, query))
+            page = functools.partial(repository.list_users, 25, None, query)
+            figures[name] = _median_ms(page, repeats)
         return figures
 
 
@@ -147,11 +148,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--users", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--shards", type=int, default=4)
+    parser.add_argument(
+        "--repeats", type=int, default=REPEATS, help="timed pages per figure (their median)"
+    )
     args = parser.parse_args()
     results: dict[str, dict[str, float]] = {}
     for count in args.users:
-        print(f"{count} users, {args.shards} shards (median of {REPEATS}, ms per page of 25):")
-        figures = run(count, args.shards)
+        print(f"{count} users, {args.shards} shards (median of {args.repeats}, ms per page of 25):")
+        figures = run(count, args.shards, args.repeats)
         baseline = figures["single-partition list (baseline)"]
         for name, value in figures.items():
             print(f"  {name:36} {value:9.1f} ms  x{value / baseline:.2f} of the baseline")
