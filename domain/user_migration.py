@@ -73,13 +73,13 @@ _FIELDS: dict[str, TypeAdapter[str]] = {
 }
 
 
-def _fitting(field: str, value: str | None) -> str | None:
-    """``value`` if this service would accept it as ``field``, else None (never a failure: an
+def _fitting(kind: str, value: str | None) -> str | None:
+    """``value`` if this service would accept it as a ``kind``, else None (never a failure: an
     attribute the pool allowed is no reason to refuse the user)."""
     if value is None:
         return None
     try:
-        return _FIELDS[field].validate_python(value)
+        return _FIELDS[kind].validate_python(value)
     except ValidationError:
         return None
 
