@@ -59,7 +59,8 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.publish_batching
 	$(BIN)/python -m benchmarks.password_blocklist
 	$(BIN)/python -m benchmarks.local_concurrency
-	$(BIN)/python -m benchmarks.user_search
+	$(BIN)/python -m benchmarks.user_search --users 10000
+	$(BIN)/python -m benchmarks.user_search --users 100000 --repeats 1
 	$(BIN)/python -m benchmarks.load --users 50 --requests 1000 --name local_load
 	$(BIN)/python -m scripts.generate_cost_model
 
