@@ -51,7 +51,7 @@ def _admin_token(stack: LocalStack) -> str:
     email = f"admin-{uuid.uuid4().hex[:8]}@example.com"
     password = "administrator passphrase"
     stack.request("POST", "/users", json_body={"email": email, "password": password, "name": "A"})
-    assert stack.run("userflow.cli", "admin", "grant", email).returncode == 0
+    assert stack.run("userflow.cli", "admin", "grant", email, "--force").returncode == 0
     login = stack.request("POST", "/auth/login", json_body={"email": email, "password": password})
     return str(login.json()["access_token"])
 
