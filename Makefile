@@ -75,6 +75,8 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.publish_batching
 	$(BIN)/python -m benchmarks.password_blocklist
 	$(BIN)/python -m benchmarks.local_concurrency
+	$(BIN)/python -m benchmarks.user_search --users 10000
+	$(BIN)/python -m benchmarks.user_search --users 100000 --repeats 1
 	$(BIN)/python -m benchmarks.load --users 50 --requests 1000 --name local_load
 	$(BIN)/python -m benchmarks.call_counts
 	$(BIN)/python -m scripts.generate_cost_model
@@ -99,7 +101,7 @@ AUDIT_FLAGS ?=
 DEPLOY_FLAGS ?=
 
 .PHONY: security workflows build package-report deploy deploy-built change-set execute-change-set \
-	after-deploy sam-cli
+	after-deploy sam-cli record-released-indexes
 
 # Scan tools live in their own venv: checkov's pins conflict with the app's dependencies.
 $(TOOLS_STAMP): requirements/tools.txt | $(UV)
@@ -149,6 +151,7 @@ deploy: build
 ARTIFACTS_BUCKET = $(BIN)/python -m scripts.bootstrap_outputs --stack-name userflow-$(ENV) ArtifactsBucketName
 
 deploy-built: $(STAMP) sam-cli
+	$(BIN)/python -m scripts.check_index_changes
 	bucket="$$($(ARTIFACTS_BUCKET))" && \
 		$(SAM) deploy --config-env $(ENV) --s3-bucket "$$bucket" $(DEPLOY_FLAGS)
 	$(MAKE) after-deploy ENV=$(ENV)
@@ -157,6 +160,7 @@ deploy-built: $(STAMP) sam-cli
 # (empty when nothing changed); its changes go to the job summary. Any other change set of the
 # stack is deleted first.
 change-set: $(STAMP) sam-cli
+	$(BIN)/python -m scripts.check_index_changes
 	mkdir -p build
 	bucket="$$($(ARTIFACTS_BUCKET))" && \
 		$(SAM) package --template-file .aws-sam/build/template.yaml --s3-bucket "$$bucket" \
@@ -168,8 +172,14 @@ execute-change-set: $(STAMP)
 	$(BIN)/python -m scripts.change_set execute --stack-name userflow-$(ENV) --change-set "$(CHANGE_SET)"
 	$(MAKE) after-deploy ENV=$(ENV)
 
+# After a production release: the table indexes it deployed become the record the next
+# template is checked against (scripts/check_index_changes.py); commit deploy/released-indexes.json.
+record-released-indexes: $(STAMP)
+	$(BIN)/python -m scripts.check_index_changes --record
+
 after-deploy: $(STAMP)
 	$(BIN)/userflow keys ensure --stack-name userflow-$(ENV)
+	$(BIN)/userflow users backfill --stack-name userflow-$(ENV)
 	$(BIN)/python -m scripts.smoke_test --stack-name userflow-$(ENV)
 
 # ---------------------------------------------------------------- Serverless Framework (osls v3)

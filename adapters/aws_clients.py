@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, overload
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
     from mypy_boto3_cloudwatch import CloudWatchClient
+    from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
     from mypy_boto3_events import EventBridgeClient
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 ServiceName = Literal[
     "cloudformation",
     "cloudwatch",
+    "cognito-idp",
     "dynamodb",
     "dynamodbstreams",
     "events",
@@ -47,6 +49,8 @@ class ClientFactory(Protocol):
     def __call__(self, service: Literal["cloudformation"]) -> CloudFormationClient: ...
     @overload
     def __call__(self, service: Literal["cloudwatch"]) -> CloudWatchClient: ...
+    @overload
+    def __call__(self, service: Literal["cognito-idp"]) -> CognitoIdentityProviderClient: ...
     @overload
     def __call__(self, service: Literal["dynamodb"]) -> DynamoDBClient: ...
     @overload

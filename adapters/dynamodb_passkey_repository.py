@@ -26,7 +26,13 @@ from adapters.passkey_items import (
     passkey_key,
     passkey_use,
 )
-from adapters.user_items import USER_PREFIX, email_key, iso_timestamp, user_key
+from adapters.user_items import (
+    USER_PREFIX,
+    email_key,
+    iso_timestamp,
+    last_change_key,
+    user_key,
+)
 from domain.errors import PasskeyNotFound, VersionConflict
 from domain.mail import MailRequest
 from domain.passkeys import PasskeyUse, StoredPasskey
@@ -223,9 +229,13 @@ class DynamoDBPasskeyRepository:
             ":count": {"N": str(user.passkey_count)},
             ":version": {"N": str(user.version)},
             ":updated_at": {"S": iso_timestamp(user.updated_at)},
+            ":change_key": {"S": last_change_key(user)},
             ":expected": {"N": str(previous.user.version)},
         }
-        expression = "SET passkey_count = :count, #version = :version, updated_at = :updated_at"
+        expression = (
+            "SET passkey_count = :count, #version = :version, updated_at = :updated_at, "
+            "GSI2SK = :change_key"
+        )
         request_id = self._request_id()
         if request_id is None:
             expression += " REMOVE last_request_id"

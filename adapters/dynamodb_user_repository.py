@@ -15,35 +15,31 @@ from adapters.cursor_codec import CursorCodec
 from adapters.dynamodb_conflicts import raise_if_contention
 from adapters.mail_outbox import outbox_put
 from adapters.user_items import (
+    DEFAULT_SHARDS,
+    INDEX_ATTRIBUTES,
+    LEGACY_LIST_PARTITION,
     LIST_INDEX,
-    LIST_PARTITION,
     LOCKOUT_ATTRIBUTES,
     TOKEN_ATTRIBUTES,
-    USER_SK,
     account_attributes,
     account_from_item,
+    claim_index_values,
+    created_partition,
     email_key,
     iso_timestamp,
-    user_from_item,
     user_key,
 )
 from adapters.user_owned_items import owned_item_deletes
-from domain.errors import EmailAlreadyExists, InvalidCursor, UserNotFound, VersionConflict
+from adapters.user_search import UserSearch
+from domain.errors import EmailAlreadyExists, UserNotFound, VersionConflict
 from domain.mail import MailRequest
 from domain.recovery_tokens import TokenPurpose
+from domain.user_search import UserQuery
 from domain.users import TOKEN_FIELDS, Role, UserAccount, UserPage, UserStatus
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
-
-
-UNPROJECTED_FIELDS: dict[str, dict[str, Any]] = {
-    "email_verified": {"BOOL": False},
-    "mfa_enabled": {"BOOL": False},
-    "passkey_count": {"N": "0"},
-}
-"""Public fields added after GSI1 was deployed, each with what its absence from an item means."""
 
 
 def cancellation_codes(error: ClientError) -> list[str]:
@@ -58,13 +54,16 @@ class DynamoDBUserRepository:
         cursor_key: Callable[[], bytes],
         db: DynamoDBClient | None = None,
         request_id: Callable[[], str | None] = lambda: None,
+        shards: int = DEFAULT_SHARDS,
     ) -> None:
         """``db``: a DynamoDB client for another endpoint (the operator CLI on a stack);
-        ``request_id``: the id of the API request being served, stored with each user write."""
+        ``request_id``: the id of the API request being served, stored with each user write;
+        ``shards``: partitions per index order (template parameter UserIndexShards)."""
         self._table = table_name
-        self._cursors = CursorCodec(cursor_key)
         self._db = db or client("dynamodb")
         self._request_id = request_id
+        self._shards = shards
+        self._search = UserSearch(self._db, table_name, shards, CursorCodec(cursor_key))
 
     def add(self, account: UserAccount, messages: Sequence[MailRequest] = ()) -> None:
         user = account.user
@@ -76,7 +75,7 @@ class DynamoDBUserRepository:
                             "TableName": self._table,
                             "Item": {
                                 **user_key(user.id),
-                                **account_attributes(account, self._request_id()),
+                                **account_attributes(account, self._request_id(), self._shards),
                             },
                             "ConditionExpression": "attribute_not_exists(PK)",
                         }
@@ -116,9 +115,10 @@ class DynamoDBUserRepository:
     ) -> None:
         """Writes only what the use case changed: login bookkeeping, rehashes and session
         revocations made concurrently (without a version bump) are never overwritten."""
-        before = account_attributes(previous)
-        after = account_attributes(updated, self._request_id())
-        attributes = {k: v for k, v in after.items() if before.get(k) != v}
+        before = account_attributes(previous, shards=self._shards)
+        after = account_attributes(updated, self._request_id(), self._shards)
+        # Index keys always: an item stored before the indexes were sharded moves with any change.
+        attributes = {k: v for k, v in after.items() if before.get(k) != v or k in INDEX_ATTRIBUTES}
         removed = [name for name in before if name not in after]
         if "last_request_id" not in after:  # a change without a request id: forget the old one
             removed.append("last_request_id")
@@ -256,74 +256,43 @@ class DynamoDBUserRepository:
         found = self._db.get_item(TableName=self._table, Key=user_key(user_id), ConsistentRead=True)
         return VersionConflict() if "Item" in found else UserNotFound()
 
-    def list_users(self, limit: int, cursor: str | None) -> UserPage:
-        query: dict[str, Any] = {
-            "TableName": self._table,
-            "IndexName": LIST_INDEX,
-            "KeyConditionExpression": "GSI1PK = :users",
-            "ExpressionAttributeValues": {":users": {"S": LIST_PARTITION}},
-            "Limit": limit,
-        }
-        if cursor:
-            query["ExclusiveStartKey"] = self._cursors.decode(cursor)
-        try:
-            page = self._db.query(**query)
-        except self._db.exceptions.ClientError as error:
-            if cursor and error.response["Error"]["Code"] == "ValidationException":
-                raise InvalidCursor from error
-            raise
-        last = page.get("LastEvaluatedKey")
-        unprojected = self._unprojected_fields([item["PK"] for item in page["Items"]])
-        return UserPage(
-            items=[
-                user_from_item({**item, **unprojected.get(item["PK"]["S"], {})})
-                for item in page["Items"]
-            ],
-            next_cursor=self._cursors.encode(last) if last else None,
-        )
-
-    def _unprojected_fields(self, keys: Sequence[Any]) -> dict[str, dict[str, Any]]:
-        """A page's public fields that GSI1 does not project (``UNPROJECTED_FIELDS``), by key.
-        GSI1's projection cannot change on a deployed table (CloudFormation refuses it), so these
-        attributes are read from the items, never more (no hash ever leaves the table)."""
-        pending: list[dict[str, Any]] = [{"PK": key, "SK": {"S": USER_SK}} for key in keys]
-        found: dict[str, dict[str, Any]] = {}
-        projection = ", ".join(["PK", *UNPROJECTED_FIELDS])
-        while pending:
-            request: Any = {"Keys": pending[:100], "ProjectionExpression": projection}
-            answer: Any = self._db.batch_get_item(RequestItems={self._table: request})
-            for item in answer["Responses"].get(self._table, []):
-                found[item["PK"]["S"]] = {
-                    name: item.get(name, absent) for name, absent in UNPROJECTED_FIELDS.items()
-                }
-            unprocessed = answer.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", [])
-            pending = unprocessed + pending[100:]
-        return found
+    def list_users(
+        self, limit: int, cursor: str | None, query: UserQuery | None = None
+    ) -> UserPage:
+        return self._search.page(query or UserQuery(), limit, cursor)
 
     def other_enabled_admin(self, excluding: str) -> str | None:
-        """Reads the listing index (which projects roles and status) until one is found: a
-        scan of the users, paid only when an admin is disabled or demoted."""
-        query: dict[str, Any] = {
-            "TableName": self._table,
-            "IndexName": LIST_INDEX,
-            "KeyConditionExpression": "GSI1PK = :users",
-            "FilterExpression": "contains(#roles, :admin) AND #status = :active AND id <> :me",
-            "ExpressionAttributeNames": {"#roles": "roles", "#status": "status"},
-            "ExpressionAttributeValues": {
-                ":users": {"S": LIST_PARTITION},
-                ":admin": {"S": Role.ADMIN.value},
-                ":active": {"S": UserStatus.ACTIVE.value},
-                ":me": {"S": excluding},
-            },
-            "ProjectionExpression": "id",
-        }
-        while True:
-            page = self._db.query(**query)
-            if page["Items"]:
-                return str(page["Items"][0]["id"]["S"])
-            if "LastEvaluatedKey" not in page:
-                return None
-            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        """Reads the active users' partitions of the listing index (which projects roles) until
+        one is found: a scan of the active users, paid only when an admin is disabled or demoted."""
+        active = UserStatus.ACTIVE.value
+        partitions = [
+            created_partition(active, verified, shard)
+            for verified in (True, False)
+            for shard in range(self._shards)
+        ]
+        for partition in [*partitions, LEGACY_LIST_PARTITION]:
+            query: dict[str, Any] = {
+                "TableName": self._table,
+                "IndexName": LIST_INDEX,
+                "KeyConditionExpression": "GSI1PK = :partition",
+                "FilterExpression": "contains(#roles, :admin) AND #status = :active AND id <> :me",
+                "ExpressionAttributeNames": {"#roles": "roles", "#status": "status"},
+                "ExpressionAttributeValues": {
+                    ":partition": {"S": partition},
+                    ":admin": {"S": Role.ADMIN.value},
+                    ":active": {"S": active},
+                    ":me": {"S": excluding},
+                },
+                "ProjectionExpression": "id",
+            }
+            while True:
+                page = self._db.query(**query)
+                if page["Items"]:
+                    return str(page["Items"][0]["id"]["S"])
+                if "LastEvaluatedKey" not in page:
+                    break
+                query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return None
 
     def _still_enabled_admin(self, user_id: str) -> TransactWriteItemTypeDef:
         return {
@@ -347,6 +316,10 @@ class DynamoDBUserRepository:
                     **email_key(email),
                     "entity": {"S": "email"},
                     "user_id": {"S": user_id},
+                    **{
+                        name: {"S": value}
+                        for name, value in claim_index_values(email, user_id, self._shards).items()
+                    },
                 },
                 "ConditionExpression": "attribute_not_exists(PK)",
             }

@@ -24,7 +24,7 @@ from domain.events import (
     TableChange,
     event_for,
 )
-from domain.users import User
+from domain.users import Origin, User
 
 _deserializer = TypeDeserializer()
 
@@ -102,6 +102,7 @@ def table_change(record: Mapping[str, Any]) -> TableChange | None:
     changed = new if new is not None else old
     assert changed is not None  # INSERT and MODIFY set new, REMOVE sets old
     request_id = values.get("last_request_id")
+    origin = values.get("origin")
     return TableChange(
         kind=ChangeKind(name),
         record_id=str(stream["SequenceNumber"]),
@@ -110,6 +111,7 @@ def table_change(record: Mapping[str, Any]) -> TableChange | None:
         new=new,
         request_id=request_id if isinstance(request_id, str) else None,
         reconstructed=reconstructed,
+        origin=Origin(origin) if origin in set(Origin) else Origin.REGISTRATION,
     )
 
 

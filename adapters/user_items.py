@@ -1,25 +1,77 @@
 """The user item's layout on the single table: its keys, and an account as an item and back.
 
 Items (see README "Table design"):
-- user:  PK=USER#<id>     SK=PROFILE  GSI1PK=USERS GSI1SK=<created_at>#<id>
+- user:  PK=USER#<id>     SK=PROFILE  GSI1PK=USERS#<status>#<v|u>#<shard> GSI1SK=<created_at>#<id>
+                                      GSI2PK=UPDATED#<shard>               GSI2SK=<updated_at>#<id>
 - email: PK=EMAIL#<email> SK=EMAIL    user_id  (claims an address; written in the same transaction)
+                                      GSI2PK=EMAILS#<shard>                GSI2SK=<email>
+The shard is a hash of the user id modulo the stack's shard count (template parameter
+UserIndexShards): writes spread over that many index partitions (adapters/user_search.py).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import UTC, datetime
 from typing import Any
 
 from adapters.dynamodb_values import attribute_value, plain
+from domain.metadata import METADATA_FIELDS, compact_json
 from domain.mfa_state import MfaSecrets
 from domain.recovery_tokens import IssuedToken, TokenPurpose
-from domain.users import PROFILE_FIELDS, TOKEN_FIELDS, User, UserAccount
+from domain.user_search import Order, sort_key
+from domain.users import PROFILE_FIELDS, TOKEN_FIELDS, Origin, User, UserAccount
 
 USER_PREFIX = "USER#"
 USER_SK = "PROFILE"
 EMAIL_SK = "EMAIL"
 LIST_INDEX = "GSI1"
-LIST_PARTITION = "USERS"
+SEARCH_INDEX = "GSI2"
+LEGACY_LIST_PARTITION = "USERS"
+"""GSI1PK of items written before the index was sharded, until the backfill moves them."""
+DEFAULT_SHARDS = 4
+INDEX_ATTRIBUTES = ("GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK")
+
+
+def shard_of(user_id: str, shards: int) -> int:
+    """A stable, evenly spread shard for a user id (user ids are random, but need not be)."""
+    return int(hashlib.sha256(user_id.encode()).hexdigest()[:8], 16) % shards
+
+
+def created_partition(status: str, verified: bool, shard: int) -> str:
+    return f"USERS#{status}#{'v' if verified else 'u'}#{shard}"
+
+
+def updated_partition(shard: int) -> str:
+    return f"UPDATED#{shard}"
+
+
+def email_partition(shard: int) -> str:
+    return f"EMAILS#{shard}"
+
+
+def user_index_values(user: User, shards: int) -> dict[str, str]:
+    """The index keys of a user item: creation order by status and verification, and last
+    change, in the user's shard."""
+    shard = shard_of(user.id, shards)
+    return {
+        "GSI1PK": created_partition(str(user.status), user.email_verified, shard),
+        "GSI1SK": sort_key(user, Order.CREATED),
+        "GSI2PK": updated_partition(shard),
+        "GSI2SK": last_change_key(user),
+    }
+
+
+def last_change_key(user: User) -> str:
+    """GSI2SK of a user item: every write that moves ``updated_at`` sets it too, or the
+    ``updated_since`` search would miss the change."""
+    return sort_key(user, Order.UPDATED)
+
+
+def claim_index_values(email: str, user_id: str, shards: int) -> dict[str, str]:
+    """The index keys of an email claim: addresses in order, in the owner's shard."""
+    return {"GSI2PK": email_partition(shard_of(user_id, shards)), "GSI2SK": email}
 
 
 def user_key(user_id: str) -> dict[str, Any]:
@@ -47,7 +99,9 @@ def iso_timestamp(value: datetime) -> str:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def account_attributes(account: UserAccount, request_id: str | None = None) -> dict[str, Any]:
+def account_attributes(
+    account: UserAccount, request_id: str | None = None, shards: int = DEFAULT_SHARDS
+) -> dict[str, Any]:
     """Every stored attribute of a user item except its keys; None values are left out.
 
     ``last_request_id`` lets the lifecycle events name the API request that caused them.
@@ -68,11 +122,16 @@ def account_attributes(account: UserAccount, request_id: str | None = None) -> d
         "created_at": iso_timestamp(user.created_at),
         "updated_at": iso_timestamp(user.updated_at),
         "password_hash": account.password_hash,
-        "GSI1PK": LIST_PARTITION,
-        "GSI1SK": f"{iso_timestamp(user.created_at)}#{user.id}",
+        # Only what is not a sign-up is marked: a registration's item stays as it always was.
+        "origin": None if account.origin is Origin.REGISTRATION else str(account.origin),
+        **user_index_values(user, shards),
     }
     for field in PROFILE_FIELDS:
         values[field] = getattr(user, field)
+    for field in METADATA_FIELDS:
+        # JSON text: exact (no float-to-Decimal rounding), measured as the limits say, and never
+        # a DynamoDB map key it cannot hold. An empty map is no attribute at all.
+        values[field] = compact_json(getattr(user, field)) if getattr(user, field) else None
     if account.sessions_revoked_at is not None:
         values["sessions_revoked_at"] = iso_timestamp(account.sessions_revoked_at)
     if account.locked_until is not None:
@@ -147,7 +206,11 @@ def _stored_token(values: dict[str, Any], purpose: TokenPurpose) -> IssuedToken 
 
 def user_from_values(values: dict[str, Any]) -> User:
     """The public user in an item's plain values (stored items and stream images alike)."""
-    return User.model_validate({f: values[f] for f in User.model_fields if f in values})
+    fields = {f: values[f] for f in User.model_fields if f in values}
+    for name in METADATA_FIELDS:
+        if isinstance(fields.get(name), str):
+            fields[name] = json.loads(fields[name])
+    return User.model_validate(fields)
 
 
 def user_from_item(item: dict[str, Any]) -> User:
@@ -163,6 +226,7 @@ def account_from_item(item: dict[str, Any]) -> UserAccount:
         failed_logins=int(values.get("failed_logins", 0)),
         sessions_revoked_at=values.get("sessions_revoked_at"),
         session_generation=int(values.get("session_generation", 0)),
+        origin=Origin(values.get("origin", Origin.REGISTRATION)),
         revoked_sessions={
             family: datetime.fromisoformat(until)
             for family, until in values.get("revoked_sessions", {}).items()

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from domain.access import Caller, caller_account
 from domain.email_address import lookup_forms
@@ -34,6 +35,9 @@ from domain.ports import (
 from domain.recovery_tokens import TokenPurpose, new_token, read_token
 from domain.user_service import link_message, utc_now
 from domain.users import User, UserAccount, UserStatus
+
+if TYPE_CHECKING:
+    from domain.user_migration import UserMigration
 
 # Metric names, for operators only (they never reach a caller): abuse shows as limited requests.
 RECOVERY_RATE_LIMITED = "RecoveryRateLimited"
@@ -63,9 +67,11 @@ class AccountRecoveryService:
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         record_metric: RecordOutcome = record_nothing,
+        migration: UserMigration | None = None,
     ) -> None:
         """``token_key``: the MAC key of tokens, fetched on first use (only verify and reset
-        need it)."""
+        need it). ``migration``: the user pool an unknown address may be moved over from, to
+        be mailed its reset link here (domain/user_migration.py)."""
         self._users = users
         self._tokens = tokens
         self._mail_limiter = mail_limiter
@@ -76,6 +82,7 @@ class AccountRecoveryService:
         self._monotonic = monotonic
         self._sleep = sleep
         self._record = record_metric
+        self._migration = migration
 
     # ------------------------------------------------------------ email verification
     def verify_email(self, token: str) -> None:
@@ -152,6 +159,8 @@ class AccountRecoveryService:
             self._record(RECOVERY_RATE_LIMITED)
             return
         account = next(filter(None, map(self._users.find_by_email, forms)), None)
+        if account is None and self._migration is not None:
+            account = self._migration.migrate_for_reset(email)
         if account is not None and account.user.status == UserStatus.ACTIVE:
             self._issue(account.user, MailKind.RESET_PASSWORD, now)
             self._record(RESET_LINK_MAILED, user_id=account.user.id)

@@ -54,6 +54,7 @@ from domain.users import UserAccount, UserStatus
 if TYPE_CHECKING:
     from domain.mfa_login import MfaLogin
     from domain.mfa_models import MfaRequired, Proof
+    from domain.user_migration import UserMigration
 
 # Metric names, one per outcome an operator watches.
 LOGIN_SUCCEEDED = "LoginSucceeded"
@@ -100,9 +101,11 @@ class AuthService:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         record_metric: RecordOutcome = record_nothing,
         mfa: MfaLogin | None = None,
+        migration: UserMigration | None = None,
     ) -> None:
         """``mfa``: the second step of logins (domain/mfa_login.py); without it no login asks
-        for a second factor."""
+        for a second factor. ``migration``: the user pool users move over from at their first
+        login (domain/user_migration.py); without it an unknown address is just unknown."""
         self._users = users
         self._login_state = login_state
         self._sessions = sessions
@@ -116,6 +119,7 @@ class AuthService:
             login_state, hasher, self._policy.throttle, clock, devices=devices
         )
         self._mfa = mfa
+        self._migration = migration
 
     def login(
         self, email: str, password: str, device_token: str | None = None
@@ -128,12 +132,17 @@ class AuthService:
         account = next(
             filter(None, (self._users.find_by_email(form) for form in lookup_forms(email))), None
         )
+        if account is None and self._migration is not None:
+            # Moved over if the other pool accepts the password, then logged in as anyone is.
+            account = self._migration.migrate_with_password(email, password)
         now = self._clock()
         if account is None:
             self._guard.spend_a_verification(password)
             self._reject(LOGIN_FAILED)
         user_id = account.user.id
         device = self._trusted_device(account, device_token, now)
+        if self._migration is not None and self._guard.throttled(account, device) is None:
+            account = self._migration.with_pool_password(account, password)
         outcome = self._guard.check(account, password, device)
         self._refuse_unless_accepted(outcome, user_id)
         if account.user.status != UserStatus.ACTIVE:

@@ -131,3 +131,9 @@ class ReauthenticationRequired(AccessDenied):
     """A dangerous operation with neither the current password nor a recent enough login."""
 
     message = "Reauthentication required"
+
+
+class SearchUnavailable(UserflowError):
+    """An index a search needs is still being built (a deploy added it): try again later."""
+
+    message = "This search is not available yet (its index is being built); try again later"

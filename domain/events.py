@@ -24,7 +24,8 @@ from pydantic import (
 )
 from pydantic.json_schema import SkipJsonSchema
 
-from domain.users import PUBLIC_FIELDS, User
+from domain.metadata import METADATA_FIELDS, changed_keys
+from domain.users import PUBLIC_FIELDS, Origin, User
 
 EVENT_SOURCE = "userflow.users"
 EVENT_VERSION: Literal[1] = 1
@@ -34,6 +35,13 @@ RECONSTRUCTED_SOURCE = "userflow:table"
 # Bumped by every write, so comparing them would turn any MODIFY into an update.
 _BOOKKEEPING_FIELDS = ("version", "updated_at")
 COMPARED_FIELDS = tuple(f for f in PUBLIC_FIELDS if f not in _BOOKKEEPING_FIELDS)
+# A change to a custom attribute is named by its key: ``metadata.plan`` (top-level keys only).
+CHANGED_FIELD_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {"enum": list(COMPARED_FIELDS)},
+        {"pattern": rf"^({'|'.join(METADATA_FIELDS)})\..+$"},
+    ]
+}
 
 
 class ChangeKind(StrEnum):
@@ -97,7 +105,11 @@ class _Detail(BaseModel):
 
 
 class UserCreatedDetail(_Detail):
-    pass
+    origin: Origin = Field(
+        default=Origin.REGISTRATION,
+        description="registration (signed up here), import (`userflow users import`) or "
+        "migration (moved from another user pool at first login)",
+    )
 
 
 _CHANGE_FIELDS = ("changed_fields", "previous")
@@ -121,13 +133,15 @@ class UserUpdatedDetail(_Detail):
 
     changed_fields: Annotated[list[str], Field(min_length=1)] | SkipJsonSchema[None] = Field(
         default=None,
-        description="Public fields that changed (absent when reconstructed)",
-        json_schema_extra={"items": {"enum": list(COMPARED_FIELDS)}},
+        description="Public fields that changed, a custom attribute by its key "
+        "(metadata.plan); absent when reconstructed",
+        json_schema_extra={"items": CHANGED_FIELD_SCHEMA},
     )
     previous: dict[str, Any] | SkipJsonSchema[None] = Field(
         default=None,
-        description="Values of the changed fields before the change (absent when reconstructed)",
-        json_schema_extra={"propertyNames": {"enum": list(COMPARED_FIELDS)}},
+        description="Values of the changed fields before the change (null: the key was "
+        "absent); absent when reconstructed",
+        json_schema_extra={"propertyNames": CHANGED_FIELD_SCHEMA},
     )
 
     @model_validator(mode="after")
@@ -202,6 +216,8 @@ class TableChange:
     request_id: str | None = None
     reconstructed: bool = False
     """Rebuilt from the table's current item by a replay: what changed is unknown."""
+    origin: Origin = Origin.REGISTRATION
+    """How the user came to be (the item's ``origin``; meaningful on INSERT)."""
 
 
 def lifecycle_event_id(detail_type: str, user_id: str, version: int) -> str:
@@ -220,9 +236,16 @@ def lifecycle_event_id(detail_type: str, user_id: str, version: int) -> str:
 
 
 def _changes(old: User, new: User) -> dict[str, Any]:
-    """Changed public fields with their previous values."""
+    """Changed public fields with their previous values; custom attributes by key."""
     before, after = old.model_dump(mode="json"), new.model_dump(mode="json")
-    return {f: before[f] for f in COMPARED_FIELDS if before[f] != after[f]}
+    changes: dict[str, Any] = {}
+    for name in COMPARED_FIELDS:
+        if name in METADATA_FIELDS:
+            for key in changed_keys(before[name], after[name]):
+                changes[f"{name}.{key}"] = before[name].get(key)
+        elif before[name] != after[name]:
+            changes[name] = before[name]
+    return changes
 
 
 def _decide(change: TableChange) -> tuple[DetailType, User, dict[str, Any]] | None:
@@ -231,7 +254,7 @@ def _decide(change: TableChange) -> tuple[DetailType, User, dict[str, Any]] | No
     if change.new is None:
         raise PoisonRecord(f"{change.kind} without the user it changed")
     if change.kind is ChangeKind.INSERT:
-        return DetailType.USER_CREATED, change.new, {}
+        return DetailType.USER_CREATED, change.new, {"origin": change.origin}
     if change.reconstructed:
         # What changed is unknown: the event says so (no changed_fields, no previous).
         return DetailType.USER_UPDATED, change.new, {}

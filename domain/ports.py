@@ -15,6 +15,8 @@ if TYPE_CHECKING:  # annotations only: a function loads the models it uses, not 
     from domain.mfa_login import FactorUse, MfaChallenge
     from domain.passkeys import Challenge, ChallengePurpose, PasskeyUse, StoredPasskey
     from domain.recovery_tokens import IssuedToken, TokenPurpose
+    from domain.user_migration import PoolUser
+    from domain.user_search import UserQuery
     from domain.users import UserAccount, UserPage
 
 
@@ -48,11 +50,25 @@ class UserRepository(Protocol):
         if already gone) and release its email; the deletion is recorded as ``deleted`` (its
         version and time), so the last image the stream carries is the deletion itself."""
 
-    def list_users(self, limit: int, cursor: str | None) -> UserPage:
-        """One page in a stable order; InvalidCursor for a cursor this service did not issue."""
+    def list_users(
+        self, limit: int, cursor: str | None, query: UserQuery | None = None
+    ) -> UserPage:
+        """One page of the users matching ``query``, in its order (domain/user_search.py);
+        InvalidCursor for a cursor this service did not issue for this query."""
 
     def other_enabled_admin(self, excluding: str) -> str | None:
         """The id of an enabled admin other than ``excluding``, if there is one."""
+
+
+class UserPool(Protocol):
+    """Another user pool users move over from (domain/user_migration.py): Cognito's adapter."""
+
+    def authenticate(self, email: str, password: str) -> PoolUser | None:
+        """The user, if the pool accepts this password and asks for nothing more; None for an
+        unknown user, a wrong password or a user the pool would not let in."""
+
+    def find(self, email: str) -> PoolUser | None:
+        """The user, if the pool has them and they are enabled."""
 
 
 # ---------------------------------------------------------------- authentication

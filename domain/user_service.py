@@ -18,12 +18,14 @@ from domain.errors import (
 from domain.last_admin import admin_kept_after
 from domain.mail import MailKind, MailRequest
 from domain.mail_limits import MailLimiter
+from domain.metadata import METADATA_FIELDS, USER_WRITABLE, MetadataPolicy, ensure_may_write
 from domain.password_guard import Outcome, PasswordGuard, Verdict
 from domain.password_policy import MIN_PASSWORD_LENGTH, validated_password
 from domain.passwords import PasswordHasher
 from domain.ports import UserRepository
 from domain.reauthentication import RecentAuthentication
 from domain.recovery_tokens import TokenPurpose, new_token
+from domain.user_search import UserQuery
 from domain.users import (
     PROFILE_FIELDS,
     Registration,
@@ -106,16 +108,19 @@ class UserService:
         recent_authentication: Callable[[], RecentAuthentication] | None = None,
         mail_limiter: MailLimiter | None = None,
         password_min_length: int = MIN_PASSWORD_LENGTH,
+        metadata: MetadataPolicy | None = None,
     ) -> None:
         """``password_guard``: needed by the use cases that check a stored password (the API's);
         operator tools that only register users or grant roles go without.
         ``recent_authentication``: the rule for dangerous operations, made on first use (only the
         functions that change or delete accounts are configured for it); default: its default
         policy on ``password_guard``. ``mail_limiter``: the limit on messages to one address or
-        from one source (none: operator tools, which mail nobody an attacker chose)."""
+        from one source (none: operator tools, which mail nobody an attacker chose).
+        ``metadata``: the deployer's limits and schemas for custom attributes."""
         self._repository = repository
         self._mail_limiter = mail_limiter
         self._password_min_length = password_min_length
+        self._metadata = metadata or MetadataPolicy()
         self._hasher = hasher
         self._password_guard = password_guard
         self._recent_authentication = recent_authentication or (
@@ -139,6 +144,7 @@ class UserService:
             phone=registration.phone,
             locale=registration.locale,
             timezone=registration.timezone,
+            metadata=self._metadata.validated(USER_WRITABLE, registration.metadata or {}),
             created_at=now,
             updated_at=now,
         )
@@ -186,7 +192,9 @@ class UserService:
         account = self._target(caller, user_id)
         if if_match is not None and if_match != account.user.version:
             raise VersionConflict
-        changes = self._user_changes(account.user, patch)
+        changes = self._user_changes(account.user, patch) | self._metadata_changes(
+            caller, account.user, patch
+        )
         own = caller.user_id == account.user.id
         if own and ("email" in changes or patch.password) and not attempt.proven:
             # A stolen or forgotten-open session must not take the account over (a new email
@@ -246,12 +254,14 @@ class UserService:
         )
         self._repository.remove(deleted, account)
 
-    def list_users(self, caller: Caller, limit: int, cursor: str | None) -> UserPage:
+    def list_users(
+        self, caller: Caller, limit: int, cursor: str | None, query: UserQuery | None = None
+    ) -> UserPage:
         caller.ensure_admin()
         self._caller_account(caller)
         if not 1 <= limit <= MAX_PAGE_SIZE:
             raise InvalidInput(f"limit must be between 1 and {MAX_PAGE_SIZE}")
-        return self._repository.list_users(limit, cursor)
+        return self._repository.list_users(limit, cursor, query)
 
     def set_status(self, caller: Caller, user_id: str, status: UserStatus) -> User:
         """Disabling also revokes every session of the user in the same write; the last
@@ -333,6 +343,18 @@ class UserService:
             if required in sent and sent[required] is None:
                 raise InvalidInput(f"{required} cannot be removed")
         return {field: value for field, value in sent.items() if getattr(user, field) != value}
+
+    def _metadata_changes(self, caller: Caller, user: User, patch: UserPatch) -> dict[str, object]:
+        """Each map sent, merged into the stored one (RFC 7396) and checked whole."""
+        changes: dict[str, object] = {}
+        for name in METADATA_FIELDS:
+            if name not in patch.model_fields_set:
+                continue
+            ensure_may_write(name, caller.is_admin)
+            merged = self._metadata.patched(name, getattr(user, name), getattr(patch, name))
+            if merged != getattr(user, name):
+                changes[name] = merged
+        return changes
 
     def _new_password_hash(self, account: UserAccount, patch: UserPatch) -> str | None:
         if patch.password is None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, StringConstraints
 from pydantic.json_schema import SkipJsonSchema
 
 from domain.email_address import MAX_EMAIL_LENGTH, normalize_email
+from domain.metadata import METADATA_FIELDS
 from domain.mfa_state import MfaSecrets
 from domain.password_policy import LOWEST_MIN_PASSWORD_LENGTH, MAX_PASSWORD_LENGTH
 from domain.recovery_tokens import IssuedToken, TokenPurpose
@@ -69,6 +70,17 @@ class UserStatus(StrEnum):
     DISABLED = "disabled"
 
 
+class Origin(StrEnum):
+    """How a user came to be: subscribers may skip welcome mails for people who did not sign up
+    just now."""
+
+    REGISTRATION = "registration"
+    IMPORT = "import"
+    """Loaded by ``userflow users import``."""
+    MIGRATION = "migration"
+    """Moved over from another user pool at their first login here (lazy migration)."""
+
+
 PROFILE_FIELDS = ("phone", "locale", "timezone")
 PUBLIC_FIELDS = (
     "id",
@@ -76,6 +88,7 @@ PUBLIC_FIELDS = (
     "email_verified",
     "name",
     *PROFILE_FIELDS,
+    *METADATA_FIELDS,
     "passkey_count",
     "mfa_enabled",
     "roles",
@@ -92,6 +105,23 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
+# Checked against the deployer's limits and schema by the use case (domain/metadata.py).
+MetadataMap = Annotated[
+    dict[str, Any],
+    Field(
+        description="Custom attributes the user may write: a JSON object within the deployment's "
+        "limits (bytes, depth, keys)"
+    ),
+]
+MetadataPatch = Annotated[
+    dict[str, Any] | None,
+    Field(
+        description="Merged per key (RFC 7396 JSON Merge Patch): a key sent as null is deleted; "
+        "null clears the whole map"
+    ),
+]
+
+
 class Registration(_Strict):
     email: Email
     password: Password
@@ -99,6 +129,7 @@ class Registration(_Strict):
     phone: Phone | None = None
     locale: Locale | None = None
     timezone: TimeZone | None = None
+    metadata: MetadataMap | None = None
 
 
 class UserPatch(_Strict):
@@ -110,6 +141,10 @@ class UserPatch(_Strict):
     phone: Phone | None = None
     locale: Locale | None = None
     timezone: TimeZone | None = None
+    metadata: MetadataPatch = None
+    app_metadata: Annotated[
+        MetadataPatch, Field(description="As metadata; admins only (403 for anyone else)")
+    ] = None
     password: Password | None = None
     current_password: CurrentPassword | None = Field(
         default=None,
@@ -141,6 +176,12 @@ class User(BaseModel):
     phone: str | None = None
     locale: str | None = None
     timezone: str | None = None
+    metadata: dict[str, Any] = Field(
+        default_factory=dict, description="Custom attributes the user writes"
+    )
+    app_metadata: dict[str, Any] = Field(
+        default_factory=dict, description="Custom attributes admins write; the user reads them"
+    )
     passkey_count: int = 0
     """How many passkeys the user has (domain/passkeys.py); never which, nor their keys."""
     mfa_enabled: bool = False
@@ -179,6 +220,8 @@ class UserAccount(BaseModel):
     session_generation: int = 0
     """Carried by every access token (``gen``); each revocation increments it, so tokens issued
     before it are refused exactly, with no clock comparison."""
+    origin: Origin = Origin.REGISTRATION
+    """Stored once, with the new user: its UserCreated event says it (domain/events.py)."""
     revoked_sessions: dict[str, datetime] = Field(default_factory=dict)
     """Sessions (refresh families) revoked one by one, each until the last access token it may
     have issued has expired: their tokens (``sid``) are refused, the user's others are not."""

@@ -14,6 +14,7 @@ from handlers import policies
 from handlers.settings import (
     ListUsersSettings,
     MailTokenKeySettings,
+    MetadataSettings,
     MfaKeySettings,
     MfaPolicySettings,
     MfaSettings,
@@ -22,10 +23,12 @@ from handlers.settings import (
     PasskeySignInSettings,
     RecoverySettings,
     RelyingPartySettings,
+    SettingsError,
     TableSettings,
     TokenIssuerSettings,
     TokenSettingsEnv,
     TokenVerifierSettings,
+    UserPoolMigrationSettings,
     load,
 )
 
@@ -39,6 +42,7 @@ if TYPE_CHECKING:  # each function imports only what it uses (the authorizer: no
     from domain.account_recovery import AccountRecoveryService
     from domain.auth_service import AuthService
     from domain.mail_limits import MailLimiter
+    from domain.metadata import MetadataPolicy
     from domain.mfa import MfaService
     from domain.mfa_crypto import MfaKeys
     from domain.mfa_login import MfaLogin
@@ -50,6 +54,7 @@ if TYPE_CHECKING:  # each function imports only what it uses (the authorizer: no
     from domain.reauthentication import RecentAuthentication
     from domain.source_limits import SourceLimiter, SourceLimits
     from domain.tokens import TokenIssuer, TokenSettings
+    from domain.user_migration import UserMigration
     from domain.user_service import UserService
 
 
@@ -96,8 +101,12 @@ def user_repository() -> DynamoDBUserRepository:
     from adapters.dynamodb_user_repository import DynamoDBUserRepository
     from handlers.observability import logger
 
+    settings = load(TableSettings)
     return DynamoDBUserRepository(
-        load(TableSettings).table_name, cursor_key=_cursor_key, request_id=logger.get_correlation_id
+        settings.table_name,
+        cursor_key=_cursor_key,
+        request_id=logger.get_correlation_id,
+        shards=settings.user_index_shards,
     )
 
 
@@ -164,7 +173,32 @@ def user_service() -> UserService:
         recent_authentication=recent_authentication,
         mail_limiter=mail_limiter(),
         password_min_length=policies.password_min_length(),
+        metadata=metadata_policy(load(MetadataSettings)),
     )
+
+
+def metadata_policy(settings: MetadataSettings) -> MetadataPolicy:
+    """The deployer's limits and schemas (a function that never writes custom attributes is
+    given the defaults, which it never uses). An invalid schema fails the function's first
+    request with a SettingsError naming it, as any other invalid setting does."""
+    from domain.metadata import MetadataLimits, MetadataPolicy, json_schema_check
+
+    schemas = {}
+    for name, text in (
+        ("metadata", settings.metadata_schema),
+        ("app_metadata", settings.app_metadata_schema),
+    ):
+        if text.strip():
+            try:
+                schemas[name] = json_schema_check(text)
+            except ValueError as error:
+                raise SettingsError(f"{name.upper()}_SCHEMA is {error}") from None
+    limits = MetadataLimits(
+        max_bytes=settings.metadata_max_bytes,
+        max_depth=settings.metadata_max_depth,
+        max_keys=settings.metadata_max_keys,
+    )
+    return MetadataPolicy(limits=limits, schemas=schemas)
 
 
 # ---------------------------------------------------------------- authentication
@@ -247,6 +281,27 @@ def auth_service() -> AuthService:
         policy=policies.auth_policy(),
         record_metric=record_outcome,
         mfa=mfa_login(),
+        migration=user_migration(),
+    )
+
+
+def user_migration() -> UserMigration | None:
+    """The Cognito pool users move over from, where the function is configured for one."""
+    settings = load(UserPoolMigrationSettings)
+    if not settings.migrate_from_user_pool_id:
+        return None
+    from adapters.cognito_user_pool import CognitoUserPool
+    from domain.passwords import PasswordHasher
+    from domain.user_migration import UserMigration
+
+    return UserMigration(
+        pool=CognitoUserPool(
+            settings.migrate_from_user_pool_id, settings.migrate_from_user_pool_client_id
+        ),
+        users=user_repository(),
+        login_state=login_state(),
+        hasher=PasswordHasher(),
+        metadata=metadata_policy(settings),
     )
 
 
@@ -323,6 +378,7 @@ def recovery_service() -> AccountRecoveryService:
             password_min_length=settings.password_min_length,
         ),
         record_metric=record_outcome,
+        migration=user_migration(),
     )
 
 

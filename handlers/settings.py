@@ -31,6 +31,19 @@ class FunctionSettings(BaseModel):
 
 class TableSettings(FunctionSettings):
     table_name: str = NonEmpty
+    user_index_shards: int = Field(default=4, ge=1, le=64)
+    """Partitions per index order (template parameter UserIndexShards): every user write
+    computes its index keys with it."""
+
+
+class MetadataSettings(FunctionSettings):
+    """Custom attributes' limits and optional JSON Schemas (template parameters Metadata*)."""
+
+    metadata_max_bytes: int = Field(default=4096, ge=2)
+    metadata_max_depth: int = Field(default=5, ge=1)
+    metadata_max_keys: int = Field(default=50, ge=0)
+    metadata_schema: str = ""
+    app_metadata_schema: str = ""
 
 
 class AccessTokenLifetime(FunctionSettings):
@@ -96,13 +109,15 @@ class SourceLimitSettings(TableSettings):
 
 
 class RegistrationSettings(
-    SourceLimitSettings, ThrottleSettings, PasswordRuleSettings, MailLimitSettings
+    SourceLimitSettings, ThrottleSettings, PasswordRuleSettings, MailLimitSettings, MetadataSettings
 ):
     """POST /users: a replayed registration proves its password like a login."""
 
 
-class UpdateUserSettings(ReauthenticationSettings, PasswordRuleSettings, MailLimitSettings):
-    """PATCH /users/{id}: email and password changes."""
+class UpdateUserSettings(
+    ReauthenticationSettings, PasswordRuleSettings, MailLimitSettings, MetadataSettings
+):
+    """PATCH /users/{id}: email and password changes, custom attributes."""
 
 
 class ListUsersSettings(TableSettings):
@@ -134,6 +149,25 @@ class RecoverySettings(
     """Email verification and password recovery (one service)."""
 
     forgot_password_min_milliseconds: int = Field(default=400, ge=0)
+
+
+class UserPoolMigrationSettings(MetadataSettings):
+    """The Cognito user pool users move over from at first login or forgot-password (template
+    parameters MigrateFromUserPool*; empty: off). Migrated users' custom attributes are
+    checked against the metadata limits."""
+
+    migrate_from_user_pool_id: str = ""
+    migrate_from_user_pool_client_id: str = ""
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> UserPoolMigrationSettings:
+        if bool(self.migrate_from_user_pool_id) != bool(self.migrate_from_user_pool_client_id):
+            raise ValueError("MIGRATE_FROM_USER_POOL_ID and _CLIENT_ID go together")
+        return self
+
+
+class PasswordRecoverySettings(RecoverySettings, UserPoolMigrationSettings):
+    """Forgot-password may move a user over from the pool first."""
 
 
 class RelyingPartySettings(FunctionSettings):
@@ -199,7 +233,7 @@ class MfaPolicySettings(FunctionSettings):
     mfa_policy: MfaPolicy
 
 
-class LoginSettings(TokenIssuerSettings, MfaPolicySettings):
+class LoginSettings(TokenIssuerSettings, MfaPolicySettings, UserPoolMigrationSettings):
     """POST /auth/login: checks the password, then issues tokens or asks for a second factor."""
 
 
@@ -243,7 +277,7 @@ FUNCTION_SETTINGS: dict[str, type[FunctionSettings]] = {
     "handlers.handle_mfa_login": MfaLoginSettings,
     "handlers.handle_refresh_token": TokenIssuerSettings,
     "handlers.handle_email_verification": RecoverySettings,
-    "handlers.handle_password_recovery": RecoverySettings,
+    "handlers.handle_password_recovery": PasswordRecoverySettings,
     "handlers.handle_mailer": MailerSettings,
     "handlers.handle_passkeys": PasskeySettings,
     "handlers.handle_passkey_sign_in": PasskeySignInSettings,

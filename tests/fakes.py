@@ -24,6 +24,8 @@ from domain.login_throttle import ThrottleState, TrustedDevice
 from domain.mail import MailRequest
 from domain.recovery_tokens import TokenPurpose
 from domain.source_limits import SourceLimits
+from domain.user_migration import PoolUser
+from domain.user_search import UserQuery, sort_key
 from domain.users import TOKEN_FIELDS, UserAccount, UserPage
 
 if TYPE_CHECKING:
@@ -53,7 +55,7 @@ class InMemoryUserRepository:
     def __init__(self) -> None:
         self.items: dict[str, _StoredUser] = {}
         self.email_owners: dict[str, str] = {}
-        self._cursors: dict[str, str] = {}
+        self._cursors: dict[str, tuple[str, str]] = {}
         self._cursor_ids = itertools.count(1)
         self.outbox: list[MailRequest] = []
         """Mail requests queued with the writes, in order (the table's MAIL# items)."""
@@ -134,25 +136,29 @@ class InMemoryUserRepository:
         del self.items[user.id]
         del self.email_owners[user.email]
 
-    def list_users(self, limit: int, cursor: str | None) -> UserPage:
-        """Creation order, as the list index sorts by ``<created_at>#<id>``."""
+    def list_users(
+        self, limit: int, cursor: str | None, query: UserQuery | None = None
+    ) -> UserPage:
+        """The query's order and filters (domain/user_search.py), as the sharded indexes serve
+        them merged; a cursor is good only for the query that made it."""
+        query = query or UserQuery()
         after = ""
         if cursor is not None:
-            if cursor not in self._cursors:
+            if self._cursors.get(cursor, ("", ""))[0] != query.fingerprint():
                 raise InvalidCursor
-            after = self._cursors[cursor]
+            after = self._cursors[cursor][1]
         ordered = sorted(
-            (stored.account.user for stored in self.items.values()),
-            key=lambda user: (user.created_at, user.id),
+            (sort_key(stored.account.user, query.order), stored.account.user)
+            for stored in self.items.values()
+            if query.matches(stored.account.user)
         )
-        remaining = [u for u in ordered if f"{u.created_at.isoformat()}#{u.id}" > after]
+        remaining = [(position, user) for position, user in ordered if position > after]
         page = remaining[:limit]
         next_cursor = None
-        if len(page) == limit and page:
-            # Like DynamoDB's LastEvaluatedKey: a full page always gets a cursor, even the last.
+        if len(remaining) > limit:
             next_cursor = f"cursor-{next(self._cursor_ids)}"
-            self._cursors[next_cursor] = f"{page[-1].created_at.isoformat()}#{page[-1].id}"
-        return UserPage(items=page, next_cursor=next_cursor)
+            self._cursors[next_cursor] = (query.fingerprint(), page[-1][0])
+        return UserPage(items=[user for _, user in page], next_cursor=next_cursor)
 
     def other_enabled_admin(self, excluding: str) -> str | None:
         return next(
@@ -407,3 +413,26 @@ def as_events_client(scripted: object) -> EventBridgeClient:
     """A scripted stand-in for the EventBridge client (throttling and outages moto cannot
     produce), typed as the real one; it must answer ``put_events`` as PutEvents does."""
     return cast("EventBridgeClient", scripted)
+
+
+# ---------------------------------------------------------------- user migration
+@dataclass
+class InMemoryUserPool:
+    """``UserPool``: another pool's users with their passwords (as plain text: it is a fake),
+    and every call it was asked, to show what was (not) asked of it."""
+
+    users: dict[str, tuple[PoolUser, str]] = field(default_factory=dict)
+    calls: list[tuple[str, str]] = field(default_factory=list)
+
+    def add(self, user: PoolUser, password: str) -> None:
+        self.users[user.email] = (user, password)
+
+    def authenticate(self, email: str, password: str) -> PoolUser | None:
+        self.calls.append(("authenticate", email))
+        found = self.users.get(email)
+        return found[0] if found is not None and found[1] == password else None
+
+    def find(self, email: str) -> PoolUser | None:
+        self.calls.append(("find", email))
+        found = self.users.get(email)
+        return found[0] if found is not None else None

@@ -12,6 +12,7 @@ from domain.operator_actions import OperatorActions
 from domain.password_guard import PasswordGuard
 from domain.passwords import Argon2Cost, PasswordHasher
 from domain.tokens import StoredKey, TokenIssuer, TokenSettings, TokenVerifier, generate_signing_key
+from domain.user_migration import UserMigration
 from domain.user_service import UserService
 from domain.users import Registration, Role, User
 from tests.fakes import (
@@ -70,7 +71,8 @@ class InMemoryBackend:
     def operator_actions(self) -> OperatorActions:
         return OperatorActions(self.users, self.login_state, clock=self.clock)
 
-    def auth_service(self) -> AuthService:
+    def auth_service(self, migration: UserMigration | None = None) -> AuthService:
+        """``migration``: a user pool unknown addresses are moved over from."""
         issuer = TokenIssuer(self.key, TOKEN_SETTINGS, clock=self.clock)
         return AuthService(
             users=self.users,
@@ -82,6 +84,7 @@ class InMemoryBackend:
             policy=self.policy,
             clock=self.clock,
             record_metric=self.record,
+            migration=migration,
         )
 
     def record(

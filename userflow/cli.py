@@ -41,6 +41,7 @@ COMMANDS = {
     "dlq": ("userflow.commands.dlq", "show and re-drive every dead-letter queue"),
     "events": ("userflow.commands.events", "lifecycle events on the user events bus"),
     "mail": ("userflow.commands.mail", "the messages the stack sent (local) or where to look"),
+    "users": ("userflow.commands.users", "import, export and re-index a stack's users"),
 }
 
 

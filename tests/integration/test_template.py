@@ -146,6 +146,8 @@ def test_given_every_function_when_its_handler_is_imported_then_it_is_a_callable
         .get("Variables", {})
         .items()
     }
+    # Numbers taken from template parameters (a placeholder would not parse as one).
+    environment |= {n: "1" for n in environment if n.startswith(("USER_INDEX_", "METADATA_MAX_"))}
     result = subprocess.run(
         [sys.executable, "-c", probe, *handlers],
         cwd=sam_template.ROOT,

@@ -11,7 +11,13 @@ import pytest
 from adapters.stream_records import event_of_record
 from domain.event_pipeline import without_secrets
 from domain.events import RECONSTRUCTED_SOURCE, DetailType, PoisonRecord, lifecycle_event_id
-from tests.stream_records import created, poison, stream_record, user_image
+from tests.stream_records import (
+    assert_published_event_is_valid,
+    created,
+    poison,
+    stream_record,
+    user_image,
+)
 
 
 def _event(record: dict[str, Any]) -> Any:
@@ -211,3 +217,43 @@ def test_given_a_stand_in_record_from_the_table_when_mapped_then_marked_reconstr
     assert "changed_fields" not in detail
     assert "previous" not in detail
     assert json.loads(_event(created()).detail_json())["reconstructed"] is False
+
+
+def test_given_a_metadata_change_when_mapped_then_changed_fields_name_its_keys() -> None:
+    old = user_image(metadata={"plan": "free", "crm": 1, "kept": True}, app_metadata={"t": 1})
+    new = user_image(metadata={"plan": "pro", "kept": True, "added": [1]}, app_metadata={"t": 1})
+
+    event = _event(stream_record("MODIFY", new=new, old=old))
+
+    detail = json.loads(event.detail_json())
+    assert detail["changed_fields"] == ["metadata.added", "metadata.crm", "metadata.plan"]
+    assert detail["previous"] == {
+        "metadata.added": None,
+        "metadata.crm": 1,
+        "metadata.plan": "free",
+    }
+    assert detail["user"]["metadata"] == {"plan": "pro", "kept": True, "added": [1]}
+    assert detail["user"]["app_metadata"] == {"t": 1}
+    assert_published_event_is_valid(
+        {
+            "version": "0",
+            "id": "1",
+            "detail-type": str(event.detail_type),
+            "source": "userflow.users",
+            "time": "2026-03-01T09:30:00Z",
+            "detail": detail,
+        }
+    )
+
+
+@pytest.mark.parametrize(("stored", "origin"), [(None, "registration"), ("import", "import")])
+def test_given_an_insert_when_mapped_then_user_created_says_where_the_user_came_from(
+    stored: str | None, origin: str
+) -> None:
+    image = user_image()
+    if stored:
+        image["origin"] = {"S": stored}
+
+    detail = json.loads(_event(stream_record("INSERT", new=image)).detail_json())
+
+    assert detail["origin"] == origin

@@ -1,0 +1,1 @@
+"""`userflow users`: import, export and index backfill of a stack's users."""
