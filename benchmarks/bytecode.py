@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.local_stack import ROOT, save_results
+from samlocal.template import Resolver, TemplateError, load_template
 from scripts import build_artifacts
-from userflow.local.template import Resolver, TemplateError, load_template
 
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 # What a handler needs at import besides the template's variables (no AWS call is made).

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from userflow.local.functions import LOCAL_SESSION_TOKEN
-from userflow.local.invoke import Invoker
-from userflow.local.parameters_extension import ParametersExtension, ttls_from_template
-from userflow.local.template import Template, load_template
+from samlocal.functions.config import LOCAL_SESSION_TOKEN
+from samlocal.functions.in_process import Invoker
+from samlocal.functions.parameters_extension import ParametersExtension, ttls_from_template
+from samlocal.template import Template, load_template
 from userflow.stack import Stack, wait_for_local_state
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -34,7 +34,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from userflow.local.template import load_template
+from samlocal.template import load_template
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"

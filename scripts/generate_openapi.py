@@ -25,7 +25,7 @@ PLACEHOLDER_ENV = {
 
 
 def api_handler_modules() -> list[str]:
-    from userflow.local.template import load_template
+    from samlocal.template import load_template
 
     template = load_template(ROOT / "template.yaml")
     modules = set()

@@ -1,6 +1,6 @@
 """The SAM template as tools see it: parsed as written, and translated to plain CloudFormation.
 
-Parsing is the local runtime's (``userflow.local.template``): one reader of the template for the
+Parsing is the local runtime's (``samlocal.template``): one reader of the template for the
 runtime, the CLI and these scripts.
 
 cfn-lint validates the SAM template against SAM's own schema but does not run the transform, so
@@ -20,7 +20,7 @@ import boto3
 from samtranslator.parser.parser import Parser
 from samtranslator.translator.translator import Translator
 
-from userflow.local.template import Template, load_template, parse_template_text
+from samlocal.template import Template, load_template, parse_template_text
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"

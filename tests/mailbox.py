@@ -12,10 +12,10 @@ from typing import Any
 from moto.backends import get_backend
 from moto.core.models import DEFAULT_ACCOUNT_ID
 
-from userflow.local.invoke import Invoker
-from userflow.local.provision import stack_resolver
-from userflow.local.stream_poller import StreamPoller, mappings_from_template
-from userflow.local.template import load_template
+from samlocal.functions.in_process import Invoker
+from samlocal.provision.stacks import stack_resolver
+from samlocal.stream_mapping.poller import StreamPoller, mappings_from_template
+from samlocal.template import load_template
 from userflow.stack import Stack
 
 TEMPLATE = Path(__file__).resolve().parents[1] / "template.yaml"

@@ -34,14 +34,14 @@ from domain.passwords import PasswordHasher
 from domain.user_service import UserService
 from domain.users import Registration, Role, User
 from handlers.observability import logger
-from userflow.local.bootstrap import bootstrap
-from userflow.local.gateway import Gateway
-from userflow.local.http_event import build_http_event
-from userflow.local.invoke import Invoker
-from userflow.local.provision import function_environment, provision_stack
-from userflow.local.responses import Response, map_function_result
-from userflow.local.routes import api_from_template, match_route
-from userflow.local.template import load_template
+from samlocal.apigateway.events import build_http_event
+from samlocal.apigateway.gateway import Gateway
+from samlocal.apigateway.responses import Response, map_function_result
+from samlocal.apigateway.routes import api_from_template, match_route
+from samlocal.functions.in_process import Invoker
+from samlocal.provision.stacks import function_environment, provision_stack
+from samlocal.template import load_template
+from userflow.local_stack import bootstrap
 from userflow.stack import Stack
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from adapters.lambda_stream_record import as_lambda_record
 from adapters.stream_records import event_of_record
 from adapters.user_items import user_key
 from domain.mail import SYNTHETIC_EMAIL_DOMAIN
+from samlocal.stream_mapping.lambda_record import as_lambda_record
 from tests.integration.conftest import CreatedUser, GatewayClient
 from tests.mailbox import Mailbox
 

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from cfnlint.api import lint
 
+from samlocal.template import Resolver, Template
 from scripts import deploy_role_check, sam_template
-from userflow.local.template import Resolver, Template
 
 STACK = "userflow-prod"
 REGION = "eu-west-1"

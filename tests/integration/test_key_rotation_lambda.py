@@ -27,7 +27,7 @@ from adapters.key_store import (
 )
 from domain.tokens import InvalidToken, TokenSettings, TokenVerifier
 from tests.integration.conftest import ApiClient, start_rotation
-from userflow.local.bootstrap import bootstrap
+from userflow.local_stack import bootstrap
 from userflow.stack import Stack
 
 if TYPE_CHECKING:

@@ -11,10 +11,10 @@ from pathlib import Path
 import boto3
 import pytest
 
+from samlocal.aws_endpoint.server import MotoServer
+from samlocal.ses.journal import journal_path
 from userflow.cli import main
 from userflow.commands.mail import on_aws
-from userflow.local.mail_journal import journal_path
-from userflow.local.moto_server import MotoServer
 from userflow.stack import Stack
 
 SENDER = "no-reply@example.com"

@@ -10,9 +10,9 @@ import pytest
 from botocore.stub import Stubber
 
 from handlers import handle_pre_traffic
+from samlocal.apigateway.responses import map_function_result
+from samlocal.template import load_template
 from tests.integration.conftest import TEMPLATE, ApiClient, start_rotation
-from userflow.local.responses import map_function_result
-from userflow.local.template import load_template
 
 EVENTS = TEMPLATE.parent / "events"
 FUNCTIONS = sorted(load_template(TEMPLATE).of_type("AWS::Serverless::Function"))

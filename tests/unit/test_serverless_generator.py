@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 
+from samlocal.template import Template
 from scripts import sam_template
 from scripts.generate_serverless import OUTPUT, build_document, render
 from scripts.serverless_naming import GeneratorError, Renames, function_logical_id
 from scripts.serverless_params import stage_params
 from scripts.serverless_stack import GRADUAL_DEPLOYMENT, translate_unresolved
-from userflow.local.template import Template
 
 Document = dict[str, Any]
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from userflow.errors import EXIT_USAGE, CommandError
-from userflow.local.fail_rates import (
+from samlocal.faults.rates import (
     control_file,
     format_fail_rates,
     parse_fail_rates,
 )
+from userflow.errors import EXIT_USAGE, CommandError
 from userflow.stack import running_local_state, state_file
 
 

@@ -25,7 +25,7 @@ log = logging.getLogger("userflow-local")
 
 
 def _fail_rates(text: str) -> dict[str, float]:
-    from userflow.local.moto_server import parse_fail_rates
+    from samlocal.aws_endpoint.server import parse_fail_rates
 
     try:
         return parse_fail_rates(text)
@@ -109,16 +109,16 @@ def _positive_int(text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from userflow.local.console import configure_console
+    from samlocal.console import configure_console
 
     configure_console(args.log_format, verbose=args.verbose, metrics_file=args.metrics_file)
     started = time.monotonic()
     stop = _stop_on_signals()
     _fake_credentials()
-    from userflow.local.fail_rates import control_file
-    from userflow.local.mail_journal import journal_path
-    from userflow.local.runtime import LocalRuntime, RuntimeOptions
-    from userflow.local.template import default_template
+    from samlocal.faults.rates import control_file
+    from samlocal.runtime import LocalRuntime, RuntimeOptions
+    from samlocal.ses.journal import journal_path
+    from samlocal.template import default_template
     from userflow.stack import state_file
 
     template_path = (args.template or default_template()).resolve()

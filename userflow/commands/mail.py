@@ -13,7 +13,7 @@ import sys
 import time
 from typing import Any
 
-from userflow.local.mail_journal import journal_path, read_journal
+from samlocal.ses.journal import journal_path, read_journal
 from userflow.stack import Stack, add_stack_arguments, resolve_stack
 
 POLL_SECONDS = 0.2

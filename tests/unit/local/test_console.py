@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from userflow.local.console import configure_console
+from samlocal.console import configure_console
 
 RUNTIME = logging.getLogger("userflow-local")
 FUNCTION_OUTPUT = logging.getLogger("userflow-local.function")

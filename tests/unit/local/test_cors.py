@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from userflow.local.cors import CorsConfiguration, cors_from_template
-from userflow.local.template import load_template
+from samlocal.apigateway.cors import CorsConfiguration, cors_from_template
+from samlocal.template import load_template
 
 TEMPLATE = load_template(Path(__file__).resolve().parents[3] / "template.yaml")
 APP = "https://app.example.com"

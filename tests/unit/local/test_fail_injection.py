@@ -12,9 +12,9 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from userflow.local.fail_rates import FailRates, format_fail_rates, parse_fail_rates
-from userflow.local.fault_injection import FaultInjector
-from userflow.local.moto_server import MotoServer
+from samlocal.aws_endpoint.server import MotoServer
+from samlocal.faults.injector import FaultInjector
+from samlocal.faults.rates import FailRates, format_fail_rates, parse_fail_rates
 
 
 @pytest.fixture

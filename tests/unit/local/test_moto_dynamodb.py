@@ -14,7 +14,7 @@ import pytest
 from moto import mock_aws
 from moto.dynamodb.models import DynamoDBBackend
 
-from userflow.local import moto_dynamodb
+from samlocal.aws_endpoint import moto_dynamodb
 
 
 class Stream:

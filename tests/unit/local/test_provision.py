@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from moto import mock_aws
 
-from userflow.local.provision import function_environment, provision_stack
-from userflow.local.template import load_template
+from samlocal.provision.stacks import function_environment, provision_stack
+from samlocal.template import load_template
 from userflow.stack import Stack
 
 TEMPLATE = """

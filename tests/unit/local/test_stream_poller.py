@@ -15,9 +15,9 @@ import pytest
 from moto import mock_aws
 from moto.dynamodb.models import dynamodb_backends
 
-from userflow.local.stream_mappings import StreamMapping, mappings_from_template
-from userflow.local.stream_poller import StreamPoller
-from userflow.local.template import ACCOUNT_ID, Resolver, Template
+from samlocal.stream_mapping.mappings import StreamMapping, mappings_from_template
+from samlocal.stream_mapping.poller import StreamPoller
+from samlocal.template import ACCOUNT_ID, Resolver, Template
 
 FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:processor"
 Handler = Callable[[dict[str, Any]], Any]

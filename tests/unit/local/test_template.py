@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from userflow.local.template import Resolver, TemplateError, load_template, references
+from samlocal.template import Resolver, TemplateError, load_template, references
 
 TEMPLATE = """
 Parameters:
