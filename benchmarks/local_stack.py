@@ -23,7 +23,8 @@ from samlocal.functions.config import LOCAL_SESSION_TOKEN
 from samlocal.functions.in_process import Invoker
 from samlocal.functions.parameters_extension import ParametersExtension, ttls_from_template
 from samlocal.template import Template, load_template
-from userflow.stack import Stack, wait_for_local_state
+from userflow.local_state import wait_for_local_state
+from userflow.stack import Stack
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "build" / "bench"

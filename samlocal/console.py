@@ -1,13 +1,13 @@
-"""What ``userflow local`` prints: access lines, function logs, errors — text or JSON lines.
+"""What the local runtime prints: access lines, function logs, errors — text or JSON lines.
 
-The runtime logs to the ``userflow-local`` logger, which gets its own handler and does not
-propagate to the root logger. That matters: Powertools' ``Logger`` adds a
-``SuppressFilter(service)`` to every root handler when it is set up, and that filter drops any
-record whose logger name *contains* the service name ("userflow"), which silenced the runtime's
-own logs once a function had been loaded in the same process. Functions now run in worker
-processes, and the runtime's records never pass a root handler either way.
+The runtime logs to the ``samlocal`` logger, which gets its own handler and does not propagate
+to the root logger. That matters: Powertools' ``Logger`` adds a ``SuppressFilter(service)`` to
+every root handler when it is set up, and that filter drops any record whose logger name
+*contains* the service name, which once silenced the runtime's own logs when a function had been
+loaded in the same process. Functions run in worker processes, and the runtime's records never
+pass a root handler either way.
 
-A function's output arrives line by line (``userflow-local.function``). Text mode shows
+A function's output arrives line by line (``samlocal.function``). Text mode shows
 Powertools' JSON log records as ``LEVEL message`` (with the traceback, if any), and CloudWatch
 embedded-metric (EMF) documents as one short ``metrics:`` line, or writes them to a file.
 """
@@ -19,11 +19,12 @@ import logging
 import re
 import sys
 import warnings
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-RUNTIME_LOGGER = "userflow-local"
+RUNTIME_LOGGER = "samlocal"
 CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
 """Control characters but the newline: shown escaped, never written to a terminal raw."""
 QUIET_LIBRARIES = ("waitress", "botocore", "boto3", "urllib3", "werkzeug", "moto")
@@ -140,17 +141,20 @@ def configure_console(
     verbose: bool = False,
     metrics_file: Path | None = None,
     stream: TextIO | None = None,
+    application_loggers: Sequence[str] = (),
 ) -> None:
-    """Routes the runtime's records to ``stream`` in the chosen format, and nothing else."""
+    """Routes the runtime's records (and the application's loggers', shown as the runtime's) to
+    ``stream`` in the chosen format, and nothing else."""
     formatter = JsonFormatter() if log_format == "json" else TextFormatter()
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(formatter)
     if metrics_file is not None:
         handler.addFilter(MetricsToFile(metrics_file))
-    runtime = logging.getLogger(RUNTIME_LOGGER)
-    runtime.handlers[:] = [handler]
-    runtime.setLevel(logging.DEBUG if verbose else logging.INFO)
-    runtime.propagate = False
+    for name in (RUNTIME_LOGGER, *application_loggers):
+        runtime = logging.getLogger(name)
+        runtime.handlers[:] = [handler]
+        runtime.setLevel(logging.DEBUG if verbose else logging.INFO)
+        runtime.propagate = False
     # Libraries' own warnings and errors, through a handler of their own (filters on root
     # handlers, such as Powertools', never reach the runtime's).
     library_handler = logging.StreamHandler(stream or sys.stderr)

@@ -14,7 +14,7 @@ from moto.core.models import DEFAULT_ACCOUNT_ID
 
 from samlocal.functions.in_process import Invoker
 from samlocal.provision.stacks import stack_resolver
-from samlocal.stream_mapping.poller import StreamPoller, mappings_from_template
+from samlocal.stream_mapping import StreamPoller, mappings_from_template
 from samlocal.template import load_template
 from userflow.stack import Stack
 
@@ -47,7 +47,7 @@ class Mailbox:
         self.stack = stack
         self.poller = StreamPoller(
             mapping,
-            invoke=functools.partial(invoker.invoke, MAILER),
+            invoke=invoker.invoke,
             function_arn=stack.resources[MAILER]["arn"],
             streams_client=stack.client("dynamodbstreams"),
             destination_client=functools.cache(stack.client),

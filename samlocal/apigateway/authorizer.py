@@ -9,18 +9,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from samlocal.apigateway.responses import Response, json_response
 from samlocal.apigateway.routes import Authorizer, Route
-from samlocal.functions.config import FunctionError
-from samlocal.template import ACCOUNT_ID
+from samlocal.functions import FunctionError, Invoke
+from samlocal.intrinsics import ACCOUNT_ID
 
-log = logging.getLogger("userflow-local")
-
-Invoke = Callable[[str, Any], Any]
-"""``invoke(logical_id, event) -> result``; raises :class:`FunctionError` on a function error."""
+log = logging.getLogger("samlocal")
 
 
 class Authorizers:

@@ -15,7 +15,8 @@ from typing import Any
 
 from samlocal.apigateway.gateway import Handler, Middleware, Request
 from samlocal.apigateway.responses import Response
-from samlocal.template import NO_VALUE, Resolver, Template
+from samlocal.intrinsics import NO_VALUE, Resolver
+from samlocal.template import Template
 
 Headers = list[tuple[str, str]]
 
@@ -100,13 +101,8 @@ def _lower(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
     return {name.lower(): value for name, value in headers}
 
 
-def cors_from_template(
-    template: Template, parameters: Mapping[str, str] | None = None
-) -> CorsConfiguration | None:
-    """The CORS configuration of the template's HTTP API, with the stack's parameter values."""
-    resolver = Resolver(
-        template, stack_name="local", region="us-east-1", parameters=dict(parameters or {})
-    )
+def cors_from_template(template: Template, resolver: Resolver) -> CorsConfiguration | None:
+    """The CORS configuration of the template's HTTP API, resolved with the stack's values."""
     for resource in template.of_type("AWS::Serverless::HttpApi").values():
         value = resolver.resolve(resource.get("Properties", {}).get("CorsConfiguration"))
         if value is not NO_VALUE:

@@ -19,13 +19,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
-from samlocal.apigateway.authorizer import Authorizers, Invoke
+from samlocal.apigateway.authorizer import Authorizers
 from samlocal.apigateway.events import build_http_event
 from samlocal.apigateway.responses import Headers, Response, json_response, map_function_result
 from samlocal.apigateway.routes import Api, match_route
-from samlocal.functions.config import FunctionError, collecting_reports
+from samlocal.functions import FunctionError, Invoke
+from samlocal.functions.reports import collecting_reports
 
-log = logging.getLogger("userflow-local")
+log = logging.getLogger("samlocal")
 
 
 @dataclass(frozen=True)

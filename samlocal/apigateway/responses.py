@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from samlocal.functions.config import InvocationReport
+from samlocal.functions.reports import InvocationReport
 
 Headers = list[tuple[str, str]]
 

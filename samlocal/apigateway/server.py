@@ -39,7 +39,7 @@ from samlocal.apigateway.http_framing import (
 )
 from samlocal.apigateway.responses import Response, json_response
 
-log = logging.getLogger("userflow-local")
+log = logging.getLogger("samlocal")
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
 MAX_HEADER_BYTES = 10240
@@ -84,14 +84,20 @@ def _access_line(method: str, path: str, response: Response, elapsed_ms: float) 
 
 
 class GatewayApp:
-    """The WSGI application: an HTTP request in, the gateway's response out."""
+    """The WSGI application: an HTTP request in, the gateway's response out (503 while there is
+    no gateway yet: the port is bound before the stack behind it starts)."""
 
-    def __init__(self, gateway: Gateway, access_log: AccessLog = _access_line) -> None:
+    def __init__(self, gateway: Gateway | None, access_log: AccessLog = _access_line) -> None:
         self.gateway = gateway
         self.access_log = access_log
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         started = time.monotonic()
+        if self.gateway is None:
+            response = json_response(503, "Service Unavailable")
+            length = ("Content-Length", str(len(response.body)))
+            start_response(f"503 {_reason(503)}", [*response.headers, length])
+            return [response.body]
         method = environ["REQUEST_METHOD"]
         raw_path, authority = _target(environ.get("REQUEST_URI", environ.get("PATH_INFO", "/")))
         headers = _headers(environ)
@@ -191,19 +197,22 @@ class _Channel(HTTPChannel):  # type: ignore[misc]
 
 
 class GatewayServer:
-    """Serves a :class:`Gateway` on ``host:port`` until :meth:`shutdown`."""
+    """Serves a :class:`Gateway` on ``host:port`` until :meth:`shutdown`; the port is bound when
+    the server is made, so a busy port fails before anything else starts (the gateway may come
+    later, with :meth:`start`)."""
 
     def __init__(
         self,
-        gateway: Gateway,
+        gateway: Gateway | None = None,
         host: str = "127.0.0.1",
         port: int = 3000,
         *,
         client_timeout: float = 30.0,
         threads: int = 16,
     ) -> None:
+        self.app = GatewayApp(gateway)
         self._server = create_server(
-            GatewayApp(gateway),
+            self.app,
             host=host,
             port=port,
             threads=threads,
@@ -212,7 +221,7 @@ class GatewayServer:
             channel_timeout=client_timeout,
             cleanup_interval=1,  # timeouts to the second
             connection_limit=connection_limit(),
-            ident="userflow-local",
+            ident="samlocal",
             clear_untrusted_proxy_headers=False,
         )
         self._server.channel_class = _Channel
@@ -236,6 +245,11 @@ class GatewayServer:
     def url(self) -> str:
         return f"http://{self._server.effective_host}:{self._server.effective_port}"
 
+    def start(self, gateway: Gateway) -> None:
+        """Serves ``gateway`` in a daemon thread until :meth:`shutdown`."""
+        self.app.gateway = gateway
+        threading.Thread(target=self.serve_forever, name="gateway", daemon=True).start()
+
     def serve_forever(self) -> None:
         """Waitress's loop, one poll at a time, so that :meth:`shutdown` can end it cleanly."""
         self._running.set()
@@ -246,7 +260,9 @@ class GatewayServer:
             self._stopped.set()
 
     def shutdown(self) -> None:
-        """Ends the loop, then closes the listening socket and open connections."""
+        """Ends the loop, then closes the listening socket and open connections (again: none)."""
+        if self._stopping.is_set():
+            return
         self._stopping.set()
         if self._running.is_set():
             self._stopped.wait(timeout=5)

@@ -31,9 +31,7 @@ from typing import Any
 from moto.dynamodb.models import DynamoDBBackend
 
 from samlocal.aws_endpoint import moto_transactions
-
-Environ = dict[str, Any]
-WsgiApp = Callable[[Environ, Callable[..., Any]], Iterable[bytes]]
+from samlocal.wsgi import Environ, StartResponse, WsgiApp
 
 DYNAMODB_LOCK = threading.RLock()
 """Held while moto serves any DynamoDB or DynamoDB Streams call."""
@@ -83,7 +81,7 @@ def uninstall() -> None:
 def serialised(app: WsgiApp) -> WsgiApp:
     """WSGI middleware: DynamoDB and DynamoDB Streams requests run one at a time."""
 
-    def middleware(environ: Environ, start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def middleware(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         if not environ.get("HTTP_X_AMZ_TARGET", "").startswith(_DYNAMODB_TARGETS):
             return app(environ, start_response)
         with DYNAMODB_LOCK:

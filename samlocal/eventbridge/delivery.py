@@ -30,7 +30,7 @@ from moto.sqs.models import sqs_backends
 
 from samlocal.eventbridge.queue_policy import allows_eventbridge
 
-log = logging.getLogger("userflow-local")
+log = logging.getLogger("samlocal")
 
 DEFAULT_MAX_RETRIES = 185
 DEFAULT_MAX_EVENT_AGE_S = 86400

@@ -1,4 +1,4 @@
-"""Fails a share of PutEvents *entries* the way EventBridge reports it (``--fail-rate``).
+"""Fails a share of PutEvents *entries* the way EventBridge reports it (the fail rates).
 
 The response keeps request order, failed entries carry ``ErrorCode``/``ErrorMessage``,
 ``FailedEntryCount`` counts them, and only the other entries are really put. It is a WSGI
@@ -11,16 +11,14 @@ import io
 import json
 import logging
 import random
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from samlocal.faults.rates import FAULT_TARGETS, FailRates
+from samlocal.wsgi import Environ, StartResponse, WsgiApp
 
-log = logging.getLogger("userflow-local")
+log = logging.getLogger("samlocal")
 
-Environ = dict[str, Any]
-StartResponse = Callable[..., Any]
-WsgiApp = Callable[[Environ, StartResponse], Iterable[bytes]]
 MAX_PUT_EVENTS_ENTRIES = 10
 
 
@@ -61,7 +59,7 @@ class FaultInjector:
                 merged.append(
                     {
                         "ErrorCode": "InternalFailure",
-                        "ErrorMessage": "Injected failure (userflow local --fail-rate)",
+                        "ErrorMessage": "Injected failure (local fault injection)",
                     }
                 )
             else:

@@ -1,8 +1,8 @@
-"""The share of operations ``userflow local`` fails on purpose, changeable while it runs.
+"""The share of operations the emulator fails on purpose, changeable while it runs.
 
-``--fail-rate putevents=0.3`` sets it at start; the running stack then follows its control file
-(``fail-rate`` next to the stack's state file), which ``userflow fail-rate putevents=0`` rewrites,
-so a recovery drill can end with the faults turned off and the dead-letter queues emptied.
+The start-up rates (e.g. ``putevents=0.3``) are written to a control file, which the running
+stack follows whenever it changes: another process rewrites it (``putevents=0``) so that a
+recovery drill can end with the faults turned off and the dead-letter queues emptied.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import logging
 import re
 from pathlib import Path
 
-log = logging.getLogger("userflow-local")
+log = logging.getLogger("samlocal")
 
 FAULT_TARGETS = {"putevents": "AWSEvents.PutEvents"}
 """Operation key (service prefix optional, case and dashes ignored) → X-Amz-Target it fails."""
@@ -41,11 +41,6 @@ def parse_fail_rates(text: str | None) -> dict[str, float]:
 def format_fail_rates(rates: dict[str, float]) -> str:
     """The text :func:`parse_fail_rates` reads back (``none`` when nothing fails)."""
     return ",".join(f"{op}={rate:g}" for op, rate in sorted(rates.items()) if rate) or "none"
-
-
-def control_file(state_file: Path) -> Path:
-    """Where a running stack whose state is in ``state_file`` reads its fail rates."""
-    return state_file.with_name("fail-rate")
 
 
 class FailRates:

@@ -1,4 +1,4 @@
-"""What the local runtime knows of a template function, and what one invocation of it reports.
+"""What the emulator knows of a template function, what invoking one means, and its context.
 
 :func:`runtime_environment` is the one place a function's environment is built — Lambda's
 reserved variables, the template's ``Environment``, the local endpoint — so an extension that
@@ -7,29 +7,30 @@ gives functions more (a mirror of a Lambda extension, say) adds its variables th
 
 from __future__ import annotations
 
-import logging
 import os
 import time
 import uuid
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
+from samlocal.provision import ProvisionedStack, function_environment
 from samlocal.template import Template
-from userflow.stack import Stack
-
-log = logging.getLogger("userflow-local")
 
 LOCAL_SESSION_TOKEN = "testing"  # noqa: S105 - a fake credential for moto
 """The functions' ``AWS_SESSION_TOKEN`` (and so the parameters extension's token) locally."""
-PASSED_THROUGH = ("USERFLOW_SCRYPT_LOG2_N", "USERFLOW_ALLOW_TEST_HASH_COST")
-"""Variables of the ``userflow local`` process that reach functions (tests lower hash cost)."""
 
 
 class FunctionError(Exception):
     """The function raised, timed out or its runtime died: Lambda reports a function error."""
+
+
+class Invoke(Protocol):
+    """Runs a template function: the gateway, authorizers and stream pollers all invoke so."""
+
+    def __call__(self, function: str, event: Any, /) -> Any:
+        """The result of ``function`` (a logical id) for ``event``; raises
+        :class:`FunctionError` on a function error or a timeout."""
 
 
 @dataclass(frozen=True)
@@ -45,10 +46,8 @@ class LocalFunction:
     environment: dict[str, str]
 
 
-def load_function(template: Template, stack: Stack, logical_id: str) -> LocalFunction:
+def load_function(template: Template, stack: ProvisionedStack, logical_id: str) -> LocalFunction:
     """The function's settings and resolved environment (``Globals`` included)."""
-    from samlocal.provision.stacks import function_environment
-
     properties = template.function_properties(logical_id)
     record = stack.resources[logical_id]
     return LocalFunction(
@@ -63,12 +62,16 @@ def load_function(template: Template, stack: Stack, logical_id: str) -> LocalFun
 
 
 def runtime_environment(
-    function: LocalFunction, stack: Stack, local_values: Mapping[str, str] | None = None
+    function: LocalFunction,
+    stack: ProvisionedStack,
+    local_values: Mapping[str, str] | None = None,
+    passed_through: Collection[str] = (),
 ) -> dict[str, str]:
     """What Lambda's runtime sets, then the function's own variables, then local overrides.
 
     ``local_values`` stand in for variables the function has (e.g. the parameters extension's
-    port); a function without the variable does not get it."""
+    port); a function without the variable does not get it. ``passed_through``: variables of
+    this process that reach every function as they are (a test lowering a cost, say)."""
     region = stack.region or "us-east-1"
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -90,7 +93,7 @@ def runtime_environment(
     if stack.endpoint_url:
         env["AWS_ENDPOINT_URL"] = stack.endpoint_url
     env.update({k: v for k, v in (local_values or {}).items() if k in function.environment})
-    env.update({k: os.environ[k] for k in PASSED_THROUGH if k in os.environ})
+    env.update({k: os.environ[k] for k in passed_through if k in os.environ})
     return env
 
 
@@ -125,54 +128,3 @@ def new_context(function: LocalFunction, request_id: str | None = None) -> Lambd
         log_stream_name=f"{time.strftime('%Y/%m/%d')}/[$LATEST]{uuid.uuid4().hex}",
         deadline=time.monotonic() + function.timeout_s,
     )
-
-
-@dataclass(frozen=True)
-class InvocationReport:
-    """Lambda's ``REPORT`` line for one invocation; ``init_ms`` only on a cold start."""
-
-    function: str
-    request_id: str
-    duration_ms: float
-    memory_mb: int
-    max_memory_mb: int | None = None
-    init_ms: float | None = None
-    error: str | None = None
-
-    @property
-    def cold(self) -> bool:
-        return self.init_ms is not None
-
-    def line(self) -> str:
-        text = (
-            f"REPORT {self.function} RequestId: {self.request_id} "
-            f"Duration: {self.duration_ms:.2f} ms Billed Duration: {int(self.duration_ms) + 1} ms "
-            f"Memory Size: {self.memory_mb} MB"
-        )
-        if self.max_memory_mb is not None:
-            text += f" Max Memory Used: {self.max_memory_mb} MB"
-        if self.init_ms is not None:
-            text += f" Init Duration: {self.init_ms:.2f} ms"
-        return text + (f" Status: {self.error}" if self.error else "")
-
-
-_reports: ContextVar[list[InvocationReport] | None] = ContextVar("reports", default=None)
-
-
-@contextmanager
-def collecting_reports() -> Iterator[list[InvocationReport]]:
-    """Gathers the reports of the invocations made in this context (one HTTP request's)."""
-    reports: list[InvocationReport] = []
-    token = _reports.set(reports)
-    try:
-        yield reports
-    finally:
-        _reports.reset(token)
-
-
-def publish_report(report: InvocationReport) -> None:
-    """Logs the REPORT line (shown with ``--verbose``) and hands it to the collecting request."""
-    log.debug(report.line(), extra={"report": report})
-    sink = _reports.get()
-    if sink is not None:
-        sink.append(report)

@@ -1,6 +1,6 @@
 """One execution environment seen from the runtime: a worker process and its two pipes.
 
-:mod:`samlocal.functions.worker` is the other end (the process itself);
+:mod:`samlocal.worker_process` is the other end (the process itself);
 :mod:`samlocal.functions.pool` pools these per function.
 """
 
@@ -18,9 +18,9 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from samlocal.functions.config import FunctionError, LocalFunction
-from samlocal.functions.worker import END_OF_OUTPUT
+from samlocal.worker_process import END_OF_OUTPUT
 
-output_log = logging.getLogger("userflow-local.function")
+output_log = logging.getLogger("samlocal.function")
 
 INIT_LIMIT_S = 30.0
 """Lambda allows 10 s of init; a cold interpreter on a busy laptop may need more."""
@@ -44,7 +44,7 @@ class Worker:
         request_read, request_write = os.pipe()
         reply_read, reply_write = os.pipe()
         spec = json.dumps(dataclasses.asdict(function))
-        command = [sys.executable, "-u", "-m", "samlocal.functions.worker"]
+        command = [sys.executable, "-u", "-m", "samlocal.worker_process"]
         self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             [*command, str(request_read), str(reply_write), source, spec],
             env=environment,

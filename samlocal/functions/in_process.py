@@ -1,8 +1,8 @@
 """Invokes template functions inside this process, for tests whose moto runs in-process too.
 
-``userflow local`` runs each function in its own worker processes (:mod:`samlocal.functions.pool`);
-moto's in-process ``mock_aws`` cannot be reached from another process, so the integration tests
-call handlers here instead. ``os.environ`` is process-wide: each call applies its function's
+The runtime runs each function in its own worker processes (:mod:`samlocal.functions.pool`);
+moto's in-process ``mock_aws`` cannot be reached from another process, so tests call handlers
+here instead. ``os.environ`` is process-wide: each call applies its function's
 environment under one lock and restores it afterwards.
 """
 
@@ -24,17 +24,18 @@ from samlocal.functions.config import (
     new_context,
     runtime_environment,
 )
+from samlocal.provision import ProvisionedStack
 from samlocal.template import Template
-from userflow.stack import Stack
-
-__all__ = ["FunctionError", "Invoker"]
 
 
 class Invoker:
     """Runs template functions by logical id in this process, one at a time."""
 
     def __init__(
-        self, template: Template, stack: Stack, local_values: dict[str, str] | None = None
+        self,
+        template: Template,
+        stack: ProvisionedStack,
+        local_values: dict[str, str] | None = None,
     ) -> None:
         self.template = template
         self.stack = stack

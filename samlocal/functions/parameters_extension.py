@@ -1,4 +1,4 @@
-"""AWS's Parameters and Secrets Lambda Extension, as `userflow local` serves it to functions.
+"""AWS's Parameters and Secrets Lambda Extension, as the local runtime serves it to functions.
 
 The same HTTP interface on 127.0.0.1 (its own free port, given to functions in
 ``PARAMETERS_SECRETS_EXTENSION_HTTP_PORT``): ``GET /systemsmanager/parameters/get?name=`` (with
@@ -23,12 +23,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-from adapters.parameters_extension import PORT_ENV, TOKEN_HEADER
-
 if TYPE_CHECKING:
-    from adapters.aws_clients import ClientFactory
     from samlocal.template import Template
 
+PORT_ENV = "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT"
+"""The extension's port (2773 on Lambda), as functions that use it have it set."""
+TOKEN_HEADER = "X-Aws-Parameters-Secrets-Token"  # noqa: S105 - a header name
 DEFAULT_TTL_SECONDS = 300.0
 PARAMETER_PATH = "/systemsmanager/parameters/get"
 SECRET_PATH = "/secretsmanager/get"  # noqa: S105 - a path
@@ -43,7 +43,7 @@ def ttls_from_template(
     gives a value set by an intrinsic (``!Ref JwksCacheSeconds``) as the stack has it (default:
     the parameters' defaults)."""
     if resolve is None:
-        from samlocal.template import Resolver
+        from samlocal.intrinsics import Resolver
 
         resolve = Resolver(template, stack_name="", region="").resolve
     ttls = dict.fromkeys(TTL_VARIABLES, DEFAULT_TTL_SECONDS)
@@ -65,7 +65,7 @@ class ParametersExtension(ThreadingHTTPServer):
 
     def __init__(
         self,
-        client: ClientFactory,
+        client: Callable[[Any], Any],
         *,
         session_token: str,
         ttl_seconds: Mapping[str, float] | None = None,
@@ -107,6 +107,11 @@ class ParametersExtension(ThreadingHTTPServer):
         threading.Thread(
             target=self.serve_forever, name="parameters-extension", daemon=True
         ).start()
+
+    def stop(self) -> None:
+        """Stops serving (after :meth:`start`) and closes the port."""
+        self.shutdown()
+        self.server_close()
 
     def answer(self, path: str, query: str) -> tuple[int, bytes]:
         """Status and body for one request (the token already checked)."""

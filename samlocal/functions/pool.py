@@ -1,14 +1,13 @@
 """Execution environments like Lambda's: worker processes per function, pooled and reused.
 
-Each function gets its own pool of worker processes (:mod:`samlocal.functions.worker`), started with
-that function's environment only. An invocation takes an idle worker (warm) or, while the pool
-is below ``max_per_function``, starts one (a cold start: the init phase imports the handler);
-otherwise it waits for one to come back. Different functions, and the same function, run in
-parallel. A worker that runs past the function's ``Timeout`` is killed and the invocation is a
-function error, as Lambda stops the environment. A worker that exited while idle is replaced
+Each function gets its own pool of worker processes (:mod:`samlocal.functions.function_pool`),
+started with that function's environment only. Different functions, and the same function, run
+in parallel. A worker that runs past the function's ``Timeout`` is killed and the invocation is
+a function error, as Lambda stops the environment. A worker that exited while idle is replaced
 when next needed (a cold start), never a failed request; one that dies while running an event
-makes that invocation a function error (a 500 at the gateway), logged once, as on Lambda. Every
-invocation publishes a ``REPORT``.
+makes that invocation a function error (a 500 at the gateway), logged once, as on Lambda. Workers
+idle for ``idle_timeout_s`` end, as Lambda ends idle environments. Every invocation publishes a
+``REPORT``.
 """
 
 from __future__ import annotations
@@ -19,25 +18,22 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any, NoReturn
 
-from samlocal.functions.config import (
-    FunctionError,
-    InvocationReport,
-    LocalFunction,
-    load_function,
-    publish_report,
-    runtime_environment,
-)
+from samlocal.functions.config import FunctionError, load_function, runtime_environment
 from samlocal.functions.environment import Worker, WorkerDead, WorkerGone
+from samlocal.functions.function_pool import FunctionPool
+from samlocal.functions.reports import InvocationReport, publish_report
+from samlocal.provision import ProvisionedStack
 from samlocal.template import Template
-from userflow.stack import Stack
 
-log = logging.getLogger("userflow-local")
+log = logging.getLogger("samlocal")
 
 HAND_OVER_ATTEMPTS = 3
 """Workers tried for one event when each is found dead as it is handed over (then a 500)."""
+DEFAULT_IDLE_TIMEOUT_S = 300.0
+"""How long an environment may sit idle before it ends (Lambda's is minutes, not documented)."""
 
 
 def default_max_running() -> int:
@@ -46,92 +42,26 @@ def default_max_running() -> int:
     return max(4, 2 * (os.cpu_count() or 1))
 
 
-class FunctionPool:
-    """The workers of one function: idle ones are reused, new ones started up to a limit."""
-
-    def __init__(
-        self, function: LocalFunction, environment: dict[str, str], source: str, max_size: int
-    ) -> None:
-        self.function = function
-        self.environment = environment
-        self.source = source
-        self.max_size = max_size
-        self._idle: list[Worker] = []
-        self._all: set[Worker] = set()
-        self._changed = threading.Condition()
-
-    def acquire(self) -> tuple[Worker, float | None]:
-        """A warm worker (init None) or a new one with its init duration. An idle worker whose
-        process has ended is dropped on the way, as Lambda replaces a dead environment."""
-        with self._changed:
-            while True:
-                while not self._idle and len(self._all) >= self.max_size:
-                    self._changed.wait()
-                if not self._idle:
-                    break
-                worker = self._idle.pop()
-                if worker.alive:
-                    return worker, None
-                self._forget(worker)
-            worker = Worker(self.function, self.environment, self.source)
-            self._all.add(worker)
-        try:
-            return worker, worker.initialise()
-        except (FunctionError, WorkerGone):
-            self.discard(worker)
-            raise
-
-    def release(self, worker: Worker) -> None:
-        with self._changed:
-            self._idle.append(worker)
-            self._changed.notify()
-
-    def discard(self, worker: Worker) -> None:
-        worker.stop()
-        with self._changed:
-            self._all.discard(worker)
-            self._changed.notify()
-
-    def drop_dead(self, worker: Worker) -> None:
-        """Drops a worker found dead when handed an event."""
-        with self._changed:
-            self._forget(worker)
-            self._changed.notify()
-
-    def _forget(self, worker: Worker) -> None:
-        """Drops a worker found dead (called with ``_changed`` held)."""
-        log.info(
-            "%s: an idle environment had exited (%s); starting a new one",
-            self.function.logical_id,
-            worker.process.returncode,
-        )
-        worker.stop()
-        self._all.discard(worker)
-
-    def close(self) -> None:
-        with self._changed:
-            workers, self._idle = list(self._all), []
-            self._all.clear()
-        for worker in workers:
-            worker.stop()
-
-
 class WorkerPool:
     """Invokes template functions by logical id, each in its own execution environments."""
 
     def __init__(
         self,
         template: Template,
-        stack: Stack,
+        stack: ProvisionedStack,
         *,
         max_per_function: int = 4,
         max_running: int | None = None,
+        idle_timeout_s: float = DEFAULT_IDLE_TIMEOUT_S,
         local_values: Mapping[str, str] | None = None,
+        passed_through: Collection[str] = (),
     ) -> None:
         self.template = template
         self.stack = stack
         self.local_values = dict(local_values or {})
+        self.passed_through = tuple(passed_through)
         self.max_per_function = max_per_function
+        self.idle_timeout_s = idle_timeout_s
         # Lambda gives every environment its own CPU; here they share this machine's cores.
         # More invocations running at once than the cores can serve only makes each one slower
         # — past its Timeout, first of all a cold start's first invocation — so at most
@@ -140,6 +70,11 @@ class WorkerPool:
         self._running = threading.BoundedSemaphore(max_running or default_max_running())
         self._pools: dict[str, FunctionPool] = {}
         self._lock = threading.Lock()
+        self._closed = threading.Event()
+        self._idle_sweeper = threading.Thread(
+            target=self._end_idle_workers, name="idle-environments", daemon=True
+        )
+        self._idle_sweeper.start()
 
     def _pool(self, logical_id: str) -> FunctionPool:
         with self._lock:
@@ -147,7 +82,9 @@ class WorkerPool:
                 function = load_function(self.template, self.stack, logical_id)
                 self._pools[logical_id] = FunctionPool(
                     function,
-                    runtime_environment(function, self.stack, self.local_values),
+                    runtime_environment(
+                        function, self.stack, self.local_values, self.passed_through
+                    ),
                     str(self.template.base_dir),
                     self.max_per_function,
                 )
@@ -249,8 +186,24 @@ class WorkerPool:
         )
         raise FunctionError(f"{logical_id}: {reason}") from error
 
+    def _end_idle_workers(self) -> None:
+        """Ends, every few seconds, the workers idle for ``idle_timeout_s``."""
+        interval = min(10.0, max(0.05, self.idle_timeout_s / 4))
+        while not self._closed.wait(interval):
+            with self._lock:
+                pools = list(self._pools.values())
+            for pool in pools:
+                pool.end_idle(self.idle_timeout_s)
+
+    def workers(self, logical_id: str) -> int:
+        """The function's workers alive or starting (none before its first invocation)."""
+        with self._lock:
+            pool = self._pools.get(logical_id)
+        return pool.size if pool else 0
+
     def close(self) -> None:
         """Stops every worker (at shutdown)."""
+        self._closed.set()
         with self._lock:
             pools, self._pools = list(self._pools.values()), {}
         for pool in pools:

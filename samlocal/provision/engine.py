@@ -1,8 +1,8 @@
 """The provisioning engine: creates resources in dependency order, as CloudFormation names them.
 
-Each resource type it can create has a *creator* (``provision_data``, ``provision_messaging``);
-every other resource is only *named*, so that Ref/GetAtt on it resolve and operator commands see
-the whole stack. ``provision.provision_stack`` is the entry point.
+Each resource type it can create has a *creator* (``data``, ``messaging``, ``samlocal.ses``);
+every other resource is only *named*, so that Ref/GetAtt on it resolve and tools see the whole
+stack. ``stacks.provision_stack`` is the entry point.
 """
 
 from __future__ import annotations
@@ -10,13 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import boto3
-
-from samlocal.template import ACCOUNT_ID, Resolver, Template, references
+from samlocal.intrinsics import ACCOUNT_ID, Resolver, references
+from samlocal.provision.stack import Record
+from samlocal.template import Template
 
 LOCAL_API_ID = "local"
-Record = dict[str, str]
-"""What the stack records per resource: ``physical_id``, ``type``, ``arn``."""
 _NAMED_ONLY = {"AWS::Serverless::Function", "AWS::Lambda::Function", "AWS::Serverless::HttpApi"}
 
 
@@ -40,6 +38,8 @@ class Provisioner:
         self.resolver = Resolver(
             template, stack_name=stack_name, region=region, parameters=dict(parameters)
         )
+        import boto3  # not for the worker processes that import this package
+
         self.session = boto3.session.Session(region_name=region)
         self.endpoint_url = endpoint_url
         self._clients: dict[str, Any] = {}

@@ -1,32 +1,30 @@
-"""Creates in moto what `template.yaml` declares, with the physical ids CloudFormation would give.
+"""Creates in moto what a template declares, with the physical ids CloudFormation would give.
 
-:func:`provision_stack` is the local runtime's one provisioning entry point: tests call it
-in-process under ``mock_aws`` (``endpoint_url=None``), ``userflow local`` against its embedded
-moto server. To provision a new resource type, add a module with a ``CREATORS`` dict (resource
-type → creator, see ``provisioner.Creator``) and merge it into :data:`CREATORS` below; steps that
-need the whole stack (keys, mirrors, verifications) belong in ``bootstrap.py``, run after this.
+:func:`provision_stack` is the emulator's one provisioning entry point: tests call it in-process
+under ``mock_aws`` (``endpoint_url=None``), the runtime against its embedded moto server. To
+provision a new resource type, add a module with a ``CREATORS`` dict (resource type → creator,
+see ``engine.Creator``) and merge it into :data:`CREATORS` below; steps that need the whole
+stack (an application's keys, mirrors, verifications) are the application's own hooks, run after
+this (``samlocal.runtime.RuntimeOptions.on_provisioned``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from samlocal.provision import data as provision_data
-from samlocal.provision import messaging as provision_messaging
-from samlocal.provision.engine import Creator, Provisioner, Record
-from samlocal.ses import resources as ses
-from samlocal.template import Resolver, Template, load_template
-from userflow.stack import Stack
+from samlocal.intrinsics import Resolver
+from samlocal.provision import data, messaging, ses
+from samlocal.provision.engine import Creator, Provisioner
+from samlocal.provision.stack import ProvisionedStack, Record
+from samlocal.template import Template, load_template
 
-LOCAL_STACK_NAME = "userflow-local"
-LOCAL_PARAMETERS = {"Stage": "local"}
-"""Parameter values of the local stack: it names itself ``local`` (bus, token issuer), never a
-deployed stage, whatever the template's ``AllowedValues`` (this is not CloudFormation)."""
+DEFAULT_STACK_NAME = "samlocal"
 DEFAULT_REGION = "us-east-1"
 CREATORS: dict[str, Creator] = {
-    **provision_data.CREATORS,
-    **provision_messaging.CREATORS,
+    **data.CREATORS,
+    **messaging.CREATORS,
     **ses.CREATORS,
 }
 
@@ -34,35 +32,38 @@ CREATORS: dict[str, Creator] = {
 def provision_stack(
     template_path: Path,
     *,
-    stack_name: str = LOCAL_STACK_NAME,
+    stack_name: str = DEFAULT_STACK_NAME,
     region: str = DEFAULT_REGION,
     endpoint_url: str | None = None,
-) -> Stack:
-    """Creates the template's resources; returns the stack with every resource's physical id."""
+    parameters: Mapping[str, str] | None = None,
+) -> ProvisionedStack:
+    """Creates the template's resources; returns the stack with every resource's physical id.
+    ``parameters``: values of template parameters (the others keep their defaults)."""
     template = load_template(template_path)
+    given = dict(parameters or {})
     records = Provisioner(
         template,
         CREATORS,
         stack_name=stack_name,
         region=region,
         endpoint_url=endpoint_url,
-        parameters=LOCAL_PARAMETERS,
+        parameters=given,
     ).run()
-    return Stack(
+    return ProvisionedStack(
         name=stack_name,
         region=region,
         endpoint_url=endpoint_url,
         resources=records,
-        local=endpoint_url is not None,
+        parameters=given,
         template=str(template_path),
     )
 
 
-def stack_resolver(template: Template, stack: Stack) -> Resolver:
-    """A resolver that knows the provisioned stack's Ref/GetAtt values."""
+def stack_resolver(template: Template, stack: ProvisionedStack) -> Resolver:
+    """A resolver that knows the provisioned stack's parameters and Ref/GetAtt values."""
     region = stack.region or DEFAULT_REGION
     resolver = Resolver(
-        template, stack_name=stack.name, region=region, parameters=dict(LOCAL_PARAMETERS)
+        template, stack_name=stack.name, region=region, parameters=dict(stack.parameters)
     )
     for logical_id, record in stack.resources.items():
         resolver.refs[logical_id] = record["physical_id"]
@@ -83,7 +84,9 @@ def _attributes(record: Record) -> dict[str, str]:
     return attributes
 
 
-def function_environment(template: Template, logical_id: str, stack: Stack) -> dict[str, str]:
+def function_environment(
+    template: Template, logical_id: str, stack: ProvisionedStack
+) -> dict[str, str]:
     """The resolved environment variables of a function, ``Globals`` merged in."""
     resolver = stack_resolver(template, stack)
     variables = template.function_properties(logical_id).get("Environment", {}).get("Variables", {})

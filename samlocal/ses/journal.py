@@ -1,9 +1,9 @@
-"""The local stack's mail journal: every message moto's SES accepted, with when it was sent.
+"""A journal of the mail SES sent: every message moto's SES accepted, with when it was sent.
 
 Moto's SES keeps what it accepts in memory but not when; this WSGI middleware in front of the
 embedded moto server appends each SESv2 ``SendEmail`` that moto answered with 200 to a JSON-lines
-file beside the state file, which ``userflow mail list|tail`` read from another process. A message
-moto refuses (an unverified sender) is not journaled: it was not sent.
+file, which other processes read (:func:`read_journal`). A message moto refuses (an unverified
+sender) is not journaled: it was not sent.
 """
 
 from __future__ import annotations
@@ -11,21 +11,14 @@ from __future__ import annotations
 import io
 import json
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from userflow.stack import state_file
+from samlocal.wsgi import Environ, StartResponse, WsgiApp
 
-Environ = dict[str, Any]
-StartResponse = Callable[..., Any]
-WsgiApp = Callable[[Environ, StartResponse], Iterable[bytes]]
 SEND_EMAIL_PATH = "/v2/email/outbound-emails"
-
-
-def journal_path() -> Path:
-    return state_file().with_name("mail.jsonl")
 
 
 def journal_entry(request: dict[str, Any], sent_at: datetime) -> dict[str, Any]:

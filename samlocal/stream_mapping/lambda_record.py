@@ -1,7 +1,8 @@
 """A DynamoDB Streams ``GetRecords`` record turned into the record Lambda delivers to a function.
 
-Shared by everything that feeds the stream processor without Lambda: the local runtime's poller
-and `userflow dlq replay`, so a re-read record maps to exactly the event the original did.
+Shared by everything that feeds a stream function without Lambda: the local runtime's poller, and
+tools that re-read a stream to replay it, so a re-read record maps to exactly the event the
+original did.
 """
 
 from __future__ import annotations

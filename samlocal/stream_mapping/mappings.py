@@ -1,8 +1,8 @@
 """The template's DynamoDB stream event source mappings, read with Lambda's defaults.
 
 Every ``Type: DynamoDB`` event of every function is one mapping, with its own stream,
-``FilterCriteria``, batch settings, retry bounds and on-failure destination; ``userflow local``
-runs one poller per mapping, so a second function on the same table stream needs no code.
+``FilterCriteria``, batch settings, retry bounds and on-failure destination; the runtime runs
+one poller per mapping, so a second function on the same table stream needs no code.
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from samlocal.intrinsics import Resolver
 from samlocal.stream_mapping.filter_criteria import validate
-from samlocal.template import Resolver, Template
+from samlocal.template import Template
 
 FUNCTION_TYPE = "AWS::Serverless::Function"
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-log = logging.getLogger("userflow-local")
+log = logging.getLogger("samlocal")
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,11 @@
 """Lambda's DynamoDB event source mapping, run locally against moto's table stream.
 
 Moto cannot run Lambda code and an event source mapping created in moto silently drops records,
-so ``userflow local`` runs one :class:`StreamPoller` per mapping of the template (see
-``stream_mappings``). A poller reads the stream (``stream_reader``), cuts batches (``BatchSize``;
+so the runtime runs one :class:`StreamPoller` per mapping of the template (see ``mappings``). A
+poller reads the stream (``reader``), cuts batches (``BatchSize``;
 ``MaximumBatchingWindowInSeconds`` capped at one second locally), delivers them with Lambda's
-retry semantics (``event_source_mapping``) and sends what is given up to the on-failure
-destination (``on_failure``).
+retry semantics (``retries``) and sends what is given up to the on-failure destination
+(``on_failure``).
 """
 
 from __future__ import annotations
@@ -16,17 +16,17 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from samlocal.stream_mapping.mappings import StreamMapping, mappings_from_template
+from samlocal.functions import Invoke
+from samlocal.stream_mapping.mappings import StreamMapping
 from samlocal.stream_mapping.on_failure import GivenUp, OnFailureDestination, failure_record
 from samlocal.stream_mapping.reader import Shard, StreamReader
-from samlocal.stream_mapping.retries import BatchDelivery, Invoke, Records
+from samlocal.stream_mapping.retries import BatchDelivery, Records
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
 
-__all__ = ["StreamMapping", "StreamPoller", "mappings_from_template"]  # what `userflow local` uses
 
-log = logging.getLogger("userflow-local")
+log = logging.getLogger("samlocal")
 
 MAX_LOCAL_BATCHING_WINDOW = 1.0
 SHARD_DISCOVERY_INTERVAL_S = 2.0

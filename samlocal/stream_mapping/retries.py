@@ -16,13 +16,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from samlocal.functions import Invoke
 from samlocal.stream_mapping.mappings import StreamMapping
 from samlocal.stream_mapping.on_failure import GivenUp
 
-log = logging.getLogger("userflow-local")
+log = logging.getLogger("samlocal")
 
-Invoke = Callable[[dict[str, Any]], Any]
-"""Invokes the mapped function with an event; raises on a function error."""
 Records = list[dict[str, Any]]
 
 
@@ -108,7 +107,7 @@ class BatchDelivery:
 
     def _invoke(self, segment: Records) -> _Outcome:
         try:
-            result = self.invoke({"Records": segment})
+            result = self.invoke(self.mapping.function, {"Records": segment})
         except Exception:
             log.warning("%s failed on a batch of %d records", self.mapping.name, len(segment))
             return _Outcome(retry_from=0, function_error=True)

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from userflow.stack import wait_for_local_state
+from userflow.local_state import wait_for_local_state
 
 REPO = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 30.0

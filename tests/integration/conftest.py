@@ -39,9 +39,9 @@ from samlocal.apigateway.gateway import Gateway
 from samlocal.apigateway.responses import Response, map_function_result
 from samlocal.apigateway.routes import api_from_template, match_route
 from samlocal.functions.in_process import Invoker
-from samlocal.provision.stacks import function_environment, provision_stack
+from samlocal.provision import function_environment
 from samlocal.template import load_template
-from userflow.local_stack import bootstrap
+from userflow.local_stack import bootstrap, provision_local_stack
 from userflow.stack import Stack
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
@@ -93,6 +93,7 @@ def caller_of(user: User) -> Caller:
 
 class ApiClient:
     def __init__(self, stack: Stack) -> None:
+        self.stack = stack
         self.template = load_template(TEMPLATE)
         self.api = api_from_template(self.template)
         self.invoker = Invoker(self.template, stack)
@@ -161,7 +162,7 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     """A fresh moto account with the template's resources and the API functions' environment."""
     _serialise_moto_transactions(monkeypatch)
     with mock_aws():
-        provisioned = provision_stack(TEMPLATE)
+        provisioned = provision_local_stack(TEMPLATE)
         template = load_template(TEMPLATE)
         for logical_id in template.of_type("AWS::Serverless::Function"):
             for name, value in function_environment(template, logical_id, provisioned).items():
@@ -313,7 +314,7 @@ def _auth_stack() -> Iterator[GatewayClient]:
     """One provisioned stack, with its first signing key, per module: provisioning takes about a
     second."""
     with mock_aws():
-        provisioned = provision_stack(TEMPLATE)
+        provisioned = provision_local_stack(TEMPLATE)
         reset_auth_caches()
         bootstrap(provisioned)
         yield GatewayClient(provisioned)

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from cfnlint.api import lint
 
-from samlocal.template import Resolver, Template
+from samlocal.intrinsics import Resolver
+from samlocal.template import Template
 from scripts import deploy_role_check, sam_template
 
 STACK = "userflow-prod"

@@ -53,7 +53,7 @@ def test_given_a_template_function_when_its_sample_event_is_invoked_then_it_does
     assert path.exists(), f"{logical_id} has no sample event at {path.relative_to(TEMPLATE.parent)}"
     event = json.loads(path.read_text())
     if "ClientRequestToken" in event:  # a rotation step: Secrets Manager has started a rotation
-        start_rotation(api.invoker.stack, event["ClientRequestToken"])
+        start_rotation(api.stack, event["ClientRequestToken"])
 
     result = api.invoke(logical_id, event)
 

@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 from botocore.client import BaseClient
 
+from samlocal.intrinsics import ACCOUNT_ID
 from samlocal.provision.stacks import stack_resolver
-from samlocal.template import ACCOUNT_ID, load_template
+from samlocal.template import load_template
 from tests.integration.conftest import TEMPLATE, GatewayClient, start_rotation
 
 Call = tuple[str, str, str]

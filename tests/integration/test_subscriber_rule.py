@@ -30,9 +30,9 @@ from domain.password_guard import PasswordGuard
 from domain.passwords import PasswordHasher
 from domain.user_service import UserService
 from domain.users import Registration, Role, UserPatch
-from samlocal.provision.stacks import provision_stack
 from samlocal.stream_mapping.lambda_record import as_lambda_record
 from tests.integration.conftest import TEMPLATE
+from userflow.local_stack import provision_local_stack
 from userflow.stack import Stack
 
 USERS = 3
@@ -203,7 +203,7 @@ class StreamedStack(Stack):
 @pytest.fixture(scope="module")
 def moto_stack() -> Iterator[StreamedStack]:
     with mock_aws():
-        stack = provision_stack(TEMPLATE)
+        stack = provision_local_stack(TEMPLATE)
         yield StreamedStack(
             **{f.name: getattr(stack, f.name) for f in dataclasses.fields(stack) if f.init}
         )

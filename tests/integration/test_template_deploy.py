@@ -14,7 +14,8 @@ import pytest
 from cfnlint.api import lint
 
 from adapters.key_store import jwks_parameter_name
-from samlocal.template import Resolver, Template, TemplateError
+from samlocal.intrinsics import Resolver
+from samlocal.template import Template, TemplateError
 from scripts import sam_template
 from scripts.change_set import deploy_settings
 from tests.integration.test_template import openapi_body_fields

@@ -26,12 +26,13 @@ from userflow.errors import EXIT_FAILED, EXIT_USAGE, CommandError
 from userflow.signing_keys import (
     KeyLocations,
     all_keys,
+    ensure_keys,
     iso,
     jwks_problem,
     key_line,
     key_set_document,
 )
-from userflow.stack import Stack, add_stack_arguments, resolve_stack
+from userflow.stack import add_stack_arguments, resolve_stack
 
 if TYPE_CHECKING:
     from domain.tokens import SigningKeySet, StoredKey
@@ -225,21 +226,6 @@ def run_activate(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------- ensure, list
-def ensure_keys(stack: Stack) -> SigningKeySet:
-    """The stack's key set, created on first use; its JWKS is (re)published either way."""
-    from adapters.key_store import ensure_signing_key
-
-    keys = KeyLocations.of(stack)
-    return ensure_signing_key(
-        keys.secrets,
-        keys.ssm,
-        secret_id=keys.secret_id,
-        parameter=keys.parameter,
-        now=datetime.now(UTC),
-        ahead=keys.ahead,
-    )
-
-
 def run_ensure(args: argparse.Namespace) -> int:
     key_set = ensure_keys(resolve_stack(args))
     document = key_set_document(key_set)

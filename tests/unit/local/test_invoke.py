@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from samlocal.functions.in_process import FunctionError, Invoker
+from samlocal.functions import FunctionError, Invoker
 from samlocal.template import load_template
 from userflow.stack import Stack
 

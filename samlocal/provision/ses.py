@@ -1,7 +1,7 @@
-"""SES resources of the template, created in moto: the configuration set and the sender identity.
+"""SES resources of the template, created in moto: configuration sets and sender identities.
 
 On AWS the owner of the sender address confirms the identity; locally it is verified at once
-(moto accepts mail from an identity once it exists), so `userflow local` sends mail with no step
+(moto accepts mail from an identity once it exists), so the local stack sends mail with no step
 of yours. Hooked into provisioning through :data:`CREATORS`.
 """
 

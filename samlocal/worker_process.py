@@ -4,9 +4,11 @@ Started by :mod:`samlocal.functions.pool` with the function's environment only (
 an environment). The init phase imports the handler once; each invocation then gets the event
 and a fresh context, and answers with the result or the error. Everything the function prints or
 logs goes to this process's stdout/stderr, which the runtime shows as the function's log; the
-protocol uses two other pipes, so ``print`` in a handler cannot corrupt it.
+protocol uses two other pipes, so ``print`` in a handler cannot corrupt it. It sits outside
+``samlocal.functions`` so that, as in Lambda, nothing but the standard library is imported
+before the handler (a package's ``__init__`` would count in every cold start's Init Duration).
 
-Usage: ``python -m samlocal.functions.worker REQUEST_FD REPLY_FD SOURCE_DIR FUNCTION_JSON``.
+Usage: ``python -m samlocal.worker_process REQUEST_FD REPLY_FD SOURCE_DIR FUNCTION_JSON``.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import warnings
 from multiprocessing.connection import Connection
 from typing import Any
 
-END_OF_OUTPUT = "\x1e-userflow-local-end-of-invocation"
+END_OF_OUTPUT = "\x1e-samlocal-end-of-invocation"
 """A line a worker prints after each invocation's output (no function prints it)."""
 
 LIBRARY_WARNINGS = r"(aws_lambda_powertools|boto3|botocore|pydantic)(\.|$)"
