@@ -170,7 +170,9 @@ $(NODE_MODULES_STAMP): package.json package-lock.json $(TOOLS_STAMP)
 serverless-tools: $(NODE_MODULES_STAMP)
 
 # Refuses a stale serverless.yml, stages the layers (build/layer, build/blocklist-layer), deploys
-# stack userflow-$(ENV) with osls in the region of AWS_REGION, then `after-deploy` as for SAM.
+# stack userflow-$(ENV) with osls in the region of AWS_REGION (uploading to the artifacts bucket
+# that serverless.yml reads from the bootstrap stack userflow-$(ENV)-bootstrap), then
+# `after-deploy` as for SAM.
 deploy-serverless: $(STAMP) $(NODE_MODULES_STAMP)
 	$(BIN)/python -m scripts.generate_serverless --check
 	$(BIN)/python -m scripts.build_artifacts $(BUILD_FLAGS)

@@ -27,14 +27,23 @@ from adapters.user_items import (
     user_from_item,
     user_key,
 )
+from adapters.user_owned_items import owned_item_deletes
 from domain.errors import EmailAlreadyExists, InvalidCursor, UserNotFound, VersionConflict
 from domain.mail import MailRequest
 from domain.recovery_tokens import TokenPurpose
-from domain.users import TOKEN_FIELDS, UserAccount, UserPage
+from domain.users import TOKEN_FIELDS, Role, UserAccount, UserPage, UserStatus
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+
+UNPROJECTED_FIELDS: dict[str, dict[str, Any]] = {
+    "email_verified": {"BOOL": False},
+    "mfa_enabled": {"BOOL": False},
+    "passkey_count": {"N": "0"},
+}
+"""Public fields added after GSI1 was deployed, each with what its absence from an item means."""
 
 
 def cancellation_codes(error: ClientError) -> list[str]:
@@ -103,6 +112,7 @@ class DynamoDBUserRepository:
         previous: UserAccount,
         messages: Sequence[MailRequest] = (),
         token_used: TokenPurpose | None = None,
+        admin_kept: str | None = None,
     ) -> None:
         """Writes only what the use case changed: login bookkeeping, rehashes and session
         revocations made concurrently (without a version bump) are never overwritten."""
@@ -163,11 +173,15 @@ class DynamoDBUserRepository:
             items.append(self._claim_email(updated.user.email, updated.user.id))
             items.append(self._release_email(previous.user.email, previous.user.id))
         items.extend(outbox_put(self._table, message) for message in messages)
+        if admin_kept is not None:
+            items.append(self._still_enabled_admin(admin_kept))
         try:
             self._db.transact_write_items(TransactItems=items)
         except self._db.exceptions.TransactionCanceledException as error:
             codes = cancellation_codes(error)
-            if codes[0] == "ConditionalCheckFailed":
+            if codes[0] == "ConditionalCheckFailed" or (
+                admin_kept is not None and codes[-1] == "ConditionalCheckFailed"
+            ):
                 raise VersionConflict from error
             if len(codes) > 1 and codes[1] == "ConditionalCheckFailed":
                 raise EmailAlreadyExists from error
@@ -177,9 +191,11 @@ class DynamoDBUserRepository:
     def remove(self, deleted: UserAccount, previous: UserAccount) -> None:
         """Two writes, as one item cannot appear twice in a transaction: the deletion's version,
         time and request id are stamped on the item, then the item goes with its email claim.
-        The stream's REMOVE image therefore names the deletion, not the last update."""
+        The stream's REMOVE image therefore names the deletion, not the last update. What the
+        user owns (its passkeys) goes in the same transaction (adapters/user_owned_items.py)."""
         user = previous.user
         self._stamp_deletion(deleted, previous)
+        owned = owned_item_deletes(self._db, self._table, user.id)
         try:
             self._db.transact_write_items(
                 TransactItems=[
@@ -195,6 +211,7 @@ class DynamoDBUserRepository:
                         }
                     },
                     self._release_email(user.email, user.id),
+                    *owned,
                 ]
             )
         except self._db.exceptions.TransactionCanceledException as error:
@@ -256,30 +273,71 @@ class DynamoDBUserRepository:
                 raise InvalidCursor from error
             raise
         last = page.get("LastEvaluatedKey")
-        verified = self._verified_emails([item["PK"] for item in page["Items"]])
+        unprojected = self._unprojected_fields([item["PK"] for item in page["Items"]])
         return UserPage(
             items=[
-                user_from_item({**item, "email_verified": {"BOOL": item["PK"]["S"] in verified}})
+                user_from_item({**item, **unprojected.get(item["PK"]["S"], {})})
                 for item in page["Items"]
             ],
             next_cursor=self._cursors.encode(last) if last else None,
         )
 
-    def _verified_emails(self, keys: Sequence[Any]) -> set[str]:
-        """Which of a page's users verified their email. GSI1's projection cannot change on a
-        deployed table (CloudFormation refuses it), so this one attribute is read from the items,
-        never more (no hash ever leaves the table)."""
+    def _unprojected_fields(self, keys: Sequence[Any]) -> dict[str, dict[str, Any]]:
+        """A page's public fields that GSI1 does not project (``UNPROJECTED_FIELDS``), by key.
+        GSI1's projection cannot change on a deployed table (CloudFormation refuses it), so these
+        attributes are read from the items, never more (no hash ever leaves the table)."""
         pending: list[dict[str, Any]] = [{"PK": key, "SK": {"S": USER_SK}} for key in keys]
-        verified: set[str] = set()
+        found: dict[str, dict[str, Any]] = {}
+        projection = ", ".join(["PK", *UNPROJECTED_FIELDS])
         while pending:
-            request: Any = {"Keys": pending[:100], "ProjectionExpression": "PK, email_verified"}
+            request: Any = {"Keys": pending[:100], "ProjectionExpression": projection}
             answer: Any = self._db.batch_get_item(RequestItems={self._table: request})
             for item in answer["Responses"].get(self._table, []):
-                if item.get("email_verified", {}).get("BOOL"):
-                    verified.add(item["PK"]["S"])
+                found[item["PK"]["S"]] = {
+                    name: item.get(name, absent) for name, absent in UNPROJECTED_FIELDS.items()
+                }
             unprocessed = answer.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", [])
             pending = unprocessed + pending[100:]
-        return verified
+        return found
+
+    def other_enabled_admin(self, excluding: str) -> str | None:
+        """Reads the listing index (which projects roles and status) until one is found: a
+        scan of the users, paid only when an admin is disabled or demoted."""
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": LIST_INDEX,
+            "KeyConditionExpression": "GSI1PK = :users",
+            "FilterExpression": "contains(#roles, :admin) AND #status = :active AND id <> :me",
+            "ExpressionAttributeNames": {"#roles": "roles", "#status": "status"},
+            "ExpressionAttributeValues": {
+                ":users": {"S": LIST_PARTITION},
+                ":admin": {"S": Role.ADMIN.value},
+                ":active": {"S": UserStatus.ACTIVE.value},
+                ":me": {"S": excluding},
+            },
+            "ProjectionExpression": "id",
+        }
+        while True:
+            page = self._db.query(**query)
+            if page["Items"]:
+                return str(page["Items"][0]["id"]["S"])
+            if "LastEvaluatedKey" not in page:
+                return None
+            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def _still_enabled_admin(self, user_id: str) -> TransactWriteItemTypeDef:
+        return {
+            "ConditionCheck": {
+                "TableName": self._table,
+                "Key": user_key(user_id),
+                "ConditionExpression": "contains(#roles, :admin) AND #status = :active",
+                "ExpressionAttributeNames": {"#roles": "roles", "#status": "status"},
+                "ExpressionAttributeValues": {
+                    ":admin": {"S": Role.ADMIN.value},
+                    ":active": {"S": UserStatus.ACTIVE.value},
+                },
+            }
+        }
 
     def _claim_email(self, email: str, user_id: str) -> TransactWriteItemTypeDef:
         return {

@@ -31,7 +31,14 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from adapters.key_store import CURRENT, PENDING, publish_jwks, read_key_set, scheduled_key_set
-from domain.tokens import SigningKeySet, StoredKey, TokenIssuer, TokenSettings, TokenVerifier
+from domain.tokens import (
+    SessionClaims,
+    SigningKeySet,
+    StoredKey,
+    TokenIssuer,
+    TokenSettings,
+    TokenVerifier,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
@@ -126,9 +133,10 @@ class SigningKeyRotation:
         verifier = TokenVerifier(
             json.loads(published), _TEST_SETTINGS.issuer, _TEST_SETTINGS.audience
         )
+        probe = SessionClaims(family_id="rotation-test", auth_time=datetime.now(UTC), amr=())
         for key in (pending.current, pending.staged):
             if key is not None:
-                issued = TokenIssuer(key, _TEST_SETTINGS).issue("rotation-test", [])
+                issued = TokenIssuer(key, _TEST_SETTINGS).issue("rotation-test", [], session=probe)
                 verifier.verify(issued.token)  # InvalidToken fails the rotation
 
     def _finish(self, secret_id: str, token: str, versions: dict[str, list[str]]) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
+from domain.mfa_state import MfaSecrets
 from domain.recovery_tokens import IssuedToken, TokenPurpose
 from domain.users import PROFILE_FIELDS, TOKEN_FIELDS, User, UserAccount
 
@@ -62,10 +63,12 @@ def account_attributes(account: UserAccount, request_id: str | None = None) -> d
         "id": user.id,
         "email": user.email,
         "email_verified": user.email_verified,
+        "mfa_enabled": user.mfa_enabled,
         "name": user.name,
         "roles": [str(role) for role in user.roles],
         "status": str(user.status),
         "version": user.version,
+        "passkey_count": user.passkey_count,
         "created_at": iso_timestamp(user.created_at),
         "updated_at": iso_timestamp(user.updated_at),
         "password_hash": account.password_hash,
@@ -84,6 +87,7 @@ def account_attributes(account: UserAccount, request_id: str | None = None) -> d
         token = account.token(purpose)
         if token is not None:
             values |= token_values(purpose, token)
+    values |= mfa_values(account.mfa)
     return {name: _serializer.serialize(v) for name, v in values.items() if v is not None}
 
 
@@ -101,6 +105,38 @@ def token_values(purpose: TokenPurpose, token: IssuedToken) -> dict[str, str]:
         f"{field}_hash": token.token_hash,
         f"{field}_expires_at": iso_timestamp(token.expires_at),
     }
+
+
+MFA_ATTRIBUTES = (
+    "totp_secret",
+    "totp_last_step",
+    "totp_pending",
+    "totp_pending_expires_at",
+    "recovery_codes",
+)
+"""The second factor's state (domain/mfa_state.py): sealed secret, last step, code hashes."""
+
+
+def mfa_values(mfa: MfaSecrets) -> dict[str, Any]:
+    """None where unset (left out); the recovery codes' hashes as a string set (an empty set
+    cannot be stored, and none is none)."""
+    expires = mfa.totp_pending_expires_at
+    return {
+        "totp_secret": mfa.totp_secret,
+        "totp_last_step": mfa.totp_last_step or None,
+        "totp_pending": mfa.totp_pending,
+        "totp_pending_expires_at": iso_timestamp(expires) if expires else None,
+        "recovery_codes": set(mfa.recovery_codes) or None,
+    }
+
+
+def _stored_mfa(plain: dict[str, Any]) -> MfaSecrets:
+    return MfaSecrets.model_validate(
+        {
+            **{name: plain[name] for name in MFA_ATTRIBUTES if name in plain},
+            "recovery_codes": frozenset(plain.get("recovery_codes", ())),
+        }
+    )
 
 
 def _stored_token(plain: dict[str, Any], purpose: TokenPurpose) -> IssuedToken | None:
@@ -135,6 +171,11 @@ def account_from_item(item: dict[str, Any]) -> UserAccount:
         failed_logins=int(plain.get("failed_logins", 0)),
         sessions_revoked_at=plain.get("sessions_revoked_at"),
         session_generation=int(plain.get("session_generation", 0)),
+        revoked_sessions={
+            family: datetime.fromisoformat(until)
+            for family, until in plain.get("revoked_sessions", {}).items()
+        },
         verify_token=_stored_token(plain, TokenPurpose.VERIFY_EMAIL),
         reset_token=_stored_token(plain, TokenPurpose.RESET_PASSWORD),
+        mfa=_stored_mfa(plain),
     )

@@ -19,10 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from samlocal.functions.config import LOCAL_SESSION_TOKEN
-from samlocal.functions.in_process import Invoker
-from samlocal.functions.parameters_extension import ParametersExtension, ttls_from_template
+from samlocal.functions import LOCAL_SESSION_TOKEN, Invoker, ParametersExtension, ttls_from_template
 from samlocal.template import Template, load_template
+from userflow.local_stack import ONE_MACHINE_TRAFFIC
 from userflow.local_state import wait_for_local_state
 from userflow.stack import Stack
 
@@ -97,8 +96,10 @@ def local_stack(*arguments: str) -> Iterator[BenchStack]:
             **{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "USERFLOW_"))},
             "USERFLOW_STATE_DIR": state_dir,
         }
+        # Every request comes from 127.0.0.1: the per-source and mail limits are raised.
+        limits = ("--parameter-overrides", *ONE_MACHINE_TRAFFIC)
         process = subprocess.Popen(  # noqa: S603 - our interpreter and CLI
-            [sys.executable, "-m", "userflow.cli", "local", "--port", "0", *arguments],
+            [sys.executable, "-m", "userflow.cli", "local", "--port", "0", *limits, *arguments],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,

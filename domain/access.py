@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from domain.errors import AccessDenied, AuthenticationFailed, UserNotFound
@@ -25,6 +26,18 @@ class Caller:
     session_generation: int
     """The user's session generation when the token was issued (``gen``): any revocation since
     ends its authority."""
+    family_id: str | None = None
+    """The session (refresh family) the token belongs to (``sid``): revoking the family (logout,
+    refresh-token reuse) ends the authority of its access tokens too."""
+    auth_time: int = 0
+    """Epoch seconds of the login that started the session (``auth_time``); the default, the
+    epoch, is never recent."""
+    amr: tuple[str, ...] = ()
+    """How that login authenticated the user (RFC 8176 ``amr``: ``pwd``, ``otp``, ``hwk``...)."""
+
+    @property
+    def authenticated_at(self) -> datetime:
+        return datetime.fromtimestamp(self.auth_time, UTC)
 
     @property
     def is_admin(self) -> bool:
@@ -45,11 +58,13 @@ class Caller:
 
 def caller_account(repository: UserRepository, caller: Caller) -> UserAccount:
     """Access tokens are stateless; this refuses one whose holder was deleted, disabled or
-    signed out everywhere (logout-all, password change, reset) since the token was issued."""
+    signed out everywhere (logout-all, password change, reset) since the token was issued, or
+    whose session was revoked (logout, refresh-token reuse). Every protected route reads the
+    caller's item anyway, so these checks cost no extra read (README, "Sessions")."""
     try:
         account = repository.get(caller.user_id)
     except UserNotFound as error:
         raise AuthenticationFailed(SESSION_ENDED) from error
-    if not account.accepts_session(caller.session_generation):
+    if not account.accepts_session(caller.session_generation, caller.family_id):
         raise AuthenticationFailed(SESSION_ENDED)
     return account

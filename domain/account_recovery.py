@@ -3,9 +3,9 @@
 - Tokens are random, single-use and stored only as hashes; a new token of a purpose kills the
   previous one, and a password change kills both (``domain/recovery_tokens.py``).
 - Forgot-password answers the same, in about the same time, for every address: known, unknown,
-  disabled or over its limit. Beyond a limit the request is silently dropped, so that the limit
-  itself reveals nothing; resending a verification beyond its limit is refused (the caller is
-  signed in, there is nothing to hide from them).
+  disabled or over the mail limits (domain/mail_limits.py). Beyond a limit the request is
+  silently dropped, so that the limit itself reveals nothing; resending a verification beyond
+  it is refused (the caller is signed in, there is nothing to hide from them).
 - A reset changes the password, revokes every session and access token of the user
   (``sessions_revoked_at`` and the session generation) and clears the lockout. It publishes
   nothing: no public field changes.
@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,10 +22,10 @@ from domain.access import Caller, caller_account
 from domain.email_address import lookup_forms
 from domain.errors import InvalidRecoveryToken, TooManyRequests, UserNotFound, VersionConflict
 from domain.mail import TOKEN_PURPOSE, MailKind
-from domain.password_policy import validated_password
+from domain.mail_limits import MailLimiter
+from domain.password_policy import MIN_PASSWORD_LENGTH, validated_password
 from domain.passwords import PasswordHasher
 from domain.ports import (
-    RateLimiter,
     RecordOutcome,
     TokenStore,
     UserRepository,
@@ -36,7 +35,6 @@ from domain.recovery_tokens import TokenPurpose, new_token, read_token
 from domain.user_service import link_message, utc_now
 from domain.users import User, UserAccount, UserStatus
 
-HOUR = timedelta(hours=1)
 # Metric names, for operators only (they never reach a caller): abuse shows as limited requests.
 RECOVERY_RATE_LIMITED = "RecoveryRateLimited"
 RESET_LINK_MAILED = "PasswordResetMailed"
@@ -45,26 +43,10 @@ EMAIL_VERIFIED = "EmailVerified"
 
 
 @dataclass(frozen=True)
-class Limit:
-    requests: int
-    window: timedelta
-
-
-@dataclass(frozen=True)
 class RecoveryLimits:
-    """Per window; the numbers are documented in README, "Account recovery and mail"."""
-
-    forgot_per_address: Limit = Limit(3, HOUR)
-    forgot_per_source: Limit = Limit(30, HOUR)
-    resend_per_user: Limit = Limit(3, HOUR)
-    resend_per_source: Limit = Limit(30, HOUR)
     forgot_min_duration: timedelta = timedelta(milliseconds=400)
     """Forgot-password never answers sooner: the work done for a known address stays hidden."""
-
-
-def _limit_key(scope: str, value: str) -> str:
-    """Addresses are hashed: the limiter's items need not hold personal data."""
-    return f"{scope}#{hashlib.sha256(value.encode()).hexdigest()}"
+    password_min_length: int = MIN_PASSWORD_LENGTH
 
 
 class AccountRecoveryService:
@@ -73,7 +55,7 @@ class AccountRecoveryService:
         *,
         users: UserRepository,
         tokens: TokenStore,
-        limiter: RateLimiter,
+        mail_limiter: MailLimiter,
         hasher: PasswordHasher,
         token_key: Callable[[], bytes],
         limits: RecoveryLimits | None = None,
@@ -86,7 +68,7 @@ class AccountRecoveryService:
         need it)."""
         self._users = users
         self._tokens = tokens
-        self._limiter = limiter
+        self._mail_limiter = mail_limiter
         self._hasher = hasher
         self._token_key = token_key
         self._limits = limits or RecoveryLimits()
@@ -115,17 +97,12 @@ class AccountRecoveryService:
         """202 semantics: a new message and the previous token dead; nothing to send when the
         address is already verified."""
         account = caller_account(self._users, caller)
-        now = self._clock()
-        limits = self._limits
-        if not (
-            self._allow(_limit_key("resend#user", account.user.id), limits.resend_per_user, now)
-            and self._allow(_limit_key("resend#source", source), limits.resend_per_source, now)
-        ):
-            self._record(RECOVERY_RATE_LIMITED)
-            raise TooManyRequests
         if account.user.email_verified:
             return
-        self._issue(account.user, MailKind.VERIFY_EMAIL, now)
+        if not self._mail_limiter.allow(account.user.email, source):
+            self._record(RECOVERY_RATE_LIMITED)
+            raise TooManyRequests(retry_after=self._mail_limiter.retry_after())
+        self._issue(account.user, MailKind.VERIFY_EMAIL, self._clock())
 
     # ------------------------------------------------------------ password reset
     def forgot_password(self, email: str, source: str) -> None:
@@ -162,21 +139,16 @@ class AccountRecoveryService:
 
     def new_password_hash(self, password: str, email: str) -> str:
         """The one place a reset applies the password policy."""
-        return self._hasher.hash(validated_password(password, email))
+        return self._hasher.hash(
+            validated_password(password, email, self._limits.password_min_length)
+        )
 
     # ------------------------------------------------------------ helpers
     def _send_reset_if_allowed(self, email: str, source: str) -> None:
         now = self._clock()
-        limits = self._limits
         forms = lookup_forms(email)  # its canonical form first, when it has one
-        # Both counted whatever the address, so a limit reached says nothing about it.
-        per_address = self._allow(
-            _limit_key("forgot#address", forms[0]),
-            limits.forgot_per_address,
-            now,
-        )
-        per_source = self._allow(_limit_key("forgot#source", source), limits.forgot_per_source, now)
-        if not (per_address and per_source):
+        # Counted whatever the address, so a limit reached says nothing about it.
+        if not self._mail_limiter.allow(forms[0], source):
             self._record(RECOVERY_RATE_LIMITED)
             return
         account = next(filter(None, map(self._users.find_by_email, forms)), None)
@@ -191,9 +163,6 @@ class AccountRecoveryService:
         self._tokens.issue_token(
             user.id, purpose, token.issued, link_message(kind, user, token.reference)
         )
-
-    def _allow(self, key: str, limit: Limit, now: datetime) -> bool:
-        return self._limiter.allow(key, limit.requests, limit.window, now)
 
     def _account_for(self, purpose: TokenPurpose, token: str) -> UserAccount:
         """The account whose current, unexpired token of ``purpose`` this is."""

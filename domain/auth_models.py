@@ -33,6 +33,7 @@ LoginPassword = Annotated[
 RefreshTokenText = Annotated[
     SecretStr, Field(min_length=1, max_length=256), AfterValidator(require_valid_unicode_secret)
 ]
+DeviceTokenText = RefreshTokenText  # the same kind of opaque random token
 
 
 class _Strict(BaseModel):
@@ -42,6 +43,12 @@ class _Strict(BaseModel):
 class LoginRequest(_Strict):
     email: LoginEmail
     password: LoginPassword
+    device_token: DeviceTokenText | None = Field(
+        default=None,
+        description="The `device_token` an earlier login from this device returned: failures "
+        "of others then never throttle this device's logins. Optional; one that is unknown, "
+        "expired, revoked or another account's is ignored",
+    )
 
 
 class RefreshRequest(_Strict):
@@ -72,20 +79,40 @@ class LogoutRequest(_Strict):
 
 
 class TokenPair(BaseModel):
-    access_token: str
+    access_token: str = Field(
+        description="An ES256 JWT (header `typ: at+jwt`, RFC 9068) with claims `sub`, `iss`, "
+        "`aud`, `exp`, `iat`, `jti`, `roles`, `gen` (session generation), `sid` (the session), "
+        "`auth_time` (the login that started the session: refresh keeps it) and `amr` "
+        '(RFC 8176 methods of that login, e.g. `["pwd"]`)'
+    )
     refresh_token: str
     token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 - the scheme name, not a secret
     expires_in: int = Field(description="Seconds until the access token expires")
 
 
+PASSWORD_METHOD = "pwd"  # noqa: S105 - a method name, not a secret
+"""RFC 8176's ``amr`` value for a password login."""
+
+
+class LoginTokens(TokenPair):
+    device_token: str = Field(
+        description="Opaque, per user and device, long-lived: send it back in later logins "
+        "from this device (README, Login throttling). Signing out everywhere, a password change "
+        "or reset revokes it"
+    )
+
+
 @dataclass(frozen=True)
 class SessionFamily:
-    """Every refresh token descending from one login; revoked as a whole."""
+    """Every refresh token descending from one login; revoked as a whole. ``auth_time`` and
+    ``amr`` are the login's: every access token of the family carries them, refresh included."""
 
     family_id: str
     user_id: str
     created_at: datetime
     expires_at: datetime
+    auth_time: datetime
+    amr: tuple[str, ...] = (PASSWORD_METHOD,)
     revoked_at: datetime | None = None
 
 

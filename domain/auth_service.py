@@ -1,7 +1,12 @@
 """Login, refresh-token rotation with reuse detection, and logout.
 
 Every credential failure raises the same ``AuthenticationFailed`` so callers cannot tell an unknown
-email from a wrong password, a locked or disabled account, or a revoked session.
+email from a wrong password, a disabled account, or a revoked session. A throttled scope answers
+429 (``LoginThrottled``, ``PasswordResetRequired``) whatever the password
+(domain/login_throttle.py).
+Sessions end (README, "Sessions"): a refresh family lives at most ``session_lifetime`` from its
+login, each refresh token ``idle_timeout`` from its issue, and revoking a family (logout, reuse of
+a rotated token) also ends its access tokens.
 """
 
 from __future__ import annotations
@@ -10,31 +15,52 @@ import hashlib
 import secrets
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from domain.access import Caller, caller_account
-from domain.auth_models import LogoutRequest, RefreshRecord, SessionFamily, TokenPair
+from domain.auth_models import (
+    PASSWORD_METHOD,
+    LoginTokens,
+    LogoutRequest,
+    RefreshRecord,
+    SessionFamily,
+    TokenPair,
+)
 from domain.email_address import lookup_forms
-from domain.errors import AuthenticationFailed, UserNotFound
-from domain.password_guard import LockoutPolicy, PasswordGuard, Verdict
+from domain.errors import AuthenticationFailed, LoginThrottled, PasswordResetRequired, UserNotFound
+from domain.login_throttle import (
+    ThrottlePolicy,
+    TrustedDevice,
+    hash_device_token,
+    new_device_token,
+    retry_after_seconds,
+)
+from domain.password_guard import Outcome, PasswordGuard, Verdict
 from domain.password_policy import normalize_password
 from domain.passwords import PasswordHasher
 from domain.ports import (
+    DeviceRepository,
     LoginStateRepository,
     RecordOutcome,
     SessionRepository,
     UserRepository,
     record_nothing,
 )
-from domain.tokens import TokenIssuer
+from domain.tokens import LEEWAY_SECONDS, MAX_ACCESS_TTL_SECONDS, SessionClaims, TokenIssuer
 from domain.users import UserAccount, UserStatus
+
+if TYPE_CHECKING:
+    from domain.mfa_login import MfaLogin
+    from domain.mfa_models import MfaRequired, Proof
 
 # Metric names, one per outcome an operator watches.
 LOGIN_SUCCEEDED = "LoginSucceeded"
 LOGIN_FAILED = "LoginFailed"
 LOGIN_THROTTLED = "LoginThrottled"
+PASSWORD_RESET_REQUIRED = "LoginResetRequired"  # noqa: S105 - a metric name
+SECOND_FACTOR_REQUIRED = "LoginSecondFactorRequired"
 REFRESH_REUSE_DETECTED = "RefreshReuseDetected"
 
 
@@ -48,10 +74,16 @@ def new_refresh_token() -> str:
 
 
 @dataclass(frozen=True)
-class AuthPolicy(LockoutPolicy):
-    """The password guard's lockout, and how long a session family lives."""
+class AuthPolicy:
+    """The login throttle and how long sessions live (template parameters, README table)."""
 
-    refresh_ttl: timedelta = timedelta(days=30)
+    throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
+    session_lifetime: timedelta = timedelta(days=30)
+    """Absolute: no refresh outlives the login by more."""
+    idle_timeout: timedelta = timedelta(days=7)
+    """A refresh token unused this long is dead (each refresh issues one that lives this long)."""
+    access_token_ttl: timedelta = timedelta(seconds=MAX_ACCESS_TTL_SECONDS)
+    """How long a revoked session's access tokens must be refused after the revocation."""
 
 
 class AuthService:
@@ -61,28 +93,38 @@ class AuthService:
         users: UserRepository,
         login_state: LoginStateRepository,
         sessions: SessionRepository,
+        devices: DeviceRepository,
         hasher: PasswordHasher,
         issuer: Callable[[], TokenIssuer],
         policy: AuthPolicy | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         record_metric: RecordOutcome = record_nothing,
+        mfa: MfaLogin | None = None,
     ) -> None:
+        """``mfa``: the second step of logins (domain/mfa_login.py); without it no login asks
+        for a second factor."""
         self._users = users
         self._login_state = login_state
         self._sessions = sessions
+        self._devices = devices
         self._hasher = hasher
         self._issuer = issuer
         self._policy = policy or AuthPolicy()
         self._clock = clock
         self._record = record_metric
         self._guard = PasswordGuard(
-            login_state,
-            hasher,
-            self._policy,
-            clock,
+            login_state, hasher, self._policy.throttle, clock, devices=devices
         )
+        self._mfa = mfa
 
-    def login(self, email: str, password: str) -> TokenPair:
+    def login(
+        self, email: str, password: str, device_token: str | None = None
+    ) -> LoginTokens | MfaRequired:
+        """``device_token``: what an earlier login from this device returned; one that is not
+        (or no longer) this account's is ignored, as if none were sent. A user with a second
+        factor gets an ``mfa_token`` for ``complete_mfa`` instead of tokens: the password step
+        ends no run of failures (the second step's success does), so wrong codes cannot be
+        reset by logging in again with the password."""
         account = next(
             filter(None, (self._users.find_by_email(form) for form in lookup_forms(email))), None
         )
@@ -91,19 +133,52 @@ class AuthService:
             self._guard.spend_a_verification(password)
             self._reject(LOGIN_FAILED)
         user_id = account.user.id
-        verdict = self._guard.check(account, password)
-        if verdict is Verdict.LOCKED:
-            self._reject(LOGIN_THROTTLED, user_id)
-        if verdict is Verdict.REFUSED:
-            self._reject(LOGIN_FAILED, user_id)
+        device = self._trusted_device(account, device_token, now)
+        outcome = self._guard.check(account, password, device)
+        self._refuse_unless_accepted(outcome, user_id)
         if account.user.status != UserStatus.ACTIVE:
             self._reject(LOGIN_FAILED, user_id)
-        if not self._after_successful_login(account, password, verdict, now):
-            # Guesses running in parallel all read the account before any of them locked it:
-            # only those that finish before the limit is reached may succeed.
+        new_hash = self._rehash(account, password, outcome.verdict)
+        if self._mfa is not None and self._mfa.required(account):
+            if new_hash is not None:
+                self._login_state.store_rehash(account, new_hash)
+            self._record(SECOND_FACTOR_REQUIRED, user_id=user_id)
+            return self._mfa.begin(account)
+        if not self._after_successful_login(account, new_hash, device, now):
+            # Guesses running in parallel all read the account before any of them was counted:
+            # only those that finish before another failure is counted may succeed. The same
+            # 401 as a wrong password, or a burst would single out the right one.
             self._reject(LOGIN_THROTTLED, user_id)
         self._record(LOGIN_SUCCEEDED, user_id=user_id)
-        return self._start_session(account, now)
+        if device is None or device_token is None:
+            device_token = self._trust_new_device(user_id, now)
+        pair = self._start_session(account, now, (PASSWORD_METHOD,))
+        return LoginTokens(**pair.model_dump(), device_token=device_token)
+
+    def complete_mfa(
+        self, mfa_token: str, proof: Proof, device_token: str | None = None
+    ) -> LoginTokens:
+        """The second step: the session starts once the factor is proven. Judged on the same
+        scope as the password (``device_token``'s device, else the account): a throttled scope
+        gets no verdict (429), a wrong proof counts as a failed login."""
+        if self._mfa is None:
+            raise AuthenticationFailed
+        opened = self._mfa.open(mfa_token)
+        account, user_id, now = opened.account, opened.account.user.id, self._clock()
+        device = self._trusted_device(account, device_token, now)
+        if (throttled := self._guard.throttled(account, device)) is not None:
+            self._refuse_unless_accepted(throttled, user_id)
+        factor = self._mfa.verify(opened, proof)
+        if factor is None:
+            self._refuse_unless_accepted(self._guard.count_failure(account, device), user_id)
+            self._reject(LOGIN_FAILED, user_id)
+        if not self._after_successful_login(account, None, device, now):
+            self._reject(LOGIN_THROTTLED, user_id)
+        self._record(LOGIN_SUCCEEDED, user_id=user_id)
+        if device is None or device_token is None:
+            device_token = self._trust_new_device(user_id, now)
+        pair = self._start_session(account, now, (PASSWORD_METHOD, factor))
+        return LoginTokens(**pair.model_dump(), device_token=device_token)
 
     def refresh(self, refresh_token: str) -> TokenPair:
         now = self._clock()
@@ -111,7 +186,7 @@ class AuthService:
         if record is None or record.expires_at <= now:
             raise AuthenticationFailed
         family = self._sessions.get_family(record.family_id)
-        if family is None or family.revoked_at is not None or family.expires_at <= now:
+        if family is None or family.revoked_at is not None or self._session_end(family) <= now:
             raise AuthenticationFailed
         if record.rotated_at is not None:
             self._revoke_stolen_family(family, now)
@@ -129,67 +204,154 @@ class AuthService:
             token_hash=hash_refresh_token(token),
             user_id=record.user_id,
             family_id=record.family_id,
-            expires_at=now + self._policy.refresh_ttl,
+            expires_at=min(now + self._policy.idle_timeout, self._session_end(family)),
         )
         if not self._sessions.rotate(record, successor, now):
             # Another request rotated this token first: one of the two holders is not the owner.
             self._revoke_stolen_family(family, now)
-        return self._token_pair(account, token)
+        return self._token_pair(account, token, family)
 
     def logout(self, caller: Caller, request: LogoutRequest) -> None:
         """Only with a token still valid: a revoked one must not sign the user out again."""
-        caller_account(self._users, caller)
+        account = caller_account(self._users, caller)
         now = self._clock()
         if request.refresh_token is not None:
             token = request.refresh_token.get_secret_value()
             record = self._sessions.find_token(hash_refresh_token(token))
             if record is None or record.user_id != caller.user_id or record.expires_at <= now:
                 raise AuthenticationFailed("Invalid refresh token")
-            self._sessions.revoke_family(record.family_id, now)
+            self._end_session(record.family_id, account, now)
         if request.all:
             self._login_state.revoke_all_sessions(caller.user_id, now)
 
-    def _start_session(self, account: UserAccount, now: datetime) -> TokenPair:
+    def start_session(self, account: UserAccount, amr: tuple[str, ...]) -> TokenPair:
+        """A session for a user another method authenticated (a passkey: ``amr`` says how);
+        the password's bookkeeping is not involved."""
+        return self._start_session(account, self._clock(), amr)
+
+    # ------------------------------------------------------------ helpers
+    def _session_end(self, family: SessionFamily) -> datetime:
+        """The absolute end: the policy's lifetime from the login, never later than the end
+        stored with the family (families stored when each refresh extended it included)."""
+        return min(family.expires_at, family.created_at + self._policy.session_lifetime)
+
+    def _trusted_device(
+        self, account: UserAccount, device_token: str | None, now: datetime
+    ) -> TrustedDevice | None:
+        if device_token is None:
+            return None
+        device = self._devices.find_device(hash_device_token(device_token))
+        if (
+            device is None
+            or not device.trusted_for(account.user.id, account.sessions_revoked_at, now)
+            or self._policy.throttle.requires_reset(device.state.failures)
+        ):
+            return None
+        return device
+
+    def _trust_new_device(self, user_id: str, now: datetime) -> str:
+        token = new_device_token()
+        self._devices.add_device(
+            TrustedDevice(
+                token_hash=hash_device_token(token),
+                user_id=user_id,
+                created_at=now,
+                expires_at=now + self._policy.throttle.device_lifetime,
+            )
+        )
+        return token
+
+    def _refuse_unless_accepted(self, outcome: Outcome, user_id: str) -> None:
+        if outcome.verdict is Verdict.RESET_REQUIRED:
+            self._record(PASSWORD_RESET_REQUIRED, user_id=user_id)
+            raise PasswordResetRequired(retry_after=retry_after_seconds(outcome.wait))
+        if outcome.verdict is Verdict.LOCKED:
+            self._record(LOGIN_THROTTLED, user_id=user_id)
+            raise LoginThrottled(retry_after=retry_after_seconds(outcome.wait))
+        if not outcome.accepted:
+            self._reject(LOGIN_FAILED, user_id)
+
+    def _start_session(
+        self, account: UserAccount, now: datetime, amr: tuple[str, ...]
+    ) -> TokenPair:
+        """A new session family: its tokens carry this login's time and methods (``amr``)."""
         user = account.user
         token = new_refresh_token()
-        expires_at = now + self._policy.refresh_ttl
         family = SessionFamily(
-            family_id=str(uuid.uuid4()), user_id=user.id, created_at=now, expires_at=expires_at
+            family_id=str(uuid.uuid4()),
+            user_id=user.id,
+            created_at=now,
+            expires_at=now + self._policy.session_lifetime,
+            auth_time=now,
+            amr=amr,
         )
         first = RefreshRecord(
             token_hash=hash_refresh_token(token),
             user_id=user.id,
             family_id=family.family_id,
-            expires_at=expires_at,
+            expires_at=min(now + self._policy.idle_timeout, family.expires_at),
         )
         self._sessions.start_family(family, first)
-        return self._token_pair(account, token)
+        return self._token_pair(account, token, family)
 
-    def _token_pair(self, account: UserAccount, refresh_token: str) -> TokenPair:
+    def _token_pair(
+        self, account: UserAccount, refresh_token: str, family: SessionFamily
+    ) -> TokenPair:
         user = account.user
+        session = SessionClaims(
+            family_id=family.family_id, auth_time=family.auth_time, amr=family.amr
+        )
         access = self._issuer().issue(
-            user.id, [str(role) for role in user.roles], account.session_generation
+            user.id, [str(role) for role in user.roles], account.session_generation, session=session
         )
         return TokenPair(
             access_token=access.token, refresh_token=refresh_token, expires_in=access.expires_in
         )
 
+    def _rehash(self, account: UserAccount, password: str, verdict: Verdict) -> str | None:
+        """A new hash for an old-cost hash, or one made before passwords were normalized."""
+        if verdict is Verdict.ACCEPTED_AS_TYPED or self._hasher.needs_rehash(account.password_hash):
+            return self._hasher.hash(normalize_password(password))
+        return None
+
     def _after_successful_login(
-        self, account: UserAccount, password: str, verdict: Verdict, now: datetime
+        self,
+        account: UserAccount,
+        new_hash: str | None,
+        device: TrustedDevice | None,
+        now: datetime,
     ) -> bool:
-        """Re-hashes an old-cost hash, or one made before passwords were normalized."""
-        new_hash = (
-            self._hasher.hash(normalize_password(password))
-            if verdict is Verdict.ACCEPTED_AS_TYPED
-            or self._hasher.needs_rehash(account.password_hash)
-            else None
+        """Ends the scope's run of failures and stores ``new_hash`` (``_rehash``)."""
+        if device is None:
+            return self._login_state.record_successful_login(account, new_hash, now)
+        renewed = TrustedDevice(
+            token_hash=device.token_hash,
+            user_id=device.user_id,
+            created_at=device.created_at,
+            expires_at=now + self._policy.throttle.device_lifetime,
+            state=device.state,
         )
-        return self._login_state.record_successful_login(
-            account, new_hash, now, self._policy.max_failed_logins
-        )
+        if not self._devices.record_device_success(renewed, now):
+            return False
+        if new_hash is not None:
+            self._login_state.store_rehash(account, new_hash)
+        return True
+
+    def _end_session(self, family_id: str, account: UserAccount | None, now: datetime) -> None:
+        """Revokes the family and, on the user's item, its access tokens until they expire."""
+        self._sessions.revoke_family(family_id, now)
+        if account is None:
+            return
+        forget = [old for old, until in account.revoked_sessions.items() if until <= now]
+        until = now + self._policy.access_token_ttl + timedelta(seconds=LEEWAY_SECONDS)
+        self._login_state.revoke_session(account.user.id, family_id, until, forget)
 
     def _revoke_stolen_family(self, family: SessionFamily, now: datetime) -> NoReturn:
-        self._sessions.revoke_family(family.family_id, now)
+        try:
+            account: UserAccount | None = self._users.get(family.user_id)
+        except UserNotFound:
+            account = None
+        self._end_session(family.family_id, account, now)
         self._record(REFRESH_REUSE_DETECTED, user_id=family.user_id, family_id=family.family_id)
         raise AuthenticationFailed
 

@@ -14,7 +14,8 @@ from typing import Any
 from domain.events import LifecycleEvent, PoisonRecord, event_for
 from domain.ports import EventPublisher, PoisonSink, RecordReader
 
-SECRET_MARKERS = ("password", "hash", "secret", "token")
+# Sealed TOTP secrets (and pending ones) and recovery-code hashes too (domain/mfa_state.py).
+SECRET_MARKERS = ("password", "hash", "secret", "token", "totp", "recovery_code")
 DEFERRED = "poison, kept once the records before it are published"
 
 

@@ -34,6 +34,13 @@ class MailKind(StrEnum):
     VERIFY_EMAIL = "verify_email"
     RESET_PASSWORD = "reset_password"  # noqa: S105 - a message kind, not a secret
     EMAIL_CHANGED = "email_changed"
+    PASSKEY_ADDED = "passkey_added"
+    PASSKEY_REMOVED = "passkey_removed"
+    PASSKEY_BLOCKED = "passkey_blocked"
+    PASSWORD_REMOVED = "password_removed"  # noqa: S105 - a message kind, not a secret
+    MFA_DISABLED = "mfa_disabled"
+    MFA_RESET = "mfa_reset"
+    RECOVERY_CODE_USED = "recovery_code_used"
 
 
 TOKEN_PURPOSE: dict[MailKind, TokenPurpose] = {
@@ -42,8 +49,63 @@ TOKEN_PURPOSE: dict[MailKind, TokenPurpose] = {
 }
 
 
+_NOT_YOU_PASSKEY = (
+    "If this was not you, someone else may be signed in as you: remove the passkeys you do not "
+    "recognise, sign out everywhere and reset your password.\n"
+)
+_NOT_YOU = (
+    "If this was not you, reset your password at once and contact support: someone else may "
+    "know it.\n"
+)
+# Security notices (domain/mfa.py, domain/passkey_service.py, domain/passkey_sign_in.py): no link,
+# no code, no key, nothing the user typed but the name.
+SECURITY_NOTICES: dict[MailKind, tuple[str, str]] = {
+    MailKind.MFA_DISABLED: (
+        "Two-step verification was turned off",
+        "Two-step verification (authenticator app codes) was turned off for your account, and "
+        f"its recovery codes no longer work.\n\n{_NOT_YOU}",
+    ),
+    MailKind.MFA_RESET: (
+        "Two-step verification was reset by an administrator",
+        "An administrator turned off two-step verification for your account and signed you out "
+        "everywhere. Sign in with your password and set it up again.\n\n" + _NOT_YOU,
+    ),
+    MailKind.RECOVERY_CODE_USED: (
+        "A recovery code was used to sign in",
+        "One of your two-step verification recovery codes was just used to sign in; it will "
+        "not work again. If you lost your phone, set up two-step verification again and make "
+        f"new recovery codes.\n\n{_NOT_YOU}",
+    ),
+    MailKind.PASSKEY_ADDED: (
+        "A passkey was added to your account",
+        "A passkey was added to your account: the device that holds it can now sign you in "
+        f"without your password.\n\n{_NOT_YOU_PASSKEY}",
+    ),
+    MailKind.PASSKEY_REMOVED: (
+        "A passkey was removed from your account",
+        f"A passkey was removed from your account and can no longer sign you in.\n\n"
+        f"{_NOT_YOU_PASSKEY}",
+    ),
+    MailKind.PASSKEY_BLOCKED: (
+        "One of your passkeys was blocked",
+        "A sign-in with one of your passkeys showed a signature counter lower than the last one "
+        "we saw: a copy of that passkey may exist. We blocked it and signed you out everywhere. "
+        "Remove it from your account's passkeys and register the device again.\n",
+    ),
+    MailKind.PASSWORD_REMOVED: (
+        "Your account no longer has a password",
+        "The password of your account was removed: you now sign in with your passkeys. To have "
+        f'a password again, use "Forgot password".\n\n{_NOT_YOU_PASSKEY}',
+    ),
+}
+
+
 class MailRequest(BaseModel):
-    """One message to send; ``token_reference`` only for the kinds that carry a link."""
+    """One message to send; ``token_reference`` only for the kinds that carry a link.
+
+    ``name`` and ``new_email`` are text a user typed: they are set only for a recipient whose
+    address is verified. Mail to an unverified address quotes nothing anyone typed, so that
+    registering (or changing to) someone else's address cannot mail them an attacker's words."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -51,7 +113,7 @@ class MailRequest(BaseModel):
     kind: MailKind
     to: str
     user_id: str
-    name: str
+    name: str | None = None
     token_reference: str | None = None
     new_email: str | None = None
 
@@ -77,7 +139,7 @@ def link(frontend_url: str, path: str, token: str) -> str:
 
 def render(request: MailRequest, frontend_url: str, token: str | None) -> RenderedMail:
     """Plain-text messages; ``token`` is the full token for the kinds that carry a link."""
-    greeting = f"Hello {request.name},\n\n"
+    greeting = f"Hello {request.name},\n\n" if request.name else "Hello,\n\n"
     if request.kind == MailKind.VERIFY_EMAIL:
         url = link(frontend_url, "verify-email", str(token))
         return RenderedMail(
@@ -95,10 +157,14 @@ def render(request: MailRequest, frontend_url: str, token: str | None) -> Render
             "The link works once, for 1 hour, and signs you out everywhere. If you did not ask "
             "for it, ignore this message: your password stays as it is.\n",
         )
+    if request.kind in SECURITY_NOTICES:
+        subject, text = SECURITY_NOTICES[request.kind]
+        return RenderedMail(request.to, subject, f"{greeting}{text}")
+    changed_to = f" to {request.new_email}" if request.new_email else ""
     return RenderedMail(
         request.to,
         "Your email address was changed",
-        f"{greeting}The email address of your account was changed to {request.new_email}.\n\n"
+        f"{greeting}The email address of your account was changed{changed_to}.\n\n"
         "If you did not change it, contact support at once: someone else may control your "
         "account.\n",
     )

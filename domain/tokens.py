@@ -25,7 +25,11 @@ ALGORITHM = "ES256"
 # Pinned so that a token can never pick its own verification rule (alg "none", HS256 with the
 # public key as the secret, ...).
 ALGORITHMS = [ALGORITHM]
-REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub", "gen"]
+# RFC 9068 section 2.1: access tokens say what they are, so that no other JWT signed with the same
+# keys (an ID token, a future token type) is ever taken for one; section 4 allows both spellings.
+ACCESS_TOKEN_TYPE = "at+jwt"  # noqa: S105 - a media type, not a secret
+ACCEPTED_TYPES = frozenset({ACCESS_TOKEN_TYPE, "application/at+jwt"})
+REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub", "gen", "auth_time", "amr", "sid"]
 MAX_ACCESS_TTL_SECONDS = 15 * 60
 # Tolerated clock skew between the signing and the verifying function.
 LEEWAY_SECONDS = 10
@@ -178,6 +182,17 @@ def new_key_set(now: datetime | None = None) -> SigningKeySet:
 
 
 @dataclass(frozen=True)
+class SessionClaims:
+    """What every access token of one session (a refresh family) says about how it began: the
+    family (``sid``, so its tokens die with it), the login's time (``auth_time``) and its methods
+    (``amr``, RFC 8176). Refresh keeps all three; only a new login changes them."""
+
+    family_id: str
+    auth_time: datetime
+    amr: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class AccessToken:
     token: str
     expires_in: int
@@ -200,7 +215,14 @@ class TokenIssuer:
         self._settings = settings
         self._clock = clock
 
-    def issue(self, user_id: str, roles: list[str], session_generation: int = 0) -> AccessToken:
+    def issue(
+        self,
+        user_id: str,
+        roles: list[str],
+        session_generation: int = 0,
+        *,
+        session: SessionClaims,
+    ) -> AccessToken:
         now = self._clock()
         ttl = self._settings.access_ttl_seconds
         claims = {
@@ -212,9 +234,15 @@ class TokenIssuer:
             "jti": str(uuid.uuid4()),
             "roles": roles,
             "gen": session_generation,
+            "sid": session.family_id,
+            "auth_time": int(session.auth_time.timestamp()),
+            "amr": list(session.amr),
         }
         token = jwt.encode(
-            claims, self._private_key, algorithm=ALGORITHM, headers={"kid": self._kid}
+            claims,
+            self._private_key,
+            algorithm=ALGORITHM,
+            headers={"kid": self._kid, "typ": ACCESS_TOKEN_TYPE},
         )
         return AccessToken(token=token, expires_in=ttl)
 
@@ -227,6 +255,10 @@ class AccessClaims:
     roles: tuple[str, ...]
     iat: int
     session_generation: int
+    family_id: str
+    auth_time: int
+    """Epoch seconds of the login that started the session."""
+    amr: tuple[str, ...]
 
 
 class TokenVerifier:
@@ -260,6 +292,8 @@ class TokenVerifier:
             raise InvalidToken("malformed token") from error
         if header.get("alg") != ALGORITHM:
             raise InvalidToken("algorithm not allowed")
+        if header.get("typ") not in ACCEPTED_TYPES:
+            raise InvalidToken("not an access token (typ)")
         found = self._keys.get(str(header.get("kid")))
         if found is None:
             raise UnknownSigningKey("kid not in the JWKS")
@@ -286,10 +320,39 @@ class TokenVerifier:
         if type(generation) is not int or generation < 0:
             raise InvalidToken("gen must be a non-negative integer")
         # Roles travel comma-joined in the authorizer context, so a comma would forge a role.
-        if not isinstance(roles, list) or not all(
-            isinstance(r, str) and "," not in r for r in roles
-        ):
+        if not _names(roles):
             raise InvalidToken("roles must be a list of role names")
+        family_id, auth_time, amr = _session_of(claims)
         return AccessClaims(
-            sub=sub, roles=tuple(roles), iat=int(claims["iat"]), session_generation=generation
+            sub=sub,
+            roles=tuple(roles),
+            iat=int(claims["iat"]),
+            session_generation=generation,
+            family_id=family_id,
+            auth_time=auth_time,
+            amr=amr,
         )
+
+
+def _session_of(claims: Mapping[str, Any]) -> tuple[str, int, tuple[str, ...]]:
+    """``sid``, ``auth_time`` and ``amr``, once each has its expected shape."""
+    family_id, auth_time, amr = claims["sid"], claims["auth_time"], claims["amr"]
+    if not isinstance(family_id, str) or not family_id or len(family_id) > MAX_NAME_LENGTH:
+        raise InvalidToken("sid must be a non-empty string")
+    # A session cannot have begun after its token was issued, nor before the epoch.
+    if type(auth_time) is not int or not 0 <= auth_time <= claims["iat"] + LEEWAY_SECONDS:
+        raise InvalidToken("auth_time must be an instant before iat")
+    if not _names(amr):
+        raise InvalidToken("amr must be a list of method names")
+    return family_id, auth_time, tuple(amr)
+
+
+MAX_NAME_LENGTH = 64
+
+
+def _names(value: object) -> bool:
+    """A list of short names, each safe to join with commas."""
+    return isinstance(value, list) and all(
+        isinstance(name, str) and name and "," not in name and len(name) <= MAX_NAME_LENGTH
+        for name in value
+    )

@@ -4,28 +4,29 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TypeVar
 
 from domain.access import Caller, caller_account
-from domain.email_address import lookup_forms
 from domain.errors import (
-    AccessDenied,
     InvalidInput,
     UserNotFound,
     VersionConflict,
     WriteContention,
 )
+from domain.last_admin import admin_kept_after
 from domain.mail import MailKind, MailRequest
-from domain.password_guard import PasswordGuard, Verdict
-from domain.password_policy import validated_password
+from domain.mail_limits import MailLimiter
+from domain.password_guard import Outcome, PasswordGuard, Verdict
+from domain.password_policy import MIN_PASSWORD_LENGTH, validated_password
 from domain.passwords import PasswordHasher
 from domain.ports import UserRepository
+from domain.reauthentication import RecentAuthentication
 from domain.recovery_tokens import TokenPurpose, new_token
 from domain.users import (
     PROFILE_FIELDS,
     Registration,
-    Role,
     User,
     UserAccount,
     UserPage,
@@ -45,13 +46,14 @@ def new_message_id() -> str:
 
 
 def link_message(kind: MailKind, user: User, token_reference: str) -> MailRequest:
-    """A message carrying a token link, to the user's current address."""
+    """A message carrying a token link, to the user's current address; it greets the user by
+    name only if that address is verified (domain/mail.py, ``MailRequest``)."""
     return MailRequest(
         message_id=new_message_id(),
         kind=kind,
         to=user.email,
         user_id=user.id,
-        name=user.name,
+        name=user.name if user.email_verified else None,
         token_reference=token_reference,
     )
 
@@ -83,6 +85,15 @@ def redone_on_lost_race(write: Callable[[], _T], attempts: int = WRITE_ATTEMPTS)
         raise WriteContention from error
 
 
+@dataclass
+class _Attempt:
+    """One update request, across the tries a lost race makes."""
+
+    source: str | None
+    proven: bool = False
+    mail_allowed: dict[str, bool] = field(default_factory=dict)
+
+
 class UserService:
     def __init__(
         self,
@@ -90,18 +101,36 @@ class UserService:
         hasher: PasswordHasher,
         clock: Callable[[], datetime] = utc_now,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+        *,
         password_guard: PasswordGuard | None = None,
+        recent_authentication: Callable[[], RecentAuthentication] | None = None,
+        mail_limiter: MailLimiter | None = None,
+        password_min_length: int = MIN_PASSWORD_LENGTH,
     ) -> None:
         """``password_guard``: needed by the use cases that check a stored password (the API's);
-        operator tools that only register users or grant roles go without."""
+        operator tools that only register users or grant roles go without.
+        ``recent_authentication``: the rule for dangerous operations, made on first use (only the
+        functions that change or delete accounts are configured for it); default: its default
+        policy on ``password_guard``. ``mail_limiter``: the limit on messages to one address or
+        from one source (none: operator tools, which mail nobody an attacker chose)."""
         self._repository = repository
+        self._mail_limiter = mail_limiter
+        self._password_min_length = password_min_length
         self._hasher = hasher
         self._password_guard = password_guard
+        self._recent_authentication = recent_authentication or (
+            lambda: RecentAuthentication(self._guard(), clock=clock)
+        )
         self._clock = clock
         self._new_id = new_id
 
-    def register(self, registration: Registration) -> User:
-        password = validated_password(registration.password.get_secret_value(), registration.email)
+    def register(self, registration: Registration, source: str | None = None) -> User:
+        """``source``: the address the request came from (mail limits)."""
+        password = validated_password(
+            registration.password.get_secret_value(),
+            registration.email,
+            self._password_min_length,
+        )
         now = self._clock()
         user = User(
             id=self._new_id(),
@@ -115,28 +144,34 @@ class UserService:
         )
         account = UserAccount(user=user, password_hash=self._hasher.hash(password))
         account, verification = with_verification(account, now)
-        self._repository.add(account, [verification])
+        self._repository.add(account, self._mailable([verification], source, {}))
         return user
 
-    def check_replayed_password(self, user_id: str, password: str) -> Verdict:
+    def check_replayed_password(self, user_id: str, password: str) -> Outcome:
         """Whether a replayed registration carries the password the user was registered with:
         a login attempt like any other (a user deleted since has nothing left to protect)."""
         try:
             account = self._repository.get(user_id)
         except UserNotFound:
-            return Verdict.ACCEPTED
+            return Outcome(Verdict.ACCEPTED)
         return self._guard().prove(account, password)
 
     def get(self, caller: Caller, user_id: str) -> User:
         return self._target(caller, user_id).user
 
     def update(
-        self, caller: Caller, user_id: str, patch: UserPatch, if_match: int | None = None
+        self,
+        caller: Caller,
+        user_id: str,
+        patch: UserPatch,
+        if_match: int | None = None,
+        source: str | None = None,
     ) -> User:
+        """``source``: the address the request came from (mail limits)."""
+        attempt = _Attempt(source)
         if if_match is not None:
-            return self._update_once(caller, user_id, patch, if_match, proven=[])
-        proven: list[bool] = []
-        return redone_on_lost_race(lambda: self._update_once(caller, user_id, patch, None, proven))
+            return self._update_once(caller, user_id, patch, if_match, attempt)
+        return redone_on_lost_race(lambda: self._update_once(caller, user_id, patch, None, attempt))
 
     def _update_once(
         self,
@@ -144,17 +179,21 @@ class UserService:
         user_id: str,
         patch: UserPatch,
         if_match: int | None,
-        proven: list[bool],
+        attempt: _Attempt,
     ) -> User:
-        """``proven``: the current password was proven by an earlier attempt (not asked twice)."""
+        """``attempt``: what earlier tries of this request did once for all (proving the current
+        password, counting messages against the mail limits)."""
         account = self._target(caller, user_id)
         if if_match is not None and if_match != account.user.version:
             raise VersionConflict
         changes = self._user_changes(account.user, patch)
         own = caller.user_id == account.user.id
-        if own and ("email" in changes or patch.password) and not proven:
-            self._prove_current_password(account, patch)
-            proven.append(True)
+        if own and ("email" in changes or patch.password) and not attempt.proven:
+            # A stolen or forgotten-open session must not take the account over (a new email
+            # would receive the reset link).
+            current = patch.current_password
+            self._recent().require(caller, account, current.get_secret_value() if current else None)
+            attempt.proven = True
         new_hash = self._new_password_hash(account, patch)
         if not changes and new_hash is None:
             return account.user
@@ -179,16 +218,25 @@ class UserService:
         if email_changed:
             updated, verification = with_verification(updated, now)
             messages = [self._email_changed_notice(account, updated.user.email), verification]
-        self._repository.save(updated, account, messages)
+        self._repository.save(
+            updated, account, self._mailable(messages, attempt.source, attempt.mail_allowed)
+        )
         return updated.user
 
-    def delete(self, caller: Caller, user_id: str) -> None:
+    def delete(self, caller: Caller, user_id: str, current_password: str | None = None) -> None:
         """A deletion is a change like any other: it takes the next version, so subscribers
-        ordering events by ``user.version`` see it after every update (README, "Ordering")."""
-        redone_on_lost_race(lambda: self._delete_once(caller, user_id))
+        ordering events by ``user.version`` see it after every update (README, "Ordering").
+        Deleting your own account needs recent authentication."""
+        proven: list[bool] = []
+        redone_on_lost_race(lambda: self._delete_once(caller, user_id, current_password, proven))
 
-    def _delete_once(self, caller: Caller, user_id: str) -> None:
+    def _delete_once(
+        self, caller: Caller, user_id: str, current_password: str | None, proven: list[bool]
+    ) -> None:
         account = self._target(caller, user_id)
+        if caller.user_id == account.user.id and not proven:
+            self._recent().require(caller, account, current_password)
+            proven.append(True)
         deleted = account.model_copy(
             update={
                 "user": account.user.model_copy(
@@ -206,7 +254,8 @@ class UserService:
         return self._repository.list_users(limit, cursor)
 
     def set_status(self, caller: Caller, user_id: str, status: UserStatus) -> User:
-        """Disabling also revokes every session of the user in the same write."""
+        """Disabling also revokes every session of the user in the same write; the last
+        enabled admin cannot be disabled (LastAdmin, 409), not even by themself."""
         caller.ensure_admin()
         return redone_on_lost_race(lambda: self._set_status_once(caller, user_id, status))
 
@@ -226,53 +275,48 @@ class UserService:
                 )
             }
         )
+        kept = None
         if status == UserStatus.DISABLED:
+            kept = admin_kept_after(self._repository, account)
             updated = updated.with_sessions_revoked(now)
-        self._repository.save(updated, account)
+        self._repository.save(updated, account, admin_kept=kept)
         return updated.user
 
-    def grant_role(self, email: str, role: Role) -> User:
-        """Operator action (CLI), so there is no caller to check."""
-        account = next(
-            filter(None, (self._repository.find_by_email(form) for form in lookup_forms(email))),
-            None,
-        )
-        if account is None:
-            raise InvalidInput(f"No user with email {email}")
-        if role in account.user.roles:
-            return account.user
-        updated = account.model_copy(
-            update={
-                "user": account.user.model_copy(
-                    update={
-                        "roles": (*account.user.roles, role),
-                        "version": account.user.version + 1,
-                        "updated_at": self._clock(),
-                    }
-                )
-            }
-        )
-        self._repository.save(updated, account)
-        return updated.user
+    def _mailable(
+        self, messages: list[MailRequest], source: str | None, allowed: dict[str, bool]
+    ) -> list[MailRequest]:
+        """The messages within the mail limits (each recipient counted once per request, in
+        ``allowed``); the change is made either way."""
+        if self._mail_limiter is None:
+            return messages
+        for message in messages:
+            if message.to not in allowed:
+                allowed[message.to] = self._mail_limiter.allow(message.to, source)
+        return [message for message in messages if allowed[message.to]]
 
     def _guard(self) -> PasswordGuard:
         if self._password_guard is None:
             raise RuntimeError("this UserService was built without a password guard")
         return self._password_guard
 
+    def _recent(self) -> RecentAuthentication:
+        return self._recent_authentication()
+
     def _caller_account(self, caller: Caller) -> UserAccount:
         return caller_account(self._repository, caller)
 
     @staticmethod
     def _email_changed_notice(account: UserAccount, new_email: str) -> MailRequest:
-        """Told to the *old* address: if someone else made the change, its owner learns of it."""
+        """Told to the *old* address: if someone else made the change, its owner learns of it
+        (the new address and the name only if the old address was verified)."""
+        verified = account.user.email_verified
         return MailRequest(
             message_id=new_message_id(),
             kind=MailKind.EMAIL_CHANGED,
             to=account.user.email,
             user_id=account.user.id,
-            name=account.user.name,
-            new_email=new_email,
+            name=account.user.name if verified else None,
+            new_email=new_email if verified else None,
         )
 
     def _target(self, caller: Caller, user_id: str) -> UserAccount:
@@ -290,20 +334,12 @@ class UserService:
                 raise InvalidInput(f"{required} cannot be removed")
         return {field: value for field, value in sent.items() if getattr(user, field) != value}
 
-    def _prove_current_password(self, account: UserAccount, patch: UserPatch) -> None:
-        """Users changing their own password or email prove the current password, so a stolen
-        access token cannot take the account over (a new email would receive the reset link);
-        a wrong one counts as a failed login, and a locked account proves nothing."""
-        if (
-            patch.current_password is None
-            or not self._guard().prove(account, patch.current_password.get_secret_value()).accepted
-        ):
-            raise AccessDenied("current_password is missing or wrong")
-
     def _new_password_hash(self, account: UserAccount, patch: UserPatch) -> str | None:
         if patch.password is None:
             return None
         password = validated_password(
-            patch.password.get_secret_value(), patch.email or account.user.email
+            patch.password.get_secret_value(),
+            patch.email or account.user.email,
+            self._password_min_length,
         )
         return self._hasher.hash(password)

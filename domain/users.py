@@ -10,7 +10,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, St
 from pydantic.json_schema import SkipJsonSchema
 
 from domain.email_address import MAX_EMAIL_LENGTH, normalize_email
-from domain.password_policy import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from domain.mfa_state import MfaSecrets
+from domain.password_policy import LOWEST_MIN_PASSWORD_LENGTH, MAX_PASSWORD_LENGTH
 from domain.recovery_tokens import IssuedToken, TokenPurpose
 from domain.text import (
     document_pattern,
@@ -43,9 +44,10 @@ TimeZone = Annotated[
 Password = Annotated[
     SecretStr,
     Field(
-        min_length=MIN_PASSWORD_LENGTH,
+        min_length=LOWEST_MIN_PASSWORD_LENGTH,
         max_length=MAX_PASSWORD_LENGTH,
-        description="A new password: 12 to 256 characters once NFKC-normalized, not only "
+        description="A new password: at least the configured minimum (PasswordMinLength, "
+        "default 12) and at most 256 characters once NFKC-normalized, not only "
         "whitespace, no control characters, not the email address, and not a commonly used or "
         "breached password (NIST SP 800-63B)",
         json_schema_extra=document_pattern(visible_secret_pattern),
@@ -74,6 +76,8 @@ PUBLIC_FIELDS = (
     "email_verified",
     "name",
     *PROFILE_FIELDS,
+    "passkey_count",
+    "mfa_enabled",
     "roles",
     "status",
     "version",
@@ -106,7 +110,20 @@ class UserPatch(_Strict):
     timezone: TimeZone | None = None
     password: Password | None = None
     current_password: CurrentPassword | None = Field(
-        default=None, description="Required when users change their own password or email"
+        default=None,
+        description="When users change their own password or email: required unless their "
+        "session began with a login within the reauthentication window (else 403 "
+        '"Reauthentication required")',
+    )
+
+
+class AccountDeletion(_Strict):
+    """The optional body of deleting your own account."""
+
+    current_password: CurrentPassword | None = Field(
+        default=None,
+        description="Required unless the session began with a login within the "
+        'reauthentication window (else 403 "Reauthentication required")',
     )
 
 
@@ -122,6 +139,10 @@ class User(BaseModel):
     phone: str | None = None
     locale: str | None = None
     timezone: str | None = None
+    passkey_count: int = 0
+    """How many passkeys the user has (domain/passkeys.py); never which, nor their keys."""
+    mfa_enabled: bool = False
+    """A second factor (TOTP) is on: login asks for it (domain/mfa.py)."""
     roles: tuple[Role, ...] = (Role.USER,)
     status: UserStatus = UserStatus.ACTIVE
     version: int = 1
@@ -133,6 +154,14 @@ TOKEN_FIELDS = {
     TokenPurpose.VERIFY_EMAIL: "verify_token",
     TokenPurpose.RESET_PASSWORD: "reset_token",
 }
+
+
+UNUSABLE_PREFIX = "!"
+"""Marks the stored hash of a user who has no password (passwordless, README "Passkeys")."""
+
+
+def is_unusable_hash(encoded: str) -> bool:
+    return encoded.startswith(UNUSABLE_PREFIX)
 
 
 class UserAccount(BaseModel):
@@ -148,17 +177,31 @@ class UserAccount(BaseModel):
     session_generation: int = 0
     """Carried by every access token (``gen``); each revocation increments it, so tokens issued
     before it are refused exactly, with no clock comparison."""
+    revoked_sessions: dict[str, datetime] = Field(default_factory=dict)
+    """Sessions (refresh families) revoked one by one, each until the last access token it may
+    have issued has expired: their tokens (``sid``) are refused, the user's others are not."""
     verify_token: IssuedToken | None = Field(default=None, repr=False)
     reset_token: IssuedToken | None = Field(default=None, repr=False)
+    mfa: MfaSecrets = Field(default_factory=MfaSecrets, repr=False)
+    """The second factor's stored state (domain/mfa.py); never public."""
+
+    @property
+    def has_password(self) -> bool:
+        """False once the user went passwordless (domain/passwords.py, ``unusable_hash``)."""
+        return not is_unusable_hash(self.password_hash)
 
     def token(self, purpose: TokenPurpose) -> IssuedToken | None:
         token: IssuedToken | None = getattr(self, TOKEN_FIELDS[purpose])
         return token
 
-    def accepts_session(self, session_generation: int) -> bool:
-        """Whether an access token of that generation still speaks for this user."""
+    def accepts_session(self, session_generation: int, family_id: str | None = None) -> bool:
+        """Whether an access token of that generation and session still speaks for this user."""
         active = self.user.status == UserStatus.ACTIVE
-        return active and session_generation == self.session_generation
+        return (
+            active
+            and session_generation == self.session_generation
+            and family_id not in self.revoked_sessions
+        )
 
     def with_sessions_revoked(self, now: datetime) -> UserAccount:
         """Every refresh family made before ``now`` and every access token issued so far die."""

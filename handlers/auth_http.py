@@ -7,10 +7,11 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response, content_types
 
 from domain.auth_models import TokenPair
+from domain.mfa_models import MfaRequired
 from handlers.http import NO_STORE
 
 
-def token_response(pair: TokenPair) -> Response[dict[str, Any]]:
+def token_response(pair: TokenPair | MfaRequired) -> Response[dict[str, Any]]:
     return Response(
         status_code=200,
         content_type=content_types.APPLICATION_JSON,

@@ -10,11 +10,18 @@ from datetime import timedelta
 from functools import cache
 from typing import TYPE_CHECKING
 
+from handlers import policies
 from handlers.settings import (
     ListUsersSettings,
     MailTokenKeySettings,
+    MfaKeySettings,
+    MfaPolicySettings,
+    MfaSettings,
+    PasskeyAssertionSettings,
+    PasskeySettings,
+    PasskeySignInSettings,
     RecoverySettings,
-    SessionSettings,
+    RelyingPartySettings,
     TableSettings,
     TokenIssuerSettings,
     TokenSettingsEnv,
@@ -23,11 +30,25 @@ from handlers.settings import (
 )
 
 if TYPE_CHECKING:  # each function imports only what it uses (the authorizer: no boto3)
-    from adapters.dynamodb_session_repository import DynamoDBSessionRepository
+    from adapters.dynamodb_login_state import DynamoDBLoginState
+    from adapters.dynamodb_mfa_challenges import DynamoDBMfaChallengeStore
+    from adapters.dynamodb_passkey_repository import DynamoDBPasskeyRepository
+    from adapters.dynamodb_rate_limiter import DynamoDBRateLimiter
     from adapters.dynamodb_user_repository import DynamoDBUserRepository
     from adapters.key_store import PublicKeySource, SigningKeySource
     from domain.account_recovery import AccountRecoveryService
     from domain.auth_service import AuthService
+    from domain.mail_limits import MailLimiter
+    from domain.mfa import MfaService
+    from domain.mfa_crypto import MfaKeys
+    from domain.mfa_login import MfaLogin
+    from domain.passkey_assertions import PasskeyAssertions
+    from domain.passkey_ceremonies import RelyingParty
+    from domain.passkey_service import PasskeyService
+    from domain.passkey_sign_in import PasskeySignIn
+    from domain.password_guard import PasswordGuard
+    from domain.reauthentication import RecentAuthentication
+    from domain.source_limits import SourceLimiter, SourceLimits
     from domain.tokens import TokenIssuer, TokenSettings
     from domain.user_service import UserService
 
@@ -81,27 +102,77 @@ def user_repository() -> DynamoDBUserRepository:
 
 
 @cache
-def login_state() -> DynamoDBSessionRepository:
-    from adapters.dynamodb_session_repository import DynamoDBSessionRepository
+def login_state() -> DynamoDBLoginState:
+    from adapters.dynamodb_login_state import DynamoDBLoginState
 
-    return DynamoDBSessionRepository(load(TableSettings).table_name)
+    return DynamoDBLoginState(load(TableSettings).table_name)
+
+
+@cache
+def rate_limiter() -> DynamoDBRateLimiter:
+    from adapters.dynamodb_rate_limiter import DynamoDBRateLimiter
+
+    return DynamoDBRateLimiter(load(TableSettings).table_name)
+
+
+@cache
+def password_guard() -> PasswordGuard:
+    from domain.password_guard import PasswordGuard
+    from domain.passwords import PasswordHasher
+
+    return PasswordGuard(login_state(), PasswordHasher(), policies.throttle_policy())
+
+
+@cache
+def recent_authentication() -> RecentAuthentication:
+    """The rule for dangerous operations; only their functions are configured for it."""
+    from domain.reauthentication import RecentAuthentication
+
+    return RecentAuthentication(password_guard(), policies.reauthentication_policy())
+
+
+@cache
+def mail_limiter() -> MailLimiter:
+    from domain.mail_limits import MailLimiter
+
+    return MailLimiter(rate_limiter(), policies.mail_limits(), record_metric=record_outcome)
+
+
+def source_limiter() -> SourceLimiter:
+    """Per-source limits of the function's unauthenticated route(s), as its environment sets
+    them (read per request: a few microseconds; functions sharing a process keep their own)."""
+    return _source_limiter(policies.source_limits())
+
+
+@cache
+def _source_limiter(limits: SourceLimits) -> SourceLimiter:
+    from domain.source_limits import SourceLimiter
+
+    return SourceLimiter(rate_limiter(), limits)
 
 
 @cache
 def user_service() -> UserService:
-    from domain.password_guard import PasswordGuard
+    """Functions that never set a password or mail anyone never read those policies."""
     from domain.passwords import PasswordHasher
     from domain.user_service import UserService
 
-    hasher = PasswordHasher()
     return UserService(
-        user_repository(), hasher, password_guard=PasswordGuard(login_state(), hasher)
+        user_repository(),
+        PasswordHasher(),
+        password_guard=password_guard(),
+        recent_authentication=recent_authentication,
+        mail_limiter=mail_limiter(),
+        password_min_length=policies.password_min_length(),
     )
 
 
 # ---------------------------------------------------------------- authentication
-# A lockout and a stolen refresh token (domain/auth_service.py's names): warnings, not routine.
-WARNING_OUTCOMES = frozenset({"LoginThrottled", "RefreshReuseDetected"})
+# A throttle, a stolen refresh token, a cloned passkey (domain/auth_service.py and
+# domain/passkey_assertions.py name them): warnings, not routine.
+WARNING_OUTCOMES = frozenset(
+    {"LoginThrottled", "LoginResetRequired", "RefreshReuseDetected", "PasskeyCloneDetected"}
+)
 
 
 def record_outcome(name: str, *, user_id: str | None = None, family_id: str | None = None) -> None:
@@ -160,26 +231,81 @@ def _current_issuer() -> TokenIssuer:
 
 @cache
 def auth_service() -> AuthService:
-    from domain.auth_service import AuthPolicy, AuthService
+    from adapters.dynamodb_devices import DynamoDBDeviceRepository
+    from adapters.dynamodb_session_repository import DynamoDBSessionRepository
+    from domain.auth_service import AuthService
     from domain.passwords import PasswordHasher
 
-    sessions = login_state()
-    refresh_days = load(SessionSettings).refresh_token_ttl_days
+    table = load(TableSettings).table_name
     return AuthService(
         users=user_repository(),
-        login_state=sessions,
-        sessions=sessions,
+        login_state=login_state(),
+        sessions=DynamoDBSessionRepository(table),
+        devices=DynamoDBDeviceRepository(table),
         hasher=PasswordHasher(),
         issuer=_current_issuer,
-        policy=AuthPolicy(refresh_ttl=timedelta(days=refresh_days)),
+        policy=policies.auth_policy(),
         record_metric=record_outcome,
+        mfa=mfa_login(),
+    )
+
+
+# ---------------------------------------------------------------- multi-factor authentication
+def mfa_key() -> bytes:
+    """The key of sealed TOTP secrets and recovery-code hashes (domain/mfa_crypto.py)."""
+    return _secret_bytes(load(MfaKeySettings).mfa_key_secret_arn)
+
+
+@cache
+def mfa_keys() -> MfaKeys:
+    """Read on first use: the login function only starts challenges and never needs it."""
+    from domain.mfa_crypto import MfaKeys
+
+    return MfaKeys(mfa_key)
+
+
+@cache
+def mfa_challenges() -> DynamoDBMfaChallengeStore:
+    from adapters.dynamodb_mfa_challenges import DynamoDBMfaChallengeStore
+
+    return DynamoDBMfaChallengeStore(load(TableSettings).table_name)
+
+
+def mfa_login() -> MfaLogin:
+    """The second step of logins (the auth service counts wrong codes toward the throttle)."""
+    from domain.mfa_login import MfaLogin, RecoveryCodeFactor, TotpFactor
+    from domain.passkey_factor import PasskeyFactor
+
+    return MfaLogin(
+        users=user_repository(),
+        challenges=mfa_challenges(),
+        factors=[
+            TotpFactor(mfa_keys()),
+            RecoveryCodeFactor(mfa_keys()),
+            PasskeyFactor(passkey_assertions),
+        ],
+        policy=lambda: load(MfaPolicySettings).mfa_policy,
+        record_metric=record_outcome,
+    )
+
+
+@cache
+def mfa_service() -> MfaService:
+    from domain.mfa import MfaService
+
+    settings = load(MfaSettings)
+    return MfaService(
+        users=user_repository(),
+        keys=mfa_keys(),
+        issuer=settings.mfa_issuer,
+        step_up=recent_authentication().require,
+        policy=settings.mfa_policy,
     )
 
 
 # ---------------------------------------------------------------- account recovery
 @cache
 def recovery_service() -> AccountRecoveryService:
-    from adapters.dynamodb_rate_limiter import DynamoDBRateLimiter
     from adapters.dynamodb_token_store import DynamoDBTokenStore
     from domain.account_recovery import AccountRecoveryService, RecoveryLimits
     from domain.passwords import PasswordHasher
@@ -189,9 +315,83 @@ def recovery_service() -> AccountRecoveryService:
     return AccountRecoveryService(
         users=user_repository(),
         tokens=DynamoDBTokenStore(settings.table_name),
-        limiter=DynamoDBRateLimiter(settings.table_name),
+        mail_limiter=mail_limiter(),
         hasher=PasswordHasher(),
         token_key=mail_token_key,
-        limits=RecoveryLimits(forgot_min_duration=timedelta(milliseconds=minimum)),
+        limits=RecoveryLimits(
+            forgot_min_duration=timedelta(milliseconds=minimum),
+            password_min_length=settings.password_min_length,
+        ),
+        record_metric=record_outcome,
+    )
+
+
+# ---------------------------------------------------------------- passkeys
+@cache
+def passkey_repository() -> DynamoDBPasskeyRepository:
+    from adapters.dynamodb_passkey_repository import DynamoDBPasskeyRepository
+    from handlers.observability import logger
+
+    return DynamoDBPasskeyRepository(
+        load(TableSettings).table_name, request_id=logger.get_correlation_id
+    )
+
+
+def relying_party(settings: RelyingPartySettings) -> RelyingParty:
+    from domain.passkey_ceremonies import RelyingParty
+
+    return RelyingParty(
+        id=settings.passkey_rp_id, name=settings.passkey_rp_name, origins=settings.passkey_origins
+    )
+
+
+@cache
+def passkey_service() -> PasskeyService:
+    from adapters.dynamodb_challenge_store import DynamoDBChallengeStore
+    from domain.passkey_service import PasskeyService
+    from domain.passwords import PasswordHasher
+
+    settings = load(PasskeySettings)
+    return PasskeyService(
+        users=user_repository(),
+        passkeys=passkey_repository(),
+        challenges=DynamoDBChallengeStore(settings.table_name),
+        relying_party=relying_party(settings),
+        reauthentication=recent_authentication,
+        unusable_password_hash=lambda: PasswordHasher().unusable_hash(),
+        record_metric=record_outcome,
+    )
+
+
+@cache
+def passkey_assertions() -> PasskeyAssertions:
+    """Passkey sign-in, and POST /auth/mfa when its second factor is a passkey."""
+    from adapters.dynamodb_challenge_store import DynamoDBChallengeStore
+    from domain.passkey_assertions import PasskeyAssertions
+
+    settings = load(PasskeyAssertionSettings)
+    return PasskeyAssertions(
+        users=user_repository(),
+        passkeys=passkey_repository(),
+        challenges=DynamoDBChallengeStore(settings.table_name),
+        relying_party=relying_party(settings),
+        record_metric=record_outcome,
+    )
+
+
+@cache
+def passkey_sign_in() -> PasskeySignIn:
+    """Only the sign-in function has the decoy key and the signing key."""
+    from adapters.dynamodb_challenge_store import DynamoDBChallengeStore
+    from domain.passkey_sign_in import PasskeySignIn
+
+    settings = load(PasskeySignInSettings)
+    return PasskeySignIn(
+        assertions=passkey_assertions(),
+        passkeys=passkey_repository(),
+        challenges=DynamoDBChallengeStore(settings.table_name),
+        relying_party=relying_party(settings),
+        decoy_key=lambda: _secret_bytes(settings.passkey_decoy_secret_arn),
+        start_session=lambda account, amr: auth_service().start_session(account, amr),
         record_metric=record_outcome,
     )

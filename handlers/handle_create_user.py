@@ -35,6 +35,7 @@ from handlers.http import (
 from handlers.observability import metrics
 from handlers.settings import TableSettings, load
 from handlers.snapstart import on_restore
+from handlers.source_guard import limited_by_source
 
 app = create_resolver(idempotency_errors())
 
@@ -79,8 +80,8 @@ persistence = DynamoDBPersistenceLayer(
 on_restore(lambda: setattr(persistence, "client", client("dynamodb")))
 
 
-def _register(registration: Registration) -> dict[str, Any]:
-    user = user_service().register(registration)
+def _register(registration: Registration, source: str) -> dict[str, Any]:
+    user = user_service().register(registration, source)
     metrics.add_metric(name="UserRegistered", unit="Count", value=1)
     return user.model_dump(mode="json")
 
@@ -91,11 +92,11 @@ def _register(registration: Registration) -> dict[str, Any]:
     persistence_store=persistence,
     output_serializer=BodyOnly(),
 )
-def _register_once(request: dict[str, Any], registration: Registration) -> Registered:
-    return Registered(_register(registration))
+def _register_once(request: dict[str, Any], registration: Registration, source: str) -> Registered:
+    return Registered(_register(registration, source))
 
 
-@app.post("/users", responses=documented(201, User, 400, 409, 422))
+@app.post("/users", responses=documented(201, User, 400, 409, 422, 429))
 def create_user(
     registration: Registration,
     idempotency_key: Annotated[
@@ -103,26 +104,33 @@ def create_user(
         Header(alias="idempotency-key"),
     ] = None,
 ) -> Response[dict[str, Any]]:
-    if idempotency_key:
-        request = {
-            "key": idempotency_key,
-            "registration": registration.model_dump(mode="json", exclude={"password"}),
-        }
-        registered: Registered = _register_once(request=request, registration=registration)
-        body = registered.body
-        # The stored fingerprint leaves the password out (it must not help guess it), so a replay
-        # proves it like a login, lockout included: a different password is a different body.
-        if (
-            registered.replayed
-            and not user_service()
-            .check_replayed_password(body["id"], registration.password.get_secret_value())
-            .accepted
-        ):
-            raise IdempotencyValidationError
-    else:
-        body = _register(registration)
+    with limited_by_source(app, "register") as source:
+        body = _registered(registration, idempotency_key, source)
     user = User.model_validate(body)
     return user_response(user, HTTPStatus.CREATED, headers={"Location": f"/users/{user.id}"})
+
+
+def _registered(registration: Registration, idempotency_key: str | None, source: str) -> Any:
+    """The new user's body, or the first response to this Idempotency-Key."""
+    if not idempotency_key:
+        return _register(registration, source)
+    request = {
+        "key": idempotency_key,
+        "registration": registration.model_dump(mode="json", exclude={"password"}),
+    }
+    registered: Registered = _register_once(
+        request=request, registration=registration, source=source
+    )
+    # The stored fingerprint leaves the password out (it must not help guess it), so a replay
+    # proves it like a login, throttle included: a different password is a different body.
+    if (
+        registered.replayed
+        and not user_service()
+        .check_replayed_password(registered.body["id"], registration.password.get_secret_value())
+        .accepted
+    ):
+        raise IdempotencyValidationError
+    return registered.body
 
 
 _entry = lambda_handler(app)

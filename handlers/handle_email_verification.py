@@ -7,14 +7,16 @@ from aws_lambda_powertools.event_handler import Response
 from domain.auth_models import VerifyEmailRequest
 from handlers.dependencies import recovery_service
 from handlers.http import create_resolver, current_caller, documented, lambda_handler, source_ip
+from handlers.source_guard import limited_by_source
 
 app = create_resolver()
 
 
-@app.post("/auth/verify-email", responses=documented(204, None, 400, 409, 422))
+@app.post("/auth/verify-email", responses=documented(204, None, 400, 409, 422, 429))
 def verify_email(request: VerifyEmailRequest) -> Response[None]:
     """The user's email_verified becomes true; the token is used up."""
-    recovery_service().verify_email(request.token.get_secret_value())
+    with limited_by_source(app, "verify"):
+        recovery_service().verify_email(request.token.get_secret_value())
     return Response(status_code=204)
 
 

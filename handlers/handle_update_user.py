@@ -18,6 +18,7 @@ from handlers.http import (
     documented,
     lambda_handler,
     parse_if_match,
+    source_ip,
     user_response,
 )
 
@@ -36,7 +37,9 @@ def update_user(
         ),
     ] = None,
 ) -> Response[dict[str, Any]]:
-    user = user_service().update(current_caller(app), user_id, patch, parse_if_match(if_match))
+    user = user_service().update(
+        current_caller(app), user_id, patch, parse_if_match(if_match), source_ip(app)
+    )
     return user_response(user)
 
 

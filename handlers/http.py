@@ -27,8 +27,15 @@ from domain.errors import (
     EmailAlreadyExists,
     InvalidCursor,
     InvalidInput,
+    InvalidMfaCode,
     InvalidPrecondition,
     InvalidRecoveryToken,
+    LastAdmin,
+    LastSignInMethod,
+    MfaStateConflict,
+    PasskeyLimitReached,
+    PasskeyNotFound,
+    PasskeyNotRegistered,
     PasswordPolicyViolation,
     TooManyRequests,
     UserflowError,
@@ -42,16 +49,23 @@ from handlers.observability import logger, metrics, traced
 ERROR_STATUS: dict[type[Exception], HTTPStatus] = {
     InvalidPrecondition: HTTPStatus.BAD_REQUEST,
     InvalidRecoveryToken: HTTPStatus.BAD_REQUEST,
+    InvalidMfaCode: HTTPStatus.BAD_REQUEST,
     TooManyRequests: HTTPStatus.TOO_MANY_REQUESTS,
     AuthenticationFailed: HTTPStatus.UNAUTHORIZED,
     AccessDenied: HTTPStatus.FORBIDDEN,
     UserNotFound: HTTPStatus.NOT_FOUND,
     EmailAlreadyExists: HTTPStatus.CONFLICT,
+    LastAdmin: HTTPStatus.CONFLICT,
     WriteContention: HTTPStatus.CONFLICT,
+    MfaStateConflict: HTTPStatus.CONFLICT,
     VersionConflict: HTTPStatus.PRECONDITION_FAILED,
     PasswordPolicyViolation: HTTPStatus.UNPROCESSABLE_ENTITY,
     InvalidInput: HTTPStatus.UNPROCESSABLE_ENTITY,
     InvalidCursor: HTTPStatus.UNPROCESSABLE_ENTITY,
+    PasskeyNotRegistered: HTTPStatus.BAD_REQUEST,
+    PasskeyNotFound: HTTPStatus.NOT_FOUND,
+    PasskeyLimitReached: HTTPStatus.CONFLICT,
+    LastSignInMethod: HTTPStatus.CONFLICT,
 }
 
 
@@ -82,6 +96,14 @@ class ErrorBody(BaseModel):
     details: Any | None = None
 
 
+RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before asking again",
+        "schema": {"type": "integer", "minimum": 1},
+    }
+}
+
+
 def documented(success: int, model: type[BaseModel] | None, *errors: int) -> dict[int, Any]:
     """OpenAPI ``responses`` for a route: its success body and the error statuses it can answer.
 
@@ -96,6 +118,8 @@ def documented(success: int, model: type[BaseModel] | None, *errors: int) -> dic
             {*errors, HTTPStatus.UNPROCESSABLE_ENTITY, HTTPStatus.UNSUPPORTED_MEDIA_TYPE}
         )
     }
+    if HTTPStatus.TOO_MANY_REQUESTS in responses:
+        responses[HTTPStatus.TOO_MANY_REQUESTS]["headers"] = RETRY_AFTER
     # No model: no body (an empty content map, else Powertools documents the return annotation).
     responses[success] = {"description": HTTPStatus(success).phrase, "content": {}}
     if model is not None:
@@ -104,17 +128,28 @@ def documented(success: int, model: type[BaseModel] | None, *errors: int) -> dic
 
 
 def error_response(
-    status: HTTPStatus, message: str, details: object | None = None
+    status: HTTPStatus,
+    message: str,
+    details: object | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Response[Any]:
     body: dict[str, object] = {"message": message}
     if details is not None:
         body["details"] = details
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=body,
+        headers=headers or None,
+    )
 
 
 def _handle_domain_error(error: UserflowError) -> Response[Any]:
     status = next(ERROR_STATUS[kind] for kind in type(error).__mro__ if kind in ERROR_STATUS)
-    return error_response(status, error.message, error.details)
+    headers = {}
+    if isinstance(error, TooManyRequests) and error.retry_after is not None:
+        headers["Retry-After"] = str(error.retry_after)
+    return error_response(status, error.message, error.details, headers)
 
 
 def _refuse(status: HTTPStatus, message: str, error: Exception) -> Response[Any]:
@@ -207,23 +242,42 @@ def create_resolver(
     return app
 
 
+def refuse_non_object_body(app: APIGatewayHttpResolver) -> None:
+    """For a route whose body is optional: Powertools reads a JSON array sent for one model as
+    its first item (``[null]`` as no body at all). Refused here (422), as ``null`` and any other
+    body that is not an object; no body at all is fine."""
+    if app.current_event.body and not isinstance(app.current_event.json_body, dict):
+        raise RequestValidationError(
+            [{"type": "model_type", "loc": ("body",), "msg": "Input should be an object"}]
+        )
+
+
 def current_caller(app: APIGatewayHttpResolver) -> Caller:
     """The caller as the Lambda authorizer vouched for it; never from headers or body."""
     context = app.current_event.request_context.authorizer.get_lambda or {}
-    user_id = context.get("sub")
-    if not user_id:
+    user_id, family_id = context.get("sub"), context.get("sid")
+    if not user_id or not family_id:
         raise AuthenticationFailed("Missing authorizer context")
-    roles = str(context.get("roles", ""))
     try:
         session_generation = int(context["gen"])
+        auth_time = int(context["auth_time"])
     except (KeyError, TypeError, ValueError) as error:
         raise AuthenticationFailed("Missing authorizer context") from error
     logger.append_keys(user_id=str(user_id))
     return Caller(
         user_id=str(user_id),
-        roles=frozenset(filter(None, roles.split(","))),
+        roles=_names(context.get("roles")),
         session_generation=session_generation,
+        family_id=str(family_id),
+        auth_time=auth_time,
+        amr=tuple(sorted(_names(context.get("amr")))),
     )
+
+
+def _names(joined: object) -> frozenset[str]:
+    """Roles and methods travel comma-joined in the authorizer context (only strings, numbers
+    and booleans may)."""
+    return frozenset(filter(None, str(joined or "").split(",")))
 
 
 def source_ip(app: APIGatewayHttpResolver) -> str:

@@ -3,15 +3,19 @@
 The template (``template.yaml``, ``Globals`` merged) sets these variables; a test checks that every
 function's ``Environment`` satisfies its model in :data:`FUNCTION_SETTINGS`. A missing or invalid
 variable fails the first use in the container with :class:`SettingsError`, which names it, instead
-of a ``KeyError`` deep inside an adapter. Only pydantic is imported (the domain loads it anyway).
+of a ``KeyError`` deep inside an adapter. Only pydantic (and the MFA policy's enum, which needs
+nothing else) is imported.
 """
 
 from __future__ import annotations
 
 import os
 from typing import TypeVar
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from domain.mfa_policy import MfaPolicy
 
 NonEmpty = Field(min_length=1)
 
@@ -26,12 +30,15 @@ class TableSettings(FunctionSettings):
     table_name: str = NonEmpty
 
 
-class TokenSettingsEnv(FunctionSettings):
+class AccessTokenLifetime(FunctionSettings):
+    access_token_ttl_seconds: int = Field(default=900, gt=0)
+
+
+class TokenSettingsEnv(AccessTokenLifetime):
     """What verifies (and issues) access tokens."""
 
     issuer: str = NonEmpty
     audience: str = NonEmpty
-    access_token_ttl_seconds: int = Field(default=900, gt=0)
 
 
 # How long verifiers may cache the JWKS: template parameter JwksCacheSeconds (at most 300 s, the
@@ -46,17 +53,67 @@ class TokenVerifierSettings(TokenSettingsEnv):
     jwks_cache_seconds: int = JwksCacheSeconds
 
 
+class ThrottleSettings(FunctionSettings):
+    """Functions that check a stored password (domain/login_throttle.py). Defaults: the
+    template's (a test checks that each function that applies a policy gets its parameter)."""
+
+    login_free_failures: int = Field(default=5, ge=1)
+    login_base_delay_seconds: int = Field(default=30, gt=0)
+    login_max_delay_seconds: int = Field(default=900, gt=0)
+    login_failures_before_reset: int = Field(default=100, ge=2, le=100)
+    device_token_lifetime_days: int = Field(default=365, gt=0)
+
+
+class ReauthenticationSettings(TableSettings, ThrottleSettings):
+    """Functions whose operations need recent authentication (domain/reauthentication.py)."""
+
+    reauthentication_window_seconds: int = Field(ge=0)
+
+
+class PasswordRuleSettings(FunctionSettings):
+    """Functions that set a password."""
+
+    password_min_length: int = Field(default=12, ge=8, le=256)
+
+
+class MailLimitSettings(FunctionSettings):
+    """Functions that mail (domain/mail_limits.py)."""
+
+    mail_per_recipient_per_hour: int = Field(default=3, ge=1)
+    mail_per_source_per_hour: int = Field(default=30, ge=1)
+
+
+class SourceLimitSettings(TableSettings):
+    """Functions behind unauthenticated routes (domain/source_limits.py): the request limit is
+    the function's own route's (or routes')."""
+
+    source_request_limit: int = Field(ge=1)
+    source_failure_limit: int = Field(default=20, ge=1)
+    source_window_seconds: int = Field(default=900, ge=1)
+
+
+class RegistrationSettings(
+    SourceLimitSettings, ThrottleSettings, PasswordRuleSettings, MailLimitSettings
+):
+    """POST /users: a replayed registration proves its password like a login."""
+
+
+class UpdateUserSettings(ReauthenticationSettings, PasswordRuleSettings, MailLimitSettings):
+    """PATCH /users/{id}: email and password changes."""
+
+
 class ListUsersSettings(TableSettings):
     cursor_secret_arn: str = NonEmpty
 
 
-class SessionSettings(TableSettings):
+class SessionSettings(TableSettings, ThrottleSettings, AccessTokenLifetime):
     """Functions that build the auth service (logout: without issuing tokens)."""
 
-    refresh_token_ttl_days: int = Field(default=30, gt=0)
+    session_lifetime_seconds: int = Field(default=30 * 24 * 3600, gt=0)
+    session_idle_timeout_seconds: int = Field(default=7 * 24 * 3600, gt=0)
 
 
-class TokenIssuerSettings(SessionSettings, TokenSettingsEnv):
+class TokenIssuerSettings(SessionSettings, TokenSettingsEnv, SourceLimitSettings):
     """Login and refresh: the only functions that read the signing key."""
 
     signing_key_secret_arn: str = NonEmpty
@@ -68,10 +125,87 @@ class MailTokenKeySettings(FunctionSettings):
     mail_token_secret_arn: str = NonEmpty
 
 
-class RecoverySettings(TableSettings, MailTokenKeySettings):
+class RecoverySettings(
+    SourceLimitSettings, MailTokenKeySettings, MailLimitSettings, PasswordRuleSettings
+):
     """Email verification and password recovery (one service)."""
 
     forgot_password_min_milliseconds: int = Field(default=400, ge=0)
+
+
+class RelyingPartySettings(FunctionSettings):
+    """This service as WebAuthn knows it (template parameters PasskeyRpId, PasskeyRpName,
+    PasskeyOrigins): credentials are bound to the RP ID, ceremonies run on the origins."""
+
+    passkey_rp_id: str = NonEmpty
+    passkey_rp_name: str = NonEmpty
+    passkey_origins: tuple[str, ...] = Field(min_length=1)
+
+    @field_validator("passkey_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        return tuple(filter(None, value.split(","))) if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _origins_on_the_rp_id(self) -> RelyingPartySettings:
+        """WebAuthn refuses a ceremony whose origin is not on the RP ID (the domain or a
+        subdomain), and runs only in secure contexts: https, or http on localhost."""
+        for origin in self.passkey_origins:
+            parts = urlsplit(origin)
+            host = parts.hostname or ""
+            secure = parts.scheme == "https" or (parts.scheme == "http" and host == "localhost")
+            on_rp_id = host == self.passkey_rp_id or host.endswith(f".{self.passkey_rp_id}")
+            if not (secure and on_rp_id) or parts.path not in ("", "/") or parts.query:
+                raise ValueError(
+                    f"origin {origin!r} is not a secure origin on the RP ID {self.passkey_rp_id!r}"
+                )
+        return self
+
+
+class PasskeySettings(ReauthenticationSettings, RelyingPartySettings):
+    """Registering, listing and removing passkeys, and the password: dangerous operations."""
+
+
+class PasskeyAssertionSettings(TableSettings, RelyingPartySettings):
+    """Verifying a passkey assertion: passkey sign-in, and a passkey as the second factor."""
+
+
+class PasskeySignInSettings(TokenIssuerSettings, PasskeyAssertionSettings):
+    """Signing in with a passkey: issues tokens; decoy credential ids need a secret key."""
+
+    passkey_decoy_secret_arn: str = NonEmpty
+
+
+class MfaKeySettings(TableSettings):
+    """The key of sealed TOTP secrets and recovery-code hashes, the issuer authenticator apps
+    show, and the policy (domain/mfa_policy.py)."""
+
+    mfa_key_secret_arn: str = NonEmpty
+    mfa_issuer: str = NonEmpty
+    mfa_policy: MfaPolicy = MfaPolicy.OPTIONAL
+
+
+class MfaSettings(MfaKeySettings, ReauthenticationSettings):
+    """The MFA management routes: managing MFA needs recent authentication."""
+
+
+class MfaPolicySettings(FunctionSettings):
+    """Login and its second step: a user the policy covers is asked for any factor enrolled,
+    a passkey included (domain/mfa_login.py)."""
+
+    mfa_policy: MfaPolicy
+
+
+class LoginSettings(TokenIssuerSettings, MfaPolicySettings):
+    """POST /auth/login: checks the password, then issues tokens or asks for a second factor."""
+
+
+class MfaLoginSettings(TokenIssuerSettings, MfaKeySettings, PasskeyAssertionSettings):
+    """POST /auth/mfa: checks a second factor (a passkey too), then issues tokens."""
+
+
+class AuthorizerSettings(TokenVerifierSettings):
+    mfa_policy: MfaPolicy = MfaPolicy.OPTIONAL
 
 
 class MailerSettings(TableSettings, MailTokenKeySettings):
@@ -92,20 +226,24 @@ class UserStreamSettings(FunctionSettings):
 
 # Handler module -> the model of its function's environment (the template test walks these).
 FUNCTION_SETTINGS: dict[str, type[FunctionSettings]] = {
-    "handlers.handle_create_user": TableSettings,
+    "handlers.handle_create_user": RegistrationSettings,
     "handlers.handle_get_user": TableSettings,
-    "handlers.handle_update_user": TableSettings,
-    "handlers.handle_delete_user": TableSettings,
+    "handlers.handle_update_user": UpdateUserSettings,
+    "handlers.handle_delete_user": ReauthenticationSettings,
     "handlers.handle_list_users": ListUsersSettings,
     "handlers.handle_account_status": SessionSettings,
     "handlers.handle_logout": SessionSettings,
-    "handlers.handle_authorize": TokenVerifierSettings,
+    "handlers.handle_authorize": AuthorizerSettings,
     "handlers.handle_jwks": TokenVerifierSettings,
-    "handlers.handle_login": TokenIssuerSettings,
+    "handlers.handle_login": LoginSettings,
+    "handlers.handle_mfa": MfaSettings,
+    "handlers.handle_mfa_login": MfaLoginSettings,
     "handlers.handle_refresh_token": TokenIssuerSettings,
     "handlers.handle_email_verification": RecoverySettings,
     "handlers.handle_password_recovery": RecoverySettings,
     "handlers.handle_mailer": MailerSettings,
+    "handlers.handle_passkeys": PasskeySettings,
+    "handlers.handle_passkey_sign_in": PasskeySignInSettings,
     "handlers.handle_rotate_signing_key": KeyRotationSettings,
     "handlers.handle_user_stream": UserStreamSettings,
     "handlers.handle_pre_traffic": FunctionSettings,  # reads only its event

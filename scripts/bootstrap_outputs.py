@@ -13,6 +13,8 @@ from typing import Any
 import boto3
 
 SUFFIX = "-bootstrap"
+# Where builds are uploaded (SAM's `--s3-bucket`, osls' `provider.deploymentBucket`).
+ARTIFACTS_BUCKET = "ArtifactsBucketName"
 
 
 def bootstrap_stack(stack_name: str) -> str:

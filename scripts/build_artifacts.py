@@ -37,6 +37,8 @@ from pathlib import Path
 from userflow.template import TEMPLATE, userflow_template
 
 ROOT = Path(__file__).resolve().parent.parent
+# Where `make build` stages (serverless.yml's layers are directories under it too).
+STAGING_DIR = ROOT / "build"
 RUNTIME_PACKAGES = ("handlers", "domain", "adapters")
 RUNTIME_REQUIREMENTS = ROOT / "requirements" / "runtime.txt"
 # The python3.13 runtime ships these; bundling them would add ~25 MB to every cold start.
@@ -198,7 +200,7 @@ def copy_layer(staged: Path, artifacts_dir: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--out", type=Path, default=ROOT / "build", help="staging directory")
+    parser.add_argument("--out", type=Path, default=STAGING_DIR, help="staging directory")
     parser.add_argument(
         "--bytecode-python",
         help="interpreter compiling the layers' bytecode (default: python<runtime> on PATH)",

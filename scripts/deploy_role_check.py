@@ -2,10 +2,13 @@
 
 CloudFormation's resource schemas publish the IAM permissions each resource type's handlers
 call (``handlers.create/update/delete.permissions``); cfn-lint ships those schemas. For every
-resource type of the (translated) template, the role (``deploy/bootstrap.yaml`` by default) must
+resource type of the (translated) templates, the role (``deploy/bootstrap.yaml`` by default) must
 grant each of them, save the ones its ``Metadata.DeployRoleCheck.NotGranted`` declines with a
 reason; and it may grant nothing else, save what ``BeyondHandlers`` lists with a reason (the
 deploy's own calls: change sets, artifacts, post-deploy steps). No action may be a wildcard.
+One role deploys the stack with either tool, so it must fit every template given (SAM's
+template.yaml and the one `osls package` produces); ``--osls`` adds what `osls deploy` itself
+calls (scripts/osls_deploy_calls.py, read from osls' source), which the role must grant too.
 
 IAM's own catalogue of actions (cfn-lint ships it too) settles the rest: a schema permission
 that IAM does not know (some schemas list API names that are no IAM action) cannot be granted
@@ -13,10 +16,10 @@ and is skipped; a granted action must exist; an action with a resource type must
 listed under ``OnAnyResource`` with a reason), and one without may only be granted on ``"*"``
 (IAM matches it against nothing else, so a scoped grant would silently grant nothing).
 
-    python -m scripts.deploy_role_check TEMPLATE [--role-template deploy/bootstrap.yaml]
-        [--region us-east-1]
+    python -m scripts.deploy_role_check TEMPLATE [TEMPLATE ...]
+        [--role-template deploy/bootstrap.yaml] [--region us-east-1] [--osls]
 
-``TEMPLATE`` is CloudFormation (JSON or YAML): a SAM template is translated first, as the
+A ``TEMPLATE`` is CloudFormation (JSON or YAML): a SAM template is translated first, as the
 transform would. Exit status 0 when the role fits, 1 with one line per problem otherwise.
 """
 
@@ -26,7 +29,7 @@ import argparse
 import json
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -121,14 +124,21 @@ def resource_types(template: dict[str, Any]) -> set[str]:
 
 
 def required_permissions(
-    template: dict[str, Any], region: str = "us-east-1"
+    templates: dict[str, Any] | Sequence[dict[str, Any]], region: str = "us-east-1"
 ) -> dict[str, set[str]]:
-    """Action (lower case) -> the resource types whose handlers need it."""
+    """Action (lower case) -> the resource types whose handlers need it, in any of ``templates``."""
     needed: dict[str, set[str]] = {}
-    for resource_type in sorted(resource_types(template)):
+    kinds = {kind for template in _as_templates(templates) for kind in resource_types(template)}
+    for resource_type in sorted(kinds):
         for action in handler_permissions(resource_type, region):
             needed.setdefault(action, set()).add(resource_type)
     return needed
+
+
+def _as_templates(
+    templates: dict[str, Any] | Sequence[dict[str, Any]],
+) -> Sequence[dict[str, Any]]:
+    return [templates] if isinstance(templates, dict) else templates
 
 
 @dataclass
@@ -224,11 +234,18 @@ def read_role(path: Path = ROLE_TEMPLATE) -> RoleDocument:
     return document
 
 
-def problems(template: dict[str, Any], role: RoleDocument, region: str = "us-east-1") -> list[str]:
-    """Every way ``role`` misfits ``template``; empty when it fits."""
+def problems(
+    templates: dict[str, Any] | Sequence[dict[str, Any]],
+    role: RoleDocument,
+    region: str = "us-east-1",
+    tool_calls: Mapping[str, str] | None = None,
+) -> list[str]:
+    """Every way ``role`` misfits ``templates`` (one, or several it must deploy alike), and the
+    deploy tool's own ``tool_calls`` (IAM action -> who calls it); empty when it fits."""
     return [
         *_size_problems(role),
-        *_coverage_problems(required_permissions(template, region), role),
+        *_coverage_problems(required_permissions(templates, region), role),
+        *_tool_problems(tool_calls or {}, role),
         *_documentation_problems(role),
         *(problem for grant in role.grants for problem in _grant_problems(grant, role)),
     ]
@@ -258,6 +275,15 @@ def _coverage_problems(needed: dict[str, set[str]], role: RoleDocument) -> Itera
         yield f"{action} is both granted and listed under NotGranted"
     for action in sorted(beyond - set(granted)):
         yield f"{action} is listed under BeyondHandlers but not granted (remove the entry)"
+
+
+def _tool_problems(tool_calls: Mapping[str, str], role: RoleDocument) -> Iterator[str]:
+    """What the deploy tool calls itself and the role lacks (granted, it is documented as any
+    other grant: needed by a handler, or listed under BeyondHandlers)."""
+    granted = role.granted()
+    for action, caller in sorted(tool_calls.items(), key=lambda item: item[0].lower()):
+        if action.lower() not in granted:
+            yield f"missing {action.lower()} ({caller})"
 
 
 def _documentation_problems(role: RoleDocument) -> Iterator[str]:
@@ -300,15 +326,27 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("template", type=Path, help="CloudFormation or SAM template")
+    parser.add_argument(
+        "templates", type=Path, nargs="+", metavar="template", help="CloudFormation or SAM"
+    )
     parser.add_argument("--role-template", type=Path, default=ROLE_TEMPLATE)
     parser.add_argument("--region", default="us-east-1", help="whose resource schemas to use")
+    parser.add_argument(
+        "--osls", action="store_true", help="also what `osls deploy` itself calls on AWS"
+    )
     args = parser.parse_args(argv)
-    found = problems(load_cloudformation(args.template), read_role(args.role_template), args.region)
+    tool_calls = None
+    if args.osls:
+        from scripts.osls_deploy_calls import deploy_actions
+
+        tool_calls = deploy_actions()
+    templates = [load_cloudformation(path) for path in args.templates]
+    found = problems(templates, read_role(args.role_template), args.region, tool_calls)
     for problem in found:
         print(problem, file=sys.stderr)
     if not found:
-        print(f"{args.role_template}: the deploy role fits {args.template}")
+        names = ", ".join(str(path) for path in args.templates)
+        print(f"{args.role_template}: the deploy role fits {names}")
     return 1 if found else 0
 
 

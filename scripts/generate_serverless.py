@@ -4,11 +4,16 @@ template.yaml stays the one source (docs/deploy.md, "Deploying with the Serverle
 Functions, their `httpApi` and `stream` events, the HTTP API's authorizer and the layers become
 osls constructs (scripts/serverless_functions.py); each function runs with its own IAM role,
 the one SAM derives from the template (a plain CloudFormation role, so no plugin is needed);
-everything else stays CloudFormation under `resources` (scripts/serverless_stack.py sorts them).
+everything else stays CloudFormation under `resources` (scripts/serverless_stack.py sorts them),
+save the `Rules`, which osls' `resources` refuses: `custom.cloudFormationRules` holds them and
+the repository's own plugin (scripts/osls_rules.cjs) adds them to the packaged template.
+SAM's gradual deployment is not carried, nor what exists only for it (scripts/
+serverless_gradual.py); `custom` lists what is left out and why.
 Template parameters stay CloudFormation parameters, so CloudFormation still validates them, with
 defaults taken from osls params: the template's defaults, samconfig.toml's overrides per stage,
-`--param "AlarmEmail=..."` per deploy; `Stage` is the osls stage. `make serverless` rewrites the
-file; a test fails on drift.
+`--param "AlarmEmail=..."` per deploy; `Stage` is the osls stage. osls uploads to the artifacts
+bucket of the stack's bootstrap stack (deploy/bootstrap.yaml), as SAM does, never to a bucket of
+its own. `make serverless` rewrites the file; a test fails on drift.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ from typing import Any
 import yaml
 
 from scripts import sam_template
+from scripts.bootstrap_outputs import ARTIFACTS_BUCKET
+from scripts.bootstrap_outputs import SUFFIX as BOOTSTRAP_SUFFIX
 from scripts.serverless_aliases import alias_values, depends_on
 from scripts.serverless_artifacts import STAGED_CODE, package_patterns
 from scripts.serverless_artifacts import layers as stack_layers
@@ -30,6 +37,7 @@ from scripts.serverless_functions import (
     snap_start,
     stream_event,
 )
+from scripts.serverless_gradual import leave_out_gradual_deployment, not_carried_record
 from scripts.serverless_http_api import http_api_settings
 from scripts.serverless_naming import GeneratorError
 from scripts.serverless_params import parameters as stack_parameters
@@ -42,6 +50,11 @@ SAMCONFIG = ROOT / "samconfig.toml"
 SERVICE = "userflow"
 DEFAULT_STAGE = "staging"
 STREAM_EVENTS = {"DynamoDB", "Kinesis"}
+# The repository's osls plugin that adds `custom.cloudFormationRules` to the packaged template.
+RULES_PLUGIN = "./scripts/osls_rules.cjs"
+RULES = "cloudFormationRules"
+# The artifacts bucket of the stack's bootstrap stack (deploy/bootstrap.yaml), from its outputs.
+DEPLOYMENT_BUCKET = f"${{cf:${{self:service}}-${{sls:stage}}{BOOTSTRAP_SUFFIX}.{ARTIFACTS_BUCKET}}}"
 # The order of a function's settings in serverless.yml: what it runs, then how, then its events.
 _FUNCTION_KEYS = [
     "handler",
@@ -71,7 +84,9 @@ HEADER = """\
 
 def _provider_defaults(stack: SortedStack) -> dict[str, Any]:
     """Globals.Function, as osls provider settings (functions list only what differs)."""
-    globals_ = stack.renames.apply(stack.sam.get("Globals", {}).get("Function", {}), "Globals")
+    written = stack.sam.get("Globals", {}).get("Function", {})
+    used = ("Runtime", "MemorySize", "Timeout", "Architectures", "Tracing", "Environment")
+    globals_ = stack.renames.apply({k: v for k, v in written.items() if k in used}, "Globals")
     defaults: dict[str, Any] = {}
     for key, setting in (
         ("Runtime", "runtime"),
@@ -190,6 +205,7 @@ def build_document(template: dict[str, Any]) -> dict[str, Any]:
     if code != STAGED_CODE:
         raise GeneratorError(f"Globals.Function.CodeUri is {code!r}, not {STAGED_CODE!r}")
     stack = sort_stack(template)
+    left_out = leave_out_gradual_deployment(stack)
     parameters, param_defaults = stack_parameters(stack)
     custom: dict[str, Any] = {}
     carried = _resources(stack, custom)
@@ -203,6 +219,7 @@ def build_document(template: dict[str, Any]) -> dict[str, Any]:
         "region": "${env:AWS_REGION, env:AWS_DEFAULT_REGION, 'us-east-1'}",
         # Deploys go through change sets, as SAM's do: the deploy role needs no direct stack writes.
         "deploymentMethod": "changesets",
+        "deploymentBucket": {"name": DEPLOYMENT_BUCKET},
         # Every deploy publishes a version (kept), as AutoPublishAlias does; osls hashes the
         # whole configuration and the layers' content into it.
         "versionFunctions": True,
@@ -223,10 +240,13 @@ def build_document(template: dict[str, Any]) -> dict[str, Any]:
     }
     if "Mappings" in cfn:
         resources["Mappings"] = cfn["Mappings"]
+    if "Rules" in cfn:
+        custom[RULES] = stack.renames.apply(cfn["Rules"], "Rules")
     document: dict[str, Any] = {
         "service": SERVICE,
         "frameworkVersion": "3",
         "configValidationMode": "error",
+        **({"plugins": [RULES_PLUGIN]} if RULES in custom else {}),
         "params": {"default": param_defaults, **stage_params(SAMCONFIG.read_text())},
         "provider": provider,
         "package": {"patterns": package_patterns()},
@@ -234,8 +254,7 @@ def build_document(template: dict[str, Any]) -> dict[str, Any]:
         "layers": layers,
         "resources": {k: v for k, v in resources.items() if v},
     }
-    if stack.not_carried:
-        custom["notCarriedFromTemplate"] = sorted(stack.not_carried)
+    custom.update(not_carried_record(stack, left_out))
     if custom:
         document["custom"] = dict(sorted(custom.items()))
     return document

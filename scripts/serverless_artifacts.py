@@ -3,14 +3,18 @@
 scripts/build_artifacts.py stages the functions' code in build/function (Globals.Function.CodeUri)
 and the layers in build/layer and build/blocklist-layer. osls packages from the repository root,
 so the service-wide patterns select exactly the runtime packages that build/function receives;
-each layer is its staged directory, zipped whole.
+each layer is its staged directory, zipped whole. A layer that `sam build` builds through the
+Makefile (`Metadata.BuildMethod: makefile`, whose `build-<LogicalId>` target copies what
+build_artifacts stages for it) is that staged directory; a layer SAM would build otherwise (a
+runtime build method) has no directory osls could zip, and fails generation.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from scripts.build_artifacts import RUNTIME_PACKAGES
+from scripts.build_artifacts import LAYERS as STAGED_LAYERS
+from scripts.build_artifacts import ROOT, RUNTIME_PACKAGES, STAGING_DIR
 from scripts.serverless_naming import GeneratorError, layer_logical_id
 from scripts.serverless_params import serverless_string
 from scripts.serverless_stack import SortedStack
@@ -35,17 +39,7 @@ def layers(stack: SortedStack) -> tuple[dict[str, Any], dict[str, Any]]:
     for name, translated_id in stack.layers.items():
         resource = stack.resource(translated_id)
         properties = stack.renames.apply(resource["Properties"], f"layer {name}")
-        written = stack.sam["Resources"][name]
-        path = written["Properties"]["ContentUri"]
-        if not isinstance(path, str):
-            raise GeneratorError(f"{name}: ContentUri must be a directory of the repository")
-        if "BuildMethod" in written.get("Metadata", {}):
-            # osls zips a directory as it is; what `sam build` would make of it is not there.
-            raise GeneratorError(
-                f"{name}: `sam build` builds this layer (Metadata.BuildMethod); serverless.yml"
-                " needs the directory holding the built layer (scripts/build_artifacts.py)"
-            )
-        layer: dict[str, Any] = {"path": path}
+        layer: dict[str, Any] = {"path": _layer_directory(name, stack.sam["Resources"][name])}
         extra: dict[str, Any] = {}
         layer_name = serverless_string(properties.get("LayerName"), stack.sam.get("Parameters", {}))
         if layer_name is not None:
@@ -72,3 +66,22 @@ def layers(stack: SortedStack) -> tuple[dict[str, Any], dict[str, Any]]:
         if retention:
             extensions[layer_logical_id(name)] = retention
     return layers, extensions
+
+
+def _layer_directory(name: str, written: dict[str, Any]) -> str:
+    """The directory osls zips for the template's layer ``name``."""
+    metadata = written.get("Metadata", {})
+    method = metadata.get("BuildMethod")
+    if method is None:
+        path = written["Properties"]["ContentUri"]
+        if not isinstance(path, str):
+            raise GeneratorError(f"{name}: ContentUri must be a directory of the repository")
+        return path
+    if method == "makefile" and metadata.get("ContextPath") == "." and name in STAGED_LAYERS:
+        directory, _ = STAGED_LAYERS[name]
+        return (STAGING_DIR / directory).relative_to(ROOT).as_posix()
+    # osls zips a directory as it is; what `sam build` would make of it is nowhere.
+    raise GeneratorError(
+        f"{name}: `sam build` builds this layer (BuildMethod {method}) other than through the"
+        " Makefile's scripts/build_artifacts.py: serverless.yml has no directory of the built layer"
+    )

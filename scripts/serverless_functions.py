@@ -90,7 +90,6 @@ _STRUCTURED: dict[str, Callable[[Any], dict[str, Any]]] = {
     "Environment": lambda value: {"environment": value.get("Variables", {})},
     "Layers": lambda value: {"layers": value},
     "TracingConfig": lambda value: {"tracing": value["Mode"]},
-    "LoggingConfig": lambda value: {"logs": {_LOGGING[k]: v for k, v in value.items()}},
     "EphemeralStorage": lambda value: {"ephemeralStorageSize": value["Size"]},
     "Tags": _tags,
     "Code": lambda value: {},  # the package: see `package` in serverless.yml
@@ -113,6 +112,9 @@ def function_config(
             config[_SCALARS[name]] = value
         elif name in _STRUCTURED:
             config.update(_STRUCTURED[name](value))
+        elif name == "LoggingConfig" and all(isinstance(v, str) for v in value.values()):
+            # osls' `logs` takes literals only: a `Ref` to the template's log group stays `extra`.
+            config["logs"] = {_LOGGING[k]: v for k, v in value.items()}
         elif name == "Role":
             config["role"] = _role(value, where)
         elif name == "SnapStart":

@@ -40,6 +40,28 @@ def layer_logical_id(layer: str) -> str:
     return f"{normalized(layer)}LambdaLayer"
 
 
+def references(value: Any) -> set[str]:
+    """The logical IDs (and parameters) ``value`` names: `Ref`, `Fn::GetAtt`, `Fn::Sub` text
+    (its own variables aside) and `DependsOn`."""
+    if isinstance(value, list):
+        return {name for item in value for name in references(item)}
+    if not isinstance(value, dict):
+        return set()
+    if set(value) == {"Ref"} and isinstance(value["Ref"], str):
+        return {value["Ref"]}
+    if set(value) == {"Fn::GetAtt"}:
+        target = value["Fn::GetAtt"]
+        return {target.partition(".")[0] if isinstance(target, str) else target[0]}
+    if set(value) == {"Fn::Sub"}:
+        sub = value["Fn::Sub"]
+        text, variables = (sub, {}) if isinstance(sub, str) else sub
+        named = {m.group(1) for m in _SUB_REFERENCE.finditer(text)} - set(variables)
+        return named | references(list(variables.values()))
+    found = {name for item in value.values() for name in references(item)}
+    depends = value.get("DependsOn", [])
+    return found | set([depends] if isinstance(depends, str) else depends)
+
+
 @dataclass
 class Renames:
     """Old logical ID -> the ID of the same thing in the Serverless stack; `gone` maps IDs that

@@ -6,8 +6,11 @@
   check sees exactly what a clean checkout packages; layer directories that `make build` would
   fill are stand-ins given by the caller.
 - Credentials are placeholders and the environment is built from scratch (no profile, no proxy).
-  osls' only AWS call while packaging, CloudFormation DescribeStacks, is answered by a moto server
-  on 127.0.0.1 (scripts/osls_offline.cjs points osls' SDK at it): "stack does not exist".
+  osls' AWS calls while packaging, CloudFormation DescribeStacks, go to a moto server on
+  127.0.0.1 (scripts/osls_offline.cjs points osls' SDK at it): the application stack does not
+  exist yet, and its bootstrap stack, deployed into moto from deploy/bootstrap.yaml first, has the
+  artifacts bucket osls uploads to (serverless.yml reads it from the stack's outputs, as a deploy
+  does).
 
 `python -m scripts.serverless_package OUT` packages into OUT/.serverless and prints the path of
 the CloudFormation template osls would deploy.
@@ -21,11 +24,15 @@ import os
 import shutil
 import subprocess
 import sys
+import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
+import boto3
 import yaml
 
+from scripts.bootstrap_outputs import ARTIFACTS_BUCKET, bootstrap_stack
 from scripts.sam_template import ROOT
 
 OSLS_DIR = ROOT / "node_modules" / "osls"
@@ -34,6 +41,13 @@ PRELOAD = ROOT / "scripts" / "osls_offline.cjs"
 PACKAGED_TEMPLATE = Path(".serverless") / "cloudformation-template-update-stack.json"
 # A placeholder: only the local moto server ever sees it.
 OFFLINE_CREDENTIAL = "offline"
+BOOTSTRAP_TEMPLATE = Path("deploy") / "bootstrap.yaml"
+
+
+@dataclass(frozen=True)
+class Package:
+    template: Path  # the CloudFormation template osls would deploy
+    artifacts_bucket: str  # the bootstrap stack's bucket, which osls uploads to
 
 
 class PackageError(Exception):
@@ -106,18 +120,58 @@ def osls_environment(endpoint: str, region: str) -> dict[str, str]:
     }
 
 
-def package(service_dir: Path, stage: str = "staging", region: str = "us-east-1") -> Path:
-    """`osls package` in ``service_dir``; the packaged CloudFormation template's path."""
+def deploy_bootstrap(service_dir: Path, endpoint: str, stack_name: str, region: str) -> str:
+    """Deploys deploy/bootstrap.yaml for ``stack_name`` at ``endpoint`` (moto); its bucket."""
+    cloudformation = boto3.client(
+        "cloudformation",
+        endpoint_url=endpoint,
+        region_name=region,
+        aws_access_key_id=OFFLINE_CREDENTIAL,
+        aws_secret_access_key=OFFLINE_CREDENTIAL,
+    )
+    name = bootstrap_stack(stack_name)
+    parameters = {
+        "StackName": stack_name,
+        "GitHubRepository": "offline/userflow",
+        "CreateGitHubOidcProvider": "false",
+    }
+    # moto has no CloudFormation support for the bucket policy (TLS only): it leaves it out, and
+    # says so through logger "moto" and a warning.
+    moto_log = logging.getLogger("moto")
+    level = moto_log.level
+    moto_log.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            cloudformation.create_stack(
+                StackName=name,
+                TemplateBody=(service_dir / BOOTSTRAP_TEMPLATE).read_text(),
+                Parameters=[
+                    {"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()
+                ],
+                Capabilities=["CAPABILITY_IAM"],
+            )
+    finally:
+        moto_log.setLevel(level)
+    (stack,) = cloudformation.describe_stacks(StackName=name)["Stacks"]
+    return next(o["OutputValue"] for o in stack["Outputs"] if o["OutputKey"] == ARTIFACTS_BUCKET)
+
+
+def package(service_dir: Path, stage: str = "staging", region: str = "us-east-1") -> Package:
+    """`osls package` in ``service_dir``, with the stack's bootstrap stack deployed first."""
     missing = tools_missing()
     if missing:
         raise PackageError(missing)
     from moto.server import ThreadedMotoServer
 
+    service = yaml.safe_load((service_dir / "serverless.yml").read_text())["service"]
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     try:
         host, port = server.get_host_and_port()
+        endpoint = f"http://{host}:{port}"
+        bucket = deploy_bootstrap(service_dir, endpoint, f"{service}-{stage}", region)
         done = subprocess.run(  # noqa: S603 - fixed argv: the pinned node and osls
             [
                 *(str(NODE), "--require", str(PRELOAD)),
@@ -125,7 +179,7 @@ def package(service_dir: Path, stage: str = "staging", region: str = "us-east-1"
                 *("--stage", stage, "--region", region),
             ],
             cwd=service_dir,
-            env=osls_environment(f"http://{host}:{port}", region),
+            env=osls_environment(endpoint, region),
             capture_output=True,
             text=True,
             check=False,
@@ -135,7 +189,7 @@ def package(service_dir: Path, stage: str = "staging", region: str = "us-east-1"
         server.stop()
     if done.returncode != 0:
         raise PackageError(f"osls package failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
-    return service_dir / PACKAGED_TEMPLATE
+    return Package(service_dir / PACKAGED_TEMPLATE, bucket)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -148,11 +202,11 @@ def main(argv: list[str] | None = None) -> int:
     stand_in = {"python/README": b"stand-in for what `make build` stages\n"}
     build = dict.fromkeys(layer_directories(), stand_in)
     try:
-        template = package(scratch_service(args.out, build), args.stage, args.region)
+        packaged = package(scratch_service(args.out, build), args.stage, args.region)
     except PackageError as error:
         print(error, file=sys.stderr)
         return 1
-    print(template)
+    print(packaged.template)
     return 0
 
 

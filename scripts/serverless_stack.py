@@ -28,8 +28,14 @@ from scripts.serverless_naming import (
 HTTP_API_TYPE = "AWS::Serverless::HttpApi"
 SUPPORTED_SAM_TYPES = {sam_template.FUNCTION, sam_template.LAYER, HTTP_API_TYPE}
 # SAM's gradual deployment (DeploymentPreference): CodeDeploy shifting an alias. osls has no
-# alias to shift (only with SnapStart), so the Serverless path deploys all at once.
+# alias to shift (only with SnapStart), so the Serverless path deploys all at once
+# (scripts/serverless_gradual.py leaves out what exists only for it).
 GRADUAL_DEPLOYMENT = "gradual deployment (DeploymentPreference, CodeDeploy on SAM's alias)"
+GRADUAL_DEPLOYMENT_REASON = (
+    "osls invokes each function itself, not an alias that CodeDeploy could shift: a deploy moves"
+    " all traffic at once, with no traffic hook and no alarm rollback (CloudFormation still"
+    " rolls back a deploy that fails)"
+)
 _CODE_DEPLOY = {"AWS::CodeDeploy::Application", "AWS::CodeDeploy::DeploymentGroup"}
 _ALIAS_PROPERTIES = {"Name", "FunctionName", "FunctionVersion"}
 
@@ -44,7 +50,7 @@ class SortedStack:
     http_api_stage: str | None = None
     carried: list[str] = field(default_factory=list)
     renames: Renames = field(default_factory=Renames)
-    not_carried: set[str] = field(default_factory=set)
+    not_carried: dict[str, str] = field(default_factory=dict)  # what -> why
     aliases: dict[str, str] = field(default_factory=dict)  # SAM alias -> its function
 
     def resource(self, logical_id: str) -> dict[str, Any]:
@@ -122,8 +128,8 @@ def _sort_generated(stack: SortedStack, generated: dict[str, dict[str, Any]]) ->
         elif kind == "AWS::Lambda::EventSourceMapping":
             renames.gone[logical_id] = "is a stream mapping (a `stream` event in serverless.yml)"
         elif kind in _CODE_DEPLOY or logical_id in code_deploy_roles:
-            renames.gone[logical_id] = f"belongs to {GRADUAL_DEPLOYMENT}"
-            stack.not_carried.add(GRADUAL_DEPLOYMENT)
+            renames.gone[logical_id] = f"belongs to the {GRADUAL_DEPLOYMENT}"
+            stack.not_carried[GRADUAL_DEPLOYMENT] = GRADUAL_DEPLOYMENT_REASON
         else:
             raise GeneratorError(
                 f"SAM generates {logical_id} ({kind}) from template.yaml; scripts/"
@@ -136,7 +142,7 @@ def _check_alias(stack: SortedStack, logical_id: str, alias: dict[str, Any]) -> 
     if extra:
         raise GeneratorError(f"{logical_id}: alias settings {sorted(extra)} would be lost")
     if "UpdatePolicy" in alias:
-        stack.not_carried.add(GRADUAL_DEPLOYMENT)
+        stack.not_carried[GRADUAL_DEPLOYMENT] = GRADUAL_DEPLOYMENT_REASON
 
 
 def _sam_ids(stack: SortedStack, kind: str) -> list[str]:

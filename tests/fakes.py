@@ -13,14 +13,17 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
 from domain.auth_models import RefreshRecord, SessionFamily
 from domain.errors import EmailAlreadyExists, InvalidCursor, UserNotFound, VersionConflict
 from domain.events import LifecycleEvent, PublishFailure
+from domain.last_admin import is_enabled_admin
+from domain.login_throttle import ThrottleState, TrustedDevice
 from domain.mail import MailRequest
 from domain.recovery_tokens import TokenPurpose
+from domain.source_limits import SourceLimits
 from domain.users import TOKEN_FIELDS, UserAccount, UserPage
 
 if TYPE_CHECKING:
@@ -84,8 +87,12 @@ class InMemoryUserRepository:
         previous: UserAccount,
         messages: Sequence[MailRequest] = (),
         token_used: TokenPurpose | None = None,
+        admin_kept: str | None = None,
     ) -> None:
         stored = self.items.get(previous.user.id)
+        kept = self.items.get(admin_kept) if admin_kept else None
+        if admin_kept is not None and (kept is None or not is_enabled_admin(kept.account.user)):
+            raise VersionConflict  # that admin was disabled or demoted meanwhile
         if stored is None or stored.account.user.version != previous.user.version:
             raise VersionConflict
         if token_used is not None and stored.account.token(token_used) != previous.token(
@@ -100,12 +107,15 @@ class InMemoryUserRepository:
         # Only what the use case changed is written: a re-hash or a revocation made by login
         # bookkeeping since ``previous`` was read survives an unrelated profile change.
         changes: dict[str, Any] = {"user": updated.user}
-        for name in ("password_hash", "sessions_revoked_at", *TOKEN_FIELDS.values()):
+        for name in ("password_hash", "sessions_revoked_at", "mfa", *TOKEN_FIELDS.values()):
             if getattr(updated, name) != getattr(previous, name):
                 changes[name] = getattr(updated, name)
         # The generation is added, never set: a concurrent revocation is never undone.
         bump = updated.session_generation - previous.session_generation
         changes["session_generation"] = stored.account.session_generation + bump
+        if token_used is TokenPurpose.RESET_PASSWORD:  # a reset ends the run of failures
+            stored.failed_logins = 0
+            changes |= {"failed_logins": 0, "locked_until": None}
         stored.account = stored.account.model_copy(update=changes)
         if moved:
             del self.email_owners[previous.user.email]
@@ -144,6 +154,16 @@ class InMemoryUserRepository:
             self._cursors[next_cursor] = f"{page[-1].created_at.isoformat()}#{page[-1].id}"
         return UserPage(items=page, next_cursor=next_cursor)
 
+    def other_enabled_admin(self, excluding: str) -> str | None:
+        return next(
+            (
+                user_id
+                for user_id, stored in self.items.items()
+                if user_id != excluding and is_enabled_admin(stored.account.user)
+            ),
+            None,
+        )
+
     def failed_logins(self, user_id: str) -> int:
         """The failure counter of a user item (not part of ``UserAccount``)."""
         return self.items[user_id].failed_logins
@@ -155,43 +175,124 @@ class InMemoryLoginState:
     def __init__(self, users: InMemoryUserRepository) -> None:
         self._items = users.items
 
-    def record_failed_login(
-        self, user_id: str, now: datetime, max_failures: int, lock_until: datetime
-    ) -> bool:
+    def record_failed_login(self, user_id: str, now: datetime) -> int | None:
         stored = self._items.get(user_id)
         if stored is None:
-            return False
+            return None
         stored.failed_logins += 1
-        if stored.failed_logins < max_failures:
-            return False
-        stored.failed_logins = 0
-        stored.account = stored.account.model_copy(update={"locked_until": lock_until})
-        return True
+        stored.account = stored.account.model_copy(update={"failed_logins": stored.failed_logins})
+        return stored.failed_logins
+
+    def throttle(self, user_id: str, until: datetime) -> None:
+        stored = self._items.get(user_id)
+        if stored is None:
+            return
+        current = stored.account.locked_until
+        if current is None or current < until:
+            stored.account = stored.account.model_copy(update={"locked_until": until})
 
     def record_successful_login(
-        self, account: UserAccount, new_password_hash: str | None, now: datetime, max_failures: int
+        self, account: UserAccount, new_password_hash: str | None, now: datetime
     ) -> bool:
         stored = self._items.get(account.user.id)
         if (
             stored is None
             or stored.account.password_hash != account.password_hash
             or (stored.account.locked_until is not None and stored.account.locked_until > now)
-            or stored.failed_logins >= max_failures
+            or stored.failed_logins != account.failed_logins
         ):
             return False
         stored.failed_logins = 0
         stored.account = stored.account.model_copy(
             update={
                 "locked_until": None,
+                "failed_logins": 0,
                 "password_hash": new_password_hash or stored.account.password_hash,
             }
         )
+        return True
+
+    def store_rehash(self, account: UserAccount, new_password_hash: str) -> bool:
+        stored = self._items.get(account.user.id)
+        if stored is None or stored.account.password_hash != account.password_hash:
+            return False
+        stored.account = stored.account.model_copy(update={"password_hash": new_password_hash})
         return True
 
     def revoke_all_sessions(self, user_id: str, now: datetime) -> None:
         stored = self._items.get(user_id)
         if stored is not None:
             stored.account = stored.account.with_sessions_revoked(now)
+
+    def revoke_session(
+        self, user_id: str, family_id: str, until: datetime, forget: Sequence[str] = ()
+    ) -> None:
+        stored = self._items.get(user_id)
+        if stored is None:
+            return
+        revoked = {
+            old: at for old, at in stored.account.revoked_sessions.items() if old not in forget
+        }
+        revoked[family_id] = until
+        stored.account = stored.account.model_copy(update={"revoked_sessions": revoked})
+
+    def clear_throttle(self, user_id: str) -> bool:
+        stored = self._items.get(user_id)
+        if stored is None:
+            return False
+        stored.failed_logins = 0
+        stored.account = stored.account.model_copy(
+            update={"failed_logins": 0, "locked_until": None}
+        )
+        return True
+
+
+class InMemoryDeviceRepository:
+    """``DeviceRepository``: trusted devices by token hash, each with its own throttle."""
+
+    def __init__(self) -> None:
+        self.devices: dict[str, TrustedDevice] = {}
+
+    def find_device(self, token_hash: str) -> TrustedDevice | None:
+        return self.devices.get(token_hash)
+
+    def add_device(self, device: TrustedDevice) -> None:
+        if device.token_hash in self.devices:
+            raise StoreRefused("device already stored")
+        self.devices[device.token_hash] = replace(
+            device, expires_at=_whole_seconds(device.expires_at)
+        )
+
+    def record_device_failure(self, token_hash: str, now: datetime) -> int | None:
+        device = self.devices.get(token_hash)
+        if device is None:
+            return None
+        state = replace(device.state, failures=device.state.failures + 1)
+        self.devices[token_hash] = replace(device, state=state)
+        return state.failures
+
+    def throttle_device(self, token_hash: str, until: datetime) -> None:
+        device = self.devices.get(token_hash)
+        if device is None:
+            return
+        current = device.state.throttled_until
+        if current is None or current < until:
+            self.devices[token_hash] = replace(
+                device, state=replace(device.state, throttled_until=until)
+            )
+
+    def record_device_success(self, device: TrustedDevice, now: datetime) -> bool:
+        stored = self.devices.get(device.token_hash)
+        if (
+            stored is None
+            or stored.state.wait(now)
+            or stored.state.failures != device.state.failures
+        ):
+            return False
+        self.devices[device.token_hash] = replace(
+            stored, expires_at=_whole_seconds(device.expires_at), state=ThrottleState()
+        )
+        return True
 
 
 class InMemorySessionRepository:
@@ -228,8 +329,6 @@ class InMemorySessionRepository:
             return False
         self.tokens[old.token_hash] = replace(current, rotated_at=now)
         self._store(new)
-        # The family lives as long as its newest token, so reuse stays detectable.
-        self.families[family.family_id] = replace(family, expires_at=_whole_seconds(new.expires_at))
         return True
 
     def revoke_family(self, family_id: str, now: datetime) -> None:
@@ -241,6 +340,35 @@ class InMemorySessionRepository:
         self.tokens[record.token_hash] = replace(
             record, expires_at=_whole_seconds(record.expires_at), rotated_at=None
         )
+
+
+class InMemoryRateLimiter:
+    """``RateLimiter`` and ``SourceCounters``: fixed-window counters, as the table keeps them."""
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, int, str], int] = {}
+
+    def allow(self, key: str, limit: int, window: timedelta, now: datetime) -> bool:
+        seconds = int(window.total_seconds())
+        start = int(now.timestamp()) // seconds * seconds
+        if self.counts.get((key, start, "count"), 0) >= limit:
+            return False
+        self._add(key, start, "count")
+        return True
+
+    def admit(self, source_key: str, route: str, limits: SourceLimits, window_start: int) -> bool:
+        requests = self.counts.get((source_key, window_start, f"requests_{route}"), 0)
+        failures = self.counts.get((source_key, window_start, "failures"), 0)
+        if requests >= limits.requests or failures >= limits.failures:
+            return False
+        self._add(source_key, window_start, f"requests_{route}")
+        return True
+
+    def count_failure(self, source_key: str, limits: SourceLimits, window_start: int) -> None:
+        self._add(source_key, window_start, "failures")
+
+    def _add(self, key: str, start: int, counter: str) -> None:
+        self.counts[key, start, counter] = self.counts.get((key, start, counter), 0) + 1
 
 
 @dataclass

@@ -8,12 +8,18 @@ from datetime import datetime, timedelta
 
 from domain.access import Caller
 from domain.auth_service import AuthPolicy, AuthService
+from domain.operator_actions import OperatorActions
 from domain.password_guard import PasswordGuard
 from domain.passwords import Argon2Cost, PasswordHasher
 from domain.tokens import StoredKey, TokenIssuer, TokenSettings, TokenVerifier, generate_signing_key
 from domain.user_service import UserService
 from domain.users import Registration, Role, User
-from tests.fakes import InMemoryLoginState, InMemorySessionRepository, InMemoryUserRepository
+from tests.fakes import (
+    InMemoryDeviceRepository,
+    InMemoryLoginState,
+    InMemorySessionRepository,
+    InMemoryUserRepository,
+)
 
 TOKEN_SETTINGS = TokenSettings(issuer="urn:userflow:test", audience="urn:userflow:test:api")
 PASSWORD = "correct horse battery staple"
@@ -46,6 +52,7 @@ class InMemoryBackend:
     policy: AuthPolicy = field(default_factory=AuthPolicy)
     users: InMemoryUserRepository = field(default_factory=InMemoryUserRepository)
     sessions: InMemorySessionRepository = field(default_factory=InMemorySessionRepository)
+    devices: InMemoryDeviceRepository = field(default_factory=InMemoryDeviceRepository)
     metrics: list[str] = field(default_factory=list)
     outcomes: list[tuple[str, str | None, str | None]] = field(default_factory=list)
     """Every outcome recorded: (name, user_id, family_id)."""
@@ -57,8 +64,11 @@ class InMemoryBackend:
         self.key = generate_signing_key(self.clock.now)
 
     def user_service(self) -> UserService:
-        guard = PasswordGuard(self.login_state, self.hasher, clock=self.clock)
+        guard = PasswordGuard(self.login_state, self.hasher, self.policy.throttle, self.clock)
         return UserService(self.users, self.hasher, password_guard=guard, clock=self.clock)
+
+    def operator_actions(self) -> OperatorActions:
+        return OperatorActions(self.users, self.login_state, clock=self.clock)
 
     def auth_service(self) -> AuthService:
         issuer = TokenIssuer(self.key, TOKEN_SETTINGS, clock=self.clock)
@@ -66,6 +76,7 @@ class InMemoryBackend:
             users=self.users,
             login_state=self.login_state,
             sessions=self.sessions,
+            devices=self.devices,
             hasher=self.hasher,
             issuer=lambda: issuer,
             policy=self.policy,
@@ -93,9 +104,25 @@ class InMemoryBackend:
         )
         return self.user_service().register(registration)
 
-    def caller(self, user: User, *, admin: bool = False) -> Caller:
-        """The principal of an access token issued to ``user`` now."""
+    def caller(
+        self,
+        user: User,
+        *,
+        admin: bool = False,
+        logged_in: timedelta = timedelta(hours=1),
+        amr: tuple[str, ...] = ("pwd",),
+        family_id: str = "family-1",
+    ) -> Caller:
+        """The principal of an access token issued to ``user`` now, in a session whose login
+        was ``logged_in`` ago (by default too long ago to count as recent authentication)."""
         roles = {Role.USER.value, Role.ADMIN.value} if admin else {Role.USER.value}
         stored = self.users.items.get(user.id)
         generation = stored.account.session_generation if stored else 0
-        return Caller(user_id=user.id, roles=frozenset(roles), session_generation=generation)
+        return Caller(
+            user_id=user.id,
+            roles=frozenset(roles),
+            session_generation=generation,
+            family_id=family_id,
+            auth_time=int((self.clock.now - logged_in).timestamp()),
+            amr=amr,
+        )

@@ -10,19 +10,44 @@ that reach the functions (:data:`PASSED_THROUGH`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from domain.passwords import COST_ENV, TEST_COST_ENV
-from samlocal.provision import ProvisionedStack, provision_stack
+from samlocal.provision import (
+    ProvisionedStack,
+    checked_overrides,
+    parse_overrides,
+    provision_stack,
+)
 from samlocal.runtime import RuntimeOptions
 from userflow.local_state import fail_rate_file, mail_journal_file
 from userflow.stack import Stack
-from userflow.template import default_template
+from userflow.template import default_template, userflow_template
 
 STACK_NAME = "userflow-local"
-PARAMETERS = {"Stage": "local"}
-"""Parameter values of the local stack, whatever is asked for (the stage is always local)."""
+PARAMETERS = {
+    "Stage": "local",
+    "PasskeyRpId": "localhost",
+    "PasskeyOrigins": "http://localhost:3000",
+}
+"""Parameter values of the local stack, whatever is asked for: it names itself ``local`` (bus,
+token issuer), never a deployed stage, whatever the template's ``AllowedValues``; passkeys are
+for a web app on http://localhost:3000 (README, "Passkeys")."""
+FIXED = {"Stage": "the local stack's stage is always `local`"}
+"""Parameters ``--parameter-overrides`` may not set, and why."""
+ONE_MACHINE_TRAFFIC = (
+    "RegistrationsPerSource=100000",
+    "LoginRequestsPerSource=100000",
+    "RefreshRequestsPerSource=100000",
+    "RecoveryRequestsPerSource=100000",
+    "SourceFailureLimit=100000",
+    "MailPerSourcePerHour=100000",
+    "MailPerRecipientPerHour=1000",
+)
+"""Overrides for test suites, benchmarks and load runs, which send from one address far more
+than one person would: the per-source and mail limits raised out of their way (README,
+Policies). Tests of those limits run with the defaults."""
 PASSED_THROUGH = (COST_ENV, TEST_COST_ENV)
 """Variables of the ``userflow local`` process that reach functions (tests lower hash cost)."""
 
@@ -32,6 +57,12 @@ def bootstrap(stack: ProvisionedStack) -> None:
     from userflow.signing_keys import ensure_keys
 
     ensure_keys(Stack.local_of(stack))
+
+
+def local_parameters(template: Path, overrides: Iterable[str]) -> dict[str, str]:
+    """``--parameter-overrides`` (``Key=Value`` items), checked against the template before
+    anything starts; raises :class:`samlocal.provision.ParameterError`."""
+    return checked_overrides(userflow_template(template), parse_overrides(overrides), FIXED)
 
 
 def runtime_options(
@@ -51,7 +82,10 @@ def runtime_options(
 
 
 def provision_local_stack(
-    template: Path | None = None, *, endpoint_url: str | None = None
+    template: Path | None = None,
+    *,
+    endpoint_url: str | None = None,
+    parameters: Mapping[str, str] | None = None,
 ) -> Stack:
     """Userflow's stack provisioned as ``userflow local`` provisions it (no keys yet): in this
     process's moto under ``mock_aws`` by default (integration tests)."""
@@ -59,6 +93,6 @@ def provision_local_stack(
         template or default_template(),
         stack_name=STACK_NAME,
         endpoint_url=endpoint_url,
-        parameters=PARAMETERS,
+        parameters={**(parameters or {}), **PARAMETERS},
     )
     return Stack.local_of(provisioned)

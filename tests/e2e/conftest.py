@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from userflow.local_stack import ONE_MACHINE_TRAFFIC
 from userflow.local_state import wait_for_local_state
 
 REPO = Path(__file__).resolve().parents[2]
@@ -111,9 +112,21 @@ class LocalStack:
         )
 
 
+# Every test drives the stack from 127.0.0.1, and most register, log in and mail far more than
+# one person would: the per-source and mail limits are raised for them. Tests of those limits
+# start a stack with the defaults, or set their own after these.
+TEST_TRAFFIC_LIMITS = ("--parameter-overrides", *ONE_MACHINE_TRAFFIC)
+
+
 @contextmanager
-def start_local_stack(tmp_dir: Path, *arguments: str) -> Iterator[LocalStack]:
-    """Starts `userflow local --port 0 ...`, waits until it answers, stops it afterwards."""
+def start_local_stack(
+    tmp_dir: Path, *arguments: str, test_limits: bool = True
+) -> Iterator[LocalStack]:
+    """Starts `userflow local --port 0 ...`, waits until it answers, stops it afterwards.
+    ``test_limits``: the repository's template with TEST_TRAFFIC_LIMITS (overrides in
+    ``arguments`` win)."""
+    if test_limits and "--template" not in arguments:
+        arguments = (*TEST_TRAFFIC_LIMITS, *arguments)
     state_dir = tmp_dir / "state"
     # A laptop's environment: no AWS credentials or region; the stack and its CLI need none.
     env = {
@@ -158,6 +171,19 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
     """The worker's shared `userflow local` (default flags)."""
     with start_local_stack(tmp_path_factory.mktemp("userflow-local")) as stack:
         yield stack
+
+
+def verify_email(stack: LocalStack, email: str) -> None:
+    """Opens the verification link mailed at registration, as its owner would."""
+    done = stack.run(
+        "userflow.cli", "mail", "tail", "--to", email, "--from-start", "--count", "1",
+        "--timeout", "20", "--json",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    mail = json.loads(done.stdout.splitlines()[0])
+    token = mail["text"].split("token=", 1)[1].split()[0]
+    verified = stack.request("POST", "/auth/verify-email", json_body={"token": token})
+    assert verified.status == 204, verified.body
 
 
 @pytest.fixture

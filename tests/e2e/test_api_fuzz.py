@@ -36,7 +36,8 @@ def _access_token(stack: LocalStack, email: str, *, admin: bool) -> str:
     )
     assert registered.status == 201, registered.body
     if admin:
-        granted = stack.run("userflow.cli", "admin", "grant", email)
+        # A fuzzing account, never verified: forced (an operator would verify it first).
+        granted = stack.run("userflow.cli", "admin", "grant", email, "--force")
         assert granted.returncode == 0, granted.stderr
     login = stack.request("POST", "/auth/login", json_body={"email": email, "password": PASSWORD})
     assert login.status == 200, login.body

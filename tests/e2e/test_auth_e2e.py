@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.e2e.conftest import LocalStack
+from tests.e2e.conftest import LocalStack, verify_email
 
 pytestmark = pytest.mark.e2e
 
@@ -48,6 +48,12 @@ def test_given_a_new_user_when_walking_through_login_refresh_and_logout_then_eac
         "POST", "/auth/refresh", json_body={"refresh_token": tokens["refresh_token"]}
     )
     assert reused.status == 401
+    # Reuse means theft: the whole session dies, its newest access token included.
+    stolen = {"Authorization": f"Bearer {new['access_token']}"}
+    assert local_stack.request("GET", "/users/me", headers=stolen).status == 401
+    new = local_stack.request(
+        "POST", "/auth/login", json_body={"email": email, "password": password}
+    ).json()
 
     logout = local_stack.request(
         "POST",
@@ -75,6 +81,7 @@ def test_given_the_local_stack_when_an_operator_grants_admin_and_rotates_keys_th
     )
     credentials = {"email": email, "password": password}
     old = local_stack.request("POST", "/auth/login", json_body=credentials).json()["access_token"]
+    verify_email(local_stack, email)  # grants go to verified addresses only
 
     granted = _userflow(local_stack, "admin", "grant", email)
     rotated = _userflow(local_stack, "keys", "rotate")

@@ -21,6 +21,7 @@ BANNER = (
     "Local AWS endpoint:",
     "Stack state:",
     "Mail:",
+    "Parameters:",
     "userflow local stopped",
 )
 

@@ -1,4 +1,5 @@
-"""The README's walk-through, run as written (bash + curl) against a fresh `userflow local`."""
+"""The README's walk-throughs (the main one, then MFA's), run as written (bash + curl) against a
+fresh `userflow local`."""
 
 from __future__ import annotations
 
@@ -17,12 +18,23 @@ def walkthrough() -> str:
     return next(block for block in blocks if block.startswith(README_API))
 
 
+def mfa_walkthrough() -> str:
+    """The "Multi-factor authentication" walk-through: it continues the main one's last login."""
+    section = (REPO / "README.md").read_text().split("## Multi-factor authentication", 1)[1]
+    blocks: list[str] = re.findall(r"```sh\n(.*?)```", section, re.DOTALL)
+    return blocks[0]
+
+
+MFA_MARK = "--- multi-factor authentication"
+
+
 def test_given_a_fresh_local_stack_when_the_readme_walkthrough_runs_then_every_step_answers(
     tmp_path: Path,
 ) -> None:
     assert shutil.which("curl"), "the walk-through needs curl"
-    with start_local_stack(tmp_path) as stack:
+    with start_local_stack(tmp_path, test_limits=False) as stack:  # as `make run` starts it
         script = walkthrough().replace(README_API, f"API={stack.api_url}", 1)
+        script += f"\necho '{MFA_MARK}'\n{mfa_walkthrough()}"
 
         done = subprocess.run(
             ["bash", "-euo", "pipefail", "-c", script],  # noqa: S607
@@ -30,12 +42,12 @@ def test_given_a_fresh_local_stack_when_the_readme_walkthrough_runs_then_every_s
             env=stack.env,
             capture_output=True,
             text=True,
-            timeout=120,
+            timeout=180,
             check=False,
         )
 
-    output = done.stdout
-    assert done.returncode == 0, output + done.stderr
+    assert done.returncode == 0, done.stdout + done.stderr
+    output, mfa = done.stdout.split(MFA_MARK)
     assert "HTTP/1.1 201 Created" in output
     assert "HTTP/1.1 200 OK" in output
     assert '{"message":"Unauthorized"} 401' in output
@@ -48,3 +60,7 @@ def test_given_a_fresh_local_stack_when_the_readme_walkthrough_runs_then_every_s
     assert "\n204\n202\n204\n" in output  # verified, forgot, reset
     assert '"email_verified":true' in output
     assert output.rstrip().endswith("200")
+    # MFA: the confirm answers ten recovery codes, then a login with pyotp's code the token pair.
+    assert '"recovery_codes":[' in mfa
+    assert '"access_token"' in mfa.rsplit('"recovery_codes":[', 1)[1]
+    assert "second factor off, sessions ended, user mailed" in mfa

@@ -30,6 +30,7 @@ from adapters.aws_clients import ServiceName
 from adapters.dynamodb_user_repository import DynamoDBUserRepository
 from adapters.user_items import user_key
 from domain.access import Caller
+from domain.operator_actions import OperatorActions
 from domain.passwords import PasswordHasher
 from domain.user_service import UserService
 from domain.users import Registration, Role, User
@@ -81,13 +82,23 @@ def caller_context(caller: Caller) -> dict[str, str | int]:
         "sub": caller.user_id,
         "roles": ",".join(sorted(caller.roles)),
         "gen": caller.session_generation,
+        "sid": caller.family_id or "",
+        "auth_time": caller.auth_time,
+        "amr": ",".join(caller.amr),
     }
 
 
-def caller_of(user: User) -> Caller:
-    """The caller an access token issued now would make of ``user`` (never signed out yet)."""
+def caller_of(user: User, logged_in: float = 3600) -> Caller:
+    """The caller an access token issued now would make of ``user`` (never signed out yet), in
+    a session whose login was ``logged_in`` seconds ago (by default not recent enough for
+    dangerous operations without the current password)."""
     return Caller(
-        user_id=user.id, roles=frozenset(str(r) for r in user.roles), session_generation=0
+        user_id=user.id,
+        roles=frozenset(str(r) for r in user.roles),
+        session_generation=0,
+        family_id=f"family-of-{user.id}",
+        auth_time=int(time.time() - logged_in),
+        amr=("pwd",),
     )
 
 
@@ -196,7 +207,7 @@ def make_user(stack: Stack) -> UserFactory:
             Registration(email=email or f"user{number}@example.com", password=password, name=name)
         )
         if admin:
-            user = service.grant_role(user.email, Role.ADMIN)
+            user = OperatorActions(user_repository()).grant_role(user.email, Role.ADMIN, force=True)
         return CreatedUser(
             id=user.id,
             email=user.email,
@@ -221,6 +232,9 @@ def reset_auth_caches() -> None:
         dependencies.public_keys,
         dependencies.signing_keys,
         dependencies.auth_service,
+        dependencies.passkey_service,
+        dependencies.passkey_assertions,
+        dependencies.passkey_sign_in,
     ):
         factory.cache_clear()
 
@@ -268,17 +282,22 @@ class GatewayClient:
         json: object = None,
         token: str | None = None,
         headers: Mapping[str, str] | None = None,
+        source_ip: str = "127.0.0.1",
+        body: bytes | None = None,
     ) -> ApiResponse:
         url = urlsplit(target)
         all_headers = {"content-type": "application/json", **(headers or {})}
         if token is not None:
             all_headers["authorization"] = f"Bearer {token}"
+        if body is None:
+            body = b"" if json is None else _json_bytes(json)
         result = self.gateway.handle(
             method,
             url.path,
             query=url.query,
             headers=list(all_headers.items()),
-            body=b"" if json is None else _json_bytes(json),
+            body=body,
+            source_ip=source_ip,
         )
         return ApiResponse.of(result)
 
@@ -291,7 +310,7 @@ class GatewayClient:
             Registration(email=f"auth{number}@example.com", password=password, name="Auth User")
         )
         if admin:
-            user = service.grant_role(user.email, Role.ADMIN)
+            user = OperatorActions(self._users).grant_role(user.email, Role.ADMIN, force=True)
         return CreatedUser(id=user.id, email=user.email, password=password, caller=caller_of(user))
 
     def login(self, user: CreatedUser) -> dict[str, Any]:
@@ -301,6 +320,22 @@ class GatewayClient:
         assert response.status == 200, response.text
         tokens: dict[str, Any] = response.json
         return tokens
+
+    def lifecycle_events(self) -> list[Any]:
+        """The lifecycle events the table stream's records map to so far, in order (records that
+        map to none, as passkeys' and claims' do, are left out)."""
+        from adapters.stream_records import event_of_record
+        from samlocal.stream_mapping.lambda_record import as_lambda_record
+
+        streams = self.stack.client("dynamodbstreams")
+        arn = self.stack.resources["UserRegistrationTable"]["stream_arn"]
+        shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]
+        iterator = streams.get_shard_iterator(
+            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        records = streams.get_records(ShardIterator=iterator)["Records"]
+        mapped = [event_of_record(as_lambda_record(record, arn)) for record in records]
+        return [event for event in mapped if event is not None]
 
     def user_item(self, user_id: str) -> dict[str, Any]:
         """The stored user item, login bookkeeping included."""

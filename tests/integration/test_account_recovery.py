@@ -9,10 +9,8 @@ from typing import Any
 
 import pytest
 
-from adapters.stream_records import event_of_record
 from adapters.user_items import user_key
 from domain.mail import SYNTHETIC_EMAIL_DOMAIN
-from samlocal.stream_mapping.lambda_record import as_lambda_record
 from tests.integration.conftest import CreatedUser, GatewayClient
 from tests.mailbox import Mailbox
 
@@ -44,19 +42,6 @@ def _me(gateway: GatewayClient, user: CreatedUser) -> dict[str, Any]:
     return body
 
 
-def _user_changes(gateway: GatewayClient) -> list[Any]:
-    """Lifecycle events the stream's user records map to, in order."""
-    streams = gateway.stack.client("dynamodbstreams")
-    arn = gateway.stack.resources["UserRegistrationTable"]["stream_arn"]
-    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
-    iterator = streams.get_shard_iterator(
-        StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
-    )["ShardIterator"]
-    records = streams.get_records(ShardIterator=iterator)["Records"]
-    mapped = [event_of_record(as_lambda_record(record, arn)) for record in records]
-    return [event for event in mapped if event is not None]
-
-
 # ---------------------------------------------------------------- email verification
 def test_given_a_registration_when_the_mailed_link_is_used_then_email_verified_once(
     gateway: GatewayClient, mailbox: Mailbox
@@ -73,7 +58,7 @@ def test_given_a_registration_when_the_mailed_link_is_used_then_email_verified_o
     assert first.status == 204
     assert _me(gateway, user)["email_verified"] is True
     assert (again.status, again.json) == (400, INVALID_LINK)
-    updates = [e for e in _user_changes(gateway) if e.detail_type == "UserUpdated"]
+    updates = [e for e in gateway.lifecycle_events() if e.detail_type == "UserUpdated"]
     assert [e.detail.changed_fields for e in updates] == [["email_verified"]]
 
 
@@ -218,7 +203,7 @@ def test_given_a_reset_then_new_password_works_and_every_session_and_lock_is_gon
         INVALID_LINK,
         _reset(gateway, mail.token, "yet another passphrase").status,
     )
-    assert [e.detail_type for e in _user_changes(gateway)] == ["UserCreated"]  # reset: nothing
+    assert [e.detail_type for e in gateway.lifecycle_events()] == ["UserCreated"]  # reset: nothing
 
 
 def test_given_a_weak_password_when_resetting_then_422_and_the_link_still_works(

@@ -22,6 +22,7 @@ from userflow.signing_keys import KeyLocations
 from userflow.stack import Stack
 
 INVALID = {"message": "Invalid credentials"}
+THROTTLED = {"message": "Too many failed logins; try again later"}
 
 
 def _refresh(gateway: GatewayClient, token: str) -> Any:
@@ -79,7 +80,7 @@ def test_given_a_malformed_login_when_posted_then_422_not_500(
     assert gateway.request("POST", "/auth/login", json=body).status == 422
 
 
-def test_given_repeated_failures_when_logging_in_then_the_account_locks_and_metrics_show_it(
+def test_given_repeated_failures_when_logging_in_then_the_account_waits_and_metrics_show_it(
     gateway: GatewayClient, capsys: pytest.CaptureFixture[str]
 ) -> None:
     user = gateway.register()
@@ -91,8 +92,9 @@ def test_given_repeated_failures_when_logging_in_then_the_account_locks_and_metr
         "POST", "/auth/login", json={"email": user.email, "password": user.password}
     )
 
-    assert statuses == [401] * 5
-    assert (locked.status, locked.json) == (401, INVALID)
+    assert statuses == [401] * 4 + [429]
+    assert (locked.status, locked.json) == (429, THROTTLED)
+    assert 0 < int(locked.headers["retry-after"]) <= 30
     assert '"LoginThrottled"' in capsys.readouterr().out
     item = gateway.user_item(user.id)
     assert item["version"] == {"N": "1"}  # login bookkeeping is no user-visible change

@@ -15,6 +15,7 @@ import pytest
 
 from adapters import key_store
 from adapters.key_store import jwks_parameter_name
+from adapters.user_items import user_key
 from handlers.observability import logger
 from tests.integration.conftest import GatewayClient, reset_auth_caches
 from userflow.cli import main
@@ -64,10 +65,21 @@ def test_given_a_new_stack_when_keys_ensure_runs_twice_then_one_key_is_created_o
     assert [k["state"] for k in listed] == ["signing", "staged"]
 
 
+def _verify(gateway: GatewayClient, user_id: str) -> None:
+    """As the user's click on the verification link leaves the item (no version of its own)."""
+    gateway.db.update_item(
+        TableName=gateway.table,
+        Key=user_key(user_id),
+        UpdateExpression="SET email_verified = :yes",
+        ExpressionAttributeValues={":yes": {"BOOL": True}},
+    )
+
+
 def test_given_a_user_when_an_operator_grants_admin_then_their_next_token_lists_users(
     local_state: GatewayClient, capsys: pytest.CaptureFixture[str]
 ) -> None:
     user = local_state.register()
+    _verify(local_state, user.id)
     before = local_state.login(user)["access_token"]
 
     exit_code = main(["admin", "grant", user.email.upper()])
@@ -78,6 +90,70 @@ def test_given_a_user_when_an_operator_grants_admin_then_their_next_token_lists_
     after = local_state.login(user)["access_token"]
     assert local_state.request("GET", "/users", token=after).status == 200
     assert local_state.user_item(user.id)["version"] == {"N": "2"}  # a normal user update
+
+
+def test_given_an_unverified_address_when_granting_admin_then_exit_2_unless_forced_with_a_warning(
+    local_state: GatewayClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    user = local_state.register()
+
+    refused = main(["admin", "grant", user.email])
+    said = capsys.readouterr()
+    forced = main(["admin", "grant", user.email, "--force"])
+    warned = capsys.readouterr()
+
+    assert refused == 2
+    assert "not verified" in said.err
+    assert forced == 0
+    assert "warning" in warned.err
+    assert "not verified" in warned.err
+    roles = local_state.user_item(user.id)["roles"]["L"]
+    assert {"S": "admin"} in roles
+
+
+def test_given_two_admins_when_one_is_revoked_then_demoted_and_signed_out_and_the_last_stays(
+    local_state: GatewayClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ann, bob = local_state.register(admin=True), local_state.register(admin=True)
+    anns = local_state.login(ann)
+
+    assert main(["admin", "revoke", ann.email, "admin"]) == 0
+    assert "sessions ended" in capsys.readouterr().out
+    assert local_state.request("GET", "/users/me", token=anns["access_token"]).status == 401
+    refresh = {"refresh_token": anns["refresh_token"]}
+    assert local_state.request("POST", "/auth/refresh", json=refresh).status == 401
+
+    last = main(["admin", "revoke", bob.email, "admin"])
+    assert last == 2
+    assert "last enabled admin" in capsys.readouterr().err
+    assert {"S": "admin"} in local_state.user_item(bob.id)["roles"]["L"]
+
+
+def test_given_the_user_role_or_an_unknown_one_when_revoking_then_exit_2(
+    local_state: GatewayClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    user = local_state.register()
+
+    assert main(["admin", "revoke", user.email, "user"]) == 2
+    assert "user role" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as unknown:
+        main(["admin", "revoke", user.email, "root"])
+    assert unknown.value.code == 2
+    assert local_state.user_item(user.id)["version"] == {"N": "1"}
+
+
+def test_given_a_throttled_account_when_an_operator_unlocks_it_then_the_password_logs_in(
+    local_state: GatewayClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    user = local_state.register()
+    wrong = {"email": user.email, "password": "not the password"}
+    for _ in range(6):
+        local_state.request("POST", "/auth/login", json=wrong)
+
+    assert main(["admin", "unlock", user.email]) == 0
+    assert "throttle cleared" in capsys.readouterr().out
+    login = {"email": user.email, "password": user.password}
+    assert local_state.request("POST", "/auth/login", json=login).status == 200
 
 
 def test_given_an_unknown_email_when_granting_admin_then_exit_1(

@@ -15,6 +15,8 @@ from cfnlint.api import lint
 from samlocal.intrinsics import Resolver
 from samlocal.template import Template
 from scripts import deploy_role_check, sam_template
+from scripts.bootstrap_outputs import bootstrap_stack
+from scripts.osls_deploy_calls import deploy_actions
 
 STACK = "userflow-prod"
 REGION = "eu-west-1"
@@ -177,6 +179,42 @@ def test_given_the_stacks_layers_topic_and_functions_then_the_role_may_act_on_th
     topic = f"arn:aws:sns:{REGION}:{ACCOUNT}:{STACK}-alarms"
     assert _allowed(grants, "sns:Subscribe", topic)
     assert not _allowed(grants, "lambda:UpdateFunctionCode", f"{lam}:function:other-app-Fn")
+
+
+def test_given_an_osls_deploy_then_the_role_may_make_its_own_calls_where_osls_makes_them() -> None:
+    """What `osls deploy` calls itself (scripts/osls_deploy_calls.py), on the ARNs it calls them
+    on: serverless.yml's stack, functions (`<service>-<stage>-<name>`), the bootstrap stack's
+    outputs (its deployment bucket) and that bucket, under osls' prefix `serverless/`."""
+    grants = _resolved_grants("DeployRole")
+    stack = f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/{STACK}/1f2e"
+    # AWS::StackId of the bootstrap stack, as the resolver names it.
+    bootstrap = f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/{bootstrap_stack(STACK)}/local"
+    artifact = (
+        "arn:aws:s3:::artifacts/serverless/userflow/prod/1765011600000-2025-12-06T09:00:00.000Z"
+    )
+    where = {
+        "cloudformation:DescribeStacks": [stack, bootstrap],
+        "cloudformation:CreateChangeSet": [stack],
+        "cloudformation:DescribeChangeSet": [stack],
+        "cloudformation:ExecuteChangeSet": [stack],
+        "cloudformation:DeleteChangeSet": [stack],
+        "cloudformation:DescribeStackEvents": [stack],
+        "cloudformation:ListStackResources": [stack],
+        "cloudformation:ValidateTemplate": ["*"],
+        "lambda:GetFunction": [f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{STACK}-LoginFunction"],
+        "s3:ListBucket": ["arn:aws:s3:::artifacts"],
+        "s3:GetObject": [f"{artifact}/userflow.zip"],
+        "s3:PutObject": [f"{artifact}/userflow.zip"],
+        "s3:AbortMultipartUpload": [f"{artifact}/PasswordBlocklistLayer.zip"],
+        "s3:DeleteObject": [f"{artifact}/compiled-cloudformation-template.json"],
+    }
+
+    assert set(where) == set(deploy_actions())
+    for action, arns in where.items():
+        for arn in arns:
+            assert _allowed(grants, action, arn), (action, arn)
+    # Its clean-up deletes its own older deploys, never SAM's builds.
+    assert not _allowed(grants, "s3:DeleteObject", "arn:aws:s3:::artifacts/userflow-prod/0a1b")
 
 
 def test_given_the_plan_role_when_read_then_it_creates_change_sets_and_can_apply_nothing() -> None:

@@ -29,7 +29,9 @@ def test_given_a_delete_when_published_then_it_has_the_next_version_and_its_own_
     api.request("PATCH", "/users/me", json={"name": "Renamed"}, caller=user.caller)
     patch_request = api.last_request_id
 
-    response = api.request("DELETE", "/users/me", caller=user.caller)
+    response = api.request(
+        "DELETE", "/users/me", json={"current_password": user.password}, caller=user.caller
+    )
 
     assert response.status == 204
     created, updated, deleted = _published(stack, user.id)
@@ -48,7 +50,7 @@ def test_given_an_admin_grant_when_published_then_correlated_with_the_command(
     out = io.StringIO()
 
     with redirect_stdout(out):
-        code = run_grant(argparse.Namespace(email=user.email, json=False))
+        code = run_grant(argparse.Namespace(email=user.email, json=False, force=True))
 
     assert code == 0
     request_id = out.getvalue().split("correlation_id of the UserUpdated event): ")[1].strip()

@@ -58,7 +58,12 @@ def test_given_optional_variables_unset_when_loaded_then_the_template_defaults_a
             "ISSUER": "urn:userflow:staging",
             "AUDIENCE": "urn:userflow:staging:api",
             "SIGNING_KEY_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:k",
+            "SOURCE_REQUEST_LIMIT": "100",
         },
     )
 
-    assert (settings.access_token_ttl_seconds, settings.refresh_token_ttl_days) == (900, 30)
+    assert (
+        settings.access_token_ttl_seconds,
+        settings.session_lifetime_seconds,
+        settings.session_idle_timeout_seconds,
+    ) == (900, 30 * 24 * 3600, 7 * 24 * 3600)

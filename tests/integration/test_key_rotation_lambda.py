@@ -25,7 +25,7 @@ from adapters.key_store import (
     read_key_set,
     store_key_set,
 )
-from domain.tokens import InvalidToken, TokenSettings, TokenVerifier
+from domain.tokens import InvalidToken, SessionClaims, TokenSettings, TokenVerifier
 from tests.integration.conftest import ApiClient, start_rotation
 from userflow.local_stack import bootstrap
 from userflow.stack import Stack
@@ -83,7 +83,8 @@ def sign(keys: Keys) -> str:
 
     parameters.clear_caches()  # type: ignore[no-untyped-call]
     issuer = SigningKeySource(keys.secret_id, SETTINGS).current_issuer()
-    return issuer.issue("user-1", ["user"]).token
+    session = SessionClaims(family_id="family-1", auth_time=datetime.now(UTC), amr=("pwd",))
+    return issuer.issue("user-1", ["user"], session=session).token
 
 
 def published(keys: Keys) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from adapters.dynamodb_token_store import DynamoDBTokenStore
 from adapters.dynamodb_user_repository import DynamoDBUserRepository
 from domain.account_recovery import AccountRecoveryService, RecoveryLimits
 from domain.mail import MailRequest
+from domain.mail_limits import MailLimiter
 from domain.passwords import PasswordHasher
 from handlers import handle_mailer
 from samlocal.provision.stacks import stack_resolver
@@ -129,7 +130,7 @@ def test_given_known_unknown_disabled_and_limited_addresses_then_forgot_takes_th
     service = AccountRecoveryService(
         users=users,
         tokens=DynamoDBTokenStore(gateway.table, gateway.db),
-        limiter=DynamoDBRateLimiter(gateway.table, gateway.db),
+        mail_limiter=MailLimiter(DynamoDBRateLimiter(gateway.table, gateway.db)),
         hasher=PasswordHasher(),
         token_key=lambda: b"unused",
         limits=RecoveryLimits(forgot_min_duration=minimum),

@@ -1,5 +1,5 @@
 """No route checks a stored password faster than login: idempotent registration replays and the
-current password of a password change count failures and honour the lockout."""
+current password of a password change count failures and honour the throttle."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from domain.auth_service import AuthPolicy
 from tests.integration.conftest import ApiResponse, GatewayClient
 
-LIMIT = AuthPolicy().max_failed_logins
+LIMIT = AuthPolicy().throttle.free_failures
 WRONG = "not the registered passphrase"
 
 
@@ -33,7 +33,7 @@ def registered(gateway: GatewayClient) -> dict[str, Any]:
     return {"key": key, "password": password, "id": created.json["id"]}
 
 
-def test_given_replays_with_wrong_passwords_when_the_limit_is_reached_then_login_is_locked(
+def test_given_replays_with_wrong_passwords_when_the_limit_is_reached_then_login_is_throttled(
     gateway: GatewayClient, registered: dict[str, Any]
 ) -> None:
     replies = [_register(gateway, registered["key"], WRONG) for _ in range(LIMIT)]
@@ -45,7 +45,8 @@ def test_given_replays_with_wrong_passwords_when_the_limit_is_reached_then_login
         "/auth/login",
         json={"email": f"{registered['key']}@example.com", "password": registered["password"]},
     )
-    assert login.status == 401
+    assert login.status == 429
+    assert int(login.headers["retry-after"]) > 0
 
 
 def test_given_a_locked_account_when_replayed_then_the_same_answer_whatever_the_password(
@@ -73,7 +74,7 @@ def test_given_a_replay_with_the_right_password_when_not_locked_then_the_same_20
     assert again.json["id"] == registered["id"]
 
 
-def test_given_wrong_current_passwords_when_changing_the_password_then_they_lock_the_account(
+def test_given_wrong_current_passwords_when_changing_the_password_then_they_throttle_the_account(
     gateway: GatewayClient,
 ) -> None:
     user = gateway.register()

@@ -128,17 +128,18 @@ def test_given_something_no_rules_ever_took_for_an_address_when_forgetting_then_
 def test_given_guesses_lock_the_account_while_a_reset_runs_when_it_ends_then_no_lock_remains(
     gateway: GatewayClient, mailbox: Mailbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A reset clears the lockout (CONTRACT), one that guesses at the old password set while the
-    new one was being hashed included."""
+    """A reset clears the login throttle (CONTRACT), one that guesses at the old password set
+    while the new one was being hashed included."""
     user = gateway.register()
     gateway.request("POST", "/auth/forgot-password", json={"email": user.email})
     token = mailbox.last_token(user.email)
     new_hash = AccountRecoveryService.new_password_hash
 
     def hash_while_guesses_lock_the_account(self: Any, password: str, email: str) -> str:
-        for _ in range(5):  # a brute-force run against the old password, meanwhile
-            wrong = {"email": user.email, "password": "a wrong guess!"}
-            assert gateway.request("POST", "/auth/login", json=wrong).status == 401
+        wrong = {"email": user.email, "password": "a wrong guess!"}
+        # A brute-force run against the old password, meanwhile, until the account waits.
+        statuses = [gateway.request("POST", "/auth/login", json=wrong).status for _ in range(5)]
+        assert statuses == [401] * 4 + [429]
         assert "locked_until" in gateway.user_item(user.id)
         return new_hash(self, password, email)
 

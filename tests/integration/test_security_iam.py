@@ -102,6 +102,13 @@ def _policy_statements(gateway: GatewayClient, logical_id: str) -> list[dict[str
     return [statement for policy in resolved for statement in policy["Statement"]]
 
 
+def _denied(gateway: GatewayClient, recorded: list[Call]) -> list[Call]:
+    """The calls a function made that its own policy does not allow."""
+    return sorted(
+        {call for call in recorded if not _allows(_policy_statements(gateway, call[0]), *call[1:])}
+    )
+
+
 def _exercise_every_api_function(gateway: GatewayClient) -> None:
     """Each route's success path (and a failed login), as a client would drive them."""
     admin = gateway.register(admin=True)
@@ -177,14 +184,73 @@ def test_given_every_route_when_served_then_each_function_calls_only_what_its_po
     _rotate_signing_key(gateway)
 
     functions = {function for function, _, _ in recorded}
-    denied = sorted(
-        {
-            call
-            for call in recorded
-            if not _allows(_policy_statements(gateway, call[0]), call[1], call[2])
-        }
-    )
+    denied = _denied(gateway, recorded)
 
     assert len(functions) >= 10, functions  # every API function and the authorizer ran
     assert "KeyRotationFunction" in functions
+    assert denied == []
+
+
+def _exercise_passkey_functions(gateway: GatewayClient) -> None:
+    """Every passkey route's success path, and the refusals that write (a clone's block)."""
+    from tests.webauthn_authenticator import SoftAuthenticator
+
+    user = gateway.register()
+    access = gateway.login(user)["access_token"]
+    device = SoftAuthenticator()
+    options = gateway.request("POST", "/users/me/passkeys/options", token=access).json
+    credential = device.create(options["options"])
+    body = {"challenge_id": options["challenge_id"], "credential": credential}
+    passkey = gateway.request("POST", "/users/me/passkeys", json=body, token=access).json
+    clone = device.clone()
+
+    def sign_in(authenticator: SoftAuthenticator, email: str | None = None) -> int:
+        asked = gateway.request(
+            "POST", "/auth/passkey/options", json={"email": email} if email else None
+        ).json
+        answer = {
+            "challenge_id": asked["challenge_id"],
+            "credential": authenticator.get(asked["options"]),
+        }
+        return gateway.request("POST", "/auth/passkey", json=answer).status
+
+    statuses = {
+        "sign_in": sign_in(device, user.email),
+        "list": gateway.request("GET", "/users/me/passkeys", token=access).status,
+        "rename": gateway.request(
+            "PATCH", f"/users/me/passkeys/{passkey['id']}", json={"name": "K"}, token=access
+        ).status,
+        "password": gateway.request("DELETE", "/users/me/password", token=access).status,
+        "sign_in_again": sign_in(device),
+        "clone": sign_in(clone),  # blocks the passkey, ends the sessions, mails the user
+    }
+    second = gateway.register()
+    second_access = gateway.login(second)["access_token"]
+    options = gateway.request("POST", "/users/me/passkeys/options", token=second_access).json
+    other = SoftAuthenticator()
+    body = {"challenge_id": options["challenge_id"], "credential": other.create(options["options"])}
+    added = gateway.request("POST", "/users/me/passkeys", json=body, token=second_access).json
+    statuses["remove"] = gateway.request(
+        "DELETE", f"/users/me/passkeys/{added['id']}", token=second_access
+    ).status
+    assert statuses == {
+        "sign_in": 200,
+        "list": 200,
+        "rename": 200,
+        "password": 204,
+        "sign_in_again": 200,
+        "clone": 401,
+        "remove": 204,
+    }
+
+
+def test_given_every_passkey_route_when_served_then_each_function_calls_only_what_it_may(
+    gateway: GatewayClient, recorded: list[Call]
+) -> None:
+    _exercise_passkey_functions(gateway)
+
+    functions = {function for function, _, _ in recorded}
+    denied = _denied(gateway, recorded)
+
+    assert {"PasskeysFunction", "PasskeySignInFunction"} <= functions
     assert denied == []

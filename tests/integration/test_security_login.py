@@ -1,8 +1,8 @@
 """Login throttling under concurrency, against the real table (moto).
 
-Every attempt of a parallel burst reads the account before any of them has locked it. Unless the
-success is checked against the lock again when it is recorded, a burst of N guesses gets N
-verdicts instead of the 5 the lockout allows.
+Every attempt of a parallel burst reads the account before any of them has been counted. Unless
+the success is checked against the count again when it is recorded, a burst of N guesses gets N
+verdicts instead of the 5 the throttle allows before its first wait.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from adapters.dynamodb_devices import DynamoDBDeviceRepository
+from adapters.dynamodb_login_state import DynamoDBLoginState
 from adapters.dynamodb_session_repository import DynamoDBSessionRepository
 from adapters.dynamodb_user_repository import DynamoDBUserRepository
 from adapters.user_items import user_key
@@ -26,7 +28,8 @@ POLICY = AuthPolicy()
 
 
 class _StaleUsers:
-    """The user repository as a request of the burst saw it: the account read before the lock."""
+    """The user repository as a request of the burst saw it: the account read before the other
+    guesses were counted."""
 
     def __init__(self, users: DynamoDBUserRepository, snapshot: UserAccount) -> None:
         self._users, self._snapshot = users, snapshot
@@ -42,12 +45,12 @@ def _service_reading(
     gateway: GatewayClient, snapshot: UserAccount, metrics: list[str]
 ) -> AuthService:
     users = DynamoDBUserRepository(gateway.table, cursor_key=lambda: b"unused", db=gateway.db)
-    sessions = DynamoDBSessionRepository(gateway.table)
     issuer = TokenIssuer(new_key_set().current, TokenSettings(issuer="urn:t", audience="urn:t:a"))
     return AuthService(
         users=_StaleUsers(users, snapshot),
-        login_state=sessions,
-        sessions=sessions,
+        login_state=DynamoDBLoginState(gateway.table),
+        sessions=DynamoDBSessionRepository(gateway.table),
+        devices=DynamoDBDeviceRepository(gateway.table),
         hasher=PasswordHasher(),
         issuer=lambda: issuer,
         policy=POLICY,
@@ -55,26 +58,21 @@ def _service_reading(
     )
 
 
-def _guess_wrong_until_locked(gateway: GatewayClient, user: CreatedUser) -> None:
+def _guess_wrong_until_throttled(gateway: GatewayClient, user: CreatedUser) -> None:
     wrong = {"email": user.email, "password": "not the password"}
-    for _ in range(POLICY.max_failed_logins):
-        assert gateway.request("POST", "/auth/login", json=wrong).status == 401
+    free = POLICY.throttle.free_failures
+    statuses = [gateway.request("POST", "/auth/login", json=wrong).status for _ in range(free)]
+    assert statuses == [401] * (free - 1) + [429]
 
 
-def _reach_the_limit_unlocked(gateway: GatewayClient, user: CreatedUser) -> None:
-    """The moment between the last allowed failure being counted and the lock being written."""
-    gateway.db.update_item(
-        TableName=gateway.table,
-        Key=user_key(user.id),
-        UpdateExpression="SET failed_logins = :limit",
-        ExpressionAttributeValues={":limit": {"N": str(POLICY.max_failed_logins)}},
-    )
+def _one_guess_counted(gateway: GatewayClient, user: CreatedUser) -> None:
+    """A single wrong guess counted after the account was read: no wait yet, but a verdict."""
+    wrong = {"email": user.email, "password": "not the password"}
+    assert gateway.request("POST", "/auth/login", json=wrong).status == 401
 
 
-@pytest.mark.parametrize(
-    "concurrent_guesses", [_guess_wrong_until_locked, _reach_the_limit_unlocked]
-)
-def test_given_guesses_that_locked_the_account_after_it_was_read_when_logging_in_then_401(
+@pytest.mark.parametrize("concurrent_guesses", [_guess_wrong_until_throttled, _one_guess_counted])
+def test_given_guesses_counted_after_the_account_was_read_when_logging_in_then_401(
     gateway: GatewayClient, concurrent_guesses: Callable[[GatewayClient, CreatedUser], None]
 ) -> None:
     user = gateway.register()
@@ -111,7 +109,7 @@ def test_given_a_few_failures_when_the_password_is_right_then_200_and_the_counte
 ) -> None:
     user = gateway.register()
     wrong = {"email": user.email, "password": "not the password"}
-    for _ in range(POLICY.max_failed_logins - 1):
+    for _ in range(POLICY.throttle.free_failures - 1):
         gateway.request("POST", "/auth/login", json=wrong)
 
     gateway.login(user)

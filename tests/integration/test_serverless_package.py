@@ -1,6 +1,7 @@
 """What osls deploys from serverless.yml, checked offline: `osls package` (pinned osls, Node from
 the tools venv, no AWS account) on a scratch copy of the repository, then the CloudFormation it
-would deploy compared with SAM's translation of template.yaml and linted with cfn-lint.
+would deploy compared with SAM's translation of template.yaml, linted with cfn-lint, and checked
+against the deploy role of deploy/bootstrap.yaml, with what `osls deploy` itself calls.
 
 osls runs once per test session; the tests share one xdist group so that a single worker does it
 while the other runs the rest of the suite.
@@ -16,10 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from cfnlint.api import lint
 
-from scripts import sam_template
+from scripts import deploy_role_check, sam_template
 from scripts.build_artifacts import stage_function_code
+from scripts.osls_deploy_calls import CALLS, calls_in_source, deploy_actions
+from scripts.serverless_gradual import traffic_hooks
 from scripts.serverless_naming import HTTP_API_STAGE, Renames, function_logical_id
 from scripts.serverless_package import (
     layer_directories,
@@ -41,8 +45,6 @@ STAND_IN_LAYER = {
 OSLS_WARNINGS = {
     # osls adds a DependsOn next to the GetAtt/Ref that already orders roles and routes.
     "W3005": re.compile(r"dependency already enforced"),
-    # osls decides SnapStart while packaging, from the parameter this condition tests.
-    "W8001": re.compile(r"^Condition UseSnapStart not used$"),
 }
 
 
@@ -51,6 +53,7 @@ class Packaged:
     path: Path  # the CloudFormation template osls would deploy
     template: Template
     zips: dict[str, dict[str, bytes]]
+    artifacts_bucket: str  # the bootstrap stack's (deployed into moto), where osls uploads
 
 
 def _zips(directory: Path) -> dict[str, dict[str, bytes]]:
@@ -68,9 +71,11 @@ def packaged(tmp_path_factory: pytest.TempPathFactory) -> Packaged:
         pytest.fail(missing)
     layers = dict.fromkeys(layer_directories(), STAND_IN_LAYER)
     service = scratch_service(tmp_path_factory.mktemp("osls"), layers)
-    template_path = package(service)
-    template = json.loads(template_path.read_text())
-    return Packaged(template_path, template, _zips(template_path.parent))
+    result = package(service)
+    template = json.loads(result.template.read_text())
+    return Packaged(
+        result.template, template, _zips(result.template.parent), result.artifacts_bucket
+    )
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +89,17 @@ def cfn(sam: Template) -> Template:
 
 
 def _functions(sam: Template) -> list[str]:
-    return list(sam_template.resources_of_type(sam, sam_template.FUNCTION))
+    """The functions osls deploys: the template's, save the traffic hooks of SAM's gradual
+    deployment (scripts/serverless_gradual.py)."""
+    hooks = traffic_hooks(translate_unresolved(sam))
+    return [f for f in sam_template.resources_of_type(sam, sam_template.FUNCTION) if f not in hooks]
+
+
+def _generated() -> Template:
+    """serverless.yml as generated (tests/unit/test_serverless_generator.py holds it to the
+    template)."""
+    document: Template = yaml.safe_load((sam_template.ROOT / "serverless.yml").read_text())
+    return document
 
 
 def _renames(sam: Template, cfn: Template) -> Renames:
@@ -189,7 +204,8 @@ def test_given_every_function_then_osls_deploys_it_with_the_properties_sam_would
         assert {k: v for k, v in deployed.items() if k not in ignored} == {
             k: v for k, v in expected.items() if k not in ignored
         }, function
-        # SnapStart off by default, as the template's parameter says.
+        # SnapStart off, as the template says: osls sets none.
+        assert cfn["Resources"][function]["Properties"]["SnapStart"] == {"ApplyOn": "None"}
         assert "SnapStart" not in deployed
 
 
@@ -294,16 +310,24 @@ def test_given_the_stage_and_api_then_access_log_metrics_and_cors_are_the_templa
     assert deployed_api["CorsConfiguration"] == api["Properties"]["CorsConfiguration"]
 
 
-def test_given_every_other_resource_then_osls_deploys_it_unchanged(
+def test_given_every_other_resource_then_osls_deploys_it_as_serverless_yml_carries_it(
     sam: Template, cfn: Template, packaged: Packaged
 ) -> None:
-    renames = _renames(sam, cfn)
     resources = packaged.template["Resources"]
+    carried = _generated()["resources"]["Resources"]
+    left_out = set(_generated()["custom"]["leftOutFromTemplate"])
     plain = [k for k, v in sam["Resources"].items() if not v["Type"].startswith("AWS::Serverless")]
     assert plain
     for logical_id in plain:
-        assert resources[logical_id] == renames.apply(cfn["Resources"][logical_id], logical_id)
+        if logical_id in left_out:
+            assert logical_id not in resources
+        else:
+            assert resources[logical_id] == carried[logical_id], logical_id
     assert packaged.template["Conditions"] == cfn["Conditions"]
+    assert packaged.template["Mappings"] == cfn["Mappings"]
+    # Through the repository's plugin (scripts/osls_rules.cjs): osls' `resources` refuses them.
+    assert packaged.template["Rules"] == cfn["Rules"]
+    renames = _renames(sam, cfn)
     for name, output in cfn["Outputs"].items():
         assert packaged.template["Outputs"][name] == renames.apply(output, name)
 
@@ -317,3 +341,56 @@ def test_given_the_default_params_then_every_parameter_defaults_as_in_the_templa
         name: "staging" if name == "Stage" else parameter.get("Default")
         for name, parameter in sam["Parameters"].items()
     }
+
+
+# ------------------------------------------------------------------------------ deploy role
+
+
+def test_given_the_packaged_template_then_osls_uploads_to_the_bootstrap_bucket_and_makes_none(
+    packaged: Packaged,
+) -> None:
+    assert not _of_type(packaged.template, "AWS::S3::Bucket")
+    functions = _of_type(packaged.template, "AWS::Lambda::Function").values()
+    layers = _of_type(packaged.template, "AWS::Lambda::LayerVersion").values()
+    buckets = {f["Properties"]["Code"]["S3Bucket"] for f in functions} | {
+        layer["Properties"]["Content"]["S3Bucket"] for layer in layers
+    }
+    # The bootstrap stack's output, read by osls itself (`cf:`), as in a deploy.
+    assert buckets == {packaged.artifacts_bucket}
+
+
+def test_given_the_packaged_template_when_checked_then_the_deploy_role_deploys_it_and_sams_alike(
+    packaged: Packaged, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One role deploys the stack with either tool: every permission CloudFormation's handlers
+    need for osls' stack, and every call `osls deploy` makes itself, is granted, and nothing
+    beyond what one of the two deploys needs or the role documents."""
+    status = deploy_role_check.main([str(sam_template.TEMPLATE), str(packaged.path), "--osls"])
+
+    assert (status, capsys.readouterr().err) == (0, "")
+
+
+@pytest.mark.parametrize(
+    "action",
+    ["cloudformation:ValidateTemplate", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+)
+def test_given_a_role_without_a_call_osls_deploy_makes_when_checked_then_it_is_named(
+    packaged: Packaged, action: str
+) -> None:
+    role = deploy_role_check.read_role()
+    role.grants = [g for g in role.grants if g.action.lower() != action.lower()]
+    templates = [deploy_role_check.load_cloudformation(packaged.path)]
+
+    found = deploy_role_check.problems(templates, role, tool_calls=deploy_actions())
+
+    assert f"missing {action.lower()} (osls deploy calls " in " | ".join(found)
+
+
+def test_given_osls_source_then_every_aws_call_a_deploy_makes_is_classified() -> None:
+    """An osls upgrade that calls AWS somewhere new fails here until scripts/osls_deploy_calls.py
+    says whether a deploy of serverless.yml makes the call, and with which IAM actions."""
+    found = calls_in_source()
+
+    assert set(found) == set(CALLS), {k: found.get(k) for k in set(found) ^ set(CALLS)}
+    for call in CALLS.values():
+        assert bool(call.actions) != bool(call.unused)

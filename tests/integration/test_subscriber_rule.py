@@ -19,13 +19,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
-from adapters.dynamodb_session_repository import DynamoDBSessionRepository
+from adapters.dynamodb_login_state import DynamoDBLoginState
 from adapters.dynamodb_user_repository import DynamoDBUserRepository
 from adapters.stream_records import event_of_record
 from adapters.user_items import user_from_item, user_key
 from domain.access import Caller
 from domain.errors import UserNotFound
 from domain.events import COMPARED_FIELDS
+from domain.operator_actions import OperatorActions
 from domain.password_guard import PasswordGuard
 from domain.passwords import PasswordHasher
 from domain.user_service import UserService
@@ -74,7 +75,7 @@ class History:
             request_id=lambda: self.request,
         )
         hasher = PasswordHasher()
-        login_state = DynamoDBSessionRepository(stack.physical_id("UserRegistrationTable"))
+        login_state = DynamoDBLoginState(stack.physical_id("UserRegistrationTable"))
         self.repository = repository
         self.service = UserService(
             repository, hasher, password_guard=PasswordGuard(login_state, hasher)
@@ -117,9 +118,10 @@ class History:
                 self.service.update(caller, user_id, UserPatch.model_validate(patch))
                 self.passwords[user_id] = new
             elif kind == "grant":
-                self.service.grant_role(self.service.get(caller, user_id).email, Role.ADMIN)
+                email = self.service.get(caller, user_id).email
+                OperatorActions(self.repository).grant_role(email, Role.ADMIN, force=True)
             elif kind == "delete":
-                self.service.delete(caller, user_id)
+                self.service.delete(caller, user_id, self.passwords[user_id])
                 self.ids[slot] = None
         except UserNotFound:
             self.ids[slot] = None

@@ -323,7 +323,12 @@ def test_given_a_user_when_deleted_then_204_then_404_and_email_is_free(
     user = make_user(email="gone@example.com")
     admin = make_user(admin=True)
 
-    deleted = api.request("DELETE", f"/users/{user.id}", caller=user.caller)
+    deleted = api.request(
+        "DELETE",
+        f"/users/{user.id}",
+        json={"current_password": user.password},
+        caller=user.caller,
+    )
     again = api.request("DELETE", f"/users/{user.id}", caller=admin.caller)
     reuse = api.request(
         "POST",

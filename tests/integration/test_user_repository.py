@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from adapters.dynamodb_session_repository import DynamoDBSessionRepository
+from adapters.dynamodb_login_state import DynamoDBLoginState
 from handlers.dependencies import user_repository
 from tests.integration.conftest import UserFactory
 from userflow.stack import Stack
@@ -17,7 +17,7 @@ def test_given_sessions_revoked_meanwhile_when_a_stale_read_is_saved_then_revoca
     user = make_user()
     stale = repository.get(user.id)
     revoked_at = datetime(2030, 1, 1, tzinfo=UTC)
-    DynamoDBSessionRepository(stack.physical_id("UserRegistrationTable")).revoke_all_sessions(
+    DynamoDBLoginState(stack.physical_id("UserRegistrationTable")).revoke_all_sessions(
         user.id, revoked_at
     )
 

@@ -2,7 +2,7 @@
 
 Timings are for `make bench`; this only keeps heavy modules out of the import paths that do not
 need them: the X-Ray SDK when tracing is off, the OpenAPI document's models always, the AWS SDK
-in the authorizer, Powertools idempotency outside registration.
+in the authorizer, Powertools idempotency outside registration, py_webauthn until a ceremony.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ WATCHED = (
     "aws_lambda_powertools.event_handler",
     "aws_lambda_powertools.event_handler.openapi.models",
     "aws_lambda_powertools.utilities.idempotency",
+    "webauthn",  # py_webauthn: only on a passkey function's first ceremony (~100 ms)
 )
 
 
@@ -57,6 +58,8 @@ def test_given_the_authorizer_when_imported_then_no_aws_sdk_xray_or_resolver() -
         "handlers.handle_jwks",
         "handlers.handle_list_users",
         "handlers.handle_update_user",
+        "handlers.handle_passkeys",
+        "handlers.handle_passkey_sign_in",
     ],
 )
 def test_given_an_api_function_when_imported_then_only_its_resolver_is_loaded(

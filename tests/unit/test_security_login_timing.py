@@ -15,6 +15,7 @@ import pytest
 
 from domain.auth_service import AuthPolicy, AuthService
 from domain.errors import AuthenticationFailed
+from domain.login_throttle import ThrottlePolicy
 from domain.passwords import Argon2Cost, PasswordHasher
 from tests.in_memory_backend import Clock, InMemoryBackend
 
@@ -37,8 +38,8 @@ class CountingHasher(PasswordHasher):
 
 
 def _service(hasher: PasswordHasher) -> AuthService:
-    # No lockout during the samples: every wrong guess takes the wrong-password path.
-    never_locks = AuthPolicy(max_failed_logins=1000)
+    # No wait during the samples: every wrong guess takes the wrong-password path.
+    never_locks = AuthPolicy(throttle=ThrottlePolicy(free_failures=99))
     backend = InMemoryBackend(Clock(datetime.now(UTC)), hasher=hasher, policy=never_locks)
     backend.register(email=EMAIL, password=PASSWORD, name="Known")
     return backend.auth_service()

@@ -15,10 +15,15 @@ import pytest
 
 from samlocal.template import Template
 from scripts import sam_template
-from scripts.generate_serverless import OUTPUT, build_document, render
+from scripts.build_artifacts import LAYERS, ROOT, STAGING_DIR
+from scripts.generate_serverless import OUTPUT, RULES, RULES_PLUGIN, build_document, render
 from scripts.serverless_naming import GeneratorError, Renames, function_logical_id
 from scripts.serverless_params import stage_params
-from scripts.serverless_stack import GRADUAL_DEPLOYMENT, translate_unresolved
+from scripts.serverless_stack import (
+    GRADUAL_DEPLOYMENT,
+    GRADUAL_DEPLOYMENT_REASON,
+    translate_unresolved,
+)
 
 Document = dict[str, Any]
 
@@ -37,6 +42,19 @@ def _functions(sam: dict[str, Any]) -> list[str]:
     return list(sam_template.resources_of_type(sam, sam_template.FUNCTION))
 
 
+def _hooks(sam: dict[str, Any]) -> set[str]:
+    """The traffic hooks of SAM's gradual deployment (`DeploymentPreference.Hooks`)."""
+    preferences = [sam["Globals"]["Function"].get("DeploymentPreference", {})] + [
+        sam["Resources"][f]["Properties"].get("DeploymentPreference", {}) for f in _functions(sam)
+    ]
+    return {hook["Ref"] for p in preferences for hook in p.get("Hooks", {}).values()}
+
+
+def _carried_functions(sam: dict[str, Any]) -> list[str]:
+    """The functions serverless.yml deploys: all but the traffic hooks."""
+    return [f for f in _functions(sam) if f not in _hooks(sam)]
+
+
 def _merged(sam: dict[str, Any], function: str) -> dict[str, Any]:
     return Template(sam_template.TEMPLATE, sam).function_properties(function)
 
@@ -47,9 +65,11 @@ def _setting(document: Document, function: str, key: str) -> Any:
 
 
 def _renames(sam: dict[str, Any]) -> Renames:
-    """How osls names what SAM names otherwise (osls' naming.js)."""
+    """How osls names what SAM names otherwise (osls' naming.js); SAM's alias of a function
+    (`!Ref Fn.Alias`) is the function itself, as osls invokes it without SnapStart."""
     ids = {name: function_logical_id(name) for name in _functions(sam)}
-    return Renames(ids=ids)
+    aliases = {f"{name}.Alias": {"Fn::GetAtt": [ids[name], "Arn"]} for name in _functions(sam)}
+    return Renames(ids=ids, values=aliases)
 
 
 def _http_events(document: Document) -> dict[str, tuple[str, str | None]]:
@@ -83,8 +103,9 @@ def test_given_the_template_when_serverless_yml_is_generated_then_the_committed_
 def test_given_every_sam_function_then_osls_runs_the_same_handler_with_the_same_resources(
     sam: dict[str, Any], document: Document
 ) -> None:
-    assert list(document["functions"]) == _functions(sam)
-    for function in _functions(sam):
+    assert _hooks(sam)
+    assert list(document["functions"]) == _carried_functions(sam)
+    for function in _carried_functions(sam):
         merged = _merged(sam, function)
         assert _setting(document, function, "handler") == merged["Handler"]
         assert _setting(document, function, "runtime") == merged["Runtime"]
@@ -100,7 +121,7 @@ def test_given_every_sam_function_then_its_environment_is_the_merged_globals_and
     sam: dict[str, Any], document: Document
 ) -> None:
     renames = _renames(sam)
-    for function in _functions(sam):
+    for function in _carried_functions(sam):
         expected = renames.apply(_merged(sam, function)["Environment"]["Variables"], function)
         environment = {
             **document["provider"]["environment"],
@@ -113,7 +134,7 @@ def test_given_every_sam_function_then_it_has_the_globals_layers_then_its_own(
     sam: dict[str, Any], document: Document
 ) -> None:
     layers = sam_template.resources_of_type(sam, sam_template.LAYER)
-    for function in _functions(sam):
+    for function in _carried_functions(sam):
         expected = [
             {"Ref": f"{layer['Ref']}LambdaLayer"}
             if isinstance(layer, dict) and layer.get("Ref") in layers
@@ -123,12 +144,24 @@ def test_given_every_sam_function_then_it_has_the_globals_layers_then_its_own(
         assert document["functions"][function]["layers"] == expected, function
 
 
-def test_given_the_snapstart_parameter_then_every_function_follows_it_at_package_time(
+def test_given_the_snapstart_setting_then_every_function_follows_it(
     sam: dict[str, Any], document: Document
 ) -> None:
-    assert sam["Conditions"]["UseSnapStart"] == {"Fn::Equals": [{"Ref": "SnapStart"}, "true"]}
-    for function in _functions(sam):
-        assert document["functions"][function]["snapStart"] == ("${strToBool(${param:SnapStart})}")
+    for function in _carried_functions(sam):
+        published = _merged(sam, function)["SnapStart"]["ApplyOn"] == "PublishedVersions"
+        assert document["functions"][function].get("snapStart", False) is published, function
+
+
+def test_given_every_function_then_it_logs_to_the_log_group_the_template_gives_it(
+    sam: dict[str, Any], document: Document
+) -> None:
+    extensions = document["resources"]["extensions"]
+    for function in _carried_functions(sam):
+        logging = _merged(sam, function)["LoggingConfig"]
+        # osls' `logs.logGroup` takes a literal name only: the reference extends its resource.
+        assert "logs" not in document["functions"][function]
+        extension = extensions[function_logical_id(function)]["Properties"]
+        assert extension["LoggingConfig"] == logging, function
 
 
 # ------------------------------------------------------------------------------ IAM
@@ -139,7 +172,7 @@ def test_given_every_function_then_it_runs_with_the_role_the_template_gives_it(
 ) -> None:
     translated = translate_unresolved(sam)
     resources = document["resources"]["Resources"]
-    for function in _functions(sam):
+    for function in _carried_functions(sam):
         role = document["functions"][function]["role"]
         assert translated["Resources"][function]["Properties"]["Role"] == {
             "Fn::GetAtt": [role, "Arn"]
@@ -164,7 +197,9 @@ def test_given_the_roles_then_none_relies_on_an_osls_default_role_or_plugin(
     document: Document,
 ) -> None:
     assert "iam" not in document["provider"]
-    assert "plugins" not in document
+    # The one plugin is the repository's own, for the template's Rules.
+    assert document.get("plugins", []) == [RULES_PLUGIN]
+    assert (ROOT / RULES_PLUGIN).is_file()
     assert all("role" in function for function in document["functions"].values())
 
 
@@ -194,9 +229,12 @@ def test_given_the_authorizer_then_osls_configures_the_same_request_authorizer(
     api = next(iter(sam_template.resources_of_type(sam, "AWS::Serverless::HttpApi").values()))
     for name, written in api["Properties"]["Auth"]["Authorizers"].items():
         authorizer = document["provider"]["httpApi"]["authorizers"][name]
+        # The function, by its ARN or by SAM's alias of it (`!Ref AuthorizerFunction.Alias`).
+        target = written["FunctionArn"]
+        function = target["Fn::GetAtt"][0] if "Fn::GetAtt" in target else target["Ref"]
         assert authorizer == {
             "type": "request",
-            "functionName": written["FunctionArn"]["Fn::GetAtt"][0],
+            "functionName": function.removesuffix(".Alias"),
             "identitySource": [f"$request.header.{h}" for h in written["Identity"]["Headers"]],
             "payloadVersion": written["AuthorizerPayloadFormatVersion"],
             "enableSimpleResponses": written["EnableSimpleResponses"],
@@ -216,7 +254,7 @@ def test_given_every_stream_mapping_then_its_batching_filters_retries_and_failur
         "MaximumRecordAgeInSeconds": "maximumRecordAgeInSeconds",
     }
     mapped = 0
-    for function in _functions(sam):
+    for function in _carried_functions(sam):
         written = [
             event["Properties"]
             for event in _merged(sam, function).get("Events", {}).values()
@@ -244,26 +282,87 @@ def test_given_every_stream_mapping_then_its_batching_filters_retries_and_failur
 # ------------------------------------------------------------------------------ the rest
 
 
+def _plain(sam: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: v for k, v in sam["Resources"].items() if not v["Type"].startswith("AWS::Serverless")
+    }
+
+
+def _names(value: Any, logical_ids: set[str]) -> bool:
+    """Whether ``value`` refers to any of ``logical_ids`` (Ref, GetAtt, Sub text)."""
+    text = json.dumps(value)
+    return any(
+        f'"Ref": "{i}"' in text or f'"Fn::GetAtt": ["{i}"' in text or f"${{{i}" in text
+        for i in logical_ids
+    )
+
+
+def _hook_pieces(sam: dict[str, Any]) -> tuple[set[str], set[str]]:
+    """(the hooks' log groups, the alarms on a hook's metric alone), as template.yaml has them."""
+    hooks = _hooks(sam)
+    log_groups = {_merged(sam, h)["LoggingConfig"]["LogGroup"]["Ref"] for h in hooks}
+    alarms = {
+        k
+        for k, v in _plain(sam).items()
+        if v["Type"] == "AWS::CloudWatch::Alarm"
+        and _names(v["Properties"].get("Dimensions", []), hooks)
+    }
+    return log_groups, alarms
+
+
+def _without_hooks(resource: dict[str, Any], hooks: set[str], alarms: set[str]) -> dict[str, Any]:
+    """A resource as serverless.yml carries it: without the metric queries of the traffic hooks
+    and without the alarms on them in a dashboard's alarm list."""
+    resource = copy.deepcopy(resource)
+    properties = resource.get("Properties", {})
+    if "Metrics" in properties:
+        properties["Metrics"] = [q for q in properties["Metrics"] if not _names(q, hooks)]
+    body = properties.get("DashboardBody", {})
+    if isinstance(body, dict) and isinstance(body.get("Fn::Sub"), str):
+        text = body["Fn::Sub"]
+        for alarm in alarms:
+            text = text.replace(f', "${{{alarm}.Arn}}"', "")
+        properties["DashboardBody"] = {"Fn::Sub": text}
+    return resource
+
+
 def test_given_every_other_resource_then_it_is_carried_as_written_with_references_renamed(
     sam: dict[str, Any], document: Document
 ) -> None:
     renames = _renames(sam)
     resources = document["resources"]["Resources"]
-    plain = {
-        k: v for k, v in sam["Resources"].items() if not v["Type"].startswith("AWS::Serverless")
-    }
-    for logical_id, resource in plain.items():
-        assert resources[logical_id] == renames.apply(resource, logical_id), logical_id
+    hooks = _hooks(sam)
+    log_groups, alarms = _hook_pieces(sam)
+    for logical_id, resource in _plain(sam).items():
+        if logical_id in log_groups | alarms:
+            continue
+        expected = _without_hooks(resource, hooks, alarms)
+        assert resources[logical_id] == renames.apply(expected, logical_id), logical_id
 
 
-def test_given_log_groups_of_functions_then_they_name_the_function_osls_deploys(
-    document: Document,
+def test_given_the_gradual_deployment_then_its_hook_role_log_group_and_alarm_are_left_out(
+    sam: dict[str, Any], document: Document
 ) -> None:
-    group = document["resources"]["Resources"]["LoginFunctionLogGroup"]
-
-    assert group["Properties"]["LogGroupName"] == {
-        "Fn::Sub": "/aws/lambda/${LoginFunctionLambdaFunction}"
-    }
+    hooks = _hooks(sam)
+    log_groups, alarms = _hook_pieces(sam)
+    roles = {f"{hook}Role" for hook in hooks}  # generated by SAM from the hooks' policies
+    resources = document["resources"]["Resources"]
+    assert log_groups
+    assert alarms
+    assert not (hooks | log_groups | alarms | roles) & (set(resources) | set(document["functions"]))
+    # Nothing carried still names them: the dashboard and the throttles alarm lost them.
+    assert not _names(document, hooks | log_groups | alarms | roles)
+    trimmed = {k for k, v in _plain(sam).items() if k not in alarms and _names(v, hooks | alarms)}
+    assert trimmed
+    for logical_id in trimmed:
+        assert resources[logical_id] != _renames(sam).apply(sam["Resources"][logical_id], "")
+    body = resources["OperationsDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    json.loads(body)
+    # The record, in the file: what is not carried, why, and what went with it.
+    custom = document["custom"]
+    assert custom["notCarriedFromTemplate"] == {GRADUAL_DEPLOYMENT: GRADUAL_DEPLOYMENT_REASON}
+    assert set(custom["leftOutFromTemplate"]) == hooks | log_groups | alarms | roles
+    assert set(custom["trimmedFromTemplate"]) == trimmed
 
 
 def test_given_parameters_then_each_stays_validated_by_cloudformation_with_an_osls_default(
@@ -300,11 +399,16 @@ parameter_overrides = ["SnapStart=true"]
     }
 
 
-def test_given_conditions_and_outputs_then_they_are_carried(
+def test_given_conditions_mappings_rules_and_outputs_then_they_are_carried(
     sam: dict[str, Any], document: Document
 ) -> None:
     assert document["resources"]["Conditions"] == sam["Conditions"]
+    assert document["resources"]["Mappings"] == sam["Mappings"]
     assert document["resources"]["Outputs"] == _renames(sam).apply(sam["Outputs"], "Outputs")
+    # osls' `resources` refuses Rules: the repository's plugin adds these to the template.
+    assert sam["Rules"]
+    assert document["custom"][RULES] == sam["Rules"]
+    assert "Rules" not in document["resources"]
 
 
 def test_given_the_http_api_then_cors_access_log_and_route_metrics_extend_osls_api_and_stage(
@@ -325,25 +429,26 @@ def test_given_the_http_api_then_cors_access_log_and_route_metrics_extend_osls_a
     )
 
 
-def test_given_layers_then_osls_packages_the_directories_the_template_names_and_keeps_old_versions(
+def test_given_layers_sam_builds_through_the_makefile_then_osls_packages_their_staged_directories(
     sam: dict[str, Any], document: Document
 ) -> None:
     for name, layer in sam_template.resources_of_type(sam, sam_template.LAYER).items():
         written = layer["Properties"]
+        assert layer["Metadata"]["BuildMethod"] == "makefile"
         generated = document["layers"][name]
-        assert generated["path"] == written["ContentUri"]
+        # What `make build-<LogicalId>` copies into SAM's artifact: build_artifacts' staging.
+        assert ROOT / generated["path"] == STAGING_DIR / LAYERS[name][0]
         assert generated["compatibleRuntimes"] == written["CompatibleRuntimes"]
         assert generated["compatibleArchitectures"] == written["CompatibleArchitectures"]
         # Bytecode and all: nothing of the staged layer is filtered out.
         assert generated["package"] == {"patterns": ["**"]}
-        assert generated["name"] == "-".join(
-            "${sls:stage}" if part == {"Ref": "Stage"} else part
-            for part in written["LayerName"]["Fn::Join"][1]
+        extension = document["resources"]["extensions"][f"{name}LambdaLayer"]
+        assert extension.pop("Properties") == {"LayerName": written["LayerName"]}
+        # RetentionPolicy: Delete is CloudFormation's default; Retain keeps every old version.
+        retained = written["RetentionPolicy"] == "Retain"
+        assert extension == (
+            {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"} if retained else {}
         )
-        assert document["resources"]["extensions"][f"{name}LambdaLayer"] == {
-            "DeletionPolicy": "Retain",
-            "UpdateReplacePolicy": "Retain",
-        }
 
 
 # ------------------------------------------------------------------------------ changes
@@ -408,21 +513,46 @@ def test_given_an_event_type_osls_output_does_not_cover_then_generation_fails_na
         build_document(changed)
 
 
-def test_given_resources_invoking_sam_aliases_then_they_invoke_what_osls_events_invoke(
+def test_given_resources_invoking_sam_aliases_then_they_invoke_the_function_osls_events_invoke(
+    sam: dict[str, Any], document: Document
+) -> None:
+    resources = sam["Resources"]
+    assert resources["KeyRotationPermission"]["Properties"]["FunctionName"] == {
+        "Ref": "KeyRotationFunction.Alias"
+    }
+
+    # SnapStart is off: osls makes no alias, and its events invoke the function itself.
+    invoked = {"Fn::GetAtt": ["KeyRotationFunctionLambdaFunction", "Arn"]}
+    carried = document["resources"]["Resources"]
+    assert carried["KeyRotationPermission"]["Properties"]["FunctionName"] == invoked
+    assert carried["SigningKeyRotationSchedule"]["Properties"]["RotationLambdaARN"] == invoked
+    assert carried["SigningKeyRotationSchedule"]["DependsOn"] == [
+        "KeyRotationPermission",
+        "KeyRotationFunctionLogGroup",
+    ]
+    authorizer = document["provider"]["httpApi"]["authorizers"]["JwtAuthorizer"]
+    assert authorizer["functionName"] == "AuthorizerFunction"
+
+
+def test_given_snapstart_switched_by_a_parameter_then_alias_references_follow_it_at_package_time(
     sam: dict[str, Any],
 ) -> None:
     changed = copy.deepcopy(sam)
-    resources = changed["Resources"]
-    resources["KeyRotationPermission"]["Properties"]["FunctionName"] = {
-        "Ref": "KeyRotationFunction.Alias"
+    changed["Parameters"]["SnapStart"] = {
+        "Type": "String",
+        "AllowedValues": ["true", "false"],
+        "Default": "false",
     }
-    (api,) = sam_template.resources_of_type(changed, "AWS::Serverless::HttpApi").values()
-    api["Properties"]["Auth"]["Authorizers"]["JwtAuthorizer"]["FunctionArn"] = {
-        "Ref": "AuthorizerFunction.Alias"
+    changed["Conditions"]["UseSnapStart"] = {"Fn::Equals": [{"Ref": "SnapStart"}, "true"]}
+    changed["Globals"]["Function"]["SnapStart"] = {
+        "ApplyOn": {"Fn::If": ["UseSnapStart", "PublishedVersions", "None"]}
     }
 
     document = build_document(changed)
 
+    assert document["functions"]["KeyRotationFunction"]["snapStart"] == (
+        "${strToBool(${param:SnapStart})}"
+    )
     # osls' `snapstart` alias when the SnapStart param is "true", else the function; the
     # permission waits for the alias when there is one.
     permission = document["resources"]["Resources"]["KeyRotationPermission"]
@@ -460,20 +590,42 @@ def test_given_a_resource_naming_a_sam_alias_in_text_then_generation_fails_inste
         build_document(changed)
 
 
-def test_given_a_gradual_deployment_then_it_is_named_as_not_carried_and_codedeploy_left_out(
+def test_given_a_carried_resource_naming_the_traffic_hook_otherwise_then_generation_fails(
     sam: dict[str, Any],
 ) -> None:
     changed = copy.deepcopy(sam)
-    changed["Resources"]["LoginFunction"]["Properties"]["DeploymentPreference"] = {
-        "Type": "Canary10Percent5Minutes"
-    }
+    changed["Outputs"]["HookArn"] = {"Value": {"Fn::GetAtt": ["PreTrafficCheckFunction", "Arn"]}}
+
+    with pytest.raises(GeneratorError, match="refers to PreTrafficCheckFunction, which is the"):
+        build_document(changed)
+
+
+def test_given_an_alarm_expression_using_a_hooks_metric_then_generation_fails(
+    sam: dict[str, Any],
+) -> None:
+    changed = copy.deepcopy(sam)
+    metrics = changed["Resources"]["BackgroundFunctionThrottlesAlarm"]["Properties"]["Metrics"]
+    metrics[0]["Expression"] = "stream + rotation + pretraffic"
+
+    with pytest.raises(GeneratorError, match="an expression uses metric pretraffic"):
+        build_document(changed)
+
+
+def test_given_no_gradual_deployment_then_nothing_is_left_out(sam: dict[str, Any]) -> None:
+    changed = copy.deepcopy(sam)
+    del changed["Globals"]["Function"]["DeploymentPreference"]
+    for function in _functions(changed):
+        changed["Resources"][function]["Properties"].pop("DeploymentPreference", None)
+    # The hook, now an ordinary function, may no longer name CodeDeploy's application.
+    hook = changed["Resources"]["PreTrafficCheckFunction"]["Properties"]
+    hook["Policies"][0]["Statement"].pop(0)
 
     document = build_document(changed)
 
-    assert document["custom"] == {"notCarriedFromTemplate": [GRADUAL_DEPLOYMENT]}
+    assert "PreTrafficCheckFunction" in document["functions"]
+    assert not {"notCarriedFromTemplate", "leftOutFromTemplate"} & set(document.get("custom", {}))
     kinds = {r["Type"] for r in document["resources"]["Resources"].values()}
     assert not {k for k in kinds if k.startswith("AWS::CodeDeploy::")}
-    assert "custom" not in build_document(sam)
 
 
 def test_given_function_code_outside_the_staged_directory_then_generation_fails(
@@ -485,7 +637,7 @@ def test_given_function_code_outside_the_staged_directory_then_generation_fails(
         build_document(changed)
 
 
-def test_given_a_layer_that_sam_build_builds_then_generation_fails_instead_of_zipping_sources(
+def test_given_a_layer_sam_builds_other_than_through_the_makefile_then_generation_fails(
     sam: dict[str, Any],
 ) -> None:
     changed = copy.deepcopy(sam)

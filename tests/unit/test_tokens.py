@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from domain.tokens import (
     AccessClaims,
     InvalidToken,
+    SessionClaims,
     SigningKeySet,
     TokenIssuer,
     TokenSettings,
@@ -29,6 +30,8 @@ from domain.tokens import (
 ISSUER = "urn:userflow:test"
 AUDIENCE = "urn:userflow:test:api"
 SETTINGS = TokenSettings(issuer=ISSUER, audience=AUDIENCE, access_ttl_seconds=900)
+LOGIN_TIME = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+SESSION = SessionClaims(family_id="family-1", auth_time=LOGIN_TIME, amr=("pwd",))
 
 
 @pytest.fixture
@@ -40,7 +43,7 @@ def verifier_for(keys: SigningKeySet) -> TokenVerifier:
     return TokenVerifier(keys.public_jwks(), ISSUER, AUDIENCE)
 
 
-def signed(keys: SigningKeySet, **overrides: Any) -> str:
+def signed(keys: SigningKeySet, typ: str | None = "at+jwt", **overrides: Any) -> str:
     """A token with valid claims unless overridden (a None value removes the claim)."""
     now = int(datetime.now(UTC).timestamp())
     claims = {
@@ -52,11 +55,42 @@ def signed(keys: SigningKeySet, **overrides: Any) -> str:
         "jti": "j-1",
         "roles": ["user"],
         "gen": 0,
+        "sid": "family-1",
+        "auth_time": now - 60,
+        "amr": ["pwd"],
     }
     claims.update(overrides)
     claims = {name: value for name, value in claims.items() if value is not None}
     private = jwt.PyJWK(keys.current.private_jwk, algorithm="ES256").key
-    return jwt.encode(claims, private, algorithm="ES256", headers={"kid": keys.current.kid})
+    headers = {"kid": keys.current.kid, "typ": typ}
+    # PyJWT adds "typ": "JWT" unless told otherwise; None removes it.
+    token = jwt.encode(claims, private, algorithm="ES256", headers=headers)
+    if typ is None:
+        _, payload, _ = token.split(".")
+        unsigned = f"{_b64({'alg': 'ES256', 'kid': keys.current.kid})}.{payload}"
+        signature = private.sign(unsigned.encode(), _ecdsa())
+        return f"{unsigned}.{_raw_signature(signature)}"
+    return token
+
+
+def _ecdsa() -> Any:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    return ec.ECDSA(hashes.SHA256())
+
+
+def _raw_signature(der: bytes) -> str:
+    """JWS carries ES256 signatures as r || s, 32 bytes each (RFC 7518 section 3.4)."""
+    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+    r, s = decode_dss_signature(der)
+    raw = r.to_bytes(32, "big") + s.to_bytes(32, "big")
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def issue(keys: SigningKeySet, user_id: str) -> str:
+    return TokenIssuer(keys.current, SETTINGS).issue(user_id, ["user"], session=SESSION).token
 
 
 def _b64(data: dict[str, Any]) -> str:
@@ -66,26 +100,47 @@ def _b64(data: dict[str, Any]) -> str:
 def test_given_an_issued_token_when_verified_then_its_claims_come_back(
     keys: SigningKeySet,
 ) -> None:
-    issued = TokenIssuer(keys.current, SETTINGS).issue("user-1", ["user", "admin"])
+    session = SessionClaims(family_id="family-1", auth_time=LOGIN_TIME, amr=("pwd", "otp"))
+    issued = TokenIssuer(keys.current, SETTINGS).issue(
+        "user-1", ["user", "admin"], 3, session=session
+    )
 
     claims = verifier_for(keys).verify(issued.token)
 
     assert claims == AccessClaims(
-        sub="user-1", roles=("user", "admin"), iat=claims.iat, session_generation=0
+        sub="user-1",
+        roles=("user", "admin"),
+        iat=claims.iat,
+        session_generation=3,
+        family_id="family-1",
+        auth_time=int(LOGIN_TIME.timestamp()),
+        amr=("pwd", "otp"),
     )
     assert issued.expires_in == 900
     header = jwt.get_unverified_header(issued.token)
-    assert header["alg"] == "ES256"
-    assert header["kid"] == keys.current.kid
+    assert header == {"alg": "ES256", "kid": keys.current.kid, "typ": "at+jwt"}
     payload = jwt.decode(issued.token, options={"verify_signature": False})
-    assert set(payload) == {"sub", "iss", "aud", "exp", "iat", "jti", "roles", "gen"}
+    assert set(payload) == {
+        "sub",
+        "iss",
+        "aud",
+        "exp",
+        "iat",
+        "jti",
+        "roles",
+        "gen",
+        "sid",
+        "auth_time",
+        "amr",
+    }
     assert payload["exp"] - payload["iat"] == 900
+    assert payload["amr"] == ["pwd", "otp"]
 
 
 def test_given_two_tokens_when_issued_then_each_has_its_own_jti(keys: SigningKeySet) -> None:
     issuer = TokenIssuer(keys.current, SETTINGS)
 
-    first, second = (issuer.issue("u", ["user"]).token for _ in range(2))
+    first, second = (issuer.issue("u", ["user"], session=SESSION).token for _ in range(2))
 
     def jti(token: str) -> str:
         return str(jwt.decode(token, options={"verify_signature": False})["jti"])
@@ -113,6 +168,23 @@ def test_given_two_tokens_when_issued_then_each_has_its_own_jti(keys: SigningKey
         pytest.param({"gen": "0"}, id="session-generation-not-an-integer"),
         pytest.param({"gen": True}, id="session-generation-a-boolean"),
         pytest.param({"gen": -1}, id="negative-session-generation"),
+        pytest.param({"sid": None}, id="no-session"),
+        pytest.param({"sid": ""}, id="empty-session"),
+        pytest.param({"sid": 7}, id="session-not-a-string"),
+        pytest.param({"sid": "f" * 65}, id="session-too-long"),
+        pytest.param({"auth_time": None}, id="no-auth-time"),
+        pytest.param({"auth_time": "1700000000"}, id="auth-time-a-string"),
+        pytest.param({"auth_time": 1.5}, id="auth-time-a-float"),
+        pytest.param({"auth_time": True}, id="auth-time-a-boolean"),
+        pytest.param({"auth_time": -1}, id="auth-time-before-the-epoch"),
+        pytest.param(
+            {"auth_time": int(datetime.now(UTC).timestamp()) + 3600}, id="auth-time-after-iat"
+        ),
+        pytest.param({"amr": None}, id="no-amr"),
+        pytest.param({"amr": "pwd"}, id="amr-not-a-list"),
+        pytest.param({"amr": ["pwd,otp"]}, id="comma-forges-a-method"),
+        pytest.param({"amr": [""]}, id="empty-method"),
+        pytest.param({"amr": [{"pwd": 1}]}, id="method-not-a-string"),
         pytest.param(
             {"exp": int(datetime.now(UTC).timestamp()) + 24 * 3600}, id="lifetime-of-a-day"
         ),
@@ -130,6 +202,22 @@ def test_given_bad_claims_when_verified_then_rejected(
 ) -> None:
     with pytest.raises(InvalidToken):
         verifier_for(keys).verify(signed(keys, **overrides))
+
+
+@pytest.mark.parametrize("typ", [None, "JWT", "jwt", "at+JWT ", "id+jwt", "application/jwt"])
+def test_given_a_token_not_typed_as_an_access_token_when_verified_then_rejected(
+    keys: SigningKeySet, typ: str | None
+) -> None:
+    """RFC 9068 section 4: any other JWT signed with these keys is not an access token."""
+    with pytest.raises(InvalidToken, match="typ"):
+        verifier_for(keys).verify(signed(keys, typ=typ))
+
+
+@pytest.mark.parametrize("typ", ["at+jwt", "application/at+jwt"])
+def test_given_either_spelling_of_the_access_token_type_when_verified_then_accepted(
+    keys: SigningKeySet, typ: str
+) -> None:
+    assert verifier_for(keys).verify(signed(keys, typ=typ)).family_id == "family-1"
 
 
 def test_given_a_lifetime_over_the_configured_maximum_when_verified_then_rejected(
@@ -208,11 +296,11 @@ def test_given_garbage_when_verified_then_rejected(keys: SigningKeySet, garbage:
 def test_given_a_rotation_when_old_tokens_are_verified_then_valid_until_the_old_key_is_dropped(
     keys: SigningKeySet,
 ) -> None:
-    old_token = TokenIssuer(keys.current, SETTINGS).issue("user-1", ["user"]).token
+    old_token = issue(keys, "user-1")
     rotated_at = datetime.now(UTC)
 
     rotated = keys.rotated(rotated_at, retain_retired=timedelta(minutes=25))
-    new_token = TokenIssuer(rotated.current, SETTINGS).issue("user-1", ["user"]).token
+    new_token = issue(rotated, "user-1")
 
     assert rotated.current.kid != keys.current.kid
     assert verifier_for(rotated).verify(old_token).sub == "user-1"
@@ -226,10 +314,10 @@ def test_given_a_rotation_when_old_tokens_are_verified_then_valid_until_the_old_
 def test_given_a_rotation_and_no_other_when_the_retention_has_passed_then_old_tokens_are_refused(
     keys: SigningKeySet,
 ) -> None:
-    old_token = TokenIssuer(keys.current, SETTINGS).issue("user-1", ["user"]).token
+    old_token = issue(keys, "user-1")
     rotated_at = datetime.now(UTC)
     rotated = keys.rotated(rotated_at, retain_retired=timedelta(minutes=25))
-    new_token = TokenIssuer(rotated.current, SETTINGS).issue("user-1", ["user"]).token
+    new_token = issue(rotated, "user-1")
 
     def verifier_at(minutes: int) -> TokenVerifier:
         moment = (rotated_at + timedelta(minutes=minutes)).timestamp()

@@ -13,8 +13,8 @@ from domain.errors import (
     InvalidInput,
     UserNotFound,
 )
-from domain.users import Role, User, UserStatus
-from tests.in_memory_backend import Clock, InMemoryBackend
+from domain.users import User, UserStatus
+from tests.in_memory_backend import PASSWORD, Clock, InMemoryBackend
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
@@ -38,7 +38,7 @@ def test_given_a_user_when_deleting_self_then_gone_and_the_email_is_free(
 ) -> None:
     user = backend.register()
 
-    backend.user_service().delete(backend.caller(user), "me")
+    backend.user_service().delete(backend.caller(user), "me", current_password=PASSWORD)
 
     with pytest.raises(UserNotFound):
         backend.users.get(user.id)
@@ -160,25 +160,3 @@ def test_given_a_non_admin_when_disabling_anyone_then_access_denied(
         backend.user_service().set_status(backend.caller(user), user.id, UserStatus.DISABLED)
 
     assert backend.users.get(user.id).user.status == UserStatus.ACTIVE
-
-
-# ---------------------------------------------------------------- roles (operator)
-def test_given_an_operator_when_granting_admin_twice_then_one_new_version(
-    backend: InMemoryBackend,
-) -> None:
-    user = backend.register()
-    service = backend.user_service()
-
-    granted = service.grant_role("ann@example.com", Role.ADMIN)
-    again = service.grant_role("ann@example.com", Role.ADMIN)
-
-    assert granted.roles == (Role.USER, Role.ADMIN)
-    assert again == granted == backend.users.get(user.id).user
-    assert granted.version == 2
-
-
-def test_given_an_unknown_email_when_granting_a_role_then_invalid_input(
-    backend: InMemoryBackend,
-) -> None:
-    with pytest.raises(InvalidInput, match=r"nobody@example\.com"):
-        backend.user_service().grant_role("nobody@example.com", Role.ADMIN)

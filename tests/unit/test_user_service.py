@@ -90,7 +90,7 @@ def test_given_a_replay_of_a_deleted_registration_when_checked_then_it_is_accept
 ) -> None:
     service = backend.user_service()
     user = backend.register()
-    service.delete(backend.caller(user), user.id)
+    service.delete(backend.caller(user), user.id, current_password=PASSWORD)
 
     assert service.check_replayed_password(user.id, "any passphrase at all").accepted
 
@@ -130,7 +130,7 @@ def test_given_a_deleted_caller_when_their_token_is_used_then_the_session_has_en
 ) -> None:
     admin = backend.register()
     caller = backend.caller(admin, admin=True)
-    backend.user_service().delete(caller, admin.id)
+    backend.user_service().delete(caller, admin.id, current_password=PASSWORD)
 
     with pytest.raises(AuthenticationFailed):
         backend.user_service().list_users(caller, 10, None)
@@ -341,11 +341,11 @@ def test_given_a_parallel_burst_locked_the_account_when_the_right_password_prove
     user = backend.register()
     guard = PasswordGuard(backend.login_state, backend.hasher, clock=backend.clock)
     read_before_the_burst = backend.users.get(user.id)
-    for guess in range(guard.policy.max_failed_logins):
+    for guess in range(guard.policy.free_failures):
         guard.check(read_before_the_burst, f"wrong guess {guess}")
 
     assert guard.check(read_before_the_burst, PASSWORD).accepted  # what check alone would say
-    assert guard.prove(read_before_the_burst, PASSWORD) is Verdict.LOCKED
+    assert guard.prove(read_before_the_burst, PASSWORD).verdict is Verdict.LOCKED
 
 
 def _racing_writer(

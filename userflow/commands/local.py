@@ -98,6 +98,16 @@ def register(subparsers: Any) -> None:
         "-v", "--verbose", action="store_true", help="also show each invocation's REPORT line"
     )
     parser.add_argument(
+        "--parameter-overrides",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="KEY=VALUE",
+        help="template parameters, as `sam deploy --parameter-overrides` takes them (Key=Value "
+        "or ParameterKey=Key,ParameterValue=Value), e.g. SessionLifetimeSeconds=60: every limit "
+        "and lifetime (README, Policies)",
+    )
+    parser.add_argument(
         "--allowed-origins",
         default="",
         metavar="ORIGIN[,...]",
@@ -135,6 +145,7 @@ def run(args: argparse.Namespace) -> int:
     from samlocal.runtime import LocalRuntime, PortUnavailable
     from userflow.local_stack import runtime_options
     from userflow.local_state import record_local_state, remove_local_state, running_local_state
+    from userflow.template import default_template
 
     running = running_local_state()
     if running is not None:
@@ -144,9 +155,13 @@ def run(args: argparse.Namespace) -> int:
             "of its own: USERFLOW_STATE_DIR=/tmp/userflow-2 make run PORT=3001",
             EXIT_USAGE,
         )
-    parameters = {"AllowedOrigins": args.allowed_origins} if args.allowed_origins else {}
+    template = (args.template or default_template()).resolve()
+    overrides = _parameters(template, args.parameter_overrides)
+    parameters = dict(overrides)
+    if args.allowed_origins:
+        parameters["AllowedOrigins"] = args.allowed_origins
     options = dataclasses.replace(
-        runtime_options(args.template, parameters),
+        runtime_options(template, parameters),
         port=args.port,
         moto_port=args.moto_port,
         fail_rates=args.fail_rate,
@@ -161,7 +176,7 @@ def run(args: argparse.Namespace) -> int:
             stack = runtime.stack
             path = record_local_state(stack)
             try:
-                _announce_stack(args, stack, path)
+                _announce_stack(args, stack, path, overrides)
                 log.info("userflow local ready in %.1f s", time.monotonic() - started)
                 while not stop.wait(0.5):
                     pass
@@ -180,7 +195,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _announce_stack(args: argparse.Namespace, stack: ProvisionedStack, path: Path) -> None:
+def _announce_stack(
+    args: argparse.Namespace, stack: ProvisionedStack, path: Path, overrides: dict[str, str]
+) -> None:
     announce = functools.partial(_announce, args.log_format == "json")
     announce(f"Userflow API:       {stack.api_url} (stack {stack.name}, stage local)")
     announce(f"Local AWS endpoint: {stack.endpoint_url} (region {stack.region})")
@@ -192,6 +209,20 @@ def _announce_stack(args: argparse.Namespace, stack: ProvisionedStack, path: Pat
         )
     if args.fail_rate:
         announce(f"Injected failures:  {args.fail_rate} (change: userflow fail-rate)")
+    if overrides:
+        shown = " ".join(f"{name}={value}" for name, value in overrides.items())
+        announce(f"Parameters:         {shown}")
+
+
+def _parameters(template: Path, overrides: list[str]) -> dict[str, str]:
+    """The overrides, checked against the template before anything starts (exit 2 if not)."""
+    from samlocal.provision import ParameterError
+    from userflow.local_stack import local_parameters
+
+    try:
+        return local_parameters(template, overrides)
+    except ParameterError as error:
+        raise CommandError(f"local: --parameter-overrides: {error}", EXIT_USAGE) from None
 
 
 def _announce(as_json: bool, text: str) -> None:

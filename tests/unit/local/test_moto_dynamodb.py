@@ -2,7 +2,7 @@
 
 The first test documents moto's behaviour (a cancelled transaction leaves its records in the shard
 readers hold, and later writes go elsewhere). If an upgrade makes it fail, moto changed: check
-whether ``userflow/local/moto_dynamodb.py`` is still needed.
+whether ``samlocal/aws_endpoint/moto_dynamodb.py`` is still needed.
 """
 
 from __future__ import annotations
