@@ -49,6 +49,7 @@ def test_given_a_busy_port_when_another_stack_starts_then_it_fails_naming_make_r
 ) -> None:
     before = files_of(local_stack.state_dir)
     busy = urlsplit(local_stack.api_url).port
+    assert busy is not None
     env = {**local_stack.env, "USERFLOW_STATE_DIR": str(tmp_path / "state")}
 
     done = second_stack(env, "--port", str(busy), "--fail-rate", "putevents=1")
