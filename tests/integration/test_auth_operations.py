@@ -252,6 +252,7 @@ def test_given_an_admin_when_granted_again_then_nothing_changes_and_no_event_is_
     local_state: GatewayClient, capsys: pytest.CaptureFixture[str]
 ) -> None:
     user = local_state.register()
+    _verify(local_state, user.id)
     assert main(["admin", "grant", user.email, "--json"]) == 0
     first = json.loads(capsys.readouterr().out)
     version = local_state.user_item(user.id)["version"]
