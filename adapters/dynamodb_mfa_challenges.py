@@ -22,7 +22,7 @@ from adapters.dynamodb_conflicts import raise_if_contention
 from adapters.dynamodb_user_repository import cancellation_codes
 from adapters.mail_outbox import outbox_put
 from adapters.user_items import user_key
-from domain.mfa_login import (
+from domain.mfa_uses import (
     FactorUse,
     MfaChallenge,
     PasskeyUsed,

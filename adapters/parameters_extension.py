@@ -8,7 +8,7 @@ The extension (an AWS-managed layer) serves ``GET /systemsmanager/parameters/get
 ``SECRETS_MANAGER_TTL``, 300 s by default). A function that only reads a parameter then never
 loads boto3, and one that also calls DynamoDB creates no Secrets Manager client (README,
 "Performance"). It is used where the template sets the port variable; ``userflow local`` serves
-the same interface (``userflow/local/parameters_extension.py``).
+the same interface (``samlocal/functions/parameters_extension.py``).
 """
 
 from __future__ import annotations

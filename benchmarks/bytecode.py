@@ -24,9 +24,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.local_stack import ROOT, save_results
+from benchmarks.local_stack import save_results
+from samlocal.intrinsics import Resolver
+from samlocal.template import TemplateError
 from scripts import build_artifacts
-from userflow.local.template import Resolver, TemplateError, load_template
+from userflow.template import userflow_template
 
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 # What a handler needs at import besides the template's variables (no AWS call is made).
@@ -60,7 +62,7 @@ def stage_layer_packages(destination: Path) -> None:
 def import_environment(logical_id: str, layers: Path) -> dict[str, str]:
     """The function's variables as the template sets them with its default parameters; a
     reference to a resource (a table's name, a secret's ARN) stands in as a name."""
-    template = load_template(ROOT / "template.yaml")
+    template = userflow_template()
     resolver = Resolver(template, stack_name="bench", region=IMPORT_ENVIRONMENT["AWS_REGION"])
     variables = template.function_properties(logical_id).get("Environment", {}).get("Variables", {})
     env = {"PATH": os.environ.get("PATH", ""), **IMPORT_ENVIRONMENT, "PYTHONPATH": str(layers)}
@@ -87,7 +89,7 @@ def import_milliseconds(module: str, code: Path, env: dict[str, str]) -> float:
 
 
 def measure() -> dict[str, Any]:
-    template = load_template(ROOT / "template.yaml")
+    template = userflow_template()
     handlers = {
         logical_id: str(template.function_properties(logical_id)["Handler"]).rpartition(".")[0]
         for logical_id in sorted(template.of_type("AWS::Serverless::Function"))

@@ -19,12 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from userflow.local.functions import LOCAL_SESSION_TOKEN
-from userflow.local.invoke import Invoker
-from userflow.local.parameter_overrides import ONE_MACHINE_TRAFFIC
-from userflow.local.parameters_extension import ParametersExtension, ttls_from_template
-from userflow.local.template import Template, load_template
-from userflow.stack import Stack, wait_for_local_state
+from samlocal.functions import LOCAL_SESSION_TOKEN, Invoker, ParametersExtension, ttls_from_template
+from samlocal.template import Template, load_template
+from userflow.local_stack import ONE_MACHINE_TRAFFIC
+from userflow.local_state import wait_for_local_state
+from userflow.stack import Stack
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "build" / "bench"

@@ -22,19 +22,23 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, NoReturn, Protocol
+from typing import NoReturn, Protocol
 
 from domain.errors import AuthenticationFailed, UserNotFound
 from domain.mail import MailKind, MailRequest
 from domain.mfa_crypto import MfaKeys
 from domain.mfa_models import MfaRequired, Proof, RecoveryCodeProof, TotpProof
 from domain.mfa_policy import MfaPolicy
+from domain.mfa_uses import (
+    FactorUse,
+    MfaChallenge,
+    PasskeyUsed,
+    RecoveryCodeUsed,
+    TotpStepUsed,
+)
 from domain.ports import MfaChallengeStore, RecordOutcome, UserRepository, record_nothing
 from domain.user_service import new_message_id, utc_now
 from domain.users import User, UserAccount
-
-if TYPE_CHECKING:
-    from domain.passkeys import PasskeyUse, StoredPasskey
 
 MFA_TOKEN_LIFETIME = timedelta(minutes=5)
 MAX_WRONG_PROOFS = 5
@@ -61,36 +65,7 @@ def hash_mfa_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-# ---------------------------------------------------------------- uses, factors
-@dataclass(frozen=True)
-class TotpStepUsed:
-    """Record ``step`` as the last used, if it is newer and the secret is still ``sealed``."""
-
-    user_id: str
-    step: int
-    sealed_secret: str
-
-
-@dataclass(frozen=True)
-class RecoveryCodeUsed:
-    """Strike ``code_hash`` from the user's codes, if still there, and mail the user."""
-
-    user_id: str
-    code_hash: str
-    notice: MailRequest
-
-
-@dataclass(frozen=True)
-class PasskeyUsed:
-    """Record a verified assertion's counter, if no other assertion moved it past meanwhile;
-    ``amr``: the passkey's kind ("hwk" device-bound, "swk" synced)."""
-
-    passkey: StoredPasskey
-    use: PasskeyUse
-    amr: str
-
-
-FactorUse = TotpStepUsed | RecoveryCodeUsed | PasskeyUsed
+# ---------------------------------------------------------------- factors
 
 
 class SecondFactor(Protocol):
@@ -172,15 +147,6 @@ class RecoveryCodeFactor:
 
 
 # ---------------------------------------------------------------- the challenge
-@dataclass(frozen=True)
-class MfaChallenge:
-    token_hash: str
-    user_id: str
-    session_generation: int
-    expires_at: datetime
-    failures: int = 0
-
-
 @dataclass(frozen=True)
 class OpenChallenge:
     """A live ``mfa_token`` and the account it was issued for, as read now."""

@@ -19,8 +19,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from domain.mfa_login import FactorUse, PasskeyUsed
 from domain.mfa_models import PasskeyProof, Proof
+from domain.mfa_uses import FactorUse, PasskeyUsed
 from domain.users import UserAccount
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ if TYPE_CHECKING:  # annotations only: a function loads the models it uses, not 
     from domain.events import LifecycleEvent, PublishFailure, TableChange
     from domain.login_throttle import TrustedDevice
     from domain.mail import MailRequest
-    from domain.mfa_login import FactorUse, MfaChallenge
+    from domain.mfa_uses import FactorUse, MfaChallenge
     from domain.passkeys import Challenge, ChallengePurpose, PasskeyUse, StoredPasskey
     from domain.recovery_tokens import IssuedToken, TokenPurpose
     from domain.user_migration import PoolUser

@@ -31,6 +31,7 @@ from handlers.settings import (
     UserPoolMigrationSettings,
     load,
 )
+from handlers.snapstart import on_restore
 
 if TYPE_CHECKING:  # each function imports only what it uses (the authorizer: no boto3)
     from adapters.dynamodb_login_state import DynamoDBLoginState
@@ -451,3 +452,12 @@ def passkey_sign_in() -> PasskeySignIn:
         start_session=lambda account, amr: auth_service().start_session(account, amr),
         record_metric=record_outcome,
     )
+
+
+def _forget_objects_made_during_init() -> None:
+    """After a SnapStart restore, the objects holding AWS clients or keys are made again."""
+    for factory in (user_repository, user_service, public_keys, signing_keys, auth_service):
+        factory.cache_clear()
+
+
+on_restore(_forget_objects_made_during_init)

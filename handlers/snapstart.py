@@ -20,7 +20,8 @@ _after_restore: list[Callable[[], None]] = []
 
 
 def on_restore(callback: Callable[[], None]) -> None:
-    """Runs ``callback`` after each restore (a function's own state made during INIT)."""
+    """Runs ``callback`` after each restore (a function's own state made during INIT; the
+    objects ``handlers/dependencies.py`` made register themselves so)."""
     _after_restore.append(callback)
 
 
@@ -28,17 +29,8 @@ def restore() -> None:
     """The runtime's after-restore hook."""
     random.seed()
     from adapters.aws_clients import forget_clients
-    from handlers import dependencies
 
     forget_clients()
-    for factory in (
-        dependencies.user_repository,
-        dependencies.user_service,
-        dependencies.public_keys,
-        dependencies.signing_keys,
-        dependencies.auth_service,
-    ):
-        factory.cache_clear()
     parameters = sys.modules.get("aws_lambda_powertools.utilities.parameters.base")
     if parameters is not None:  # Powertools' parameter providers hold clients and values
         parameters.DEFAULT_PROVIDERS.clear()

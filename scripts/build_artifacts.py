@@ -34,10 +34,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from userflow.local.template import load_template
+from userflow.template import TEMPLATE, userflow_template
 
 ROOT = Path(__file__).resolve().parent.parent
-TEMPLATE = ROOT / "template.yaml"
 # Where `make build` stages (serverless.yml's layers are directories under it too).
 STAGING_DIR = ROOT / "build"
 RUNTIME_PACKAGES = ("handlers", "domain", "adapters")
@@ -89,7 +88,7 @@ def blocklist_requirements(requirements: str) -> str:
 
 def lambda_python(template: Path = TEMPLATE) -> str:
     """The Python version the functions run on (``Globals.Function.Runtime``), e.g. ``3.13``."""
-    runtime = str(load_template(template).body["Globals"]["Function"]["Runtime"])
+    runtime = str(userflow_template(template).body["Globals"]["Function"]["Runtime"])
     return runtime.removeprefix("python")
 
 

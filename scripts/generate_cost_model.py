@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from userflow.local.template import load_template
+from userflow.template import userflow_template
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "build" / "bench"
@@ -201,7 +201,7 @@ def render(ops: dict[str, dict[str, float]]) -> str:
 
 
 def main() -> int:
-    template = load_template(ROOT / "template.yaml")
+    template = userflow_template()
     memory = {
         logical_id: int(template.function_properties(logical_id).get("MemorySize", 128))
         for logical_id in template.of_type("AWS::Serverless::Function")

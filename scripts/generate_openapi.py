@@ -37,9 +37,9 @@ PLACEHOLDER_ENV = {
 
 
 def api_handler_modules() -> list[str]:
-    from userflow.local.template import load_template
+    from userflow.template import userflow_template
 
-    template = load_template(ROOT / "template.yaml")
+    template = userflow_template()
     modules = set()
     for logical_id in template.of_type("AWS::Serverless::Function"):
         properties = template.function_properties(logical_id)

@@ -1,7 +1,7 @@
 """The SAM template as tools see it: parsed as written, and translated to plain CloudFormation.
 
-Parsing is the local runtime's (``userflow.local.template``): one reader of the template for the
-runtime, the CLI and these scripts.
+Parsing is the emulator's (``samlocal.template``, through ``userflow.template``): one reader of the
+template for the local stack, the CLI and these scripts.
 
 cfn-lint validates the SAM template against SAM's own schema but does not run the transform, so
 the policies, permissions and event wiring that SAM generates are only visible after translation.
@@ -20,10 +20,11 @@ import boto3
 from samtranslator.parser.parser import Parser
 from samtranslator.translator.translator import Translator
 
-from userflow.local.template import Template, load_template, parse_template_text
+from samlocal.template import Template, parse_template_text
+from userflow import template as repository
 
-ROOT = Path(__file__).resolve().parent.parent
-TEMPLATE = ROOT / "template.yaml"
+ROOT = repository.REPOSITORY
+TEMPLATE = repository.TEMPLATE
 FUNCTION = "AWS::Serverless::Function"
 LAYER = "AWS::Serverless::LayerVersion"
 _PLACEHOLDER_URI = "s3://placeholder-bucket/{}.zip"
@@ -32,7 +33,7 @@ _PLACEHOLDER_URI = "s3://placeholder-bucket/{}.zip"
 def load(path: Path = TEMPLATE) -> dict[str, Any]:
     """The template as written (short tags such as !Ref become their long dict form); a copy the
     caller may change."""
-    return copy.deepcopy(load_template(path).body)
+    return copy.deepcopy(repository.userflow_template(path).body)
 
 
 def parse(text: str) -> dict[str, Any]:

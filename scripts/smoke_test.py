@@ -31,8 +31,8 @@ from typing import TYPE_CHECKING, Any
 
 from domain.events import EVENT_SOURCE
 from domain.mail import SYNTHETIC_EMAIL_DOMAIN
-from userflow.commands.events import subscription
 from userflow.errors import CommandError
+from userflow.event_subscription import subscription
 from userflow.stack import Stack, add_stack_arguments, resolve_stack
 
 if TYPE_CHECKING:

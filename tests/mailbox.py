@@ -12,10 +12,10 @@ from typing import Any
 from moto.backends import get_backend
 from moto.core.models import DEFAULT_ACCOUNT_ID
 
-from userflow.local.invoke import Invoker
-from userflow.local.provision import stack_resolver
-from userflow.local.stream_poller import StreamPoller, mappings_from_template
-from userflow.local.template import load_template
+from samlocal.functions.in_process import Invoker
+from samlocal.provision.stacks import stack_resolver
+from samlocal.stream_mapping import StreamPoller, mappings_from_template
+from samlocal.template import load_template
 from userflow.stack import Stack
 
 TEMPLATE = Path(__file__).resolve().parents[1] / "template.yaml"
@@ -47,7 +47,7 @@ class Mailbox:
         self.stack = stack
         self.poller = StreamPoller(
             mapping,
-            invoke=functools.partial(invoker.invoke, MAILER),
+            invoke=invoker.invoke,
             function_arn=stack.resources[MAILER]["arn"],
             streams_client=stack.client("dynamodbstreams"),
             destination_client=functools.cache(stack.client),

@@ -1,1 +1,2 @@
-"""Operator tooling: the `userflow` CLI and the local runtime."""
+"""Operator tooling: the `userflow` CLI, and Userflow's local stack run on the emulator
+(``samlocal``) with Userflow's settings and start-up."""

@@ -25,8 +25,8 @@ def function_environment_of(stack: Stack, logical_id: str) -> dict[str, str]:
         else:
             variables: dict[str, str] = configuration.get("Environment", {}).get("Variables", {})
             return variables
-    from userflow.local.provision import function_environment
-    from userflow.local.template import default_template, load_template
+    from samlocal.provision import function_environment
+    from userflow.template import userflow_template
 
-    template = Path(stack.template) if stack.template else default_template()
-    return function_environment(load_template(template), logical_id, stack)
+    template = userflow_template(Path(stack.template) if stack.template else None)
+    return function_environment(template, logical_id, stack)

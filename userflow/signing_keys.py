@@ -1,13 +1,14 @@
 """A stack's signing keys as the operator tools see them: where they are kept, how long the
-stack's verifiers may cache the JWKS, and how a key set reads (states, dates, the published JWKS
-checked against it). `userflow keys` (``userflow.commands.keys``) is the command line."""
+stack's verifiers may cache the JWKS, the first key (:func:`ensure_keys`, after each deploy and
+when the local stack starts) and how a key set reads (states, dates, the published JWKS checked
+against it). `userflow keys` (``userflow.commands.keys``) is the command line."""
 
 from __future__ import annotations
 
 import json
 import sys
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from userflow.errors import EXIT_FAILED, CommandError
@@ -71,6 +72,21 @@ class KeyLocations:
             parameter=self.parameter,
             key_set=key_set,
         )
+
+
+def ensure_keys(stack: Stack) -> SigningKeySet:
+    """The stack's key set, created on first use; its JWKS is (re)published either way."""
+    from adapters.key_store import ensure_signing_key
+
+    keys = KeyLocations.of(stack)
+    return ensure_signing_key(
+        keys.secrets,
+        keys.ssm,
+        secret_id=keys.secret_id,
+        parameter=keys.parameter,
+        now=datetime.now(UTC),
+        ahead=keys.ahead,
+    )
 
 
 def jwks_cache_seconds(stack: Stack) -> int:

@@ -9,27 +9,16 @@ deployed stack by accident. The target is announced on stderr before anything is
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
-import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from samlocal.provision import ProvisionedStack
 from userflow.errors import EXIT_USAGE, CommandError
+from userflow.local_state import running_local_state
 
 if TYPE_CHECKING:
-    import subprocess
-
     from adapters.aws_clients import ClientFactory, ServiceName
-
-
-def state_file() -> Path:
-    base = os.environ.get("USERFLOW_STATE_DIR") or os.path.join(
-        os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state", "userflow"
-    )
-    return Path(base) / "local.json"
 
 
 def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
@@ -45,80 +34,44 @@ def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 @dataclass
-class Stack:
-    """Physical ids of a stack's resources by logical id, and how to reach its services."""
+class Stack(ProvisionedStack):
+    """A stack as the operator commands see it: deployed (found through CloudFormation) or the
+    running local one (``local``: found through its state file, at the emulator's endpoint)."""
 
-    name: str
-    region: str | None
-    endpoint_url: str | None
-    resources: dict[str, dict[str, str]] = field(default_factory=dict)
-    api_url: str | None = None
     local: bool = False
-    template: str | None = None
-    """The template the local stack runs (its functions' settings); None: the repository's."""
-    parameters: dict[str, str] = field(default_factory=dict)
-    """Template parameters set for a local stack (`userflow local --parameter-overrides`)."""
 
     client: ClientFactory = field(init=False, repr=False, compare=False)
     """``stack.client("sqs")``: a client of the stack's endpoint, typed for its service."""
 
-    def __post_init__(self) -> None:
-        self.client = self._new_client
+    @classmethod
+    def local_of(cls, provisioned: ProvisionedStack) -> Stack:
+        """The operators' view of a stack the emulator provisioned."""
+        return cls(
+            name=provisioned.name,
+            region=provisioned.region,
+            endpoint_url=provisioned.endpoint_url,
+            resources=provisioned.resources,
+            parameters=provisioned.parameters,
+            api_url=provisioned.api_url,
+            template=provisioned.template,
+            local=True,
+        )
 
     def _new_client(self, service: ServiceName) -> Any:
+        if self.local:
+            return super()._new_client(service)
         import boto3
 
         session = boto3.session.Session(region_name=self.region)
-        if self.local:
-            # The local emulation checks no credentials, but botocore will not sign without some,
-            # and a laptop need not have an AWS profile.
-            session = boto3.session.Session(
-                region_name=self.region,
-                aws_access_key_id="local",
-                aws_secret_access_key="local",  # noqa: S106 - placeholder, checked by no one
-            )
         return session.client(service, endpoint_url=self.endpoint_url)
 
     def physical_id(self, logical_id: str) -> str:
         try:
-            return self.resources[logical_id]["physical_id"]
+            return super().physical_id(logical_id)
         except KeyError:
             raise CommandError(
                 f"stack {self.name} has no {logical_id}: is it a Userflow stack?", EXIT_USAGE
             ) from None
-
-    def of_type(self, resource_type: str) -> dict[str, dict[str, str]]:
-        return {k: v for k, v in self.resources.items() if v.get("type") == resource_type}
-
-
-def running_local_state() -> dict[str, Any] | None:
-    """The state of a running `userflow local`; a file left by a killed one is ignored."""
-    try:
-        state: dict[str, Any] = json.loads(state_file().read_text())
-        os.kill(int(state["pid"]), 0)
-    except (OSError, ValueError, KeyError):
-        return None
-    return state
-
-
-def wait_for_local_state(
-    process: subprocess.Popen[bytes], state_path: Path, timeout_s: float, poll_s: float = 0.1
-) -> dict[str, Any]:
-    """The state that `userflow local` started as ``process`` records once it serves requests
-    (benchmarks and end-to-end tests start it with ``--port 0`` and learn its ports here)."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"userflow local exited with {process.returncode}")
-        if state_path.exists():
-            try:
-                state: dict[str, Any] = json.loads(state_path.read_text())
-            except ValueError:
-                state = {}
-            if state.get("pid") == process.pid:
-                return state
-        time.sleep(poll_s)
-    raise RuntimeError("userflow local did not start in time")
 
 
 def resolve_stack(args: argparse.Namespace) -> Stack:
@@ -192,10 +145,10 @@ def _local_stack(args: argparse.Namespace) -> Stack:
         region=state["region"],
         endpoint_url=state["endpoint_url"],
         resources=state["resources"],
+        parameters=state.get("parameters", {}),
         api_url=state["api_url"],
         local=True,
         template=state.get("template"),
-        parameters=state.get("parameters", {}),
     )
     announce(stack)
     return stack

@@ -22,8 +22,8 @@ from typing import Any
 
 import pytest
 
-from userflow.local.parameter_overrides import ONE_MACHINE_TRAFFIC
-from userflow.stack import wait_for_local_state
+from userflow.local_stack import ONE_MACHINE_TRAFFIC
+from userflow.local_state import wait_for_local_state
 
 REPO = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 30.0

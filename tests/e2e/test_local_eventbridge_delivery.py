@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import LocalStack, start_local_stack
-from userflow.commands.events import subscription
+from userflow.event_subscription import subscription
 from userflow.stack import Stack
 
 pytestmark = pytest.mark.e2e

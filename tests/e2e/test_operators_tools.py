@@ -17,8 +17,8 @@ import pytest
 
 from tests.e2e.conftest import LocalStack, start_local_stack
 from tests.e2e.test_subscribers_and_replays import Subscriber, _register
-from userflow.commands.events import queue_policy_for_rule
 from userflow.dlq.discovery import DEAD_LETTER_TAG, PURPOSE_TAG
+from userflow.event_subscription import queue_policy_for_rule
 
 pytestmark = pytest.mark.e2e
 

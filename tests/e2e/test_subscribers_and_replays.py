@@ -21,7 +21,7 @@ from adapters.user_items import user_from_item, user_key
 from domain.events import COMPARED_FIELDS
 from tests.e2e.conftest import LocalStack, start_local_stack
 from tests.integration.test_subscriber_rule import fold
-from userflow.commands.events import queue_policy_for_rule
+from userflow.event_subscription import queue_policy_for_rule
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "correct horse battery staple"

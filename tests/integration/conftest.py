@@ -35,14 +35,14 @@ from domain.passwords import PasswordHasher
 from domain.user_service import UserService
 from domain.users import Registration, Role, User
 from handlers.observability import logger
-from userflow.local.bootstrap import bootstrap
-from userflow.local.gateway import Gateway
-from userflow.local.http_event import build_http_event
-from userflow.local.invoke import Invoker
-from userflow.local.provision import function_environment, provision_stack
-from userflow.local.responses import Response, map_function_result
-from userflow.local.routes import api_from_template, match_route
-from userflow.local.template import load_template
+from samlocal.apigateway.events import build_http_event
+from samlocal.apigateway.gateway import Gateway
+from samlocal.apigateway.responses import Response, map_function_result
+from samlocal.apigateway.routes import api_from_template, match_route
+from samlocal.functions.in_process import Invoker
+from samlocal.provision import function_environment
+from samlocal.template import load_template
+from userflow.local_stack import bootstrap, provision_local_stack
 from userflow.stack import Stack
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
@@ -104,6 +104,7 @@ def caller_of(user: User, logged_in: float = 3600) -> Caller:
 
 class ApiClient:
     def __init__(self, stack: Stack) -> None:
+        self.stack = stack
         self.template = load_template(TEMPLATE)
         self.api = api_from_template(self.template)
         self.invoker = Invoker(self.template, stack)
@@ -172,7 +173,7 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     """A fresh moto account with the template's resources and the API functions' environment."""
     _serialise_moto_transactions(monkeypatch)
     with mock_aws():
-        provisioned = provision_stack(TEMPLATE)
+        provisioned = provision_local_stack(TEMPLATE)
         template = load_template(TEMPLATE)
         for logical_id in template.of_type("AWS::Serverless::Function"):
             for name, value in function_environment(template, logical_id, provisioned).items():
@@ -323,8 +324,8 @@ class GatewayClient:
     def lifecycle_events(self) -> list[Any]:
         """The lifecycle events the table stream's records map to so far, in order (records that
         map to none, as passkeys' and claims' do, are left out)."""
-        from adapters.lambda_stream_record import as_lambda_record
         from adapters.stream_records import event_of_record
+        from samlocal.stream_mapping.lambda_record import as_lambda_record
 
         streams = self.stack.client("dynamodbstreams")
         arn = self.stack.resources["UserRegistrationTable"]["stream_arn"]
@@ -348,7 +349,7 @@ def _auth_stack() -> Iterator[GatewayClient]:
     """One provisioned stack, with its first signing key, per module: provisioning takes about a
     second."""
     with mock_aws():
-        provisioned = provision_stack(TEMPLATE)
+        provisioned = provision_local_stack(TEMPLATE)
         reset_auth_caches()
         bootstrap(provisioned)
         yield GatewayClient(provisioned)

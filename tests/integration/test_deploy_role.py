@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 from cfnlint.api import lint
 
+from samlocal.intrinsics import Resolver
+from samlocal.template import Template
 from scripts import deploy_role_check, sam_template
 from scripts.bootstrap_outputs import bootstrap_stack
 from scripts.osls_deploy_calls import deploy_actions
-from userflow.local.template import Resolver, Template
 
 STACK = "userflow-prod"
 REGION = "eu-west-1"

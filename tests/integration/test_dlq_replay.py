@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from adapters.lambda_stream_record import as_lambda_record
 from adapters.sqs_poison_queue import SqsPoisonQueue
 from adapters.stream_records import event_of_record
+from samlocal.stream_mapping.lambda_record import as_lambda_record
 from tests.integration.conftest import UserFactory, shard_gone
 from tests.stream_records import assert_published_event_is_valid, created, poison
 from userflow.commands.dlq import list_dead_letters, replay

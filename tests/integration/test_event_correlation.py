@@ -7,9 +7,9 @@ import io
 from contextlib import redirect_stdout
 from typing import Any
 
-from adapters.lambda_stream_record import as_lambda_record
 from adapters.stream_records import event_of_record
 from domain.events import DetailType, LifecycleEvent
+from samlocal.stream_mapping.lambda_record import as_lambda_record
 from tests.integration.conftest import ApiClient, UserFactory
 from tests.integration.test_dlq_replay import _stream
 from userflow.commands.admin import run_grant

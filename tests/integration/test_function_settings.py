@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from handlers.settings import FUNCTION_SETTINGS, SettingsError, TokenIssuerSettings, load
+from samlocal.provision.stacks import function_environment
+from samlocal.template import Template as SamTemplate
+from samlocal.template import load_template
 from tests.integration.conftest import TEMPLATE
-from userflow.local.provision import function_environment
-from userflow.local.template import Template as SamTemplate
-from userflow.local.template import load_template
 from userflow.stack import Stack
 
 FUNCTION = "AWS::Serverless::Function"

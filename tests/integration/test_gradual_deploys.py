@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 from adapters.deployment_check import probe_event
+from samlocal.apigateway.responses import map_function_result
+from samlocal.template import load_template
 from scripts import sam_template
 from tests.integration.conftest import TEMPLATE, ApiClient
-from userflow.local.responses import map_function_result
-from userflow.local.template import load_template
 
 HOOK = "PreTrafficCheckFunction"
 ROLLBACK_ALARMS = {

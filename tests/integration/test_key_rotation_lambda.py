@@ -27,7 +27,7 @@ from adapters.key_store import (
 )
 from domain.tokens import InvalidToken, SessionClaims, TokenSettings, TokenVerifier
 from tests.integration.conftest import ApiClient, start_rotation
-from userflow.local.bootstrap import bootstrap
+from userflow.local_stack import bootstrap
 from userflow.stack import Stack
 
 if TYPE_CHECKING:
@@ -62,8 +62,8 @@ def keys_of(stack: Stack) -> Keys:
 @pytest.fixture
 def keys(api: ApiClient) -> Keys:
     """A stack with its first signing key, as `userflow keys ensure` leaves it."""
-    bootstrap(api.invoker.stack)
-    return keys_of(api.invoker.stack)
+    bootstrap(api.stack)
+    return keys_of(api.stack)
 
 
 @pytest.fixture
@@ -167,7 +167,7 @@ def published_long_ago(keys: Keys) -> str:
 def test_given_a_new_stack_when_its_first_rotation_runs_then_it_makes_a_key_and_stages_the_next(
     api: ApiClient,
 ) -> None:
-    stack = api.invoker.stack
+    stack = api.stack
     keys = keys_of(stack)
     assert read_key_set(keys.secrets, keys.secret_id) is None  # the template's placeholder
     token = start_rotation(stack)

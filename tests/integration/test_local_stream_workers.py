@@ -9,13 +9,13 @@ import json
 import threading
 from pathlib import Path
 
-from adapters.lambda_stream_record import as_lambda_record
+from samlocal.functions.in_process import Invoker
+from samlocal.functions.pool import WorkerPool
+from samlocal.provision.stacks import stack_resolver
+from samlocal.stream_mapping import StreamPoller, mappings_from_template
+from samlocal.stream_mapping.lambda_record import as_lambda_record
+from samlocal.template import load_template
 from tests.stream_records import stream_record, user_image
-from userflow.local.invoke import Invoker
-from userflow.local.provision import stack_resolver
-from userflow.local.stream_poller import StreamPoller, mappings_from_template
-from userflow.local.template import load_template
-from userflow.local.workers import WorkerPool
 from userflow.stack import Stack
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
@@ -34,7 +34,7 @@ def test_given_an_item_with_a_binary_attribute_when_polled_then_it_is_kept_as_po
     invoker = Invoker(template, stack)
     poller = StreamPoller(
         mapping,
-        invoke=functools.partial(invoker.invoke, FUNCTION),
+        invoke=invoker.invoke,
         function_arn=stack.resources[FUNCTION]["arn"],
         streams_client=stack.client("dynamodbstreams"),
         destination_client=functools.cache(stack.client),

@@ -11,10 +11,11 @@ from pathlib import Path
 import boto3
 import pytest
 
+from samlocal.aws_endpoint import MotoServer
+from samlocal.ses import MailJournal
 from userflow.cli import main
 from userflow.commands.mail import on_aws
-from userflow.local.mail_journal import journal_path
-from userflow.local.moto_server import MotoServer
+from userflow.local_state import mail_journal_file
 from userflow.stack import Stack
 
 SENDER = "no-reply@example.com"
@@ -24,7 +25,8 @@ SENDER = "no-reply@example.com"
 def local_ses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     """An embedded moto server journaling mail, recorded as the running local stack."""
     monkeypatch.setenv("USERFLOW_STATE_DIR", str(tmp_path))
-    server = MotoServer(mail_journal=journal_path())
+    journal = mail_journal_file()
+    server = MotoServer(middleware=[lambda app: MailJournal(app, journal)])
     server.start()
     state = {
         "stack_name": "userflow-local",

@@ -22,11 +22,11 @@ from domain.mail import MailRequest
 from domain.mail_limits import MailLimiter
 from domain.passwords import PasswordHasher
 from handlers import handle_mailer
+from samlocal.provision.stacks import stack_resolver
+from samlocal.template import load_template
 from tests.integration.conftest import TEMPLATE, GatewayClient
 from tests.mailbox import Mailbox
 from userflow.commands.dlq import list_dead_letters, replay
-from userflow.local.provision import stack_resolver
-from userflow.local.template import load_template
 from userflow.stack import Stack
 
 SENDER = "no-reply@example.com"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from samlocal.apigateway.routes import api_from_template
+from samlocal.template import load_template
 from tests.integration.conftest import TEMPLATE, ApiClient, ApiResponse, UserFactory
-from userflow.local.routes import api_from_template
-from userflow.local.template import load_template
 
 ROUTES = sorted(
     {(r.method, r.path) for r in api_from_template(load_template(TEMPLATE)).routes},

@@ -11,8 +11,9 @@ from adapters.dynamodb_mfa_challenges import DynamoDBMfaChallengeStore, challeng
 from adapters.dynamodb_user_repository import DynamoDBUserRepository
 from adapters.mail_outbox import MAIL_KEY_PREFIX
 from domain.mail import MailKind
-from domain.mfa_login import MfaChallenge, RecoveryCodeUsed, TotpStepUsed, security_notice
+from domain.mfa_login import security_notice
 from domain.mfa_state import MfaSecrets
+from domain.mfa_uses import MfaChallenge, RecoveryCodeUsed, TotpStepUsed
 from domain.users import User, UserAccount
 from userflow.stack import Stack
 

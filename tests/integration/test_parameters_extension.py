@@ -18,15 +18,15 @@ import pytest
 
 from adapters.key_store import jwks_parameter_name
 from adapters.parameters_extension import PORT_ENV, TOKEN_HEADER, read_secret, through_extension
-from tests.integration.conftest import GatewayClient
-from userflow.local.functions import LOCAL_SESSION_TOKEN
-from userflow.local.parameters_extension import (
+from samlocal.functions.config import LOCAL_SESSION_TOKEN
+from samlocal.functions.parameters_extension import (
     PARAMETER_PATH,
     SECRET_PATH,
     ParametersExtension,
     ttls_from_template,
 )
-from userflow.local.template import load_template
+from samlocal.template import load_template
+from tests.integration.conftest import GatewayClient
 from userflow.stack import Stack
 
 REPO = Path(__file__).resolve().parents[2]

@@ -17,7 +17,7 @@ from domain.webauthn_json import passkey_id
 from tests.integration.conftest import ApiResponse, CreatedUser, GatewayClient
 from tests.webauthn_authenticator import SoftAuthenticator, from_b64url
 
-ORIGIN = "http://localhost:3000"  # the local stack's default (userflow/local/provision.py)
+ORIGIN = "http://localhost:3000"  # the local stack's default (userflow/local_stack.py)
 MAIL_KINDS_OF_PASSKEYS = {"passkey_added", "passkey_removed", "passkey_blocked", "password_removed"}
 
 

@@ -10,9 +10,9 @@ import pytest
 from botocore.stub import Stubber
 
 from handlers import handle_pre_traffic
+from samlocal.apigateway.responses import map_function_result
+from samlocal.template import load_template
 from tests.integration.conftest import TEMPLATE, ApiClient, start_rotation
-from userflow.local.responses import map_function_result
-from userflow.local.template import load_template
 
 EVENTS = TEMPLATE.parent / "events"
 FUNCTIONS = sorted(load_template(TEMPLATE).of_type("AWS::Serverless::Function"))
@@ -53,7 +53,7 @@ def test_given_a_template_function_when_its_sample_event_is_invoked_then_it_does
     assert path.exists(), f"{logical_id} has no sample event at {path.relative_to(TEMPLATE.parent)}"
     event = json.loads(path.read_text())
     if "ClientRequestToken" in event:  # a rotation step: Secrets Manager has started a rotation
-        start_rotation(api.invoker.stack, event["ClientRequestToken"])
+        start_rotation(api.stack, event["ClientRequestToken"])
 
     result = api.invoke(logical_id, event)
 

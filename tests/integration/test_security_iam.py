@@ -17,9 +17,10 @@ from typing import Any
 import pytest
 from botocore.client import BaseClient
 
+from samlocal.intrinsics import ACCOUNT_ID
+from samlocal.provision.stacks import stack_resolver
+from samlocal.template import load_template
 from tests.integration.conftest import TEMPLATE, GatewayClient, start_rotation
-from userflow.local.provision import stack_resolver
-from userflow.local.template import ACCOUNT_ID, load_template
 
 Call = tuple[str, str, str]
 """(function logical id, IAM action, resource ARN)."""

@@ -11,9 +11,9 @@ import pytest
 
 import adapters.aws_clients
 from handlers import handle_user_stream
+from samlocal.functions.in_process import Invoker
+from samlocal.template import load_template
 from tests.stream_records import assert_published_event_is_valid, created, poison
-from userflow.local.invoke import Invoker
-from userflow.local.template import load_template
 from userflow.stack import Stack
 
 if TYPE_CHECKING:

@@ -21,7 +21,6 @@ from moto import mock_aws
 
 from adapters.dynamodb_login_state import DynamoDBLoginState
 from adapters.dynamodb_user_repository import DynamoDBUserRepository
-from adapters.lambda_stream_record import as_lambda_record
 from adapters.stream_records import event_of_record
 from adapters.user_items import user_from_item, user_key
 from domain.access import Caller
@@ -32,8 +31,9 @@ from domain.password_guard import PasswordGuard
 from domain.passwords import PasswordHasher
 from domain.user_service import UserService
 from domain.users import Registration, Role, UserPatch
+from samlocal.stream_mapping.lambda_record import as_lambda_record
 from tests.integration.conftest import TEMPLATE
-from userflow.local.provision import provision_stack
+from userflow.local_stack import provision_local_stack
 from userflow.stack import Stack
 
 USERS = 3
@@ -205,7 +205,7 @@ class StreamedStack(Stack):
 @pytest.fixture(scope="module")
 def moto_stack() -> Iterator[StreamedStack]:
     with mock_aws():
-        stack = provision_stack(TEMPLATE)
+        stack = provision_local_stack(TEMPLATE)
         yield StreamedStack(
             **{f.name: getattr(stack, f.name) for f in dataclasses.fields(stack) if f.init}
         )

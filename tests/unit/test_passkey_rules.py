@@ -28,7 +28,7 @@ from domain.passwords import PasswordHasher
 from domain.users import User, UserAccount
 from domain.webauthn_json import passkey_id
 from handlers.settings import RelyingPartySettings, SettingsError, load
-from userflow.local.provision import LOCAL_PARAMETERS
+from userflow.local_stack import PARAMETERS as LOCAL_PARAMETERS
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 CREDENTIAL_ID = "AAECAwQFBgcICQoLDA0ODw"

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from handlers.settings import FUNCTION_SETTINGS, FunctionSettings
-from userflow.local.template import load_template
+from userflow.template import userflow_template
 
 REPO = Path(__file__).resolve().parents[2]
-TEMPLATE = load_template(REPO / "template.yaml")
+TEMPLATE = userflow_template(REPO / "template.yaml")
 
 THROTTLE = {
     "LoginFunction",

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from samlocal.template import Template
 from scripts import sam_template
 from scripts.build_artifacts import LAYERS, ROOT, STAGING_DIR
 from scripts.generate_serverless import OUTPUT, RULES, RULES_PLUGIN, build_document, render
@@ -23,7 +24,6 @@ from scripts.serverless_stack import (
     GRADUAL_DEPLOYMENT_REASON,
     translate_unresolved,
 )
-from userflow.local.template import Template
 
 Document = dict[str, Any]
 

@@ -55,7 +55,11 @@ def test_given_state_from_init_when_restored_then_clients_are_new_and_random_is_
     random.seed(1234)
     from_snapshot = [random.random() for _ in range(3)]
     restored_callbacks: list[str] = []
-    monkeypatch.setattr(snapstart, "_after_restore", [lambda: restored_callbacks.append("ran")])
+    monkeypatch.setattr(
+        snapstart,
+        "_after_restore",
+        [*snapstart._after_restore, lambda: restored_callbacks.append("ran")],
+    )
     random.seed(1234)
 
     snapstart.restore()

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from userflow.commands.dlq import DLQ_HELP, dead_letter_queues, json_flag, select_queues
+from userflow.commands.dlq_queues import DLQ_HELP, dead_letter_queues, json_flag, select_queues
 from userflow.dlq.queue import QueueIo
 from userflow.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CommandError
 from userflow.stack import Stack, add_stack_arguments, resolve_stack

@@ -11,13 +11,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from samlocal.faults import format_fail_rates, parse_fail_rates
 from userflow.errors import EXIT_USAGE, CommandError
-from userflow.local.fail_rates import (
-    control_file,
-    format_fail_rates,
-    parse_fail_rates,
-)
-from userflow.stack import running_local_state, state_file
+from userflow.local_state import fail_rate_file, running_local_state
 
 
 def _rates(text: str) -> dict[str, float]:
@@ -45,7 +41,7 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     state = running_local_state()
-    path = control_file(state_file())
+    path = fail_rate_file()
     if state is None or not path.exists():
         raise CommandError("no local stack is running (start one: userflow local)", EXIT_USAGE)
     target = f"local stack {state['stack_name']} (pid {state['pid']})"

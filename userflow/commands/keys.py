@@ -23,18 +23,20 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from userflow.errors import EXIT_FAILED, EXIT_USAGE, CommandError
+from userflow.key_changes import activate_staged_key, replace_every_key, stage_key
 from userflow.signing_keys import (
     KeyLocations,
     all_keys,
+    ensure_keys,
     iso,
     jwks_problem,
     key_line,
     key_set_document,
 )
-from userflow.stack import Stack, add_stack_arguments, resolve_stack
+from userflow.stack import add_stack_arguments, resolve_stack
 
 if TYPE_CHECKING:
-    from domain.tokens import SigningKeySet, StoredKey
+    pass
 
 
 def _minutes(text: str) -> int:
@@ -49,14 +51,6 @@ def _minutes(text: str) -> int:
 
 def _clock(moment: datetime) -> str:
     return moment.strftime("%H:%M:%S UTC")
-
-
-def _staged(key_set: SigningKeySet) -> tuple[StoredKey, datetime]:
-    """The staged key of a set just staged, and when it may sign."""
-    staged = key_set.staged
-    if staged is None or staged.signs_from is None:
-        raise RuntimeError("a key set just staged has no staged key")
-    return staged, staged.signs_from
 
 
 def _emit(as_json: bool, document: dict[str, Any], lines: list[str]) -> None:
@@ -75,17 +69,14 @@ def run_rotate(args: argparse.Namespace) -> int:
     keys = KeyLocations.of(resolve_stack(args))
     if args.retain_minutes == 0:
         return _emergency(keys, args.json)
-    previous = keys.read()
-    now = datetime.now(UTC)
-    staged = previous.with_staged(now, now + keys.ahead)
-    keys.store(staged)
-    key, signs_from = _staged(staged)
-    replaced = previous.staged
+    change = stage_key(keys)
+    key, signs_from = change.staged
+    replaced = change.previous.staged
     document = {
         "staged": key.kid,
         "signs_from": iso(signs_from),
         "replaced_staged": replaced.kid if replaced else None,
-        "signing": staged.current.kid,
+        "signing": change.current.current.kid,
         "jwks_cache_seconds": keys.jwks_cache_seconds,
     }
     lines = [
@@ -106,12 +97,9 @@ def _emergency(keys: KeyLocations, as_json: bool) -> int:
     from adapters.key_store import SIGNER_CACHE_SECONDS
     from domain.tokens import MAX_ACCESS_TTL_SECONDS
 
-    previous = keys.read()
-    now = datetime.now(UTC)
-    replaced = previous.rotated(now, timedelta(0)).with_staged(now, now + keys.ahead)
-    keys.store(replaced)
-    stored = datetime.now(UTC)  # signers' and verifiers' caches count from here
-    next_key, next_signs_from = _staged(replaced)
+    change = replace_every_key(keys)
+    previous, replaced, stored = change.previous, change.current, change.stored_at
+    next_key, next_signs_from = change.staged
     dropped = [k.kid for k in (*previous.keys, previous.staged) if k is not None]
     cache = timedelta(seconds=keys.jwks_cache_seconds)
     signers_stop = stored + timedelta(seconds=SIGNER_CACHE_SECONDS)
@@ -171,10 +159,9 @@ def run_activate(args: argparse.Namespace) -> int:
         else timedelta(minutes=args.retain_minutes)
     )
     while True:
-        previous = keys.read()
         now = datetime.now(UTC)
         try:
-            activated = previous.activated(now, retain)
+            change = activate_staged_key(keys, retain)
         except NothingStaged:
             raise CommandError("no key is staged: run `userflow keys rotate` first") from None
         except KeyNotReady as error:
@@ -188,11 +175,9 @@ def run_activate(args: argparse.Namespace) -> int:
             time.sleep(max(0.0, (signs_from - now).total_seconds()) + 0.5)
             continue
         break
-    successor = activated.with_staged(now, now + keys.ahead)
-    keys.store(successor)
-    stored = datetime.now(UTC)
+    previous, successor, stored = change.previous, change.current, change.stored_at
     old = next((k for k in successor.keys if k.kid == previous.current.kid), None)
-    next_key, next_signs_from = _staged(successor)
+    next_key, next_signs_from = change.staged
     signers_switch = stored + timedelta(seconds=SIGNER_CACHE_SECONDS)
     document = {
         "signing": successor.current.kid,
@@ -225,21 +210,6 @@ def run_activate(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------- ensure, list
-def ensure_keys(stack: Stack) -> SigningKeySet:
-    """The stack's key set, created on first use; its JWKS is (re)published either way."""
-    from adapters.key_store import ensure_signing_key
-
-    keys = KeyLocations.of(stack)
-    return ensure_signing_key(
-        keys.secrets,
-        keys.ssm,
-        secret_id=keys.secret_id,
-        parameter=keys.parameter,
-        now=datetime.now(UTC),
-        ahead=keys.ahead,
-    )
-
-
 def run_ensure(args: argparse.Namespace) -> int:
     key_set = ensure_keys(resolve_stack(args))
     document = key_set_document(key_set)

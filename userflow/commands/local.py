@@ -9,23 +9,27 @@ commands reach it with no flags; the file is removed on Ctrl-C/SIGTERM.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import functools
-import json
 import logging
 import os
 import signal
-import sys
 import threading
 import time
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from userflow.errors import EXIT_USAGE, CommandError
+
+if TYPE_CHECKING:
+    from samlocal.provision import ProvisionedStack
 
 log = logging.getLogger("userflow-local")
 
 
 def _fail_rates(text: str) -> dict[str, float]:
-    from userflow.local.moto_server import parse_fail_rates
+    from samlocal.faults import parse_fail_rates
 
     try:
         return parse_fail_rates(text)
@@ -64,6 +68,14 @@ def register(subparsers: Any) -> None:
         metavar="N",
         help="invocations running at once across functions (default: 2 per core, at least 4); "
         "the others wait for a turn, a wait not counted in their Timeout",
+    )
+    parser.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=300.0,
+        metavar="S",
+        help="end an execution environment idle for S seconds, as Lambda does (300); the next "
+        "invocation of its function is a cold start",
     )
     parser.add_argument(
         "--client-timeout",
@@ -119,56 +131,73 @@ def _positive_int(text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from userflow.local.console import configure_console
+    from samlocal.console import configure_console
 
-    configure_console(args.log_format, verbose=args.verbose, metrics_file=args.metrics_file)
+    configure_console(
+        args.log_format,
+        verbose=args.verbose,
+        metrics_file=args.metrics_file,
+        application_loggers=(log.name,),
+    )
     started = time.monotonic()
     stop = _stop_on_signals()
     _fake_credentials()
-    from userflow.local.fail_rates import control_file
-    from userflow.local.mail_journal import journal_path
-    from userflow.local.runtime import LocalRuntime, RuntimeOptions
-    from userflow.local.template import default_template
-    from userflow.stack import state_file
+    from samlocal.runtime import LocalRuntime, PortUnavailable
+    from userflow.local_stack import runtime_options
+    from userflow.local_state import record_local_state, remove_local_state, running_local_state
+    from userflow.template import default_template
 
-    template_path = (args.template or default_template()).resolve()
-    parameters = _parameters(template_path, args.parameter_overrides)
-    log.info("starting userflow local from %s", template_path)
-    options = RuntimeOptions(
-        template=template_path,
+    running = running_local_state()
+    if running is not None:
+        raise CommandError(
+            f"a local stack from this checkout is running already (pid {running['pid']}, API "
+            f"{running['api_url']}): stop it first, or start this one with a state directory "
+            "of its own: USERFLOW_STATE_DIR=/tmp/userflow-2 make run PORT=3001",
+            EXIT_USAGE,
+        )
+    template = (args.template or default_template()).resolve()
+    overrides = _parameters(template, args.parameter_overrides)
+    parameters = dict(overrides)
+    if args.allowed_origins:
+        parameters["AllowedOrigins"] = args.allowed_origins
+    options = dataclasses.replace(
+        runtime_options(template, parameters),
         port=args.port,
         moto_port=args.moto_port,
         fail_rates=args.fail_rate,
         max_concurrency=args.max_concurrency,
         max_running=args.max_running,
+        idle_timeout=args.idle_timeout,
         client_timeout=args.client_timeout,
-        rates_file=control_file(state_file()),
-        mail_journal=journal_path(),
-        allowed_origins=args.allowed_origins,
-        parameters=parameters,
     )
+    log.info("starting userflow local from %s", options.template)
     try:
-        runtime = LocalRuntime(options, stop)
-    except OSError as error:
-        print(f"userflow local: cannot listen: {error}", file=sys.stderr)
-        return 1
-    runtime.start()
-    stack = runtime.stack
-    state = {
-        "stack_name": stack.name,
-        "region": stack.region,
-        "endpoint_url": stack.endpoint_url,
-        "api_url": stack.api_url,
-        "resources": stack.resources,
-        "parameters": stack.parameters,
-        "pid": os.getpid(),
-        # Operator commands that act as a function would read its settings from here.
-        "template": str(template_path),
-    }
-    path = state_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(state, indent=2))
+        with LocalRuntime(options) as runtime:
+            stack = runtime.stack
+            path = record_local_state(stack)
+            try:
+                _announce_stack(args, stack, path, overrides)
+                log.info("userflow local ready in %.1f s", time.monotonic() - started)
+                while not stop.wait(0.5):
+                    pass
+            finally:
+                remove_local_state(path)
+    except PortUnavailable as error:
+        other = error.port + 1
+        hint = (
+            f"is another stack running there? Start this one on another port: "
+            f"make run PORT={other} (userflow local --port {other})"
+            if error.port == args.port
+            else "give --moto-port another port, or 0 for any free one"
+        )
+        raise CommandError(f"{error}; {hint}") from None
+    _announce(args.log_format == "json", "userflow local stopped")
+    return 0
 
+
+def _announce_stack(
+    args: argparse.Namespace, stack: ProvisionedStack, path: Path, overrides: dict[str, str]
+) -> None:
     announce = functools.partial(_announce, args.log_format == "json")
     announce(f"Userflow API:       {stack.api_url} (stack {stack.name}, stage local)")
     announce(f"Local AWS endpoint: {stack.endpoint_url} (region {stack.region})")
@@ -180,32 +209,18 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.fail_rate:
         announce(f"Injected failures:  {args.fail_rate} (change: userflow fail-rate)")
-    if parameters:
-        shown = " ".join(f"{name}={value}" for name, value in parameters.items())
+    if overrides:
+        shown = " ".join(f"{name}={value}" for name, value in overrides.items())
         announce(f"Parameters:         {shown}")
-    log.info("userflow local ready in %.1f s", time.monotonic() - started)
-    try:
-        while not stop.wait(0.5):
-            pass
-    finally:
-        _remove_state(path)
-        runtime.stop()
-        announce("userflow local stopped")
-    return 0
 
 
-def _parameters(template_path: Path, overrides: list[str]) -> dict[str, str]:
+def _parameters(template: Path, overrides: list[str]) -> dict[str, str]:
     """The overrides, checked against the template before anything starts (exit 2 if not)."""
-    from userflow.errors import EXIT_USAGE, CommandError
-    from userflow.local.parameter_overrides import (
-        ParameterError,
-        checked_overrides,
-        parse_overrides,
-    )
-    from userflow.local.template import load_template
+    from samlocal.provision import ParameterError
+    from userflow.local_stack import local_parameters
 
     try:
-        return checked_overrides(load_template(template_path), parse_overrides(overrides))
+        return local_parameters(template, overrides)
     except ParameterError as error:
         raise CommandError(f"local: --parameter-overrides: {error}", EXIT_USAGE) from None
 
@@ -230,12 +245,3 @@ def _stop_on_signals() -> threading.Event:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     return stop
-
-
-def _remove_state(path: Path) -> None:
-    """Removes the state file if it still describes this process's stack."""
-    try:
-        if json.loads(path.read_text()).get("pid") == os.getpid():
-            path.unlink()
-    except (OSError, ValueError):
-        pass

@@ -1,6 +1,6 @@
 """`userflow mail list|tail`: the messages the local stack sent (verification, reset, notices).
 
-Locally, every message moto's SES accepted is journaled (``userflow/local/mail_journal.py``). On
+Locally, every message moto's SES accepted is journaled (``samlocal/ses/journal.py``). On
 AWS, mail goes through Amazon SES, which keeps no copy to read back: these commands say where to
 look instead (SES sending statistics, the configuration set's event destination).
 """
@@ -13,7 +13,8 @@ import sys
 import time
 from typing import Any
 
-from userflow.local.mail_journal import journal_path, read_journal
+from samlocal.ses import read_journal
+from userflow.local_state import mail_journal_file
 from userflow.stack import Stack, add_stack_arguments, resolve_stack
 
 POLL_SECONDS = 0.2
@@ -51,7 +52,7 @@ def run_list(args: argparse.Namespace) -> int:
     if not stack.local:
         print(on_aws(stack), file=sys.stderr)
         return 1
-    messages, _ = read_journal(journal_path())
+    messages, _ = read_journal(mail_journal_file())
     for message in messages:
         if _matches(message, args.to):
             _show(message, args.json)
@@ -64,7 +65,7 @@ def run_tail(args: argparse.Namespace) -> int:
     if not stack.local:
         print(on_aws(stack), file=sys.stderr)
         return 1
-    path = journal_path()
+    path = mail_journal_file()
     position = 0 if args.from_start else read_journal(path)[1]
     shown = 0
     deadline = None if args.timeout is None else time.monotonic() + args.timeout

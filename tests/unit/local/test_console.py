@@ -9,32 +9,39 @@ from collections.abc import Iterator
 
 import pytest
 
-from userflow.local.console import configure_console
+from samlocal.console import configure_console
 
-RUNTIME = logging.getLogger("userflow-local")
-FUNCTION_OUTPUT = logging.getLogger("userflow-local.function")
+RUNTIME = logging.getLogger("samlocal")
+APPLICATION = logging.getLogger("app-local")
+FUNCTION_OUTPUT = logging.getLogger("samlocal.function")
 
 
 @pytest.fixture
 def console() -> Iterator[io.StringIO]:
-    saved = (RUNTIME.handlers[:], RUNTIME.level, RUNTIME.propagate, logging.root.handlers[:])
+    saved = [(log.handlers[:], log.level, log.propagate) for log in (RUNTIME, APPLICATION)]
+    root_handlers = logging.root.handlers[:]
     stream = io.StringIO()
-    configure_console("text", stream=stream)
+    configure_console("text", stream=stream, application_loggers=[APPLICATION.name])
     yield stream
-    RUNTIME.handlers[:], RUNTIME.level, RUNTIME.propagate, logging.root.handlers[:] = saved
+    for log, (handlers, level, propagate) in zip((RUNTIME, APPLICATION), saved, strict=True):
+        log.handlers[:], log.level, log.propagate = handlers, level, propagate
+    logging.root.handlers[:] = root_handlers
 
 
-def test_given_a_powertools_logger_named_userflow_when_the_runtime_logs_then_it_is_shown(
-    console: io.StringIO, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("service", ["samlocal", "app"])
+def test_given_a_powertools_logger_named_like_ours_when_we_log_then_it_is_shown(
+    console: io.StringIO, monkeypatch: pytest.MonkeyPatch, service: str
 ) -> None:
     from aws_lambda_powertools import Logger
 
     monkeypatch.delenv("POWERTOOLS_LOG_DEDUPLICATION_DISABLED", raising=False)
-    Logger(service="userflow")  # adds SuppressFilter("userflow") to every root handler
+    Logger(service=service)  # adds SuppressFilter(service) to every root handler
 
     RUNTIME.error("poller failed on a batch")
+    APPLICATION.info("stack ready")
 
     assert "poller failed on a batch" in console.getvalue()
+    assert "stack ready" in console.getvalue()
 
 
 def test_given_an_emf_document_when_a_function_prints_it_then_one_short_metrics_line(

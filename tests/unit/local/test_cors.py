@@ -2,26 +2,30 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from userflow.local.cors import CorsConfiguration, cors_from_template
-from userflow.local.template import load_template
+from samlocal.apigateway.cors import CorsConfiguration, cors_from_template
+from samlocal.intrinsics import Resolver
+from userflow.template import userflow_template
 
-TEMPLATE = load_template(Path(__file__).resolve().parents[3] / "template.yaml")
+TEMPLATE = userflow_template()
 APP = "https://app.example.com"
+
+
+def _resolver(**parameters: str) -> Resolver:
+    return Resolver(TEMPLATE, stack_name="local", region="us-east-1", parameters=parameters)
 
 
 @pytest.fixture
 def cors() -> CorsConfiguration:
-    found = cors_from_template(TEMPLATE, {"AllowedOrigins": f"{APP},https://admin.example.com"})
+    origins = f"{APP},https://admin.example.com"
+    found = cors_from_template(TEMPLATE, _resolver(AllowedOrigins=origins))
     assert found is not None
     return found
 
 
 def test_given_the_default_parameters_when_read_then_no_cors() -> None:
-    assert cors_from_template(TEMPLATE) is None
+    assert cors_from_template(TEMPLATE, _resolver()) is None
 
 
 def test_given_allowed_origins_when_read_then_the_template_configuration(

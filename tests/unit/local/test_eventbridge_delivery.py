@@ -14,8 +14,8 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from userflow.local import moto_events
-from userflow.local.eventbridge_delivery import (
+from samlocal.aws_endpoint import moto_events
+from samlocal.eventbridge.delivery import (
     Delivery,
     DeliveryFailed,
     TargetDelivery,

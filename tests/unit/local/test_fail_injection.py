@@ -12,14 +12,14 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from userflow.local.fail_rates import FailRates, format_fail_rates, parse_fail_rates
-from userflow.local.fault_injection import FaultInjector
-from userflow.local.moto_server import MotoServer
+from samlocal.aws_endpoint.server import MotoServer
+from samlocal.faults.injector import FaultInjector
+from samlocal.faults.rates import FailRates, format_fail_rates, parse_fail_rates
 
 
 @pytest.fixture
 def failing_moto() -> Iterator[str]:
-    server = MotoServer(0, {"putevents": 0.5}, seed=7)
+    server = MotoServer(0, FailRates({"putevents": 0.5}), seed=7)
     server.start()
     try:
         yield server.url
@@ -136,7 +136,7 @@ def test_given_a_running_server_when_its_rates_file_changes_then_the_new_rates_a
     tmp_path: Path,
 ) -> None:
     rates_file = tmp_path / "fail-rate"
-    server = MotoServer(0, {"putevents": 1.0}, rates_file=rates_file)
+    server = MotoServer(0, FailRates({"putevents": 1.0}, rates_file))
     server.start()
     try:
         assert rates_file.read_text().strip() == "putevents=1"

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from userflow.local.functions import FunctionError
-from userflow.local.gateway import Gateway, Handler, Request
-from userflow.local.responses import Response, map_function_result
-from userflow.local.routes import Api, Authorizer, Route, api_from_template, match_route
-from userflow.local.template import load_template
+from samlocal.apigateway.gateway import Gateway, Handler, Request
+from samlocal.apigateway.responses import Response, map_function_result
+from samlocal.apigateway.routes import Api, Authorizer, Route, api_from_template, match_route
+from samlocal.functions.config import FunctionError
+from samlocal.template import load_template
 
 ROUTES = [
     Route("GET", "/users/me", "Me", "Jwt"),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from userflow.local.gateway import Gateway
-from userflow.local.routes import Api, Route
+from samlocal.apigateway.gateway import Gateway
+from samlocal.apigateway.routes import Api, Route
 
 
 def test_given_any_request_when_answered_then_apigw_requestid_is_the_events_request_id() -> None:

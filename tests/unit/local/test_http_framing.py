@@ -16,11 +16,11 @@ import pytest
 from waitress.adjustments import Adjustments
 from waitress.parser import HTTPRequestParser
 
-from userflow.local import server as server_module
-from userflow.local.gateway import Gateway
-from userflow.local.http_framing import MAX_CONNECTIONS, StrictRequestParser, connection_limit
-from userflow.local.responses import Response, json_response
-from userflow.local.server import MAX_BODY_BYTES, GatewayServer
+from samlocal.apigateway import server as server_module
+from samlocal.apigateway.gateway import Gateway
+from samlocal.apigateway.http_framing import MAX_CONNECTIONS, StrictRequestParser, connection_limit
+from samlocal.apigateway.responses import Response, json_response
+from samlocal.apigateway.server import MAX_BODY_BYTES, GatewayServer
 
 ADJ = Adjustments(max_request_body_size=MAX_BODY_BYTES + 1, max_request_header_size=10240)
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from userflow.local.invoke import FunctionError, Invoker
-from userflow.local.template import load_template
+from samlocal.functions import FunctionError, Invoker
+from samlocal.template import load_template
 from userflow.stack import Stack
 
 HANDLER = """

@@ -2,7 +2,7 @@
 
 The first test documents moto's behaviour (a cancelled transaction leaves its records in the shard
 readers hold, and later writes go elsewhere). If an upgrade makes it fail, moto changed: check
-whether ``userflow/local/moto_dynamodb.py`` is still needed.
+whether ``samlocal/aws_endpoint/moto_dynamodb.py`` is still needed.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 from moto import mock_aws
 from moto.dynamodb.models import DynamoDBBackend
 
-from userflow.local import moto_dynamodb
+from samlocal.aws_endpoint import moto_dynamodb
 
 
 class Stream:

@@ -13,7 +13,7 @@ from moto.core.common_models import BaseModel
 from moto.dynamodb.models.dynamo_type import Item
 from moto.dynamodb.models.table import Table
 
-from userflow.local import moto_tracking
+from samlocal.aws_endpoint import moto_tracking
 
 
 def tracked(model: Any) -> list[Any]:

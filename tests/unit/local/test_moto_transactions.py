@@ -1,7 +1,7 @@
 """The local ``TransactWriteItems`` answers exactly as moto's own, without copying tables.
 
 Each scenario runs twice on fresh moto backends, once through moto's method as released and once
-through ``userflow.local.moto_transactions``: the outcome (error code, message, cancellation
+through ``samlocal.aws_endpoint.moto_transactions``: the outcome (error code, message, cancellation
 reasons in order, ``ALL_OLD`` items) and the tables afterwards must be the same. The stream is
 where the two differ on purpose: locally it holds the committed transactions' records only.
 """
@@ -21,7 +21,7 @@ from moto.core.common_models import BaseModel
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
 
-from userflow.local import moto_dynamodb, moto_tracking
+from samlocal.aws_endpoint import moto_dynamodb, moto_tracking
 
 Action = dict[str, Any]
 

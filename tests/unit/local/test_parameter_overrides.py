@@ -8,9 +8,14 @@ from pathlib import Path
 import pytest
 from moto import mock_aws
 
-from userflow.local.parameter_overrides import ParameterError, checked_overrides, parse_overrides
-from userflow.local.provision import function_environment, provision_stack
-from userflow.local.template import load_template
+from samlocal.provision import (
+    ParameterError,
+    checked_overrides,
+    function_environment,
+    parse_overrides,
+)
+from samlocal.template import load_template
+from userflow.local_stack import FIXED, provision_local_stack
 
 REPO_TEMPLATE = Path(__file__).resolve().parents[3] / "template.yaml"
 
@@ -58,7 +63,7 @@ def test_given_a_value_the_template_would_refuse_then_refused_naming_why(
     override: dict[str, str], problem: str
 ) -> None:
     with pytest.raises(ParameterError, match=problem):
-        checked_overrides(load_template(REPO_TEMPLATE), override)
+        checked_overrides(load_template(REPO_TEMPLATE), override, FIXED)
 
 
 def test_given_values_within_their_bounds_then_accepted() -> None:
@@ -73,7 +78,7 @@ def test_given_overrides_when_provisioned_then_the_functions_get_them_and_others
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     template = load_template(REPO_TEMPLATE)
     with mock_aws():
-        stack = provision_stack(
+        stack = provision_local_stack(
             REPO_TEMPLATE, parameters={"SessionLifetimeSeconds": "60", "LoginFreeFailures": "2"}
         )
         login = function_environment(template, "LoginFunction", stack)

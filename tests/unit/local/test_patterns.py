@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from userflow.local.patterns import matches
+from samlocal.stream_mapping.filter_criteria import matches
 
 RECORD = {
     "eventName": "MODIFY",

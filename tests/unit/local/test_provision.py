@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 from moto import mock_aws
 
-from userflow.local.provision import function_environment, provision_stack
-from userflow.local.template import load_template
-from userflow.stack import Stack
+from samlocal.provision import ProvisionedStack, function_environment, provision_stack
+from samlocal.template import load_template
 
 TEMPLATE = """
 Parameters:
@@ -83,41 +82,46 @@ Resources:
 
 
 @pytest.fixture
-def stack(tmp_path: Path) -> Iterator[tuple[Path, Stack]]:
+def stack(tmp_path: Path) -> Iterator[tuple[Path, ProvisionedStack]]:
     path = tmp_path / "template.yaml"
     path.write_text(TEMPLATE)
     with mock_aws():
-        yield path, provision_stack(path, stack_name="userflow-local", region="us-east-1")
+        yield (
+            path,
+            provision_stack(
+                path, stack_name="app-local", region="us-east-1", parameters={"Stage": "local"}
+            ),
+        )
 
 
 def test_given_a_template_when_provisioning_then_physical_ids_follow_cloudformation(
-    stack: tuple[Path, Stack],
+    stack: tuple[Path, ProvisionedStack],
 ) -> None:
     _, provisioned = stack
 
-    assert provisioned.physical_id("Table") == "userflow-local-Table"
-    assert provisioned.physical_id("Work").endswith("/123456789012/userflow-local-Work")
+    assert provisioned.physical_id("Table") == "app-local-Table"
+    assert provisioned.physical_id("Work").endswith("/123456789012/app-local-Work")
     assert provisioned.physical_id("Bus") == "bus-local"
-    assert provisioned.physical_id("Rule") == "bus-local|userflow-local-Rule"
+    assert provisioned.physical_id("Rule") == "bus-local|app-local-Rule"
     assert provisioned.physical_id("Secret").startswith("arn:aws:secretsmanager:")
-    assert provisioned.physical_id("Parameter") == "/userflow-local/p"
-    assert provisioned.resources["Fn"]["arn"].endswith(":function:userflow-local-Fn")
+    assert provisioned.physical_id("Parameter") == "/app-local/p"
+    assert provisioned.resources["Fn"]["arn"].endswith(":function:app-local-Fn")
     assert provisioned.resources["Alarm"]["type"] == "AWS::CloudWatch::Alarm"
 
 
 def test_given_a_template_when_provisioning_then_resources_have_their_properties(
-    stack: tuple[Path, Stack],
+    stack: tuple[Path, ProvisionedStack],
 ) -> None:
     _, provisioned = stack
     dynamodb = provisioned.client("dynamodb")
 
-    table = dynamodb.describe_table(TableName="userflow-local-Table")["Table"]
-    ttl = dynamodb.describe_time_to_live(TableName="userflow-local-Table")
+    table = dynamodb.describe_table(TableName="app-local-Table")["Table"]
+    ttl = dynamodb.describe_time_to_live(TableName="app-local-Table")
     work = provisioned.client("sqs").get_queue_attributes(
         QueueUrl=provisioned.physical_id("Work"), AttributeNames=["RedrivePolicy", "Policy"]
     )
     targets = provisioned.client("events").list_targets_by_rule(
-        Rule="userflow-local-Rule", EventBusName="bus-local"
+        Rule="app-local-Rule", EventBusName="bus-local"
     )["Targets"]
     secret = provisioned.client("secretsmanager").get_secret_value(
         SecretId=provisioned.physical_id("Secret")
@@ -131,20 +135,20 @@ def test_given_a_template_when_provisioning_then_resources_have_their_properties
     assert (
         statement["Condition"]["ArnEquals"]["aws:SourceArn"] == provisioned.resources["Rule"]["arn"]
     )
-    assert targets[0]["DeadLetterConfig"]["Arn"].endswith(":userflow-local-DeadLetters")
+    assert targets[0]["DeadLetterConfig"]["Arn"].endswith(":app-local-DeadLetters")
     assert len(secret) == 40
     assert secret.isalnum()
 
 
 def test_given_a_provisioned_stack_when_reading_function_environment_then_globals_merged(
-    stack: tuple[Path, Stack],
+    stack: tuple[Path, ProvisionedStack],
 ) -> None:
     path, provisioned = stack
 
     environment = function_environment(load_template(path), "Fn", provisioned)
 
     assert environment == {
-        "TABLE_NAME": "userflow-local-Table",
+        "TABLE_NAME": "app-local-Table",
         "STAGE": "local",
         "QUEUE_URL": provisioned.physical_id("Work"),
         "SECRET": provisioned.physical_id("Secret"),

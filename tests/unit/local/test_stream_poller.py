@@ -15,9 +15,10 @@ import pytest
 from moto import mock_aws
 from moto.dynamodb.models import dynamodb_backends
 
-from userflow.local.stream_mappings import StreamMapping, mappings_from_template
-from userflow.local.stream_poller import StreamPoller
-from userflow.local.template import ACCOUNT_ID, Resolver, Template
+from samlocal.intrinsics import ACCOUNT_ID, Resolver
+from samlocal.stream_mapping.mappings import StreamMapping, mappings_from_template
+from samlocal.stream_mapping.poller import StreamPoller
+from samlocal.template import Template
 
 FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:processor"
 Handler = Callable[[dict[str, Any]], Any]
@@ -48,13 +49,16 @@ class StreamRig:
 
     def poller(self, handler: Handler, **changes: Any) -> tuple[StreamPoller, list[list[str]]]:
         batches: list[list[str]] = []
+        mapping = replace(self.mapping, **changes)
 
-        def invoke(event: dict[str, Any]) -> Any:
+        def invoke(function: str, event: dict[str, Any]) -> Any:
+            if function != mapping.function:
+                raise AssertionError(f"{function} invoked for {mapping.function}'s records")
             batches.append([r["dynamodb"]["Keys"]["pk"]["S"] for r in event["Records"]])
             return handler(event)
 
         poller = StreamPoller(
-            replace(self.mapping, **changes),
+            mapping,
             invoke=invoke,
             function_arn=FUNCTION_ARN,
             streams_client=boto3.client("dynamodbstreams"),

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from userflow.local.template import Resolver, TemplateError, load_template, references
+from samlocal.intrinsics import Resolver, references
+from samlocal.template import TemplateError, load_template
 
 TEMPLATE = """
 Parameters:

@@ -8,9 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from samlocal.functions.pool import WorkerPool, default_max_running
+from samlocal.template import load_template
 from tests.e2e.conftest import write_probe_template
-from userflow.local.template import load_template
-from userflow.local.workers import WorkerPool, default_max_running
 from userflow.stack import Stack
 
 
