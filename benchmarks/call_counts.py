@@ -244,18 +244,16 @@ class LoadMix:
         from moto.backends import get_backend
         from moto.core.models import DEFAULT_ACCOUNT_ID
 
-        from userflow.local.bootstrap import bootstrap
-        from userflow.local.gateway import Gateway
-        from userflow.local.invoke import Invoker
-        from userflow.local.parameter_overrides import ONE_MACHINE_TRAFFIC
-        from userflow.local.provision import provision_stack
-        from userflow.local.routes import api_from_template
-        from userflow.local.template import load_template
+        from samlocal.apigateway.gateway import Gateway
+        from samlocal.apigateway.routes import api_from_template
+        from samlocal.functions.in_process import Invoker
+        from samlocal.template import load_template
+        from userflow.local_stack import ONE_MACHINE_TRAFFIC, bootstrap, provision_local_stack
 
         template = load_template(TEMPLATE)
         # Every person of the mix signs up from this one machine: the per-source limits raised.
         overrides = dict(override.split("=", 1) for override in ONE_MACHINE_TRAFFIC)
-        self.stack = provision_stack(TEMPLATE, parameters=overrides)
+        self.stack = provision_local_stack(TEMPLATE, parameters=overrides)
         bootstrap(self.stack)
         self.recorder = recorder
         invoker = Invoker(template, self.stack)

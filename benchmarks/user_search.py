@@ -96,10 +96,10 @@ def run(count: int, shards: int, repeats: int = REPEATS) -> dict[str, float]:
 
     from adapters.dynamodb_user_repository import DynamoDBUserRepository
     from domain.user_search import UserQuery
-    from userflow.local.provision import provision_stack
+    from userflow.local_stack import provision_local_stack
 
     with mock_aws():
-        stack = provision_stack(Path("template.yaml"))
+        stack = provision_local_stack(Path("template.yaml"))
         table = stack.physical_id("UserRegistrationTable")
         import boto3
 

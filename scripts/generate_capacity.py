@@ -24,10 +24,10 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
+from samlocal.template import Template, load_template
 from scripts import capacity_limits as limits
 from scripts.capacity_limits import Limit
 from scripts.generate_cost_model import AWS_ROUND_TRIP_MS, BENCH, FULL_VCPU_MB, ROOT, load_figures
-from userflow.local.template import Template, load_template
 
 OUTPUT = ROOT / "docs" / "capacity.md"
 MEASURED = ROOT / "docs" / "capacity-inputs.json"

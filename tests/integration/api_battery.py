@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
-from userflow.local.routes import api_from_template
-from userflow.local.template import load_template
+from samlocal.apigateway.routes import api_from_template
+from samlocal.template import load_template
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 GOLDEN = Path(__file__).with_name("golden") / "api_refusals.json"

@@ -19,12 +19,11 @@ from adapters.user_items import account_from_item
 from domain.passwords import ARGON2ID_PREFIX
 from domain.user_migration import IN_POOL_PREFIX
 from domain.users import Origin
+from samlocal.template import load_template
 from tests.cognito_pool import POOL_PASSWORD, TEMPORARY_PASSWORD, PoolIds, add_user, create_pool
 from tests.integration.conftest import TEMPLATE, GatewayClient, reset_auth_caches
 from tests.mailbox import Mailbox
-from userflow.local.bootstrap import bootstrap
-from userflow.local.provision import provision_stack
-from userflow.local.template import load_template
+from userflow.local_stack import bootstrap, provision_local_stack
 
 UNKNOWN_USER = {"message": "Invalid credentials"}
 LOGIN_LIMIT = 6
@@ -40,7 +39,7 @@ def migrating() -> Iterator[tuple[GatewayClient, PoolIds]]:
     with mock_aws():
         ids = create_pool(boto3.client("cognito-idp", region_name="us-east-1"))
         parameters = ids.parameters() | {"LoginRequestsPerSource": str(LOGIN_LIMIT)}
-        provisioned = provision_stack(TEMPLATE, parameters=parameters)
+        provisioned = provision_local_stack(TEMPLATE, parameters=parameters)
         reset_auth_caches()
         dependencies.recovery_service.cache_clear()
         bootstrap(provisioned)

@@ -25,7 +25,7 @@ from domain.user_search import UserQuery
 from domain.user_service import UserService
 from domain.users import Registration, User
 from tests.integration.conftest import TEMPLATE
-from userflow.local.provision import provision_stack
+from userflow.local_stack import provision_local_stack
 from userflow.users.backfill import backfill
 
 USERS = 7
@@ -47,7 +47,7 @@ class Progress:
 def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, str, list[User]]]:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     with mock_aws():
-        stack = provision_stack(TEMPLATE)
+        stack = provision_local_stack(TEMPLATE)
         db = stack.client("dynamodb")
         name = stack.physical_id("UserRegistrationTable")
         repository = DynamoDBUserRepository(name, cursor_key=lambda: b"k" * 32, db=db)

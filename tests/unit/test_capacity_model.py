@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from benchmarks.call_counts import MIX
+from samlocal.template import load_template
 from scripts import capacity_limits as limits
 from scripts.generate_capacity import (
     MEMORY_HEADROOM,
@@ -20,7 +21,6 @@ from scripts.generate_capacity import (
     stream_of,
 )
 from scripts.render_capacity import render
-from userflow.local.template import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = load_template(ROOT / "template.yaml")

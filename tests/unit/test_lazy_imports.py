@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from userflow.local.template import load_template
+from samlocal.template import load_template
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = load_template(REPO / "template.yaml")

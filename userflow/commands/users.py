@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from userflow.errors import EXIT_FAILED, EXIT_USAGE, CommandError
-from userflow.stack import add_stack_arguments, resolve_stack, state_file
+from userflow.local_state import state_file
+from userflow.stack import add_stack_arguments, resolve_stack
 
 HASH_WARNING = """\
 WARNING: {path} holds PASSWORD HASHES. Anyone with this file can try to guess every user's
