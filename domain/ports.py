@@ -14,8 +14,8 @@ if TYPE_CHECKING:  # annotations only: a function loads the models it uses, not 
     from domain.mail import MailRequest
     from domain.mfa_uses import FactorUse, MfaChallenge
     from domain.passkeys import Challenge, ChallengePurpose, PasskeyUse, StoredPasskey
+    from domain.pool_user import PoolUser
     from domain.recovery_tokens import IssuedToken, TokenPurpose
-    from domain.user_migration import PoolUser
     from domain.user_search import UserQuery
     from domain.users import UserAccount, UserPage
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from pydantic import TypeAdapter, ValidationError
@@ -24,6 +23,7 @@ from domain.errors import EmailAlreadyExists, UserflowError
 from domain.metadata import ADMIN_WRITABLE, MetadataPolicy
 from domain.password_policy import normalize_password
 from domain.passwords import PasswordHasher
+from domain.pool_user import PoolUser
 from domain.ports import LoginStateRepository, UserPool, UserRepository
 from domain.users import (
     UNUSABLE_PREFIX,
@@ -41,23 +41,6 @@ IN_POOL_PREFIX = UNUSABLE_PREFIX + "pool:"
 """The stored hash of a user moved over by forgot-password: the password is still the pool's.
 It is an unusable hash (an unmatchable argon2id one after the marker), so every rule for users
 without a password applies, and a check against it costs a full verification."""
-
-
-@dataclass(frozen=True)
-class PoolUser:
-    """What the other pool says of a user (never a password)."""
-
-    pool_user_id: str
-    """The pool's own id for them (Cognito's ``sub``): kept in ``app_metadata.migrated_from``."""
-    email: str
-    email_verified: bool
-    name: str | None = None
-    phone: str | None = None
-    locale: str | None = None
-    timezone: str | None = None
-    created_at: datetime | None = None
-    attributes: dict[str, str] = field(default_factory=dict)
-    """The pool's custom attributes, by name (Cognito's without ``custom:``)."""
 
 
 def password_in_pool(account: UserAccount) -> bool:

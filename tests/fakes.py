@@ -22,9 +22,9 @@ from domain.events import LifecycleEvent, PublishFailure
 from domain.last_admin import is_enabled_admin
 from domain.login_throttle import ThrottleState, TrustedDevice
 from domain.mail import MailRequest
+from domain.pool_user import PoolUser
 from domain.recovery_tokens import TokenPurpose
 from domain.source_limits import SourceLimits
-from domain.user_migration import PoolUser
 from domain.user_search import UserQuery, sort_key
 from domain.users import TOKEN_FIELDS, UserAccount, UserPage
 

@@ -12,7 +12,8 @@ from domain.auth_service import LOGIN_FAILED, LOGIN_SUCCEEDED, AuthService
 from domain.errors import AuthenticationFailed, EmailAlreadyExists, LoginThrottled
 from domain.metadata import MetadataPolicy, json_schema_check
 from domain.passwords import ARGON2ID_PREFIX, PasswordHasher
-from domain.user_migration import IN_POOL_PREFIX, PoolUser, UserMigration, password_in_pool
+from domain.pool_user import PoolUser
+from domain.user_migration import IN_POOL_PREFIX, UserMigration, password_in_pool
 from domain.users import Origin, UserAccount
 from tests.fakes import InMemoryUserPool
 from tests.in_memory_backend import Clock, InMemoryBackend

@@ -130,7 +130,7 @@ def run_revoke(args: argparse.Namespace) -> int:
     user = _act("revoke", lambda: actions.revoke_role(args.email, Role(args.role)))
     report_change(user, stamp.change_id, as_json=args.json)
     if stamp.change_id is not None and not args.json:
-        print("sessions ended")
+        print("their sessions have ended")
     return 0
 
 
