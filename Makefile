@@ -11,8 +11,11 @@ SAM_VENV := .venv-sam
 SAM_STAMP := $(SAM_VENV)/.installed
 SAM ?= $(SAM_VENV)/bin/sam
 export SAM_CLI_TELEMETRY = 0
+# Redocly CLI (make openapi-lint) sends nothing and checks for no update.
+export REDOCLY_TELEMETRY = off
+export REDOCLY_SUPPRESS_UPDATE_NOTICE = true
 
-.PHONY: run test lint types openapi serverless bench load clean
+.PHONY: run test lint types openapi openapi-lint serverless bench load clean
 
 $(STAMP): requirements/runtime.txt requirements/dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,7 +30,7 @@ run: $(STAMP)
 # The SAM CLI venv is a prerequisite: tests/integration/test_built_artifact.py runs `sam build` on a
 # clean copy of the repository (in its own xdist group, alongside the rest of the suite); so is osls
 # (serverless-tools) for tests/integration/test_serverless_package.py.
-test: $(STAMP) lint types security workflows serverless-tools $(SAM_STAMP)
+test: $(STAMP) lint types openapi-lint security workflows serverless-tools $(SAM_STAMP)
 	SAM="$(if $(findstring /,$(SAM)),$(abspath $(SAM)),$(SAM))" $(BIN)/python -m pytest -n 2 --dist loadgroup
 
 lint: $(STAMP)
@@ -39,6 +42,12 @@ types: $(STAMP)
 
 openapi: $(STAMP)
 	$(BIN)/python -m scripts.generate_openapi
+
+# docs/openapi.json: valid OpenAPI 3.1 (openapi-spec-validator), then Redocly's recommended-strict
+# ruleset with the rules generators need made errors (redocly.yaml). Redocly from package-lock.json.
+openapi-lint: $(STAMP) $(NODE_MODULES_STAMP)
+	$(BIN)/openapi-spec-validator docs/openapi.json
+	$(NODE_PATH_TOOLS) node_modules/.bin/redocly lint --format=stylish docs/openapi.json
 
 # serverless.yml is generated from template.yaml (docs/deploy.md, "Deploying with the Serverless
 # Framework"); a test fails when it is stale.
