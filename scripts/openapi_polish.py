@@ -27,6 +27,7 @@ TAGS = {
 
 OPERATIONS: dict[tuple[str, str], tuple[str, str]] = {
     ("get", "/.well-known/jwks.json"): ("getJwks", "keys"),
+    ("get", "/.well-known/openid-configuration"): ("getOpenidConfiguration", "keys"),
     ("post", "/users"): ("createUser", "accounts"),
     ("get", "/users/me"): ("getCurrentUser", "accounts"),
     ("get", "/users/{user_id}"): ("getUser", "accounts"),
