@@ -15,7 +15,7 @@ export SAM_CLI_TELEMETRY = 0
 export REDOCLY_TELEMETRY = off
 export REDOCLY_SUPPRESS_UPDATE_NOTICE = true
 
-.PHONY: run test lint types openapi openapi-lint serverless bench load clean
+.PHONY: run test lint types openapi openapi-lint postman serverless bench load clean
 
 $(STAMP): requirements/runtime.txt requirements/dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,11 @@ types: $(STAMP)
 
 openapi: $(STAMP)
 	$(BIN)/python -m scripts.generate_openapi
+	$(BIN)/python -m scripts.generate_postman
+
+# docs/postman/: the Postman collection (v2.1) and local environment, from docs/openapi.json.
+postman: $(STAMP)
+	$(BIN)/python -m scripts.generate_postman
 
 # docs/openapi.json: valid OpenAPI 3.1 (openapi-spec-validator), then Redocly's recommended-strict
 # ruleset with the rules generators need made errors (redocly.yaml). Redocly from package-lock.json.
