@@ -125,6 +125,7 @@ def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     stop = _stop_on_signals()
     _fake_credentials()
+    from userflow.api_reference import api_reference_middleware
     from userflow.local.fail_rates import control_file
     from userflow.local.mail_journal import journal_path
     from userflow.local.runtime import LocalRuntime, RuntimeOptions
@@ -146,6 +147,7 @@ def run(args: argparse.Namespace) -> int:
         mail_journal=journal_path(),
         allowed_origins=args.allowed_origins,
         parameters=parameters,
+        middleware=[api_reference_middleware()],
     )
     try:
         runtime = LocalRuntime(options, stop)
@@ -171,6 +173,7 @@ def run(args: argparse.Namespace) -> int:
 
     announce = functools.partial(_announce, args.log_format == "json")
     announce(f"Userflow API:       {stack.api_url} (stack {stack.name}, stage local)")
+    announce(f"API reference:      {stack.api_url}/docs (Swagger UI, offline)")
     announce(f"Local AWS endpoint: {stack.endpoint_url} (region {stack.region})")
     announce(f"Stack state:        {path} (Ctrl-C stops)")
     for identity in stack.of_type("AWS::SES::EmailIdentity").values():
