@@ -15,7 +15,7 @@ export SAM_CLI_TELEMETRY = 0
 export REDOCLY_TELEMETRY = off
 export REDOCLY_SUPPRESS_UPDATE_NOTICE = true
 
-.PHONY: run test lint types openapi openapi-lint postman serverless bench load clean
+.PHONY: run test lint types openapi openapi-lint postman client serverless bench load clean
 
 $(STAMP): requirements/runtime.txt requirements/dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,13 @@ openapi: $(STAMP)
 # docs/postman/: the Postman collection (v2.1) and local environment, from docs/openapi.json.
 postman: $(STAMP)
 	$(BIN)/python -m scripts.generate_postman
+
+# build/client: the typed Python client (openapi-python-client, openapi-python-client.yaml);
+# `make test` generates it too and runs the walk-through through it (tests/e2e/test_generated_client.py).
+client: $(STAMP)
+	rm -rf build/client
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/openapi-python-client generate --path docs/openapi.json \
+		--output-path build/client --config openapi-python-client.yaml --fail-on-warning
 
 # docs/openapi.json: valid OpenAPI 3.1 (openapi-spec-validator), then Redocly's recommended-strict
 # ruleset with the rules generators need made errors (redocly.yaml). Redocly from package-lock.json.

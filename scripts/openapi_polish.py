@@ -125,6 +125,20 @@ def add_authorizer_refusals(responses: dict[str, Any]) -> None:
             responses[status] = {**copy.deepcopy(template), "description": phrase}
 
 
+def plain_objects(schemas: dict[str, Any]) -> None:
+    """An object schema with an ``anyOf`` of required-field alternatives (LogoutRequest: a
+    ``refresh_token``, ``"all": true`` or both) becomes a plain object: generators turn such an
+    ``anyOf`` into an untyped union. The rule stays in the description and in the code."""
+    for schema in schemas.values():
+        if schema.get("type") == "object" and "properties" in schema and "anyOf" in schema:
+            alternatives = [
+                " and ".join(f"`{name}`" for name in option.get("required", []))
+                for option in schema.pop("anyOf")
+            ]
+            rule = f"Send at least one of: {', '.join(alternatives)}."
+            schema["description"] = " ".join(filter(None, (schema.get("description"), rule)))
+
+
 def drop_unused_schemas(document: dict[str, Any]) -> None:
     """Powertools adds its validation-error schemas whether or not an operation names them;
     generators would emit classes nothing returns."""
@@ -172,5 +186,6 @@ def polish(document: dict[str, Any], public_routes: Iterable[tuple[str, str]]) -
             "/auth/passkey)",
         }
     }
+    plain_objects(document["components"]["schemas"])
     drop_unused_schemas(document)
     return document
