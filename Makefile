@@ -98,7 +98,7 @@ TOOLS_STAMP := $(TOOLS)/.installed
 AUDIT_FLAGS ?=
 DEPLOY_FLAGS ?=
 
-.PHONY: security workflows build package-report deploy deploy-built change-set execute-change-set \
+.PHONY: doctor security workflows build package-report deploy deploy-built change-set execute-change-set \
 	after-deploy sam-cli
 
 # Scan tools live in their own venv: checkov's pins conflict with the app's dependencies.
@@ -135,6 +135,11 @@ BUILD_PYTHON ?= $(BIN)/python
 .PHONY: build-DependenciesLayer build-PasswordBlocklistLayer
 build-DependenciesLayer build-PasswordBlocklistLayer:
 	$(BUILD_PYTHON) -m scripts.build_artifacts --layer $(@:build-%=%) --artifacts-dir "$(ARTIFACTS_DIR)" $(BUILD_FLAGS)
+
+# Are the tools a deploy needs here (SAM CLI, python3.13 for bytecode, AWS credentials and region)?
+# Plain words and what to do for each that is missing (scripts/doctor.py); exit 1 if any is.
+doctor: $(STAMP)
+	$(BIN)/python -m scripts.doctor --sam "$(SAM)"
 
 sam-cli: $(STAMP) $(if $(filter $(SAM_VENV)/bin/sam,$(SAM)),$(SAM_STAMP))
 	$(BIN)/python -m scripts.sam_cli_version $(SAM)
