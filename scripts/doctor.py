@@ -18,6 +18,8 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import boto3
+
 from scripts import sam_template
 from scripts.build_artifacts import bytecode_compiler
 from scripts.sam_cli_version import installed_version, required_sam_cli
@@ -73,14 +75,15 @@ def check_bytecode_python(runtime: str) -> Finding:
     return Finding(True, f"python{version} for the layers' bytecode ({found})")
 
 
-def check_aws_credentials(session_factory: Callable[[], object] | None = None) -> list[Finding]:
-    import boto3
+def check_aws_credentials(
+    session_factory: Callable[[], boto3.Session] | None = None,
+) -> list[Finding]:
     from botocore.exceptions import BotoCoreError
 
     try:
         session = (session_factory or boto3.Session)()
-        credentials = session.get_credentials()  # type: ignore[attr-defined]
-        region = session.region_name  # type: ignore[attr-defined]
+        credentials = session.get_credentials()
+        region = session.region_name
     except (BotoCoreError, ValueError) as error:
         return [Finding(False, f"AWS configuration is unreadable: {error}", "fix ~/.aws/config")]
     findings = []
