@@ -15,7 +15,7 @@ export SAM_CLI_TELEMETRY = 0
 export REDOCLY_TELEMETRY = off
 export REDOCLY_SUPPRESS_UPDATE_NOTICE = true
 
-.PHONY: run test lint types openapi openapi-lint postman client serverless bench load clean
+.PHONY: run test lint types docs openapi openapi-lint postman client serverless bench load clean
 
 $(STAMP): requirements/runtime.txt requirements/dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,7 +30,7 @@ run: $(STAMP)
 # The SAM CLI venv is a prerequisite: tests/integration/test_built_artifact.py runs `sam build` on a
 # clean copy of the repository (in its own xdist group, alongside the rest of the suite); so is osls
 # (serverless-tools) for tests/integration/test_serverless_package.py.
-test: $(STAMP) lint types openapi-lint security workflows serverless-tools $(SAM_STAMP)
+test: $(STAMP) lint types openapi-lint docs security workflows serverless-tools $(SAM_STAMP)
 	SAM="$(if $(findstring /,$(SAM)),$(abspath $(SAM)),$(SAM))" $(BIN)/python -m pytest -n 2 --dist loadgroup
 
 lint: $(STAMP)
@@ -43,6 +43,13 @@ types: $(STAMP)
 openapi: $(STAMP)
 	$(BIN)/python -m scripts.generate_openapi
 	$(BIN)/python -m scripts.generate_postman
+
+# The documentation site (mkdocs.yml) in build/site, --strict: a broken link or a missing page
+# fails. Generated pages are regenerated first (the CLI reference; docs/cost.md comes from
+# `make bench`). `make test` runs it.
+docs: $(STAMP)
+	$(BIN)/python -m scripts.generate_cli_reference
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 # docs/postman/: the Postman collection (v2.1) and local environment, from docs/openapi.json.
 postman: $(STAMP)
