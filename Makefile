@@ -11,8 +11,11 @@ SAM_VENV := .venv-sam
 SAM_STAMP := $(SAM_VENV)/.installed
 SAM ?= $(SAM_VENV)/bin/sam
 export SAM_CLI_TELEMETRY = 0
+# Redocly CLI (make openapi-lint) sends nothing and checks for no update.
+export REDOCLY_TELEMETRY = off
+export REDOCLY_SUPPRESS_UPDATE_NOTICE = true
 
-.PHONY: run test suite lint types openapi serverless bench load capacity clean
+.PHONY: run test suite lint types docs openapi openapi-lint postman client serverless bench load capacity clean
 
 # Installs go through uv (pinned; about 15x faster than pip on a fresh machine, where installing
 # dominated `make test` before the tests started); pip stays in each venv for the layer build
@@ -40,7 +43,8 @@ run: $(STAMP)
 # type check is a fraction of a core, so they add little to the suite's wall time; each check's
 # output is printed whole when it ends (--output-sync), and any failure fails `make test`.
 test: $(STAMP) serverless-tools $(SAM_STAMP) $(TOOLS_STAMP)
-	$(MAKE) --no-print-directory -j 5 --output-sync=target lint types security workflows suite
+	$(MAKE) --no-print-directory -j 7 --output-sync=target lint types openapi-lint docs security \
+		workflows suite
 
 suite: $(STAMP) serverless-tools $(SAM_STAMP)
 	SAM="$(if $(findstring /,$(SAM)),$(abspath $(SAM)),$(SAM))" $(BIN)/python -m pytest -n 2 --dist loadgroup
@@ -54,6 +58,31 @@ types: $(STAMP)
 
 openapi: $(STAMP)
 	$(BIN)/python -m scripts.generate_openapi
+	$(BIN)/python -m scripts.generate_postman
+
+# The documentation site (mkdocs.yml) in build/site, --strict: a broken link or a missing page
+# fails. Generated pages are regenerated first (the CLI reference; docs/cost.md comes from
+# `make bench`). `make test` runs it.
+docs: $(STAMP)
+	$(BIN)/python -m scripts.generate_cli_reference
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
+# docs/postman/: the Postman collection (v2.1) and local environment, from docs/openapi.json.
+postman: $(STAMP)
+	$(BIN)/python -m scripts.generate_postman
+
+# build/client: the typed Python client (openapi-python-client, openapi-python-client.yaml);
+# `make test` generates it too and runs the walk-through through it (tests/e2e/test_generated_client.py).
+client: $(STAMP)
+	rm -rf build/client
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/openapi-python-client generate --path docs/openapi.json \
+		--output-path build/client --config openapi-python-client.yaml --fail-on-warning
+
+# docs/openapi.json: valid OpenAPI 3.1 (openapi-spec-validator), then Redocly's recommended-strict
+# ruleset with the rules generators need made errors (redocly.yaml). Redocly from package-lock.json.
+openapi-lint: $(STAMP) $(NODE_MODULES_STAMP)
+	$(BIN)/openapi-spec-validator docs/openapi.json
+	$(NODE_PATH_TOOLS) node_modules/.bin/redocly lint --format=stylish docs/openapi.json
 
 # serverless.yml is generated from template.yaml (docs/deploy.md, "Deploying with the Serverless
 # Framework"); a test fails when it is stale.
@@ -100,7 +129,7 @@ TOOLS_STAMP := $(TOOLS)/.installed
 AUDIT_FLAGS ?=
 DEPLOY_FLAGS ?=
 
-.PHONY: security workflows build package-report deploy deploy-built change-set execute-change-set \
+.PHONY: doctor security workflows build package-report deploy deploy-built change-set execute-change-set \
 	after-deploy sam-cli record-released-indexes
 
 # Scan tools live in their own venv: checkov's pins conflict with the app's dependencies.
@@ -135,6 +164,11 @@ BUILD_PYTHON ?= $(BIN)/python
 .PHONY: build-DependenciesLayer build-PasswordBlocklistLayer
 build-DependenciesLayer build-PasswordBlocklistLayer:
 	$(BUILD_PYTHON) -m scripts.build_artifacts --layer $(@:build-%=%) --artifacts-dir "$(ARTIFACTS_DIR)" $(BUILD_FLAGS)
+
+# Are the tools a deploy needs here (SAM CLI, python3.13 for bytecode, AWS credentials and region)?
+# Plain words and what to do for each that is missing (scripts/doctor.py); exit 1 if any is.
+doctor: $(STAMP)
+	$(BIN)/python -m scripts.doctor --sam "$(SAM)"
 
 sam-cli: $(STAMP) $(if $(filter $(SAM_VENV)/bin/sam,$(SAM)),$(SAM_STAMP))
 	$(BIN)/python -m scripts.sam_cli_version $(SAM)

@@ -60,5 +60,6 @@ def validated_password(password: str, email: str, min_length: int = MIN_PASSWORD
     if not problems and is_common_password(normalized):
         problems.append("is too common: it appears in lists of used and breached passwords")
     if problems:
-        raise PasswordPolicyViolation(details=[{"field": "password", "problems": problems}])
+        details = [{"location": "body.password", "problem": problem} for problem in problems]
+        raise PasswordPolicyViolation(details=details)
     return normalized

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.logging import correlation_paths
 from pydantic import BaseModel, ConfigDict
+from pydantic.json_schema import SkipJsonSchema
 
 from domain.access import Caller
 from domain.errors import (
@@ -48,6 +49,7 @@ from handlers.router import (
     Router,
     content_types,
 )
+from handlers.validation_messages import Problem, problems
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -103,7 +105,7 @@ class ErrorBody(BaseModel):
     model_config = ConfigDict(defer_build=True)
 
     message: str
-    details: Any | None = None
+    details: list[Problem] | SkipJsonSchema[None] = None
 
 
 RETRY_AFTER = {
@@ -167,20 +169,12 @@ def _refuse(status: HTTPStatus, message: str, error: Exception) -> Response[Any]
 
 
 def _handle_validation_error(error: RequestValidationError) -> Response[Any]:
-    problems = error.errors()
-    if any(problem.get("type") == "json_invalid" for problem in problems):
-        reasons = [str(problem.get("ctx", {}).get("error", "")) for problem in problems]
-        return error_response(
-            HTTPStatus.BAD_REQUEST, "Request body is not valid JSON", [r for r in reasons if r]
-        )
-    details = [
-        {
-            "location": ".".join(str(part) for part in problem.get("loc", ())),
-            "problem": problem.get("msg", "invalid"),
-        }
-        for problem in problems
-    ]
-    return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, "Invalid request", details)
+    found = error.errors()
+    if any(problem.get("type") == "json_invalid" for problem in found):
+        reasons = [str(problem.get("ctx", {}).get("error", "")) for problem in found]
+        details = [{"location": "body", "problem": reason} for reason in reasons if reason]
+        return error_response(HTTPStatus.BAD_REQUEST, "Request body is not valid JSON", details)
+    return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, "Invalid request", problems(found))
 
 
 SEND_JSON = "Send the body as JSON (Content-Type: application/json)"

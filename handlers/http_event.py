@@ -88,6 +88,10 @@ class RequestContext(_View):
         return HttpContext(self["http"])
 
     @property
+    def domain_name(self) -> str:
+        return str(self["domainName"])
+
+    @property
     def request_id(self) -> str:
         return str(self["requestId"])
 

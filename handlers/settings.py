@@ -69,6 +69,14 @@ class TokenVerifierSettings(TokenSettingsEnv):
     jwks_cache_seconds: int = JwksCacheSeconds
 
 
+class DiscoverySettings(FunctionSettings):
+    """GET /.well-known/openid-configuration: the issuer; verifiers may cache the document this
+    long (it changes only with the stage's issuer or the API's domain)."""
+
+    issuer: str = NonEmpty
+    discovery_cache_seconds: int = Field(default=3600, ge=0)
+
+
 class ThrottleSettings(FunctionSettings):
     """Functions that check a stored password (domain/login_throttle.py). Defaults: the
     template's (a test checks that each function that applies a policy gets its parameter)."""
@@ -272,6 +280,7 @@ FUNCTION_SETTINGS: dict[str, type[FunctionSettings]] = {
     "handlers.handle_logout": SessionSettings,
     "handlers.handle_authorize": AuthorizerSettings,
     "handlers.handle_jwks": TokenVerifierSettings,
+    "handlers.handle_openid_configuration": DiscoverySettings,
     "handlers.handle_login": LoginSettings,
     "handlers.handle_mfa": MfaSettings,
     "handlers.handle_mfa_login": MfaLoginSettings,

@@ -26,6 +26,8 @@ from handlers import router
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
+from scripts.openapi_polish import polish
+
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "docs" / "openapi.json"
 # Importing handlers reads these; their values never reach the document.
@@ -36,21 +38,41 @@ PLACEHOLDER_ENV = {
 }
 
 
-def api_handler_modules() -> list[str]:
+def api_routes() -> list[tuple[str, dict[str, Any]]]:
+    """(handler module, HttpApi event properties) of every route in the template."""
     from userflow.template import userflow_template
 
     template = userflow_template()
-    modules = set()
+    routes = []
     for logical_id in template.of_type("AWS::Serverless::Function"):
         properties = template.function_properties(logical_id)
-        if any(e.get("Type") == "HttpApi" for e in properties.get("Events", {}).values()):
-            modules.add(str(properties["Handler"]).rpartition(".")[0])
-    return sorted(modules)
+        module = str(properties["Handler"]).rpartition(".")[0]
+        for event in properties.get("Events", {}).values():
+            if event.get("Type") == "HttpApi":
+                routes.append((module, event.get("Properties", {})))
+    return routes
+
+
+def api_handler_modules() -> list[str]:
+    return sorted({module for module, _ in api_routes()})
+
+
+def public_routes() -> list[tuple[str, str]]:
+    """The routes API Gateway serves with no authorizer (``Auth: {Authorizer: NONE}``)."""
+    return [
+        (str(route["Method"]), str(route["Path"]))
+        for _, route in api_routes()
+        if (route.get("Auth") or {}).get("Authorizer") == "NONE"
+    ]
 
 
 REQUEST_ID_HEADER = "apigw-requestid"
 TITLE, VERSION = "Userflow API", "1.0.0"
-DESCRIPTION = "User management: registration, tokens, user records. See README."
+DESCRIPTION = (
+    "User management: registration, sessions, recovery, second factors, passkeys and user"
+    ' records. Errors are always `{"message": ..., "details"?: [{"location", "problem"}]}`.'
+    " Protected operations take the access token of a login as `Authorization: Bearer <token>`."
+)
 
 
 def with_request_id_header(document: dict[str, Any]) -> dict[str, Any]:
@@ -148,9 +170,8 @@ def build_document() -> dict[str, Any]:
         )
         merge.add_schema(json.loads(schema))
     document = merge.get_openapi_schema()
-    document["paths"] = dict(sorted(document["paths"].items()))
     document["components"]["schemas"] = dict(sorted(document["components"]["schemas"].items()))
-    return with_request_id_header(document)
+    return with_request_id_header(polish(document, public_routes()))
 
 
 def render() -> str:

@@ -38,6 +38,10 @@ def build_http_event(
 ) -> dict[str, Any]:
     pairs = list(headers.items()) if isinstance(headers, Mapping) else list(headers)
     header_map = _join_repeated(((n, v) for n, v in pairs if n.lower() != "cookie"), lower=True)
+    # API Gateway tells functions the scheme the client used; locally that is plain HTTP.
+    header_map.setdefault("x-forwarded-proto", "http")
+    # API Gateway tells functions the scheme the client used; locally that is plain HTTP.
+    header_map.setdefault("x-forwarded-proto", "http")
     # One entry per cookie, however many Cookie headers carried them (the HTTP server joins
     # repeated headers with ", "; a cookie value holds neither ";" nor ",": RFC 6265).
     cookies = [

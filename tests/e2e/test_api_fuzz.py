@@ -65,6 +65,9 @@ def test_given_the_openapi_document_when_fuzzed_then_every_response_is_as_docume
         SETTINGS.read_text()
         + '\n[[operations]]\ninclude-name = "POST /auth/logout"\n'
         + f"headers = {{ Authorization = {json.dumps('Bearer ' + bystander)} }}\n"
+        # Its body needs `refresh_token` or `"all": true`: a rule in words (the document keeps
+        # the object plain for generators), so an empty object may be refused with 422.
+        + 'checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "422"]\n'
     )
 
     run = subprocess.run(

@@ -18,6 +18,7 @@ pytestmark = pytest.mark.e2e
 TIMESTAMPED = re.compile(r"^\d\d:\d\d:\d\d ")
 BANNER = (
     "Userflow API:",
+    "API reference:",
     "Local AWS endpoint:",
     "Stack state:",
     "Mail:",

@@ -19,8 +19,8 @@ def walkthrough() -> str:
 
 
 def mfa_walkthrough() -> str:
-    """The "Multi-factor authentication" walk-through: it continues the main one's last login."""
-    section = (REPO / "README.md").read_text().split("## Multi-factor authentication", 1)[1]
+    """The walk-through of docs/api/mfa.md: it continues the README's last login."""
+    section = (REPO / "docs" / "api" / "mfa.md").read_text()
     blocks: list[str] = re.findall(r"```sh\n(.*?)```", section, re.DOTALL)
     return blocks[0]
 
@@ -52,6 +52,10 @@ def test_given_a_fresh_local_stack_when_the_readme_walkthrough_runs_then_every_s
     assert "HTTP/1.1 200 OK" in output
     assert '{"message":"Unauthorized"} 401' in output
     assert '"name":"Ann Example"' in output
+    assert re.search(r'"name":"Ann Example".*\} 200\n', output)
+    assert "} 412\n" in output  # the stale If-Match
+    # Every command's output ends with a newline: no answer runs into the next one.
+    assert not re.search(r"\}(\{|HTTP/|\.venv|[A-Za-z])", output + mfa), output + mfa
     assert '{"message":"Invalid credentials"} 401' in output
     assert "ann@example.com" in output  # admin grant names the user
     assert "UserStreamFailureQueue" in output  # dlq list

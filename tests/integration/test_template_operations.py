@@ -23,7 +23,8 @@ from tests.integration.test_template import (
 )
 from userflow.dlq.discovery import DEAD_LETTER_TAG
 
-README = sam_template.ROOT / "README.md"
+RUNBOOK = sam_template.ROOT / "docs" / "operating" / "runbook.md"
+EVENTS_DOC = sam_template.ROOT / "docs" / "events.md"
 DEPLOY_DOC = sam_template.ROOT / "docs" / "deploy.md"
 RETAIN = "Retain"
 
@@ -160,7 +161,7 @@ def test_given_the_runtime_when_the_docs_name_a_sam_cli_version_then_it_supports
 ) -> None:
     runtime = sam["Globals"]["Function"]["Runtime"]
     minimum = ".".join(map(str, required_sam_cli(runtime)))
-    for document in (README, DEPLOY_DOC):
+    for document in (DEPLOY_DOC,):
         stated = set(re.findall(r"SAM CLI ≥ (\d+\.\d+\.\d+)", document.read_text()))
         assert stated == {minimum}, document.name
 
@@ -326,7 +327,7 @@ def test_given_the_dashboard_when_rendered_then_it_shows_every_signal_an_operato
 def test_given_every_alarm_when_the_runbook_is_read_then_it_says_what_to_do(
     cfn: dict[str, Any],
 ) -> None:
-    runbook = _section(README, "Operator runbook")
+    runbook = _section(RUNBOOK, "Operator runbook")
     missing = {
         name for name in _of_type(cfn, "AWS::CloudWatch::Alarm") if f"`{name}`" not in runbook
     }
@@ -342,7 +343,7 @@ def test_given_synthetic_smoke_users_when_the_example_subscriber_listens_then_it
     pattern = sam["Resources"]["ExampleSubscriberRule"]["Properties"]["EventPattern"]
 
     assert pattern["detail"]["email_domain"] == [{"anything-but": [SYNTHETIC_EMAIL_DOMAIN]}]
-    assert f'[{{"anything-but": ["{SYNTHETIC_EMAIL_DOMAIN}"]}}]' in README.read_text()
+    assert f'[{{"anything-but": ["{SYNTHETIC_EMAIL_DOMAIN}"]}}]' in EVENTS_DOC.read_text()
 
 
 # ------------------------------------------------------------------------------ generated blocks

@@ -1,5 +1,5 @@
 """Every policy is a template parameter (issue 20): it reaches, as its environment variable,
-exactly the functions that apply it, its default lies within its bounds, and the README's
+exactly the functions that apply it, its default lies within its bounds, and docs/api/auth.md's
 "Policies" table states the template's default and bounds."""
 
 from __future__ import annotations
@@ -124,10 +124,8 @@ def test_given_a_policy_parameter_then_its_default_lies_within_its_bounds_and_th
             assert field.default == spec["Default"], (function, variable)
 
 
-def test_given_the_readme_policies_table_then_it_states_each_parameters_default_and_bounds() -> (
-    None
-):
-    readme = (REPO / "README.md").read_text()
+def test_given_the_docs_policies_table_then_it_states_each_parameters_default_and_bounds() -> None:
+    readme = (REPO / "docs" / "api" / "auth.md").read_text()
     section = readme.split("## Policies", 1)[1].split("\n## ", 1)[0]
     rows = re.findall(r"^\| `(\w+)` \| (\d+) \| (\d+)\.\.(\d+) \|", section, re.MULTILINE)
 

@@ -105,7 +105,7 @@ def register(subparsers: Any) -> None:
         metavar="KEY=VALUE",
         help="template parameters, as `sam deploy --parameter-overrides` takes them (Key=Value "
         "or ParameterKey=Key,ParameterValue=Value), e.g. SessionLifetimeSeconds=60: every limit "
-        "and lifetime (README, Policies)",
+        "and lifetime (docs/api/auth.md, Policies)",
     )
     parser.add_argument(
         "--allowed-origins",
@@ -143,6 +143,7 @@ def run(args: argparse.Namespace) -> int:
     stop = _stop_on_signals()
     _fake_credentials()
     from samlocal.runtime import LocalRuntime, PortUnavailable
+    from userflow.api_reference import api_reference_middleware
     from userflow.local_stack import runtime_options
     from userflow.local_state import record_local_state, remove_local_state, running_local_state
     from userflow.template import default_template
@@ -169,6 +170,7 @@ def run(args: argparse.Namespace) -> int:
         max_running=args.max_running,
         idle_timeout=args.idle_timeout,
         client_timeout=args.client_timeout,
+        middleware=[api_reference_middleware()],
     )
     log.info("starting userflow local from %s", options.template)
     try:
@@ -200,6 +202,7 @@ def _announce_stack(
 ) -> None:
     announce = functools.partial(_announce, args.log_format == "json")
     announce(f"Userflow API:       {stack.api_url} (stack {stack.name}, stage local)")
+    announce(f"API reference:      {stack.api_url}/docs (Swagger UI, offline)")
     announce(f"Local AWS endpoint: {stack.endpoint_url} (region {stack.region})")
     announce(f"Stack state:        {path} (Ctrl-C stops)")
     for identity in stack.of_type("AWS::SES::EmailIdentity").values():

@@ -264,6 +264,6 @@ def render(status: StackStatus) -> str:
     )
     if status.needs_attention:
         lines.append(
-            f"needs attention ({'; '.join(status.attention)}): see README.md, 'Operator runbook'"
+            f"needs attention ({'; '.join(status.attention)}): see docs/operating/runbook.md"
         )
     return "\n".join(lines)

@@ -219,7 +219,7 @@ def test_given_repeated_headers_and_query_keys_when_requesting_then_joined_with_
 
     event = _route_event("/files/x", query="k=1&k=2&flag&q=a%20b", headers=headers)
 
-    assert event["headers"] == {"x-tag": "a,b"}
+    assert event["headers"] == {"x-tag": "a,b", "x-forwarded-proto": "http"}
     assert event["cookies"] == ["s=1", "t=2", "u=3"]
     assert event["queryStringParameters"] == {"k": "1,2", "flag": "", "q": "a b"}
     assert event["rawQueryString"] == "k=1&k=2&flag&q=a%20b"
