@@ -3,7 +3,7 @@ measured in the same run on the same table) against the sharded list and each fi
 
 moto evaluates a GSI query by walking every item of the table, so figures grow with the table
 and a fan-out of N queries costs N walks: on moto, more shards cost more. DynamoDB reads only the
-key range of each partition; the capacity figures on paper are in README, "Admin search at scale".
+key range of each partition; the capacity figures on paper are in docs/users/search.md.
 Run: python -m benchmarks.user_search [--users 10000 100000] [--repeats 5]; at 100k users one page
 takes minutes on moto (make bench times one page per figure there).
 """

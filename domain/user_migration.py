@@ -1,4 +1,4 @@
-"""Lazy migration from another user pool (README, "Moving to Userflow"): a user the pool knows and
+"""Lazy migration from another user pool (docs/users/migration.md): a user the pool knows and
 this service does not is moved over the first time they need it, with no reset.
 
 - Login: the pool checks the password; if it accepts it, the user is created here with that

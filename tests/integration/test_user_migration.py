@@ -1,6 +1,6 @@
 """Lazy migration from a Cognito user pool (issue 23, point 2): the template's parameters and IAM,
 the Cognito adapter against moto's cognito-idp, and login and forgot-password through the routes
-of a stack configured to migrate (README, "Moving to Userflow")."""
+of a stack configured to migrate (docs/users/migration.md)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """`userflow users import|export|backfill`: move users in and out of a stack, and give existing
-items the keys of the search indexes (README, "Moving to Userflow", "Leaving Userflow")."""
+items the keys of the search indexes (docs/users/migration.md)."""
 
 from __future__ import annotations
 
