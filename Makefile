@@ -14,11 +14,12 @@ export SAM_CLI_TELEMETRY = 0
 
 .PHONY: run test lint types openapi serverless bench load clean
 
-$(STAMP): requirements/runtime.txt requirements/dev.txt pyproject.toml
+$(STAMP): requirements/runtime.txt requirements/dev.txt pyproject.toml events-kit/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements/dev.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip install --quiet --no-deps -e ./events-kit
 	touch $(STAMP)
 
 run: $(STAMP)

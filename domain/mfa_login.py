@@ -73,11 +73,15 @@ class TotpStepUsed:
 
 @dataclass(frozen=True)
 class RecoveryCodeUsed:
-    """Strike ``code_hash`` from the user's codes, if still there, and mail the user."""
+    """Strike ``code_hash`` from the user's codes, if still there, and mail the user; at the
+    next ``version`` after the one read (a security event, RecoveryCodeUsed, with ``remaining``
+    codes), unless the version is unknown (0)."""
 
     user_id: str
     code_hash: str
     notice: MailRequest
+    version: int = 0
+    remaining: int = 0
 
 
 @dataclass(frozen=True)
@@ -168,7 +172,8 @@ class RecoveryCodeFactor:
         if code_hash not in account.mfa.recovery_codes:
             return None
         notice = security_notice(MailKind.RECOVERY_CODE_USED, account.user)
-        return RecoveryCodeUsed(account.user.id, code_hash, notice)
+        remaining = len(account.mfa.recovery_codes) - 1
+        return RecoveryCodeUsed(account.user.id, code_hash, notice, account.user.version, remaining)
 
 
 # ---------------------------------------------------------------- the challenge

@@ -94,18 +94,28 @@ def mail_token_key() -> bytes:
 @cache
 def user_repository() -> DynamoDBUserRepository:
     from adapters.dynamodb_user_repository import DynamoDBUserRepository
+    from handlers.actors import request_actor
     from handlers.observability import logger
 
+    settings = load(TableSettings)
     return DynamoDBUserRepository(
-        load(TableSettings).table_name, cursor_key=_cursor_key, request_id=logger.get_correlation_id
+        settings.table_name,
+        cursor_key=_cursor_key,
+        request_id=logger.get_correlation_id,
+        actor=request_actor,
+        tombstone_retention=timedelta(days=settings.tombstone_retention_days),
     )
 
 
 @cache
 def login_state() -> DynamoDBLoginState:
     from adapters.dynamodb_login_state import DynamoDBLoginState
+    from handlers.actors import request_actor
+    from handlers.observability import logger
 
-    return DynamoDBLoginState(load(TableSettings).table_name)
+    return DynamoDBLoginState(
+        load(TableSettings).table_name, actor=request_actor, request_id=logger.get_correlation_id
+    )
 
 
 @cache
@@ -330,10 +340,11 @@ def recovery_service() -> AccountRecoveryService:
 @cache
 def passkey_repository() -> DynamoDBPasskeyRepository:
     from adapters.dynamodb_passkey_repository import DynamoDBPasskeyRepository
+    from handlers.actors import request_actor
     from handlers.observability import logger
 
     return DynamoDBPasskeyRepository(
-        load(TableSettings).table_name, request_id=logger.get_correlation_id
+        load(TableSettings).table_name, request_id=logger.get_correlation_id, actor=request_actor
     )
 
 

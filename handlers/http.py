@@ -44,6 +44,7 @@ from domain.errors import (
     WriteContention,
 )
 from domain.users import User
+from handlers.actors import remember_caller
 from handlers.observability import logger, metrics, traced
 
 ERROR_STATUS: dict[type[Exception], HTTPStatus] = {
@@ -264,6 +265,7 @@ def current_caller(app: APIGatewayHttpResolver) -> Caller:
     except (KeyError, TypeError, ValueError) as error:
         raise AuthenticationFailed("Missing authorizer context") from error
     logger.append_keys(user_id=str(user_id))
+    remember_caller(str(user_id))
     return Caller(
         user_id=str(user_id),
         roles=_names(context.get("roles")),

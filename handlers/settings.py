@@ -28,6 +28,7 @@ class FunctionSettings(BaseModel):
 
 class TableSettings(FunctionSettings):
     table_name: str = NonEmpty
+    tombstone_retention_days: int = Field(default=35, ge=1, le=365)
 
 
 class AccessTokenLifetime(FunctionSettings):
@@ -224,6 +225,24 @@ class UserStreamSettings(FunctionSettings):
     poison_queue_url: str = NonEmpty
 
 
+class WebhookSettings(TableSettings):
+    """The webhook delivery function (domain/webhooks.py)."""
+
+    stage: str = NonEmpty
+    webhook_queue_url: str = NonEmpty
+    webhook_dead_letter_queue_url: str = NonEmpty
+    webhook_retry_schedule: str = Field(default="5,300,1800,7200,18000,36000,36000", min_length=1)
+    webhook_disable_after_hours: int = Field(default=120, ge=1)
+
+    @field_validator("webhook_retry_schedule")
+    @classmethod
+    def _schedule(cls, value: str) -> str:
+        from domain.webhooks import parse_schedule
+
+        parse_schedule(value)
+        return value
+
+
 # Handler module -> the model of its function's environment (the template test walks these).
 FUNCTION_SETTINGS: dict[str, type[FunctionSettings]] = {
     "handlers.handle_create_user": RegistrationSettings,
@@ -246,6 +265,7 @@ FUNCTION_SETTINGS: dict[str, type[FunctionSettings]] = {
     "handlers.handle_passkey_sign_in": PasskeySignInSettings,
     "handlers.handle_rotate_signing_key": KeyRotationSettings,
     "handlers.handle_user_stream": UserStreamSettings,
+    "handlers.handle_webhook_delivery": WebhookSettings,
     "handlers.handle_pre_traffic": FunctionSettings,  # reads only its event
 }
 

@@ -109,6 +109,32 @@ class LocalRuntime:
             threading.Thread(target=self.server.serve_forever, name="gateway", daemon=True)
         ]
         self._add_stream_pollers()
+        self._add_sqs_pollers()
+
+    def _add_sqs_pollers(self) -> None:
+        from userflow.local.provision import stack_resolver
+        from userflow.local.sqs_poller import SqsPoller, sqs_mappings_from_template
+
+        resolver = stack_resolver(self.template, self.stack)
+        urls = {
+            r.get("arn"): r["physical_id"]
+            for r in self.stack.of_type("AWS::SQS::Queue").values()
+            if r.get("arn")
+        }
+        for mapping in sqs_mappings_from_template(self.template, resolver):
+            if not mapping.enabled or mapping.queue_arn not in urls:
+                continue
+            poller = SqsPoller(
+                mapping,
+                invoke=functools.partial(self.workers.invoke, mapping.function),
+                sqs=self.stack.client("sqs"),
+                queue_url=urls[mapping.queue_arn],
+                region=DEFAULT_REGION,
+                stop=self.stop_event,
+            )
+            self._threads.append(
+                threading.Thread(target=poller.run, name=f"sqs-{mapping.function}", daemon=True)
+            )
 
     def _add_stream_pollers(self) -> None:
         from userflow.local.provision import stack_resolver
