@@ -56,8 +56,16 @@ class UrlPolicy:
 
     def check_url(self, url: str) -> tuple[str, int]:
         """The host and port of an acceptable endpoint URL; InvalidInput naming what is wrong."""
-        if not url or len(url) > MAX_URL_LENGTH or not url.isascii() or not url.isprintable():
-            raise InvalidInput(f"the URL must be printable ASCII, at most {MAX_URL_LENGTH}")
+        if (
+            not url
+            or len(url) > MAX_URL_LENGTH
+            or not url.isascii()
+            or not url.isprintable()
+            or " " in url
+        ):
+            raise InvalidInput(
+                f"the URL must be printable ASCII without spaces, at most {MAX_URL_LENGTH}"
+            )
         try:
             parts = urlsplit(url)
             port = parts.port

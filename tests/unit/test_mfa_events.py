@@ -1,6 +1,8 @@
-"""MFA in the lifecycle pipeline: turning it on or off is a UserUpdated naming ``mfa_enabled``;
-enrolments, used codes and new recovery codes publish nothing; no event and no dead-lettered
-record carries a sealed secret or a code's hash."""
+"""MFA in the lifecycle pipeline: turning it on or off is a UserUpdated naming ``mfa_enabled``
+(with its MfaEnabled/MfaDisabled security event: tests/unit/test_security_events_mapping.py);
+enrolments and new recovery codes publish nothing (a used code is RecoveryCodeUsed, stamped by its
+own write: tests/integration/test_mfa_storage.py); no event and no dead-lettered record carries a
+sealed secret or a code's hash."""
 
 from __future__ import annotations
 
