@@ -1,6 +1,8 @@
-"""Webhook endpoints on the single table: PK=WEBHOOK#<id>, SK=ENDPOINT (``url``,
-``event_types``, ``secret_id``, ``created_at``, ``status``, ``failing_since``). The user stream's
-filter never delivers them; the signing secret itself is in Secrets Manager."""
+"""Webhook endpoints on the single table, in one partition: PK=WEBHOOKS, SK=ENDPOINT#<id>
+(``url``, ``event_types``, ``secret_id``, ``created_at``, ``status``, ``failing_since``), so the
+delivery function lists them with a Query its policy confines to that partition (a Scan could
+not be). The user stream's filter never delivers them; the signing secret itself is in Secrets
+Manager."""
 
 from __future__ import annotations
 
@@ -12,12 +14,12 @@ from adapters.dynamodb_throttle import update_if_exists
 from adapters.user_items import iso_timestamp
 from domain.webhooks import Endpoint, EndpointStatus
 
-PREFIX = "WEBHOOK#"
-SK = "ENDPOINT"
+PARTITION = "WEBHOOKS"
+PREFIX = "ENDPOINT#"
 
 
 def _key(endpoint_id: str) -> dict[str, Any]:
-    return {"PK": {"S": f"{PREFIX}{endpoint_id}"}, "SK": {"S": SK}}
+    return {"PK": {"S": PARTITION}, "SK": {"S": f"{PREFIX}{endpoint_id}"}}
 
 
 def _time(value: str) -> datetime:
@@ -27,7 +29,7 @@ def _time(value: str) -> datetime:
 def _endpoint(item: dict[str, Any]) -> Endpoint:
     failing = item.get("failing_since", {}).get("S")
     return Endpoint(
-        id=item["PK"]["S"].removeprefix(PREFIX),
+        id=item["SK"]["S"].removeprefix(PREFIX),
         url=item["url"]["S"],
         event_types=frozenset(item.get("event_types", {}).get("SS", ())),
         secret_id=item["secret_id"]["S"],
@@ -63,10 +65,11 @@ class DynamoDBWebhookEndpoints:
 
     def all(self) -> list[Endpoint]:
         endpoints: list[Endpoint] = []
-        for page in self._db.get_paginator("scan").paginate(
+        for page in self._db.get_paginator("query").paginate(
             TableName=self._table,
-            FilterExpression="begins_with(PK, :webhook) AND SK = :endpoint",
-            ExpressionAttributeValues={":webhook": {"S": PREFIX}, ":endpoint": {"S": SK}},
+            KeyConditionExpression="PK = :webhooks AND begins_with(SK, :endpoint)",
+            ExpressionAttributeValues={":webhooks": {"S": PARTITION}, ":endpoint": {"S": PREFIX}},
+            ConsistentRead=True,
         ):
             endpoints += [_endpoint(item) for item in page["Items"]]
         return sorted(endpoints, key=lambda e: (e.created_at, e.id))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,7 +17,7 @@ import pytest
 from standardwebhooks import Webhook
 from userflow_events import Fold, parse_event
 
-from tests.e2e.conftest import LocalStack
+from tests.e2e.conftest import LocalStack, verify_email
 from tests.e2e.test_subscribers_and_replays import PASSWORD, Subscriber, _register
 from tests.webhook_receiver import webhook_receiver
 
@@ -55,6 +56,42 @@ def test_given_security_changes_then_each_publishes_exactly_its_events_with_the_
     assert (mine[2][1]["scope"], mine[2][1]["reason"]) == ("all", "password_change")
     assert all(detail["actor"] == {"type": "user", "id": user_id} for _, detail in mine)
     assert "hash" not in json.dumps(mine).lower()
+
+
+def test_given_a_lock_an_unlock_a_verification_and_a_grant_then_their_events_name_who(
+    local_stack: LocalStack,
+) -> None:
+    subscriber = Subscriber(local_stack)
+    email = f"e2e-{uuid.uuid4().hex[:12]}@example.com"
+    created = local_stack.request(
+        "POST", "/users", json_body={"email": email, "password": PASSWORD, "name": "Locked"}
+    )
+    assert created.status == 201, created.body
+    user_id = created.json()["id"]
+    wrong = {"email": email, "password": "not the password"}
+    statuses = [
+        local_stack.request("POST", "/auth/login", json_body=wrong).status for _ in range(6)
+    ]
+    assert statuses[4:] == [429, 429]
+    unlocked = local_stack.run("userflow.cli", "admin", "unlock", email)
+    assert unlocked.returncode == 0, unlocked.stderr
+    verify_email(local_stack, email)
+    granted = local_stack.run("userflow.cli", "admin", "grant", email)
+    assert granted.returncode == 0, granted.stderr
+
+    subscriber.wait_for(lambda _: len(_mine(subscriber, user_id)) >= 7)
+    subscriber.wait_for(lambda _: False, timeout=2)  # nothing more comes
+
+    kinds = [(kind, detail["actor"]["type"]) for kind, detail in _mine(subscriber, user_id)]
+    assert kinds == [
+        ("UserCreated", "user"),
+        ("AccountLocked", "system"),
+        ("AccountUnlocked", "operator"),
+        ("UserUpdated", "user"),
+        ("EmailVerified", "user"),
+        ("UserUpdated", "operator"),
+        ("RoleGranted", "operator"),
+    ]
 
 
 def _add(stack: LocalStack, url: str, *extra: str) -> tuple[str, str]:
