@@ -13,12 +13,11 @@ Generated between two marker lines, as the log groups are; a test fails when the
 from __future__ import annotations
 
 import json
-import re
 import sys
 from typing import Any
 
-from scripts import sam_template
 from scripts.generate_event_schemas import SCHEMA_DIR
+from scripts.generated_sections import replace_section, rewrite_template
 
 BEGIN = (
     "  # ---- BEGIN generated: event schema registry (python -m scripts.generate_schema_registry)\n"
@@ -76,20 +75,11 @@ def render(text: str) -> str:
     for path in sorted(SCHEMA_DIR.glob("*.json")):
         content = json.dumps(draft_4(json.loads(path.read_text())), separators=(",", ":"))
         blocks.append(SCHEMA.format(name=path.stem, content=content.replace("'", "''")))
-    section = BEGIN + "\n".join(blocks) + END
-    pattern = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END), re.DOTALL)
-    if not pattern.search(text):
-        raise ValueError("template.yaml has no generated schema-registry section markers")
-    return pattern.sub(lambda _: section, text)
+    return replace_section(text, BEGIN, END, "\n".join(blocks), "schema-registry")
 
 
 def main() -> int:
-    text = sam_template.TEMPLATE.read_text()
-    rendered = render(text)
-    if rendered != text:
-        sam_template.TEMPLATE.write_text(rendered)
-        print(f"rewrote the schema registry in {sam_template.TEMPLATE.name}")
-    return 0
+    return rewrite_template(render, "schema registry")
 
 
 if __name__ == "__main__":

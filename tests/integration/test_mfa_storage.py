@@ -153,6 +153,7 @@ def test_given_mfa_turned_on_and_a_recovery_code_used_then_their_security_events
     how many codes are left; a code refused as already used publishes nothing."""
     from adapters.lambda_stream_record import as_lambda_record
     from adapters.stream_records import events_of_record
+    from tests.integration.test_dlq_replay import _stream
 
     account = _enrolled(users)
     notice = security_notice(MailKind.RECOVERY_CODE_USED, account.user)
@@ -162,15 +163,10 @@ def test_given_mfa_turned_on_and_a_recovery_code_used_then_their_security_events
     assert challenges.complete(_challenge("a" * 64), use)
     assert not challenges.complete(_challenge("b" * 64), use)
 
-    streams = stack.client("dynamodbstreams")
-    arn = stack.resources["UserRegistrationTable"]["stream_arn"]
-    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
-    iterator = streams.get_shard_iterator(
-        StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
-    )["ShardIterator"]
+    arn, _, records = _stream(stack)
     published = [
         (str(e.detail_type), e.detail.model_dump(mode="json"))
-        for r in streams.get_records(ShardIterator=iterator)["Records"]
+        for r in records
         for e in events_of_record(as_lambda_record(r, arn))
     ]
 

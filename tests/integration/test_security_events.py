@@ -10,7 +10,7 @@ from adapters.dynamodb_user_repository import DynamoDBUserRepository
 from domain.operator_actions import OperatorActions
 from domain.users import Role
 from tests.integration.conftest import CreatedUser, GatewayClient
-from tests.stream_records import assert_published_event_is_valid
+from tests.stream_records import as_published, assert_published_event_is_valid
 from userflow.commands.admin import operator_actor
 
 LIFECYCLE = {"UserCreated", "UserUpdated", "UserDeleted"}
@@ -29,18 +29,6 @@ def _operator(gateway: GatewayClient) -> OperatorActions:
         gateway.table, cursor_key=lambda: b"unused", db=gateway.db, actor=operator_actor
     )
     return OperatorActions(users, DynamoDBLoginState(gateway.table, gateway.db, operator_actor))
-
-
-def _as_published(kind: str, detail: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "version": "0",
-        "id": "e-1",
-        "detail-type": kind,
-        "source": "userflow.users",
-        "time": "2026-03-01T09:30:00Z",
-        "resources": [],
-        "detail": detail,
-    }
 
 
 def _wrong(gateway: GatewayClient, user: CreatedUser) -> int:
@@ -67,7 +55,7 @@ def test_given_guesses_until_throttled_then_one_account_locked_by_the_system_and
     assert unlocked["user"]["version"] == locked["user"]["version"] + 1
     assert "UserUpdated" not in _kinds(gateway, user)  # no public field changed
     for kind, detail in _security(gateway, user):
-        assert_published_event_is_valid(_as_published(kind, detail))
+        assert_published_event_is_valid(as_published(kind, detail))
 
 
 def test_given_a_lock_running_when_more_guesses_lengthen_it_then_no_second_account_locked(

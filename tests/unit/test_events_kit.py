@@ -21,6 +21,7 @@ from domain.actors import Actor
 from domain.event_types import DetailType, stamp
 from tests.stream_records import (
     SCHEMA_DIR,
+    as_published,
     assert_published_event_is_valid,
     stream_record,
     user_image,
@@ -38,20 +39,6 @@ FIELDS: dict[DetailType, dict[str, Any]] = {
 }
 
 
-def _whole(kind: str, detail_json: str, number: int = 0) -> dict[str, Any]:
-    return {
-        "version": "0",
-        "id": f"e-{number}",
-        "detail-type": kind,
-        "source": "userflow.users",
-        "account": "123456789012",
-        "time": "2026-03-01T09:30:00Z",
-        "region": "us-east-1",
-        "resources": [],
-        "detail": json.loads(detail_json),
-    }
-
-
 def _published_of_every_type() -> dict[str, dict[str, Any]]:
     """One event the service publishes of each detail-type."""
     security = [t for t in DetailType if t not in ("UserCreated", "UserUpdated", "UserDeleted")]
@@ -63,7 +50,7 @@ def _published_of_every_type() -> dict[str, dict[str, Any]]:
         stream_record("REMOVE", old=user_image(version=3)),
     ]
     events = [e for record in records for e in events_of_record(record)]
-    return {str(e.detail_type): _whole(str(e.detail_type), e.detail_json()) for e in events}
+    return {str(e.detail_type): as_published(str(e.detail_type), e.detail_json()) for e in events}
 
 
 def test_given_the_committed_schemas_then_the_kit_has_every_type_with_the_schemas_fields() -> None:
@@ -117,7 +104,7 @@ def test_given_a_history_delivered_duplicated_and_shuffled_then_the_fold_gives_t
         stream_record("MODIFY", new=new, old=old) for old, new in itertools.pairwise(versions)
     ]
     events = [
-        parse_event(_whole(str(e.detail_type), e.detail_json()))
+        parse_event(as_published(str(e.detail_type), e.detail_json()))
         for record in records
         for e in events_of_record(record)
     ]
@@ -129,7 +116,7 @@ def test_given_a_history_delivered_duplicated_and_shuffled_then_the_fold_gives_t
 
     assert fold.users["u-1"].name == "Ada 4"
     deleted = events_of_record(stream_record("REMOVE", old=user_image(version=5)))
-    fold.apply(parse_event(_whole("UserDeleted", deleted[0].detail_json())))
+    fold.apply(parse_event(as_published("UserDeleted", deleted[0].detail_json())))
     assert fold.users == {}
     assert not fold.apply(events[1])  # late, older: dropped
 

@@ -18,6 +18,7 @@ from domain.security_stamps import stamps_for_save
 from domain.users import Role, User, UserAccount, UserStatus
 from tests.stream_records import (
     CREATED_AT,
+    as_published,
     assert_published_event_is_valid,
     stream_record,
     user_image,
@@ -33,17 +34,6 @@ def _stamped(image: dict[str, Any], *stamps: SecurityStamp, actor: Actor = ADMIN
 
 def _published(record: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     return [(str(e.detail_type), json.loads(e.detail_json())) for e in events_of_record(record)]
-
-
-def _whole(kind: str, detail: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "version": "0",
-        "id": "e",
-        "detail-type": kind,
-        "source": "userflow.users",
-        "time": "2026-03-01T09:30:00Z",
-        "detail": detail,
-    }
 
 
 def _account(**changes: Any) -> UserAccount:
@@ -67,7 +57,7 @@ def test_given_a_lock_stamped_at_the_new_version_then_account_locked_by_the_syst
     assert detail["actor"] == {"type": "system"}
     assert detail["locked_until"] == "2026-03-01T09:30:30Z"
     assert detail["event_id"] == lifecycle_event_id("AccountLocked", "u-1", 2)
-    assert_published_event_is_valid(_whole(kind, detail))
+    assert_published_event_is_valid(as_published(kind, detail))
 
 
 def test_given_bookkeeping_that_keeps_the_version_then_earlier_stamps_are_not_published_again() -> (
@@ -103,7 +93,7 @@ def test_given_a_public_change_with_stamps_then_user_updated_first_and_each_stam
     assert published[1][1]["reason"] == "admin"
     assert {d["actor"]["id"] for _, d in published} == {"admin-1"}
     for kind, detail in published:
-        assert_published_event_is_valid(_whole(kind, detail))
+        assert_published_event_is_valid(as_published(kind, detail))
 
 
 @pytest.mark.parametrize(
