@@ -35,7 +35,8 @@ class Endpoint:
     event_types: frozenset[str]
     """The detail-types delivered; empty: all of them."""
     secret_id: str
-    """Where the signing secret is (Secrets Manager); never the secret."""
+    """Where the signing secret is (the Secrets Manager secret holding it under the endpoint's
+    id); never the secret."""
     created_at: datetime
     status: EndpointStatus = EndpointStatus.ACTIVE
     failing_since: datetime | None = None

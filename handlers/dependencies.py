@@ -26,6 +26,7 @@ from handlers.settings import (
     TokenIssuerSettings,
     TokenSettingsEnv,
     TokenVerifierSettings,
+    TombstoneSettings,
     load,
 )
 
@@ -97,13 +98,12 @@ def user_repository() -> DynamoDBUserRepository:
     from handlers.actors import request_actor
     from handlers.observability import logger
 
-    settings = load(TableSettings)
     return DynamoDBUserRepository(
-        settings.table_name,
+        load(TableSettings).table_name,
         cursor_key=_cursor_key,
         request_id=logger.get_correlation_id,
         actor=request_actor,
-        tombstone_retention=timedelta(days=settings.tombstone_retention_days),
+        tombstone_retention=timedelta(days=load(TombstoneSettings).tombstone_retention_days),
     )
 
 

@@ -28,16 +28,19 @@ from handlers.settings import WebhookSettings, load
 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 SECRET_CACHE_SECONDS = 300.0
-_secrets: dict[str, tuple[datetime, str]] = {}
+_secrets: dict[str, tuple[datetime, dict[str, str]]] = {}
 
 
-def _secret(secret_id: str, now: datetime) -> str:
-    cached = _secrets.get(secret_id)
-    if cached is not None and cached[0] > now:
-        return cached[1]
-    value = client("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"]
-    _secrets[secret_id] = (now + timedelta(seconds=SECRET_CACHE_SECONDS), value)
-    return str(value)
+def _secret(endpoint_id: str, now: datetime) -> str:
+    """The endpoint's signing secret from WebhookSigningSecrets (one JSON object by endpoint
+    id), cached for 5 minutes; read again at once for an endpoint added since."""
+    arn = load(WebhookSettings).webhook_secrets_arn
+    cached = _secrets.get(arn)
+    if cached is None or cached[0] <= now or endpoint_id not in cached[1]:
+        value = client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"]
+        cached = (now + timedelta(seconds=SECRET_CACHE_SECONDS), json.loads(value))
+        _secrets[arn] = cached
+    return cached[1][endpoint_id]
 
 
 @cache
@@ -47,7 +50,7 @@ def _policy() -> UrlPolicy:
 
 def _post(endpoint: Endpoint, delivery: Delivery, now: datetime) -> AttemptResult:
     body = delivery.payload.encode()
-    headers = signed_headers(_secret(endpoint.secret_id, now), delivery.message_id, body, now)
+    headers = signed_headers(_secret(endpoint.id, now), delivery.message_id, body, now)
     attempt = deliver(_policy(), endpoint.url, headers, body)
     if not attempt.ok:
         logger.warning(

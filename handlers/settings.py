@@ -28,6 +28,12 @@ class FunctionSettings(BaseModel):
 
 class TableSettings(FunctionSettings):
     table_name: str = NonEmpty
+
+
+class TombstoneSettings(FunctionSettings):
+    """How long a deleted user's tombstone is kept (template parameter TombstoneRetentionDays;
+    set on the function that deletes users, read when it first needs its repository)."""
+
     tombstone_retention_days: int = Field(default=35, ge=1, le=365)
 
 
@@ -231,6 +237,7 @@ class WebhookSettings(TableSettings):
     stage: str = NonEmpty
     webhook_queue_url: str = NonEmpty
     webhook_dead_letter_queue_url: str = NonEmpty
+    webhook_secrets_arn: str = NonEmpty
     webhook_retry_schedule: str = Field(default="5,300,1800,7200,18000,36000,36000", min_length=1)
     webhook_disable_after_hours: int = Field(default=120, ge=1)
 
@@ -243,12 +250,16 @@ class WebhookSettings(TableSettings):
         return value
 
 
+class DeleteUserSettings(ReauthenticationSettings, TombstoneSettings):
+    """DELETE /users/{id}: leaves a tombstone (adapters/tombstones.py)."""
+
+
 # Handler module -> the model of its function's environment (the template test walks these).
 FUNCTION_SETTINGS: dict[str, type[FunctionSettings]] = {
     "handlers.handle_create_user": RegistrationSettings,
     "handlers.handle_get_user": TableSettings,
     "handlers.handle_update_user": UpdateUserSettings,
-    "handlers.handle_delete_user": ReauthenticationSettings,
+    "handlers.handle_delete_user": DeleteUserSettings,
     "handlers.handle_list_users": ListUsersSettings,
     "handlers.handle_account_status": SessionSettings,
     "handlers.handle_logout": SessionSettings,

@@ -254,6 +254,10 @@ def test_given_an_endpoint_when_removed_then_its_secret_goes_and_nothing_is_deli
 
         assert receiver.received == []
         assert json.loads(_listed(stack) or "null") is None
+        secrets = stack.client("secretsmanager").get_secret_value(
+            SecretId=stack.physical_id("WebhookSigningSecrets")
+        )
+        assert endpoint_id not in json.loads(secrets["SecretString"])
 
 
 def _listed(stack: Stack) -> str:

@@ -1,7 +1,8 @@
 """`userflow webhooks add/list/test/replay/remove`: signed webhook endpoints (README, "Webhooks").
 
 `add` checks the URL as deliveries will (https on deployed stacks, every address its host
-resolves to public), stores the signing secret in Secrets Manager and prints it once. `test`
+resolves to public), stores the signing secret in Secrets Manager (WebhookSigningSecrets, by
+endpoint id) and prints it once. `test`
 queues a `WebhookTest` delivery to one endpoint; `replay` puts an endpoint's dead-lettered
 deliveries back in the queue (and re-enables it); `remove` deletes the endpoint and its secret.
 """
@@ -48,13 +49,8 @@ def add(stack: Stack, url: str, event_types: list[str] | None, out: Any) -> int:
         raise CommandError(f"refused: {error}", EXIT_USAGE) from None
     endpoint_id = uuid.uuid4().hex[:16]
     secret = new_secret()
-    created = stack.client("secretsmanager").create_secret(
-        Name=f"{stack.name}/webhooks/{endpoint_id}",
-        SecretString=secret,
-        Description=f"Signing secret of webhook endpoint {endpoint_id} ({url})",
-        Tags=[{"Key": "userflow:webhook", "Value": stack.name}],
-    )
-    endpoint = Endpoint(endpoint_id, url, types, created["ARN"], datetime.now(UTC))
+    secrets_arn = _change_secrets(stack, lambda secrets: secrets | {endpoint_id: secret})
+    endpoint = Endpoint(endpoint_id, url, types, secrets_arn, datetime.now(UTC))
     _endpoints(stack).add(endpoint)
     print(f"endpoint {endpoint_id} -> {url}", file=out)
     print(f"events: {', '.join(sorted(types)) or 'all'}", file=out)
@@ -148,11 +144,19 @@ def replay(stack: Stack, endpoint_id: str, out: Any) -> int:
 def remove(stack: Stack, endpoint_id: str, out: Any) -> int:
     endpoint = _endpoint(stack, endpoint_id)
     _endpoints(stack).remove(endpoint_id)
-    stack.client("secretsmanager").delete_secret(
-        SecretId=endpoint.secret_id, RecoveryWindowInDays=7
-    )
-    print(f"removed {endpoint_id} ({endpoint.url}); its secret is deleted in 7 days", file=out)
+    _change_secrets(stack, lambda secrets: {k: v for k, v in secrets.items() if k != endpoint_id})
+    print(f"removed {endpoint_id} ({endpoint.url}) and its signing secret", file=out)
     return 0
+
+
+def _change_secrets(stack: Stack, change: Any) -> str:
+    """Applies ``change`` to WebhookSigningSecrets (a JSON object by endpoint id); its ARN.
+    An operator command at a time: two concurrent `add`s could lose one's secret."""
+    manager = stack.client("secretsmanager")
+    arn = stack.physical_id("WebhookSigningSecrets")
+    secrets = json.loads(manager.get_secret_value(SecretId=arn)["SecretString"] or "{}")
+    manager.put_secret_value(SecretId=arn, SecretString=json.dumps(change(secrets)))
+    return arn
 
 
 def _types(text: str) -> list[str]:
