@@ -28,9 +28,10 @@ $(UV):
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip uv==$(UV_VERSION)
 
-$(STAMP): requirements/runtime.txt requirements/dev.txt pyproject.toml | $(UV)
+$(STAMP): requirements/runtime.txt requirements/dev.txt pyproject.toml events-kit/pyproject.toml | $(UV)
 	$(UV_INSTALL) $(BIN)/python -r requirements/dev.txt
 	$(UV_INSTALL) $(BIN)/python --no-deps -e .
+	$(UV_INSTALL) $(BIN)/python --no-deps -e ./events-kit
 	touch $(STAMP)
 
 run: $(STAMP)

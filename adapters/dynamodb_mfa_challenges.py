@@ -21,7 +21,10 @@ from adapters.aws_clients import client
 from adapters.dynamodb_conflicts import raise_if_contention
 from adapters.dynamodb_user_repository import cancellation_codes
 from adapters.mail_outbox import outbox_put
-from adapters.user_items import user_key
+from adapters.security_stamps import actor_value, stamp_values
+from adapters.user_items import iso_timestamp, user_key
+from domain.actors import Actor
+from domain.event_types import DetailType, stamp
 from domain.mfa_uses import (
     FactorUse,
     MfaChallenge,
@@ -130,21 +133,7 @@ class DynamoDBMfaChallengeStore:
                 }
             ]
         if isinstance(use, RecoveryCodeUsed):
-            return [
-                {
-                    "Update": {
-                        "TableName": self._table,
-                        "Key": user_key(use.user_id),
-                        "UpdateExpression": "DELETE recovery_codes :used",
-                        "ConditionExpression": "contains(recovery_codes, :code)",
-                        "ExpressionAttributeValues": {
-                            ":used": {"SS": [use.code_hash]},
-                            ":code": {"S": use.code_hash},
-                        },
-                    }
-                },
-                outbox_put(self._table, use.notice),
-            ]
+            return [self._strike_code(use), outbox_put(self._table, use.notice)]
         if isinstance(use, PasskeyUsed):
             # Loaded here: logins build this store, and only a passkey's use needs the layout.
             from adapters.passkey_items import passkey_use
@@ -152,3 +141,39 @@ class DynamoDBMfaChallengeStore:
             # The counter only grows, and not for a passkey blocked or removed meanwhile.
             return [passkey_use(self._table, use.passkey, use.use)]
         raise TypeError(f"no write for {type(use).__name__}")
+
+    def _strike_code(self, use: RecoveryCodeUsed) -> TransactWriteItemTypeDef:
+        """The code goes, at the next version with its stamp (the user used it), if the item is
+        still at the version read; a concurrent change makes the use a lost race."""
+        values: dict[str, Any] = {":used": {"SS": [use.code_hash]}, ":code": {"S": use.code_hash}}
+        expression, condition = "DELETE recovery_codes :used", "contains(recovery_codes, :code)"
+        names: dict[str, str] = {}
+        if use.version:
+            now = datetime.now(UTC)
+            actor = Actor.user(use.user_id)
+            used = stamp(
+                DetailType.RECOVERY_CODE_USED, use.version + 1, now, actor, remaining=use.remaining
+            )
+            stamps = stamp_values([used])
+            expression += " SET #version = :next, updated_at = :now, last_actor = :actor, " + (
+                ", ".join(f"{name} = :{name}" for name in stamps)
+            )
+            expression += " REMOVE last_request_id"
+            condition += " AND #version = :read"
+            names["#version"] = "version"
+            values |= {
+                ":next": {"N": str(use.version + 1)},
+                ":read": {"N": str(use.version)},
+                ":now": {"S": iso_timestamp(now)},
+                ":actor": actor_value(actor),
+            } | {f":{name}": value for name, value in stamps.items()}
+        update: Any = {
+            "TableName": self._table,
+            "Key": user_key(use.user_id),
+            "UpdateExpression": expression,
+            "ConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+        }
+        if names:
+            update["ExpressionAttributeNames"] = names
+        return {"Update": update}

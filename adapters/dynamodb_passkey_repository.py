@@ -26,6 +26,7 @@ from adapters.passkey_items import (
     passkey_key,
     passkey_use,
 )
+from adapters.security_stamps import ActorOf, actor_value, stamp_values
 from adapters.user_items import (
     USER_PREFIX,
     email_key,
@@ -33,9 +34,11 @@ from adapters.user_items import (
     last_change_key,
     user_key,
 )
+from domain.actors import Actor
 from domain.errors import PasskeyNotFound, VersionConflict
 from domain.mail import MailRequest
 from domain.passkeys import PasskeyUse, StoredPasskey
+from domain.security_stamps import stamps_for_save
 from domain.users import UserAccount
 
 if TYPE_CHECKING:
@@ -55,12 +58,14 @@ class DynamoDBPasskeyRepository:
         table_name: str,
         db: DynamoDBClient | None = None,
         request_id: Callable[[], str | None] = lambda: None,
+        actor: ActorOf = Actor.user,
     ) -> None:
         """``request_id``: the API request being served, stamped on the user item it changes
-        (lifecycle events name it as their ``correlation_id``)."""
+        (lifecycle events name it as their ``correlation_id``), with its ``actor``."""
         self._table = table_name
         self._db = db or client("dynamodb")
         self._request_id = request_id
+        self._actor = actor
 
     # ------------------------------------------------------------ reads
     def list_for_user(self, user_id: str) -> list[StoredPasskey]:
@@ -236,6 +241,10 @@ class DynamoDBPasskeyRepository:
             "SET passkey_count = :count, #version = :version, updated_at = :updated_at, "
             "GSI2SK = :change_key"
         )
+        actor = self._actor(user.id)
+        stamps = stamp_values(stamps_for_save(previous, updated, actor))
+        values |= {":actor": actor_value(actor)} | {f":{n}": v for n, v in stamps.items()}
+        expression += ", last_actor = :actor" + "".join(f", {n} = :{n}" for n in stamps)
         request_id = self._request_id()
         if request_id is None:
             expression += " REMOVE last_request_id"

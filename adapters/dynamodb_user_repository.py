@@ -6,6 +6,7 @@ same transaction as the change a message reports. The item layout: ``adapters/us
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -14,6 +15,8 @@ from adapters.aws_clients import client
 from adapters.cursor_codec import CursorCodec
 from adapters.dynamodb_conflicts import raise_if_contention
 from adapters.mail_outbox import outbox_put
+from adapters.security_stamps import LAST_ACTOR, ActorOf, actor_value, stamp_values
+from adapters.tombstones import DEFAULT_RETENTION, tombstone_put
 from adapters.user_items import (
     DEFAULT_SHARDS,
     INDEX_ATTRIBUTES,
@@ -31,9 +34,11 @@ from adapters.user_items import (
 )
 from adapters.user_owned_items import owned_item_deletes
 from adapters.user_search import UserSearch
+from domain.actors import Actor
 from domain.errors import EmailAlreadyExists, UserNotFound, VersionConflict
 from domain.mail import MailRequest
 from domain.recovery_tokens import TokenPurpose
+from domain.security_stamps import stamps_for_save
 from domain.user_search import UserQuery
 from domain.users import TOKEN_FIELDS, Role, UserAccount, UserPage, UserStatus
 
@@ -55,15 +60,23 @@ class DynamoDBUserRepository:
         db: DynamoDBClient | None = None,
         request_id: Callable[[], str | None] = lambda: None,
         shards: int = DEFAULT_SHARDS,
+        *,
+        actor: ActorOf = Actor.user,
+        tombstone_retention: timedelta = DEFAULT_RETENTION,
     ) -> None:
         """``db``: a DynamoDB client for another endpoint (the operator CLI on a stack);
         ``request_id``: the id of the API request being served, stored with each user write;
-        ``shards``: partitions per index order (template parameter UserIndexShards)."""
+        ``shards``: partitions per index order (template parameter UserIndexShards);
+        ``actor``: who makes a change of the user with a given id, stored with it (with the
+        security events it is: domain/security_events.py); ``tombstone_retention``: how long
+        a deleted user's tombstone is kept (adapters/tombstones.py)."""
         self._table = table_name
         self._db = db or client("dynamodb")
         self._request_id = request_id
         self._shards = shards
         self._search = UserSearch(self._db, table_name, shards, CursorCodec(cursor_key))
+        self._actor = actor
+        self._tombstone_retention = tombstone_retention
 
     def add(self, account: UserAccount, messages: Sequence[MailRequest] = ()) -> None:
         user = account.user
@@ -76,6 +89,7 @@ class DynamoDBUserRepository:
                             "Item": {
                                 **user_key(user.id),
                                 **account_attributes(account, self._request_id(), self._shards),
+                                LAST_ACTOR: actor_value(self._actor(user.id)),
                             },
                             "ConditionExpression": "attribute_not_exists(PK)",
                         }
@@ -119,6 +133,10 @@ class DynamoDBUserRepository:
         after = account_attributes(updated, self._request_id(), self._shards)
         # Index keys always: an item stored before the indexes were sharded moves with any change.
         attributes = {k: v for k, v in after.items() if before.get(k) != v or k in INDEX_ATTRIBUTES}
+        actor = self._actor(updated.user.id)
+        reset = token_used is TokenPurpose.RESET_PASSWORD
+        attributes |= stamp_values(stamps_for_save(previous, updated, actor, reset=reset))
+        attributes[LAST_ACTOR] = actor_value(actor)
         removed = [name for name in before if name not in after]
         if "last_request_id" not in after:  # a change without a request id: forget the old one
             removed.append("last_request_id")
@@ -190,7 +208,8 @@ class DynamoDBUserRepository:
 
     def remove(self, deleted: UserAccount, previous: UserAccount) -> None:
         """Two writes, as one item cannot appear twice in a transaction: the deletion's version,
-        time and request id are stamped on the item, then the item goes with its email claim.
+        time and request id are stamped on the item, then the item goes with its email claim,
+        leaving its tombstone.
         The stream's REMOVE image therefore names the deletion, not the last update. What the
         user owns (its passkeys) goes in the same transaction (adapters/user_owned_items.py)."""
         user = previous.user
@@ -211,6 +230,12 @@ class DynamoDBUserRepository:
                         }
                     },
                     self._release_email(user.email, user.id),
+                    tombstone_put(
+                        self._table,
+                        deleted.user,
+                        self._actor(user.id),
+                        self._tombstone_retention,
+                    ),
                     *owned,
                 ]
             )
@@ -227,7 +252,8 @@ class DynamoDBUserRepository:
             ":updated_at": {"S": iso_timestamp(deleted.user.updated_at)},
             ":expected": {"N": str(previous.user.version)},
         }
-        expression = "SET #version = :version, #updated_at = :updated_at"
+        expression = "SET #version = :version, #updated_at = :updated_at, #actor = :actor"
+        values[":actor"] = actor_value(self._actor(previous.user.id))
         if request_id is None:
             expression += " REMOVE #request"
         else:
@@ -243,6 +269,7 @@ class DynamoDBUserRepository:
                     "#version": "version",
                     "#updated_at": "updated_at",
                     "#request": "last_request_id",
+                    "#actor": LAST_ACTOR,
                 },
                 ExpressionAttributeValues=values,
             )

@@ -15,7 +15,9 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer
 from pydantic import ValidationError
 
+from adapters.security_stamps import actor_from_values, stamps_from_values
 from adapters.user_items import is_user_key, user_from_values
+from domain.event_mapping import events_for
 from domain.events import (
     RECONSTRUCTED_SOURCE,
     ChangeKind,
@@ -27,6 +29,9 @@ from domain.events import (
 from domain.users import Origin, User
 
 _deserializer = TypeDeserializer()
+REPLAY_SINCE = "userflowReplaySince"
+"""In a stand-in record a replay builds from the table: the epoch seconds its window starts at,
+whose security stamps are published again (userflow/dlq/table_fallback.py)."""
 
 
 def _values(image: Mapping[str, Any], which: str) -> dict[str, Any]:
@@ -103,6 +108,11 @@ def table_change(record: Mapping[str, Any]) -> TableChange | None:
     assert changed is not None  # INSERT and MODIFY set new, REMOVE sets old
     request_id = values.get("last_request_id")
     origin = values.get("origin")
+    try:
+        actor, stamps = actor_from_values(values), stamps_from_values(values)
+    except ValueError as error:
+        raise PoisonRecord(str(error)) from error
+    since = stream.get(REPLAY_SINCE) if reconstructed else None
     return TableChange(
         kind=ChangeKind(name),
         record_id=str(stream["SequenceNumber"]),
@@ -112,10 +122,19 @@ def table_change(record: Mapping[str, Any]) -> TableChange | None:
         request_id=request_id if isinstance(request_id, str) else None,
         reconstructed=reconstructed,
         origin=Origin(origin) if origin in set(Origin) else Origin.REGISTRATION,
+        actor=actor,
+        stamps=stamps,
+        since=datetime.fromtimestamp(float(since), tz=UTC) if since is not None else None,
     )
 
 
 def event_of_record(record: Mapping[str, Any]) -> LifecycleEvent | None:
-    """The event a stream record means (None when subscribers need not hear of it)."""
+    """The lifecycle event a stream record means (None when it means none)."""
     change = table_change(record)
     return None if change is None else event_for(change)
+
+
+def events_of_record(record: Mapping[str, Any]) -> list[LifecycleEvent]:
+    """The events a stream record means (none when subscribers need not hear of it)."""
+    change = table_change(record)
+    return [] if change is None else events_for(change)

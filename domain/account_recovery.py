@@ -33,7 +33,7 @@ from domain.ports import (
     record_nothing,
 )
 from domain.recovery_tokens import TokenPurpose, new_token, read_token
-from domain.user_service import link_message, utc_now
+from domain.user_service import WRITE_ATTEMPTS, link_message, utc_now
 from domain.users import User, UserAccount, UserStatus
 
 if TYPE_CHECKING:
@@ -86,19 +86,23 @@ class AccountRecoveryService:
 
     # ------------------------------------------------------------ email verification
     def verify_email(self, token: str) -> None:
-        account = self._account_for(TokenPurpose.VERIFY_EMAIL, token)
-        now = self._clock()
-        user = account.user
-        updated = account.model_copy(
-            update={
-                "user": user.model_copy(
-                    update={"email_verified": True, "version": user.version + 1, "updated_at": now}
-                ),
-                "verify_token": None,
-            }
-        )
-        self._save_using_token(updated, account, TokenPurpose.VERIFY_EMAIL)
-        self._record(EMAIL_VERIFIED, user_id=user.id)
+        def verified(account: UserAccount, now: datetime) -> UserAccount:
+            user = account.user
+            return account.model_copy(
+                update={
+                    "user": user.model_copy(
+                        update={
+                            "email_verified": True,
+                            "version": user.version + 1,
+                            "updated_at": now,
+                        }
+                    ),
+                    "verify_token": None,
+                }
+            )
+
+        user_id = self._use_token(TokenPurpose.VERIFY_EMAIL, token, verified)
+        self._record(EMAIL_VERIFIED, user_id=user_id)
 
     def resend_verification(self, caller: Caller, source: str) -> None:
         """202 semantics: a new message and the previous token dead; nothing to send when the
@@ -127,22 +131,26 @@ class AccountRecoveryService:
     def reset_password(self, token: str, password: str) -> None:
         account = self._account_for(TokenPurpose.RESET_PASSWORD, token)
         new_hash = self.new_password_hash(password, account.user.email)
-        now = self._clock()
-        user = account.user
-        updated = account.with_sessions_revoked(now).model_copy(
-            update={
-                # A version bump (the write is conditional on it) but no public change: the
-                # lifecycle pipeline publishes nothing for a reset.
-                "user": user.model_copy(update={"version": user.version + 1, "updated_at": now}),
-                "password_hash": new_hash,
-                "locked_until": None,
-                "failed_logins": 0,
-                "verify_token": None,
-                "reset_token": None,
-            }
-        )
-        self._save_using_token(updated, account, TokenPurpose.RESET_PASSWORD)
-        self._record(RESET_COMPLETED, user_id=account.user.id)
+
+        def reset(account: UserAccount, now: datetime) -> UserAccount:
+            user = account.user
+            return account.with_sessions_revoked(now).model_copy(
+                update={
+                    # A new version with no public change: PasswordChanged (reason reset) and
+                    # SessionsRevoked, no UserUpdated (domain/security_events.py).
+                    "user": user.model_copy(
+                        update={"version": user.version + 1, "updated_at": now}
+                    ),
+                    "password_hash": new_hash,
+                    "locked_until": None,
+                    "failed_logins": 0,
+                    "verify_token": None,
+                    "reset_token": None,
+                }
+            )
+
+        user_id = self._use_token(TokenPurpose.RESET_PASSWORD, token, reset, account)
+        self._record(RESET_COMPLETED, user_id=user_id)
 
     def new_password_hash(self, password: str, email: str) -> str:
         """The one place a reset applies the password policy."""
@@ -189,11 +197,23 @@ class AccountRecoveryService:
             raise InvalidRecoveryToken
         return account
 
-    def _save_using_token(
-        self, updated: UserAccount, previous: UserAccount, purpose: TokenPurpose
-    ) -> None:
-        try:
-            self._users.save(updated, previous, token_used=purpose)
-        except VersionConflict as error:
-            # Used, superseded or the user changed meanwhile: the caller asks for a new link.
-            raise InvalidRecoveryToken from error
+    def _use_token(
+        self,
+        purpose: TokenPurpose,
+        token: str,
+        change: Callable[[UserAccount, datetime], UserAccount],
+        account: UserAccount | None = None,
+    ) -> str:
+        """Makes ``change`` with the token, once: the write is conditional on the token still
+        being the stored one and on the version read. A lost race with another change (a lock
+        or a logout, which take versions too) is redone on a fresh read while the token is still
+        good; a token used or superseded meanwhile is an invalid link."""
+        for _ in range(WRITE_ATTEMPTS):
+            current = account or self._account_for(purpose, token)
+            account = None
+            try:
+                self._users.save(change(current, self._clock()), current, token_used=purpose)
+            except VersionConflict:
+                continue
+            return current.user.id
+        raise InvalidRecoveryToken

@@ -48,6 +48,7 @@ from domain.ports import (
     UserRepository,
     record_nothing,
 )
+from domain.security_reasons import RevocationReason
 from domain.tokens import LEEWAY_SECONDS, MAX_ACCESS_TTL_SECONDS, SessionClaims, TokenIssuer
 from domain.users import UserAccount, UserStatus
 
@@ -346,21 +347,27 @@ class AuthService:
             self._login_state.store_rehash(account, new_hash)
         return True
 
-    def _end_session(self, family_id: str, account: UserAccount | None, now: datetime) -> None:
+    def _end_session(
+        self,
+        family_id: str,
+        account: UserAccount | None,
+        now: datetime,
+        reason: RevocationReason = RevocationReason.LOGOUT,
+    ) -> None:
         """Revokes the family and, on the user's item, its access tokens until they expire."""
         self._sessions.revoke_family(family_id, now)
         if account is None:
             return
         forget = [old for old, until in account.revoked_sessions.items() if until <= now]
         until = now + self._policy.access_token_ttl + timedelta(seconds=LEEWAY_SECONDS)
-        self._login_state.revoke_session(account.user.id, family_id, until, forget)
+        self._login_state.revoke_session(account.user.id, family_id, until, forget, reason)
 
     def _revoke_stolen_family(self, family: SessionFamily, now: datetime) -> NoReturn:
         try:
             account: UserAccount | None = self._users.get(family.user_id)
         except UserNotFound:
             account = None
-        self._end_session(family.family_id, account, now)
+        self._end_session(family.family_id, account, now, RevocationReason.REUSE_DETECTED)
         self._record(REFRESH_REUSE_DETECTED, user_id=family.user_id, family_id=family.family_id)
         raise AuthenticationFailed
 

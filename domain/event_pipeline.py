@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from domain.events import LifecycleEvent, PoisonRecord, event_for
+from domain.event_mapping import events_for
+from domain.events import LifecycleEvent, PoisonRecord
 from domain.ports import EventPublisher, PoisonSink, RecordReader
 
 # Sealed TOTP secrets (and pending ones) and recovery-code hashes too (domain/mfa_state.py).
@@ -31,7 +32,9 @@ class RecordStatus(StrEnum):
 @dataclass(frozen=True)
 class Outcome:
     status: RecordStatus
-    event: LifecycleEvent | None = None
+    events: tuple[LifecycleEvent, ...] = ()
+    """The record's events (its lifecycle event, then its security events); failed: the ones
+    that were not published."""
     reason: str | None = None
 
 
@@ -68,16 +71,16 @@ class LifecyclePipeline:
     def _map(self, record: Mapping[str, Any]) -> Outcome:
         try:
             change = self._read(record)
-            event = None if change is None else event_for(change)
+            events = () if change is None else tuple(events_for(change))
         except PoisonRecord as error:
             return Outcome(RecordStatus.POISON, reason=str(error))
         except Exception as error:  # deterministic: retrying the same record cannot help
             return Outcome(
                 RecordStatus.POISON, reason=f"unexpected {type(error).__name__}: {error}"
             )
-        if event is None:
+        if not events:
             return Outcome(RecordStatus.SKIPPED)
-        return Outcome(RecordStatus.PUBLISHED, event=event)
+        return Outcome(RecordStatus.PUBLISHED, events=events)
 
     def _keep_poison(self, record: Mapping[str, Any], outcome: Outcome) -> Outcome:
         if self._poison_sink is None:
@@ -96,11 +99,15 @@ class LifecyclePipeline:
         every retry. One poison record, one message in the poison queue.
         """
         outcomes = {sequence_number(record): self._map(record) for record in records}
-        events = [o.event for o in outcomes.values() if o.event is not None]
+        events = [event for o in outcomes.values() for event in o.events]
         for failure in self._publisher.publish(events) if events else []:
+            failed = outcomes[failure.event.record_id]
             outcomes[failure.event.record_id] = Outcome(
                 RecordStatus.FAILED,
-                event=failure.event,
+                events=(
+                    *(failed.events if failed.status is RecordStatus.FAILED else ()),
+                    failure.event,
+                ),
                 reason=f"{failure.code}: {failure.message}",
             )
         failed_before = False

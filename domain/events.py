@@ -2,8 +2,9 @@
 
 The adapter edge (``adapters.stream_records``) reads a stream record into a ``TableChange``;
 ``event_for`` decides what subscribers see: INSERT -> UserCreated, MODIFY of a public field ->
-UserUpdated, REMOVE -> UserDeleted. Everything published is built from ``domain.users.User``, so
-secrets never leave.
+UserUpdated, REMOVE -> UserDeleted. The security events of a change (``domain.security_events``)
+come on top (``domain.event_mapping.events_for``). Everything published is built from
+``domain.users.User``, so secrets never leave.
 """
 
 from __future__ import annotations
@@ -24,6 +25,11 @@ from pydantic import (
 )
 from pydantic.json_schema import SkipJsonSchema
 
+from domain.actors import ACTOR_JSON_SCHEMA, Actor
+
+# Re-exported: subscribers and tests name the types where the events are.
+from domain.event_types import DetailType as DetailType  # noqa: PLC0414
+from domain.event_types import SecurityStamp as SecurityStamp  # noqa: PLC0414
 from domain.metadata import METADATA_FIELDS, changed_keys
 from domain.users import PUBLIC_FIELDS, Origin, User
 
@@ -52,10 +58,7 @@ class ChangeKind(StrEnum):
     REMOVE = "REMOVE"
 
 
-class DetailType(StrEnum):
-    USER_CREATED = "UserCreated"
-    USER_UPDATED = "UserUpdated"
-    USER_DELETED = "UserDeleted"
+LIFECYCLE_TYPES = (DetailType.USER_CREATED, DetailType.USER_UPDATED, DetailType.USER_DELETED)
 
 
 def _iso_utc(value: datetime) -> str:
@@ -69,7 +72,7 @@ UtcTimestamp = Annotated[
 ]
 
 
-class _Detail(BaseModel):
+class EventDetail(BaseModel):
     # Every field is always published, defaults included, so the schema requires them all.
     model_config = ConfigDict(
         frozen=True,
@@ -85,6 +88,9 @@ class _Detail(BaseModel):
     event_version: Literal[1] = EVENT_VERSION
     occurred_at: UtcTimestamp = Field(description="When the table change happened (UTC)")
     user: User
+    actor: Annotated[Actor, WithJsonSchema(ACTOR_JSON_SCHEMA, mode="serialization")] = Field(
+        description="Who made the change (stored on the item with it, as last_actor)"
+    )
     email_domain: str
     display_name: str
     account_age_days: int = Field(ge=0, description="Whole days from created_at to occurred_at")
@@ -104,7 +110,7 @@ class _Detail(BaseModel):
         return set()
 
 
-class UserCreatedDetail(_Detail):
+class UserCreatedDetail(EventDetail):
     origin: Origin = Field(
         default=Origin.REGISTRATION,
         description="registration (signed up here), import (`userflow users import`) or "
@@ -125,7 +131,7 @@ def _change_fields_schema(schema: dict[str, Any]) -> None:
     schema["else"] = {"not": {"anyOf": [{"required": [name]} for name in _CHANGE_FIELDS]}}
 
 
-class UserUpdatedDetail(_Detail):
+class UserUpdatedDetail(EventDetail):
     """A rebuilt update (``reconstructed``) cannot know what changed: it has neither
     ``changed_fields`` nor ``previous``, rather than claim that everything changed."""
 
@@ -155,11 +161,11 @@ class UserUpdatedDetail(_Detail):
         return set(_CHANGE_FIELDS) if self.reconstructed else set()
 
 
-class UserDeletedDetail(_Detail):
+class UserDeletedDetail(EventDetail):
     """``user`` holds the last known public fields."""
 
 
-DETAIL_MODELS: dict[DetailType, type[_Detail]] = {
+DETAIL_MODELS: dict[DetailType, type[EventDetail]] = {
     DetailType.USER_CREATED: UserCreatedDetail,
     DetailType.USER_UPDATED: UserUpdatedDetail,
     DetailType.USER_DELETED: UserDeletedDetail,
@@ -171,7 +177,7 @@ class LifecycleEvent:
     """One event for the bus; ``record_id`` is the stream sequence number that produced it."""
 
     detail_type: DetailType
-    detail: _Detail
+    detail: EventDetail
     record_id: str
     _json: str = field(init=False, repr=False, compare=False)
 
@@ -218,6 +224,12 @@ class TableChange:
     """Rebuilt from the table's current item by a replay: what changed is unknown."""
     origin: Origin = Origin.REGISTRATION
     """How the user came to be (the item's ``origin``; meaningful on INSERT)."""
+    actor: Actor = field(default_factory=Actor.system)
+    """Who made the change (``last_actor`` on the item); the system when the item does not say."""
+    stamps: tuple[SecurityStamp, ...] = ()
+    """The item's security stamps after the change (before it, for a REMOVE)."""
+    since: datetime | None = None
+    """For a replay from the table: the start of the window whose stamps are published again."""
 
 
 def lifecycle_event_id(detail_type: str, user_id: str, version: int) -> str:
@@ -290,6 +302,7 @@ def event_for(change: TableChange) -> LifecycleEvent | None:
             "display_name": user.name,
             "account_age_days": max(0, (change.occurred_at - user.created_at).days),
             "correlation_id": change.request_id,
+            "actor": change.actor,
             "reconstructed": change.reconstructed,
             **extra,
         }

@@ -143,7 +143,8 @@ class RecoveryCodeFactor:
         if code_hash not in account.mfa.recovery_codes:
             return None
         notice = security_notice(MailKind.RECOVERY_CODE_USED, account.user)
-        return RecoveryCodeUsed(account.user.id, code_hash, notice)
+        remaining = len(account.mfa.recovery_codes) - 1
+        return RecoveryCodeUsed(account.user.id, code_hash, notice, account.user.version, remaining)
 
 
 # ---------------------------------------------------------------- the challenge

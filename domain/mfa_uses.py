@@ -34,11 +34,15 @@ class TotpStepUsed:
 
 @dataclass(frozen=True)
 class RecoveryCodeUsed:
-    """Strike ``code_hash`` from the user's codes, if still there, and mail the user."""
+    """Strike ``code_hash`` from the user's codes, if still there, and mail the user; at the
+    next ``version`` after the one read (a security event, RecoveryCodeUsed, with ``remaining``
+    codes), unless the version is unknown (0)."""
 
     user_id: str
     code_hash: str
     notice: MailRequest
+    version: int = 0
+    remaining: int = 0
 
 
 @dataclass(frozen=True)

@@ -127,5 +127,5 @@ class PasswordGuard:
         if device is not None and self._devices is not None:
             self._devices.throttle_device(device.token_hash, now + delay)
         else:
-            self._login_state.throttle(account.user.id, now + delay)
+            self._login_state.throttle(account.user.id, now + delay, now)
         return Outcome(Verdict.LOCKED, delay)

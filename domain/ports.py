@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # annotations only: a function loads the models it uses, not 
     from domain.passkeys import Challenge, ChallengePurpose, PasskeyUse, StoredPasskey
     from domain.pool_user import PoolUser
     from domain.recovery_tokens import IssuedToken, TokenPurpose
+    from domain.security_reasons import RevocationReason
     from domain.user_search import UserQuery
     from domain.users import UserAccount, UserPage
 
@@ -88,13 +89,16 @@ class SessionRepository(Protocol):
 
 
 class LoginStateRepository(Protocol):
-    """Login bookkeeping on the user item; never changes ``version`` (not a user-visible change)."""
+    """Login bookkeeping on the user item. Counting failures and re-hashing never change
+    ``version``; a lock, an unlock and a revocation are security changes at the next version
+    (domain/security_events.py)."""
 
     def record_failed_login(self, user_id: str, now: datetime) -> int | None:
         """Count a consecutive failure; the new count (None when the user is gone)."""
 
-    def throttle(self, user_id: str, until: datetime) -> None:
-        """No verdict on the account's scope before ``until`` (a later wait is never shortened)."""
+    def throttle(self, user_id: str, until: datetime, now: datetime | None = None) -> None:
+        """No verdict on the account's scope before ``until`` (a later wait is never shortened);
+        a wait that starts at ``now`` locks the account (AccountLocked)."""
 
     def record_successful_login(
         self, account: UserAccount, new_password_hash: str | None, now: datetime
@@ -107,11 +111,18 @@ class LoginStateRepository(Protocol):
         """Store a re-hashed password (a device's login leaves the account's run as it is) if
         the password hash is still the one verified."""
 
-    def revoke_all_sessions(self, user_id: str, now: datetime) -> None:
-        """Every family created before ``now`` stops refreshing."""
+    def revoke_all_sessions(
+        self, user_id: str, now: datetime, reason: RevocationReason = ...
+    ) -> None:
+        """Every family created before ``now`` stops refreshing (SessionsRevoked, scope all)."""
 
     def revoke_session(
-        self, user_id: str, family_id: str, until: datetime, forget: Sequence[str] = ()
+        self,
+        user_id: str,
+        family_id: str,
+        until: datetime,
+        forget: Sequence[str] = (),
+        reason: RevocationReason = ...,
     ) -> None:
         """The family's access tokens are refused until ``until`` (when the last one it may have
         issued expires); ``forget``: revocations whose time has passed, dropped meanwhile."""

@@ -28,6 +28,7 @@ from handlers.settings import (
     TokenIssuerSettings,
     TokenSettingsEnv,
     TokenVerifierSettings,
+    TombstoneSettings,
     UserPoolMigrationSettings,
     load,
 )
@@ -100,6 +101,7 @@ def mail_token_key() -> bytes:
 @cache
 def user_repository() -> DynamoDBUserRepository:
     from adapters.dynamodb_user_repository import DynamoDBUserRepository
+    from handlers.actors import request_actor
     from handlers.observability import logger
 
     settings = load(TableSettings)
@@ -108,14 +110,20 @@ def user_repository() -> DynamoDBUserRepository:
         cursor_key=_cursor_key,
         request_id=logger.get_correlation_id,
         shards=settings.user_index_shards,
+        actor=request_actor,
+        tombstone_retention=timedelta(days=load(TombstoneSettings).tombstone_retention_days),
     )
 
 
 @cache
 def login_state() -> DynamoDBLoginState:
     from adapters.dynamodb_login_state import DynamoDBLoginState
+    from handlers.actors import request_actor
+    from handlers.observability import logger
 
-    return DynamoDBLoginState(load(TableSettings).table_name)
+    return DynamoDBLoginState(
+        load(TableSettings).table_name, actor=request_actor, request_id=logger.get_correlation_id
+    )
 
 
 @cache
@@ -387,10 +395,11 @@ def recovery_service() -> AccountRecoveryService:
 @cache
 def passkey_repository() -> DynamoDBPasskeyRepository:
     from adapters.dynamodb_passkey_repository import DynamoDBPasskeyRepository
+    from handlers.actors import request_actor
     from handlers.observability import logger
 
     return DynamoDBPasskeyRepository(
-        load(TableSettings).table_name, request_id=logger.get_correlation_id
+        load(TableSettings).table_name, request_id=logger.get_correlation_id, actor=request_actor
     )
 
 

@@ -39,6 +39,7 @@ from domain.errors import (
     WriteContention,
 )
 from domain.users import User
+from handlers.actors import remember_caller
 from handlers.cold_start import started
 from handlers.observability import logger, metrics, traced
 from handlers.router import (
@@ -268,6 +269,7 @@ def current_caller(app: Router) -> Caller:
     except (KeyError, TypeError, ValueError) as error:
         raise AuthenticationFailed("Missing authorizer context") from error
     logger.append_keys(user_id=str(user_id))
+    remember_caller(str(user_id))
     return Caller(
         user_id=str(user_id),
         roles=_names(context.get("roles")),

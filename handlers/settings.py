@@ -46,6 +46,13 @@ class MetadataSettings(FunctionSettings):
     app_metadata_schema: str = ""
 
 
+class TombstoneSettings(FunctionSettings):
+    """How long a deleted user's tombstone is kept (template parameter TombstoneRetentionDays;
+    set on the function that deletes users, read when it first needs its repository)."""
+
+    tombstone_retention_days: int = Field(default=35, ge=1, le=365)
+
+
 class AccessTokenLifetime(FunctionSettings):
     access_token_ttl_seconds: int = Field(default=900, gt=0)
 
@@ -269,12 +276,35 @@ class UserStreamSettings(FunctionSettings):
     poison_queue_url: str = NonEmpty
 
 
+class WebhookSettings(TableSettings):
+    """The webhook delivery function (domain/webhooks.py)."""
+
+    stage: str = NonEmpty
+    webhook_queue_url: str = NonEmpty
+    webhook_dead_letter_queue_url: str = NonEmpty
+    webhook_secrets_arn: str = NonEmpty
+    webhook_retry_schedule: str = Field(default="5,300,1800,7200,18000,36000,36000", min_length=1)
+    webhook_disable_after_hours: int = Field(default=120, ge=1)
+
+    @field_validator("webhook_retry_schedule")
+    @classmethod
+    def _schedule(cls, value: str) -> str:
+        from domain.webhooks import parse_schedule
+
+        parse_schedule(value)
+        return value
+
+
+class DeleteUserSettings(ReauthenticationSettings, TombstoneSettings):
+    """DELETE /users/{id}: leaves a tombstone (adapters/tombstones.py)."""
+
+
 # Handler module -> the model of its function's environment (the template test walks these).
 FUNCTION_SETTINGS: dict[str, type[FunctionSettings]] = {
     "handlers.handle_create_user": RegistrationSettings,
     "handlers.handle_get_user": TableSettings,
     "handlers.handle_update_user": UpdateUserSettings,
-    "handlers.handle_delete_user": ReauthenticationSettings,
+    "handlers.handle_delete_user": DeleteUserSettings,
     "handlers.handle_list_users": ListUsersSettings,
     "handlers.handle_account_status": SessionSettings,
     "handlers.handle_logout": SessionSettings,
@@ -292,6 +322,7 @@ FUNCTION_SETTINGS: dict[str, type[FunctionSettings]] = {
     "handlers.handle_passkey_sign_in": PasskeySignInSettings,
     "handlers.handle_rotate_signing_key": KeyRotationSettings,
     "handlers.handle_user_stream": UserStreamSettings,
+    "handlers.handle_webhook_delivery": WebhookSettings,
     "handlers.handle_pre_traffic": FunctionSettings,  # reads only its event
 }
 

@@ -167,6 +167,7 @@ class LocalRuntime:
         )
         started.callback(self._stop.set)  # the pollers end first, then the workers they call
         self._start_stream_pollers()
+        self._start_sqs_pollers()
         self.server.start(gateway)
         self.stack.api_url = self.server.url
         started.callback(self.server.shutdown)  # no new request once stopping begins
@@ -199,3 +200,26 @@ class LocalRuntime:
                 stop=self._stop,
             )
             threading.Thread(target=poller.run, name=f"poll-{mapping.name}", daemon=True).start()
+
+    def _start_sqs_pollers(self) -> None:
+        from samlocal.sqs_mapping import SqsPoller, sqs_mappings_from_template
+
+        resolver = stack_resolver(self.template, self.stack)
+        urls = {
+            r.get("arn"): r["physical_id"]
+            for r in self.stack.of_type("AWS::SQS::Queue").values()
+            if r.get("arn")
+        }
+        for mapping in sqs_mappings_from_template(self.template, resolver):
+            if not mapping.enabled or mapping.queue_arn not in urls:
+                continue
+            poller = SqsPoller(
+                mapping,
+                invoke=functools.partial(self.workers.invoke, mapping.function),
+                sqs=self.stack.client("sqs"),
+                queue_url=urls[mapping.queue_arn],
+                region=DEFAULT_REGION,
+                stop=self._stop,
+            )
+            name = f"sqs-{mapping.function}"
+            threading.Thread(target=poller.run, name=name, daemon=True).start()

@@ -11,7 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from domain.events import DETAIL_MODELS, EVENT_SOURCE, DetailType
+from domain.event_mapping import ALL_DETAIL_MODELS
+from domain.events import EVENT_SOURCE, DetailType
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -19,7 +20,7 @@ DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
 def event_schema(detail_type: DetailType) -> dict[str, Any]:
     """An EventBridge event whose ``detail`` is the model's serialised form."""
-    detail = DETAIL_MODELS[detail_type].model_json_schema(
+    detail = ALL_DETAIL_MODELS[detail_type].model_json_schema(
         mode="serialization", ref_template="#/$defs/{model}"
     )
     definitions = detail.pop("$defs", {})

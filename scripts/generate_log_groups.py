@@ -13,10 +13,10 @@ blocks are generated between two marker lines, and a test fails when they drift
 
 from __future__ import annotations
 
-import re
 import sys
 
 from scripts import sam_template
+from scripts.generated_sections import replace_section, rewrite_template
 
 BEGIN = "  # ---- BEGIN generated: function log groups (python -m scripts.generate_log_groups)\n"
 END = "  # ---- END generated: function log groups\n"
@@ -32,20 +32,12 @@ BLOCK = """  {function}LogGroup:
 def render(text: str) -> str:
     """The template text with its generated section made from its functions."""
     functions = sam_template.resources_of_type(sam_template.parse(text), sam_template.FUNCTION)
-    section = BEGIN + "\n".join(BLOCK.format(function=name) for name in functions) + END
-    pattern = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END), re.DOTALL)
-    if not pattern.search(text):
-        raise ValueError("template.yaml has no generated log-group section markers")
-    return pattern.sub(lambda _: section, text)
+    body = "\n".join(BLOCK.format(function=name) for name in functions)
+    return replace_section(text, BEGIN, END, body, "log-group")
 
 
 def main() -> int:
-    text = sam_template.TEMPLATE.read_text()
-    rendered = render(text)
-    if rendered != text:
-        sam_template.TEMPLATE.write_text(rendered)
-        print(f"rewrote the log groups in {sam_template.TEMPLATE.name}")
-    return 0
+    return rewrite_template(render, "log groups")
 
 
 if __name__ == "__main__":

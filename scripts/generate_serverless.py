@@ -35,6 +35,7 @@ from scripts.serverless_functions import (
     integration_target,
     route_event,
     snap_start,
+    sqs_event,
     stream_event,
 )
 from scripts.serverless_gradual import leave_out_gradual_deployment, not_carried_record
@@ -152,6 +153,8 @@ def _events(stack: SortedStack, name: str, body: dict[str, Any], aliases: dict[s
             mapping = stack.resource(f"{name}{event_name}")
             on_failure = properties.get("DestinationConfig", {}).get("OnFailure", {}).get("Type")
             yield stream_event(mapping["Properties"], kind, on_failure, stack.renames)
+        elif kind == "SQS":
+            yield sqs_event(stack.resource(f"{name}{event_name}")["Properties"], stack.renames)
         else:
             raise GeneratorError(f"{name}.{event_name}: {kind} events are not generated yet")
 

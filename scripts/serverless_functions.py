@@ -191,3 +191,25 @@ def stream_event(
             raise GeneratorError(f"stream mapping property {name} has no osls equivalent")
     event.setdefault("batchSize", STREAM_DEFAULT_BATCH_SIZE)
     return {"stream": event}
+
+
+_SQS = {
+    "EventSourceArn": "arn",
+    "BatchSize": "batchSize",
+    "MaximumBatchingWindowInSeconds": "maximumBatchingWindow",
+    "Enabled": "enabled",
+}
+
+
+def sqs_event(mapping: dict[str, Any], renames: Renames) -> dict[str, Any]:
+    """An `sqs` event for an AWS::Lambda::EventSourceMapping's properties on a queue."""
+    event: dict[str, Any] = {}
+    settings = {k: v for k, v in mapping.items() if k != "FunctionName"}
+    for name, value in renames.apply(settings, "an SQS event source mapping").items():
+        if name in _SQS:
+            event[_SQS[name]] = value
+        elif name == "FunctionResponseTypes":
+            (event["functionResponseType"],) = value
+        else:
+            raise GeneratorError(f"SQS mapping property {name} has no osls equivalent")
+    return {"sqs": event}

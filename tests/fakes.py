@@ -24,6 +24,7 @@ from domain.login_throttle import ThrottleState, TrustedDevice
 from domain.mail import MailRequest
 from domain.pool_user import PoolUser
 from domain.recovery_tokens import TokenPurpose
+from domain.security_reasons import RevocationReason
 from domain.source_limits import SourceLimits
 from domain.user_search import UserQuery, sort_key
 from domain.users import TOKEN_FIELDS, UserAccount, UserPage
@@ -176,10 +177,17 @@ class InMemoryUserRepository:
 
 
 class InMemoryLoginState:
-    """``LoginStateRepository``: bookkeeping on the user items of ``users``, no version bump."""
+    """``LoginStateRepository``: bookkeeping on the user items of ``users``. As on the table, a
+    lock, an unlock and a revocation take the next version (their security events' stamps are
+    the table adapter's alone: tests/integration)."""
 
     def __init__(self, users: InMemoryUserRepository) -> None:
         self._items = users.items
+
+    def _next_version(self, stored: Any, **changes: Any) -> None:
+        account = stored.account
+        user = account.user.model_copy(update={"version": account.user.version + 1})
+        stored.account = account.model_copy(update={"user": user, **changes})
 
     def record_failed_login(self, user_id: str, now: datetime) -> int | None:
         stored = self._items.get(user_id)
@@ -189,12 +197,14 @@ class InMemoryLoginState:
         stored.account = stored.account.model_copy(update={"failed_logins": stored.failed_logins})
         return stored.failed_logins
 
-    def throttle(self, user_id: str, until: datetime) -> None:
+    def throttle(self, user_id: str, until: datetime, now: datetime | None = None) -> None:
         stored = self._items.get(user_id)
         if stored is None:
             return
         current = stored.account.locked_until
-        if current is None or current < until:
+        if current is None or (now is not None and current <= now and current < until):
+            self._next_version(stored, locked_until=until)
+        elif current < until:
             stored.account = stored.account.model_copy(update={"locked_until": until})
 
     def record_successful_login(
@@ -225,13 +235,21 @@ class InMemoryLoginState:
         stored.account = stored.account.model_copy(update={"password_hash": new_password_hash})
         return True
 
-    def revoke_all_sessions(self, user_id: str, now: datetime) -> None:
+    def revoke_all_sessions(
+        self, user_id: str, now: datetime, reason: RevocationReason = RevocationReason.LOGOUT
+    ) -> None:
         stored = self._items.get(user_id)
         if stored is not None:
             stored.account = stored.account.with_sessions_revoked(now)
+            self._next_version(stored)
 
     def revoke_session(
-        self, user_id: str, family_id: str, until: datetime, forget: Sequence[str] = ()
+        self,
+        user_id: str,
+        family_id: str,
+        until: datetime,
+        forget: Sequence[str] = (),
+        reason: RevocationReason = RevocationReason.LOGOUT,
     ) -> None:
         stored = self._items.get(user_id)
         if stored is None:
@@ -240,16 +258,20 @@ class InMemoryLoginState:
             old: at for old, at in stored.account.revoked_sessions.items() if old not in forget
         }
         revoked[family_id] = until
-        stored.account = stored.account.model_copy(update={"revoked_sessions": revoked})
+        self._next_version(stored, revoked_sessions=revoked)
 
     def clear_throttle(self, user_id: str) -> bool:
         stored = self._items.get(user_id)
         if stored is None:
             return False
         stored.failed_logins = 0
-        stored.account = stored.account.model_copy(
-            update={"failed_logins": 0, "locked_until": None}
-        )
+        running = stored.account.locked_until
+        if running is not None and running > datetime.now(UTC):  # an unlock: a running wait
+            self._next_version(stored, failed_logins=0, locked_until=None)
+        else:
+            stored.account = stored.account.model_copy(
+                update={"failed_logins": 0, "locked_until": None}
+            )
         return True
 
 

@@ -40,6 +40,7 @@ COMMANDS = {
     "keys": ("userflow.commands.keys", "manage the access-token signing keys"),
     "dlq": ("userflow.commands.dlq", "show and re-drive every dead-letter queue"),
     "events": ("userflow.commands.events", "lifecycle events on the user events bus"),
+    "webhooks": ("userflow.commands.webhooks", "signed webhook endpoints"),
     "mail": ("userflow.commands.mail", "the messages the stack sent (local) or where to look"),
     "users": ("userflow.commands.users", "import, export and re-index a stack's users"),
 }

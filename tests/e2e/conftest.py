@@ -115,7 +115,8 @@ class LocalStack:
 # Every test drives the stack from 127.0.0.1, and most register, log in and mail far more than
 # one person would: the per-source and mail limits are raised for them. Tests of those limits
 # start a stack with the defaults, or set their own after these.
-TEST_TRAFFIC_LIMITS = ("--parameter-overrides", *ONE_MACHINE_TRAFFIC)
+# Webhook retries on a shortened schedule (1 s, 1 s: three attempts), as "Done when" asks.
+TEST_TRAFFIC_LIMITS = ("--parameter-overrides", *ONE_MACHINE_TRAFFIC, "WebhookRetrySchedule=1,1")
 
 
 @contextmanager

@@ -325,6 +325,12 @@ class GatewayClient:
         """The lifecycle events the table stream's records map to so far, in order (records that
         map to none, as passkeys' and claims' do, are left out)."""
         from adapters.stream_records import event_of_record
+
+        mapped = [event_of_record(record) for record in self.stream_records()]
+        return [event for event in mapped if event is not None]
+
+    def stream_records(self) -> list[dict[str, Any]]:
+        """Every record the table's stream holds, as Lambda delivers them."""
         from samlocal.stream_mapping.lambda_record import as_lambda_record
 
         streams = self.stack.client("dynamodbstreams")
@@ -334,8 +340,19 @@ class GatewayClient:
             StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
         )["ShardIterator"]
         records = streams.get_records(ShardIterator=iterator)["Records"]
-        mapped = [event_of_record(as_lambda_record(record, arn)) for record in records]
-        return [event for event in mapped if event is not None]
+        return [as_lambda_record(record, arn) for record in records]
+
+    def published(self, user_id: str) -> list[tuple[str, dict[str, Any]]]:
+        """Every event the stream's records of one user map to (lifecycle and security), in
+        order, as (detail-type, detail)."""
+        from adapters.stream_records import events_of_record
+
+        return [
+            (str(event.detail_type), json.loads(event.detail_json()))
+            for record in self.stream_records()
+            for event in events_of_record(record)
+            if event.detail.user.id == user_id
+        ]
 
     def user_item(self, user_id: str) -> dict[str, Any]:
         """The stored user item, login bookkeeping included."""

@@ -97,7 +97,8 @@ def test_given_repeated_failures_when_logging_in_then_the_account_waits_and_metr
     assert 0 < int(locked.headers["retry-after"]) <= 30
     assert '"LoginThrottled"' in capsys.readouterr().out
     item = gateway.user_item(user.id)
-    assert item["version"] == {"N": "1"}  # login bookkeeping is no user-visible change
+    # Counting failures is bookkeeping; the lock itself is a security change (AccountLocked).
+    assert item["version"] == {"N": "2"}
     assert datetime.fromisoformat(item["locked_until"]["S"]) > datetime.now(UTC)
 
 

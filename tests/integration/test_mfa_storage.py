@@ -145,3 +145,39 @@ def test_given_the_last_recovery_code_when_used_then_none_are_left(
         assert challenges.complete(_challenge(token_hash), RecoveryCodeUsed("u-1", code, notice))
 
     assert users.get("u-1").mfa.recovery_codes == frozenset()
+
+
+def test_given_mfa_turned_on_and_a_recovery_code_used_then_their_security_events(
+    stack: Stack, users: DynamoDBUserRepository, challenges: DynamoDBMfaChallengeStore
+) -> None:
+    """MfaEnabled with the enrolment's UserUpdated; RecoveryCodeUsed, at the next version, with
+    how many codes are left; a code refused as already used publishes nothing."""
+    from adapters.stream_records import events_of_record
+    from samlocal.stream_mapping.lambda_record import as_lambda_record
+    from tests.integration.test_dlq_replay import _stream
+
+    account = _enrolled(users)
+    notice = security_notice(MailKind.RECOVERY_CODE_USED, account.user)
+    challenges.create(_challenge("a" * 64))
+    challenges.create(_challenge("b" * 64))
+    use = RecoveryCodeUsed("u-1", "aa" * 32, notice, account.user.version, remaining=1)
+    assert challenges.complete(_challenge("a" * 64), use)
+    assert not challenges.complete(_challenge("b" * 64), use)
+
+    arn, _, records = _stream(stack)
+    published = [
+        (str(e.detail_type), e.detail.model_dump(mode="json"))
+        for r in records
+        for e in events_of_record(as_lambda_record(r, arn))
+    ]
+
+    assert [kind for kind, _ in published] == [
+        "UserCreated",
+        "UserUpdated",
+        "MfaEnabled",
+        "RecoveryCodeUsed",
+    ]
+    used = published[-1][1]
+    assert (used["remaining"], used["user"]["version"]) == (1, 3)
+    assert used["actor"] == {"type": "user", "id": "u-1"}
+    assert users.get("u-1").user.version == 3

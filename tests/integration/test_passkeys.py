@@ -4,6 +4,7 @@ environment) on moto, with real WebAuthn ceremonies by a software authenticator.
 from __future__ import annotations
 
 import base64
+import json
 from typing import Any
 
 import jwt
@@ -497,8 +498,10 @@ def test_given_a_user_with_passkeys_when_deleted_then_no_passkey_item_or_claim_i
 
     assert account.call("DELETE", f"/users/{account.user.id}").status == 204
 
-    keys = [item["PK"]["S"] for item in gateway.db.scan(TableName=gateway.table)["Items"]]
-    assert [k for k in keys if k.startswith(("PASSKEY#", f"USER#{account.user.id}"))] == []
+    items = gateway.db.scan(TableName=gateway.table)["Items"]
+    keys = [(item["PK"]["S"], item["SK"]["S"]) for item in items]
+    left = [k for k in keys if k[0].startswith(("PASSKEY#", f"USER#{account.user.id}"))]
+    assert left == [(f"USER#{account.user.id}", "TOMBSTONE")]  # the deletion's, nothing owned
 
 
 def test_given_the_passkey_limit_when_more_options_are_asked_then_409(account: Account) -> None:
@@ -532,6 +535,10 @@ def test_given_a_passkey_change_when_streamed_then_one_user_update_and_no_key_ma
     assert registered["id"] not in published
     assert "public_key" not in published
     assert "credential" not in published
+    added = [d for kind, d in gateway.published(account.user.id) if kind == "PasskeyAdded"]
+    assert [d["user"]["passkey_count"] for d in added] == [1]
+    assert added[0]["actor"] == {"type": "user", "id": account.user.id}
+    assert registered["id"] not in json.dumps(added)
 
 
 def test_given_users_with_and_without_passkeys_when_an_admin_lists_them_then_each_count_shows(

@@ -115,17 +115,30 @@ def test_given_login_bookkeeping_since_the_read_when_saved_then_it_survives(port
     stored = _account("u-1", "ann@example.com")
     ports.users.add(stored)
     assert ports.login_state.record_successful_login(stored, "rehashed", NOW)
-    ports.login_state.revoke_all_sessions("u-1", NOW)
-    ports.login_state.revoke_session("u-1", "f-1", NOW)
 
     ports.users.save(_next_version(stored, name="Renamed"), stored)
 
     saved = ports.users.get("u-1")
-    assert (saved.user.name, saved.password_hash, saved.sessions_revoked_at) == (
-        "Renamed",
-        "rehashed",
-        NOW,
-    )
+    assert (saved.user.name, saved.password_hash) == ("Renamed", "rehashed")
+
+
+def test_given_revocations_since_the_read_when_saved_then_refused_and_kept_on_a_fresh_read(
+    ports: Ports,
+) -> None:
+    """Revocations are security changes at their own versions (SessionsRevoked): a save from an
+    older read loses the race, and the use case redoes it on a fresh read, which keeps them."""
+    stored = _account("u-1", "ann@example.com")
+    ports.users.add(stored)
+    ports.login_state.revoke_all_sessions("u-1", NOW)
+    ports.login_state.revoke_session("u-1", "f-1", NOW)
+
+    with pytest.raises(VersionConflict):
+        ports.users.save(_next_version(stored, name="Renamed"), stored)
+    fresh = ports.users.get("u-1")
+    ports.users.save(_next_version(fresh, name="Renamed"), fresh)
+
+    saved = ports.users.get("u-1")
+    assert (saved.user.name, saved.user.version, saved.sessions_revoked_at) == ("Renamed", 4, NOW)
     assert saved.revoked_sessions == {"f-1": NOW}
 
 
@@ -195,7 +208,8 @@ def test_given_failures_then_each_is_counted_and_a_wait_is_only_ever_moved_later
 
     assert counts == [1, 2, 3, 4]
     account = ports.users.get("u-1")
-    assert (account.failed_logins, account.locked_until, account.user.version) == (4, later, 1)
+    # Counting is bookkeeping; the wait that started is a lock (AccountLocked): one new version.
+    assert (account.failed_logins, account.locked_until, account.user.version) == (4, later, 2)
     assert ports.login_state.record_failed_login("nobody", NOW) is None
     ports.login_state.throttle("nobody", later)  # nothing to throttle, no item made
 
@@ -222,7 +236,7 @@ def test_given_a_changed_hash_a_wait_or_a_failure_since_the_read_then_no_success
         None,
         "rehashed",
     )
-    assert account.user.version == 1
+    assert account.user.version == 2  # the lock's; a success and a re-hash keep the version
 
 
 def test_given_a_throttled_account_when_an_operator_clears_it_then_its_run_is_forgotten(
@@ -236,7 +250,8 @@ def test_given_a_throttled_account_when_an_operator_clears_it_then_its_run_is_fo
     assert not ports.login_state.clear_throttle("nobody")
 
     account = ports.users.get("u-1")
-    assert (account.failed_logins, account.locked_until, account.user.version) == (0, None, 1)
+    # The lock took version 2; its wait (at NOW, long past) had run out: clearing it is no unlock.
+    assert (account.failed_logins, account.locked_until, account.user.version) == (0, None, 2)
 
 
 def test_given_a_rehash_then_stored_only_while_the_hash_is_the_one_verified(
@@ -265,7 +280,7 @@ def test_given_session_revocations_then_each_is_kept_and_the_forgotten_ones_drop
 
     account = ports.users.get("u-1")
     assert account.revoked_sessions == {"f-2": until, "f-3": until}
-    assert account.user.version == 1
+    assert account.user.version == 4  # each revocation is a change (SessionsRevoked)
     with pytest.raises(UserNotFound):
         ports.users.get("nobody")
 

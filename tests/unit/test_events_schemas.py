@@ -101,3 +101,26 @@ def test_given_a_live_update_without_changed_fields_when_validated_then_refused(
 
     with pytest.raises(Exception, match="changed_fields"):
         assert_published_event_is_valid(event)
+
+
+def test_given_the_committed_schemas_then_the_templates_registry_holds_each_in_draft_4() -> None:
+    """The schema registry in template.yaml is generated from schemas/ (a drift check), and every
+    copy is valid JSON Schema draft 4 that still accepts what the committed schema accepts."""
+    from jsonschema import Draft4Validator  # type: ignore[import-untyped]
+
+    from scripts import generate_schema_registry, sam_template
+
+    text = sam_template.TEMPLATE.read_text()
+    assert generate_schema_registry.render(text) == text, (
+        "run python -m scripts.generate_schema_registry"
+    )
+    resources = sam_template.parse(text)["Resources"]
+    copies = {
+        r["Properties"]["SchemaName"]: json.loads(r["Properties"]["Content"])
+        for r in resources.values()
+        if r["Type"] == "AWS::EventSchemas::Schema"
+    }
+    assert set(copies) == {f"userflow.users@{path.stem}" for path in rendered()}
+    for copy in copies.values():
+        Draft4Validator.check_schema(copy)
+    Draft4Validator(copies["userflow.users@UserCreated"]).validate(_as_eventbridge_event(created()))

@@ -1,6 +1,8 @@
-"""MFA in the lifecycle pipeline: turning it on or off is a UserUpdated naming ``mfa_enabled``;
-enrolments, used codes and new recovery codes publish nothing; no event and no dead-lettered
-record carries a sealed secret or a code's hash."""
+"""MFA in the lifecycle pipeline: turning it on or off is a UserUpdated naming ``mfa_enabled``
+(with its MfaEnabled/MfaDisabled security event: tests/unit/test_security_events_mapping.py);
+enrolments and new recovery codes publish nothing (a used code is RecoveryCodeUsed, stamped by its
+own write: tests/integration/test_mfa_storage.py); no event and no dead-lettered record carries a
+sealed secret or a code's hash."""
 
 from __future__ import annotations
 
@@ -14,7 +16,12 @@ from domain.event_pipeline import without_secrets
 from domain.events import DetailType
 from domain.mfa_state import MfaSecrets
 from domain.users import User, UserAccount
-from tests.stream_records import CREATED_AT, assert_published_event_is_valid, stream_record
+from tests.stream_records import (
+    CREATED_AT,
+    as_published,
+    assert_published_event_is_valid,
+    stream_record,
+)
 
 SEALED = "v1.0123abcd.c2VhbGVkLXRvdHAtc2VjcmV0LWJ5dGVz"
 CODE_HASHES = frozenset({"9f" * 32, "a0" * 32})
@@ -35,20 +42,6 @@ def _image(*, on: bool, version: int, mfa: MfaSecrets | None = None) -> dict[str
 
 
 ENABLED = MfaSecrets(totp_secret=SEALED, totp_last_step=59_000_000, recovery_codes=CODE_HASHES)
-
-
-def _as_published(detail_type: DetailType, detail_json: str) -> dict[str, Any]:
-    return {
-        "version": "0",
-        "id": "e-1",
-        "detail-type": str(detail_type),
-        "source": "userflow.users",
-        "account": "123456789012",
-        "time": "2026-03-01T09:30:00Z",
-        "region": "us-east-1",
-        "resources": [],
-        "detail": json.loads(detail_json),
-    }
 
 
 def test_given_mfa_turned_on_when_mapped_then_updated_names_mfa_enabled_and_nothing_secret() -> (
@@ -74,7 +67,7 @@ def test_given_mfa_turned_on_when_mapped_then_updated_names_mfa_enabled_and_noth
     assert not any(h in text for h in CODE_HASHES)
     assert "totp" not in text
     assert "recovery" not in text
-    assert_published_event_is_valid(_as_published(event.detail_type, text))
+    assert_published_event_is_valid(as_published(event.detail_type, text))
 
 
 def test_given_mfa_turned_off_when_mapped_then_updated_names_mfa_enabled() -> None:

@@ -508,11 +508,21 @@ def test_given_a_new_plain_resource_then_it_is_carried(sam: dict[str, Any]) -> N
 def test_given_an_event_type_osls_output_does_not_cover_then_generation_fails_naming_it(
     sam: dict[str, Any],
 ) -> None:
-    queue = {"Type": "SQS", "Properties": {"Queue": {"Fn::GetAtt": ["MailDeadLetterQueue", "Arn"]}}}
-    changed = _with_function(sam, "DrainFunction", Events={"Drain": queue})
+    topic = {"Type": "SNS", "Properties": {"Topic": {"Ref": "AlarmTopic"}}}
+    changed = _with_function(sam, "DrainFunction", Events={"Drain": topic})
 
-    with pytest.raises(GeneratorError, match=r"DrainFunction\.Drain: SQS"):
+    with pytest.raises(GeneratorError, match=r"DrainFunction.*SNS|SNS.*DrainFunction"):
         build_document(changed)
+
+
+def test_given_an_sqs_event_then_osls_gets_its_queue_batch_and_partial_batch_responses(
+    document: Document,
+) -> None:
+    [event] = document["functions"]["WebhookDeliveryFunction"]["events"]
+
+    assert event["sqs"]["arn"] == {"Fn::GetAtt": ["WebhookQueue", "Arn"]}
+    assert event["sqs"]["batchSize"] == 10
+    assert event["sqs"]["functionResponseType"] == "ReportBatchItemFailures"
 
 
 def test_given_resources_invoking_sam_aliases_then_they_invoke_the_function_osls_events_invoke(

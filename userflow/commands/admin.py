@@ -8,6 +8,7 @@ correlation id), except unlock, which only clears login bookkeeping.
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 import uuid
@@ -17,6 +18,7 @@ from userflow.errors import EXIT_FAILED, EXIT_USAGE, CommandError
 from userflow.stack import add_stack_arguments, resolve_stack
 
 if TYPE_CHECKING:
+    from domain.actors import Actor
     from domain.users import User
 
 ROLES = ("admin", "user")
@@ -82,6 +84,17 @@ class WriteStamp:
         return self.request_id if self.used else None
 
 
+def operator_actor(_: str) -> Actor:
+    """Every change an operator command makes is the operator's: named by their login."""
+    from domain.actors import Actor, ActorType
+
+    try:
+        who = getpass.getuser()
+    except (OSError, KeyError):  # no login name in this environment (a bare container)
+        who = "unknown"
+    return Actor(type=ActorType.OPERATOR, id=who or "unknown")
+
+
 def _actions(args: argparse.Namespace, stamp: WriteStamp) -> Any:
     from adapters.dynamodb_login_state import DynamoDBLoginState
     from adapters.dynamodb_user_repository import DynamoDBUserRepository
@@ -89,8 +102,11 @@ def _actions(args: argparse.Namespace, stamp: WriteStamp) -> Any:
 
     stack = resolve_stack(args)
     table, db = stack.physical_id("UserRegistrationTable"), stack.client("dynamodb")
-    repository = DynamoDBUserRepository(table, cursor_key=_no_cursor_key, db=db, request_id=stamp)
-    return OperatorActions(repository, DynamoDBLoginState(table, db))
+    repository = DynamoDBUserRepository(
+        table, cursor_key=_no_cursor_key, db=db, request_id=stamp, actor=operator_actor
+    )
+    login_state = DynamoDBLoginState(table, db, actor=operator_actor, request_id=stamp)
+    return OperatorActions(repository, login_state)
 
 
 def _act(name: str, action: Any) -> Any:
@@ -186,6 +202,7 @@ def run_reset_mfa(args: argparse.Namespace) -> int:
         cursor_key=_no_cursor_key,
         db=stack.client("dynamodb"),
         request_id=lambda: request_id,
+        actor=operator_actor,
     )
 
     def no_step_up(*_: object) -> None:

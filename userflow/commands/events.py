@@ -1,4 +1,5 @@
-"""`userflow events tail`: print lifecycle events as they are published.
+"""`userflow events tail`: print lifecycle events as they are published; `userflow events replay
+--since T [--until T] [--rule NAME]`: re-send the archive's events of a window (late subscribers).
 
 Subscribes like any consumer would (``userflow.event_subscription``): a temporary SQS queue and
 a rule on the user events bus matching source ``userflow.users``, both removed on exit, Ctrl-C,
@@ -12,6 +13,8 @@ import argparse
 import json
 import sys
 import time
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from userflow.event_subscription import subscription
@@ -76,6 +79,56 @@ def _run(args: argparse.Namespace) -> int:
     )
 
 
+def replay(
+    stack: Stack,
+    since: datetime,
+    until: datetime,
+    rules: list[str],
+    out: Any,
+    *,
+    wait_seconds: float = 600.0,
+) -> int:
+    """Re-sends the archived events of ``[since, until)`` onto the bus: to the named rules only
+    (``FilterArns``), or every rule. Waits for the replay to finish; exit 1 if it failed."""
+    events = stack.client("events")
+    bus = stack.physical_id("UserEventsBus")
+    archive = stack.physical_id("UserEventsArchive").rsplit("/", 1)[-1]
+    archive_arn = events.describe_archive(ArchiveName=archive)["ArchiveArn"]
+    bus_arn = events.describe_event_bus(Name=bus)["Arn"]
+    destination: dict[str, Any] = {"Arn": bus_arn}
+    if rules:
+        destination["FilterArns"] = [
+            events.describe_rule(Name=rule, EventBusName=bus)["Arn"] for rule in rules
+        ]
+    name = f"userflow-{uuid.uuid4().hex[:16]}"
+    events.start_replay(
+        ReplayName=name,
+        EventSourceArn=archive_arn,
+        EventStartTime=since,
+        EventEndTime=until,
+        Destination=destination,  # type: ignore[arg-type]
+    )
+    targets = ", ".join(rules) or "every rule"
+    print(f"replay {name}: {since.isoformat()} to {until.isoformat()} -> {targets}", file=out)
+    deadline = time.monotonic() + wait_seconds
+    state = "STARTING"
+    while time.monotonic() < deadline:
+        state = events.describe_replay(ReplayName=name)["State"]
+        if state in ("COMPLETED", "FAILED", "CANCELLED"):
+            break
+        time.sleep(1)
+    print(f"replay {name}: {state}", file=out)
+    return 0 if state == "COMPLETED" else 1
+
+
+def _time(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 time") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def _count(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
@@ -101,3 +154,22 @@ def register(subparsers: Any) -> None:
     tailing.add_argument("--count", type=_count, help="stop after this many events (at least 1)")
     tailing.add_argument("--timeout", type=_seconds, help="stop after this many seconds (above 0)")
     tailing.set_defaults(run=_run)
+    replaying = commands.add_parser(
+        "replay", help="re-send archived events of a time window (late or lost subscribers)"
+    )
+    add_stack_arguments(replaying)
+    replaying.add_argument("--since", type=_time, required=True, help="ISO 8601, inclusive")
+    replaying.add_argument(
+        "--until", type=_time, default=None, help="ISO 8601, exclusive (default: now)"
+    )
+    replaying.add_argument(
+        "--rule",
+        action="append",
+        default=[],
+        help="only to this rule of the bus (its name; repeat for several); default: every rule",
+    )
+    replaying.set_defaults(
+        run=lambda a: replay(
+            resolve_stack(a), a.since, a.until or datetime.now(UTC), a.rule, sys.stdout
+        )
+    )

@@ -18,7 +18,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from adapters.eventbridge_publisher import EventBridgePublisher
 from adapters.sqs_poison_queue import SqsPoisonQueue
-from adapters.stream_records import event_of_record, is_user_record_keys, table_change
+from adapters.stream_records import events_of_record, is_user_record_keys, table_change
 from adapters.user_items import user_from_item, user_of_keys
 from domain.event_pipeline import LifecyclePipeline, Outcome, RecordStatus, sequence_number
 from domain.events import PoisonRecord
@@ -231,7 +231,7 @@ class Redriver:
         counts = {"published": 0, "skipped": 0, "kept as poison": 0}
         for record in records:
             try:
-                event = event_of_record(record)
+                event = events_of_record(record)
             except PoisonRecord:
                 counts["kept as poison"] += 1
                 continue
@@ -246,7 +246,7 @@ class Redriver:
     # ------------------------------------------------------------------ poison records
     def _poison(self, letter: PoisonMessage) -> Result:
         try:
-            event_of_record(letter.record)
+            events_of_record(letter.record)
         except PoisonRecord as error:
             return self._still_poison(letter, str(error))
         except Exception as error:  # the mapper's bug is still there
@@ -271,7 +271,7 @@ class Redriver:
             return Result(False, problems=[f"user {user}: still poison ({reason}); {state}"])
         stand_in = stand_in_record(found["Item"], letter.record.get("eventSourceARN", ""))
         try:
-            event_of_record(stand_in)
+            events_of_record(stand_in)
         except Exception as error:  # any failure to map: the item is no better than the record
             problem = f"user {user}: still poison ({reason}); the item is still invalid: {error}"
             return Result(False, problems=[problem.splitlines()[0]])

@@ -1,12 +1,14 @@
 """When the stream no longer holds a failed batch: the table's current items stand in for it.
 
-Each user changed in the batch's time window or since becomes one stand-in record marked as coming
+Each user changed in the batch's time window or since (and each user deleted then, from its
+tombstone: adapters/tombstones.py) becomes one stand-in record marked as coming
 from the table (``RECONSTRUCTED_SOURCE``): its event says ``reconstructed: true`` and its id is
 stable per user and version, so running the fallback twice publishes the same ids. "Or since": a
 later change that publishes nothing (a password change) would otherwise hide a lost one, and
 re-publishing a user's current state is harmless under the subscribers' version rule. An item
 whose time cannot be read is handed on too, to become poison where it is mapped, rather than stop
-the replay of everyone else. Deletions in the window cannot be recovered (the items are gone).
+the replay of everyone else. The security events stamped on an item since the window began are
+published again under their ids (domain/event_mapping.py).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from adapters.stream_records import REPLAY_SINCE
+from adapters.tombstones import TOMBSTONE_SK, deletion_image, is_tombstone
 from adapters.user_items import USER_PREFIX, USER_SK
 from domain.events import RECONSTRUCTED_SOURCE
 
@@ -41,8 +45,10 @@ class Window:
 def reconstructed_records(
     dynamodb: Any, table_name: str, window: Window, stream_arn: str
 ) -> list[dict[str, Any]]:
-    records = [stand_in_record(item, stream_arn) for item in _user_items(dynamodb, table_name)]
     since = window.first.timestamp()
+    records = [
+        stand_in_record(item, stream_arn, since) for item in _user_items(dynamodb, table_name)
+    ]
     return [
         record
         for record in records
@@ -58,31 +64,42 @@ def _changed_at(item: dict[str, Any]) -> datetime | None:
 
 
 def _user_items(dynamodb: Any, table_name: str) -> Iterator[dict[str, Any]]:
+    """User items and deleted users' tombstones."""
     for page in dynamodb.get_paginator("scan").paginate(
         TableName=table_name,
-        FilterExpression="begins_with(PK, :user) AND SK = :profile",
+        FilterExpression="begins_with(PK, :user) AND SK IN (:profile, :tombstone)",
         ExpressionAttributeValues={
             ":user": {"S": USER_PREFIX},
             ":profile": {"S": USER_SK},
+            ":tombstone": {"S": TOMBSTONE_SK},
         },
     ):
         yield from page["Items"]
 
 
-def stand_in_record(item: dict[str, Any], stream_arn: str) -> dict[str, Any]:
-    """The stream record a user item's current state stands in for."""
+def stand_in_record(
+    item: dict[str, Any], stream_arn: str, since: float | None = None
+) -> dict[str, Any]:
+    """The stream record a user item's current state stands in for (a tombstone: the
+    deletion's REMOVE); its security stamps made since ``since`` (epoch seconds; None: all of
+    them) are published again with it."""
     version = item.get("version", {}).get("N", "0")
     changed = _changed_at(item)
+    deleted = is_tombstone(item)
+    image = deletion_image(item) if deleted else item
     stream: dict[str, Any] = {
-        "Keys": {"PK": item["PK"], "SK": item["SK"]},
-        "NewImage": item,
+        "Keys": {"PK": image["PK"], "SK": image["SK"]},
+        "OldImage" if deleted else "NewImage": image,
         # Unique per item version, as a real one is per change: ids and outcomes key on it.
-        "SequenceNumber": f"table-{item['PK']['S']}-version-{version}",
+        "SequenceNumber": f"table-{item['PK']['S']}-{'deleted-' if deleted else ''}"
+        f"version-{version}",
     }
     if changed is not None:
         stream["ApproximateCreationDateTime"] = changed.timestamp()
+    if since is not None:
+        stream[REPLAY_SINCE] = since
     return {
-        "eventName": "INSERT" if version == "1" else "MODIFY",
+        "eventName": "REMOVE" if deleted else "INSERT" if version == "1" else "MODIFY",
         "eventSource": RECONSTRUCTED_SOURCE,
         "eventSourceARN": stream_arn,
         "dynamodb": stream,

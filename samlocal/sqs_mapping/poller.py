@@ -1,0 +1,141 @@
+"""SQS event source mappings, as Lambda runs them (``Type: SQS`` events of the template).
+
+Moto drops records on its own event source mappings, so the local stack never creates one: one
+poller per mapping receives from the queue, invokes the function with Lambda's SQS event, and
+deletes what succeeded. With ``ReportBatchItemFailures`` the failed messages stay in the queue
+(visible again after the queue's visibility timeout, counted by its redrive policy); a function
+error keeps the whole batch. Delayed messages arrive when their delay has passed, as on AWS.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from samlocal.intrinsics import Resolver
+from samlocal.template import Template
+
+log = logging.getLogger("samlocal")
+FUNCTION_TYPE = "AWS::Serverless::Function"
+
+
+@dataclass(frozen=True)
+class SqsMapping:
+    function: str
+    queue_arn: str
+    batch_size: int = 10
+    report_item_failures: bool = False
+    enabled: bool = True
+
+
+def sqs_mappings_from_template(template: Template, resolver: Resolver) -> list[SqsMapping]:
+    mappings = []
+    for logical_id in template.of_type(FUNCTION_TYPE):
+        if not resolver.resource_enabled(logical_id):
+            continue
+        events = template.resources[logical_id].get("Properties", {}).get("Events", {})
+        for event in events.values():
+            if event.get("Type") != "SQS":
+                continue
+            p = resolver.resolve(event.get("Properties", {}))
+            mappings.append(
+                SqsMapping(
+                    function=logical_id,
+                    queue_arn=str(p["Queue"]),
+                    batch_size=int(p.get("BatchSize", 10)),
+                    report_item_failures="ReportBatchItemFailures"
+                    in (p.get("FunctionResponseTypes") or []),
+                    enabled=bool(p.get("Enabled", True)),
+                )
+            )
+    return mappings
+
+
+def lambda_sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str) -> dict[str, Any]:
+    """Lambda's SQS event for received messages."""
+    return {
+        "Records": [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": m.get("Attributes", {}),
+                "messageAttributes": {
+                    name: {
+                        "stringValue": value.get("StringValue"),
+                        "dataType": value.get("DataType", "String"),
+                        "stringListValues": [],
+                        "binaryListValues": [],
+                    }
+                    for name, value in m.get("MessageAttributes", {}).items()
+                },
+                "md5OfBody": hashlib.md5(m["Body"].encode()).hexdigest(),  # noqa: S324 - SQS's
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": region,
+            }
+            for m in messages
+        ]
+    }
+
+
+class SqsPoller:
+    def __init__(
+        self,
+        mapping: SqsMapping,
+        *,
+        invoke: Callable[[dict[str, Any]], Any],
+        sqs: Any,
+        queue_url: str,
+        region: str,
+        stop: threading.Event | None = None,
+    ) -> None:
+        self.mapping, self.invoke, self.sqs = mapping, invoke, sqs
+        self.queue_url, self.region = queue_url, region
+        self.stop = stop or threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                busy = self.poll_once()
+            except Exception:
+                log.exception("SQS poller for %s failed; retrying", self.mapping.function)
+                busy = False
+            if not busy:
+                self.stop.wait(0.2)
+
+    def poll_once(self) -> bool:
+        """Receives and processes one batch; True if there was one."""
+        messages = self.sqs.receive_message(
+            QueueUrl=self.queue_url,
+            MaxNumberOfMessages=self.mapping.batch_size,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        ).get("Messages", [])
+        if not messages:
+            return False
+        try:
+            result = self.invoke(lambda_sqs_event(messages, self.mapping.queue_arn, self.region))
+        except Exception as error:  # a function error: the whole batch stays for its retry
+            log.warning("%s failed its SQS batch: %s", self.mapping.function, error)
+            return True
+        failed = self._failed(result)
+        for message in messages:
+            if message["MessageId"] not in failed:
+                self.sqs.delete_message(
+                    QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"]
+                )
+        return True
+
+    def _failed(self, result: Any) -> set[str]:
+        if not self.mapping.report_item_failures or not isinstance(result, dict):
+            return set()
+        return {
+            str(item.get("itemIdentifier"))
+            for item in result.get("batchItemFailures") or []
+            if isinstance(item, dict)
+        }
