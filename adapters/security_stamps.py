@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from boto3.dynamodb.types import TypeSerializer
 from pydantic import ValidationError
 
 from adapters.dynamodb_throttle import update_if_exists
+from adapters.dynamodb_values import attribute_value
 from adapters.user_items import iso_timestamp, user_key
 from domain.actors import Actor
 from domain.event_types import DetailType, SecurityStamp
@@ -27,14 +27,13 @@ LAST_ACTOR = "last_actor"
 MAX_ATTEMPTS = 5
 """Versioned writes redone on a concurrent change of the item, at most this often."""
 
-_serializer = TypeSerializer()
 
 ActorOf = Callable[[str], Actor]
 """The actor of a change of the user with this id (the API's caller, an operator's run...)."""
 
 
 def actor_value(actor: Actor) -> dict[str, Any]:
-    return dict(_serializer.serialize(actor.model_dump()))
+    return dict(attribute_value(actor.model_dump()))
 
 
 def stamp_values(stamps: Iterable[SecurityStamp]) -> dict[str, Any]:

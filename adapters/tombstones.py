@@ -14,8 +14,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from boto3.dynamodb.types import TypeSerializer
-
+from adapters.dynamodb_values import attribute_value
 from adapters.security_stamps import LAST_ACTOR, actor_value
 from adapters.user_items import USER_SK, iso_timestamp, user_key
 from domain.actors import Actor
@@ -26,7 +25,6 @@ if TYPE_CHECKING:
 
 TOMBSTONE_SK = "TOMBSTONE"
 DEFAULT_RETENTION = timedelta(days=35)
-_serializer = TypeSerializer()
 
 
 def tombstone_key(user_id: str) -> dict[str, Any]:
@@ -38,7 +36,7 @@ def tombstone_put(
 ) -> TransactWriteItemTypeDef:
     """``deleted``: the user at the deletion's version and time (what its UserDeleted says)."""
     public = deleted.model_dump(mode="json")
-    item = {name: _serializer.serialize(value) for name, value in public.items()}
+    item = {name: attribute_value(value) for name, value in public.items()}
     item["updated_at"] = {"S": iso_timestamp(deleted.updated_at)}
     item["created_at"] = {"S": iso_timestamp(deleted.created_at)}
     return {

@@ -49,6 +49,10 @@ class User(_Model):
     timezone: str | None
     passkey_count: int
     mfa_enabled: bool
+    metadata: dict[str, Any] = {}
+    """Custom attributes the user writes."""
+    app_metadata: dict[str, Any] = {}
+    """Custom attributes only admins and operators write."""
     roles: tuple[str, ...]
     status: Literal["active", "disabled"]
     version: int
@@ -72,7 +76,8 @@ class Detail(_Model):
 
 
 class UserCreatedDetail(Detail):
-    pass
+    origin: Literal["registration", "import", "migration"]
+    """How the user came to be: signed up, imported, or moved from another user pool."""
 
 
 class UserUpdatedDetail(Detail):
