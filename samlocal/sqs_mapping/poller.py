@@ -73,7 +73,7 @@ def lambda_sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str
                     }
                     for name, value in m.get("MessageAttributes", {}).items()
                 },
-                "md5OfBody": hashlib.md5(m["Body"].encode()).hexdigest(),  # noqa: S324 - SQS's
+                "md5OfBody": hashlib.md5(m["Body"].encode(), usedforsecurity=False).hexdigest(),
                 "eventSource": "aws:sqs",
                 "eventSourceARN": queue_arn,
                 "awsRegion": region,
