@@ -1,4 +1,4 @@
-"""A tombstone per deleted user (README, "Late and lost subscribers"): what ``UserDeleted``
+"""A tombstone per deleted user (docs/events.md, "Catching up"): what ``UserDeleted``
 carries (the last public fields, at the deletion's version and time) and who deleted the user,
 kept ``retention`` (a template parameter, 35 days by default) after the item is gone, so that a
 replay from the table can publish the deletion again under its id. Nothing else: no hash, no

@@ -1,5 +1,5 @@
-"""Who made a change (README, "Who did it"): the user themself, an admin (by id), an operator's
-CLI run, or the system (the login throttle, a detected token reuse, an import).
+"""Who made a change (docs/events.md, "Who did it"): the user themself, an admin (by id), an
+operator's CLI run, or the system (the login throttle, a detected token reuse, an import).
 
 Stored on the user item with the change it made (``last_actor``), as ``last_request_id`` is, so
 that every event of that change names it."""

@@ -1,4 +1,4 @@
-"""Security events (README, "Security events"): what each one says, and when a change is one.
+"""Security events (docs/events/security-events.md): what each one says, and when a change is one.
 
 Every security event is a notification of one change of a user, published from the table's
 stream like the lifecycle events, with the same guarantees: its ``event_id`` is derived from its

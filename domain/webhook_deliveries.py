@@ -1,4 +1,4 @@
-"""What becomes of a webhook delivery (README, "Webhooks"): an event fans out into one delivery
+"""What becomes of a webhook delivery (docs/events/webhooks.md): an event fans out into one delivery
 per endpoint that wants it; each delivery is attempted, retried on the policy's schedule, and
 dead-lettered after the last attempt or once its endpoint is disabled. Ports for the queue, the
 endpoints and the secrets; the POST itself is the adapter's (adapters/webhook_delivery.py)."""

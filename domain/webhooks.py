@@ -1,4 +1,4 @@
-"""Webhook endpoints for consumers outside AWS (README, "Webhooks"): what an endpoint is, which
+"""Webhook endpoints for consumers outside AWS (docs/events/webhooks.md): what an endpoint is, which
 URLs may be one, and when a failed delivery is tried again.
 
 Pure rules; the network checks (every address a host resolves to must be public, at

@@ -1,4 +1,4 @@
-"""Webhook deliveries (README, "Webhooks"): SQS batch -> fan-out / signed POST / retry later /
+"""Webhook deliveries (docs/events/webhooks.md): SQS batch -> fan-out / signed POST / retry later /
 dead-letter (domain/webhook_deliveries.py). The queue receives every event from the bus (rule
 WebhookDeliveryRule) and the function's own deliveries, delayed for their retries."""
 

@@ -1,6 +1,6 @@
 """Writes the EventBridge schema registry into template.yaml: one `AWS::EventSchemas::Registry`
 and one `AWS::EventSchemas::Schema` per event type, from the committed schemas (schemas/), so
-subscribers in other languages download code bindings (README, "Event schemas").
+subscribers in other languages download code bindings (docs/events.md, "Event schemas").
 
 The registry takes OpenAPI 3 or JSON Schema draft 4, not the 2020-12 schemas we commit: each is
 converted (``$defs`` -> ``definitions``, ``const`` -> a one-value ``enum``, ``$id`` -> ``id``;

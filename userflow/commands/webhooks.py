@@ -1,4 +1,5 @@
-"""`userflow webhooks add/list/test/replay/remove`: signed webhook endpoints (README, "Webhooks").
+"""`userflow webhooks add/list/test/replay/remove`: signed webhook endpoints
+(docs/events/webhooks.md).
 
 `add` checks the URL as deliveries will (https on deployed stacks, every address its host
 resolves to public), stores the signing secret in Secrets Manager (WebhookSigningSecrets, by

@@ -1,4 +1,4 @@
-"""The subscribers' fold rule (Userflow README, "Ordering and duplicates"): events arrive at
+"""The subscribers' fold rule (Userflow docs/events.md, "Ordering and duplicates"): events arrive at
 least once and in any order, from live delivery, an archive replay or a rebuild from the table,
 mixed freely. Per user, keep the event with the greatest ``user.version``:
 
