@@ -294,7 +294,8 @@ def test_given_every_stream_mapping_then_osls_builds_it_with_the_same_settings(
         return mappings
 
     expected = by_function(cfn)
-    assert sum(len(m) for m in expected.values()) == 2
+    # The table's two stream mappings and the webhook queue's SQS mapping.
+    assert sum(len(m) for m in expected.values()) == 3
     assert by_function(packaged.template) == expected
 
 
