@@ -9,6 +9,7 @@ import json
 import re
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,7 +18,7 @@ import pytest
 from standardwebhooks import Webhook
 from userflow_events import Fold, parse_event
 
-from tests.e2e.conftest import LocalStack, verify_email
+from tests.e2e.conftest import LocalStack, start_local_stack, verify_email
 from tests.e2e.test_subscribers_and_replays import PASSWORD, Subscriber, _register
 from tests.webhook_receiver import webhook_receiver
 
@@ -104,9 +105,18 @@ def _add(stack: LocalStack, url: str, *extra: str) -> tuple[str, str]:
     return endpoint.group(1), secret.group(1)
 
 
+@pytest.fixture(scope="module")
+def quiet_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    """A stack of its own: a webhook takes every UserCreated, so on the shared stack a late event
+    of another test's user could take the answer scripted for this test's user."""
+    with start_local_stack(tmp_path_factory.mktemp("webhooks")) as stack:
+        yield stack
+
+
 def test_given_a_webhook_when_it_answers_500s_then_signed_retries_on_schedule_then_dead_letter(
-    local_stack: LocalStack,
+    quiet_stack: LocalStack,
 ) -> None:
+    local_stack = quiet_stack
     with webhook_receiver([500]) as recovering, webhook_receiver([500, 500, 500]) as broken:
         _, recovering_secret = _add(local_stack, recovering.url, "--events", "UserCreated")
         broken_id, _ = _add(local_stack, broken.url, "--events", "UserCreated")
