@@ -40,6 +40,7 @@ from samlocal.functions import (
     ttls_from_template,
 )
 from samlocal.functions.pool import DEFAULT_IDLE_TIMEOUT_S
+from samlocal.intrinsics import Resolver
 from samlocal.provision import DEFAULT_REGION, ProvisionedStack, provision_stack, stack_resolver
 from samlocal.ses import MailJournal
 from samlocal.stream_mapping import StreamPoller, mappings_from_template
@@ -166,8 +167,8 @@ class LocalRuntime:
             middleware=[*([cors_middleware(cors)] if cors else []), *options.middleware],
         )
         started.callback(self._stop.set)  # the pollers end first, then the workers they call
-        self._start_stream_pollers()
-        self._start_sqs_pollers()
+        self._start_stream_pollers(resolver)
+        self._start_sqs_pollers(resolver)
         self.server.start(gateway)
         self.stack.api_url = self.server.url
         started.callback(self.server.shutdown)  # no new request once stopping begins
@@ -184,9 +185,8 @@ class LocalRuntime:
             middleware=middleware,
         )
 
-    def _start_stream_pollers(self) -> None:
+    def _start_stream_pollers(self, resolver: Resolver) -> None:
         client = functools.cache(self.stack.client)
-        resolver = stack_resolver(self.template, self.stack)
         for mapping in mappings_from_template(self.template, resolver):
             if not mapping.enabled:
                 continue
@@ -201,10 +201,9 @@ class LocalRuntime:
             )
             threading.Thread(target=poller.run, name=f"poll-{mapping.name}", daemon=True).start()
 
-    def _start_sqs_pollers(self) -> None:
+    def _start_sqs_pollers(self, resolver: Resolver) -> None:
         from samlocal.sqs_mapping import SqsPoller, sqs_mappings_from_template
 
-        resolver = stack_resolver(self.template, self.stack)
         urls = {
             r.get("arn"): r["physical_id"]
             for r in self.stack.of_type("AWS::SQS::Queue").values()
