@@ -20,3 +20,21 @@ os.environ.update(
 )
 for leaked in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
     os.environ.pop(leaked, None)
+
+
+def _share_one_botocore_loader() -> None:
+    """botocore re-reads and re-parses its JSON models (endpoints, each service) for every new
+    Session, about a quarter of a provisioned stack's cost; the tests make hundreds of sessions (a
+    stack per test, client caches reset between tests), so they share one loader, which only
+    caches read-only files."""
+    from botocore import loaders, session
+
+    loader = loaders.create_loader()
+
+    def register_data_loader(self: session.Session) -> None:
+        self._components.register_component("data_loader", loader)
+
+    session.Session._register_data_loader = register_data_loader  # type: ignore[method-assign]
+
+
+_share_one_botocore_loader()
