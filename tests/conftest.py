@@ -1,6 +1,7 @@
 """Process-wide test settings: fake AWS credentials, cheap password hashing, no X-Ray."""
 
 import os
+from typing import Any
 
 os.environ.update(
     {
@@ -31,10 +32,11 @@ def _share_one_botocore_loader() -> None:
 
     loader = loaders.create_loader()
 
-    def register_data_loader(self: session.Session) -> None:
+    def register_data_loader(self: Any) -> None:
         self._components.register_component("data_loader", loader)
 
-    session.Session._register_data_loader = register_data_loader  # type: ignore[method-assign]
+    # A private hook of botocore's Session (its own tests replace it the same way).
+    setattr(session.Session, "_register_data_loader", register_data_loader)  # noqa: B010
 
 
 _share_one_botocore_loader()
