@@ -35,7 +35,8 @@ def _share_one_botocore_loader() -> None:
     def register_data_loader(self: Any) -> None:
         self._components.register_component("data_loader", loader)
 
-    # A private hook of botocore's Session (its own tests replace it the same way).
+    # A private hook of botocore's Session: if an upgrade renames it, say so here.
+    assert hasattr(session.Session, "_register_data_loader"), "botocore changed its loader hook"
     setattr(session.Session, "_register_data_loader", register_data_loader)  # noqa: B010
 
 
