@@ -39,8 +39,8 @@ class Clock:
         self.now += delta
 
 
-TEST_HASHER = PasswordHasher(Argon2Cost(memory_kib=64, time_cost=1))
-"""Real scrypt at a toy cost: hashes verify like production ones, in microseconds."""
+TOY_ARGON2ID_HASHER = PasswordHasher(Argon2Cost(memory_kib=64, time_cost=1))
+"""Real argon2id at a toy cost (64 KiB, one pass): hashes verify like production ones, fast."""
 
 
 @dataclass
@@ -49,7 +49,7 @@ class InMemoryBackend:
     and a real signing key."""
 
     clock: Clock
-    hasher: PasswordHasher = TEST_HASHER
+    hasher: PasswordHasher = TOY_ARGON2ID_HASHER
     policy: AuthPolicy = field(default_factory=AuthPolicy)
     users: InMemoryUserRepository = field(default_factory=InMemoryUserRepository)
     sessions: InMemorySessionRepository = field(default_factory=InMemorySessionRepository)

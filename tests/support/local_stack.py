@@ -131,7 +131,7 @@ def start_local_stack(
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
         "USERFLOW_STATE_DIR": str(state_dir),
-        "USERFLOW_SCRYPT_LOG2_N": "10",
+        "USERFLOW_ARGON2_MEMORY_LOG2_KIB": "10",
         "USERFLOW_ALLOW_TEST_HASH_COST": "1",
         "PYTHONUNBUFFERED": "1",
     }

@@ -101,6 +101,20 @@ def test_given_no_local_stack_and_no_stack_name_when_a_command_runs_then_it_refu
     assert "no local stack is running and no --stack-name was given" in captured.err
 
 
+def test_given_the_hash_cost_by_its_scrypt_era_name_when_local_starts_then_refused_with_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("USERFLOW_STATE_DIR", str(tmp_path))
+    monkeypatch.setenv("USERFLOW_SCRYPT_LOG2_N", "10")
+
+    code = main(["local", "--port", "0"])
+
+    captured = capsys.readouterr()
+    assert code == 2
+    assert "USERFLOW_SCRYPT_LOG2_N is now USERFLOW_ARGON2_MEMORY_LOG2_KIB" in captured.err
+    assert not (tmp_path / "local.json").exists()
+
+
 def test_given_an_endpoint_without_a_stack_name_when_run_then_usage_error(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

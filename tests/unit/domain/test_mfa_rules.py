@@ -18,7 +18,7 @@ from domain.mfa_policy import MfaPolicy
 from domain.operator_actions import OperatorActions
 from domain.users import Registration, Role, User, UserAccount
 from tests.support.fakes import InMemoryUserRepository
-from tests.support.in_memory_backend import TEST_HASHER, Clock
+from tests.support.in_memory_backend import TOY_ARGON2ID_HASHER, Clock
 
 NOW = datetime(2026, 12, 6, 12, 0, 5, tzinfo=UTC)
 
@@ -67,7 +67,7 @@ def service(
 def register(users: InMemoryUserRepository, *, admin: bool = False) -> Caller:
     from domain.user_service import UserService
 
-    accounts = UserService(users, TEST_HASHER, clock=lambda: NOW)
+    accounts = UserService(users, TOY_ARGON2ID_HASHER, clock=lambda: NOW)
     user: User = accounts.register(
         Registration(email="ann@example.com", password="a long enough passphrase", name="Ann")
     )

@@ -4,6 +4,7 @@ from domain.passwords import (
     COST_ENV,
     OWASP_MINIMUM,
     PRODUCTION_COST,
+    RENAMED_COST_ENV,
     TEST_COST_ENV,
     Argon2Cost,
     PasswordHasher,
@@ -121,3 +122,14 @@ def test_given_a_low_cost_without_test_opt_in_when_read_then_it_is_refused(
 
 def test_given_a_low_cost_with_test_opt_in_when_read_then_memory_is_two_to_the_k_kib() -> None:
     assert Argon2Cost.from_environment().memory_kib == 1024  # conftest: k=10
+
+
+def test_given_the_cost_variable_by_its_scrypt_era_name_when_read_then_refused_with_the_new_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ignoring it would run the setup that still sets it at the production cost, unannounced."""
+    monkeypatch.delenv(COST_ENV)
+    monkeypatch.setenv(RENAMED_COST_ENV, "10")
+
+    with pytest.raises(RuntimeError, match=f"{RENAMED_COST_ENV} is now {COST_ENV}"):
+        Argon2Cost.from_environment()
