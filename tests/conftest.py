@@ -11,8 +11,9 @@ os.environ.update(
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_REGION": "us-east-1",
         "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
-        # Tests only: production cost (2^17) takes ~0.6 s per hash; the template never sets these.
-        "USERFLOW_SCRYPT_LOG2_N": "10",
+        # Tests only: argon2id at 1 MiB, not production's 46 MiB (~140 ms per hash); the template
+        # never sets these.
+        "USERFLOW_ARGON2_MEMORY_LOG2_KIB": "10",
         "USERFLOW_ALLOW_TEST_HASH_COST": "1",
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_SERVICE_NAME": "userflow-tests",
