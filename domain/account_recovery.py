@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from domain.access import Caller, caller_account
+from domain.clock import Clock, utc_now
 from domain.email_address import lookup_forms
 from domain.errors import InvalidRecoveryToken, TooManyRequests, UserNotFound, VersionConflict
 from domain.mail import TOKEN_PURPOSE, MailKind
@@ -33,7 +34,7 @@ from domain.ports import (
     record_nothing,
 )
 from domain.recovery_tokens import TokenPurpose, new_token, read_token
-from domain.user_service import WRITE_ATTEMPTS, link_message, utc_now
+from domain.user_service import WRITE_ATTEMPTS, link_message
 from domain.users import User, UserAccount, UserStatus
 
 if TYPE_CHECKING:
@@ -63,7 +64,7 @@ class AccountRecoveryService:
         hasher: PasswordHasher,
         token_key: Callable[[], bytes],
         limits: RecoveryLimits | None = None,
-        clock: Callable[[], datetime] = utc_now,
+        clock: Clock = utc_now,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         record_metric: RecordOutcome = record_nothing,

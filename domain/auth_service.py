@@ -16,7 +16,7 @@ import secrets
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, NoReturn
 
 from domain.access import Caller, caller_account
@@ -28,6 +28,7 @@ from domain.auth_models import (
     SessionFamily,
     TokenPair,
 )
+from domain.clock import Clock, utc_now
 from domain.email_address import lookup_forms
 from domain.errors import AuthenticationFailed, LoginThrottled, PasswordResetRequired, UserNotFound
 from domain.login_throttle import (
@@ -99,7 +100,7 @@ class AuthService:
         hasher: PasswordHasher,
         issuer: Callable[[], TokenIssuer],
         policy: AuthPolicy | None = None,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = utc_now,
         record_metric: RecordOutcome = record_nothing,
         mfa: MfaLogin | None = None,
         migration: UserMigration | None = None,

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from domain.access import Caller, caller_account
+from domain.clock import Clock, utc_now
 from domain.email_address import lookup_forms
 from domain.errors import InvalidInput, InvalidMfaCode, MfaStateConflict
 from domain.mail import MailKind
@@ -33,7 +34,7 @@ from domain.mfa_models import MfaStatus, RecoveryCodes, TotpEnrolment
 from domain.mfa_policy import MfaPolicy
 from domain.mfa_state import MfaSecrets
 from domain.ports import UserRepository
-from domain.user_service import redone_on_lost_race, utc_now
+from domain.user_service import redone_on_lost_race
 from domain.users import User, UserAccount
 
 PENDING_ENROLMENT_LIFETIME = timedelta(minutes=15)
@@ -58,7 +59,7 @@ class MfaService:
         issuer: str,
         step_up: StepUp,
         policy: MfaPolicy = MfaPolicy.OPTIONAL,
-        clock: Callable[[], datetime] = utc_now,
+        clock: Clock = utc_now,
     ) -> None:
         self._users = users
         self._keys = keys

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NoReturn, Protocol
 
+from domain.clock import Clock, utc_now
 from domain.errors import AuthenticationFailed, UserNotFound
 from domain.mail import MailKind, MailRequest
 from domain.mfa_crypto import MfaKeys
@@ -37,7 +38,7 @@ from domain.mfa_uses import (
     TotpStepUsed,
 )
 from domain.ports import MfaChallengeStore, RecordOutcome, UserRepository, record_nothing
-from domain.user_service import new_message_id, utc_now
+from domain.user_service import new_message_id
 from domain.users import User, UserAccount
 
 MFA_TOKEN_LIFETIME = timedelta(minutes=5)
@@ -168,7 +169,7 @@ class MfaLogin:
         challenges: MfaChallengeStore,
         factors: Sequence[SecondFactor],
         policy: Callable[[], MfaPolicy] = lambda: MfaPolicy.OPTIONAL,
-        clock: Callable[[], datetime] = utc_now,
+        clock: Clock = utc_now,
         record_metric: RecordOutcome = record_nothing,
     ) -> None:
         """``policy``: read when a login asks (only the login function is configured for it)."""

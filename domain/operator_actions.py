@@ -12,9 +12,7 @@ caller to check: the operator's AWS credentials are the authority.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime
-
+from domain.clock import Clock, utc_now
 from domain.email_address import lookup_forms
 from domain.errors import InvalidInput, UnverifiedEmail, UserNotFound
 from domain.last_admin import admin_kept_after
@@ -28,7 +26,7 @@ class OperatorActions:
         self,
         repository: UserRepository,
         login_state: LoginStateRepository | None = None,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = utc_now,
     ) -> None:
         self._repository = repository
         self._login_state = login_state

@@ -16,6 +16,7 @@ from typing import NoReturn, Protocol
 
 from domain import passkey_ceremonies as ceremonies
 from domain.access import Caller, caller_account
+from domain.clock import Clock, utc_now
 from domain.errors import (
     LastSignInMethod,
     PasskeyLimitReached,
@@ -43,7 +44,7 @@ from domain.ports import (
     UserRepository,
     record_nothing,
 )
-from domain.user_service import new_message_id, redone_on_lost_race, utc_now
+from domain.user_service import new_message_id, redone_on_lost_race
 from domain.users import UserAccount
 from domain.webauthn_json import passkey_id
 
@@ -112,7 +113,7 @@ class PasskeyService:
         relying_party: RelyingParty,
         reauthentication: Callable[[], Reauthentication],
         unusable_password_hash: Callable[[], str],
-        clock: Callable[[], datetime] = utc_now,
+        clock: Clock = utc_now,
         record_metric: RecordOutcome = record_nothing,
     ) -> None:
         """``unusable_password_hash``: what replaces the hash of a user going passwordless

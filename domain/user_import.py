@@ -13,12 +13,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from domain.clock import Clock, utc_now
 from domain.email_address import lookup_forms
 from domain.errors import EmailAlreadyExists, UserflowError, UserNotFound
 from domain.metadata import ADMIN_WRITABLE, USER_WRITABLE, MetadataPolicy
@@ -91,7 +91,7 @@ class UserImporter:
         repository: UserRepository,
         hasher: PasswordHasher,
         metadata: MetadataPolicy,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = utc_now,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
     ) -> None:
         self._repository = repository

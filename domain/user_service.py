@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TypeVar
 
 from domain.access import Caller, caller_account
+from domain.clock import Clock, utc_now
 from domain.errors import (
     InvalidInput,
     UserNotFound,
@@ -37,10 +38,6 @@ from domain.users import (
 )
 
 MAX_PAGE_SIZE = 100
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def new_message_id() -> str:
@@ -101,7 +98,7 @@ class UserService:
         self,
         repository: UserRepository,
         hasher: PasswordHasher,
-        clock: Callable[[], datetime] = utc_now,
+        clock: Clock = utc_now,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
         *,
         password_guard: PasswordGuard | None = None,

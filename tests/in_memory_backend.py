@@ -11,7 +11,9 @@ from domain.auth_service import AuthPolicy, AuthService
 from domain.operator_actions import OperatorActions
 from domain.password_guard import PasswordGuard
 from domain.passwords import Argon2Cost, PasswordHasher
-from domain.tokens import StoredKey, TokenIssuer, TokenSettings, TokenVerifier, generate_signing_key
+from domain.signing_keys import StoredKey, generate_signing_key
+from domain.token_verifier import TokenVerifier
+from domain.tokens import TokenIssuer, TokenSettings
 from domain.user_migration import UserMigration
 from domain.user_service import UserService
 from domain.users import Registration, Role, User

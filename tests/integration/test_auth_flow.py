@@ -15,7 +15,7 @@ from adapters.user_items import user_key
 from domain.access import SESSION_ENDED
 from domain.auth_service import hash_refresh_token
 from domain.passwords import Argon2Cost, PasswordHasher
-from domain.tokens import SigningKeySet
+from domain.signing_keys import SigningKeySet
 from tests.integration.conftest import GatewayClient, reset_auth_caches
 from tests.legacy_hashes import LegacyScryptHasher
 from userflow.signing_keys import KeyLocations

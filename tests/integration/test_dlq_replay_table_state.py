@@ -11,8 +11,9 @@ import pytest
 
 from adapters.sqs_poison_queue import message_body, without_images
 from adapters.user_items import user_key
+from domain.clock import utc_now
 from domain.passwords import PasswordHasher
-from domain.user_service import UserService, utc_now
+from domain.user_service import UserService
 from domain.users import UserPatch
 from handlers.dependencies import user_repository
 from samlocal.stream_mapping.lambda_record import as_lambda_record

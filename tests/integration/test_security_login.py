@@ -20,7 +20,8 @@ from adapters.user_items import user_key
 from domain.auth_service import LOGIN_THROTTLED, AuthPolicy, AuthService
 from domain.errors import AuthenticationFailed
 from domain.passwords import PasswordHasher
-from domain.tokens import TokenIssuer, TokenSettings, new_key_set
+from domain.signing_keys import new_key_set
+from domain.tokens import TokenIssuer, TokenSettings
 from domain.users import UserAccount
 from tests.integration.conftest import CreatedUser, GatewayClient
 
