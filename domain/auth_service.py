@@ -29,7 +29,7 @@ from domain.auth_models import (
     TokenPair,
 )
 from domain.clock import Clock, utc_now
-from domain.email_address import lookup_forms
+from domain.email_lookup import account_by_email
 from domain.errors import AuthenticationFailed, LoginThrottled, PasswordResetRequired, UserNotFound
 from domain.login_throttle import (
     ThrottlePolicy,
@@ -131,9 +131,7 @@ class AuthService:
         factor gets an ``mfa_token`` for ``complete_mfa`` instead of tokens: the password step
         ends no run of failures (the second step's success does), so wrong codes cannot be
         reset by logging in again with the password."""
-        account = next(
-            filter(None, (self._users.find_by_email(form) for form in lookup_forms(email))), None
-        )
+        account = account_by_email(self._users, email)
         if account is None and self._migration is not None:
             # Moved over if the other pool accepts the password, then logged in as anyone is.
             account = self._migration.migrate_with_password(email, password)

@@ -19,7 +19,7 @@ from typing import Annotated, Any
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from domain.clock import Clock, utc_now
-from domain.email_address import lookup_forms
+from domain.email_lookup import account_by_email
 from domain.errors import EmailAlreadyExists, UserflowError, UserNotFound
 from domain.metadata import ADMIN_WRITABLE, USER_WRITABLE, MetadataPolicy
 from domain.password_formats import UnsupportedHash, check_importable
@@ -122,10 +122,7 @@ class UserImporter:
         return line
 
     def existing(self, line: ImportedUser) -> UserAccount | None:
-        return next(
-            filter(None, (self._repository.find_by_email(f) for f in lookup_forms(line.email))),
-            None,
-        )
+        return account_by_email(self._repository, line.email)
 
     def import_line(self, line: ImportedUser, dry_run: bool = False) -> Outcome:
         """Creates the user unless its address (or id) is taken; nothing is half-written."""

@@ -27,10 +27,12 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from adapters.aws_clients import ServiceName
+from adapters.dynamodb_login_state import DynamoDBLoginState
 from adapters.dynamodb_user_repository import DynamoDBUserRepository
 from adapters.user_items import user_key
 from domain.access import Caller
-from domain.operator_actions import OperatorActions
+from domain.admin_service import AdminService
+from domain.password_guard import PasswordGuard
 from domain.passwords import PasswordHasher
 from domain.user_service import UserService
 from domain.users import Registration, Role, User
@@ -194,9 +196,11 @@ _sequence = itertools.count()
 @pytest.fixture
 def make_user(stack: Stack) -> UserFactory:
     """Registers users through the domain service, so tests start from real stored records."""
-    from handlers.dependencies import user_repository
+    from handlers.dependencies import login_state, user_repository
 
-    service = UserService(user_repository(), PasswordHasher())
+    hasher = PasswordHasher()
+    guard = PasswordGuard(login_state(), hasher)
+    service = UserService(user_repository(), hasher, password_guard=guard)
 
     def make(
         *, email: str | None = None, name: str = "Test User", admin: bool = False
@@ -207,7 +211,7 @@ def make_user(stack: Stack) -> UserFactory:
             Registration(email=email or f"user{number}@example.com", password=password, name=name)
         )
         if admin:
-            user = OperatorActions(user_repository()).grant_role(user.email, Role.ADMIN, force=True)
+            user = AdminService(user_repository()).grant_role(user.email, Role.ADMIN, force=True)
         return CreatedUser(
             id=user.id,
             email=user.email,
@@ -303,14 +307,16 @@ class GatewayClient:
 
     def register(self, *, admin: bool = False, hasher: PasswordHasher | None = None) -> CreatedUser:
         """A user as registration stores it; ``admin`` granted as `userflow admin grant` does."""
-        service = UserService(self._users, hasher or PasswordHasher())
+        hasher = hasher or PasswordHasher()
+        guard = PasswordGuard(DynamoDBLoginState(self.table, self.db), hasher)
+        service = UserService(self._users, hasher, password_guard=guard)
         number = next(_sequence)
         password = f"passphrase number {number}"
         user = service.register(
             Registration(email=f"auth{number}@example.com", password=password, name="Auth User")
         )
         if admin:
-            user = OperatorActions(self._users).grant_role(user.email, Role.ADMIN, force=True)
+            user = AdminService(self._users).grant_role(user.email, Role.ADMIN, force=True)
         return CreatedUser(id=user.id, email=user.email, password=password, caller=caller_of(user))
 
     def login(self, user: CreatedUser) -> dict[str, Any]:

@@ -220,7 +220,7 @@ def test_given_a_disabled_user_when_logging_in_with_the_password_then_refused_un
     backend: InMemoryBackend, user: User
 ) -> None:
     admin = backend.register(email="admin@example.com", name="Admin")
-    service, caller = backend.user_service(), backend.caller(admin, admin=True)
+    service, caller = backend.admin_service(), backend.caller(admin, admin=True)
     service.set_status(caller, user.id, UserStatus.DISABLED)
 
     with pytest.raises(AuthenticationFailed):

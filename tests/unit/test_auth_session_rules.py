@@ -234,7 +234,7 @@ def test_given_a_deleted_or_disabled_user_when_refreshing_then_refused(
     if gone == "deleted":
         backend.user_service().delete(admin, user.id)  # another user's: no reauthentication
     else:
-        backend.user_service().set_status(admin, user.id, UserStatus.DISABLED)
+        backend.admin_service().set_status(admin, user.id, UserStatus.DISABLED)
 
     assert _refresh_fails(backend, pair.refresh_token)
 
