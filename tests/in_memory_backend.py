@@ -8,9 +8,10 @@ from datetime import datetime, timedelta
 
 from domain.access import Caller
 from domain.admin_service import AdminService
-from domain.auth_service import AuthPolicy, AuthService
+from domain.auth_service import AuthService
 from domain.password_guard import PasswordGuard
 from domain.passwords import Argon2Cost, PasswordHasher
+from domain.sessions import AuthPolicy
 from domain.signing_keys import StoredKey, generate_signing_key
 from domain.token_verifier import TokenVerifier
 from domain.tokens import TokenIssuer, TokenSettings

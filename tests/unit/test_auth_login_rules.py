@@ -8,14 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from domain.auth_models import TokenPair
-from domain.auth_service import (
-    LOGIN_FAILED,
-    LOGIN_SUCCEEDED,
-    LOGIN_THROTTLED,
-    hash_refresh_token,
-)
+from domain.auth_service import LOGIN_FAILED, LOGIN_SUCCEEDED, LOGIN_THROTTLED
 from domain.errors import AuthenticationFailed, LoginThrottled, PasswordResetRequired
 from domain.passwords import Argon2Cost, PasswordHasher
+from domain.sessions import hash_refresh_token
 from domain.users import Role, User, UserPatch, UserStatus
 from tests.in_memory_backend import PASSWORD, Clock, InMemoryBackend
 

@@ -11,11 +11,8 @@ from pydantic import ValidationError
 
 from domain.access import Caller
 from domain.auth_models import LogoutRequest, TokenPair
-from domain.auth_service import (
-    REFRESH_REUSE_DETECTED,
-    hash_refresh_token,
-)
 from domain.errors import AuthenticationFailed
+from domain.sessions import REFRESH_REUSE_DETECTED, hash_refresh_token
 from domain.users import User, UserPatch, UserStatus
 from tests.in_memory_backend import PASSWORD, Clock, InMemoryBackend
 
