@@ -26,7 +26,7 @@ from adapters.user_items import user_from_item, user_key
 from domain.access import Caller
 from domain.admin_service import AdminService
 from domain.errors import UserNotFound
-from domain.events import COMPARED_FIELDS
+from domain.event_details import COMPARED_FIELDS
 from domain.password_guard import PasswordGuard
 from domain.passwords import PasswordHasher
 from domain.user_service import UserService
