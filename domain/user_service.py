@@ -1,4 +1,5 @@
-"""Use cases on user records; every rule about who may change what lives here."""
+"""Use cases on a user's record: register, read, update, delete; every rule about who may change
+what of it lives here. What only admins and operators do is domain/admin_service.py."""
 
 from __future__ import annotations
 

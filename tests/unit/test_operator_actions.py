@@ -1,4 +1,4 @@
-"""Operators' actions on accounts (domain/operator_actions.py) and the last enabled admin."""
+"""Operators' actions on accounts (domain/admin_service.py) and the last enabled admin."""
 
 from __future__ import annotations
 
