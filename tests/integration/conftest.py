@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
-from domain.operator_actions import OperatorActions
+from domain.admin_service import AdminService
+from domain.password_guard import PasswordGuard
 from domain.passwords import PasswordHasher
 from domain.user_service import UserService
 from domain.users import Registration, Role
@@ -61,9 +62,11 @@ def api(stack: Stack) -> ApiClient:
 @pytest.fixture
 def make_user(stack: Stack) -> UserFactory:
     """Registers users through the domain service, so tests start from real stored records."""
-    from handlers.dependencies import user_repository
+    from handlers.dependencies import login_state, user_repository
 
-    service = UserService(user_repository(), PasswordHasher())
+    hasher = PasswordHasher()
+    guard = PasswordGuard(login_state(), hasher)
+    service = UserService(user_repository(), hasher, password_guard=guard)
 
     def make(
         *, email: str | None = None, name: str = "Test User", admin: bool = False
@@ -74,7 +77,7 @@ def make_user(stack: Stack) -> UserFactory:
             Registration(email=email or f"user{number}@example.com", password=password, name=name)
         )
         if admin:
-            user = OperatorActions(user_repository()).grant_role(user.email, Role.ADMIN, force=True)
+            user = AdminService(user_repository()).grant_role(user.email, Role.ADMIN, force=True)
         return CreatedUser(
             id=user.id,
             email=user.email,

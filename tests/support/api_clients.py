@@ -16,10 +16,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from adapters.dynamodb_login_state import DynamoDBLoginState
 from adapters.dynamodb_user_repository import DynamoDBUserRepository
 from adapters.user_items import user_key
 from domain.access import Caller
-from domain.operator_actions import OperatorActions
+from domain.admin_service import AdminService
+from domain.password_guard import PasswordGuard
 from domain.passwords import PasswordHasher
 from domain.user_service import UserService
 from domain.users import Registration, Role, User
@@ -210,14 +212,16 @@ class GatewayClient:
 
     def register(self, *, admin: bool = False, hasher: PasswordHasher | None = None) -> CreatedUser:
         """A user as registration stores it; ``admin`` granted as `userflow admin grant` does."""
-        service = UserService(self._users, hasher or PasswordHasher())
+        hasher = hasher or PasswordHasher()
+        guard = PasswordGuard(DynamoDBLoginState(self.table, self.db), hasher)
+        service = UserService(self._users, hasher, password_guard=guard)
         number = next(user_numbers)
         password = f"passphrase number {number}"
         user = service.register(
             Registration(email=f"auth{number}@example.com", password=password, name="Auth User")
         )
         if admin:
-            user = OperatorActions(self._users).grant_role(user.email, Role.ADMIN, force=True)
+            user = AdminService(self._users).grant_role(user.email, Role.ADMIN, force=True)
         return CreatedUser(id=user.id, email=user.email, password=password, caller=caller_of(user))
 
     def login(self, user: CreatedUser) -> dict[str, Any]:

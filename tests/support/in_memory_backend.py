@@ -7,11 +7,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from domain.access import Caller
-from domain.auth_service import AuthPolicy, AuthService
-from domain.operator_actions import OperatorActions
+from domain.admin_service import AdminService
+from domain.auth_service import AuthService
 from domain.password_guard import PasswordGuard
 from domain.passwords import Argon2Cost, PasswordHasher
-from domain.tokens import StoredKey, TokenIssuer, TokenSettings, TokenVerifier, generate_signing_key
+from domain.sessions import AuthPolicy
+from domain.signing_keys import StoredKey, generate_signing_key
+from domain.token_verifier import TokenVerifier
+from domain.tokens import TokenIssuer, TokenSettings
 from domain.user_migration import UserMigration
 from domain.user_service import UserService
 from domain.users import Registration, Role, User
@@ -68,8 +71,8 @@ class InMemoryBackend:
         guard = PasswordGuard(self.login_state, self.hasher, self.policy.throttle, self.clock)
         return UserService(self.users, self.hasher, password_guard=guard, clock=self.clock)
 
-    def operator_actions(self) -> OperatorActions:
-        return OperatorActions(self.users, self.login_state, clock=self.clock)
+    def admin_service(self) -> AdminService:
+        return AdminService(self.users, self.login_state, clock=self.clock)
 
     def auth_service(self, migration: UserMigration | None = None) -> AuthService:
         """``migration``: a user pool unknown addresses are moved over from."""

@@ -18,7 +18,7 @@ import boto3
 import pytest
 
 from adapters.user_items import user_from_item, user_key
-from domain.events import COMPARED_FIELDS
+from domain.event_details import COMPARED_FIELDS
 from tests.integration.pipeline.test_subscriber_rule import fold
 from tests.support.local_stack import LocalStack, start_local_stack
 from userflow.event_subscription import queue_policy_for_rule

@@ -10,8 +10,7 @@ import pytest
 from adapters.dynamodb_mfa_challenges import DynamoDBMfaChallengeStore, challenge_key
 from adapters.dynamodb_user_repository import DynamoDBUserRepository
 from adapters.mail_outbox import MAIL_KEY_PREFIX
-from domain.mail import MailKind
-from domain.mfa_login import security_notice
+from domain.mail import MailKind, user_message
 from domain.mfa_state import MfaSecrets
 from domain.mfa_uses import MfaChallenge, RecoveryCodeUsed, TotpStepUsed
 from domain.users import User, UserAccount
@@ -118,7 +117,7 @@ def test_given_a_recovery_code_when_used_then_struck_once_and_the_user_mailed_wi
     account = _enrolled(users)
     challenges.create(_challenge("a" * 64))
     challenges.create(_challenge("b" * 64))
-    notice = security_notice(MailKind.RECOVERY_CODE_USED, account.user)
+    notice = user_message(MailKind.RECOVERY_CODE_USED, account.user)
 
     used = challenges.complete(_challenge("a" * 64), RecoveryCodeUsed("u-1", "aa" * 32, notice))
     again = challenges.complete(_challenge("b" * 64), RecoveryCodeUsed("u-1", "aa" * 32, notice))
@@ -140,7 +139,7 @@ def test_given_the_last_recovery_code_when_used_then_none_are_left(
 ) -> None:
     account = _enrolled(users)
     for token_hash, code in (("a" * 64, "aa" * 32), ("b" * 64, "bb" * 32)):
-        notice = security_notice(MailKind.RECOVERY_CODE_USED, account.user)
+        notice = user_message(MailKind.RECOVERY_CODE_USED, account.user)
         challenges.create(_challenge(token_hash))
         assert challenges.complete(_challenge(token_hash), RecoveryCodeUsed("u-1", code, notice))
 
@@ -157,7 +156,7 @@ def test_given_mfa_turned_on_and_a_recovery_code_used_then_their_security_events
     from tests.integration.dlq.test_dlq_replay import _stream
 
     account = _enrolled(users)
-    notice = security_notice(MailKind.RECOVERY_CODE_USED, account.user)
+    notice = user_message(MailKind.RECOVERY_CODE_USED, account.user)
     challenges.create(_challenge("a" * 64))
     challenges.create(_challenge("b" * 64))
     use = RecoveryCodeUsed("u-1", "aa" * 32, notice, account.user.version, remaining=1)

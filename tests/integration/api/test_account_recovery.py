@@ -357,15 +357,14 @@ def test_given_a_reset_link_issued_while_the_password_changes_then_it_dies_too(
 ) -> None:
     from adapters.dynamodb_token_store import DynamoDBTokenStore
     from adapters.dynamodb_user_repository import DynamoDBUserRepository
-    from domain.mail import MailKind
+    from domain.mail import MailKind, user_message
     from domain.recovery_tokens import TokenPurpose, new_token
-    from domain.user_service import link_message
 
     users = DynamoDBUserRepository(gateway.table, cursor_key=lambda: b"", db=gateway.db)
     user = gateway.register()
     read_before = users.get(user.id)
     token = new_token(user.id, TokenPurpose.RESET_PASSWORD, datetime.now(UTC))
-    message = link_message(MailKind.RESET_PASSWORD, read_before.user, token.reference)
+    message = user_message(MailKind.RESET_PASSWORD, read_before.user, token.reference)
     store = DynamoDBTokenStore(gateway.table, gateway.db)
     assert store.issue_token(user.id, TokenPurpose.RESET_PASSWORD, token.issued, message)
     changed = read_before.model_copy(
@@ -387,9 +386,8 @@ def test_given_the_email_changed_after_the_user_was_read_when_a_link_is_issued_t
     changed: that link would mark the new address verified."""
     from adapters.dynamodb_token_store import DynamoDBTokenStore
     from adapters.dynamodb_user_repository import DynamoDBUserRepository
-    from domain.mail import MailKind
+    from domain.mail import MailKind, user_message
     from domain.recovery_tokens import TokenPurpose, new_token
-    from domain.user_service import link_message
 
     users = DynamoDBUserRepository(gateway.table, cursor_key=lambda: b"", db=gateway.db)
     user = gateway.register()
@@ -403,7 +401,7 @@ def test_given_the_email_changed_after_the_user_was_read_when_a_link_is_issued_t
     )
     users.save(moved, read_before)
     token = new_token(user.id, TokenPurpose.VERIFY_EMAIL, datetime.now(UTC))
-    message = link_message(MailKind.VERIFY_EMAIL, read_before.user, token.reference)
+    message = user_message(MailKind.VERIFY_EMAIL, read_before.user, token.reference)
 
     issued = DynamoDBTokenStore(gateway.table, gateway.db).issue_token(
         user.id, TokenPurpose.VERIFY_EMAIL, token.issued, message

@@ -13,9 +13,9 @@ import pytest
 from adapters.key_store import DEFAULT_RETAIN_RETIRED
 from adapters.user_items import user_key
 from domain.access import SESSION_ENDED
-from domain.auth_service import hash_refresh_token
 from domain.passwords import Argon2Cost, PasswordHasher
-from domain.tokens import SigningKeySet
+from domain.sessions import hash_refresh_token
+from domain.signing_keys import SigningKeySet
 from tests.support.api_clients import GatewayClient, reset_auth_caches
 from tests.support.legacy_hashes import LegacyScryptHasher
 from userflow.signing_keys import KeyLocations

@@ -10,7 +10,7 @@ from typing import Any
 import jwt
 import pytest
 
-from domain.tokens import new_key_set
+from domain.signing_keys import new_key_set
 from tests.support.api_clients import CreatedUser, GatewayClient
 
 ANONYMOUS, FORGED, SELF, OTHER, ADMIN = "anonymous", "forged", "self", "other", "admin"

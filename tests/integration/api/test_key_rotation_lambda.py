@@ -10,7 +10,6 @@ lifetime: ``published_long_ago`` stands for the 30 days between two rotations) a
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -25,7 +24,9 @@ from adapters.key_store import (
     read_key_set,
     store_key_set,
 )
-from domain.tokens import InvalidToken, SessionClaims, TokenSettings, TokenVerifier
+from domain.clock import utc_now
+from domain.token_verifier import InvalidToken, TokenVerifier
+from domain.tokens import SessionClaims, TokenSettings
 from tests.support.api_clients import ApiClient
 from tests.support.moto_patches import start_rotation
 from userflow.local_stack import bootstrap
@@ -106,7 +107,7 @@ def verify(keys: Keys, token: str, at: float | None = None) -> None:
         published(keys),
         SETTINGS.issuer,
         SETTINGS.audience,
-        clock=time.time if at is None else (lambda: at),
+        clock=utc_now if at is None else (lambda: datetime.fromtimestamp(at, UTC)),
     )
     verifier.verify(token)
 

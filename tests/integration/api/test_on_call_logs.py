@@ -80,12 +80,9 @@ def test_given_a_lockout_and_a_reset_when_on_call_reads_the_logs_then_each_names
 
 
 def test_given_the_warning_outcomes_when_named_then_they_are_the_domains_own() -> None:
-    from domain.auth_service import (
-        LOGIN_THROTTLED,
-        PASSWORD_RESET_REQUIRED,
-        REFRESH_REUSE_DETECTED,
-    )
+    from domain.auth_service import LOGIN_THROTTLED, PASSWORD_RESET_REQUIRED
     from domain.passkey_assertions import PASSKEY_CLONE_DETECTED
+    from domain.sessions import REFRESH_REUSE_DETECTED
     from handlers.dependencies import WARNING_OUTCOMES
 
     assert {

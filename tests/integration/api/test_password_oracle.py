@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from domain.auth_service import AuthPolicy
+from domain.sessions import AuthPolicy
 from tests.support.api_clients import ApiResponse, GatewayClient
 
 LIMIT = AuthPolicy().throttle.free_failures

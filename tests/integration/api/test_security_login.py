@@ -17,10 +17,12 @@ from adapters.dynamodb_login_state import DynamoDBLoginState
 from adapters.dynamodb_session_repository import DynamoDBSessionRepository
 from adapters.dynamodb_user_repository import DynamoDBUserRepository
 from adapters.user_items import user_key
-from domain.auth_service import LOGIN_THROTTLED, AuthPolicy, AuthService
+from domain.auth_service import LOGIN_THROTTLED, AuthService
 from domain.errors import AuthenticationFailed
 from domain.passwords import PasswordHasher
-from domain.tokens import TokenIssuer, TokenSettings, new_key_set
+from domain.sessions import AuthPolicy
+from domain.signing_keys import new_key_set
+from domain.tokens import TokenIssuer, TokenSettings
 from domain.users import UserAccount
 from tests.support.api_clients import CreatedUser, GatewayClient
 

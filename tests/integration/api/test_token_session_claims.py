@@ -10,7 +10,7 @@ from typing import Any
 import jwt
 import pytest
 
-from domain.tokens import SigningKeySet
+from domain.signing_keys import SigningKeySet
 from tests.support.api_clients import GatewayClient
 
 

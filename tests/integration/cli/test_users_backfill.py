@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
+from adapters.dynamodb_login_state import DynamoDBLoginState
 from adapters.dynamodb_user_repository import DynamoDBUserRepository
 from adapters.user_items import (
     INDEX_ATTRIBUTES,
@@ -20,6 +21,7 @@ from adapters.user_items import (
     user_index_values,
     user_key,
 )
+from domain.password_guard import PasswordGuard
 from domain.passwords import PasswordHasher
 from domain.user_search import UserQuery
 from domain.user_service import UserService
@@ -51,7 +53,9 @@ def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, str, list[User
         db = stack.client("dynamodb")
         name = stack.physical_id("UserRegistrationTable")
         repository = DynamoDBUserRepository(name, cursor_key=lambda: b"k" * 32, db=db)
-        service = UserService(repository, PasswordHasher())
+        hasher = PasswordHasher()
+        guard = PasswordGuard(DynamoDBLoginState(name, db), hasher)
+        service = UserService(repository, hasher, password_guard=guard)
         users = [
             service.register(
                 Registration(email=f"old{n}@example.com", password=f"passphrase {n}!", name="Old")

@@ -11,10 +11,12 @@ import pytest
 
 from adapters.sqs_poison_queue import message_body, without_images
 from adapters.user_items import user_key
+from domain.clock import utc_now
+from domain.password_guard import PasswordGuard
 from domain.passwords import PasswordHasher
-from domain.user_service import UserService, utc_now
+from domain.user_service import UserService
 from domain.users import UserPatch
-from handlers.dependencies import user_repository
+from handlers.dependencies import login_state, user_repository
 from samlocal.stream_mapping.lambda_record import as_lambda_record
 from tests.integration.dlq.test_dlq_replay import (
     _depth,
@@ -36,7 +38,9 @@ def test_given_a_lost_rename_and_a_later_password_change_when_the_table_stands_i
 ) -> None:
     admin = make_user(admin=True)
     user = make_user(name="Old Name")
-    UserService(user_repository(), PasswordHasher()).update(
+    hasher = PasswordHasher()
+    guard = PasswordGuard(login_state(), hasher)
+    UserService(user_repository(), hasher, password_guard=guard).update(
         admin.caller, user.id, UserPatch(name="New Name")
     )
     arn, _, records = _stream(stack)
@@ -46,7 +50,10 @@ def test_given_a_lost_rename_and_a_later_password_change_when_the_table_stands_i
     _events(stack)
     # Ten minutes later a password change: committed, and publishing nothing.
     later = UserService(
-        user_repository(), PasswordHasher(), clock=lambda: utc_now() + timedelta(minutes=10)
+        user_repository(),
+        hasher,
+        clock=lambda: utc_now() + timedelta(minutes=10),
+        password_guard=guard,
     )
     later.update(admin.caller, user.id, UserPatch(password="a brand new horse staple 77"))
     shard_gone(monkeypatch, stack, "shardId-gone")

@@ -7,7 +7,7 @@ from typing import Any
 
 from adapters.dynamodb_login_state import DynamoDBLoginState
 from adapters.dynamodb_user_repository import DynamoDBUserRepository
-from domain.operator_actions import OperatorActions
+from domain.admin_service import AdminService
 from domain.users import Role
 from tests.support.api_clients import CreatedUser, GatewayClient
 from tests.support.stream_records import as_published, assert_published_event_is_valid
@@ -24,11 +24,11 @@ def _kinds(gateway: GatewayClient, user: CreatedUser) -> list[str]:
     return [kind for kind, _ in gateway.published(user.id)]
 
 
-def _operator(gateway: GatewayClient) -> OperatorActions:
+def _operator(gateway: GatewayClient) -> AdminService:
     users = DynamoDBUserRepository(
         gateway.table, cursor_key=lambda: b"unused", db=gateway.db, actor=operator_actor
     )
-    return OperatorActions(users, DynamoDBLoginState(gateway.table, gateway.db, operator_actor))
+    return AdminService(users, DynamoDBLoginState(gateway.table, gateway.db, operator_actor))
 
 
 def _wrong(gateway: GatewayClient, user: CreatedUser) -> int:

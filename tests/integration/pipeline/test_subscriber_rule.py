@@ -24,9 +24,9 @@ from adapters.dynamodb_user_repository import DynamoDBUserRepository
 from adapters.stream_records import event_of_record
 from adapters.user_items import user_from_item, user_key
 from domain.access import Caller
+from domain.admin_service import AdminService
 from domain.errors import UserNotFound
-from domain.events import COMPARED_FIELDS
-from domain.operator_actions import OperatorActions
+from domain.event_details import COMPARED_FIELDS
 from domain.password_guard import PasswordGuard
 from domain.passwords import PasswordHasher
 from domain.user_service import UserService
@@ -119,7 +119,7 @@ class History:
                 self.passwords[user_id] = new
             elif kind == "grant":
                 email = self.service.get(caller, user_id).email
-                OperatorActions(self.repository).grant_role(email, Role.ADMIN, force=True)
+                AdminService(self.repository).grant_role(email, Role.ADMIN, force=True)
             elif kind == "delete":
                 self.service.delete(caller, user_id, self.passwords[user_id])
                 self.ids[slot] = None

@@ -8,7 +8,8 @@ import json
 import pytest
 
 from adapters.key_store import CACHE_SECONDS, FORCED_REFRESH_INTERVAL_SECONDS, PublicKeySource
-from domain.tokens import SigningKeySet, UnknownSigningKey, new_key_set
+from domain.signing_keys import SigningKeySet, new_key_set
+from domain.token_verifier import UnknownSigningKey
 from tests.unit.domain.test_tokens import AUDIENCE, ISSUER, signed
 
 

@@ -15,7 +15,7 @@ from adapters.key_store import (
     publish_ahead,
     scheduled_key_set,
 )
-from domain.tokens import KeyNotReady, NothingStaged, SigningKeySet, new_key_set
+from domain.signing_keys import KeyNotReady, NothingStaged, SigningKeySet, new_key_set
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 AHEAD = timedelta(minutes=5)

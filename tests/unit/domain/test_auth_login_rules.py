@@ -8,14 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from domain.auth_models import TokenPair
-from domain.auth_service import (
-    LOGIN_FAILED,
-    LOGIN_SUCCEEDED,
-    LOGIN_THROTTLED,
-    hash_refresh_token,
-)
+from domain.auth_service import LOGIN_FAILED, LOGIN_SUCCEEDED, LOGIN_THROTTLED
 from domain.errors import AuthenticationFailed, LoginThrottled, PasswordResetRequired
 from domain.passwords import Argon2Cost, PasswordHasher
+from domain.sessions import hash_refresh_token
 from domain.users import Role, User, UserPatch, UserStatus
 from tests.support.in_memory_backend import PASSWORD, Clock, InMemoryBackend
 
@@ -220,7 +216,7 @@ def test_given_a_disabled_user_when_logging_in_with_the_password_then_refused_un
     backend: InMemoryBackend, user: User
 ) -> None:
     admin = backend.register(email="admin@example.com", name="Admin")
-    service, caller = backend.user_service(), backend.caller(admin, admin=True)
+    service, caller = backend.admin_service(), backend.caller(admin, admin=True)
     service.set_status(caller, user.id, UserStatus.DISABLED)
 
     with pytest.raises(AuthenticationFailed):

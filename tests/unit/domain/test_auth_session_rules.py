@@ -11,11 +11,8 @@ from pydantic import ValidationError
 
 from domain.access import Caller
 from domain.auth_models import LogoutRequest, TokenPair
-from domain.auth_service import (
-    REFRESH_REUSE_DETECTED,
-    hash_refresh_token,
-)
 from domain.errors import AuthenticationFailed
+from domain.sessions import REFRESH_REUSE_DETECTED, hash_refresh_token
 from domain.users import User, UserPatch, UserStatus
 from tests.support.in_memory_backend import PASSWORD, Clock, InMemoryBackend
 
@@ -234,7 +231,7 @@ def test_given_a_deleted_or_disabled_user_when_refreshing_then_refused(
     if gone == "deleted":
         backend.user_service().delete(admin, user.id)  # another user's: no reauthentication
     else:
-        backend.user_service().set_status(admin, user.id, UserStatus.DISABLED)
+        backend.admin_service().set_status(admin, user.id, UserStatus.DISABLED)
 
     assert _refresh_fails(backend, pair.refresh_token)
 

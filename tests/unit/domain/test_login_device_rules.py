@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from domain.auth_models import LoginTokens, LogoutRequest
-from domain.auth_service import AuthPolicy
 from domain.errors import AuthenticationFailed, LoginThrottled, PasswordResetRequired
 from domain.login_throttle import ThrottlePolicy, ThrottleState, hash_device_token
+from domain.sessions import AuthPolicy
 from domain.users import User
 from tests.support.in_memory_backend import PASSWORD, Clock, InMemoryBackend
 

@@ -10,6 +10,7 @@ import pytest
 
 from domain.errors import AccessDenied, InvalidInput
 from domain.metadata import MetadataLimits, MetadataPolicy, json_schema_check, merge_patch
+from domain.password_guard import PasswordGuard
 from domain.user_service import UserService
 from domain.users import UserPatch
 from tests.support.in_memory_backend import Clock, InMemoryBackend
@@ -23,7 +24,10 @@ def backend() -> InMemoryBackend:
 
 
 def _service(backend: InMemoryBackend, policy: MetadataPolicy | None = None) -> UserService:
-    return UserService(backend.users, backend.hasher, clock=backend.clock, metadata=policy)
+    guard = PasswordGuard(backend.login_state, backend.hasher, clock=backend.clock)
+    return UserService(
+        backend.users, backend.hasher, clock=backend.clock, password_guard=guard, metadata=policy
+    )
 
 
 def _patch(**fields: Any) -> UserPatch:

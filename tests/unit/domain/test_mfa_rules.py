@@ -10,14 +10,15 @@ import pyotp
 import pytest
 
 from domain.access import Caller
+from domain.admin_service import AdminService
 from domain.errors import AccessDenied, InvalidMfaCode, MfaStateConflict
 from domain.mail import MailKind
 from domain.mfa import PENDING_ENROLMENT_LIFETIME, MfaService
 from domain.mfa_crypto import MfaKeys
 from domain.mfa_policy import MfaPolicy
-from domain.operator_actions import OperatorActions
+from domain.password_guard import PasswordGuard
 from domain.users import Registration, Role, User, UserAccount
-from tests.support.fakes import InMemoryUserRepository
+from tests.support.fakes import InMemoryLoginState, InMemoryUserRepository
 from tests.support.in_memory_backend import TOY_ARGON2ID_HASHER, Clock
 
 NOW = datetime(2026, 12, 6, 12, 0, 5, tzinfo=UTC)
@@ -67,12 +68,13 @@ def service(
 def register(users: InMemoryUserRepository, *, admin: bool = False) -> Caller:
     from domain.user_service import UserService
 
-    accounts = UserService(users, TOY_ARGON2ID_HASHER, clock=lambda: NOW)
+    guard = PasswordGuard(InMemoryLoginState(users), TOY_ARGON2ID_HASHER)
+    accounts = UserService(users, TOY_ARGON2ID_HASHER, clock=lambda: NOW, password_guard=guard)
     user: User = accounts.register(
         Registration(email="ann@example.com", password="a long enough passphrase", name="Ann")
     )
     if admin:
-        user = OperatorActions(users).grant_role(user.email, Role.ADMIN, force=True)
+        user = AdminService(users).grant_role(user.email, Role.ADMIN, force=True)
     return Caller(user_id=user.id, roles=frozenset(map(str, user.roles)), session_generation=0)
 
 

@@ -1,4 +1,4 @@
-"""Operators' actions on accounts (domain/operator_actions.py) and the last enabled admin."""
+"""Operators' actions on accounts (domain/admin_service.py) and the last enabled admin."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def _verified(backend: InMemoryBackend, email: str = "ann@example.com", name: st
 
 def _admin(backend: InMemoryBackend, email: str, name: str = "Admin") -> User:
     _verified(backend, email, name)
-    return backend.operator_actions().grant_role(email, Role.ADMIN)
+    return backend.admin_service().grant_role(email, Role.ADMIN)
 
 
 # ---------------------------------------------------------------- grant
@@ -44,7 +44,7 @@ def test_given_a_verified_user_when_granting_admin_twice_then_one_new_version(
     backend: InMemoryBackend,
 ) -> None:
     user = _verified(backend)
-    actions = backend.operator_actions()
+    actions = backend.admin_service()
 
     granted = actions.grant_role("ann@example.com", Role.ADMIN)
     again = actions.grant_role("ANN@example.com", Role.ADMIN)
@@ -59,7 +59,7 @@ def test_given_an_unverified_address_when_granting_then_refused_unless_forced(
 ) -> None:
     """Whoever registered a new hire's address before them would otherwise get their role."""
     user = backend.register()
-    actions = backend.operator_actions()
+    actions = backend.admin_service()
 
     with pytest.raises(UnverifiedEmail, match="not verified"):
         actions.grant_role("ann@example.com", Role.ADMIN)
@@ -72,7 +72,7 @@ def test_given_an_unverified_address_when_granting_then_refused_unless_forced(
 
 
 def test_given_an_unknown_email_when_acting_then_user_not_found(backend: InMemoryBackend) -> None:
-    actions = backend.operator_actions()
+    actions = backend.admin_service()
     with pytest.raises(UserNotFound, match=r"nobody@example\.com"):
         actions.grant_role("nobody@example.com", Role.ADMIN)
     with pytest.raises(UserNotFound, match=r"nobody@example\.com"):
@@ -92,11 +92,11 @@ def test_given_two_admins_when_one_is_revoked_then_demoted_and_every_session_end
     caller = backend.caller(ann, admin=True)
     backend.clock.advance(timedelta(seconds=1))
 
-    revoked = backend.operator_actions().revoke_role("ann@example.com", Role.ADMIN)
+    revoked = backend.admin_service().revoke_role("ann@example.com", Role.ADMIN)
 
     assert revoked.roles == (Role.USER,)
     with pytest.raises(AuthenticationFailed):
-        backend.user_service().list_users(caller, 10, None)
+        backend.admin_service().list_users(caller, 10, None)
     with pytest.raises(AuthenticationFailed):
         backend.auth_service().refresh(tokens.refresh_token)
 
@@ -106,7 +106,7 @@ def test_given_a_role_the_user_lacks_when_revoked_then_nothing_changes(
 ) -> None:
     user = _verified(backend)
 
-    assert backend.operator_actions().revoke_role("ann@example.com", Role.ADMIN) == user
+    assert backend.admin_service().revoke_role("ann@example.com", Role.ADMIN) == user
     assert backend.users.get(user.id).session_generation == 0
 
 
@@ -114,7 +114,7 @@ def test_given_the_user_role_when_revoked_then_refused(backend: InMemoryBackend)
     _verified(backend)
 
     with pytest.raises(InvalidInput, match="user role"):
-        backend.operator_actions().revoke_role("ann@example.com", Role.USER)
+        backend.admin_service().revoke_role("ann@example.com", Role.USER)
 
 
 # ---------------------------------------------------------------- the last enabled admin
@@ -122,7 +122,7 @@ def test_given_the_only_admin_when_revoked_then_refused(backend: InMemoryBackend
     ann = _admin(backend, "ann@example.com")
 
     with pytest.raises(LastAdmin):
-        backend.operator_actions().revoke_role("ann@example.com", Role.ADMIN)
+        backend.admin_service().revoke_role("ann@example.com", Role.ADMIN)
 
     assert backend.users.get(ann.id).user.roles == (Role.USER, Role.ADMIN)
 
@@ -133,7 +133,7 @@ def test_given_the_only_enabled_admin_when_disabling_themself_then_refused(
     ann = _admin(backend, "ann@example.com")
 
     with pytest.raises(LastAdmin):
-        backend.user_service().set_status(
+        backend.admin_service().set_status(
             backend.caller(ann, admin=True), "me", UserStatus.DISABLED
         )
 
@@ -145,13 +145,13 @@ def test_given_another_admin_who_is_disabled_when_the_last_enabled_one_is_disabl
 ) -> None:
     ann = _admin(backend, "ann@example.com", "Ann")
     bob = _admin(backend, "bob@example.com", "Bob")
-    service = backend.user_service()
+    service = backend.admin_service()
     service.set_status(backend.caller(ann, admin=True), bob.id, UserStatus.DISABLED)
 
     with pytest.raises(LastAdmin):
         service.set_status(backend.caller(ann, admin=True), ann.id, UserStatus.DISABLED)
     with pytest.raises(LastAdmin):
-        backend.operator_actions().revoke_role("ann@example.com", Role.ADMIN)
+        backend.admin_service().revoke_role("ann@example.com", Role.ADMIN)
 
 
 def test_given_an_admin_disabled_while_the_other_is_demoted_then_one_of_them_stays(
@@ -167,11 +167,11 @@ def test_given_an_admin_disabled_while_the_other_is_demoted_then_one_of_them_sta
     def seen_before(excluding: str) -> str | None:
         return stale[excluding].pop() if stale.get(excluding) else real(excluding)
 
-    backend.user_service().set_status(backend.caller(ann, admin=True), bob.id, UserStatus.DISABLED)
+    backend.admin_service().set_status(backend.caller(ann, admin=True), bob.id, UserStatus.DISABLED)
     monkeypatch.setattr(backend.users, "other_enabled_admin", seen_before)
 
     with pytest.raises(LastAdmin):
-        backend.operator_actions().revoke_role("ann@example.com", Role.ADMIN)
+        backend.admin_service().revoke_role("ann@example.com", Role.ADMIN)
 
     assert backend.users.get(ann.id).user.roles == (Role.USER, Role.ADMIN)
 
@@ -182,7 +182,7 @@ def test_given_an_admin_who_is_not_the_last_when_disabled_then_done(
     ann = _admin(backend, "ann@example.com", "Ann")
     bob = _admin(backend, "bob@example.com", "Bob")
 
-    backend.user_service().set_status(backend.caller(ann, admin=True), bob.id, UserStatus.DISABLED)
+    backend.admin_service().set_status(backend.caller(ann, admin=True), bob.id, UserStatus.DISABLED)
 
     assert backend.users.get(bob.id).user.status == UserStatus.DISABLED
 
@@ -196,7 +196,7 @@ def test_given_a_throttled_account_when_unlocked_then_the_password_logs_in_at_on
         with pytest.raises((AuthenticationFailed, LoginThrottled)):
             backend.auth_service().login(user.email, "not the password at all")
 
-    backend.operator_actions().unlock(user.email)
+    backend.admin_service().unlock(user.email)
 
     backend.auth_service().login(user.email, PASSWORD)
     assert backend.users.failed_logins(user.id) == 0

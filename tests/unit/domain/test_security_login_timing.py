@@ -13,10 +13,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from domain.auth_service import AuthPolicy, AuthService
+from domain.auth_service import AuthService
 from domain.errors import AuthenticationFailed
 from domain.login_throttle import ThrottlePolicy
 from domain.passwords import Argon2Cost, PasswordHasher
+from domain.sessions import AuthPolicy
 from tests.support.in_memory_backend import Clock, InMemoryBackend
 
 EMAIL = "known@example.com"

@@ -13,19 +13,9 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from domain.tokens import (
-    AccessClaims,
-    InvalidToken,
-    SessionClaims,
-    SigningKeySet,
-    TokenIssuer,
-    TokenSettings,
-    TokenVerifier,
-    UnknownSigningKey,
-    generate_signing_key,
-    key_thumbprint,
-    new_key_set,
-)
+from domain.signing_keys import SigningKeySet, generate_signing_key, key_thumbprint, new_key_set
+from domain.token_verifier import AccessClaims, InvalidToken, TokenVerifier, UnknownSigningKey
+from domain.tokens import SessionClaims, TokenIssuer, TokenSettings
 
 ISSUER = "urn:userflow:test"
 AUDIENCE = "urn:userflow:test:api"
@@ -320,7 +310,7 @@ def test_given_a_rotation_and_no_other_when_the_retention_has_passed_then_old_to
     new_token = issue(rotated, "user-1")
 
     def verifier_at(minutes: int) -> TokenVerifier:
-        moment = (rotated_at + timedelta(minutes=minutes)).timestamp()
+        moment = rotated_at + timedelta(minutes=minutes)
         return TokenVerifier(rotated.public_jwks(), ISSUER, AUDIENCE, clock=lambda: moment)
 
     assert verifier_at(24).verify(old_token).sub == "user-1"

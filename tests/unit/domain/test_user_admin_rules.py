@@ -73,7 +73,7 @@ def test_given_users_when_an_admin_pages_through_them_then_each_appears_once_in_
 ) -> None:
     users = _register_many(backend, 5)
     caller = backend.caller(users[0], admin=True)
-    service = backend.user_service()
+    service = backend.admin_service()
 
     seen, cursor = [], None
     while True:
@@ -92,7 +92,7 @@ def test_given_a_non_admin_when_listing_users_then_access_denied(
     user = backend.register()
 
     with pytest.raises(AccessDenied):
-        backend.user_service().list_users(backend.caller(user), 10, None)
+        backend.admin_service().list_users(backend.caller(user), 10, None)
 
 
 @pytest.mark.parametrize("limit", [0, 101])
@@ -102,7 +102,7 @@ def test_given_a_limit_out_of_range_when_listing_then_invalid_input(
     admin = backend.register()
 
     with pytest.raises(InvalidInput, match="limit"):
-        backend.user_service().list_users(backend.caller(admin, admin=True), limit, None)
+        backend.admin_service().list_users(backend.caller(admin, admin=True), limit, None)
 
 
 def test_given_a_cursor_this_service_did_not_issue_when_listing_then_invalid_cursor(
@@ -111,7 +111,7 @@ def test_given_a_cursor_this_service_did_not_issue_when_listing_then_invalid_cur
     admin = backend.register()
 
     with pytest.raises(InvalidCursor):
-        backend.user_service().list_users(backend.caller(admin, admin=True), 10, "forged")
+        backend.admin_service().list_users(backend.caller(admin, admin=True), 10, "forged")
 
 
 # ---------------------------------------------------------------- disable / enable
@@ -123,14 +123,14 @@ def test_given_an_admin_when_disabling_a_user_then_their_tokens_stop_working_unt
     service, caller = backend.user_service(), backend.caller(admin, admin=True)
     backend.clock.advance(timedelta(seconds=5))
 
-    disabled = service.set_status(caller, bob.id, UserStatus.DISABLED)
+    disabled = backend.admin_service().set_status(caller, bob.id, UserStatus.DISABLED)
 
     assert (disabled.status, disabled.version) == (UserStatus.DISABLED, 2)
     assert backend.users.get(bob.id).sessions_revoked_at == backend.clock.now
     with pytest.raises(AuthenticationFailed):
         service.get(bobs_token, "me")
 
-    enabled = service.set_status(caller, bob.id, UserStatus.ACTIVE)
+    enabled = backend.admin_service().set_status(caller, bob.id, UserStatus.ACTIVE)
 
     assert (enabled.status, enabled.version) == (UserStatus.ACTIVE, 3)
     assert service.get(backend.caller(bob), "me") == enabled
@@ -143,7 +143,7 @@ def test_given_a_user_in_the_requested_status_when_set_again_then_nothing_change
 ) -> None:
     admin, bob = backend.register(), backend.register(email="bob@example.com", name="Bob")
 
-    unchanged = backend.user_service().set_status(
+    unchanged = backend.admin_service().set_status(
         backend.caller(admin, admin=True), bob.id, UserStatus.ACTIVE
     )
 
@@ -157,6 +157,6 @@ def test_given_a_non_admin_when_disabling_anyone_then_access_denied(
     user = backend.register()
 
     with pytest.raises(AccessDenied):
-        backend.user_service().set_status(backend.caller(user), user.id, UserStatus.DISABLED)
+        backend.admin_service().set_status(backend.caller(user), user.id, UserStatus.DISABLED)
 
     assert backend.users.get(user.id).user.status == UserStatus.ACTIVE

@@ -19,8 +19,8 @@ from domain.errors import (
     WriteContention,
 )
 from domain.password_guard import PasswordGuard, Verdict
-from domain.user_service import WRITE_ATTEMPTS
 from domain.users import Role, UserPatch, UserStatus
+from domain.write_races import WRITE_ATTEMPTS
 from tests.support.in_memory_backend import PASSWORD, Clock, InMemoryBackend
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -134,7 +134,7 @@ def test_given_a_deleted_caller_when_their_token_is_used_then_the_session_has_en
     backend.user_service().delete(caller, admin.id, current_password=PASSWORD)
 
     with pytest.raises(AuthenticationFailed):
-        backend.user_service().list_users(caller, 10, None)
+        backend.admin_service().list_users(caller, 10, None)
 
 
 # ---------------------------------------------------------------- updates
@@ -401,7 +401,7 @@ def test_given_writers_that_keep_winning_when_disabling_then_write_contention_no
     saves = _racing_writer(backend, monkeypatch, races=WRITE_ATTEMPTS)
 
     with pytest.raises(WriteContention):
-        backend.user_service().set_status(
+        backend.admin_service().set_status(
             backend.caller(admin, admin=True), ann.id, UserStatus.DISABLED
         )
 
