@@ -79,26 +79,6 @@ ERROR_STATUS: dict[type[Exception], HTTPStatus] = {
 }
 
 
-def idempotency_errors() -> dict[type[Exception], tuple[HTTPStatus, str]]:
-    """Powertools idempotency's refusals, for registration only: importing them loads the whole
-    idempotency utility (~50 ms of every other function's cold start)."""
-    from aws_lambda_powertools.utilities.idempotency.exceptions import (
-        IdempotencyAlreadyInProgressError,
-        IdempotencyValidationError,
-    )
-
-    return {
-        IdempotencyAlreadyInProgressError: (
-            HTTPStatus.CONFLICT,
-            "A request with this Idempotency-Key is still in progress",
-        ),
-        IdempotencyValidationError: (
-            HTTPStatus.UNPROCESSABLE_ENTITY,
-            "This Idempotency-Key was already used with a different body",
-        ),
-    }
-
-
 class ErrorBody(BaseModel):
     """Every error this API answers with."""
 

@@ -14,7 +14,7 @@ from adapters.user_items import user_key
 from domain.passwords import PasswordHasher
 from domain.user_service import UserService, utc_now
 from domain.users import UserPatch
-from handlers.dependencies import user_repository
+from handlers.stores import user_repository
 from samlocal.stream_mapping.lambda_record import as_lambda_record
 from tests.integration.conftest import UserFactory, shard_gone
 from tests.integration.test_dlq_replay import (
