@@ -11,7 +11,7 @@ from domain.operator_actions import OperatorActions
 from domain.users import Role
 from tests.integration.conftest import CreatedUser, GatewayClient
 from tests.stream_records import as_published, assert_published_event_is_valid
-from userflow.commands.admin import operator_actor
+from userflow.users.operator import operator_actor
 
 LIFECYCLE = {"UserCreated", "UserUpdated", "UserDeleted"}
 
