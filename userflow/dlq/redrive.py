@@ -7,7 +7,8 @@ narrowed to the records left, so a later run never re-sends what was re-driven.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -26,7 +27,7 @@ from userflow.dlq.messages import (
     UndeliveredEvent,
     Unrecognised,
 )
-from userflow.dlq.republish import RecordPublisher, Result, user_of
+from userflow.dlq.republish import RecordPublisher, user_of
 from userflow.dlq.stream import StreamRangeIncomplete, batch_records
 from userflow.dlq.table_fallback import Window, reconstructed_records, stand_in_record
 from userflow.stack import Stack
@@ -35,6 +36,16 @@ from userflow.stack import Stack
 # only then are a batch's records gone. Any other error (throttling, access denied, the network)
 # says nothing about them, and the message stays for a later run.
 RECORDS_GONE_CODES = frozenset({"TrimmedDataAccessException", "ResourceNotFoundException"})
+
+
+@dataclass
+class Result:
+    """``done``: the message can go. ``rest``: a narrowed body to keep instead (progress made).
+    ``problems``: what stays and why, one line each."""
+
+    done: bool
+    rest: str | None = None
+    problems: list[str] = field(default_factory=list)
 
 
 def _image_version(record: Mapping[str, Any]) -> int | None:
@@ -53,21 +64,21 @@ class Redriver:
         stack: Stack,
         dry_run: bool,
         say: Callable[[str], None],
-        publisher: RecordPublisher | None = None,
+        republisher: RecordPublisher | None = None,
     ) -> None:
-        """``publisher``: how records are re-published (default: with its retries)."""
+        """``republisher``: how records are re-published (default: with its retries)."""
         self.stack = stack
         self.dry_run = dry_run
         self.say = say
-        self.publisher = publisher or RecordPublisher(dry_run, say)
+        self.republisher = republisher or RecordPublisher(dry_run, say)
         self.sqs = stack.client("sqs")
-        bus = EventBridgePublisher(
+        publisher = EventBridgePublisher(
             stack.physical_id("UserEventsBus"), events_client=stack.client("events")
         )
         poison_sink = SqsPoisonQueue(stack.physical_id("UserStreamPoisonQueue"), self.sqs)
-        self.pipeline = LifecyclePipeline(bus, table_change, poison_sink)
+        self.pipeline = LifecyclePipeline(publisher, table_change, poison_sink)
         # A poison message's record has no other queue to go to: it stays in its own message.
-        self.pipeline_without_sink = LifecyclePipeline(bus, table_change)
+        self.pipeline_without_sink = LifecyclePipeline(publisher, table_change)
 
     def redrive(self, letter: DeadLetter) -> Result:
         match letter:
@@ -115,7 +126,7 @@ class Redriver:
         if isinstance(records, Result):
             return records
         self.say(f"    re-read {len(records)} record(s) from the stream")
-        result, failed = self.publisher.publish(records, self.pipeline)
+        result, failed = self._records(records, self.pipeline)
         if failed and len(failed) < len(records):
             users = [user_of(r) for r in records if sequence_number(r) in failed]
             result.rest = letter.narrowed(failed, users)
@@ -157,12 +168,19 @@ class Redriver:
             " since are re-published as they are now (marked reconstructed); deletions in that"
             " window cannot be recovered"
         )
-        result, failed = self.publisher.publish(records, self.pipeline)
+        result, failed = self._records(records, self.pipeline)
         if failed and len(failed) < len(records):
             result.rest = letter.for_users(
                 [user_of(r) for r in records if sequence_number(r) in failed]
             )
         return result
+
+    def _records(
+        self, records: Sequence[Mapping[str, Any]], pipeline: LifecyclePipeline
+    ) -> tuple[Result, list[str]]:
+        """Publishes (or, dry, maps) the records; the result and the sequence numbers left."""
+        published = self.republisher.publish(records, pipeline)
+        return Result(not published.left, problems=published.problems), published.left
 
     # ------------------------------------------------------------------ poison records
     def _poison(self, letter: PoisonMessage) -> Result:
@@ -172,7 +190,7 @@ class Redriver:
             return self._still_poison(letter, str(error))
         except Exception as error:  # the mapper's bug is still there
             return self._still_poison(letter, f"unexpected {type(error).__name__}: {error}")
-        return self.publisher.publish([letter.record], self.pipeline_without_sink)[0]
+        return self._records([letter.record], self.pipeline_without_sink)[0]
 
     def _still_poison(self, letter: PoisonMessage, reason: str) -> Result:
         """The record cannot map; the item as it is now decides. If it maps at a later version,
@@ -206,7 +224,7 @@ class Redriver:
             )
             return Result(True)
         self.say(f"    the item maps as it is now (version {current}): re-published from the table")
-        return self.publisher.publish([stand_in], self.pipeline_without_sink)[0]
+        return self._records([stand_in], self.pipeline_without_sink)[0]
 
     # ------------------------------------------------------------------ undelivered events
     def _undelivered(self, letter: UndeliveredEvent) -> Result:

@@ -23,8 +23,7 @@ from tqdm import tqdm
 from userflow.dlq.discovery import DeadLetterQueue
 from userflow.dlq.messages import read_message
 from userflow.dlq.queue import TAKE_VISIBILITY_S, QueueIo
-from userflow.dlq.redrive import Redriver
-from userflow.dlq.republish import Result
+from userflow.dlq.redrive import Redriver, Result
 
 
 @dataclass

@@ -25,13 +25,11 @@ PERMANENT_CODES = frozenset(
 
 
 @dataclass
-class Result:
-    """``done``: the message can go. ``rest``: a narrowed body to keep instead (progress made).
-    ``problems``: what stays and why, one line each."""
+class Published:
+    """What still fails: one line per record naming it and why, and their sequence numbers."""
 
-    done: bool
-    rest: str | None = None
     problems: list[str] = field(default_factory=list)
+    left: list[str] = field(default_factory=list)
 
 
 def user_of(record: Mapping[str, Any]) -> str:
@@ -65,10 +63,11 @@ class RecordPublisher:
 
     def publish(
         self, records: Sequence[Mapping[str, Any]], pipeline: LifecyclePipeline
-    ) -> tuple[Result, list[str]]:
-        """Publishes (or, dry, maps) the records; the result and the sequence numbers left."""
+    ) -> Published:
+        """Publishes (or, dry, maps) the records."""
         if self.dry_run:
-            return self._predict(records), []
+            self._predict(records)
+            return Published()
         outcomes = self._with_retries(records, pipeline)
         counts = dict.fromkeys(RecordStatus, 0)
         for outcome in outcomes.values():
@@ -76,7 +75,7 @@ class RecordPublisher:
         self.say("    " + (", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no record"))
         left = [r for r in records if outcomes[sequence_number(r)].status is RecordStatus.FAILED]
         problems = [f"{_record_name(r)}: {outcomes[sequence_number(r)].reason}" for r in left]
-        return Result(not left, problems=problems), [sequence_number(r) for r in left]
+        return Published(problems, [sequence_number(r) for r in left])
 
     def _with_retries(
         self, records: Sequence[Mapping[str, Any]], pipeline: LifecyclePipeline
@@ -92,7 +91,7 @@ class RecordPublisher:
                 break
         return outcomes
 
-    def _predict(self, records: Sequence[Mapping[str, Any]]) -> Result:
+    def _predict(self, records: Sequence[Mapping[str, Any]]) -> None:
         counts = {"published": 0, "skipped": 0, "kept as poison": 0}
         for record in records:
             try:
@@ -106,4 +105,3 @@ class RecordPublisher:
             + ", ".join(f"{n} {what}" for what, n in counts.items() if n)
             + " (if publishing succeeds)"
         )
-        return Result(True)
