@@ -1,6 +1,5 @@
 """`userflow admin grant|revoke|unlock|reset-mfa`: operator actions on accounts
-(domain/operator_actions.py; reset-mfa: domain/mfa.py), made as the operator
-(userflow/users/operator.py).
+(domain/operator_actions.py; reset-mfa: domain/mfa.py).
 
 Each is a normal user write (a version, a UserUpdated event with this command's request id as its
 correlation id), except unlock, which only clears login bookkeeping.

@@ -1,11 +1,10 @@
 """`userflow events tail`: print lifecycle events as they are published; `userflow events replay
 --since T [--until T] [--rule NAME]`: re-send the archive's events of a window (late subscribers).
 
-The tail subscribes like any consumer would (``userflow.event_subscription``): a temporary SQS
-queue and a rule on the user events bus matching source ``userflow.users``, both removed on exit,
-Ctrl-C, SIGTERM and SIGHUP (a dropped SSH session) included. On a terminal each event is one short
-line; otherwise one JSON object per line, the whole EventBridge event. The replay goes through
-EventBridge's archive (``userflow.event_archive``).
+Subscribes like any consumer would (``userflow.event_subscription``): a temporary SQS queue and
+a rule on the user events bus matching source ``userflow.users``, both removed on exit, Ctrl-C,
+SIGTERM and SIGHUP (a dropped SSH session) included. On a terminal each event is one short line;
+otherwise one JSON object per line, the whole EventBridge event.
 """
 
 from __future__ import annotations

@@ -1,5 +1,4 @@
-"""`userflow status`: the stack at a glance, on AWS or on the local stack (``userflow.stack_status``
-collects it).
+"""`userflow status`: the stack at a glance, on AWS or on the local stack.
 
 Shows the alarms in ALARM (of the stack's own alarms), every queue's depth (dead-letter queues
 marked, subscribers' DLQs outside the stack included), the stream processor's iterator age, and the
