@@ -58,3 +58,9 @@ def _retry_delay(response: Any, attempts: int, **_: Any) -> float | None:
 def retry_conflicts(dynamodb: Any) -> None:
     """Makes ``dynamodb`` (a botocore client) send contended writes again, ATTEMPTS in all."""
     dynamodb.meta.events.register("needs-retry.dynamodb", _retry_delay)
+
+
+def cancellation_codes(error: ClientError) -> list[str]:
+    """Why each item of a cancelled transaction was refused, in the transaction's order."""
+    reasons = error.response.get("CancellationReasons", [])
+    return [reason.get("Code", "None") for reason in reasons]

@@ -18,8 +18,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from adapters.aws_clients import client
-from adapters.dynamodb_conflicts import raise_if_contention
-from adapters.dynamodb_user_repository import cancellation_codes
+from adapters.dynamodb_conflicts import cancellation_codes, raise_if_contention
 from adapters.mail_outbox import outbox_put
 from adapters.security_stamps import actor_value, stamp_values
 from adapters.user_items import iso_timestamp, user_key

@@ -14,9 +14,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from adapters.aws_clients import client
-from adapters.dynamodb_conflicts import raise_if_contention
+from adapters.dynamodb_conflicts import cancellation_codes, raise_if_contention
 from adapters.dynamodb_throttle import update_if_exists
-from adapters.dynamodb_user_repository import cancellation_codes
 from adapters.user_items import iso_timestamp
 from domain.auth_models import PASSWORD_METHOD, RefreshRecord, SessionFamily
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.aws_clients import client
-from adapters.dynamodb_conflicts import raise_if_contention
-from adapters.dynamodb_user_repository import cancellation_codes
+from adapters.dynamodb_conflicts import cancellation_codes, raise_if_contention
 from adapters.mail_outbox import outbox_put
 from adapters.user_items import token_values, user_key
 from domain.mail import MailRequest

@@ -13,20 +13,17 @@ from botocore.exceptions import ClientError
 
 from adapters.aws_clients import client
 from adapters.cursor_codec import CursorCodec
-from adapters.dynamodb_conflicts import raise_if_contention
+from adapters.dynamodb_conflicts import cancellation_codes, raise_if_contention
+from adapters.email_claims import claim_email, release_email
 from adapters.mail_outbox import outbox_put
-from adapters.security_stamps import LAST_ACTOR, ActorOf, actor_value, stamp_values
+from adapters.security_stamps import LAST_ACTOR, ActorOf, actor_value
 from adapters.tombstones import DEFAULT_RETENTION, tombstone_put
 from adapters.user_items import (
     DEFAULT_SHARDS,
-    INDEX_ATTRIBUTES,
     LEGACY_LIST_PARTITION,
     LIST_INDEX,
-    LOCKOUT_ATTRIBUTES,
-    TOKEN_ATTRIBUTES,
     account_attributes,
     account_from_item,
-    claim_index_values,
     created_partition,
     email_key,
     iso_timestamp,
@@ -34,22 +31,17 @@ from adapters.user_items import (
 )
 from adapters.user_owned_items import owned_item_deletes
 from adapters.user_search import UserSearch
+from adapters.user_updates import user_update
 from domain.actors import Actor
 from domain.errors import EmailAlreadyExists, UserNotFound, VersionConflict
 from domain.mail import MailRequest
 from domain.recovery_tokens import TokenPurpose
-from domain.security_stamps import stamps_for_save
 from domain.user_search import UserQuery
-from domain.users import TOKEN_FIELDS, Role, UserAccount, UserPage, UserStatus
+from domain.users import Role, UserAccount, UserPage, UserStatus
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
-
-
-def cancellation_codes(error: ClientError) -> list[str]:
-    reasons = error.response.get("CancellationReasons", [])
-    return [reason.get("Code", "None") for reason in reasons]
 
 
 class DynamoDBUserRepository:
@@ -94,7 +86,7 @@ class DynamoDBUserRepository:
                             "ConditionExpression": "attribute_not_exists(PK)",
                         }
                     },
-                    self._claim_email(user.email, user.id),
+                    claim_email(self._table, user.email, user.id, self._shards),
                     *(outbox_put(self._table, message) for message in messages),
                 ]
             )
@@ -129,67 +121,23 @@ class DynamoDBUserRepository:
     ) -> None:
         """Writes only what the use case changed: login bookkeeping, rehashes and session
         revocations made concurrently (without a version bump) are never overwritten."""
-        before = account_attributes(previous, shards=self._shards)
-        after = account_attributes(updated, self._request_id(), self._shards)
-        # Index keys always: an item stored before the indexes were sharded moves with any change.
-        attributes = {k: v for k, v in after.items() if before.get(k) != v or k in INDEX_ATTRIBUTES}
         actor = self._actor(updated.user.id)
-        reset = token_used is TokenPurpose.RESET_PASSWORD
-        attributes |= stamp_values(stamps_for_save(previous, updated, actor, reset=reset))
-        attributes[LAST_ACTOR] = actor_value(actor)
-        removed = [name for name in before if name not in after]
-        if "last_request_id" not in after:  # a change without a request id: forget the old one
-            removed.append("last_request_id")
-        # Removed even if written after ``previous`` was read: a link issued concurrently dies
-        # with the password or the address it was mailed to, and a reset clears a lockout that
-        # guesses set meanwhile.
-        cleared = []
-        if (
-            updated.password_hash != previous.password_hash
-            or updated.user.email != previous.user.email
-        ):
-            cleared += TOKEN_ATTRIBUTES
-        if token_used is TokenPurpose.RESET_PASSWORD:
-            cleared += LOCKOUT_ATTRIBUTES
-        removed += [n for n in cleared if n not in after and n not in removed]
-        condition = "attribute_exists(PK) AND #version = :expected"
-        expected: dict[str, Any] = {":expected": {"N": str(previous.user.version)}}
-        token_names: dict[str, str] = {}
-        if token_used is not None:
-            # The token being used is still the stored one: used once, and only if not superseded.
-            stored = previous.token(token_used)
-            name = f"{TOKEN_FIELDS[token_used]}_hash"
-            token_names = {"#used_token": name}
-            condition += " AND #used_token = :used_token"
-            expected[":used_token"] = {"S": stored.token_hash if stored else ""}
-        names = {f"#{name}": name for name in [*attributes, *removed, "version"]} | token_names
-        set_clause = ", ".join(f"#{name} = :{name}" for name in attributes)
-        expression = f"SET {set_clause}" + (
-            f" REMOVE {', '.join(f'#{name}' for name in removed)}" if removed else ""
-        )
-        # Added, never set: a revocation made concurrently (logout-all) is never undone.
-        bump = updated.session_generation - previous.session_generation
-        if bump:
-            expression += " ADD session_generation :bump"
-            attributes["bump"] = {"N": str(bump)}
         items: list[TransactWriteItemTypeDef] = [
-            {
-                "Update": {
-                    "TableName": self._table,
-                    "Key": user_key(updated.user.id),
-                    "UpdateExpression": expression,
-                    "ConditionExpression": condition,
-                    "ExpressionAttributeNames": names,
-                    "ExpressionAttributeValues": {
-                        **{f":{name}": value for name, value in attributes.items()},
-                        **expected,
-                    },
-                }
-            }
+            user_update(
+                self._table,
+                updated,
+                previous,
+                actor,
+                request_id=self._request_id(),
+                shards=self._shards,
+                token_used=token_used,
+            )
         ]
         if updated.user.email != previous.user.email:
-            items.append(self._claim_email(updated.user.email, updated.user.id))
-            items.append(self._release_email(previous.user.email, previous.user.id))
+            items.append(
+                claim_email(self._table, updated.user.email, updated.user.id, self._shards)
+            )
+            items.append(release_email(self._table, previous.user.email, previous.user.id))
         items.extend(outbox_put(self._table, message) for message in messages)
         if admin_kept is not None:
             items.append(self._still_enabled_admin(admin_kept))
@@ -229,7 +177,7 @@ class DynamoDBUserRepository:
                             },
                         }
                     },
-                    self._release_email(user.email, user.id),
+                    release_email(self._table, user.email, user.id),
                     tombstone_put(
                         self._table,
                         deleted.user,
@@ -332,32 +280,5 @@ class DynamoDBUserRepository:
                     ":admin": {"S": Role.ADMIN.value},
                     ":active": {"S": UserStatus.ACTIVE.value},
                 },
-            }
-        }
-
-    def _claim_email(self, email: str, user_id: str) -> TransactWriteItemTypeDef:
-        return {
-            "Put": {
-                "TableName": self._table,
-                "Item": {
-                    **email_key(email),
-                    "entity": {"S": "email"},
-                    "user_id": {"S": user_id},
-                    **{
-                        name: {"S": value}
-                        for name, value in claim_index_values(email, user_id, self._shards).items()
-                    },
-                },
-                "ConditionExpression": "attribute_not_exists(PK)",
-            }
-        }
-
-    def _release_email(self, email: str, user_id: str) -> TransactWriteItemTypeDef:
-        return {
-            "Delete": {
-                "TableName": self._table,
-                "Key": email_key(email),
-                "ConditionExpression": "user_id = :owner",
-                "ExpressionAttributeValues": {":owner": {"S": user_id}},
             }
         }

@@ -27,9 +27,9 @@ from benchmarks.cold_start import (
     HASHING_FUNCTIONS,
     OWN_USER_FUNCTIONS,
     baseline_load,
-    sample_event,
 )
 from benchmarks.local_stack import BenchStack, BenchUser, local_stack, save_results
+from benchmarks.sample_events import sample_event
 
 ITERATIONS = int(os.environ.get("BENCH_WARM_ITERATIONS", "20"))
 WARM_UP = 3

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from domain.users import UserStatus
+from handlers.actors import current_caller
 from handlers.dependencies import admin_service
-from handlers.http import create_resolver, current_caller, documented, lambda_handler
+from handlers.http import create_resolver, documented, lambda_handler
 from handlers.router import Response
 
 app = create_resolver()

@@ -20,9 +20,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from domain.mfa_policy import MfaPolicy
 from domain.token_verifier import InvalidToken
 from handlers.cold_start import started
-from handlers.dependencies import public_keys
 from handlers.observability import logger, metrics
 from handlers.settings import AuthorizerSettings, load
+from handlers.stores import public_keys
 
 DENY: dict[str, Any] = {"isAuthorized": False}
 

@@ -6,8 +6,9 @@ from typing import Annotated
 
 from domain.errors import InvalidInput
 from domain.users import AccountDeletion
+from handlers.actors import current_caller
 from handlers.dependencies import user_service
-from handlers.http import create_resolver, current_caller, documented, lambda_handler
+from handlers.http import create_resolver, documented, lambda_handler
 from handlers.router import Body, Response
 
 app = create_resolver()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from domain.auth_models import VerifyEmailRequest
+from handlers.actors import current_caller, source_ip
 from handlers.dependencies import recovery_service
-from handlers.http import create_resolver, current_caller, documented, lambda_handler, source_ip
+from handlers.http import create_resolver, documented, lambda_handler
 from handlers.router import Response
 from handlers.source_guard import limited_by_source
 

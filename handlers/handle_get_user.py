@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from domain.users import User
+from handlers.actors import current_caller
 from handlers.dependencies import user_service
-from handlers.http import create_resolver, current_caller, documented, lambda_handler, user_response
+from handlers.http import create_resolver, documented, lambda_handler, user_response
 from handlers.router import Response
 
 app = create_resolver()

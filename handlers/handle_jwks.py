@@ -7,9 +7,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
-from handlers.dependencies import public_keys
 from handlers.http import create_resolver, documented, lambda_handler
 from handlers.router import Response, content_types
+from handlers.stores import public_keys
 
 app = create_resolver()
 

@@ -14,8 +14,9 @@ from domain.email_address import MAX_EMAIL_LENGTH
 from domain.errors import InvalidInput
 from domain.user_search import UserQuery
 from domain.users import UserPage, UserStatus
+from handlers.actors import current_caller
 from handlers.dependencies import admin_service
-from handlers.http import NO_STORE, create_resolver, current_caller, documented, lambda_handler
+from handlers.http import NO_STORE, create_resolver, documented, lambda_handler
 from handlers.router import Query, Response, content_types
 
 app = create_resolver()

@@ -25,9 +25,9 @@ from adapters.mail_outbox import SentMailLedger, request_from_image
 from adapters.ses_mail_sender import SesMailSender
 from domain.mail import MailDelivery, is_synthetic_recipient
 from handlers.cold_start import started
-from handlers.dependencies import mail_token_key
 from handlers.observability import logger, metrics, traced
 from handlers.settings import MailerSettings, load
+from handlers.stores import mail_token_key
 
 processor = BatchProcessor(
     event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False

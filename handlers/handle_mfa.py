@@ -15,11 +15,11 @@ from domain.mfa_models import (
     RecoveryCodes,
     TotpEnrolment,
 )
+from handlers.actors import current_caller
 from handlers.dependencies import mfa_service
 from handlers.http import (
     NO_STORE,
     create_resolver,
-    current_caller,
     documented,
     lambda_handler,
     refuse_non_object_body,

@@ -14,11 +14,11 @@ from domain.passkeys import (
     RegistrationOptionsRequest,
     RenamePasskeyRequest,
 )
+from handlers.actors import current_caller
 from handlers.dependencies import passkey_service
 from handlers.http import (
     NO_STORE,
     create_resolver,
-    current_caller,
     documented,
     lambda_handler,
     refuse_non_object_body,

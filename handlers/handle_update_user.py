@@ -8,15 +8,14 @@ from pydantic import StringConstraints
 from pydantic.json_schema import SkipJsonSchema
 
 from domain.users import User, UserPatch
+from handlers.actors import current_caller, source_ip
 from handlers.dependencies import user_service
 from handlers.http import (
     IF_MATCH_PATTERN,
     create_resolver,
-    current_caller,
     documented,
     lambda_handler,
     parse_if_match,
-    source_ip,
     user_response,
 )
 from handlers.router import Header, Response

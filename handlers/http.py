@@ -1,4 +1,5 @@
-"""What every API function shares: the router, the error table, the caller and the entry point."""
+"""What every API function shares: the router with its error table, the responses and the entry
+point (the caller: handlers/actors.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from aws_lambda_powertools.logging import correlation_paths
 from pydantic import BaseModel, ConfigDict
 from pydantic.json_schema import SkipJsonSchema
 
-from domain.access import Caller
 from domain.errors import (
     AccessDenied,
     AuthenticationFailed,
@@ -39,7 +39,6 @@ from domain.errors import (
     WriteContention,
 )
 from domain.users import User
-from handlers.actors import remember_caller
 from handlers.cold_start import started
 from handlers.observability import logger, metrics, traced
 from handlers.router import (
@@ -77,26 +76,6 @@ ERROR_STATUS: dict[type[Exception], HTTPStatus] = {
     PasskeyLimitReached: HTTPStatus.CONFLICT,
     LastSignInMethod: HTTPStatus.CONFLICT,
 }
-
-
-def idempotency_errors() -> dict[type[Exception], tuple[HTTPStatus, str]]:
-    """Powertools idempotency's refusals, for registration only: importing them loads the whole
-    idempotency utility (~50 ms of every other function's cold start)."""
-    from aws_lambda_powertools.utilities.idempotency.exceptions import (
-        IdempotencyAlreadyInProgressError,
-        IdempotencyValidationError,
-    )
-
-    return {
-        IdempotencyAlreadyInProgressError: (
-            HTTPStatus.CONFLICT,
-            "A request with this Idempotency-Key is still in progress",
-        ),
-        IdempotencyValidationError: (
-            HTTPStatus.UNPROCESSABLE_ENTITY,
-            "This Idempotency-Key was already used with a different body",
-        ),
-    }
 
 
 class ErrorBody(BaseModel):
@@ -255,40 +234,6 @@ def refuse_non_object_body(app: Router) -> None:
         raise RequestValidationError(
             [{"type": "model_type", "loc": ("body",), "msg": "Input should be an object"}]
         )
-
-
-def current_caller(app: Router) -> Caller:
-    """The caller as the Lambda authorizer vouched for it; never from headers or body."""
-    context = app.current_event.request_context.authorizer.get_lambda or {}
-    user_id, family_id = context.get("sub"), context.get("sid")
-    if not user_id or not family_id:
-        raise AuthenticationFailed("Missing authorizer context")
-    try:
-        session_generation = int(context["gen"])
-        auth_time = int(context["auth_time"])
-    except (KeyError, TypeError, ValueError) as error:
-        raise AuthenticationFailed("Missing authorizer context") from error
-    logger.append_keys(user_id=str(user_id))
-    remember_caller(str(user_id))
-    return Caller(
-        user_id=str(user_id),
-        roles=_names(context.get("roles")),
-        session_generation=session_generation,
-        family_id=str(family_id),
-        auth_time=auth_time,
-        amr=tuple(sorted(_names(context.get("amr")))),
-    )
-
-
-def _names(joined: object) -> frozenset[str]:
-    """Roles and methods travel comma-joined in the authorizer context (only strings, numbers
-    and booleans may)."""
-    return frozenset(filter(None, str(joined or "").split(",")))
-
-
-def source_ip(app: Router) -> str:
-    """The client address as API Gateway saw it (never a header the client could forge)."""
-    return str(app.current_event.request_context.http.source_ip)
 
 
 # Responses carrying tokens (RFC 6749 section 5.1) or users' data must not be cached by anyone.

@@ -1,4 +1,5 @@
-"""Logger, Tracer and Metrics, configured once; service names come from POWERTOOLS_* env vars."""
+"""Logger, Tracer and Metrics, configured once (service names from POWERTOOLS_* env vars), and the
+security outcomes the domain reports, counted and logged with them."""
 
 import os
 from collections.abc import Callable
@@ -44,3 +45,22 @@ def traced(handler: Handler, *, capture_response: bool = True) -> Handler:
         return wrapped[0](event, context)
 
     return entry
+
+
+# A throttle, a stolen refresh token, a cloned passkey (domain/auth_service.py and
+# domain/passkey_assertions.py name them): warnings, not routine.
+WARNING_OUTCOMES = frozenset(
+    {"LoginThrottled", "LoginResetRequired", "RefreshReuseDetected", "PasskeyCloneDetected"}
+)
+
+
+def record_outcome(name: str, *, user_id: str | None = None, family_id: str | None = None) -> None:
+    """Counts ``name`` and, when it concerns a user, logs one line naming them: "which account
+    was locked, whose tokens were stolen, did X get the reset mail" is answered by user id."""
+    metrics.add_metric(name=name, unit="Count", value=1)
+    if user_id is None:
+        return
+    details = {"outcome": name, "user_id": user_id}
+    if family_id is not None:
+        details["family_id"] = family_id
+    (logger.warning if name in WARNING_OUTCOMES else logger.info)(name, extra=details)

@@ -5,24 +5,32 @@ policies it applies."""
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import cache
 from typing import TYPE_CHECKING
 
 from handlers.settings import (
     MailLimitSettings,
+    MetadataSettings,
     PasswordRuleSettings,
     ReauthenticationSettings,
+    RelyingPartySettings,
     SessionSettings,
+    SettingsError,
     SourceLimitSettings,
     ThrottleSettings,
+    TokenSettingsEnv,
     load,
 )
 
 if TYPE_CHECKING:
     from domain.login_throttle import ThrottlePolicy
     from domain.mail_limits import MailLimits
+    from domain.metadata import MetadataPolicy
+    from domain.passkey_ceremonies import RelyingParty
     from domain.reauthentication import ReauthenticationPolicy
     from domain.sessions import AuthPolicy
     from domain.source_limits import SourceLimits
+    from domain.tokens import TokenSettings
 
 
 def throttle_policy() -> ThrottlePolicy:
@@ -84,3 +92,47 @@ def source_limits() -> SourceLimits:
 
 def password_min_length() -> int:
     return load(PasswordRuleSettings).password_min_length
+
+
+def metadata_policy(settings: MetadataSettings) -> MetadataPolicy:
+    """The deployer's limits and schemas (a function that never writes custom attributes is
+    given the defaults, which it never uses). An invalid schema fails the function's first
+    request with a SettingsError naming it, as any other invalid setting does."""
+    from domain.metadata import MetadataLimits, MetadataPolicy, json_schema_check
+
+    schemas = {}
+    for name, text in (
+        ("metadata", settings.metadata_schema),
+        ("app_metadata", settings.app_metadata_schema),
+    ):
+        if text.strip():
+            try:
+                schemas[name] = json_schema_check(text)
+            except ValueError as error:
+                raise SettingsError(f"{name.upper()}_SCHEMA is {error}") from None
+    limits = MetadataLimits(
+        max_bytes=settings.metadata_max_bytes,
+        max_depth=settings.metadata_max_depth,
+        max_keys=settings.metadata_max_keys,
+    )
+    return MetadataPolicy(limits=limits, schemas=schemas)
+
+
+@cache
+def token_settings() -> TokenSettings:
+    from domain.tokens import TokenSettings
+
+    environment = load(TokenSettingsEnv)
+    return TokenSettings(
+        issuer=environment.issuer,
+        audience=environment.audience,
+        access_ttl_seconds=environment.access_token_ttl_seconds,
+    )
+
+
+def relying_party(settings: RelyingPartySettings) -> RelyingParty:
+    from domain.passkey_ceremonies import RelyingParty
+
+    return RelyingParty(
+        id=settings.passkey_rp_id, name=settings.passkey_rp_name, origins=settings.passkey_origins
+    )

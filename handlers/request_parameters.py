@@ -1,4 +1,5 @@
-"""A route's arguments: where each comes from (path, query, header, body) and how it is validated.
+"""A route's parameters: where each comes from (path, query, header, body) and how it is validated
+(handlers/request_arguments.py reads them from a request).
 
 Same rules, same pydantic validation and the same errors as Powertools' request validation
 middleware (``enable_validation=True``), which the API functions used before: a parameter named in
@@ -13,17 +14,13 @@ from __future__ import annotations
 import collections
 import dataclasses
 import inspect
-import json
 import re
 import typing
 from collections.abc import Callable, Mapping, Sequence
 from types import UnionType
 from typing import Annotated, Any, ClassVar, Union, get_args, get_origin
-from urllib.parse import parse_qs
 
 from pydantic import BaseModel, ValidationError
-
-from handlers.http_event import HttpEvent
 
 # pydantic Field arguments that validate; the others (description, examples...) only document.
 VALIDATING = frozenset(
@@ -173,20 +170,6 @@ class RequestParameters:
             )
             getattr(self, parameter.location).append(parameter)
 
-    def bind(self, event: HttpEvent, path_arguments: Mapping[str, str]) -> dict[str, Any]:
-        """The handler's keyword arguments; raises :class:`RequestValidationError` with every
-        error (a body that is not JSON: that error alone)."""
-        values: dict[str, Any] = {}
-        errors: list[Error] = []
-        _read(self.path, path_arguments, values, errors)
-        _read(self.query, _query_values(event, self.query), values, errors)
-        _read(self.header, _header_values(event, self.header), values, errors)
-        if self.body:
-            _read_body(self.body, _body(event), values, errors)
-        if errors:
-            raise RequestValidationError(errors)
-        return values
-
 
 def _parameter(name: str, annotation: Any, default: Any, in_path: bool) -> Parameter:
     marker: Param | None = None
@@ -218,94 +201,6 @@ def _parameter(name: str, annotation: Any, default: Any, in_path: bool) -> Param
     if not isinstance(marker, Body) and _is_complex(annotation):
         raise TypeError(f"{name}: only scalar path, query and header parameters are supported")
     return Parameter(name, marker, annotation, default)
-
-
-def _read(
-    parameters: list[Parameter],
-    received: Mapping[str, Any],
-    values: dict[str, Any],
-    errors: list[Error],
-) -> None:
-    for parameter in parameters:
-        loc = (parameter.location, parameter.alias)
-        value = received.get(parameter.alias)
-        if value is None:
-            _missing(parameter, loc, values, errors)
-            continue
-        values[parameter.name] = parameter.validate(value, loc, errors)
-
-
-def _missing(
-    parameter: Parameter, loc: tuple[str | int, ...], values: dict[str, Any], errors: list[Error]
-) -> None:
-    if parameter.required:
-        errors.append({"type": "missing", "loc": loc, "msg": "Field required", "input": None})
-    else:
-        values[parameter.name] = parameter.default
-
-
-def _query_values(event: HttpEvent, parameters: list[Parameter]) -> dict[str, Any]:
-    """API Gateway joins a repeated query parameter's values with commas: a name repeated in the
-    raw query string is read as the list of its values, any other as sent."""
-    if not parameters:
-        return {}
-    raw = event.raw_query_string
-    repeated = {k for k, v in parse_qs(raw, keep_blank_values=True).items() if len(v) > 1}
-    values: dict[str, Any] = {}
-    for name, value in event.query_string_parameters.items():
-        parts = value.split(",")
-        values[name] = parts if len(parts) > 1 and name in repeated else value
-    return values
-
-
-def _header_values(event: HttpEvent, parameters: list[Parameter]) -> Mapping[str, Any]:
-    return event.headers if parameters else {}
-
-
-def _body(event: HttpEvent) -> Any:
-    """The body as the route's body parameters read it: JSON, or (empty) form data."""
-    content_type = event.headers.get("content-type", "").strip()
-    if not content_type or content_type.startswith("application/json"):
-        try:
-            return event.json_body
-        except json.JSONDecodeError as error:
-            invalid = {
-                "type": "json_invalid",
-                "loc": ("body", error.pos),
-                "msg": "JSON decode error",
-                "input": {},
-                "ctx": {"error": error.msg},
-            }
-            raise RequestValidationError([invalid]) from error
-    if content_type.startswith("application/x-www-form-urlencoded"):
-        return parse_qs(event.decoded_body or "", keep_blank_values=True)
-    multipart = content_type.startswith("multipart/form-data") and "boundary=" in content_type
-    if multipart and not event.body:
-        return {}  # a multipart body is refused before (refuse_non_json_body), an empty one read
-    raise RequestUnsupportedContentType(content_type)
-
-
-def _read_body(
-    parameters: list[Parameter], body: Any, values: dict[str, Any], errors: list[Error]
-) -> None:
-    """One body parameter takes the whole body (errors at ``body.<field>``); several, or an
-    embedded one, each take the body's member named by their alias."""
-    whole = len(parameters) == 1 and not parameters[0].embed
-    received = {parameters[0].alias: body} if whole else body
-    for parameter in parameters:
-        loc: tuple[str | int, ...] = ("body",) if whole else ("body", parameter.alias)
-        value = None
-        if received is not None:
-            try:
-                value = received.get(parameter.alias)
-            except AttributeError:
-                errors.append({"type": "missing", "loc": loc, "msg": "Field required"})
-        if value is None:
-            _missing(parameter, loc, values, errors)
-            continue
-        if isinstance(value, list) and value and not parameter.holds_sequence:
-            value = value[0]  # as Powertools reads it: a list sent for an object is its first item
-        values[parameter.name] = parameter.validate(value, loc, errors)
 
 
 def _is_model(annotation: Any) -> bool:

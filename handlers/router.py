@@ -175,6 +175,8 @@ class Router:
         return _serialize(response)
 
     def _call_route(self) -> Response[Any]:
+        from handlers.request_arguments import bind
+
         method = self.current_event.http_method.upper()
         path = self.current_event.path
         for route in self._ordered_routes:
@@ -182,7 +184,7 @@ class Router:
                 continue
             found = route.pattern.match(path)
             if found:
-                arguments = route.parameters.bind(self.current_event, found.groupdict())
+                arguments = bind(route.parameters, self.current_event, found.groupdict())
                 return _to_response(route.func(**arguments))
         raise NotFound
 

@@ -1,7 +1,7 @@
 """Each function's environment as a typed, validated model: the one place handlers read it.
 
 The template (``template.yaml``, ``Globals`` merged) sets these variables; a test checks that every
-function's ``Environment`` satisfies its model in :data:`FUNCTION_SETTINGS`. A missing or invalid
+function's ``Environment`` satisfies its model (handlers/function_settings.py). A missing or invalid
 variable fails the first use in the container with :class:`SettingsError`, which names it, instead
 of a ``KeyError`` deep inside an adapter. Only pydantic (and the MFA policy's enum, which needs
 nothing else) is imported.
@@ -123,18 +123,6 @@ class SourceLimitSettings(TableSettings):
     source_window_seconds: int = Field(default=900, ge=1)
 
 
-class RegistrationSettings(
-    SourceLimitSettings, ThrottleSettings, PasswordRuleSettings, MailLimitSettings, MetadataSettings
-):
-    """POST /users: a replayed registration proves its password like a login."""
-
-
-class UpdateUserSettings(
-    ReauthenticationSettings, PasswordRuleSettings, MailLimitSettings, MetadataSettings
-):
-    """PATCH /users/{id}: email and password changes, custom attributes."""
-
-
 class ListUsersSettings(TableSettings):
     cursor_secret_arn: str = NonEmpty
 
@@ -179,10 +167,6 @@ class UserPoolMigrationSettings(MetadataSettings):
         if bool(self.migrate_from_user_pool_id) != bool(self.migrate_from_user_pool_client_id):
             raise ValueError("MIGRATE_FROM_USER_POOL_ID and _CLIENT_ID go together")
         return self
-
-
-class PasswordRecoverySettings(RecoverySettings, UserPoolMigrationSettings):
-    """Forgot-password may move a user over from the pool first."""
 
 
 class RelyingPartySettings(FunctionSettings):
@@ -248,14 +232,6 @@ class MfaPolicySettings(FunctionSettings):
     mfa_policy: MfaPolicy
 
 
-class LoginSettings(TokenIssuerSettings, MfaPolicySettings, UserPoolMigrationSettings):
-    """POST /auth/login: checks the password, then issues tokens or asks for a second factor."""
-
-
-class MfaLoginSettings(TokenIssuerSettings, MfaKeySettings, PasskeyAssertionSettings):
-    """POST /auth/mfa: checks a second factor (a passkey too), then issues tokens."""
-
-
 class AuthorizerSettings(TokenVerifierSettings):
     mfa_policy: MfaPolicy = MfaPolicy.OPTIONAL
 
@@ -294,37 +270,6 @@ class WebhookSettings(TableSettings):
         parse_schedule(value)
         return value
 
-
-class DeleteUserSettings(ReauthenticationSettings, TombstoneSettings):
-    """DELETE /users/{id}: leaves a tombstone (adapters/tombstones.py)."""
-
-
-# Handler module -> the model of its function's environment (the template test walks these).
-FUNCTION_SETTINGS: dict[str, type[FunctionSettings]] = {
-    "handlers.handle_create_user": RegistrationSettings,
-    "handlers.handle_get_user": TableSettings,
-    "handlers.handle_update_user": UpdateUserSettings,
-    "handlers.handle_delete_user": DeleteUserSettings,
-    "handlers.handle_list_users": ListUsersSettings,
-    "handlers.handle_account_status": SessionSettings,
-    "handlers.handle_logout": SessionSettings,
-    "handlers.handle_authorize": AuthorizerSettings,
-    "handlers.handle_jwks": TokenVerifierSettings,
-    "handlers.handle_openid_configuration": DiscoverySettings,
-    "handlers.handle_login": LoginSettings,
-    "handlers.handle_mfa": MfaSettings,
-    "handlers.handle_mfa_login": MfaLoginSettings,
-    "handlers.handle_refresh_token": TokenIssuerSettings,
-    "handlers.handle_email_verification": RecoverySettings,
-    "handlers.handle_password_recovery": PasswordRecoverySettings,
-    "handlers.handle_mailer": MailerSettings,
-    "handlers.handle_passkeys": PasskeySettings,
-    "handlers.handle_passkey_sign_in": PasskeySignInSettings,
-    "handlers.handle_rotate_signing_key": KeyRotationSettings,
-    "handlers.handle_user_stream": UserStreamSettings,
-    "handlers.handle_webhook_delivery": WebhookSettings,
-    "handlers.handle_pre_traffic": FunctionSettings,  # reads only its event
-}
 
 Settings = TypeVar("Settings", bound=FunctionSettings)
 

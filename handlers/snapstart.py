@@ -21,7 +21,7 @@ _after_restore: list[Callable[[], None]] = []
 
 def on_restore(callback: Callable[[], None]) -> None:
     """Runs ``callback`` after each restore (a function's own state made during INIT; the
-    objects ``handlers/dependencies.py`` made register themselves so)."""
+    objects ``handlers/stores.py`` and ``handlers/dependencies.py`` made register themselves so)."""
     _after_restore.append(callback)
 
 

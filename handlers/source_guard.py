@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from domain.errors import AuthenticationFailed, EmailAlreadyExists, InvalidRecoveryToken
+from handlers.actors import source_ip
 from handlers.dependencies import source_limiter
-from handlers.http import source_ip
 from handlers.router import Router
 
 COUNTED_FAILURES = (AuthenticationFailed, InvalidRecoveryToken, EmailAlreadyExists)

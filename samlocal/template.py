@@ -8,6 +8,7 @@ them for one stack.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,9 @@ _SHORT_TAGS = {
 }
 
 
+FUNCTION_TYPE = "AWS::Serverless::Function"
+
+
 class TemplateError(Exception):
     """The template uses something the emulator cannot read or resolve."""
 
@@ -66,6 +70,16 @@ def _construct_tag(loader: _TemplateLoader, suffix: str, node: yaml.Node) -> dic
 _TemplateLoader.add_multi_constructor("!", _construct_tag)
 
 
+@dataclass(frozen=True)
+class FunctionEvent:
+    """One entry of a function's ``Events``: the function's logical id, the event's name, its
+    ``Properties`` (intrinsics unresolved)."""
+
+    function: str
+    name: str
+    properties: dict[str, Any]
+
+
 @dataclass
 class Template:
     """A parsed template: its sections as plain dicts, intrinsics still unresolved."""
@@ -84,6 +98,24 @@ class Template:
 
     def of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
         return {k: v for k, v in self.resources.items() if v.get("Type") == resource_type}
+
+    def functions(self) -> dict[str, dict[str, Any]]:
+        """The ``AWS::Serverless::Function`` resources by logical id."""
+        return self.of_type(FUNCTION_TYPE)
+
+    def function_events(
+        self, event_type: str, enabled: Callable[[str], bool] = lambda logical_id: True
+    ) -> Iterator[FunctionEvent]:
+        """Every event of type ``event_type`` (``HttpApi``, ``DynamoDB``, ``SQS``...) of the
+        functions ``enabled`` keeps (their ``Condition`` holds), in the template's order; its
+        properties unresolved."""
+        for logical_id, resource in self.functions().items():
+            if not enabled(logical_id):
+                continue
+            events = resource.get("Properties", {}).get("Events", {})
+            for name, event in events.items():
+                if event.get("Type") == event_type:
+                    yield FunctionEvent(logical_id, str(name), event.get("Properties", {}))
 
     def function_properties(self, logical_id: str) -> dict[str, Any]:
         """A function's properties with ``Globals.Function`` merged in as SAM merges them: the

@@ -26,79 +26,18 @@ transform would. Exit status 0 when the role fits, 1 with one line per problem o
 from __future__ import annotations
 
 import argparse
-import json
-import re
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 from scripts import sam_template
+from scripts.cloudformation_registry import handler_permissions, has_resource_type, iam_actions
+from scripts.policy_size import INLINE_POLICIES_LIMIT, MANAGED_POLICY_LIMIT, policy_size
 
 ROLE_TEMPLATE = sam_template.ROOT / "deploy" / "bootstrap.yaml"
-HANDLERS = ("create", "update", "delete")
-# IAM's limits: a managed policy's document, whitespace aside; a role's inline policies together.
-MANAGED_POLICY_LIMIT = 6144
-INLINE_POLICIES_LIMIT = 10240
-# The longest values the template's placeholders may take when it is deployed (stack names are
-# limited by the bootstrap template's own pattern).
-_LONGEST = {
-    "AWS::Partition": "aws-iso-b",
-    "AWS::Region": "ap-southeast-7",
-    "AWS::AccountId": "123456789012",
-}
-_LONGEST_OTHER = "x" * 63
 SERVERLESS_TRANSFORM = "AWS::Serverless-2016-10-31"
-
-
-@cache
-def _schemas_dir() -> Path:
-    import cfnlint
-
-    return Path(cfnlint.__file__).parent / "data" / "schemas"
-
-
-@cache
-def iam_actions() -> dict[str, dict[str, Any]]:
-    """``service:action`` (lower case) -> IAM's facts about it (``Resources``: its types)."""
-    catalogue = json.loads(
-        (_schemas_dir().parent / "AdditionalSpecs" / "Policies.json").read_text()
-    )
-    return {
-        f"{service}:{action}": facts
-        for service, entry in catalogue.items()
-        for action, facts in entry.get("Actions", {}).items()
-    }
-
-
-def has_resource_type(action: str) -> bool:
-    return bool(iam_actions().get(action.lower(), {}).get("Resources"))
-
-
-@cache
-def _schema_index(region: str) -> dict[str, str]:
-    index: dict[str, str] = json.loads(
-        (_schemas_dir() / "providers" / f"{region}.json").read_text()
-    )
-    return index
-
-
-def handler_permissions(resource_type: str, region: str = "us-east-1") -> set[str]:
-    """The IAM actions CloudFormation's handlers of ``resource_type`` call, lower case (IAM's
-    actions only: see the module's docstring)."""
-    schema_id = _schema_index(region).get(resource_type)
-    if schema_id is None:
-        raise KeyError(f"no CloudFormation schema for {resource_type} in {region}")
-    schema = json.loads((_schemas_dir() / "resources" / f"{schema_id}.json").read_text())
-    handlers = schema.get("handlers", {})
-    return {
-        action.lower()
-        for handler in HANDLERS
-        for action in handlers.get(handler, {}).get("permissions", [])
-        if action.lower() in iam_actions()
-    }
 
 
 def _is_sam(template: dict[str, Any]) -> bool:
@@ -177,24 +116,6 @@ def _statements(policy_document: dict[str, Any]) -> Iterator[dict[str, Any]]:
         )
 
 
-def _longest(value: Any) -> Any:
-    """``value`` with every intrinsic replaced by the longest text it may become."""
-    if isinstance(value, list):
-        return [_longest(item) for item in value]
-    if not isinstance(value, dict):
-        return value
-    if "Fn::Sub" in value:
-        text = value["Fn::Sub"] if isinstance(value["Fn::Sub"], str) else value["Fn::Sub"][0]
-        return re.sub(r"\$\{([^}]+)\}", lambda m: _LONGEST.get(m[1], _LONGEST_OTHER), text)
-    if "Ref" in value or "Fn::GetAtt" in value:
-        return _LONGEST.get(str(value.get("Ref")), _LONGEST_OTHER)
-    return {key: _longest(item) for key, item in value.items()}
-
-
-def _size(document: Any) -> int:
-    return len(json.dumps(_longest(document), separators=(",", ":")))
-
-
 def _policy_documents(
     role_template: dict[str, Any], role: str, sizes: dict[str, int]
 ) -> Iterator[dict[str, Any]]:
@@ -202,7 +123,7 @@ def _policy_documents(
     properties = resources[role]["Properties"]
     inline = properties.get("Policies", [])
     if inline:
-        sizes["inline policies"] = sum(_size(policy) for policy in inline)
+        sizes["inline policies"] = sum(policy_size(policy) for policy in inline)
     for policy in inline:
         yield policy["PolicyDocument"]
     for arn in properties.get("ManagedPolicyArns", []):
@@ -210,7 +131,7 @@ def _policy_documents(
         if name is None or resources.get(name, {}).get("Type") != "AWS::IAM::ManagedPolicy":
             raise ValueError(f"{role}: managed policy {arn!r} is not one of the template's own")
         document = resources[name]["Properties"]["PolicyDocument"]
-        sizes[name] = _size(document)
+        sizes[name] = policy_size(document)
         yield document
 
 

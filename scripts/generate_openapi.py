@@ -44,12 +44,9 @@ def api_routes() -> list[tuple[str, dict[str, Any]]]:
 
     template = userflow_template()
     routes = []
-    for logical_id in template.of_type("AWS::Serverless::Function"):
-        properties = template.function_properties(logical_id)
-        module = str(properties["Handler"]).rpartition(".")[0]
-        for event in properties.get("Events", {}).values():
-            if event.get("Type") == "HttpApi":
-                routes.append((module, event.get("Properties", {})))
+    for event in template.function_events("HttpApi"):
+        handler = str(template.function_properties(event.function)["Handler"])
+        routes.append((handler.rpartition(".")[0], event.properties))
     return routes
 
 

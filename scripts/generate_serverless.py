@@ -43,6 +43,7 @@ from scripts.serverless_http_api import http_api_settings
 from scripts.serverless_naming import GeneratorError
 from scripts.serverless_params import parameters as stack_parameters
 from scripts.serverless_params import stage_params
+from scripts.serverless_provider import provider_defaults
 from scripts.serverless_stack import SortedStack, sort_stack
 
 ROOT = sam_template.ROOT
@@ -81,27 +82,6 @@ HEADER = """\
 # Generated from template.yaml by `make serverless` (scripts/generate_serverless.py): do not edit,
 # a test fails when it is stale. Deploy: `make deploy-serverless ENV=staging` (docs/deploy.md).
 """
-
-
-def _provider_defaults(stack: SortedStack) -> dict[str, Any]:
-    """Globals.Function, as osls provider settings (functions list only what differs)."""
-    written = stack.sam.get("Globals", {}).get("Function", {})
-    used = ("Runtime", "MemorySize", "Timeout", "Architectures", "Tracing", "Environment")
-    globals_ = stack.renames.apply({k: v for k, v in written.items() if k in used}, "Globals")
-    defaults: dict[str, Any] = {}
-    for key, setting in (
-        ("Runtime", "runtime"),
-        ("MemorySize", "memorySize"),
-        ("Timeout", "timeout"),
-    ):
-        if key in globals_:
-            defaults[setting] = globals_[key]
-    if "Architectures" in globals_:
-        (defaults["architecture"],) = globals_["Architectures"]
-    if "Tracing" in globals_:
-        defaults["tracing"] = globals_["Tracing"]
-    defaults["environment"] = globals_.get("Environment", {}).get("Variables", {})
-    return defaults
 
 
 def _functions(
@@ -212,8 +192,8 @@ def build_document(template: dict[str, Any]) -> dict[str, Any]:
     parameters, param_defaults = stack_parameters(stack)
     custom: dict[str, Any] = {}
     carried = _resources(stack, custom)
-    provider_defaults = _provider_defaults(stack)
-    functions, function_extensions = _functions(stack, provider_defaults)
+    defaults = provider_defaults(stack)
+    functions, function_extensions = _functions(stack, defaults)
     layers, layer_extensions = stack_layers(stack)
     http_api, api_extensions = http_api_settings(stack)
     provider: dict[str, Any] = {
@@ -226,10 +206,10 @@ def build_document(template: dict[str, Any]) -> dict[str, Any]:
         # Every deploy publishes a version (kept), as AutoPublishAlias does; osls hashes the
         # whole configuration and the layers' content into it.
         "versionFunctions": True,
-        **{k: v for k, v in provider_defaults.items() if k != "tracing"},
+        **{k: v for k, v in defaults.items() if k != "tracing"},
     }
-    if "tracing" in provider_defaults:
-        provider["tracing"] = {"lambda": provider_defaults["tracing"]}
+    if "tracing" in defaults:
+        provider["tracing"] = {"lambda": defaults["tracing"]}
     if http_api:
         provider["httpApi"] = http_api
     cfn = stack.cfn

@@ -145,24 +145,20 @@ def api_from_template(template: Template) -> Api:
                 simple_responses=bool(spec.get("EnableSimpleResponses", False)),
             )
     only_api = next(iter(apis)) if len(apis) == 1 else None
-    for logical_id in template.of_type("AWS::Serverless::Function"):
-        events = template.resources[logical_id].get("Properties", {}).get("Events", {})
-        for event in events.values():
-            if event.get("Type") != "HttpApi":
-                continue
-            properties = event.get("Properties", {})
-            api_ref = properties.get("ApiId")
-            route_api = str(api_ref["Ref"]) if isinstance(api_ref, Mapping) else only_api
-            authorizer = properties.get("Auth", {}).get("Authorizer", defaults.get(route_api))
-            api.routes.append(
-                Route(
-                    method=_method(properties.get("Method", "ANY")),
-                    path=str(properties.get("Path", "$default")),
-                    function=logical_id,
-                    authorizer=None if authorizer in (None, "NONE") else str(authorizer),
-                    api=route_api,
-                )
+    for event in template.function_events("HttpApi"):
+        properties = event.properties
+        api_ref = properties.get("ApiId")
+        route_api = str(api_ref["Ref"]) if isinstance(api_ref, Mapping) else only_api
+        authorizer = properties.get("Auth", {}).get("Authorizer", defaults.get(route_api))
+        api.routes.append(
+            Route(
+                method=_method(properties.get("Method", "ANY")),
+                path=str(properties.get("Path", "$default")),
+                function=event.function,
+                authorizer=None if authorizer in (None, "NONE") else str(authorizer),
+                api=route_api,
             )
+        )
     return api
 
 

@@ -47,7 +47,7 @@ def ttls_from_template(
 
         resolve = Resolver(template, stack_name="", region="").resolve
     ttls = dict.fromkeys(TTL_VARIABLES, DEFAULT_TTL_SECONDS)
-    for logical_id in template.of_type("AWS::Serverless::Function"):
+    for logical_id in template.functions():
         variables = template.function_properties(logical_id).get("Environment", {})
         variables = variables.get("Variables", {})
         if PORT_ENV not in variables:

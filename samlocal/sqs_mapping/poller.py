@@ -20,7 +20,6 @@ from samlocal.intrinsics import Resolver
 from samlocal.template import Template
 
 log = logging.getLogger("samlocal")
-FUNCTION_TYPE = "AWS::Serverless::Function"
 
 
 @dataclass(frozen=True)
@@ -34,24 +33,18 @@ class SqsMapping:
 
 def sqs_mappings_from_template(template: Template, resolver: Resolver) -> list[SqsMapping]:
     mappings = []
-    for logical_id in template.of_type(FUNCTION_TYPE):
-        if not resolver.resource_enabled(logical_id):
-            continue
-        events = template.resources[logical_id].get("Properties", {}).get("Events", {})
-        for event in events.values():
-            if event.get("Type") != "SQS":
-                continue
-            p = resolver.resolve(event.get("Properties", {}))
-            mappings.append(
-                SqsMapping(
-                    function=logical_id,
-                    queue_arn=str(p["Queue"]),
-                    batch_size=int(p.get("BatchSize", 10)),
-                    report_item_failures="ReportBatchItemFailures"
-                    in (p.get("FunctionResponseTypes") or []),
-                    enabled=bool(p.get("Enabled", True)),
-                )
+    for event in template.function_events("SQS", resolver.resource_enabled):
+        p = resolver.resolve(event.properties)
+        mappings.append(
+            SqsMapping(
+                function=event.function,
+                queue_arn=str(p["Queue"]),
+                batch_size=int(p.get("BatchSize", 10)),
+                report_item_failures="ReportBatchItemFailures"
+                in (p.get("FunctionResponseTypes") or []),
+                enabled=bool(p.get("Enabled", True)),
             )
+        )
     return mappings
 
 

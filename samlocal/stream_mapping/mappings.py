@@ -16,8 +16,6 @@ from samlocal.intrinsics import Resolver
 from samlocal.stream_mapping.filter_criteria import validate
 from samlocal.template import Template
 
-FUNCTION_TYPE = "AWS::Serverless::Function"
-
 
 @dataclass(frozen=True)
 class StreamMapping:
@@ -46,14 +44,9 @@ class StreamMapping:
 def mappings_from_template(template: Template, resolver: Resolver) -> list[StreamMapping]:
     """Every DynamoDB stream event source of the template's functions, resolved."""
     mappings = []
-    for logical_id in template.of_type(FUNCTION_TYPE):
-        if not resolver.resource_enabled(logical_id):
-            continue
-        events = template.resources[logical_id].get("Properties", {}).get("Events", {})
-        for event_name, event in events.items():
-            if event.get("Type") == "DynamoDB":
-                properties = resolver.resolve(event.get("Properties", {}))
-                mappings.append(_mapping(logical_id, str(event_name), properties))
+    for event in template.function_events("DynamoDB", resolver.resource_enabled):
+        properties = resolver.resolve(event.properties)
+        mappings.append(_mapping(event.function, event.name, properties))
     return mappings
 
 

@@ -62,7 +62,7 @@ def api(stack: Stack) -> ApiClient:
 @pytest.fixture
 def make_user(stack: Stack) -> UserFactory:
     """Registers users through the domain service, so tests start from real stored records."""
-    from handlers.dependencies import login_state, user_repository
+    from handlers.stores import login_state, user_repository
 
     hasher = PasswordHasher()
     guard = PasswordGuard(login_state(), hasher)

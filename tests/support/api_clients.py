@@ -151,14 +151,15 @@ def reset_auth_caches() -> None:
     """Forget keys and clients cached by an earlier stack (Powertools parameters, factories)."""
     from aws_lambda_powertools.utilities import parameters
 
-    from handlers import dependencies
+    from adapters.mac_keys import forget_mac_keys
+    from handlers import dependencies, policies, stores
 
     parameters.clear_caches()  # type: ignore[no-untyped-call]
-    dependencies.forget_mac_keys()
+    forget_mac_keys()
     for factory in (
-        dependencies.token_settings,
-        dependencies.public_keys,
-        dependencies.signing_keys,
+        policies.token_settings,
+        stores.public_keys,
+        stores.signing_keys,
         dependencies.auth_service,
         dependencies.passkey_service,
         dependencies.passkey_assertions,

@@ -8,17 +8,15 @@ correlation id), except unlock, which only clears login bookkeeping.
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import sys
-import uuid
 from typing import TYPE_CHECKING, Any
 
 from userflow.errors import EXIT_FAILED, EXIT_USAGE, CommandError
 from userflow.stack import add_stack_arguments, resolve_stack
+from userflow.users.operator import WriteStamp, operator_actions, operator_mfa_service
 
 if TYPE_CHECKING:
-    from domain.actors import Actor
     from domain.users import User
 
 ROLES = ("admin", "user")
@@ -62,53 +60,6 @@ def add_json_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _no_cursor_key() -> bytes:
-    raise RuntimeError("operator actions never list users")
-
-
-class WriteStamp:
-    """The operator's action is the request behind a change: its id is stamped on the write and
-    becomes the event's correlation_id, so the published event can be matched to this command.
-    ``change_id`` is None when nothing was written: then no event is published either."""
-
-    def __init__(self) -> None:
-        self.request_id = f"userflow-admin-{uuid.uuid4()}"
-        self.used = False
-
-    def __call__(self) -> str:
-        self.used = True
-        return self.request_id
-
-    @property
-    def change_id(self) -> str | None:
-        return self.request_id if self.used else None
-
-
-def operator_actor(_: str) -> Actor:
-    """Every change an operator command makes is the operator's: named by their login."""
-    from domain.actors import Actor, ActorType
-
-    try:
-        who = getpass.getuser()
-    except (OSError, KeyError):  # no login name in this environment (a bare container)
-        who = "unknown"
-    return Actor(type=ActorType.OPERATOR, id=who or "unknown")
-
-
-def _actions(args: argparse.Namespace, stamp: WriteStamp) -> Any:
-    from adapters.dynamodb_login_state import DynamoDBLoginState
-    from adapters.dynamodb_user_repository import DynamoDBUserRepository
-    from domain.admin_service import AdminService
-
-    stack = resolve_stack(args)
-    table, db = stack.physical_id("UserRegistrationTable"), stack.client("dynamodb")
-    repository = DynamoDBUserRepository(
-        table, cursor_key=_no_cursor_key, db=db, request_id=stamp, actor=operator_actor
-    )
-    login_state = DynamoDBLoginState(table, db, actor=operator_actor, request_id=stamp)
-    return AdminService(repository, login_state)
-
-
 def _act(name: str, action: Any) -> Any:
     """The action's result; a refusal (an unverified address, the last admin) is one line and
     exit 2, an unknown email exit 1: nothing was done either way."""
@@ -126,7 +77,7 @@ def run_grant(args: argparse.Namespace) -> int:
     from domain.users import Role
 
     stamp = WriteStamp()
-    actions = _actions(args, stamp)
+    actions = operator_actions(resolve_stack(args), stamp)
     force = getattr(args, "force", False)
     user = _act("grant", lambda: actions.grant_role(args.email, Role.ADMIN, force=force))
     if force and not user.email_verified:
@@ -142,7 +93,7 @@ def run_revoke(args: argparse.Namespace) -> int:
     from domain.users import Role
 
     stamp = WriteStamp()
-    actions = _actions(args, stamp)
+    actions = operator_actions(resolve_stack(args), stamp)
     user = _act("revoke", lambda: actions.revoke_role(args.email, Role(args.role)))
     report_change(user, stamp.change_id, as_json=args.json)
     if stamp.change_id is not None and not args.json:
@@ -151,7 +102,7 @@ def run_revoke(args: argparse.Namespace) -> int:
 
 
 def run_unlock(args: argparse.Namespace) -> int:
-    actions = _actions(args, WriteStamp())
+    actions = operator_actions(resolve_stack(args), WriteStamp())
     user = _act("unlock", lambda: actions.unlock(args.email))
     print(f"{user.email} ({user.id}): login throttle cleared")
     return 0
@@ -190,28 +141,10 @@ def register_reset_mfa(commands: Any) -> None:
 
 
 def run_reset_mfa(args: argparse.Namespace) -> int:
-    from adapters.dynamodb_user_repository import DynamoDBUserRepository
     from domain.errors import InvalidInput
-    from domain.mfa import MfaService
-    from domain.mfa_crypto import MfaKeys
 
-    stack = resolve_stack(args)
-    request_id = f"userflow-admin-{uuid.uuid4()}"
-    repository = DynamoDBUserRepository(
-        stack.physical_id("UserRegistrationTable"),
-        cursor_key=_no_cursor_key,
-        db=stack.client("dynamodb"),
-        request_id=lambda: request_id,
-        actor=operator_actor,
-    )
-
-    def no_step_up(*_: object) -> None:
-        raise RuntimeError("an operator's reset needs no step-up")
-
-    def no_key() -> bytes:
-        raise RuntimeError("a reset reads no secret")
-
-    service = MfaService(users=repository, keys=MfaKeys(no_key), issuer="-", step_up=no_step_up)
+    stamp = WriteStamp()
+    service = operator_mfa_service(resolve_stack(args), stamp)
     try:
         user, changed = service.reset_by_operator(args.email)
     except (InvalidInput, ValueError) as error:
@@ -220,5 +153,5 @@ def run_reset_mfa(args: argparse.Namespace) -> int:
         print(f"{user.email} ({user.id}) has no second factor: nothing to reset")
         return 0
     print(f"{user.email} ({user.id}): second factor off, sessions ended, user mailed")
-    print(f"request id (correlation_id of the event): {request_id}")
+    print(f"request id (correlation_id of the event): {stamp.request_id}")
     return 0

@@ -20,7 +20,7 @@ import json
 import sys
 import time
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from userflow.errors import EXIT_FAILED, EXIT_USAGE, CommandError
 from userflow.key_changes import activate_staged_key, replace_every_key, stage_key
@@ -34,9 +34,6 @@ from userflow.signing_keys import (
     key_set_document,
 )
 from userflow.stack import add_stack_arguments, resolve_stack
-
-if TYPE_CHECKING:
-    pass
 
 
 def _minutes(text: str) -> int:

@@ -68,7 +68,7 @@ def _progress(**options: Any) -> Any:
 def run_import(args: argparse.Namespace) -> int:
     from domain.passwords import PasswordHasher
     from domain.user_import import Result, UserImporter
-    from handlers.dependencies import metadata_policy
+    from handlers.policies import metadata_policy
     from handlers.settings import MetadataSettings, SettingsError, load
     from userflow.users.importer import default_report
     from userflow.users.importer import run_import as import_file

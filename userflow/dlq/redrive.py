@@ -1,15 +1,12 @@
 """Re-drives one dead-letter message of each kind; a dry run makes the same checks, sends nothing.
 
-Records go through the processor's own pipeline. Entries that fail for a reason that may pass
-(throttling, InternalFailure, an unreachable endpoint) are retried here with exponential backoff
-and full jitter; what still fails is named (user, sequence number, error) and, for a stream batch,
-the message is narrowed to the records left, so a later run never re-sends what was re-driven.
+Records go through the processor's own pipeline, retried where that may help
+(``userflow/dlq/republish.py``); what still fails is named and, for a stream batch, the message is
+narrowed to the records left, so a later run never re-sends what was re-driven.
 """
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +17,7 @@ from adapters.eventbridge_publisher import EventBridgePublisher
 from adapters.sqs_poison_queue import SqsPoisonQueue
 from adapters.stream_records import events_of_record, is_user_record_keys, table_change
 from adapters.user_items import user_from_item, user_of_keys
-from domain.event_pipeline import LifecyclePipeline, Outcome, RecordStatus, sequence_number
+from domain.event_pipeline import LifecyclePipeline, sequence_number
 from domain.events import PoisonRecord
 from userflow.dlq.mail_replay import MailReplayer, is_mail_batch
 from userflow.dlq.messages import (
@@ -30,14 +27,11 @@ from userflow.dlq.messages import (
     UndeliveredEvent,
     Unrecognised,
 )
+from userflow.dlq.republish import RecordPublisher, user_of
 from userflow.dlq.stream import StreamRangeIncomplete, batch_records
 from userflow.dlq.table_fallback import Window, reconstructed_records, stand_in_record
 from userflow.stack import Stack
 
-# Failures retrying cannot fix: the same entry fails the same way.
-PERMANENT_CODES = frozenset(
-    {"EntryTooLarge", "ValidationException", "AccessDeniedException", "MalformedDetail"}
-)
 # What DynamoDB Streams answers for records past its 24 h retention, or a stream since deleted:
 # only then are a batch's records gone. Any other error (throttling, access denied, the network)
 # says nothing about them, and the message stays for a later run.
@@ -64,36 +58,19 @@ def _image_version(record: Mapping[str, Any]) -> int | None:
         return None
 
 
-def _retryable(outcome: Outcome) -> bool:
-    code = (outcome.reason or "").split(":", 1)[0]
-    return outcome.status is RecordStatus.FAILED and code not in PERMANENT_CODES
-
-
-def _user_of(record: Mapping[str, Any]) -> str:
-    return user_of_keys((record.get("dynamodb") or {}).get("Keys", {}))
-
-
-def _record_name(record: Mapping[str, Any]) -> str:
-    return f"user {_user_of(record)} (sequence {sequence_number(record)})"
-
-
 class Redriver:
     def __init__(
         self,
         stack: Stack,
         dry_run: bool,
         say: Callable[[str], None],
-        *,
-        attempts: int = 4,
-        base_delay: float = 0.5,
-        sleep: Callable[[float], None] = time.sleep,
+        republisher: RecordPublisher | None = None,
     ) -> None:
+        """``republisher``: how records are re-published (default: with its retries)."""
         self.stack = stack
         self.dry_run = dry_run
         self.say = say
-        self.attempts = attempts
-        self.base_delay = base_delay
-        self.sleep = sleep
+        self.republisher = republisher or RecordPublisher(dry_run, say)
         self.sqs = stack.client("sqs")
         publisher = EventBridgePublisher(
             stack.physical_id("UserEventsBus"), events_client=stack.client("events")
@@ -151,7 +128,7 @@ class Redriver:
         self.say(f"    re-read {len(records)} record(s) from the stream")
         result, failed = self._records(records, self.pipeline)
         if failed and len(failed) < len(records):
-            users = [_user_of(r) for r in records if sequence_number(r) in failed]
+            users = [user_of(r) for r in records if sequence_number(r) in failed]
             result.rest = letter.narrowed(failed, users)
         return result
 
@@ -184,7 +161,7 @@ class Redriver:
                 window,
                 info["streamArn"],
             )
-            if pending is None or _user_of(record) in pending
+            if pending is None or user_of(record) in pending
         ]
         self.say(
             f"    falling back to the table: {len(records)} user(s) changed between {window} or"
@@ -194,7 +171,7 @@ class Redriver:
         result, failed = self._records(records, self.pipeline)
         if failed and len(failed) < len(records):
             result.rest = letter.for_users(
-                [_user_of(r) for r in records if sequence_number(r) in failed]
+                [user_of(r) for r in records if sequence_number(r) in failed]
             )
         return result
 
@@ -202,46 +179,8 @@ class Redriver:
         self, records: Sequence[Mapping[str, Any]], pipeline: LifecyclePipeline
     ) -> tuple[Result, list[str]]:
         """Publishes (or, dry, maps) the records; the result and the sequence numbers left."""
-        if self.dry_run:
-            return self._predict(records), []
-        outcomes = self._with_retries(records, pipeline)
-        counts = dict.fromkeys(RecordStatus, 0)
-        for outcome in outcomes.values():
-            counts[outcome.status] += 1
-        self.say("    " + (", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no record"))
-        left = [r for r in records if outcomes[sequence_number(r)].status is RecordStatus.FAILED]
-        problems = [f"{_record_name(r)}: {outcomes[sequence_number(r)].reason}" for r in left]
-        return Result(not left, problems=problems), [sequence_number(r) for r in left]
-
-    def _with_retries(
-        self, records: Sequence[Mapping[str, Any]], pipeline: LifecyclePipeline
-    ) -> dict[str, Outcome]:
-        outcomes: dict[str, Outcome] = {}
-        pending = list(records)
-        for attempt in range(self.attempts):
-            if attempt:
-                self.sleep(random.uniform(0, self.base_delay * 2**attempt))  # noqa: S311
-            outcomes.update(pipeline.process(pending))
-            pending = [r for r in pending if _retryable(outcomes[sequence_number(r)])]
-            if not pending:
-                break
-        return outcomes
-
-    def _predict(self, records: Sequence[Mapping[str, Any]]) -> Result:
-        counts = {"published": 0, "skipped": 0, "kept as poison": 0}
-        for record in records:
-            try:
-                event = events_of_record(record)
-            except PoisonRecord:
-                counts["kept as poison"] += 1
-                continue
-            counts["published" if event else "skipped"] += 1
-        self.say(
-            "    would be: "
-            + ", ".join(f"{n} {what}" for what, n in counts.items() if n)
-            + " (if publishing succeeds)"
-        )
-        return Result(True)
+        published = self.republisher.publish(records, pipeline)
+        return Result(not published.left, problems=published.problems), published.left
 
     # ------------------------------------------------------------------ poison records
     def _poison(self, letter: PoisonMessage) -> Result:

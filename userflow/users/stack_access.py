@@ -19,8 +19,9 @@ def function_environment(stack: Stack) -> dict[str, str]:
     return function_environment_of(stack, SETTINGS_FUNCTION)
 
 
-def _no_cursor_key() -> bytes:
-    raise RuntimeError("the users commands never list through the API's cursors")
+def no_cursor_key() -> bytes:
+    """The list cursor's key, for a repository that never lists through the API's cursors."""
+    raise RuntimeError("operator commands never list through the API's cursors")
 
 
 def repository(stack: Stack, request_id: str) -> Any:
@@ -34,7 +35,7 @@ def repository(stack: Stack, request_id: str) -> Any:
     )
     return DynamoDBUserRepository(
         settings.table_name,
-        cursor_key=_no_cursor_key,
+        cursor_key=no_cursor_key,
         db=stack.client("dynamodb"),
         request_id=lambda: request_id,
         shards=settings.user_index_shards,

@@ -9,7 +9,7 @@ import pytest
 
 from adapters.dynamodb_login_state import DynamoDBLoginState
 from domain.errors import VersionConflict
-from handlers.dependencies import user_repository
+from handlers.stores import user_repository
 from tests.support.api_clients import UserFactory
 from userflow.stack import Stack
 

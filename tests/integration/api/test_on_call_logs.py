@@ -83,7 +83,7 @@ def test_given_the_warning_outcomes_when_named_then_they_are_the_domains_own() -
     from domain.auth_service import LOGIN_THROTTLED, PASSWORD_RESET_REQUIRED
     from domain.passkey_assertions import PASSKEY_CLONE_DETECTED
     from domain.sessions import REFRESH_REUSE_DETECTED
-    from handlers.dependencies import WARNING_OUTCOMES
+    from handlers.observability import WARNING_OUTCOMES
 
     assert {
         LOGIN_THROTTLED,

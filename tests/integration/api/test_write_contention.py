@@ -48,13 +48,13 @@ def _contended(monkeypatch: pytest.MonkeyPatch, operation: str, times: int) -> l
 def _fresh_services() -> Iterator[None]:
     """Services made by an earlier test hold clients of its moto account."""
     from adapters.aws_clients import forget_clients
-    from handlers import dependencies
+    from handlers import dependencies, stores
 
     def forget() -> None:
         forget_clients()
         for factory in (
-            dependencies.user_repository,
-            dependencies.login_state,
+            stores.user_repository,
+            stores.login_state,
             dependencies.user_service,
             dependencies.auth_service,
         ):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.settings import FUNCTION_SETTINGS, SettingsError, TokenIssuerSettings, load
+from handlers.function_settings import FUNCTION_SETTINGS
+from handlers.settings import SettingsError, TokenIssuerSettings, load
 from samlocal.provision.stacks import function_environment
 from samlocal.template import Template as SamTemplate
 from samlocal.template import load_template

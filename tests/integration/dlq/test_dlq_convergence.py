@@ -34,7 +34,7 @@ from userflow.stack import Stack
 
 @pytest.fixture(autouse=True)
 def _no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("userflow.dlq.redrive.random.uniform", lambda a, b: 0.0)
+    monkeypatch.setattr("userflow.dlq.republish.random.uniform", lambda a, b: 0.0)
 
 
 def _failing_entries(

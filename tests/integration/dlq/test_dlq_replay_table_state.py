@@ -16,7 +16,7 @@ from domain.password_guard import PasswordGuard
 from domain.passwords import PasswordHasher
 from domain.user_service import UserService
 from domain.users import UserPatch
-from handlers.dependencies import login_state, user_repository
+from handlers.stores import login_state, user_repository
 from samlocal.stream_mapping.lambda_record import as_lambda_record
 from tests.integration.dlq.test_dlq_replay import (
     _depth,

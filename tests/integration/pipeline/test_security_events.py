@@ -11,7 +11,7 @@ from domain.admin_service import AdminService
 from domain.users import Role
 from tests.support.api_clients import CreatedUser, GatewayClient
 from tests.support.stream_records import as_published, assert_published_event_is_valid
-from userflow.commands.admin import operator_actor
+from userflow.users.operator import operator_actor
 
 LIFECYCLE = {"UserCreated", "UserUpdated", "UserDeleted"}
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import pytest
 
 from adapters.aws_clients import client
-from handlers import dependencies, snapstart
+from handlers import snapstart, stores
 
 
 def _runtime_module(monkeypatch: pytest.MonkeyPatch) -> list[Callable[[], None]]:
@@ -50,8 +50,8 @@ def test_given_state_from_init_when_restored_then_clients_are_new_and_random_is_
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("TABLE_NAME", "users")
     snapshot_client = client("dynamodb")
-    dependencies.user_repository.cache_clear()
-    repository = dependencies.user_repository()
+    stores.user_repository.cache_clear()
+    repository = stores.user_repository()
     random.seed(1234)
     from_snapshot = [random.random() for _ in range(3)]
     restored_callbacks: list[str] = []
@@ -65,10 +65,10 @@ def test_given_state_from_init_when_restored_then_clients_are_new_and_random_is_
     snapstart.restore()
 
     assert client("dynamodb") is not snapshot_client
-    assert dependencies.user_repository() is not repository
+    assert stores.user_repository() is not repository
     assert [random.random() for _ in range(3)] != from_snapshot
     assert restored_callbacks == ["ran"]
-    dependencies.user_repository.cache_clear()
+    stores.user_repository.cache_clear()
 
 
 def test_given_snapstart_when_a_key_is_read_then_the_sdk_reads_it_with_no_extension_warning(

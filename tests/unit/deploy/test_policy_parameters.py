@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from handlers.settings import FUNCTION_SETTINGS, FunctionSettings
+from handlers.function_settings import FUNCTION_SETTINGS
+from handlers.settings import FunctionSettings
 from userflow.template import userflow_template
 
 REPO = Path(__file__).resolve().parents[3]

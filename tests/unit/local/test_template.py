@@ -138,3 +138,48 @@ def test_given_refs_getatts_and_subs_when_collecting_references_then_logical_ids
     value = {"A": {"Ref": "X"}, "B": {"Fn::GetAtt": "Y.Arn"}, "C": {"Fn::Sub": "${Z.Arn}/${!No}"}}
 
     assert references(value) == {"X", "Y", "Z"}
+
+
+EVENTS = """
+Conditions:
+  Off: !Equals [a, b]
+Resources:
+  Api:
+    Type: AWS::Serverless::Function
+    Properties:
+      Events:
+        Get: {Type: HttpApi, Properties: {Method: GET, Path: /a}}
+        Changes: {Type: DynamoDB, Properties: {Stream: !GetAtt Table.StreamArn}}
+        Post: {Type: HttpApi, Properties: {Method: POST, Path: /a}}
+  Quiet:
+    Type: AWS::Serverless::Function
+    Properties: {}
+  Disabled:
+    Type: AWS::Serverless::Function
+    Condition: Off
+    Properties:
+      Events:
+        Get: {Type: HttpApi, Properties: {Method: GET, Path: /b}}
+  Table: {Type: AWS::DynamoDB::Table}
+"""
+
+
+def test_given_functions_with_events_when_reading_one_type_then_those_of_enabled_functions(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "template.yaml"
+    path.write_text(EVENTS)
+    template = load_template(path)
+    resolver = Resolver(template, stack_name="s", region="us-east-1")
+
+    routes = [(e.function, e.name) for e in template.function_events("HttpApi")]
+    enabled = [
+        (e.function, e.name) for e in template.function_events("HttpApi", resolver.resource_enabled)
+    ]
+    streams = list(template.function_events("DynamoDB"))
+
+    assert routes == [("Api", "Get"), ("Api", "Post"), ("Disabled", "Get")]
+    assert enabled == [("Api", "Get"), ("Api", "Post")]
+    assert [(e.function, e.name) for e in streams] == [("Api", "Changes")]
+    assert streams[0].properties == {"Stream": {"Fn::GetAtt": ["Table", "StreamArn"]}}
+    assert sorted(template.functions()) == ["Api", "Disabled", "Quiet"]
