@@ -36,7 +36,8 @@ from tests.support.api_clients import (
     user_numbers,
 )
 from tests.support.moto_patches import serialise_moto_transactions
-from userflow.local_stack import bootstrap, provision_local_stack
+from tests.support.moto_snapshot import fresh_stack
+from userflow.local_stack import bootstrap
 from userflow.stack import Stack
 
 
@@ -45,7 +46,7 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     """A fresh moto account with the template's resources and the API functions' environment."""
     serialise_moto_transactions(monkeypatch)
     with mock_aws():
-        provisioned = provision_local_stack(TEMPLATE)
+        provisioned = fresh_stack(TEMPLATE)
         template = load_template(TEMPLATE)
         for logical_id in template.of_type("AWS::Serverless::Function"):
             for name, value in function_environment(template, logical_id, provisioned).items():
@@ -91,9 +92,9 @@ def make_user(stack: Stack) -> UserFactory:
 @pytest.fixture(scope="module")
 def _auth_stack() -> Iterator[GatewayClient]:
     """One provisioned stack, with its first signing key, per module: provisioning takes about a
-    second."""
+    second; fresh_stack makes it a copy."""
     with mock_aws():
-        provisioned = provision_local_stack(TEMPLATE)
+        provisioned = fresh_stack(TEMPLATE)
         reset_auth_caches()
         bootstrap(provisioned)
         yield GatewayClient(provisioned)

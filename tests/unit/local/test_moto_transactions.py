@@ -351,14 +351,15 @@ def test_given_many_cancelled_transactions_on_a_big_table_then_memory_stays_flat
         gc.collect()
         tracemalloc.start()
         before = tracemalloc.take_snapshot()
-        for _ in range(300):
+        for _ in range(100):
             backend.transact(cancelled)
         gc.collect()  # exceptions' tracebacks are cycles
         after = tracemalloc.take_snapshot()
         tracemalloc.stop()
 
     growth = sum(stat.size_diff for stat in after.compare_to(before, "filename"))
-    assert growth < 256 * 1024, f"{growth} bytes kept by 300 cancelled transactions"
+    # A copy of the 1,000-item table kept per transaction would add far more each time.
+    assert growth < 256 * 1024, f"{growth} bytes kept by 100 cancelled transactions"
 
 
 TWO_OPERATIONS_IN_ONE_ACTION = [
