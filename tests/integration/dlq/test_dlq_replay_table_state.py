@@ -16,7 +16,6 @@ from domain.user_service import UserService, utc_now
 from domain.users import UserPatch
 from handlers.dependencies import user_repository
 from samlocal.stream_mapping.lambda_record import as_lambda_record
-from tests.integration.pipeline.test_stream_processor import Pipeline, pipeline  # noqa: F401
 from tests.support.api_clients import UserFactory
 from tests.support.dead_letters import (
     arrived,
@@ -27,6 +26,7 @@ from tests.support.dead_letters import (
     table_stream,
 )
 from tests.support.moto_patches import shard_gone
+from tests.support.stream_processor import Pipeline
 from tests.support.stream_records import created
 from userflow.stack import Stack
 
@@ -91,7 +91,7 @@ def test_given_a_broken_item_elsewhere_in_the_table_when_the_table_stands_in_the
 
 def test_given_a_poison_record_whose_item_is_unchanged_when_replayed_then_its_message_stays(
     stack: Stack,
-    pipeline: Pipeline,  # noqa: F811
+    pipeline: Pipeline,
 ) -> None:
     image = created("naive")["dynamodb"]["NewImage"]
     image["created_at"] = {"S": "2026-01-01T12:00:00"}  # no offset: it cannot be published

@@ -14,7 +14,6 @@ import pytest
 from adapters.stream_records import event_of_record
 from adapters.tombstones import tombstone_key
 from samlocal.stream_mapping.lambda_record import as_lambda_record
-from tests.integration.pipeline.test_stream_processor import Pipeline, pipeline  # noqa: F401
 from tests.support.api_clients import ApiClient, UserFactory
 from tests.support.dead_letters import (
     arrived,

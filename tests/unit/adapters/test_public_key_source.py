@@ -9,7 +9,7 @@ import pytest
 
 from adapters.key_store import CACHE_SECONDS, FORCED_REFRESH_INTERVAL_SECONDS, PublicKeySource
 from domain.tokens import SigningKeySet, UnknownSigningKey, new_key_set
-from tests.unit.domain.test_tokens import AUDIENCE, ISSUER, signed
+from tests.support.signed_tokens import AUDIENCE, ISSUER, signed
 
 
 class Clock:
