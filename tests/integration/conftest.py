@@ -11,7 +11,7 @@ import io
 import json
 import logging
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import pytest
@@ -37,6 +37,7 @@ from tests.support.api_clients import (
 )
 from tests.support.moto_patches import serialise_moto_transactions
 from tests.support.moto_snapshot import fresh_stack
+from tests.support.stream_processor import Pipeline, PutEvents
 from userflow.local_stack import bootstrap
 from userflow.stack import Stack
 
@@ -117,6 +118,28 @@ def gateway(_auth_stack: GatewayClient) -> Iterator[GatewayClient]:
     shard = backend.tables[table].stream_shard
     if shard is not None:  # nothing in these tests reads the stream
         shard.items.clear()
+
+
+@pytest.fixture
+def pipeline(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pipeline]:
+    """The stream processor on this stack, counting the entries of each PutEvents call."""
+    from handlers import handle_user_stream
+
+    handle_user_stream.pipeline.cache_clear()
+    # Backoff between PutEvents attempts is real in Lambda; zero here keeps tests fast.
+    monkeypatch.setattr("adapters.eventbridge_publisher.random.uniform", lambda a, b: 0.0)
+    pipeline = Pipeline(stack)
+
+    def counting(put_events: PutEvents) -> PutEvents:
+        def call(**kwargs: Any) -> Mapping[str, Any]:
+            pipeline.put_events_calls.append(len(kwargs["Entries"]))
+            return put_events(**kwargs)
+
+        return call
+
+    pipeline.intercept_put_events(monkeypatch, counting)
+    yield pipeline
+    handle_user_stream.pipeline.cache_clear()
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.pipeline.test_subscribers_and_replays import Subscriber, _register
 from tests.support.local_stack import LocalStack, start_local_stack
+from tests.support.subscriber import Subscriber, register_and_login
 from userflow.dlq.discovery import DEAD_LETTER_TAG, PURPOSE_TAG
 from userflow.event_subscription import queue_policy_for_rule
 
@@ -119,7 +119,7 @@ def test_given_a_subscriber_dlq_outside_the_stack_when_listed_and_replayed_then_
             }
         ],
     )
-    user_id, _ = _register(stack, "Dead Lettered")
+    user_id, _ = register_and_login(stack, "Dead Lettered")
     _wait_for_depth(subscriber, dlq_url, 1)
     policy = json.dumps(queue_policy_for_rule(blocked_arn, rule_arn))
     subscriber.sqs.set_queue_attributes(QueueUrl=blocked, Attributes={"Policy": policy})
@@ -172,7 +172,7 @@ def test_given_published_changes_when_the_table_fallback_rebuilds_them_then_same
 ) -> None:
     subscriber = Subscriber(stack)
     since = datetime.now(UTC) - timedelta(seconds=5)
-    user_id, bearer = _register(stack, "Before")
+    user_id, bearer = register_and_login(stack, "Before")
     renamed = stack.request(
         "PATCH", f"/users/{user_id}", json_body={"name": "After"}, headers=bearer
     )
@@ -300,7 +300,7 @@ def test_given_an_archive_replay_with_filter_arns_when_run_then_only_those_rules
     stack: LocalStack,
 ) -> None:
     asked, other = Subscriber(stack), Subscriber(stack)
-    user_id, _ = _register(stack, "Archived")
+    user_id, _ = register_and_login(stack, "Archived")
     for subscriber in (asked, other):
         subscriber.wait_for(lambda got: any(e["detail"]["user"]["id"] == user_id for e in got))
     events = asked.client("events")

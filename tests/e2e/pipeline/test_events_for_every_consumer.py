@@ -18,8 +18,8 @@ import pytest
 from standardwebhooks import Webhook
 from userflow_events import Fold, parse_event
 
-from tests.e2e.pipeline.test_subscribers_and_replays import PASSWORD, Subscriber, _register
 from tests.support.local_stack import LocalStack, start_local_stack, verify_email
+from tests.support.subscriber import PASSWORD, Subscriber, register_and_login
 from tests.support.webhook_receiver import webhook_receiver
 
 pytestmark = pytest.mark.e2e
@@ -37,7 +37,7 @@ def test_given_security_changes_then_each_publishes_exactly_its_events_with_the_
     local_stack: LocalStack,
 ) -> None:
     subscriber = Subscriber(local_stack)
-    user_id, bearer = _register(local_stack, "Sec")
+    user_id, bearer = register_and_login(local_stack, "Sec")
     changed = local_stack.request(
         "PATCH",
         "/users/me",
@@ -120,7 +120,7 @@ def test_given_a_webhook_when_it_answers_500s_then_signed_retries_on_schedule_th
     with webhook_receiver([500]) as recovering, webhook_receiver([500, 500, 500]) as broken:
         _, recovering_secret = _add(local_stack, recovering.url, "--events", "UserCreated")
         broken_id, _ = _add(local_stack, broken.url, "--events", "UserCreated")
-        user_id, _ = _register(local_stack, "Hooked")
+        user_id, _ = register_and_login(local_stack, "Hooked")
 
         retried = recovering.wait_for(2)
         failed = broken.wait_for(3)
@@ -175,8 +175,8 @@ def test_given_a_late_subscriber_when_it_replays_the_archive_and_reads_live_then
     local_stack: LocalStack,
 ) -> None:
     start = datetime.now(UTC) - timedelta(seconds=2)
-    kept, kept_bearer = _register(local_stack, "Kept")
-    gone, gone_bearer = _register(local_stack, "Gone")
+    kept, kept_bearer = register_and_login(local_stack, "Kept")
+    gone, gone_bearer = register_and_login(local_stack, "Gone")
     renamed = local_stack.request(
         "PATCH", "/users/me", json_body={"name": "Renamed"}, headers=kept_bearer
     )

@@ -10,76 +10,18 @@ import random
 import subprocess
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from adapters.user_items import user_from_item, user_key
 from domain.event_details import COMPARED_FIELDS
-from tests.integration.pipeline.test_subscriber_rule import fold
 from tests.support.local_stack import LocalStack, start_local_stack
-from userflow.event_subscription import queue_policy_for_rule
+from tests.support.subscriber import Subscriber, fold, register_and_login
 
 pytestmark = pytest.mark.e2e
-PASSWORD = "correct horse battery staple"
-
-
-class Subscriber:
-    """An own queue with an own rule on the bus, as a downstream service subscribes."""
-
-    def __init__(self, stack: LocalStack) -> None:
-        self.stack = stack
-        self.sqs = self.client("sqs")
-        name = f"e2e-subscriber-{uuid.uuid4().hex[:8]}"
-        self.url = self.sqs.create_queue(QueueName=name)["QueueUrl"]
-        arn = self.sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])[
-            "Attributes"
-        ]["QueueArn"]
-        events = self.client("events")
-        bus = stack.state["resources"]["UserEventsBus"]["physical_id"]
-        rule_arn = events.put_rule(
-            Name=name, EventBusName=bus, EventPattern=json.dumps({"source": ["userflow.users"]})
-        )["RuleArn"]
-        # As on AWS, the queue must let EventBridge send from this rule (README, "How to subscribe")
-        policy = json.dumps(queue_policy_for_rule(arn, rule_arn))
-        self.sqs.set_queue_attributes(QueueUrl=self.url, Attributes={"Policy": policy})
-        events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "queue", "Arn": arn}])
-        self.received: list[dict[str, Any]] = []
-
-    def client(self, service: str) -> Any:
-        return boto3.client(  # type: ignore[call-overload]
-            service,
-            endpoint_url=self.stack.endpoint_url,
-            region_name=self.stack.state["region"],
-            aws_access_key_id="local",
-            aws_secret_access_key="local",
-        )
-
-    def wait_for(self, done: Callable[[list[dict[str, Any]]], bool], timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while not done(self.received) and time.monotonic() < deadline:
-            for message in self.sqs.receive_message(
-                QueueUrl=self.url, MaxNumberOfMessages=10, WaitTimeSeconds=1
-            ).get("Messages", []):
-                self.received.append(json.loads(message["Body"]))
-                self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
-
-    def kinds(self, user_id: str) -> list[str]:
-        return [e["detail-type"] for e in self.received if e["detail"]["user"]["id"] == user_id]
-
-
-def _register(stack: LocalStack, name: str) -> tuple[str, dict[str, str]]:
-    email = f"e2e-{uuid.uuid4().hex[:12]}@example.com"
-    created = stack.request(
-        "POST", "/users", json_body={"email": email, "password": PASSWORD, "name": name}
-    )
-    assert created.status == 201, created.body
-    login = stack.request("POST", "/auth/login", json_body={"email": email, "password": PASSWORD})
-    assert login.status == 200, login.body
-    return created.json()["id"], {"Authorization": f"Bearer {login.json()['access_token']}"}
 
 
 def _table_users(subscriber: Subscriber, ids: set[str]) -> dict[str, dict[str, Any]]:
@@ -98,7 +40,7 @@ def _history(stack: LocalStack, users: int) -> tuple[set[str], int]:
     """Registers, renames (twice) and deletes every other user; the ids and the change count."""
     ids, changes = set(), 0
     for number in range(users):
-        user_id, bearer = _register(stack, "First")
+        user_id, bearer = register_and_login(stack, "First")
         ids.add(user_id)
         for name in ("Second", "Third"):
             patched = stack.request(
@@ -225,7 +167,7 @@ def test_given_a_poison_record_repaired_by_hand_when_replayed_then_created_once_
     subscriber = Subscriber(own_stack)
     dynamodb = subscriber.client("dynamodb")
     table = own_stack.state["resources"]["UserRegistrationTable"]["physical_id"]
-    model_id, _ = _register(own_stack, "Model")
+    model_id, _ = register_and_login(own_stack, "Model")
     model = dynamodb.get_item(TableName=table, Key=user_key(model_id))["Item"]
     broken_id = str(uuid.uuid4())
     dynamodb.put_item(

@@ -153,7 +153,7 @@ def test_given_mfa_turned_on_and_a_recovery_code_used_then_their_security_events
     how many codes are left; a code refused as already used publishes nothing."""
     from adapters.stream_records import events_of_record
     from samlocal.stream_mapping.lambda_record import as_lambda_record
-    from tests.integration.dlq.test_dlq_replay import _stream
+    from tests.support.dead_letters import table_stream
 
     account = _enrolled(users)
     notice = user_message(MailKind.RECOVERY_CODE_USED, account.user)
@@ -163,7 +163,7 @@ def test_given_mfa_turned_on_and_a_recovery_code_used_then_their_security_events
     assert challenges.complete(_challenge("a" * 64), use)
     assert not challenges.complete(_challenge("b" * 64), use)
 
-    arn, _, records = _stream(stack)
+    arn, _, records = table_stream(stack)
     published = [
         (str(e.detail_type), e.detail.model_dump(mode="json"))
         for r in records

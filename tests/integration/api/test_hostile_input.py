@@ -5,16 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.api.test_malformed_requests import ROUTES, fill
-from tests.support.api_clients import ApiClient, ApiResponse, CreatedUser, UserFactory
-
-LONE_SURROGATE = "\\ud800"  # as a JSON escape: json.loads makes it a lone surrogate
-
-
-def assert_refused(response: ApiResponse, *statuses: int) -> None:
-    assert response.status in statuses, (response.status, response.text[:300])
-    assert set(response.json) <= {"message", "details"}
-    assert isinstance(response.json["message"], str)
+from tests.support.api_clients import ApiClient, CreatedUser, UserFactory
+from tests.support.hostile_input import LONE_SURROGATE, ROUTES, assert_refused, fill
 
 
 @pytest.fixture

@@ -5,75 +5,25 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
-import jwt
 import pyotp
 import pytest
 
 from adapters.mail_outbox import MAIL_KEY_PREFIX
-from tests.support.api_clients import ApiResponse, CreatedUser, GatewayClient
+from tests.support.api_clients import GatewayClient
+from tests.support.mfa_steps import (
+    Enrolled,
+    claims,
+    enrol,
+    fresh_step,
+    password_step,
+    second_step,
+)
 from tests.support.moto_patches import serialise_moto_transactions
 
 INVALID = {"message": "Invalid credentials"}
 REAUTH = {"message": "Reauthentication required"}
-
-
-def fresh_step() -> None:
-    """Waits until the current 30-second step has at least 2 s to run and began 1 s ago: a code
-    computed now is still the server's current (or previous) one when it arrives."""
-    position = time.time() % 30
-    if position < 1 or position > 28:
-        time.sleep((31 - position) % 30)
-
-
-@dataclass
-class Enrolled:
-    user: CreatedUser
-    totp: pyotp.TOTP
-    recovery_codes: list[str]
-    enrolment_token: str
-    """The access token of the password-only session that enrolled."""
-    device_token: str
-    """The owner's device, trusted by the enrolling login."""
-
-
-def enrol(gateway: GatewayClient, user: CreatedUser | None = None) -> Enrolled:
-    """Enrols TOTP, confirming with the previous step's code so that the current one can log in."""
-    user = user or gateway.register()
-    login = gateway.login(user)
-    token = login["access_token"]
-    started = gateway.request("POST", "/users/me/mfa/totp", token=token)
-    assert started.status == 200, started.text
-    totp = pyotp.TOTP(started.json["secret"])
-    fresh_step()
-    confirmed = gateway.request(
-        "POST",
-        "/users/me/mfa/totp/confirm",
-        json={"code": totp.at(time.time() - 30)},
-        token=token,
-    )
-    assert confirmed.status == 200, confirmed.text
-    return Enrolled(user, totp, confirmed.json["recovery_codes"], token, login["device_token"])
-
-
-def password_step(gateway: GatewayClient, user: CreatedUser) -> dict[str, Any]:
-    response = gateway.request(
-        "POST", "/auth/login", json={"email": user.email, "password": user.password}
-    )
-    assert response.status == 200, response.text
-    body: dict[str, Any] = response.json
-    return body
-
-
-def second_step(gateway: GatewayClient, mfa_token: str, **proof: str) -> ApiResponse:
-    return gateway.request("POST", "/auth/mfa", json={"mfa_token": mfa_token, **proof})
-
-
-def claims(token: str) -> dict[str, Any]:
-    decoded: dict[str, Any] = jwt.decode(token, options={"verify_signature": False})
-    return decoded
 
 
 def outbox_kinds(gateway: GatewayClient, user_id: str) -> list[str]:

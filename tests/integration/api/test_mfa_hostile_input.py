@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from tests.integration.api.test_hostile_input import LONE_SURROGATE, assert_refused
 from tests.support.api_clients import ApiClient, CreatedUser, UserFactory
+from tests.support.hostile_input import LONE_SURROGATE, assert_refused
 
 
 @pytest.fixture

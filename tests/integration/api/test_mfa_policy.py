@@ -12,8 +12,8 @@ import pyotp
 import pytest
 
 from handlers import dependencies, handle_authorize
-from tests.integration.api.test_mfa_flow import fresh_step, password_step, second_step
 from tests.support.api_clients import GatewayClient
+from tests.support.mfa_steps import fresh_step, password_step, second_step
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from handlers import dependencies, handle_authorize
-from tests.integration.api.test_mfa_flow import claims, enrol, password_step, second_step
 from tests.support.api_clients import ApiResponse, CreatedUser, GatewayClient
+from tests.support.mfa_steps import claims, enrol, password_step, second_step
 from tests.support.webauthn_authenticator import SoftAuthenticator
 
 

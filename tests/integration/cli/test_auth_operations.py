@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -18,22 +17,9 @@ from adapters.key_store import jwks_parameter_name
 from adapters.user_items import user_key
 from handlers.observability import logger
 from tests.support.api_clients import GatewayClient, reset_auth_caches
+from tests.support.operator_stack import record_as_local
 from userflow.cli import main
 from userflow.stack import Stack
-
-
-def record_as_local(stack: Stack, directory: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Records the stack as `userflow local` does, so commands need no flags."""
-    state = {
-        "pid": os.getpid(),  # a running stack: state left by a dead one is ignored
-        "stack_name": stack.name,
-        "region": stack.region,
-        "endpoint_url": None,
-        "resources": stack.resources,
-        "api_url": None,
-    }
-    (directory / "local.json").write_text(json.dumps(state))
-    monkeypatch.setenv("USERFLOW_STATE_DIR", str(directory))
 
 
 @pytest.fixture

@@ -10,37 +10,10 @@ import jwt
 import pytest
 
 from adapters import key_store
-from tests.integration.cli.test_auth_operations import record_as_local
 from tests.support.api_clients import GatewayClient
+from tests.support.operator_stack import record_as_local, stack_alarm
 from userflow.cli import main
 from userflow.stack import Stack
-
-
-@pytest.fixture
-def local(stack: Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Stack:
-    record_as_local(stack, tmp_path, monkeypatch)
-    return stack
-
-
-def stack_alarm(stack: Stack, logical_id: str, reason: str | None = None) -> str:
-    """One of the stack's alarms as CloudFormation makes it on AWS (the local stack makes none),
-    in ALARM with ``reason``, else in its first state; its name."""
-    cloudwatch = stack.client("cloudwatch")
-    name = f"{stack.name}-{logical_id}-ABC123"
-    cloudwatch.put_metric_alarm(
-        AlarmName=name,
-        Namespace="AWS/Lambda",
-        MetricName="Errors",
-        Statistic="Sum",
-        Period=60,
-        EvaluationPeriods=1,
-        Threshold=0,
-        ComparisonOperator="GreaterThanThreshold",
-    )
-    if reason is not None:
-        cloudwatch.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason=reason)
-    stack.resources[logical_id] = {"physical_id": name, "type": "AWS::CloudWatch::Alarm"}
-    return name
 
 
 def _firing_alarm(stack: Stack) -> str:

@@ -8,17 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.cli.test_auth_operations import record_as_local
-from tests.integration.cli.test_status_command import (
-    local,  # noqa: F401 - the fixture
-    stack_alarm,
-)
+from tests.support.operator_stack import record_as_local, stack_alarm
 from userflow.cli import main
 from userflow.stack import Stack
 
 
 def test_given_a_queue_deleted_from_the_stack_when_operators_look_then_it_is_named_and_dlqs_work(
-    local: Stack,  # noqa: F811
+    local: Stack,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     sqs = local.client("sqs")
@@ -41,7 +37,7 @@ def test_given_a_queue_deleted_from_the_stack_when_operators_look_then_it_is_nam
 
 
 def test_given_alarms_whose_topic_nobody_subscribed_when_status_runs_then_it_needs_attention(
-    local: Stack,  # noqa: F811
+    local: Stack,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],

@@ -19,18 +19,17 @@ import pytest
 from cfnlint.api import lint
 
 from scripts import sam_template
+from tests.support.template_reading import (
+    RESOURCELESS_ACTIONS,
+    Resources,
+    dead_letter_queues,
+    dicts_in,
+    openapi_body_fields,
+    policy_statements,
+    referenced_id,
+    resources_of,
+)
 
-Resources = dict[str, dict[str, Any]]
-
-# Actions that AWS does not let a policy scope to a resource, so "*" is the only possible Resource.
-RESOURCELESS_ACTIONS = {
-    "xray:PutTraceSegments",
-    "xray:PutTelemetryRecords",
-    "xray:GetSamplingRules",
-    "xray:GetSamplingTargets",
-    "xray:GetSamplingStatisticSummaries",
-    "dynamodb:ListStreams",  # a stream event source mapping needs it; it has no resource type
-}
 # Managed policies that SAM attaches by itself, each accepted for a stated reason (by the ARN's
 # partition-neutral part: the template writes `arn:${AWS::Partition}:...`).
 ALLOWED_MANAGED_POLICIES = {
@@ -71,37 +70,8 @@ def cfn(sam: dict[str, Any]) -> dict[str, Any]:
     return sam_template.translate(sam)
 
 
-def _of_type(template: dict[str, Any], resource_type: str) -> Resources:
-    return sam_template.resources_of_type(template, resource_type)
-
-
 def _lint_findings(text: str) -> list[str]:
     return [f"{m.rule.id} {m.message} (line {m.linenumber})" for m in lint(text)]
-
-
-def _logical_id(value: Any) -> str | None:
-    """The resource a `Ref`/`Fn::GetAtt`/`Fn::Sub` points at, if the value names one."""
-    if isinstance(value, dict):
-        if "Ref" in value:
-            return str(value["Ref"])
-        if "Fn::GetAtt" in value:
-            target = value["Fn::GetAtt"]
-            return str(target[0] if isinstance(target, list) else target.split(".")[0])
-        if "Fn::Sub" in value:
-            text = value["Fn::Sub"] if isinstance(value["Fn::Sub"], str) else value["Fn::Sub"][0]
-            match = re.search(r"\$\{([A-Za-z0-9]+)[.}]", text)
-            return match.group(1) if match else None
-    return None
-
-
-def _walk(value: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(value, dict):
-        yield value
-        for item in value.values():
-            yield from _walk(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _walk(item)
 
 
 # ------------------------------------------------------------------------------ cfn-lint
@@ -126,8 +96,8 @@ def test_given_the_translated_template_when_cfn_lint_runs_then_it_finds_nothing(
 def test_given_every_function_when_its_handler_is_imported_then_it_is_a_callable(
     sam: dict[str, Any], cfn: dict[str, Any]
 ) -> None:
-    functions = _of_type(cfn, "AWS::Lambda::Function")
-    assert set(_of_type(sam, sam_template.FUNCTION)) <= set(functions)
+    functions = resources_of(cfn, "AWS::Lambda::Function")
+    assert set(resources_of(sam, sam_template.FUNCTION)) <= set(functions)
     handlers = sorted({f["Properties"]["Handler"] for f in functions.values()})
     # A fresh interpreter, so module-level setup reads placeholder settings without leaking them
     # into the handlers other tests import.
@@ -168,9 +138,9 @@ def test_given_the_http_api_when_translated_then_every_contract_route_reaches_a_
     # Integrations invoke the function's alias (AutoPublishAlias) or the function itself.
     aliases = {
         logical_id: alias["Properties"]["FunctionName"]["Ref"]
-        for logical_id, alias in _of_type(cfn, "AWS::Lambda::Alias").items()
+        for logical_id, alias in resources_of(cfn, "AWS::Lambda::Alias").items()
     }
-    for api in _of_type(cfn, "AWS::ApiGatewayV2::Api").values():
+    for api in resources_of(cfn, "AWS::ApiGatewayV2::Api").values():
         for path, operations in api["Properties"].get("Body", {}).get("paths", {}).items():
             for method, operation in operations.items():
                 integration = operation.get("x-amazon-apigateway-integration", {})
@@ -178,7 +148,7 @@ def test_given_the_http_api_when_translated_then_every_contract_route_reaches_a_
                 target = re.search(r"\$\{([A-Za-z0-9]+)(\.Arn)?\}/invocations", uri)
                 name = target.group(1) if target else None
                 served[f"{method.upper()} {path}"] = aliases.get(name or "", name)
-    functions = _of_type(cfn, "AWS::Lambda::Function")
+    functions = resources_of(cfn, "AWS::Lambda::Function")
 
     assert CONTRACT_ROUTES - set(served) == set()
     assert {route: fn for route, fn in served.items() if fn not in functions} == {}
@@ -188,10 +158,10 @@ def test_given_the_http_api_when_translated_then_every_contract_route_reaches_a_
 
 
 def _roles_of_functions(cfn: dict[str, Any]) -> Resources:
-    roles = _of_type(cfn, "AWS::IAM::Role")
+    roles = resources_of(cfn, "AWS::IAM::Role")
     used = {
-        _logical_id(function["Properties"]["Role"])
-        for function in _of_type(cfn, "AWS::Lambda::Function").values()
+        referenced_id(function["Properties"]["Role"])
+        for function in resources_of(cfn, "AWS::Lambda::Function").values()
     }
     return {name: role for name, role in roles.items() if name in used}
 
@@ -206,13 +176,6 @@ def _wildcard_resource(resource: Any) -> bool:
         head = text.split("*", 1)[0]
         return "*" in text and not re.search(r"\$\{[A-Za-z0-9]+(\.[A-Za-z]+)?\}[/:]", head)
     return False
-
-
-def policy_statements(policy: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """A policy document's statements, both branches of a conditional one (`Fn::If`) included."""
-    for statement in policy["PolicyDocument"]["Statement"]:
-        branches = statement["Fn::If"][1:] if "Fn::If" in statement else [statement]
-        yield from (branch for branch in branches if "Action" in branch)
 
 
 def _policy_violations(name: str, role: dict[str, Any]) -> Iterator[str]:
@@ -241,7 +204,7 @@ def _policy_violations(name: str, role: dict[str, Any]) -> Iterator[str]:
 def test_given_the_http_api_when_translated_then_cors_follows_the_allowed_origins_parameter(
     cfn: dict[str, Any],
 ) -> None:
-    (api,) = _of_type(cfn, "AWS::ApiGatewayV2::Api").values()
+    (api,) = resources_of(cfn, "AWS::ApiGatewayV2::Api").values()
     condition, when_set, when_empty = api["Properties"]["Body"]["x-amazon-apigateway-cors"][
         "Fn::If"
     ]
@@ -293,43 +256,29 @@ def test_given_an_unscoped_grant_when_checked_then_it_is_reported() -> None:
 # ------------------------------------------------------------------------------ alarms
 
 
-def _dead_letter_queues(cfn: dict[str, Any]) -> set[str]:
-    """Queues that receive what failed: SQS redrive, EventBridge target DLQs, on-failure
-    destinations of event source mappings and async invokes, and Lambda DLQs."""
-    queues = set(_of_type(cfn, "AWS::SQS::Queue"))
-    found: set[str] = set()
-    for resource in cfn["Resources"].values():
-        for node in _walk(resource.get("Properties", {})):
-            for key in ("deadLetterTargetArn", "Destination", "TargetArn"):
-                found.add(_logical_id(node.get(key)) or "")
-            if isinstance(node.get("DeadLetterConfig"), dict):
-                found.add(_logical_id(node["DeadLetterConfig"].get("Arn")) or "")
-    return found & queues
-
-
 def _alarmed_queues(cfn: dict[str, Any]) -> set[str]:
     alarmed: set[str] = set()
-    for alarm in _of_type(cfn, "AWS::CloudWatch::Alarm").values():
-        for node in _walk(alarm["Properties"]):
+    for alarm in resources_of(cfn, "AWS::CloudWatch::Alarm").values():
+        for node in dicts_in(alarm["Properties"]):
             if node.get("Name") == "QueueName":
-                alarmed.add(_logical_id(node.get("Value")) or "")
+                alarmed.add(referenced_id(node.get("Value")) or "")
     return alarmed
 
 
 def test_given_every_dead_letter_queue_when_alarms_are_listed_then_one_watches_it(
     cfn: dict[str, Any],
 ) -> None:
-    assert _dead_letter_queues(cfn) - _alarmed_queues(cfn) == set()
+    assert dead_letter_queues(cfn) - _alarmed_queues(cfn) == set()
 
 
 def test_given_every_alarm_when_read_then_it_notifies_a_topic_of_the_stack(
     cfn: dict[str, Any],
 ) -> None:
-    topics = set(_of_type(cfn, "AWS::SNS::Topic"))
+    topics = set(resources_of(cfn, "AWS::SNS::Topic"))
     silent = [
         name
-        for name, alarm in _of_type(cfn, "AWS::CloudWatch::Alarm").items()
-        if not {_logical_id(a) for a in alarm["Properties"].get("AlarmActions", [])} & topics
+        for name, alarm in resources_of(cfn, "AWS::CloudWatch::Alarm").items()
+        if not {referenced_id(a) for a in alarm["Properties"].get("AlarmActions", [])} & topics
     ]
 
     assert silent == []
@@ -391,17 +340,19 @@ def test_given_every_function_when_logs_are_written_then_to_its_own_group_named_
     """`LoggingConfig.LogGroup`, not a group named after the function's generated name: the
     function cannot run (and Lambda create its own group) before the stack's group exists, and
     the group survives a function replacement."""
-    groups = _of_type(sam, "AWS::Logs::LogGroup")
+    groups = resources_of(sam, "AWS::Logs::LogGroup")
     problems = []
-    for name, function in _of_type(sam, sam_template.FUNCTION).items():
-        group = _logical_id(function["Properties"].get("LoggingConfig", {}).get("LogGroup"))
+    for name, function in resources_of(sam, sam_template.FUNCTION).items():
+        group = referenced_id(function["Properties"].get("LoggingConfig", {}).get("LogGroup"))
         if group not in groups:
             problems.append(f"{name}: add LoggingConfig: {{LogGroup: !Ref {name}LogGroup}}")
             continue
         properties = groups[group]["Properties"]
         if "RetentionInDays" not in properties:
             problems.append(f"{name}: {group} has no retention")
-        if _logical_id(properties.get("LogGroupName")) in _of_type(sam, sam_template.FUNCTION):
+        if referenced_id(properties.get("LogGroupName")) in resources_of(
+            sam, sam_template.FUNCTION
+        ):
             problems.append(f"{name}: {group} is named after a function")
 
     assert problems == []
@@ -436,19 +387,6 @@ def test_given_a_function_using_the_parameters_extension_then_it_has_the_layer_a
             assert float(variables["SECRETS_MANAGER_TTL"]) <= SIGNER_CACHE_SECONDS, logical_id
 
     assert {"AuthorizerFunction", "LoginFunction", "RefreshTokenFunction"} <= set(users)
-
-
-def openapi_body_fields() -> Iterator[tuple[str, str, dict[str, Any]]]:
-    """(METHOD, path with `{}` for each parameter, its JSON body's properties) of every operation
-    of docs/openapi.json."""
-    document = json.loads((sam_template.ROOT / "docs" / "openapi.json").read_text())
-    schemas = document["components"]["schemas"]
-    for path, operations in document["paths"].items():
-        for method, operation in operations.items():
-            body = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
-            name = body.get("schema", {}).get("$ref", "").rpartition("/")[2]
-            fields = schemas.get(name, {}).get("properties", {})
-            yield method.upper(), re.sub(r"\{[^}]+\}", "{}", path), fields
 
 
 def _new_password_routes() -> set[tuple[str, str]]:

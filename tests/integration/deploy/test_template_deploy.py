@@ -18,7 +18,7 @@ from samlocal.intrinsics import Resolver
 from samlocal.template import Template, TemplateError
 from scripts import sam_template
 from scripts.change_set import deploy_settings
-from tests.integration.deploy.test_template import openapi_body_fields
+from tests.support.template_reading import openapi_body_fields
 
 EXTENSION = re.compile(
     r"arn:aws:lambda:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):layer:"

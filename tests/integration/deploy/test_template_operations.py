@@ -15,10 +15,10 @@ import pytest
 
 from scripts import sam_template
 from scripts.sam_cli_version import required_sam_cli
-from tests.integration.deploy.test_template import (
+from tests.support.template_reading import (
     RESOURCELESS_ACTIONS,
-    _dead_letter_queues,
-    _walk,
+    dead_letter_queues,
+    dicts_in,
     policy_statements,
 )
 from userflow.dlq.discovery import DEAD_LETTER_TAG
@@ -39,7 +39,7 @@ def cfn(sam: dict[str, Any]) -> dict[str, Any]:
     return sam_template.translate(sam)
 
 
-def _of_type(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+def resources_of(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
     return sam_template.resources_of_type(template, kind)
 
 
@@ -54,7 +54,7 @@ def _is_dead_letter_queue(resource: dict[str, Any]) -> bool:
 def _refs(value: Any) -> set[str]:
     """Every resource a value points at through Ref, Fn::GetAtt or ${Name} in Fn::Sub."""
     found: set[str] = set()
-    for node in _walk(value):
+    for node in dicts_in(value):
         if isinstance(node.get("Ref"), str):
             found.add(node["Ref"])
         target = node.get("Fn::GetAtt")
@@ -94,14 +94,14 @@ def _section(path: Any, heading: str) -> str:
 def test_given_a_rotation_schedule_when_created_then_it_waits_for_its_log_group_and_permission(
     sam: dict[str, Any],
 ) -> None:
-    schedules = _of_type(sam, "AWS::SecretsManager::RotationSchedule")
+    schedules = resources_of(sam, "AWS::SecretsManager::RotationSchedule")
     assert schedules
     for name, schedule in schedules.items():
         function = _refs(schedule["Properties"]["RotationLambdaARN"]).pop().split(".")[0]
         log_groups = _refs(sam["Resources"][function]["Properties"]["LoggingConfig"]["LogGroup"])
         permissions = {
             permission_name
-            for permission_name, permission in _of_type(sam, "AWS::Lambda::Permission").items()
+            for permission_name, permission in resources_of(sam, "AWS::Lambda::Permission").items()
             if function
             in {r.split(".")[0] for r in _refs(permission["Properties"]["FunctionName"])}
         }
@@ -113,7 +113,7 @@ def test_given_a_rotation_schedule_when_created_then_it_waits_for_its_log_group_
 def test_given_every_queue_policy_when_read_then_it_covers_one_queue_and_names_only_its_arn(
     sam: dict[str, Any],
 ) -> None:
-    policies = _of_type(sam, "AWS::SQS::QueuePolicy")
+    policies = resources_of(sam, "AWS::SQS::QueuePolicy")
     assert policies
     covered: list[str] = []
     for name, policy in policies.items():
@@ -134,7 +134,7 @@ def test_given_actions_without_a_resource_type_when_granted_then_on_star_alone(
     cfn: dict[str, Any],
 ) -> None:
     misplaced = []
-    for name, role in _of_type(cfn, "AWS::IAM::Role").items():
+    for name, role in resources_of(cfn, "AWS::IAM::Role").items():
         for policy in role["Properties"].get("Policies", []):
             for statement in policy_statements(policy):
                 actions = statement["Action"]
@@ -148,7 +148,7 @@ def test_given_actions_without_a_resource_type_when_granted_then_on_star_alone(
 def test_given_the_table_when_encrypted_then_with_the_aws_managed_key_as_its_comment_says(
     sam: dict[str, Any],
 ) -> None:
-    for table in _of_type(sam, "AWS::DynamoDB::Table").values():
+    for table in resources_of(sam, "AWS::DynamoDB::Table").values():
         sse = table["Properties"]["SSESpecification"]
         assert sse == {"SSEEnabled": True, "SSEType": "KMS"}  # no key id: aws/dynamodb
         comment = " ".join(skip["comment"] for skip in table["Metadata"]["checkov"]["skip"])
@@ -169,7 +169,7 @@ def test_given_the_runtime_when_the_docs_name_a_sam_cli_version_then_it_supports
 def test_given_evidence_of_failures_when_the_stack_is_deleted_or_replaced_then_it_is_kept(
     cfn: dict[str, Any],
 ) -> None:
-    evidence = _dead_letter_queues(cfn) | {
+    evidence = dead_letter_queues(cfn) | {
         name
         for name, resource in cfn["Resources"].items()
         if _is_dead_letter_queue(resource) or resource["Type"] == "AWS::Events::Archive"
@@ -192,13 +192,13 @@ def _watched(alarm: dict[str, Any]) -> set[tuple[str, frozenset[str]]]:
     """(metric name, resources named by its dimensions) for every metric an alarm reads."""
     return {
         (node["MetricName"], frozenset(_refs(node.get("Dimensions", []))))
-        for node in _walk(alarm["Properties"])
+        for node in dicts_in(alarm["Properties"])
         if "MetricName" in node
     }
 
 
 def _alarms(cfn: dict[str, Any]) -> dict[str, set[tuple[str, frozenset[str]]]]:
-    return {name: _watched(a) for name, a in _of_type(cfn, "AWS::CloudWatch::Alarm").items()}
+    return {name: _watched(a) for name, a in resources_of(cfn, "AWS::CloudWatch::Alarm").items()}
 
 
 def test_given_every_function_when_alarms_are_listed_then_its_errors_and_throttles_are_watched(
@@ -210,7 +210,7 @@ def test_given_every_function_when_alarms_are_listed_then_its_errors_and_throttl
         for metric, resources in metrics
         for resource in resources
     }
-    functions = set(_of_type(sam, sam_template.FUNCTION))
+    functions = set(resources_of(sam, sam_template.FUNCTION))
     unwatched = {
         (metric, function)
         for function in functions
@@ -251,16 +251,16 @@ def test_given_the_api_pipeline_and_logins_when_alarms_are_listed_then_each_sign
     assert expected - watched == set()
     failed_invocations_of = {
         json.dumps(dimension["Value"])
-        for alarm in _of_type(cfn, "AWS::CloudWatch::Alarm").values()
-        for node in _walk(alarm["Properties"])
+        for alarm in resources_of(cfn, "AWS::CloudWatch::Alarm").values()
+        for node in dicts_in(alarm["Properties"])
         if node.get("MetricName") == "FailedInvocations"
         for dimension in node["Dimensions"]
         if dimension["Name"] == "RuleName"
     }
-    for name, rule in _of_type(sam, "AWS::Events::Rule").items():
+    for name, rule in resources_of(sam, "AWS::Events::Rule").items():
         assert "Name" in rule["Properties"], f"{name}: unnamed, so no alarm can name it"
         assert json.dumps(rule["Properties"]["Name"]) in failed_invocations_of, name
-    latency = _of_type(cfn, "AWS::CloudWatch::Alarm")["HttpApiLatencyP99Alarm"]["Properties"]
+    latency = resources_of(cfn, "AWS::CloudWatch::Alarm")["HttpApiLatencyP99Alarm"]["Properties"]
     assert latency["ExtendedStatistic"] == "p99"
 
 
@@ -269,7 +269,7 @@ def test_given_the_api_pipeline_and_logins_when_alarms_are_listed_then_each_sign
 
 def _dashboard(sam: dict[str, Any]) -> tuple[dict[str, Any], str]:
     """The dashboard's body as JSON (placeholders for its ${...}) and its raw text."""
-    (dashboard,) = _of_type(sam, "AWS::CloudWatch::Dashboard").values()
+    (dashboard,) = resources_of(sam, "AWS::CloudWatch::Dashboard").values()
     text = dashboard["Properties"]["DashboardBody"]["Fn::Sub"]
     return json.loads(re.sub(r"\$\{[^}]+\}", "x", text)), text
 
@@ -296,12 +296,12 @@ def test_given_the_dashboard_when_rendered_then_it_shows_every_signal_an_operato
     assert body["widgets"]
     alarms_widget = next(w for w in body["widgets"] if w["type"] == "alarm")
     assert len(alarms_widget["properties"]["alarms"]) == len(
-        _of_type(cfn, "AWS::CloudWatch::Alarm")
+        resources_of(cfn, "AWS::CloudWatch::Alarm")
     )
-    assert set(_of_type(cfn, "AWS::CloudWatch::Alarm")) <= _refs({"Fn::Sub": text})
+    assert set(resources_of(cfn, "AWS::CloudWatch::Alarm")) <= _refs({"Fn::Sub": text})
     dead_letters = {
         name
-        for name, queue in _of_type(sam, "AWS::SQS::Queue").items()
+        for name, queue in resources_of(sam, "AWS::SQS::Queue").items()
         if _is_dead_letter_queue(queue)
     }
     assert {f"${{{queue}.QueueName}}" for queue in dead_letters} <= set(
@@ -329,7 +329,7 @@ def test_given_every_alarm_when_the_runbook_is_read_then_it_says_what_to_do(
 ) -> None:
     runbook = _section(RUNBOOK, "Operator runbook")
     missing = {
-        name for name in _of_type(cfn, "AWS::CloudWatch::Alarm") if f"`{name}`" not in runbook
+        name for name in resources_of(cfn, "AWS::CloudWatch::Alarm") if f"`{name}`" not in runbook
     }
 
     assert missing == set()
@@ -379,7 +379,7 @@ def test_given_an_alarm_email_when_deployed_then_it_alone_is_subscribed_to_the_a
     sam: dict[str, Any],
 ) -> None:
     parameter = sam["Parameters"]["AlarmEmail"]
-    [subscription] = _of_type(sam, "AWS::SNS::Subscription").values()
+    [subscription] = resources_of(sam, "AWS::SNS::Subscription").values()
 
     assert parameter["Default"] == ""  # optional: chat and pagers subscribe some other way
     assert re.fullmatch(parameter["AllowedPattern"], "oncall@example.com")

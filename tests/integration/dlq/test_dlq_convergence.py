@@ -14,16 +14,16 @@ from moto.events.models import EventsBackend
 
 from adapters.sqs_poison_queue import SqsPoisonQueue
 from adapters.user_items import user_key
-from tests.integration.dlq.test_dlq_replay import (
-    _depth,
-    _events,
-    _on_failure_message,
-    _replay,
-    _send,
-    _stream,
-    _target_failure,
-)
 from tests.support.api_clients import UserFactory
+from tests.support.dead_letters import (
+    arrived,
+    enqueue,
+    on_failure_message,
+    queue_depth,
+    run_replay,
+    table_stream,
+    target_failure,
+)
 from tests.support.moto_patches import shard_gone
 from userflow.commands.dlq import replay
 from userflow.dlq.discovery import DEAD_LETTER_TAG, dead_letter_queues
@@ -60,8 +60,8 @@ def _failing_entries(
 
 def _stream_batch(stack: Stack) -> None:
     """The table stream's records, as a failed batch in the stream failure queue."""
-    arn, shard, records = _stream(stack)
-    _send(stack, "UserStreamFailureQueue", _on_failure_message(arn, shard, records))
+    arn, shard, records = table_stream(stack)
+    enqueue(stack, "UserStreamFailureQueue", on_failure_message(arn, shard, records))
 
 
 def test_given_internal_failures_that_pass_when_replayed_then_retried_and_all_published(
@@ -71,11 +71,11 @@ def test_given_internal_failures_that_pass_when_replayed_then_retried_and_all_pu
     _stream_batch(stack)
     _failing_entries(monkeypatch, {users[1].id}, calls=2)
 
-    code, output = _replay(stack)
+    code, output = run_replay(stack)
 
     assert code == 0, output
-    assert sorted(e["detail"]["user"]["id"] for e in _events(stack)) == sorted(u.id for u in users)
-    assert _depth(stack, "UserStreamFailureQueue") == 0
+    assert sorted(e["detail"]["user"]["id"] for e in arrived(stack)) == sorted(u.id for u in users)
+    assert queue_depth(stack, "UserStreamFailureQueue") == 0
 
 
 def test_given_part_left_when_the_stream_then_loses_the_batch_then_only_its_users_come_back(
@@ -84,25 +84,28 @@ def test_given_part_left_when_the_stream_then_loses_the_batch_then_only_its_user
     """A narrowed message names its users too: when the stream no longer holds the records, the
     table fallback re-publishes those users, not everyone changed in the batch's window."""
     users = [make_user(), make_user(), make_user()]
-    arn, shard, records = _stream(stack)
-    message = _on_failure_message(arn, shard, records)
+    arn, shard, records = table_stream(stack)
+    message = on_failure_message(arn, shard, records)
     early = (datetime.now(UTC) - timedelta(minutes=1)).isoformat().replace("+00:00", "Z")
     message["DDBStreamBatchInfo"]["approximateArrivalOfFirstRecord"] = early
-    _send(stack, "UserStreamFailureQueue", message)
+    enqueue(stack, "UserStreamFailureQueue", message)
     heal = _failing_entries(monkeypatch, {users[1].id})
-    assert _replay(stack)[0] == 1
-    assert {e["detail"]["user"]["id"] for e in _events(stack)} == {users[0].id, users[2].id}
+    assert run_replay(stack)[0] == 1
+    assert {e["detail"]["user"]["id"] for e in arrived(stack)} == {
+        users[0].id,
+        users[2].id,
+    }
     heal()
     shard_gone(monkeypatch, stack, shard)
 
-    code, output = _replay(stack)
+    code, output = run_replay(stack)
 
     assert code == 0, output
     assert "falling back to the table: 1 user(s)" in output
-    republished = _events(stack)
+    republished = arrived(stack)
     assert [e["detail"]["user"]["id"] for e in republished] == [users[1].id]
     assert republished[0]["detail"]["reconstructed"] is True
-    assert _depth(stack, "UserStreamFailureQueue") == 0
+    assert queue_depth(stack, "UserStreamFailureQueue") == 0
 
 
 def test_given_a_record_that_keeps_failing_when_replayed_then_named_and_only_it_is_left(
@@ -112,20 +115,23 @@ def test_given_a_record_that_keeps_failing_when_replayed_then_named_and_only_it_
     _stream_batch(stack)
     heal = _failing_entries(monkeypatch, {users[1].id})
 
-    code, output = _replay(stack)
+    code, output = run_replay(stack)
 
     assert code == 1
     assert f"user {users[1].id}" in output
     assert "InternalFailure" in output
-    assert {e["detail"]["user"]["id"] for e in _events(stack)} == {users[0].id, users[2].id}
-    assert _depth(stack, "UserStreamFailureQueue") == 1
+    assert {e["detail"]["user"]["id"] for e in arrived(stack)} == {
+        users[0].id,
+        users[2].id,
+    }
+    assert queue_depth(stack, "UserStreamFailureQueue") == 1
 
     heal()
-    code, output = _replay(stack)
+    code, output = run_replay(stack)
 
     assert code == 0, output
-    assert [e["detail"]["user"]["id"] for e in _events(stack)] == [users[1].id]
-    assert _depth(stack, "UserStreamFailureQueue") == 0
+    assert [e["detail"]["user"]["id"] for e in arrived(stack)] == [users[1].id]
+    assert queue_depth(stack, "UserStreamFailureQueue") == 0
 
 
 def test_given_a_target_that_is_gone_when_replayed_then_others_redriven_and_it_is_back_at_once(
@@ -133,7 +139,7 @@ def test_given_a_target_that_is_gone_when_replayed_then_others_redriven_and_it_i
 ) -> None:
     sqs = stack.client("sqs")
     gone = sqs.create_queue(QueueName="deleted-subscriber")["QueueUrl"]
-    _send(
+    enqueue(
         stack,
         "ExampleSubscriberDLQ",
         {"detail-type": "UserCreated", "detail": {"event_id": "e-1", "user": {"id": "u-9"}}},
@@ -143,16 +149,16 @@ def test_given_a_target_that_is_gone_when_replayed_then_others_redriven_and_it_i
         },
     )
     sqs.delete_queue(QueueUrl=gone)
-    event = _target_failure(stack)
+    event = target_failure(stack)
 
-    predicted, prediction = _replay(stack, dry_run=True)
-    code, output = _replay(stack)
+    predicted, prediction = run_replay(stack, dry_run=True)
+    code, output = run_replay(stack)
 
     assert (predicted, code) == (1, 1)
     assert "would re-drive 1, 1 left" in prediction
     assert "re-drove 1, 1 left" in output
     assert "deleted-subscriber cannot be reached" in output
-    assert _events(stack) == [event]
+    assert arrived(stack) == [event]
     attributes = sqs.get_queue_attributes(
         QueueUrl=stack.physical_id("ExampleSubscriberDLQ"),
         AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
@@ -166,12 +172,12 @@ def test_given_a_target_that_is_gone_when_replayed_then_others_redriven_and_it_i
 def test_given_a_message_held_by_another_consumer_when_replayed_then_counted_as_left(
     stack: Stack,
 ) -> None:
-    _target_failure(stack)
+    target_failure(stack)
     stack.client("sqs").receive_message(
         QueueUrl=stack.physical_id("ExampleSubscriberDLQ"), VisibilityTimeout=300
     )
 
-    code, output = _replay(stack, queue="ExampleSubscriberDLQ")
+    code, output = run_replay(stack, queue="ExampleSubscriberDLQ")
 
     assert code == 1
     assert "re-drove 0, 1 left (1 in flight" in output
@@ -208,12 +214,12 @@ def test_given_a_poison_record_whose_item_was_repaired_by_hand_when_replayed_the
     repaired = {**template, **user_key("repaired"), "id": {"S": "repaired"}, "version": {"N": "2"}}
     dynamodb.put_item(TableName=table, Item=repaired)
 
-    code, output = _replay(stack, queue="UserStreamPoisonQueue")
+    code, output = run_replay(stack, queue="UserStreamPoisonQueue")
 
     assert code == 0, output
     assert "the item was repaired" in output
-    assert _depth(stack, "UserStreamPoisonQueue") == 0
-    assert _events(stack) == []
+    assert queue_depth(stack, "UserStreamPoisonQueue") == 0
+    assert arrived(stack) == []
 
 
 def test_given_a_poison_record_whose_item_maps_at_the_same_version_when_replayed_then_published(
@@ -227,13 +233,13 @@ def test_given_a_poison_record_whose_item_maps_at_the_same_version_when_replayed
     _poison_message(stack, "same", _broken_user(stack, "same"))
     dynamodb.put_item(TableName=table, Item={**template, **user_key("same"), "id": {"S": "same"}})
 
-    code, output = _replay(stack, queue="UserStreamPoisonQueue")
+    code, output = run_replay(stack, queue="UserStreamPoisonQueue")
 
     assert code == 0, output
-    assert [(e["detail"]["user"]["id"], e["detail"]["reconstructed"]) for e in _events(stack)] == [
+    assert [(e["detail"]["user"]["id"], e["detail"]["reconstructed"]) for e in arrived(stack)] == [
         ("same", True)
     ]
-    assert _depth(stack, "UserStreamPoisonQueue") == 0
+    assert queue_depth(stack, "UserStreamPoisonQueue") == 0
 
 
 def test_given_a_poison_record_whose_item_is_still_broken_when_replayed_then_it_stays(
@@ -241,26 +247,26 @@ def test_given_a_poison_record_whose_item_is_still_broken_when_replayed_then_it_
 ) -> None:
     _poison_message(stack, "still-broken", _broken_user(stack, "still-broken"))
 
-    code, output = _replay(stack, queue="UserStreamPoisonQueue")
+    code, output = run_replay(stack, queue="UserStreamPoisonQueue")
 
     assert code == 1
     assert "user still-broken: still poison" in output
     assert "the item is still invalid" in output
-    assert _depth(stack, "UserStreamPoisonQueue") == 1
+    assert queue_depth(stack, "UserStreamPoisonQueue") == 1
 
 
 def test_given_more_messages_than_the_limit_when_replayed_then_only_that_many_are_redriven(
     stack: Stack,
 ) -> None:
     for _ in range(3):
-        _target_failure(stack)
+        target_failure(stack)
     out = io.StringIO()
 
     code = replay(stack, False, None, out, wait_seconds=0, limits=Limits(limit=2))
 
     assert code == 1  # one message is still in a DLQ
-    assert len(_events(stack)) == 2
-    assert _depth(stack, "ExampleSubscriberDLQ") == 1
+    assert len(arrived(stack)) == 2
+    assert queue_depth(stack, "ExampleSubscriberDLQ") == 1
     assert "ExampleSubscriberDLQ: re-drove 2, 1 left (1 not considered" in out.getvalue()
     assert "summary: re-drove 2, 1 left (1 not considered (--limit/--since))" in out.getvalue()
 
@@ -269,27 +275,27 @@ def test_given_a_dry_run_with_a_limit_when_replayed_then_the_rest_counts_as_left
     stack: Stack,
 ) -> None:
     for _ in range(3):
-        _target_failure(stack)
+        target_failure(stack)
     out = io.StringIO()
 
     code = replay(stack, True, None, out, wait_seconds=0, limits=Limits(limit=1))
 
     assert code == 1
     assert "ExampleSubscriberDLQ: would re-drive 1, 2 left (2 not considered" in out.getvalue()
-    assert _depth(stack, "ExampleSubscriberDLQ") == 3
+    assert queue_depth(stack, "ExampleSubscriberDLQ") == 3
 
 
 def test_given_since_after_every_message_when_replayed_then_none_is_touched(stack: Stack) -> None:
-    _target_failure(stack)
+    target_failure(stack)
     out = io.StringIO()
     since = datetime.now(UTC) + timedelta(minutes=5)
 
     code = replay(stack, False, None, out, wait_seconds=0, limits=Limits(since=since))
 
     assert code == 1  # the message is still there
-    assert _events(stack) == []
+    assert arrived(stack) == []
     assert "re-drove 0, 1 left (1 not considered" in out.getvalue()
-    assert _depth(stack, "ExampleSubscriberDLQ") == 1
+    assert queue_depth(stack, "ExampleSubscriberDLQ") == 1
 
 
 def test_given_an_unknown_queue_name_when_replayed_then_exit_2_and_the_valid_names_listed(
@@ -327,18 +333,18 @@ def test_given_the_stream_no_longer_holds_a_batch_when_replayed_twice_then_same_
     stack: Stack, make_user: UserFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     user = make_user()
-    arn, _, records = _stream(stack)
+    arn, _, records = table_stream(stack)
     shard_gone(monkeypatch, stack, "shardId-gone")
-    message = _on_failure_message(arn, "shardId-gone", records)
+    message = on_failure_message(arn, "shardId-gone", records)
     # The batch's window surely holds the registration, however slow this machine is.
     early = (datetime.now(UTC) - timedelta(minutes=1)).isoformat().replace("+00:00", "Z")
     message["DDBStreamBatchInfo"]["approximateArrivalOfFirstRecord"] = early
-    _send(stack, "UserStreamFailureQueue", message)
-    assert _replay(stack)[0] == 0
-    _send(stack, "UserStreamFailureQueue", message)
-    assert _replay(stack)[0] == 0
+    enqueue(stack, "UserStreamFailureQueue", message)
+    assert run_replay(stack)[0] == 0
+    enqueue(stack, "UserStreamFailureQueue", message)
+    assert run_replay(stack)[0] == 0
 
-    first, second = _events(stack)
+    first, second = arrived(stack)
     assert first["detail"]["user"]["id"] == user.id
     assert first["detail"]["reconstructed"] is True
     assert first["detail"]["event_id"] == second["detail"]["event_id"]
@@ -359,7 +365,7 @@ def test_given_a_replay_stopped_midway_when_it_ends_then_summary_printed_and_mes
     from userflow.dlq.redrive import Redriver
 
     for _ in range(3):
-        _target_failure(stack)
+        target_failure(stack)
     original = Redriver.redrive
     calls = []
 
@@ -380,7 +386,7 @@ def test_given_a_replay_stopped_midway_when_it_ends_then_summary_printed_and_mes
         assert (summary["redriven"], summary["left"], summary["interrupted"]) == (1, 2, True)
     else:
         assert "summary: stopped; re-drove 1, 2 left" in out.getvalue()
-    assert len(_events(stack)) == 1
+    assert len(arrived(stack)) == 1
     assert _visible(stack, "ExampleSubscriberDLQ") == 2  # given back at once, for the next run
 
 
@@ -389,7 +395,7 @@ def test_given_an_operator_at_a_terminal_when_dropping_then_asked_and_the_body_s
 ) -> None:
     from userflow.commands.dlq_message import drop
 
-    _send(stack, "UserStreamPoisonQueue", {"kind": "userflow.poison-record", "record": "junk"})
+    enqueue(stack, "UserStreamPoisonQueue", {"kind": "userflow.poison-record", "record": "junk"})
     [message] = stack.client("sqs").receive_message(
         QueueUrl=stack.physical_id("UserStreamPoisonQueue"), VisibilityTimeout=0
     )["Messages"]
@@ -411,4 +417,4 @@ def test_given_an_operator_at_a_terminal_when_dropping_then_asked_and_the_body_s
     assert json.loads(saved.read_text())["message_id"] == message_id
     assert json.loads(json.loads(saved.read_text())["body"])["record"] == "junk"
     assert taken.read_text() == "{}"
-    assert _depth(stack, "UserStreamPoisonQueue") == 0
+    assert queue_depth(stack, "UserStreamPoisonQueue") == 0

@@ -62,13 +62,13 @@ def test_given_a_queue_that_fails_when_replayed_then_named_and_the_others_are_re
 ) -> None:
     import io
 
-    from tests.integration.dlq.test_dlq_replay import _events, _target_failure
+    from tests.support.dead_letters import arrived, target_failure
     from userflow.commands.dlq import replay
     from userflow.dlq.queue import QueueIo
 
     sqs = stack.client("sqs")
     broken = sqs.create_queue(QueueName="denied-dlq", tags={DEAD_LETTER_TAG: stack.name})
-    _target_failure(stack)
+    target_failure(stack)
     depth = QueueIo.depth
 
     def denied_for_one(self: QueueIo) -> Any:
@@ -85,4 +85,4 @@ def test_given_a_queue_that_fails_when_replayed_then_named_and_the_others_are_re
     assert code == 1
     assert "denied-dlq: cannot be replayed (ClientError: " in out.getvalue()
     assert "ExampleSubscriberDLQ: re-drove 1, 0 left" in out.getvalue()
-    assert len(_events(stack)) == 1
+    assert len(arrived(stack)) == 1

@@ -13,16 +13,16 @@ from botocore.exceptions import ClientError
 from adapters.sqs_poison_queue import SqsPoisonQueue
 from adapters.stream_records import event_of_record
 from domain.event_pipeline import without_secrets
-from tests.integration.dlq.test_dlq_replay import (
-    _depth,
-    _events,
-    _on_failure_message,
-    _replay,
-    _send,
-    _stream,
-    _target_failure,
-)
 from tests.support.api_clients import UserFactory
+from tests.support.dead_letters import (
+    arrived,
+    enqueue,
+    on_failure_message,
+    queue_depth,
+    run_replay,
+    table_stream,
+    target_failure,
+)
 from tests.support.moto_patches import patch_client_method, shard_gone
 from tests.support.stream_records import created
 from userflow.commands.events import tail
@@ -33,22 +33,22 @@ def test_given_new_users_and_no_stream_when_replayed_from_the_table_then_every_u
     stack: Stack, make_user: UserFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     users = [make_user(), make_user(), make_user()]  # all at version 1
-    arn, _, records = _stream(stack)
-    _send(stack, "UserStreamFailureQueue", _on_failure_message(arn, "shardId-gone", records))
+    arn, _, records = table_stream(stack)
+    enqueue(stack, "UserStreamFailureQueue", on_failure_message(arn, "shardId-gone", records))
     shard_gone(monkeypatch, stack, "shardId-gone")
 
-    code, output = _replay(stack)
+    code, output = run_replay(stack)
 
     assert code == 0, output
-    assert sorted(e["detail"]["user"]["id"] for e in _events(stack)) == sorted(u.id for u in users)
+    assert sorted(e["detail"]["user"]["id"] for e in arrived(stack)) == sorted(u.id for u in users)
 
 
 def test_given_stream_answers_an_empty_page_first_when_replayed_then_no_record_is_skipped(
     stack: Stack, make_user: UserFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     users = [make_user(), make_user()]
-    arn, shard, records = _stream(stack)
-    _send(stack, "UserStreamFailureQueue", _on_failure_message(arn, shard, records))
+    arn, shard, records = table_stream(stack)
+    enqueue(stack, "UserStreamFailureQueue", on_failure_message(arn, shard, records))
 
     def empty_first(get_records: Any) -> Any:
         """DynamoDB Streams may answer an empty page before the records (it says so)."""
@@ -65,40 +65,40 @@ def test_given_stream_answers_an_empty_page_first_when_replayed_then_no_record_i
 
     patch_client_method(monkeypatch, stack, "dynamodbstreams", "get_records", empty_first)
 
-    code, output = _replay(stack)
+    code, output = run_replay(stack)
 
     assert code == 0, output
-    assert sorted(e["detail"]["user"]["id"] for e in _events(stack)) == sorted(u.id for u in users)
-    assert _depth(stack, "UserStreamFailureQueue") == 0
+    assert sorted(e["detail"]["user"]["id"] for e in arrived(stack)) == sorted(u.id for u in users)
+    assert queue_depth(stack, "UserStreamFailureQueue") == 0
 
 
 def test_given_batch_range_beyond_what_the_stream_holds_when_replayed_then_it_is_not_called_done(
     stack: Stack, make_user: UserFactory
 ) -> None:
     user = make_user()
-    arn, shard, records = _stream(stack)
-    message = _on_failure_message(arn, shard, records)
+    arn, shard, records = table_stream(stack)
+    message = on_failure_message(arn, shard, records)
     last = int(message["DDBStreamBatchInfo"]["endSequenceNumber"])
     message["DDBStreamBatchInfo"]["endSequenceNumber"] = str(last + 1000)
-    _send(stack, "UserStreamFailureQueue", message)
+    enqueue(stack, "UserStreamFailureQueue", message)
 
-    code, output = _replay(stack)
+    code, output = run_replay(stack)
 
     assert "falling back to the table" in output
     assert code == 0, output
-    assert [e["detail"]["user"]["id"] for e in _events(stack)] == [user.id]
+    assert [e["detail"]["user"]["id"] for e in arrived(stack)] == [user.id]
 
 
 def test_given_more_than_ten_undelivered_events_when_replayed_twice_then_each_is_resent_once(
     stack: Stack,
 ) -> None:
-    sent = [_target_failure(stack) for _ in range(23)]
+    sent = [target_failure(stack) for _ in range(23)]
 
-    assert _replay(stack, queue="ExampleSubscriberDLQ")[0] == 0
-    assert _replay(stack, queue="ExampleSubscriberDLQ")[0] == 0
+    assert run_replay(stack, queue="ExampleSubscriberDLQ")[0] == 0
+    assert run_replay(stack, queue="ExampleSubscriberDLQ")[0] == 0
 
-    assert len(_events(stack)) == len(sent)
-    assert _depth(stack, "ExampleSubscriberDLQ") == 0
+    assert len(arrived(stack)) == len(sent)
+    assert queue_depth(stack, "ExampleSubscriberDLQ") == 0
 
 
 def _leftovers(stack: Stack) -> tuple[list[str], list[str]]:
@@ -153,11 +153,11 @@ def test_given_two_replays_at_once_when_both_run_then_every_event_arrives_with_i
     stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _serialise_moto_sqs(monkeypatch)
-    sent = [_target_failure(stack) for _ in range(23)]
+    sent = [target_failure(stack) for _ in range(23)]
     codes: list[int] = []
     runs = [
         threading.Thread(
-            target=lambda: codes.append(_replay(stack, queue="ExampleSubscriberDLQ")[0])
+            target=lambda: codes.append(run_replay(stack, queue="ExampleSubscriberDLQ")[0])
         )
         for _ in range(2)
     ]
@@ -171,9 +171,9 @@ def test_given_two_replays_at_once_when_both_run_then_every_event_arrives_with_i
     # A run that starts while the other holds messages counts them as left (exit 1); the run
     # that looked first saw none in flight.
     assert sorted(codes)[0] == 0
-    received = [e["detail"]["event_id"] for e in _events(stack)]
+    received = [e["detail"]["event_id"] for e in arrived(stack)]
     assert set(received) == {e["detail"]["event_id"] for e in sent}
-    assert _depth(stack, "ExampleSubscriberDLQ") == 0
+    assert queue_depth(stack, "ExampleSubscriberDLQ") == 0
 
 
 def test_given_poison_record_that_now_maps_when_replayed_then_its_event_id_is_the_streams(
@@ -185,22 +185,22 @@ def test_given_poison_record_that_now_maps_when_replayed_then_its_event_id_is_th
     poison_queue = SqsPoisonQueue(stack.physical_id("UserStreamPoisonQueue"), stack.client("sqs"))
     poison_queue.send(without_secrets(record), "rejected by an older release")
 
-    assert _replay(stack, queue="UserStreamPoisonQueue")[0] == 0
+    assert run_replay(stack, queue="UserStreamPoisonQueue")[0] == 0
 
-    assert [e["detail"]["event_id"] for e in _events(stack)] == [from_stream.event_id]
+    assert [e["detail"]["event_id"] for e in arrived(stack)] == [from_stream.event_id]
 
 
 def test_given_a_message_replay_cannot_handle_when_dry_run_then_it_is_not_counted_as_redriven(
     stack: Stack,
 ) -> None:
-    _target_failure(stack)
-    _send(stack, "ExampleSubscriberDLQ", {"unexpected": "shape"})
+    target_failure(stack)
+    enqueue(stack, "ExampleSubscriberDLQ", {"unexpected": "shape"})
 
-    code, output = _replay(stack, dry_run=True, queue="ExampleSubscriberDLQ")
+    code, output = run_replay(stack, dry_run=True, queue="ExampleSubscriberDLQ")
 
     assert "ExampleSubscriberDLQ: would re-drive 1, 1 left" in output
     assert code == 1
-    assert _depth(stack, "ExampleSubscriberDLQ") == 2
+    assert queue_depth(stack, "ExampleSubscriberDLQ") == 2
 
 
 def test_given_the_stream_throttles_when_replayed_then_the_batch_is_kept_not_rebuilt(
@@ -209,8 +209,8 @@ def test_given_the_stream_throttles_when_replayed_then_the_batch_is_kept_not_reb
     """Only records past the stream's retention are gone; a throttled or refused read says
     nothing about them, so the message stays for a later run (no lossy table rebuild)."""
     make_user()
-    arn, shard, records = _stream(stack)
-    _send(stack, "UserStreamFailureQueue", _on_failure_message(arn, shard, records))
+    arn, shard, records = table_stream(stack)
+    enqueue(stack, "UserStreamFailureQueue", on_failure_message(arn, shard, records))
 
     def throttled(get_shard_iterator: Any) -> Any:
         def call(**kwargs: Any) -> Any:
@@ -223,22 +223,22 @@ def test_given_the_stream_throttles_when_replayed_then_the_batch_is_kept_not_reb
 
     patch_client_method(monkeypatch, stack, "dynamodbstreams", "get_shard_iterator", throttled)
 
-    code, output = _replay(stack)
+    code, output = run_replay(stack)
 
     assert code == 1
     assert "LimitExceededException" in output
     assert "falling back to the table" not in output
-    assert _events(stack) == []
-    assert _depth(stack, "UserStreamFailureQueue") == 1
+    assert arrived(stack) == []
+    assert queue_depth(stack, "UserStreamFailureQueue") == 1
 
 
 def _mail_batch_in_its_dlq(stack: Stack) -> None:
     """The table stream's records as a batch the mailer's retries gave up on."""
-    arn, shard, records = _stream(stack)
-    message = _on_failure_message(arn, shard, records)
+    arn, shard, records = table_stream(stack)
+    message = on_failure_message(arn, shard, records)
     mailer = stack.physical_id("MailerFunction")
     message["requestContext"]["functionArn"] = f"arn:aws:lambda:us-east-1:1:function:{mailer}"
-    _send(stack, "MailDeadLetterQueue", message)
+    enqueue(stack, "MailDeadLetterQueue", message)
 
 
 def test_given_ses_refuses_one_mail_of_a_batch_when_replayed_twice_then_each_is_sent_once(
@@ -264,13 +264,13 @@ def test_given_ses_refuses_one_mail_of_a_batch_when_replayed_twice_then_each_is_
 
     patch_client_method(monkeypatch, stack, "sesv2", "send_email", flaky)
 
-    first_code, first = _replay(stack, queue="MailDeadLetterQueue")
+    first_code, first = run_replay(stack, queue="MailDeadLetterQueue")
     refused.clear()
-    second_code, second = _replay(stack, queue="MailDeadLetterQueue")
+    second_code, second = run_replay(stack, queue="MailDeadLetterQueue")
 
     assert (first_code, second_code) == (1, 0), first + second
     assert sorted(sent) == sorted(user.email for user in users)
-    assert _depth(stack, "MailDeadLetterQueue") == 0
+    assert queue_depth(stack, "MailDeadLetterQueue") == 0
 
 
 def test_given_a_zero_timeout_when_tailing_then_it_returns_at_once(stack: Stack) -> None:
@@ -312,8 +312,8 @@ def test_given_a_user_unreadable_once_when_a_mail_batch_is_replayed_twice_then_n
     patch_client_method(monkeypatch, stack, "sesv2", "send_email", recording)
     patch_client_method(monkeypatch, stack, "dynamodb", "get_item", flaky)
 
-    first_code, first = _replay(stack, queue="MailDeadLetterQueue")
-    second_code, second = _replay(stack, queue="MailDeadLetterQueue")
+    first_code, first = run_replay(stack, queue="MailDeadLetterQueue")
+    second_code, second = run_replay(stack, queue="MailDeadLetterQueue")
 
     assert (first_code, second_code) == (1, 0), first + second
     assert sorted(sent) == sorted(user.email for user in users)

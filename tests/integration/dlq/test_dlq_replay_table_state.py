@@ -18,17 +18,17 @@ from domain.user_service import UserService
 from domain.users import UserPatch
 from handlers.stores import login_state, user_repository
 from samlocal.stream_mapping.lambda_record import as_lambda_record
-from tests.integration.dlq.test_dlq_replay import (
-    _depth,
-    _events,
-    _on_failure_message,
-    _replay,
-    _send,
-    _stream,
-)
-from tests.integration.pipeline.test_stream_processor import Pipeline, pipeline  # noqa: F401
 from tests.support.api_clients import UserFactory
+from tests.support.dead_letters import (
+    arrived,
+    enqueue,
+    on_failure_message,
+    queue_depth,
+    run_replay,
+    table_stream,
+)
 from tests.support.moto_patches import shard_gone
+from tests.support.stream_processor import Pipeline
 from tests.support.stream_records import created
 from userflow.stack import Stack
 
@@ -43,11 +43,11 @@ def test_given_a_lost_rename_and_a_later_password_change_when_the_table_stands_i
     UserService(user_repository(), hasher, password_guard=guard).update(
         admin.caller, user.id, UserPatch(name="New Name")
     )
-    arn, _, records = _stream(stack)
+    arn, _, records = table_stream(stack)
     rename = records[-1]
     assert rename["dynamodb"]["NewImage"]["name"]["S"] == "New Name"
-    _send(stack, "UserStreamFailureQueue", _on_failure_message(arn, "shardId-gone", [rename]))
-    _events(stack)
+    enqueue(stack, "UserStreamFailureQueue", on_failure_message(arn, "shardId-gone", [rename]))
+    arrived(stack)
     # Ten minutes later a password change: committed, and publishing nothing.
     later = UserService(
         user_repository(),
@@ -58,12 +58,12 @@ def test_given_a_lost_rename_and_a_later_password_change_when_the_table_stands_i
     later.update(admin.caller, user.id, UserPatch(password="a brand new horse staple 77"))
     shard_gone(monkeypatch, stack, "shardId-gone")
 
-    code, output = _replay(stack, queue="UserStreamFailureQueue")
+    code, output = run_replay(stack, queue="UserStreamFailureQueue")
 
-    renamed = [e["detail"]["user"] for e in _events(stack) if e["detail"]["user"]["id"] == user.id]
+    renamed = [e["detail"]["user"] for e in arrived(stack) if e["detail"]["user"]["id"] == user.id]
     assert code == 0, output
     assert [u["name"] for u in renamed] == ["New Name"]
-    assert _depth(stack, "UserStreamFailureQueue") == 0
+    assert queue_depth(stack, "UserStreamFailureQueue") == 0
 
 
 @pytest.mark.parametrize(
@@ -79,40 +79,40 @@ def test_given_a_broken_item_elsewhere_in_the_table_when_the_table_stands_in_the
     stack: Stack, make_user: UserFactory, monkeypatch: pytest.MonkeyPatch, changed: dict[str, Any]
 ) -> None:
     user = make_user()
-    arn, _, records = _stream(stack)
-    _send(stack, "UserStreamFailureQueue", _on_failure_message(arn, "shardId-gone", records))
+    arn, _, records = table_stream(stack)
+    enqueue(stack, "UserStreamFailureQueue", on_failure_message(arn, "shardId-gone", records))
     stack.client("dynamodb").put_item(
         TableName=stack.physical_id("UserRegistrationTable"),
         Item={**user_key("broken"), "id": {"S": "broken"}, "name": {"S": "Broken"}, **changed},
     )
     shard_gone(monkeypatch, stack, "shardId-gone")
 
-    code, output = _replay(stack, queue="UserStreamFailureQueue")
+    code, output = run_replay(stack, queue="UserStreamFailureQueue")
 
-    assert [e["detail"]["user"]["id"] for e in _events(stack)] == [user.id], output
+    assert [e["detail"]["user"]["id"] for e in arrived(stack)] == [user.id], output
     # The broken item is kept where operators look for items that cannot become events.
     poisoned = _drain_bodies(stack, "UserStreamPoisonQueue")
     assert [p["record"]["dynamodb"]["Keys"]["PK"]["S"] for p in poisoned] == ["USER#broken"]
-    assert (code, _depth(stack, "UserStreamFailureQueue")) == (0, 0)
+    assert (code, queue_depth(stack, "UserStreamFailureQueue")) == (0, 0)
 
 
 def test_given_a_poison_record_whose_item_is_unchanged_when_replayed_then_its_message_stays(
     stack: Stack,
-    pipeline: Pipeline,  # noqa: F811
+    pipeline: Pipeline,
 ) -> None:
     image = created("naive")["dynamodb"]["NewImage"]
     image["created_at"] = {"S": "2026-01-01T12:00:00"}  # no offset: it cannot be published
     stack.client("dynamodb").put_item(
         TableName=stack.physical_id("UserRegistrationTable"), Item=image
     )
-    arn, _, records = _stream(stack)
+    arn, _, records = table_stream(stack)
     assert pipeline.run([as_lambda_record(r, arn) for r in records]) == []
-    assert _depth(stack, "UserStreamPoisonQueue") == 1
+    assert queue_depth(stack, "UserStreamPoisonQueue") == 1
 
-    code, output = _replay(stack, queue="UserStreamPoisonQueue")
+    code, output = run_replay(stack, queue="UserStreamPoisonQueue")
 
-    assert _events(stack) == []
-    assert _depth(stack, "UserStreamPoisonQueue") == 1
+    assert arrived(stack) == []
+    assert queue_depth(stack, "UserStreamPoisonQueue") == 1
     assert code != 0
     assert "the item is still invalid" in output
 
@@ -121,22 +121,22 @@ def test_given_a_poison_message_kept_without_its_images_when_the_item_maps_then_
     stack: Stack, make_user: UserFactory
 ) -> None:
     user = make_user()
-    arn, _, records = _stream(stack)
+    arn, _, records = table_stream(stack)
     creation = next(
         as_lambda_record(r, arn) for r in records if r["dynamodb"]["Keys"] == user_key(user.id)
     )
     body = message_body(without_images(creation), "too large to keep whole")
-    _send(stack, "UserStreamPoisonQueue", json.loads(body))
-    _events(stack)
+    enqueue(stack, "UserStreamPoisonQueue", json.loads(body))
+    arrived(stack)
 
-    code, output = _replay(stack, queue="UserStreamPoisonQueue")
+    code, output = run_replay(stack, queue="UserStreamPoisonQueue")
 
-    [event] = _events(stack)
+    [event] = arrived(stack)
     assert (event["detail"]["user"]["id"], event["detail"]["reconstructed"]) == (user.id, True)
-    assert (code, _depth(stack, "UserStreamPoisonQueue")) == (0, 0), output
+    assert (code, queue_depth(stack, "UserStreamPoisonQueue")) == (0, 0), output
 
 
 def _drain_bodies(stack: Stack, logical_id: str) -> list[dict[str, Any]]:
-    from tests.integration.dlq.test_dlq_replay import _drain
+    from tests.support.dead_letters import drain_queue
 
-    return [json.loads(m["Body"]) for m in _drain(stack, logical_id)]
+    return [json.loads(m["Body"]) for m in drain_queue(stack, logical_id)]

@@ -10,14 +10,14 @@ from typing import Any
 from adapters.stream_records import event_of_record
 from domain.events import DetailType, LifecycleEvent
 from samlocal.stream_mapping.lambda_record import as_lambda_record
-from tests.integration.dlq.test_dlq_replay import _stream
 from tests.support.api_clients import ApiClient, UserFactory
+from tests.support.dead_letters import table_stream
 from userflow.commands.admin import run_grant
 from userflow.stack import Stack
 
 
 def _published(stack: Stack, user_id: str) -> list[LifecycleEvent]:
-    arn, _, records = _stream(stack)
+    arn, _, records = table_stream(stack)
     events = [event_of_record(as_lambda_record(r, arn)) for r in records]
     return [e for e in events if e is not None and e.detail.user.id == user_id]
 

@@ -33,33 +33,13 @@ from domain.user_service import UserService
 from domain.users import Registration, Role, UserPatch
 from samlocal.stream_mapping.lambda_record import as_lambda_record
 from tests.support.api_clients import TEMPLATE
+from tests.support.subscriber import fold
 from userflow.local_stack import provision_local_stack
 from userflow.stack import Stack
 
 USERS = 3
 LOCALES = {"Ada": "en", "Grace": "fr-CA", "Émilie": None}
 _numbers = itertools.count()
-
-
-def fold(events: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """The README's rule, verbatim: drop an event_id already applied; per user keep the event
-    with the greatest ``user.version``; the user exists unless that event is UserDeleted."""
-    applied: set[str] = set()
-    latest: dict[str, dict[str, Any]] = {}
-    for event in events:
-        detail = event["detail"]
-        if detail["event_id"] in applied:
-            continue
-        applied.add(detail["event_id"])
-        user = detail["user"]
-        kept = latest.get(user["id"])
-        if kept is None or user["version"] > kept["detail"]["user"]["version"]:
-            latest[user["id"]] = event
-    return {
-        user_id: event["detail"]["user"]
-        for user_id, event in latest.items()
-        if event["detail-type"] != "UserDeleted"
-    }
 
 
 class History:

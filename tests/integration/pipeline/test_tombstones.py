@@ -14,22 +14,21 @@ import pytest
 from adapters.stream_records import event_of_record
 from adapters.tombstones import tombstone_key
 from samlocal.stream_mapping.lambda_record import as_lambda_record
-from tests.integration.dlq.test_dlq_replay import (
-    _depth,
-    _events,
-    _on_failure_message,
-    _replay,
-    _send,
-    _stream,
-)
-from tests.integration.pipeline.test_stream_processor import Pipeline, pipeline  # noqa: F401
 from tests.support.api_clients import ApiClient, UserFactory
+from tests.support.dead_letters import (
+    arrived,
+    enqueue,
+    on_failure_message,
+    queue_depth,
+    run_replay,
+    table_stream,
+)
 from tests.support.moto_patches import shard_gone
 from userflow.stack import Stack
 
 
 def _removal(stack: Stack) -> Any:
-    arn, _, records = _stream(stack)
+    arn, _, records = table_stream(stack)
     [removal] = [
         r
         for r in records
@@ -98,20 +97,20 @@ def test_given_a_lost_deletion_when_the_table_stands_in_then_user_deleted_again_
     arn, removal = _removal(stack)
     original = event_of_record(as_lambda_record(removal, arn))
     assert original is not None
-    _send(stack, "UserStreamFailureQueue", _on_failure_message(arn, "shardId-gone", [removal]))
-    _events(stack)
+    enqueue(stack, "UserStreamFailureQueue", on_failure_message(arn, "shardId-gone", [removal]))
+    arrived(stack)
     shard_gone(monkeypatch, stack, "shardId-gone")
 
-    code, output = _replay(stack, queue="UserStreamFailureQueue")
+    code, output = run_replay(stack, queue="UserStreamFailureQueue")
 
-    mine = [e for e in _events(stack) if e["detail"]["user"]["id"] == user.id]
+    mine = [e for e in arrived(stack) if e["detail"]["user"]["id"] == user.id]
     assert code == 0, output
     assert [(e["detail-type"], e["detail"]["event_id"]) for e in mine] == [
         ("UserDeleted", original.event_id)
     ]
     assert mine[0]["detail"]["reconstructed"] is True
     assert mine[0]["detail"]["actor"] == {"type": "user", "id": user.id}
-    assert _depth(stack, "UserStreamFailureQueue") == 0
+    assert queue_depth(stack, "UserStreamFailureQueue") == 0
 
 
 def test_given_a_lost_password_change_when_the_table_stands_in_then_its_security_events_again(
@@ -121,13 +120,13 @@ def test_given_a_lost_password_change_when_the_table_stands_in_then_its_security
     every_event = _every_event(stack)
     change = {"password": "a brand new horse staple 77", "current_password": user.password}
     assert api.request("PATCH", "/users/me", json=change, caller=user.caller).status == 200
-    arn, _, records = _stream(stack)
+    arn, _, records = table_stream(stack)
     lost = records[-1]
-    _send(stack, "UserStreamFailureQueue", _on_failure_message(arn, "shardId-gone", [lost]))
+    enqueue(stack, "UserStreamFailureQueue", on_failure_message(arn, "shardId-gone", [lost]))
     every_event()
     shard_gone(monkeypatch, stack, "shardId-gone")
 
-    code, output = _replay(stack, queue="UserStreamFailureQueue")
+    code, output = run_replay(stack, queue="UserStreamFailureQueue")
 
     mine = [e for e in every_event() if e["detail"]["user"]["id"] == user.id]
     assert code == 0, output

@@ -18,9 +18,9 @@ from standardwebhooks import Webhook
 from handlers import handle_webhook_delivery
 from samlocal.sqs_mapping import SqsMapping, SqsPoller
 from samlocal.stream_mapping.lambda_record import as_lambda_record
-from tests.integration.dlq.test_dlq_replay import _stream
-from tests.integration.pipeline.test_stream_processor import Pipeline, pipeline  # noqa: F401 - fixture
 from tests.support.api_clients import UserFactory
+from tests.support.dead_letters import table_stream
+from tests.support.stream_processor import Pipeline
 from tests.support.webhook_receiver import webhook_receiver
 from userflow.commands import webhooks
 from userflow.errors import CommandError
@@ -80,14 +80,14 @@ def _dead(stack: Stack) -> list[Any]:
 
 def test_given_an_endpoint_when_a_user_registers_then_a_delivery_signed_per_standard_webhooks(
     stack: Stack,
-    pipeline: Pipeline,  # noqa: F811 - the fixture
+    pipeline: Pipeline,
     make_user: UserFactory,
     delivery: SqsPoller,
 ) -> None:
     with webhook_receiver() as receiver:
         _endpoint_id, secret = _add(stack, receiver.url)
         user = make_user()
-        arn, _, records = _stream(stack)
+        arn, _, records = table_stream(stack)
         assert pipeline.run([as_lambda_record(r, arn) for r in records]) == []
         _run_until(delivery, lambda: receiver.received)
 

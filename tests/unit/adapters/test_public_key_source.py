@@ -10,7 +10,7 @@ import pytest
 from adapters.key_store import CACHE_SECONDS, FORCED_REFRESH_INTERVAL_SECONDS, PublicKeySource
 from domain.signing_keys import SigningKeySet, new_key_set
 from domain.token_verifier import UnknownSigningKey
-from tests.unit.domain.test_tokens import AUDIENCE, ISSUER, signed
+from tests.support.signed_tokens import AUDIENCE, ISSUER, signed
 
 
 class Clock:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,9 +15,8 @@ from cryptography.hazmat.primitives import serialization
 from domain.signing_keys import SigningKeySet, generate_signing_key, key_thumbprint, new_key_set
 from domain.token_verifier import AccessClaims, InvalidToken, TokenVerifier, UnknownSigningKey
 from domain.tokens import SessionClaims, TokenIssuer, TokenSettings
+from tests.support.signed_tokens import AUDIENCE, ISSUER, b64_json, signed
 
-ISSUER = "urn:userflow:test"
-AUDIENCE = "urn:userflow:test:api"
 SETTINGS = TokenSettings(issuer=ISSUER, audience=AUDIENCE, access_ttl_seconds=900)
 LOGIN_TIME = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 SESSION = SessionClaims(family_id="family-1", auth_time=LOGIN_TIME, amr=("pwd",))
@@ -33,58 +31,8 @@ def verifier_for(keys: SigningKeySet) -> TokenVerifier:
     return TokenVerifier(keys.public_jwks(), ISSUER, AUDIENCE)
 
 
-def signed(keys: SigningKeySet, typ: str | None = "at+jwt", **overrides: Any) -> str:
-    """A token with valid claims unless overridden (a None value removes the claim)."""
-    now = int(datetime.now(UTC).timestamp())
-    claims = {
-        "sub": "user-1",
-        "iss": ISSUER,
-        "aud": AUDIENCE,
-        "iat": now,
-        "exp": now + 600,
-        "jti": "j-1",
-        "roles": ["user"],
-        "gen": 0,
-        "sid": "family-1",
-        "auth_time": now - 60,
-        "amr": ["pwd"],
-    }
-    claims.update(overrides)
-    claims = {name: value for name, value in claims.items() if value is not None}
-    private = jwt.PyJWK(keys.current.private_jwk, algorithm="ES256").key
-    headers = {"kid": keys.current.kid, "typ": typ}
-    # PyJWT adds "typ": "JWT" unless told otherwise; None removes it.
-    token = jwt.encode(claims, private, algorithm="ES256", headers=headers)
-    if typ is None:
-        _, payload, _ = token.split(".")
-        unsigned = f"{_b64({'alg': 'ES256', 'kid': keys.current.kid})}.{payload}"
-        signature = private.sign(unsigned.encode(), _ecdsa())
-        return f"{unsigned}.{_raw_signature(signature)}"
-    return token
-
-
-def _ecdsa() -> Any:
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import ec
-
-    return ec.ECDSA(hashes.SHA256())
-
-
-def _raw_signature(der: bytes) -> str:
-    """JWS carries ES256 signatures as r || s, 32 bytes each (RFC 7518 section 3.4)."""
-    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
-
-    r, s = decode_dss_signature(der)
-    raw = r.to_bytes(32, "big") + s.to_bytes(32, "big")
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
 def issue(keys: SigningKeySet, user_id: str) -> str:
     return TokenIssuer(keys.current, SETTINGS).issue(user_id, ["user"], session=SESSION).token
-
-
-def _b64(data: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
 
 
 def test_given_an_issued_token_when_verified_then_its_claims_come_back(
@@ -228,12 +176,12 @@ def test_given_a_tampered_payload_when_verified_then_rejected(keys: SigningKeySe
     forged["roles"] = ["user", "admin"]
 
     with pytest.raises(InvalidToken):
-        verifier_for(keys).verify(f"{header}.{_b64(forged)}.{signature}")
+        verifier_for(keys).verify(f"{header}.{b64_json(forged)}.{signature}")
 
 
 def test_given_alg_none_when_verified_then_rejected(keys: SigningKeySet) -> None:
     _, payload, _ = signed(keys).split(".")
-    header = _b64({"alg": "none", "typ": "JWT", "kid": keys.current.kid})
+    header = b64_json({"alg": "none", "typ": "JWT", "kid": keys.current.kid})
 
     with pytest.raises(InvalidToken):
         verifier_for(keys).verify(f"{header}.{payload}.")
@@ -248,8 +196,8 @@ def test_given_hs256_signed_with_the_public_key_when_verified_then_rejected(
     now = int(datetime.now(UTC).timestamp())
     claims = {"sub": "u", "iss": ISSUER, "aud": AUDIENCE, "iat": now, "exp": now + 60}
     # PyJWT refuses to HMAC with a PEM key, as an attacker's library would not: sign by hand.
-    header = _b64({"alg": "HS256", "typ": "JWT", "kid": keys.current.kid})
-    body = _b64(claims)
+    header = b64_json({"alg": "HS256", "typ": "JWT", "kid": keys.current.kid})
+    body = b64_json(claims)
     mac = hmac.new(public_pem, f"{header}.{body}".encode(), hashlib.sha256).digest()
     token = f"{header}.{body}.{base64.urlsafe_b64encode(mac).decode().rstrip('=')}"
 
