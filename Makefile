@@ -62,10 +62,11 @@ openapi: $(STAMP)
 	$(BIN)/python -m scripts.generate_postman
 
 # The documentation site (mkdocs.yml) in build/site, --strict: a broken link or a missing page
-# fails. Generated pages are regenerated first (the CLI reference; docs/cost.md comes from
-# `make bench`). `make test` runs it.
+# fails. Generated pages are regenerated first (the CLI reference, the runbook's alarm table;
+# docs/cost.md comes from `make bench`). `make test` runs it.
 docs: $(STAMP)
 	$(BIN)/python -m scripts.generate_cli_reference
+	$(BIN)/python -m scripts.generate_alarm_table
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 # docs/postman/: the Postman collection (v2.1) and local environment, from docs/openapi.json.
