@@ -1,4 +1,4 @@
-# Two commands matter on a fresh machine: `make run` and `make test` (see README).
+# Two commands matter on a fresh machine: `make run` and `make test` (README.md, "Getting started").
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin

@@ -4,9 +4,9 @@ Every credential failure raises the same ``AuthenticationFailed`` so callers can
 email from a wrong password, a disabled account, or a revoked session. A throttled scope answers
 429 (``LoginThrottled``, ``PasswordResetRequired``) whatever the password
 (domain/login_throttle.py).
-Sessions end (README, "Sessions"): a refresh family lives at most ``session_lifetime`` from its
-login, each refresh token ``idle_timeout`` from its issue, and revoking a family (logout, reuse of
-a rotated token) also ends its access tokens.
+Sessions end (docs/api/auth.md, "Sessions"): a refresh family lives at most ``session_lifetime``
+from its login, each refresh token ``idle_timeout`` from its issue, and revoking a family (logout,
+reuse of a rotated token) also ends its access tokens.
 """
 
 from __future__ import annotations
@@ -77,7 +77,8 @@ def new_refresh_token() -> str:
 
 @dataclass(frozen=True)
 class AuthPolicy:
-    """The login throttle and how long sessions live (template parameters, README table)."""
+    """The login throttle and how long sessions live (template parameters: docs/api/auth.md,
+    "Policies")."""
 
     throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
     session_lifetime: timedelta = timedelta(days=30)

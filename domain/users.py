@@ -200,7 +200,7 @@ TOKEN_FIELDS = {
 
 
 UNUSABLE_PREFIX = "!"
-"""Marks the stored hash of a user who has no password (passwordless, README "Passkeys")."""
+"""Marks the stored hash of a user who has no password (passwordless, docs/api/passkeys.md)."""
 
 
 def is_unusable_hash(encoded: str) -> bool:
