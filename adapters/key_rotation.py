@@ -26,19 +26,14 @@ between createSecret and finishSecret for more than a few minutes, the previous 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from adapters.key_store import CURRENT, PENDING, publish_jwks, read_key_set, scheduled_key_set
-from domain.tokens import (
-    SessionClaims,
-    SigningKeySet,
-    StoredKey,
-    TokenIssuer,
-    TokenSettings,
-    TokenVerifier,
-)
+from domain.clock import Clock, utc_now
+from domain.signing_keys import SigningKeySet, StoredKey
+from domain.token_verifier import TokenVerifier
+from domain.tokens import SessionClaims, TokenIssuer, TokenSettings
 
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
@@ -58,7 +53,7 @@ class SigningKeyRotation:
         ssm: SSMClient,
         parameter: str,
         ahead: timedelta,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = utc_now,
     ) -> None:
         """``ahead``: how long a key is published before it may sign (``publish_ahead``)."""
         self._secrets = secrets

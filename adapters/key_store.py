@@ -25,17 +25,9 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from adapters.parameters_extension import read_parameter, read_secret, through_extension
-from domain.tokens import (
-    MAX_ACCESS_TTL_SECONDS,
-    AccessClaims,
-    SigningKeyMissing,
-    SigningKeySet,
-    TokenIssuer,
-    TokenSettings,
-    TokenVerifier,
-    UnknownSigningKey,
-    new_key_set,
-)
+from domain.signing_keys import SigningKeySet, new_key_set
+from domain.token_verifier import AccessClaims, TokenVerifier, UnknownSigningKey
+from domain.tokens import MAX_ACCESS_TTL_SECONDS, SigningKeyMissing, TokenIssuer, TokenSettings
 
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient

@@ -39,7 +39,7 @@ ENVIRONMENT = {
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
     # Call counts do not depend on the hash's cost: a cheap one keeps the run short.
-    "USERFLOW_SCRYPT_LOG2_N": "10",
+    "USERFLOW_ARGON2_MEMORY_LOG2_KIB": "10",
     "USERFLOW_ALLOW_TEST_HASH_COST": "1",
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_METRICS_NAMESPACE": "Bench",

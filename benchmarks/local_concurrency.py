@@ -31,6 +31,8 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from domain.passwords import COST_ENV, RENAMED_COST_ENV, TEST_COST_ENV
+
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "6"))
 REGISTRATIONS = int(os.environ.get("BENCH_REGISTRATIONS", "20"))
 PASSWORD = "correct horse battery staple"  # noqa: S105 - a throwaway local user
@@ -84,9 +86,11 @@ def effective_cores(cores: int) -> float:
 
 
 def _start(state_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "USERFLOW_SCRYPT"))}
+    cost_settings = (COST_ENV, RENAMED_COST_ENV, TEST_COST_ENV)  # the production cost, always
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k not in cost_settings
+    }
     env |= {"USERFLOW_STATE_DIR": str(state_dir)}
-    env.pop("USERFLOW_ALLOW_TEST_HASH_COST", None)
     process = subprocess.Popen(
         [sys.executable, "-m", "userflow.cli", "local", "--port", "0"],
         env=env,

@@ -17,8 +17,10 @@ import sys
 import threading
 import time
 
+from adapters.dynamodb_login_state import DynamoDBLoginState
 from adapters.dynamodb_user_repository import DynamoDBUserRepository
 from benchmarks.local_stack import BenchStack, local_stack, save_results
+from domain.password_guard import PasswordGuard
 from domain.passwords import Argon2Cost, PasswordHasher
 from domain.user_service import UserService
 from domain.users import Registration
@@ -36,13 +38,15 @@ def percentile(values: list[float], share: float) -> float:
 
 def measure(bench: BenchStack) -> list[float]:
     stack = bench.stack
-    users = UserService(
-        DynamoDBUserRepository(
-            stack.physical_id("UserRegistrationTable"),
-            cursor_key=lambda: b"unused",
-            db=stack.client("dynamodb"),
-        ),
+    table, db, hasher = (
+        stack.physical_id("UserRegistrationTable"),
+        stack.client("dynamodb"),
         PasswordHasher(CHEAP),
+    )
+    users = UserService(
+        DynamoDBUserRepository(table, cursor_key=lambda: b"unused", db=db),
+        hasher,
+        password_guard=PasswordGuard(DynamoDBLoginState(table, db), hasher),
     )
     sqs, queue = stack.client("sqs"), stack.physical_id("ExampleSubscriberQueue")
     committed: dict[str, float] = {}

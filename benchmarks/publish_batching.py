@@ -40,7 +40,7 @@ def main() -> int:
     from adapters.eventbridge_publisher import EventBridgePublisher
     from adapters.stream_records import table_change
     from domain.event_pipeline import LifecyclePipeline, RecordStatus
-    from tests.stream_records import created
+    from tests.support.stream_records import created
 
     with mock_aws():
         events = boto3.client("events")

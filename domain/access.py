@@ -68,3 +68,12 @@ def caller_account(repository: UserRepository, caller: Caller) -> UserAccount:
     if not account.accepts_session(caller.session_generation, caller.family_id):
         raise AuthenticationFailed(SESSION_ENDED)
     return account
+
+
+def target_account(repository: UserRepository, caller: Caller, user_id: str) -> UserAccount:
+    """The account a request is about (``me`` or an id), once the caller may touch it and their
+    own session is still good."""
+    user_id = caller.resolve(user_id)
+    caller.ensure_can_access(user_id)
+    own = caller_account(repository, caller)
+    return own if user_id == own.user.id else repository.get(user_id)

@@ -20,9 +20,10 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from domain.access import Caller, caller_account
-from domain.email_address import lookup_forms
+from domain.clock import Clock, utc_now
+from domain.email_lookup import account_by_email
 from domain.errors import InvalidRecoveryToken, TooManyRequests, UserNotFound, VersionConflict
-from domain.mail import TOKEN_PURPOSE, MailKind
+from domain.mail import TOKEN_PURPOSE, MailKind, user_message
 from domain.mail_limits import MailLimiter
 from domain.password_policy import MIN_PASSWORD_LENGTH, validated_password
 from domain.passwords import PasswordHasher
@@ -33,8 +34,8 @@ from domain.ports import (
     record_nothing,
 )
 from domain.recovery_tokens import TokenPurpose, new_token, read_token
-from domain.user_service import WRITE_ATTEMPTS, link_message, utc_now
 from domain.users import User, UserAccount, UserStatus
+from domain.write_races import WRITE_ATTEMPTS
 
 if TYPE_CHECKING:
     from domain.user_migration import UserMigration
@@ -63,7 +64,7 @@ class AccountRecoveryService:
         hasher: PasswordHasher,
         token_key: Callable[[], bytes],
         limits: RecoveryLimits | None = None,
-        clock: Callable[[], datetime] = utc_now,
+        clock: Clock = utc_now,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         record_metric: RecordOutcome = record_nothing,
@@ -87,19 +88,8 @@ class AccountRecoveryService:
     # ------------------------------------------------------------ email verification
     def verify_email(self, token: str) -> None:
         def verified(account: UserAccount, now: datetime) -> UserAccount:
-            user = account.user
-            return account.model_copy(
-                update={
-                    "user": user.model_copy(
-                        update={
-                            "email_verified": True,
-                            "version": user.version + 1,
-                            "updated_at": now,
-                        }
-                    ),
-                    "verify_token": None,
-                }
-            )
+            verified = account.changed(now, email_verified=True)
+            return verified.model_copy(update={"verify_token": None})
 
         user_id = self._use_token(TokenPurpose.VERIFY_EMAIL, token, verified)
         self._record(EMAIL_VERIFIED, user_id=user_id)
@@ -133,20 +123,20 @@ class AccountRecoveryService:
         new_hash = self.new_password_hash(password, account.user.email)
 
         def reset(account: UserAccount, now: datetime) -> UserAccount:
-            user = account.user
-            return account.with_sessions_revoked(now).model_copy(
-                update={
-                    # A new version with no public change: PasswordChanged (reason reset) and
-                    # SessionsRevoked, no UserUpdated (domain/security_events.py).
-                    "user": user.model_copy(
-                        update={"version": user.version + 1, "updated_at": now}
-                    ),
-                    "password_hash": new_hash,
-                    "locked_until": None,
-                    "failed_logins": 0,
-                    "verify_token": None,
-                    "reset_token": None,
-                }
+            # A new version with no public change: PasswordChanged (reason reset) and
+            # SessionsRevoked, no UserUpdated (domain/security_events.py).
+            return (
+                account.with_sessions_revoked(now)
+                .changed(now)
+                .model_copy(
+                    update={
+                        "password_hash": new_hash,
+                        "locked_until": None,
+                        "failed_logins": 0,
+                        "verify_token": None,
+                        "reset_token": None,
+                    }
+                )
             )
 
         user_id = self._use_token(TokenPurpose.RESET_PASSWORD, token, reset, account)
@@ -161,12 +151,11 @@ class AccountRecoveryService:
     # ------------------------------------------------------------ helpers
     def _send_reset_if_allowed(self, email: str, source: str) -> None:
         now = self._clock()
-        forms = lookup_forms(email)  # its canonical form first, when it has one
         # Counted whatever the address, so a limit reached says nothing about it.
-        if not self._mail_limiter.allow(forms[0], source):
+        if not self._mail_limiter.allow(email, source):
             self._record(RECOVERY_RATE_LIMITED)
             return
-        account = next(filter(None, map(self._users.find_by_email, forms)), None)
+        account = account_by_email(self._users, email)
         if account is None and self._migration is not None:
             account = self._migration.migrate_for_reset(email)
         if account is not None and account.user.status == UserStatus.ACTIVE:
@@ -178,7 +167,7 @@ class AccountRecoveryService:
         purpose = TOKEN_PURPOSE[kind]
         token = new_token(user.id, purpose, now)
         self._tokens.issue_token(
-            user.id, purpose, token.issued, link_message(kind, user, token.reference)
+            user.id, purpose, token.issued, user_message(kind, user, token.reference)
         )
 
     def _account_for(self, purpose: TokenPurpose, token: str) -> UserAccount:

@@ -1,37 +1,29 @@
-"""Login, refresh-token rotation with reuse detection, and logout.
+"""Login: the password step, the second factor's step, and the devices a login trusts; the
+session it starts is kept by domain/sessions.py (refresh, logout).
 
 Every credential failure raises the same ``AuthenticationFailed`` so callers cannot tell an unknown
 email from a wrong password, a disabled account, or a revoked session. A throttled scope answers
 429 (``LoginThrottled``, ``PasswordResetRequired``) whatever the password
 (domain/login_throttle.py).
-Sessions end (docs/api/auth.md, "Sessions"): a refresh family lives at most ``session_lifetime``
-from its login, each refresh token ``idle_timeout`` from its issue, and revoking a family (logout,
-reuse of a rotated token) also ends its access tokens.
 """
 
 from __future__ import annotations
 
-import hashlib
-import secrets
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, NoReturn
 
-from domain.access import Caller, caller_account
+from domain.access import Caller
 from domain.auth_models import (
     PASSWORD_METHOD,
     LoginTokens,
     LogoutRequest,
-    RefreshRecord,
-    SessionFamily,
     TokenPair,
 )
-from domain.email_address import lookup_forms
-from domain.errors import AuthenticationFailed, LoginThrottled, PasswordResetRequired, UserNotFound
+from domain.clock import Clock, utc_now
+from domain.email_lookup import account_by_email
+from domain.errors import AuthenticationFailed, LoginThrottled, PasswordResetRequired
 from domain.login_throttle import (
-    ThrottlePolicy,
     TrustedDevice,
     hash_device_token,
     new_device_token,
@@ -48,8 +40,8 @@ from domain.ports import (
     UserRepository,
     record_nothing,
 )
-from domain.security_reasons import RevocationReason
-from domain.tokens import LEEWAY_SECONDS, MAX_ACCESS_TTL_SECONDS, SessionClaims, TokenIssuer
+from domain.sessions import AuthPolicy, SessionService
+from domain.tokens import TokenIssuer
 from domain.users import UserAccount, UserStatus
 
 if TYPE_CHECKING:
@@ -63,30 +55,6 @@ LOGIN_FAILED = "LoginFailed"
 LOGIN_THROTTLED = "LoginThrottled"
 PASSWORD_RESET_REQUIRED = "LoginResetRequired"  # noqa: S105 - a metric name
 SECOND_FACTOR_REQUIRED = "LoginSecondFactorRequired"
-REFRESH_REUSE_DETECTED = "RefreshReuseDetected"
-
-
-def hash_refresh_token(token: str) -> str:
-    """Refresh tokens carry 256 random bits, so a fast hash suffices: nothing to brute-force."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def new_refresh_token() -> str:
-    return secrets.token_urlsafe(32)
-
-
-@dataclass(frozen=True)
-class AuthPolicy:
-    """The login throttle and how long sessions live (template parameters: docs/api/auth.md,
-    "Policies")."""
-
-    throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
-    session_lifetime: timedelta = timedelta(days=30)
-    """Absolute: no refresh outlives the login by more."""
-    idle_timeout: timedelta = timedelta(days=7)
-    """A refresh token unused this long is dead (each refresh issues one that lives this long)."""
-    access_token_ttl: timedelta = timedelta(seconds=MAX_ACCESS_TTL_SECONDS)
-    """How long a revoked session's access tokens must be refused after the revocation."""
 
 
 class AuthService:
@@ -100,7 +68,7 @@ class AuthService:
         hasher: PasswordHasher,
         issuer: Callable[[], TokenIssuer],
         policy: AuthPolicy | None = None,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = utc_now,
         record_metric: RecordOutcome = record_nothing,
         mfa: MfaLogin | None = None,
         migration: UserMigration | None = None,
@@ -110,13 +78,20 @@ class AuthService:
         login (domain/user_migration.py); without it an unknown address is just unknown."""
         self._users = users
         self._login_state = login_state
-        self._sessions = sessions
         self._devices = devices
         self._hasher = hasher
-        self._issuer = issuer
         self._policy = policy or AuthPolicy()
         self._clock = clock
         self._record = record_metric
+        self._session = SessionService(
+            users=users,
+            login_state=login_state,
+            sessions=sessions,
+            issuer=issuer,
+            policy=self._policy,
+            clock=clock,
+            record_metric=record_metric,
+        )
         self._guard = PasswordGuard(
             login_state, hasher, self._policy.throttle, clock, devices=devices
         )
@@ -131,9 +106,7 @@ class AuthService:
         factor gets an ``mfa_token`` for ``complete_mfa`` instead of tokens: the password step
         ends no run of failures (the second step's success does), so wrong codes cannot be
         reset by logging in again with the password."""
-        account = next(
-            filter(None, (self._users.find_by_email(form) for form in lookup_forms(email))), None
-        )
+        account = account_by_email(self._users, email)
         if account is None and self._migration is not None:
             # Moved over if the other pool accepts the password, then logged in as anyone is.
             account = self._migration.migrate_with_password(email, password)
@@ -163,7 +136,7 @@ class AuthService:
         self._record(LOGIN_SUCCEEDED, user_id=user_id)
         if device is None or device_token is None:
             device_token = self._trust_new_device(user_id, now)
-        pair = self._start_session(account, now, (PASSWORD_METHOD,))
+        pair = self._session.start(account, now, (PASSWORD_METHOD,))
         return LoginTokens(**pair.model_dump(), device_token=device_token)
 
     def complete_mfa(
@@ -188,64 +161,22 @@ class AuthService:
         self._record(LOGIN_SUCCEEDED, user_id=user_id)
         if device is None or device_token is None:
             device_token = self._trust_new_device(user_id, now)
-        pair = self._start_session(account, now, (PASSWORD_METHOD, factor))
+        pair = self._session.start(account, now, (PASSWORD_METHOD, factor))
         return LoginTokens(**pair.model_dump(), device_token=device_token)
 
+    # ------------------------------------------------------------ the session (domain/sessions.py)
     def refresh(self, refresh_token: str) -> TokenPair:
-        now = self._clock()
-        record = self._sessions.find_token(hash_refresh_token(refresh_token))
-        if record is None or record.expires_at <= now:
-            raise AuthenticationFailed
-        family = self._sessions.get_family(record.family_id)
-        if family is None or family.revoked_at is not None or self._session_end(family) <= now:
-            raise AuthenticationFailed
-        if record.rotated_at is not None:
-            self._revoke_stolen_family(family, now)
-        try:
-            account = self._users.get(record.user_id)
-        except UserNotFound as error:
-            raise AuthenticationFailed from error
-        revoked_since = account.sessions_revoked_at
-        if account.user.status != UserStatus.ACTIVE or (
-            revoked_since is not None and family.created_at <= revoked_since
-        ):
-            raise AuthenticationFailed
-        token = new_refresh_token()
-        successor = RefreshRecord(
-            token_hash=hash_refresh_token(token),
-            user_id=record.user_id,
-            family_id=record.family_id,
-            expires_at=min(now + self._policy.idle_timeout, self._session_end(family)),
-        )
-        if not self._sessions.rotate(record, successor, now):
-            # Another request rotated this token first: one of the two holders is not the owner.
-            self._revoke_stolen_family(family, now)
-        return self._token_pair(account, token, family)
+        return self._session.refresh(refresh_token)
 
     def logout(self, caller: Caller, request: LogoutRequest) -> None:
-        """Only with a token still valid: a revoked one must not sign the user out again."""
-        account = caller_account(self._users, caller)
-        now = self._clock()
-        if request.refresh_token is not None:
-            token = request.refresh_token.get_secret_value()
-            record = self._sessions.find_token(hash_refresh_token(token))
-            if record is None or record.user_id != caller.user_id or record.expires_at <= now:
-                raise AuthenticationFailed("Invalid refresh token")
-            self._end_session(record.family_id, account, now)
-        if request.all:
-            self._login_state.revoke_all_sessions(caller.user_id, now)
+        self._session.logout(caller, request)
 
     def start_session(self, account: UserAccount, amr: tuple[str, ...]) -> TokenPair:
         """A session for a user another method authenticated (a passkey: ``amr`` says how);
         the password's bookkeeping is not involved."""
-        return self._start_session(account, self._clock(), amr)
+        return self._session.start(account, self._clock(), amr)
 
     # ------------------------------------------------------------ helpers
-    def _session_end(self, family: SessionFamily) -> datetime:
-        """The absolute end: the policy's lifetime from the login, never later than the end
-        stored with the family (families stored when each refresh extended it included)."""
-        return min(family.expires_at, family.created_at + self._policy.session_lifetime)
-
     def _trusted_device(
         self, account: UserAccount, device_token: str | None, now: datetime
     ) -> TrustedDevice | None:
@@ -282,43 +213,6 @@ class AuthService:
         if not outcome.accepted:
             self._reject(LOGIN_FAILED, user_id)
 
-    def _start_session(
-        self, account: UserAccount, now: datetime, amr: tuple[str, ...]
-    ) -> TokenPair:
-        """A new session family: its tokens carry this login's time and methods (``amr``)."""
-        user = account.user
-        token = new_refresh_token()
-        family = SessionFamily(
-            family_id=str(uuid.uuid4()),
-            user_id=user.id,
-            created_at=now,
-            expires_at=now + self._policy.session_lifetime,
-            auth_time=now,
-            amr=amr,
-        )
-        first = RefreshRecord(
-            token_hash=hash_refresh_token(token),
-            user_id=user.id,
-            family_id=family.family_id,
-            expires_at=min(now + self._policy.idle_timeout, family.expires_at),
-        )
-        self._sessions.start_family(family, first)
-        return self._token_pair(account, token, family)
-
-    def _token_pair(
-        self, account: UserAccount, refresh_token: str, family: SessionFamily
-    ) -> TokenPair:
-        user = account.user
-        session = SessionClaims(
-            family_id=family.family_id, auth_time=family.auth_time, amr=family.amr
-        )
-        access = self._issuer().issue(
-            user.id, [str(role) for role in user.roles], account.session_generation, session=session
-        )
-        return TokenPair(
-            access_token=access.token, refresh_token=refresh_token, expires_in=access.expires_in
-        )
-
     def _rehash(self, account: UserAccount, password: str, verdict: Verdict) -> str | None:
         """A new hash for an old-cost hash, or one made before passwords were normalized."""
         if verdict is Verdict.ACCEPTED_AS_TYPED or self._hasher.needs_rehash(account.password_hash):
@@ -347,30 +241,6 @@ class AuthService:
         if new_hash is not None:
             self._login_state.store_rehash(account, new_hash)
         return True
-
-    def _end_session(
-        self,
-        family_id: str,
-        account: UserAccount | None,
-        now: datetime,
-        reason: RevocationReason = RevocationReason.LOGOUT,
-    ) -> None:
-        """Revokes the family and, on the user's item, its access tokens until they expire."""
-        self._sessions.revoke_family(family_id, now)
-        if account is None:
-            return
-        forget = [old for old, until in account.revoked_sessions.items() if until <= now]
-        until = now + self._policy.access_token_ttl + timedelta(seconds=LEEWAY_SECONDS)
-        self._login_state.revoke_session(account.user.id, family_id, until, forget, reason)
-
-    def _revoke_stolen_family(self, family: SessionFamily, now: datetime) -> NoReturn:
-        try:
-            account: UserAccount | None = self._users.get(family.user_id)
-        except UserNotFound:
-            account = None
-        self._end_session(family.family_id, account, now, RevocationReason.REUSE_DETECTED)
-        self._record(REFRESH_REUSE_DETECTED, user_id=family.user_id, family_id=family.family_id)
-        raise AuthenticationFailed
 
     def _reject(self, metric: str, user_id: str | None = None) -> NoReturn:
         self._record(metric, user_id=user_id)

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.event_details import DETAIL_MODELS, EventDetail
 from domain.events import (
-    DETAIL_MODELS,
     ChangeKind,
     DetailType,
-    EventDetail,
     LifecycleEvent,
     SecurityStamp,
     TableChange,

@@ -1,5 +1,5 @@
 """Someone must always be able to administer users: the last enabled admin is neither disabled
-(domain/user_service.py) nor demoted (domain/operator_actions.py)."""
+nor demoted (domain/admin_service.py)."""
 
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ only a token *reference* (``domain/recovery_tokens.py``) that the mailer turns i
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,7 +19,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from pydantic import BaseModel, ConfigDict
 
 from domain.recovery_tokens import TokenPurpose, hash_reference, token_for
-from domain.users import UserAccount
+from domain.users import User, UserAccount
 
 SYNTHETIC_EMAIL_DOMAIN = "smoke.userflow.example.com"
 """Where the deploy smoke test's synthetic users live (``scripts/smoke_test.py``). Nothing is
@@ -120,6 +121,23 @@ class MailRequest(BaseModel):
     @property
     def purpose(self) -> TokenPurpose | None:
         return TOKEN_PURPOSE.get(self.kind)
+
+
+def new_message_id() -> str:
+    return str(uuid.uuid4())
+
+
+def user_message(kind: MailKind, user: User, token_reference: str | None = None) -> MailRequest:
+    """A message to the user's current address (a link, given ``token_reference``; else a
+    notice); it greets the user by name only if that address is verified."""
+    return MailRequest(
+        message_id=new_message_id(),
+        kind=kind,
+        to=user.email,
+        user_id=user.id,
+        name=user.name if user.email_verified else None,
+        token_reference=token_reference,
+    )
 
 
 @dataclass(frozen=True)

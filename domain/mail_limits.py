@@ -7,10 +7,10 @@ nothing else).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
+from domain.clock import Clock, utc_now
 from domain.email_address import lookup_forms
 from domain.ports import RateLimiter, RecordOutcome, record_nothing
 from domain.source_limits import hashed, source_of
@@ -32,7 +32,7 @@ class MailLimiter:
         self,
         limiter: RateLimiter,
         limits: MailLimits | None = None,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = utc_now,
         record_metric: RecordOutcome = record_nothing,
     ) -> None:
         self._limiter = limiter

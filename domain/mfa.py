@@ -17,9 +17,10 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from domain.access import Caller, caller_account
-from domain.email_address import lookup_forms
+from domain.clock import Clock, utc_now
+from domain.email_lookup import account_by_email
 from domain.errors import InvalidInput, InvalidMfaCode, MfaStateConflict
-from domain.mail import MailKind
+from domain.mail import MailKind, user_message
 from domain.mfa_codes import (
     matched_step,
     new_recovery_codes,
@@ -28,13 +29,12 @@ from domain.mfa_codes import (
     otpauth_uri,
 )
 from domain.mfa_crypto import MfaKeys
-from domain.mfa_login import security_notice
 from domain.mfa_models import MfaStatus, RecoveryCodes, TotpEnrolment
 from domain.mfa_policy import MfaPolicy
 from domain.mfa_state import MfaSecrets
 from domain.ports import UserRepository
-from domain.user_service import redone_on_lost_race, utc_now
 from domain.users import User, UserAccount
+from domain.write_races import redone_on_lost_race
 
 PENDING_ENROLMENT_LIFETIME = timedelta(minutes=15)
 # State is checked before step-up: saying "already on" or "off" reveals nothing that
@@ -58,7 +58,7 @@ class MfaService:
         issuer: str,
         step_up: StepUp,
         policy: MfaPolicy = MfaPolicy.OPTIONAL,
-        clock: Callable[[], datetime] = utc_now,
+        clock: Clock = utc_now,
     ) -> None:
         self._users = users
         self._keys = keys
@@ -135,7 +135,7 @@ class MfaService:
             if self._policy.covers(account.user.roles) and account.user.mfa_enabled:
                 raise MfaStateConflict("The MFA policy requires a second factor for this account")
             notice = (
-                security_notice(MailKind.MFA_DISABLED, account.user)
+                user_message(MailKind.MFA_DISABLED, account.user)
                 if account.user.mfa_enabled
                 else None
             )
@@ -174,10 +174,7 @@ class MfaService:
         was anything to reset."""
 
         def once() -> tuple[User, bool]:
-            account = next(
-                filter(None, (self._users.find_by_email(form) for form in lookup_forms(email))),
-                None,
-            )
+            account = account_by_email(self._users, email)
             if account is None:
                 raise InvalidInput(f"No user with email {email}")
             return self._reset(account)
@@ -190,7 +187,7 @@ class MfaService:
             return account.user, False
         now = self._clock()
         updated = self._with_mfa(account, MfaSecrets(), now, on=False).with_sessions_revoked(now)
-        self._users.save(updated, account, [security_notice(MailKind.MFA_RESET, account.user)])
+        self._users.save(updated, account, [user_message(MailKind.MFA_RESET, account.user)])
         return updated.user, True
 
     def _hashes(self, codes: list[str]) -> frozenset[str]:
@@ -203,9 +200,6 @@ class MfaService:
     @staticmethod
     def _with_mfa(account: UserAccount, mfa: MfaSecrets, now: datetime, *, on: bool) -> UserAccount:
         """``mfa_enabled`` is public: a change of it is a new version (and a UserUpdated)."""
-        user = account.user
-        if user.mfa_enabled != on:
-            user = user.model_copy(
-                update={"mfa_enabled": on, "version": user.version + 1, "updated_at": now}
-            )
-        return account.model_copy(update={"user": user, "mfa": mfa})
+        if account.user.mfa_enabled != on:
+            account = account.changed(now, mfa_enabled=on)
+        return account.model_copy(update={"mfa": mfa})

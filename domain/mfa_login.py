@@ -24,8 +24,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NoReturn, Protocol
 
+from domain.clock import Clock, utc_now
 from domain.errors import AuthenticationFailed, UserNotFound
-from domain.mail import MailKind, MailRequest
+from domain.mail import MailKind, user_message
 from domain.mfa_crypto import MfaKeys
 from domain.mfa_models import MfaRequired, Proof, RecoveryCodeProof, TotpProof
 from domain.mfa_policy import MfaPolicy
@@ -37,8 +38,7 @@ from domain.mfa_uses import (
     TotpStepUsed,
 )
 from domain.ports import MfaChallengeStore, RecordOutcome, UserRepository, record_nothing
-from domain.user_service import new_message_id, utc_now
-from domain.users import User, UserAccount
+from domain.users import UserAccount
 
 MFA_TOKEN_LIFETIME = timedelta(minutes=5)
 MAX_WRONG_PROOFS = 5
@@ -46,18 +46,6 @@ MAX_WRONG_PROOFS = 5
 MFA_FAILED = "MfaFailed"
 MFA_SUCCEEDED = "MfaSucceeded"
 RECOVERY_CODE_USED = "RecoveryCodeUsed"
-
-
-def security_notice(kind: MailKind, user: User) -> MailRequest:
-    """A second-factor notice (domain/mail.py SECURITY_NOTICES) to the user's address; the name
-    only for a verified address (nothing anyone typed goes to an address not proven theirs)."""
-    return MailRequest(
-        message_id=new_message_id(),
-        kind=kind,
-        to=user.email,
-        user_id=user.id,
-        name=user.name if user.email_verified else None,
-    )
 
 
 def hash_mfa_token(token: str) -> str:
@@ -142,7 +130,7 @@ class RecoveryCodeFactor:
         code_hash = self._keys.code_hash(code)
         if code_hash not in account.mfa.recovery_codes:
             return None
-        notice = security_notice(MailKind.RECOVERY_CODE_USED, account.user)
+        notice = user_message(MailKind.RECOVERY_CODE_USED, account.user)
         remaining = len(account.mfa.recovery_codes) - 1
         return RecoveryCodeUsed(account.user.id, code_hash, notice, account.user.version, remaining)
 
@@ -168,7 +156,7 @@ class MfaLogin:
         challenges: MfaChallengeStore,
         factors: Sequence[SecondFactor],
         policy: Callable[[], MfaPolicy] = lambda: MfaPolicy.OPTIONAL,
-        clock: Callable[[], datetime] = utc_now,
+        clock: Clock = utc_now,
         record_metric: RecordOutcome = record_nothing,
     ) -> None:
         """``policy``: read when a login asks (only the login function is configured for it)."""

@@ -11,11 +11,10 @@ mailed. Every refusal is ``PasskeyRefused``: one 401 for callers, its reason for
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
 from domain import passkey_ceremonies as ceremonies
+from domain.clock import Clock, utc_now
 from domain.errors import AuthenticationFailed, UserNotFound
 from domain.mail import MailKind
 from domain.passkey_ceremonies import CeremonyFailed, RelyingParty
@@ -28,7 +27,6 @@ from domain.ports import (
     UserRepository,
     record_nothing,
 )
-from domain.user_service import utc_now
 from domain.users import UserAccount, UserStatus
 from domain.webauthn_json import AuthenticationCredential
 
@@ -69,7 +67,7 @@ class PasskeyAssertions:
         passkeys: PasskeyRepository,
         challenges: ChallengeStore,
         relying_party: RelyingParty,
-        clock: Callable[[], datetime] = utc_now,
+        clock: Clock = utc_now,
         record_metric: RecordOutcome = record_nothing,
     ) -> None:
         self._users = users

@@ -16,13 +16,14 @@ from typing import NoReturn, Protocol
 
 from domain import passkey_ceremonies as ceremonies
 from domain.access import Caller, caller_account
+from domain.clock import Clock, utc_now
 from domain.errors import (
     LastSignInMethod,
     PasskeyLimitReached,
     PasskeyNotFound,
     PasskeyNotRegistered,
 )
-from domain.mail import MailKind, MailRequest
+from domain.mail import MailKind, MailRequest, new_message_id
 from domain.passkey_ceremonies import CeremonyFailed, RelyingParty
 from domain.passkeys import (
     CHALLENGE_LIFETIME,
@@ -43,9 +44,9 @@ from domain.ports import (
     UserRepository,
     record_nothing,
 )
-from domain.user_service import new_message_id, redone_on_lost_race, utc_now
 from domain.users import UserAccount
 from domain.webauthn_json import passkey_id
+from domain.write_races import redone_on_lost_race
 
 # Metric names, one per outcome an operator watches.
 PASSKEY_ADDED = "PasskeyAdded"
@@ -89,14 +90,6 @@ def notice(kind: MailKind, account: UserAccount) -> MailRequest:
     )
 
 
-def next_version(account: UserAccount, now: datetime, **changes: object) -> UserAccount:
-    """``account`` with its public user changed by ``changes``, at the next version."""
-    user = account.user.model_copy(
-        update={**changes, "version": account.user.version + 1, "updated_at": now}
-    )
-    return account.model_copy(update={"user": user})
-
-
 def ways_to_sign_in(account: UserAccount, passkeys: list[StoredPasskey]) -> int:
     """The password (if the user has one) and every passkey that still signs in."""
     return int(account.has_password) + sum(1 for passkey in passkeys if passkey.signs_in)
@@ -112,7 +105,7 @@ class PasskeyService:
         relying_party: RelyingParty,
         reauthentication: Callable[[], Reauthentication],
         unusable_password_hash: Callable[[], str],
-        clock: Callable[[], datetime] = utc_now,
+        clock: Clock = utc_now,
         record_metric: RecordOutcome = record_nothing,
     ) -> None:
         """``unusable_password_hash``: what replaces the hash of a user going passwordless
@@ -171,7 +164,7 @@ class PasskeyService:
         count = account.user.passkey_count
         if count >= MAX_PASSKEYS:
             raise PasskeyLimitReached
-        updated = next_version(account, now, passkey_count=count + 1)
+        updated = account.changed(now, passkey_count=count + 1)
         notice_ = notice(MailKind.PASSKEY_ADDED, account)
         if not self._passkeys.add(passkey, updated, account, notice_):
             self._refuse(account)  # the authenticator holds one of our passkeys already
@@ -215,7 +208,7 @@ class PasskeyService:
         remaining = [passkey for passkey in passkeys if passkey.id != passkey_id]
         if ways_to_sign_in(account, remaining) == 0:
             raise LastSignInMethod
-        updated = next_version(account, self._clock(), passkey_count=len(remaining))
+        updated = account.changed(self._clock(), passkey_count=len(remaining))
         self._passkeys.remove(target, updated, account, notice(MailKind.PASSKEY_REMOVED, account))
 
     def remove_password(self, caller: Caller) -> None:
@@ -231,7 +224,7 @@ class PasskeyService:
         passkeys = self._passkeys.list_for_user(account.user.id)
         if not any(passkey.signs_in for passkey in passkeys):
             raise LastSignInMethod
-        updated = next_version(account, self._clock()).model_copy(
+        updated = account.changed(self._clock()).model_copy(
             update={"password_hash": self._unusable_password_hash()}
         )
         self._users.save(updated, account, [notice(MailKind.PASSWORD_REMOVED, account)])

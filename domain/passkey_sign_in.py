@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable, Sequence
-from datetime import datetime
 
 from domain import passkey_ceremonies as ceremonies
 from domain.auth_models import TokenPair
+from domain.clock import Clock, utc_now
 from domain.email_address import lookup_forms
 from domain.passkey_assertions import PasskeyAssertions, PasskeyRefused
 from domain.passkey_ceremonies import RelyingParty
@@ -35,7 +35,6 @@ from domain.ports import (
     RecordOutcome,
     record_nothing,
 )
-from domain.user_service import utc_now
 from domain.users import UserAccount
 from domain.webauthn_json import AuthenticationCredential
 
@@ -61,7 +60,7 @@ class PasskeySignIn:
         relying_party: RelyingParty,
         decoy_key: Callable[[], bytes],
         start_session: StartSession,
-        clock: Callable[[], datetime] = utc_now,
+        clock: Clock = utc_now,
         record_metric: RecordOutcome = record_nothing,
     ) -> None:
         """``decoy_key``: the secret that derives decoy credential ids from an address."""

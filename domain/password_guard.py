@@ -4,11 +4,11 @@ route guesses faster than login does."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import Enum
 
+from domain.clock import Clock, utc_now
 from domain.login_throttle import ThrottlePolicy, ThrottleState, TrustedDevice
 from domain.password_policy import password_forms
 from domain.passwords import PasswordHasher
@@ -44,7 +44,7 @@ class PasswordGuard:
         login_state: LoginStateRepository,
         hasher: PasswordHasher,
         policy: ThrottlePolicy | None = None,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = utc_now,
         devices: DeviceRepository | None = None,
     ) -> None:
         """``devices``: only login presents device tokens; other proofs are the account's."""

@@ -25,10 +25,13 @@ from domain.users import UNUSABLE_PREFIX, is_unusable_hash
 if TYPE_CHECKING:
     from argon2 import PasswordHasher as Argon2
 
-# Memory of one hash is 2^k KiB with k from COST_ENV (argon2id m=2^k KiB; a legacy scrypt hash
-# N=2^k, r=8 uses the same). The name predates argon2id; the template never sets either variable.
-COST_ENV = "USERFLOW_SCRYPT_LOG2_N"
+# argon2id's memory per hash is 2^k KiB with k from COST_ENV; below the production cost only with
+# TEST_COST_ENV=1 (tests). The template never sets either variable.
+COST_ENV = "USERFLOW_ARGON2_MEMORY_LOG2_KIB"
 TEST_COST_ENV = "USERFLOW_ALLOW_TEST_HASH_COST"
+RENAMED_COST_ENV = "USERFLOW_SCRYPT_LOG2_N"
+"""COST_ENV's name from the scrypt days: refused rather than ignored, so a setup that still sets
+it is not silently run at the production cost."""
 ARGON2ID_PREFIX = "$argon2id$"
 SCRYPT_PREFIX = "scrypt$"
 SALT_BYTES = 16
@@ -46,6 +49,10 @@ class Argon2Cost:
     @classmethod
     def from_environment(cls) -> Argon2Cost:
         """Production cost unless a test run explicitly opts into a cheaper one."""
+        if RENAMED_COST_ENV in os.environ:
+            raise RuntimeError(
+                f"{RENAMED_COST_ENV} is now {COST_ENV} (argon2id memory per hash, 2^k KiB)"
+            )
         configured = os.environ.get(COST_ENV)
         if configured is None:
             return PRODUCTION_COST

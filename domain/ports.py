@@ -1,5 +1,5 @@
 """Every interface the domain needs from the outside world, in one place; adapters implement them
-(``adapters/``) and ``tests/fakes.py`` keeps in-memory versions for the use cases' tests."""
+(``adapters/``) and ``tests/support/fakes.py`` keeps in-memory versions for the use cases' tests."""
 
 from __future__ import annotations
 

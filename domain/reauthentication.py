@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from domain.access import Caller
+from domain.clock import Clock, utc_now
 from domain.errors import AccessDenied, ReauthenticationRequired
 from domain.password_guard import PasswordGuard
 from domain.users import UserAccount
@@ -47,7 +48,7 @@ class RecentAuthentication:
         self,
         guard: PasswordGuard,
         policy: ReauthenticationPolicy | None = None,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = utc_now,
     ) -> None:
         self._guard = guard
         self.policy = policy or ReauthenticationPolicy()

@@ -21,8 +21,8 @@ from typing import Annotated
 
 from pydantic import Field
 
+from domain.event_details import EventDetail, UtcTimestamp
 from domain.event_types import DetailType
-from domain.events import EventDetail, UtcTimestamp
 from domain.security_reasons import PasswordChangeReason, RevocationReason, SessionScope
 from domain.users import Email, Role
 

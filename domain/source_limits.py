@@ -15,11 +15,11 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Protocol
 
+from domain.clock import Clock, utc_now
 from domain.errors import TooManyRequests
 
 IPV6_PREFIX = 64
@@ -67,7 +67,7 @@ class SourceLimiter:
         self,
         counters: SourceCounters,
         limits: SourceLimits,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = utc_now,
     ) -> None:
         self._counters = counters
         self.limits = limits

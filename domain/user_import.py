@@ -13,13 +13,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from domain.email_address import lookup_forms
+from domain.clock import Clock, utc_now
+from domain.email_lookup import account_by_email
 from domain.errors import EmailAlreadyExists, UserflowError, UserNotFound
 from domain.metadata import ADMIN_WRITABLE, USER_WRITABLE, MetadataPolicy
 from domain.password_formats import UnsupportedHash, check_importable
@@ -91,7 +91,7 @@ class UserImporter:
         repository: UserRepository,
         hasher: PasswordHasher,
         metadata: MetadataPolicy,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = utc_now,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
     ) -> None:
         self._repository = repository
@@ -122,10 +122,7 @@ class UserImporter:
         return line
 
     def existing(self, line: ImportedUser) -> UserAccount | None:
-        return next(
-            filter(None, (self._repository.find_by_email(f) for f in lookup_forms(line.email))),
-            None,
-        )
+        return account_by_email(self._repository, line.email)
 
     def import_line(self, line: ImportedUser, dry_run: bool = False) -> Outcome:
         """Creates the user unless its address (or id) is taken; nothing is half-written."""

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 from pydantic import TypeAdapter, ValidationError
 
+from domain.clock import Clock, utc_now
 from domain.errors import EmailAlreadyExists, UserflowError
 from domain.metadata import ADMIN_WRITABLE, MetadataPolicy
 from domain.password_policy import normalize_password
@@ -76,7 +76,7 @@ class UserMigration:
         login_state: LoginStateRepository,
         hasher: PasswordHasher,
         metadata: MetadataPolicy | None = None,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = utc_now,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
     ) -> None:
         self._pool = pool

@@ -1,22 +1,21 @@
-"""Use cases on user records; every rule about who may change what lives here."""
+"""Use cases on a user's record: register, read, update, delete; every rule about who may change
+what of it lives here. What only admins and operators do is domain/admin_service.py."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import TypeVar
+from datetime import datetime
 
-from domain.access import Caller, caller_account
+from domain.access import Caller, target_account
+from domain.clock import Clock, utc_now
 from domain.errors import (
     InvalidInput,
     UserNotFound,
     VersionConflict,
-    WriteContention,
 )
-from domain.last_admin import admin_kept_after
-from domain.mail import MailKind, MailRequest
+from domain.mail import MailKind, MailRequest, new_message_id, user_message
 from domain.mail_limits import MailLimiter
 from domain.metadata import METADATA_FIELDS, USER_WRITABLE, MetadataPolicy, ensure_may_write
 from domain.password_guard import Outcome, PasswordGuard, Verdict
@@ -25,66 +24,21 @@ from domain.passwords import PasswordHasher
 from domain.ports import UserRepository
 from domain.reauthentication import RecentAuthentication
 from domain.recovery_tokens import TokenPurpose, new_token
-from domain.user_search import UserQuery
 from domain.users import (
     PROFILE_FIELDS,
     Registration,
     User,
     UserAccount,
-    UserPage,
     UserPatch,
-    UserStatus,
 )
-
-MAX_PAGE_SIZE = 100
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def new_message_id() -> str:
-    return str(uuid.uuid4())
-
-
-def link_message(kind: MailKind, user: User, token_reference: str) -> MailRequest:
-    """A message carrying a token link, to the user's current address; it greets the user by
-    name only if that address is verified (domain/mail.py, ``MailRequest``)."""
-    return MailRequest(
-        message_id=new_message_id(),
-        kind=kind,
-        to=user.email,
-        user_id=user.id,
-        name=user.name if user.email_verified else None,
-        token_reference=token_reference,
-    )
+from domain.write_races import redone_on_lost_race
 
 
 def with_verification(account: UserAccount, now: datetime) -> tuple[UserAccount, MailRequest]:
     """The account with a new email verification token (the previous one dies) and its message."""
     token = new_token(account.user.id, TokenPurpose.VERIFY_EMAIL, now)
-    message = link_message(MailKind.VERIFY_EMAIL, account.user, token.reference)
+    message = user_message(MailKind.VERIFY_EMAIL, account.user, token.reference)
     return account.model_copy(update={"verify_token": token.issued}), message
-
-
-_T = TypeVar("_T")
-# A write without If-Match that loses a race to another writer is redone on a fresh read this
-# many times in all; If-Match asked for that exact version, so its loss is the caller's 412.
-WRITE_ATTEMPTS = 3
-
-
-def redone_on_lost_race(write: Callable[[], _T], attempts: int = WRITE_ATTEMPTS) -> _T:
-    """``write`` (which reads, then writes conditionally on what it read), again while another
-    writer changed the user in between; past ``attempts`` a 409 (WriteContention), not a 412."""
-    for _ in range(attempts - 1):
-        try:
-            return write()
-        except VersionConflict:
-            continue
-    try:
-        return write()
-    except VersionConflict as error:
-        raise WriteContention from error
 
 
 @dataclass
@@ -101,17 +55,17 @@ class UserService:
         self,
         repository: UserRepository,
         hasher: PasswordHasher,
-        clock: Callable[[], datetime] = utc_now,
+        clock: Clock = utc_now,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
         *,
-        password_guard: PasswordGuard | None = None,
+        password_guard: PasswordGuard,
         recent_authentication: Callable[[], RecentAuthentication] | None = None,
         mail_limiter: MailLimiter | None = None,
         password_min_length: int = MIN_PASSWORD_LENGTH,
         metadata: MetadataPolicy | None = None,
     ) -> None:
-        """``password_guard``: needed by the use cases that check a stored password (the API's);
-        operator tools that only register users or grant roles go without.
+        """``password_guard``: checks a stored password (a replayed registration, proving the
+        current one); what only admins and operators do needs none (domain/admin_service.py).
         ``recent_authentication``: the rule for dangerous operations, made on first use (only the
         functions that change or delete accounts are configured for it); default: its default
         policy on ``password_guard``. ``mail_limiter``: the limit on messages to one address or
@@ -124,7 +78,7 @@ class UserService:
         self._hasher = hasher
         self._password_guard = password_guard
         self._recent_authentication = recent_authentication or (
-            lambda: RecentAuthentication(self._guard(), clock=clock)
+            lambda: RecentAuthentication(password_guard, clock=clock)
         )
         self._clock = clock
         self._new_id = new_id
@@ -160,10 +114,10 @@ class UserService:
             account = self._repository.get(user_id)
         except UserNotFound:
             return Outcome(Verdict.ACCEPTED)
-        return self._guard().prove(account, password)
+        return self._password_guard.prove(account, password)
 
     def get(self, caller: Caller, user_id: str) -> User:
-        return self._target(caller, user_id).user
+        return target_account(self._repository, caller, user_id).user
 
     def update(
         self,
@@ -189,7 +143,7 @@ class UserService:
     ) -> User:
         """``attempt``: what earlier tries of this request did once for all (proving the current
         password, counting messages against the mail limits)."""
-        account = self._target(caller, user_id)
+        account = target_account(self._repository, caller, user_id)
         if if_match is not None and if_match != account.user.version:
             raise VersionConflict
         changes = self._user_changes(account.user, patch) | self._metadata_changes(
@@ -209,15 +163,9 @@ class UserService:
         email_changed = "email" in changes
         if email_changed:
             changes["email_verified"] = False
-        updated = account.model_copy(
-            update={
-                "user": account.user.model_copy(
-                    update={**changes, "version": account.user.version + 1, "updated_at": now}
-                ),
-                "password_hash": new_hash or account.password_hash,
-            }
-        )
+        updated = account.changed(now, **changes)
         if new_hash:
+            updated = updated.model_copy(update={"password_hash": new_hash})
             updated = updated.with_sessions_revoked(now)
         messages: list[MailRequest] = []
         if new_hash or email_changed:
@@ -241,56 +189,11 @@ class UserService:
     def _delete_once(
         self, caller: Caller, user_id: str, current_password: str | None, proven: list[bool]
     ) -> None:
-        account = self._target(caller, user_id)
+        account = target_account(self._repository, caller, user_id)
         if caller.user_id == account.user.id and not proven:
             self._recent().require(caller, account, current_password)
             proven.append(True)
-        deleted = account.model_copy(
-            update={
-                "user": account.user.model_copy(
-                    update={"version": account.user.version + 1, "updated_at": self._clock()}
-                )
-            }
-        )
-        self._repository.remove(deleted, account)
-
-    def list_users(
-        self, caller: Caller, limit: int, cursor: str | None, query: UserQuery | None = None
-    ) -> UserPage:
-        caller.ensure_admin()
-        self._caller_account(caller)
-        if not 1 <= limit <= MAX_PAGE_SIZE:
-            raise InvalidInput(f"limit must be between 1 and {MAX_PAGE_SIZE}")
-        return self._repository.list_users(limit, cursor, query)
-
-    def set_status(self, caller: Caller, user_id: str, status: UserStatus) -> User:
-        """Disabling also revokes every session of the user in the same write; the last
-        enabled admin cannot be disabled (LastAdmin, 409), not even by themself."""
-        caller.ensure_admin()
-        return redone_on_lost_race(lambda: self._set_status_once(caller, user_id, status))
-
-    def _set_status_once(self, caller: Caller, user_id: str, status: UserStatus) -> User:
-        account = self._target(caller, user_id)
-        if account.user.status == status:
-            return account.user
-        now = self._clock()
-        updated = account.model_copy(
-            update={
-                "user": account.user.model_copy(
-                    update={
-                        "status": status,
-                        "version": account.user.version + 1,
-                        "updated_at": now,
-                    }
-                )
-            }
-        )
-        kept = None
-        if status == UserStatus.DISABLED:
-            kept = admin_kept_after(self._repository, account)
-            updated = updated.with_sessions_revoked(now)
-        self._repository.save(updated, account, admin_kept=kept)
-        return updated.user
+        self._repository.remove(account.changed(self._clock()), account)
 
     def _mailable(
         self, messages: list[MailRequest], source: str | None, allowed: dict[str, bool]
@@ -304,16 +207,8 @@ class UserService:
                 allowed[message.to] = self._mail_limiter.allow(message.to, source)
         return [message for message in messages if allowed[message.to]]
 
-    def _guard(self) -> PasswordGuard:
-        if self._password_guard is None:
-            raise RuntimeError("this UserService was built without a password guard")
-        return self._password_guard
-
     def _recent(self) -> RecentAuthentication:
         return self._recent_authentication()
-
-    def _caller_account(self, caller: Caller) -> UserAccount:
-        return caller_account(self._repository, caller)
 
     @staticmethod
     def _email_changed_notice(account: UserAccount, new_email: str) -> MailRequest:
@@ -328,13 +223,6 @@ class UserService:
             name=account.user.name if verified else None,
             new_email=new_email if verified else None,
         )
-
-    def _target(self, caller: Caller, user_id: str) -> UserAccount:
-        """The account a request is about, once the caller may touch it."""
-        user_id = caller.resolve(user_id)
-        caller.ensure_can_access(user_id)
-        own = self._caller_account(caller)
-        return own if user_id == own.user.id else self._repository.get(user_id)
 
     @staticmethod
     def _user_changes(user: User, patch: UserPatch) -> dict[str, object]:

@@ -248,6 +248,15 @@ class UserAccount(BaseModel):
             and family_id not in self.revoked_sessions
         )
 
+    def changed(self, now: datetime, **fields: object) -> UserAccount:
+        """The account with ``fields`` of its public user changed, as its next version made at
+        ``now``: every change subscribers see takes a new version (docs/events.md,
+        "Ordering and duplicates")."""
+        user = self.user.model_copy(
+            update={**fields, "version": self.user.version + 1, "updated_at": now}
+        )
+        return self.model_copy(update={"user": user})
+
     def with_sessions_revoked(self, now: datetime) -> UserAccount:
         """Every refresh family made before ``now`` and every access token issued so far die."""
         return self.model_copy(

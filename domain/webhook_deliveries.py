@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from domain.clock import Clock
 from domain.webhooks import Endpoint, EndpointStatus, RetryPolicy
 
 MAX_QUEUE_DELAY = 900
@@ -72,7 +73,7 @@ class WebhookDispatcher:
     queue: DeliveryQueue
     post: Post
     policy: RetryPolicy
-    clock: Callable[[], datetime]
+    clock: Clock
     record: Callable[[str], None] = lambda _name: None
 
     def fan_out(self, event: Mapping[str, Any]) -> int:

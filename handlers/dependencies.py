@@ -42,6 +42,7 @@ if TYPE_CHECKING:  # each function imports only what it uses (the authorizer: no
     from adapters.dynamodb_user_repository import DynamoDBUserRepository
     from adapters.key_store import PublicKeySource, SigningKeySource
     from domain.account_recovery import AccountRecoveryService
+    from domain.admin_service import AdminService
     from domain.auth_service import AuthService
     from domain.mail_limits import MailLimiter
     from domain.metadata import MetadataPolicy
@@ -184,6 +185,14 @@ def user_service() -> UserService:
         password_min_length=policies.password_min_length(),
         metadata=metadata_policy(load(MetadataSettings)),
     )
+
+
+@cache
+def admin_service() -> AdminService:
+    """What only admins do through the API (list users, disable or enable one)."""
+    from domain.admin_service import AdminService
+
+    return AdminService(user_repository())
 
 
 def metadata_policy(settings: MetadataSettings) -> MetadataPolicy:

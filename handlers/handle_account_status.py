@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from domain.users import UserStatus
-from handlers.dependencies import user_service
+from handlers.dependencies import admin_service
 from handlers.http import create_resolver, current_caller, documented, lambda_handler
 from handlers.router import Response
 
@@ -13,13 +13,13 @@ app = create_resolver()
 @app.post("/users/<user_id>/disable", responses=documented(204, None, 401, 403, 404, 409))
 def disable_user(user_id: str) -> Response[None]:
     """Also revokes every refresh-token family of the user, in the same write."""
-    user_service().set_status(current_caller(app), user_id, UserStatus.DISABLED)
+    admin_service().set_status(current_caller(app), user_id, UserStatus.DISABLED)
     return Response(status_code=204)
 
 
 @app.post("/users/<user_id>/enable", responses=documented(204, None, 401, 403, 404, 409))
 def enable_user(user_id: str) -> Response[None]:
-    user_service().set_status(current_caller(app), user_id, UserStatus.ACTIVE)
+    admin_service().set_status(current_caller(app), user_id, UserStatus.ACTIVE)
     return Response(status_code=204)
 
 

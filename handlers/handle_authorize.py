@@ -18,7 +18,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from domain.mfa_policy import MfaPolicy
-from domain.tokens import InvalidToken
+from domain.token_verifier import InvalidToken
 from handlers.cold_start import started
 from handlers.dependencies import public_keys
 from handlers.observability import logger, metrics

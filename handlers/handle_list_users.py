@@ -14,7 +14,7 @@ from domain.email_address import MAX_EMAIL_LENGTH
 from domain.errors import InvalidInput
 from domain.user_search import UserQuery
 from domain.users import UserPage, UserStatus
-from handlers.dependencies import user_service
+from handlers.dependencies import admin_service
 from handlers.http import NO_STORE, create_resolver, current_caller, documented, lambda_handler
 from handlers.router import Query, Response, content_types
 
@@ -53,7 +53,7 @@ def list_users(  # noqa: PLR0917 - one parameter per query string filter
         created_before=created_before,
         updated_since=updated_since,
     )
-    page = user_service().list_users(current_caller(app), limit, cursor, query)
+    page = admin_service().list_users(current_caller(app), limit, cursor, query)
     return Response(
         status_code=200,
         content_type=content_types.APPLICATION_JSON,

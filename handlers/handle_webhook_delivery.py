@@ -5,7 +5,7 @@ WebhookDeliveryRule) and the function's own deliveries, delayed for their retrie
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -21,6 +21,7 @@ from adapters.aws_clients import client
 from adapters.dynamodb_webhook_endpoints import DynamoDBWebhookEndpoints
 from adapters.sqs_webhook_queue import SqsWebhookQueue
 from adapters.webhook_delivery import deliver, signed_headers
+from domain.clock import utc_now
 from domain.webhook_deliveries import AttemptResult, Delivery, WebhookDispatcher
 from domain.webhooks import Endpoint, RetryPolicy, UrlPolicy, parse_schedule
 from handlers.observability import logger, metrics, traced
@@ -71,7 +72,7 @@ def dispatcher() -> WebhookDispatcher:
             schedule=parse_schedule(settings.webhook_retry_schedule),
             disable_after=timedelta(hours=settings.webhook_disable_after_hours),
         ),
-        clock=lambda: datetime.now(UTC),
+        clock=utc_now,
         record=lambda name: metrics.add_metric(name=name, unit="Count", value=1),
     )
 

@@ -18,10 +18,10 @@ from handlers.settings import (
 )
 
 if TYPE_CHECKING:
-    from domain.auth_service import AuthPolicy
     from domain.login_throttle import ThrottlePolicy
     from domain.mail_limits import MailLimits
     from domain.reauthentication import ReauthenticationPolicy
+    from domain.sessions import AuthPolicy
     from domain.source_limits import SourceLimits
 
 
@@ -39,7 +39,7 @@ def throttle_policy() -> ThrottlePolicy:
 
 
 def auth_policy() -> AuthPolicy:
-    from domain.auth_service import AuthPolicy
+    from domain.sessions import AuthPolicy
 
     settings = load(SessionSettings)
     return AuthPolicy(

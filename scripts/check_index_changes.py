@@ -7,7 +7,7 @@ indexes in template.yaml may differ from the last release's by one index added o
 by nothing else. The last release's indexes are committed in ``deploy/released-indexes.json``:
 after a production deploy, `make record-released-indexes` writes them and the release commits
 them (docs/deploy.md, "Every later deploy"). `make deploy` runs this check before deploying, and
-the test suite runs it offline (tests/unit/test_index_changes.py).
+the test suite runs it offline (tests/unit/deploy/test_index_changes.py).
 
     python -m scripts.check_index_changes            # exit 1 naming the tables and indexes
     python -m scripts.check_index_changes --record   # the template's indexes become the record

@@ -3,7 +3,7 @@
 One folder per OpenAPI tag with a request per operation, and first the README's walk-through as
 an ordered, runnable folder whose test scripts check each status and capture the tokens into the
 environment. `make postman` rewrites both files; a test fails on drift, and `make test` runs the
-walk-through with Newman against a local stack (tests/e2e/test_postman_newman.py).
+walk-through with Newman against a local stack (tests/e2e/docs/test_postman_newman.py).
 """
 
 from __future__ import annotations

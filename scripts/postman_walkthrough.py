@@ -1,6 +1,6 @@
 """The README's walk-through as Postman steps, in order and in folders: a folder ends where the
 next step needs a token that only the mail carries (`userflow mail list` shows it; Newman's test
-passes it in, tests/e2e/test_postman_newman.py)."""
+passes it in, tests/e2e/docs/test_postman_newman.py)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 // Renders the API reference page at a URL in jsdom (no browser, no network beyond that URL) and
 // prints, as one JSON object, what a reader would see: the operations Swagger UI listed (method
 // and path), any error box it showed, and every script error or console.error on the way.
-// tests/integration/test_api_reference_render.py runs it against the page `userflow local`
+// tests/integration/api/test_api_reference_render.py runs it against the page `userflow local`
 // serves at /docs. Usage: node scripts/render_api_reference.cjs URL [TIMEOUT_MS]
 "use strict";
 

@@ -1,6 +1,7 @@
 """Process-wide test settings: fake AWS credentials, cheap password hashing, no X-Ray."""
 
 import os
+from typing import Any
 
 os.environ.update(
     {
@@ -10,8 +11,9 @@ os.environ.update(
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_REGION": "us-east-1",
         "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
-        # Tests only: production cost (2^17) takes ~0.6 s per hash; the template never sets these.
-        "USERFLOW_SCRYPT_LOG2_N": "10",
+        # Tests only: argon2id at 1 MiB, not production's 46 MiB (~140 ms per hash); the template
+        # never sets these.
+        "USERFLOW_ARGON2_MEMORY_LOG2_KIB": "10",
         "USERFLOW_ALLOW_TEST_HASH_COST": "1",
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_SERVICE_NAME": "userflow-tests",
@@ -20,3 +22,23 @@ os.environ.update(
 )
 for leaked in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
     os.environ.pop(leaked, None)
+
+
+def _share_one_botocore_loader() -> None:
+    """botocore re-reads and re-parses its JSON models (endpoints, each service) for every new
+    Session, about a quarter of a provisioned stack's cost; the tests make hundreds of sessions (a
+    stack per test, client caches reset between tests), so they share one loader, which only
+    caches read-only files."""
+    from botocore import loaders, session
+
+    loader = loaders.create_loader()
+
+    def register_data_loader(self: Any) -> None:
+        self._components.register_component("data_loader", loader)
+
+    # A private hook of botocore's Session: if an upgrade renames it, say so here.
+    assert hasattr(session.Session, "_register_data_loader"), "botocore changed its loader hook"
+    setattr(session.Session, "_register_data_loader", register_data_loader)  # noqa: B010
+
+
+_share_one_botocore_loader()

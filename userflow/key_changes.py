@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from domain.tokens import SigningKeySet, StoredKey
+    from domain.signing_keys import SigningKeySet, StoredKey
     from userflow.signing_keys import KeyLocations
 
 
@@ -52,7 +52,7 @@ def replace_every_key(keys: KeyLocations) -> KeyChange:
 
 def activate_staged_key(keys: KeyLocations, retain: timedelta) -> KeyChange:
     """The staged key signs from now, the one it replaces stays published for ``retain``, and
-    the next key is staged; raises ``NothingStaged`` or ``KeyNotReady`` (domain/tokens.py)."""
+    the next key is staged; raises ``NothingStaged`` or ``KeyNotReady`` (domain/signing_keys.py)."""
     previous = keys.read()
     now = datetime.now(UTC)
     successor = previous.activated(now, retain).with_staged(now, now + keys.ahead)

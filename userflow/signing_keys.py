@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_ssm import SSMClient
 
-    from domain.tokens import SigningKeySet, StoredKey
+    from domain.signing_keys import SigningKeySet, StoredKey
 
 # Logical ids in template.yaml; the JWKS parameter is named by the stack, not a stack resource
 # (adapters/key_store.py, jwks_parameter_name).

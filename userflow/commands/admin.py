@@ -1,5 +1,5 @@
 """`userflow admin grant|revoke|unlock|reset-mfa`: operator actions on accounts
-(domain/operator_actions.py; reset-mfa: domain/mfa.py).
+(domain/admin_service.py; reset-mfa: domain/mfa.py).
 
 Each is a normal user write (a version, a UserUpdated event with this command's request id as its
 correlation id), except unlock, which only clears login bookkeeping.
@@ -98,7 +98,7 @@ def operator_actor(_: str) -> Actor:
 def _actions(args: argparse.Namespace, stamp: WriteStamp) -> Any:
     from adapters.dynamodb_login_state import DynamoDBLoginState
     from adapters.dynamodb_user_repository import DynamoDBUserRepository
-    from domain.operator_actions import OperatorActions
+    from domain.admin_service import AdminService
 
     stack = resolve_stack(args)
     table, db = stack.physical_id("UserRegistrationTable"), stack.client("dynamodb")
@@ -106,7 +106,7 @@ def _actions(args: argparse.Namespace, stamp: WriteStamp) -> Any:
         table, cursor_key=_no_cursor_key, db=db, request_id=stamp, actor=operator_actor
     )
     login_state = DynamoDBLoginState(table, db, actor=operator_actor, request_id=stamp)
-    return OperatorActions(repository, login_state)
+    return AdminService(repository, login_state)
 
 
 def _act(name: str, action: Any) -> Any:

@@ -150,7 +150,8 @@ def _wait_until_no_signer_holds(kid: str, until: datetime, *, quiet: bool) -> No
 # ---------------------------------------------------------------- activate
 def run_activate(args: argparse.Namespace) -> int:
     from adapters.key_store import DEFAULT_RETAIN_RETIRED, SIGNER_CACHE_SECONDS
-    from domain.tokens import MAX_ACCESS_TTL_SECONDS, KeyNotReady, NothingStaged
+    from domain.signing_keys import KeyNotReady, NothingStaged
+    from domain.tokens import MAX_ACCESS_TTL_SECONDS
 
     keys = KeyLocations.of(resolve_stack(args))
     retain = (

@@ -131,6 +131,7 @@ def _positive_int(text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    _check_hash_cost()
     from samlocal.console import configure_console
 
     configure_console(
@@ -195,6 +196,17 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"{error}; {hint}") from None
     _announce(args.log_format == "json", "userflow local stopped")
     return 0
+
+
+def _check_hash_cost() -> None:
+    """The functions' password-hash settings, checked before anything starts: a refused one
+    would otherwise fail every registration and login of the running stack."""
+    from domain.passwords import Argon2Cost
+
+    try:
+        Argon2Cost.from_environment()
+    except (RuntimeError, ValueError) as error:
+        raise CommandError(f"local: {error}", EXIT_USAGE) from None
 
 
 def _announce_stack(

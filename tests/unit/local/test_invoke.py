@@ -21,7 +21,7 @@ def handler(event, context):
     return {
         "table": os.environ["TABLE_NAME"],
         "endpoint": os.environ["AWS_ENDPOINT_URL"],
-        "cost": os.environ.get("USERFLOW_SCRYPT_LOG2_N"),
+        "cost": os.environ.get("USERFLOW_ARGON2_MEMORY_LOG2_KIB"),
         "trace": os.environ["POWERTOOLS_TRACE_DISABLED"],
         "name": context.function_name,
         "memory": context.memory_limit_in_mb,
@@ -61,7 +61,7 @@ def test_given_a_function_when_invoking_then_it_sees_its_environment_and_context
 
     assert result["table"] == "t"
     assert result["endpoint"] == "http://127.0.0.1:1"
-    assert result["cost"] == os.environ.get("USERFLOW_SCRYPT_LOG2_N")
+    assert result["cost"] == os.environ.get("USERFLOW_ARGON2_MEMORY_LOG2_KIB")
     assert result["trace"] == "true"
     assert (result["name"], result["memory"], result["arn"]) == ("fn", 256, "arn:fn")
     assert 6000 < result["remaining"] <= 7000

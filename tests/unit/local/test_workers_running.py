@@ -10,7 +10,7 @@ from typing import Any
 
 from samlocal.functions.pool import WorkerPool, default_max_running
 from samlocal.template import load_template
-from tests.e2e.conftest import write_probe_template
+from tests.support.probe_template import write_probe_template
 from userflow.stack import Stack
 
 
