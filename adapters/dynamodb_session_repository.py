@@ -1,6 +1,6 @@
 """Refresh sessions on the single table (login bookkeeping: adapters/dynamodb_login_state.py).
 
-Items (see README "Table design"):
+Items (docs/architecture.md, "Table design"):
 - refresh token:  PK=REFRESH#<sha256 of the token>  SK=REFRESH  user_id, family_id, expires_at
   (TTL, epoch seconds), rotated_at once it has been exchanged. The token itself is never stored.
 - session family: PK=FAMILY#<id>  SK=FAMILY  user_id, created_at, expires_at (TTL: the session's

@@ -6,9 +6,9 @@ The extension (an AWS-managed layer) serves ``GET /systemsmanager/parameters/get
 (2773 by default), authenticated by the function's ``AWS_SESSION_TOKEN`` in the
 ``X-Aws-Parameters-Secrets-Token`` header, and caches values (``SSM_PARAMETER_STORE_TTL`` and
 ``SECRETS_MANAGER_TTL``, 300 s by default). A function that only reads a parameter then never
-loads boto3, and one that also calls DynamoDB creates no Secrets Manager client (README,
-"Performance"). It is used where the template sets the port variable; ``userflow local`` serves
-the same interface (``samlocal/functions/parameters_extension.py``).
+loads boto3, and one that also calls DynamoDB creates no Secrets Manager client
+(docs/performance.md). It is used where the template sets the port variable; ``userflow local``
+serves the same interface (``samlocal/functions/parameters_extension.py``).
 """
 
 from __future__ import annotations

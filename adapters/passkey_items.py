@@ -1,4 +1,4 @@
-"""Passkey items on the single table (README, "Table design"):
+"""Passkey items on the single table (docs/architecture.md, "Table design"):
 
 - passkey:   PK=USER#<user id>  SK=PASSKEY#<passkey id>  credential_id, public_key (COSE),
   sign_count, transports, aaguid, backup flags, name, created_at, last_used_at, blocked_at, and

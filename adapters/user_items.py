@@ -1,6 +1,6 @@
 """The user item's layout on the single table: its keys, and an account as an item and back.
 
-Items (see README "Table design"):
+Items (docs/architecture.md, "Table design"):
 - user:  PK=USER#<id>     SK=PROFILE  GSI1PK=USERS#<status>#<v|u>#<shard> GSI1SK=<created_at>#<id>
                                       GSI2PK=UPDATED#<shard>               GSI2SK=<updated_at>#<id>
 - email: PK=EMAIL#<email> SK=EMAIL    user_id  (claims an address; written in the same transaction)

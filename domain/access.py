@@ -60,7 +60,7 @@ def caller_account(repository: UserRepository, caller: Caller) -> UserAccount:
     """Access tokens are stateless; this refuses one whose holder was deleted, disabled or
     signed out everywhere (logout-all, password change, reset) since the token was issued, or
     whose session was revoked (logout, refresh-token reuse). Every protected route reads the
-    caller's item anyway, so these checks cost no extra read (README, "Sessions")."""
+    caller's item anyway, so these checks cost no extra read (docs/api/auth.md, "Sessions")."""
     try:
         account = repository.get(caller.user_id)
     except UserNotFound as error:

@@ -1,4 +1,4 @@
-"""Email verification and password reset, with their rules (README, "Account recovery and mail").
+"""Email verification and password reset, with their rules (docs/api/recovery.md).
 
 - Tokens are random, single-use and stored only as hashes; a new token of a purpose kills the
   previous one, and a password change kills both (``domain/recovery_tokens.py``).

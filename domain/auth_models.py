@@ -100,8 +100,8 @@ PASSWORD_METHOD = "pwd"  # noqa: S105 - a method name, not a secret
 class LoginTokens(TokenPair):
     device_token: str = Field(
         description="Opaque, per user and device, long-lived: send it back in later logins "
-        "from this device (README, Login throttling). Signing out everywhere, a password change "
-        "or reset revokes it"
+        "from this device (docs/api/auth.md#login-throttling). Signing out everywhere, a password "
+        "change or reset revokes it"
     )
 
 

@@ -104,13 +104,13 @@ class TableChange:
 def lifecycle_event_id(detail_type: str, user_id: str, version: int) -> str:
     """The id of the event of one kind about one version of a user, a UUID-shaped SHA-256.
 
-    Every change of a user takes the next ``user.version`` (README, "Ordering and duplicates"),
-    so (user id, version) names one change whatever path publishes it: the stream processor, a
-    replay re-reading the stream, or one rebuilding the event from the table's item; retries
-    and replays repeat it. The detail-type keeps distinct events of one change apart (a later
-    PasswordChanged or EmailChanged may be published for the same version as its UserUpdated).
-    Two writes at one version (a hand-made fix that did not bump it) share the id: the
-    subscriber rule, which keeps only a greater version, drops the second either way."""
+    Every change of a user takes the next ``user.version`` (docs/events.md, "Ordering and
+    duplicates"), so (user id, version) names one change whatever path publishes it: the stream
+    processor, a replay re-reading the stream, or one rebuilding the event from the table's item;
+    retries and replays repeat it. The detail-type keeps distinct events of one change apart (a
+    later PasswordChanged or EmailChanged may be published for the same version as its UserUpdated).
+    Two writes at one version (a hand-made fix that did not bump it) share the id: the subscriber
+    rule, which keeps only a greater version, drops the second either way."""
     material = "|".join([EVENT_SOURCE, detail_type, user_id, str(version)])
     digest = hashlib.sha256(material.encode()).hexdigest()
     return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"

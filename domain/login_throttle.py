@@ -1,4 +1,4 @@
-"""Login throttling that protects the owner (README, "Login throttling").
+"""Login throttling that protects the owner (docs/api/auth.md, "Login throttling").
 
 OWASP's guidance on slowing online guessing, with NIST SP 800-63B's bound:
 

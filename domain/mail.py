@@ -1,7 +1,7 @@
 """Messages to users: what the API functions ask for (outbox) and how the mailer renders them.
 
 An API function writes a ``MailRequest`` into the table in the same transaction as the state
-change it reports (README, "Account recovery and mail"); the mailer renders it with
+change it reports (docs/api/recovery.md); the mailer renders it with
 :func:`render` and sends it. A request never carries a password, a stored hash or a usable token:
 only a token *reference* (``domain/recovery_tokens.py``) that the mailer turns into the link.
 """

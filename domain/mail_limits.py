@@ -1,7 +1,8 @@
-"""One limiter for every message the API mails (README, "No mail bombing"): registration, email
-change, resending a verification and forgot-password. Per recipient address and per source, in
-fixed one-hour windows: beyond either, the change that asked for the message still happens, but
-no further message goes to that address that hour (resend answers 429: it asks for nothing else).
+"""One limiter for every message the API mails (docs/api/recovery.md, "No mail bombing"):
+registration, email change, resending a verification and forgot-password. Per recipient address and
+per source, in fixed one-hour windows: beyond either, the change that asked for the message still
+happens, but no further message goes to that address that hour (resend answers 429: it asks for
+nothing else).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Multi-factor authentication, self-service and admin: enrol TOTP, confirm it, turn it off, new
 recovery codes, and the administrators' reset (the lost-phone path).
 
-Rules (README, "Multi-factor authentication"):
+Rules (docs/api/mfa.md):
 - Enrolling needs recent authentication; turning MFA off and new recovery codes need a step-up
   (a recent login *with* the second factor), so a stolen password or a stolen access token from
   a password-only login can neither turn it off nor read new codes.

@@ -2,8 +2,7 @@
 
 Both come from one random key kept in Secrets Manager (``MfaKeySecret``, read like the MAC keys
 through the parameters extension), split by HKDF into a sealing key and a hashing key, so that one
-never serves as the other. Why a Secrets Manager key and not a KMS envelope: README, "Multi-factor
-authentication".
+never serves as the other. Why a Secrets Manager key and not a KMS envelope: docs/api/mfa.md.
 
 - A TOTP secret is sealed with AES-256-GCM; the associated data names the user, so a sealed
   secret copied onto another user's item opens for no one. The sealed form names its key

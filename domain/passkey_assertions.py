@@ -51,7 +51,7 @@ class VerifiedAssertion:
 
 class PasskeyRefused(AuthenticationFailed):
     """An assertion refused: every reason gets the same 401 body; ``reason`` and ``user_id`` are
-    for the function's log line (README, "Operator runbook")."""
+    for the function's log line (docs/operating/runbook.md)."""
 
     def __init__(self, reason: str, user_id: str | None = None) -> None:
         super().__init__()

@@ -3,7 +3,7 @@ verification of what it answers.
 
 Only the functions that run a ceremony import this module, and py_webauthn is imported on the first
 ceremony, not with it: it loads every attestation format, pyOpenSSL and ASN.1 modules, ~100 ms that
-login or the passkey list must not pay at cold start (README, "Passkeys").
+login or the passkey list must not pay at cold start (docs/api/passkeys.md).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Passkeys (WebAuthn): what is kept of each, what its owner sees, and what the API accepts.
 
 A passkey is a key pair made by the user's authenticator; the service keeps only its public key
-(COSE), its signature counter and what the authenticator said about it (README, "Passkeys").
+(COSE), its signature counter and what the authenticator said about it (docs/api/passkeys.md).
 Nothing here is secret, but key material and credential ids stay out of the public user and of
 lifecycle events: the public user shows only how many passkeys there are (``passkey_count``).
 
@@ -102,7 +102,7 @@ class StoredPasskey(BaseModel):
     last_used_at: datetime | None = None
     blocked_at: datetime | None = None
     """When its signature counter went backwards: a copy of the key exists, so it signs in no
-    more (README, "Passkeys")."""
+    more (docs/api/passkeys.md)."""
 
     @property
     def amr(self) -> tuple[str, str]:

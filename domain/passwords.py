@@ -5,7 +5,8 @@ Hashes carry their algorithm and cost (PHC format, ``$argon2id$v=19$m=..,t=..,p=
 the cost can be raised later. Hashes of earlier releases (``scrypt$log2N$r$p$salt$hash``) still
 verify and are replaced by an argon2id hash on the next successful login (``needs_rehash``), as
 are hashes imported from other systems (``domain/password_formats.py``).
-The cost was chosen with ``python -m scripts.calibrate_password_hash`` (README, "Passwords").
+The cost was chosen with ``python -m scripts.calibrate_password_hash`` (docs/api/auth.md,
+"Passwords").
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ class Argon2Cost:
 
 # OWASP Password Storage Cheat Sheet: at least m=19 MiB, t=2, p=1 (or m=46 MiB, t=1). This is the
 # memory of its first option with the passes of its second: ~140 ms per hash on one core here
-# (the calibration's figures are in the README), a fifth of scrypt N=2^17's time.
+# (the calibration's figures: docs/api/auth.md, "Passwords"), a fifth of scrypt N=2^17's time.
 OWASP_MINIMUM = Argon2Cost(memory_kib=19 * 1024, time_cost=2)
 PRODUCTION_COST = Argon2Cost(memory_kib=46 * 1024, time_cost=2)
 

@@ -1,4 +1,4 @@
-"""Recent authentication for dangerous operations (README, "Recent authentication").
+"""Recent authentication for dangerous operations (docs/api/auth.md, "Recent authentication").
 
 Deleting your own account and changing your email or password (and, later, managing MFA and
 passkeys) must not be in reach of a stolen or forgotten-open session: the request proves the

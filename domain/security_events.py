@@ -48,8 +48,8 @@ class SessionsRevokedDetail(EventDetail):
 
 
 class AccountLockedDetail(EventDetail):
-    """The login throttle started making the account wait (README, "Login throttling"); each
-    further failure lengthens the wait without another event. No event when it runs out."""
+    """The login throttle started making the account wait (docs/api/auth.md, "Login throttling");
+    each further failure lengthens the wait without another event. No event when it runs out."""
 
     locked_until: UtcTimestamp
 

@@ -1,4 +1,5 @@
-"""Sessions (README, "Sessions"): started by a login, kept alive by refresh, ended by logout.
+"""Sessions (docs/api/auth.md, "Sessions"): started by a login, kept alive by refresh, ended by
+logout.
 
 A session is a refresh family: it lives at most ``session_lifetime`` from its login, each refresh
 token ``idle_timeout`` from its issue. Each refresh rotates the token; a rotated token used again
@@ -42,7 +43,8 @@ def new_refresh_token() -> str:
 
 @dataclass(frozen=True)
 class AuthPolicy:
-    """The login throttle and how long sessions live (template parameters, README table)."""
+    """The login throttle and how long sessions live (template parameters: docs/api/auth.md,
+    "Policies")."""
 
     throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
     session_lifetime: timedelta = timedelta(days=30)

@@ -1,4 +1,4 @@
-"""Per-source limits on the routes anyone may call (README, "Per-source limits").
+"""Per-source limits on the routes anyone may call (docs/api/auth.md, "Per-source limits").
 
 Each unauthenticated route counts its requests per source address in fixed windows, and every
 such route counts the source's failures (a wrong password or unknown email, an invalid refresh,

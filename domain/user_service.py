@@ -181,8 +181,8 @@ class UserService:
 
     def delete(self, caller: Caller, user_id: str, current_password: str | None = None) -> None:
         """A deletion is a change like any other: it takes the next version, so subscribers
-        ordering events by ``user.version`` see it after every update (README, "Ordering").
-        Deleting your own account needs recent authentication."""
+        ordering events by ``user.version`` see it after every update (docs/events.md, "Ordering
+        and duplicates"). Deleting your own account needs recent authentication."""
         proven: list[bool] = []
         redone_on_lost_race(lambda: self._delete_once(caller, user_id, current_password, proven))
 

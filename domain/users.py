@@ -200,7 +200,7 @@ TOKEN_FIELDS = {
 
 
 UNUSABLE_PREFIX = "!"
-"""Marks the stored hash of a user who has no password (passwordless, README "Passkeys")."""
+"""Marks the stored hash of a user who has no password (passwordless, docs/api/passkeys.md)."""
 
 
 def is_unusable_hash(encoded: str) -> bool:
@@ -250,7 +250,8 @@ class UserAccount(BaseModel):
 
     def changed(self, now: datetime, **fields: object) -> UserAccount:
         """The account with ``fields`` of its public user changed, as its next version made at
-        ``now``: every change subscribers see takes a new version (README, "Ordering")."""
+        ``now``: every change subscribers see takes a new version (docs/events.md,
+        "Ordering and duplicates")."""
         user = self.user.model_copy(
             update={**fields, "version": self.user.version + 1, "updated_at": now}
         )

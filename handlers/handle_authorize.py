@@ -4,8 +4,8 @@ Only the public JWKS is read: the authorizer verifies the token itself (signatur
 claims) and reads no table. The caller's id and roles, the token's session generation and session
 (``sid``), ``auth_time`` and ``amr`` go into the authorizer context, the only place handlers take
 the caller from; whether the session was revoked since is checked on the caller's item, which every
-protected route reads anyway (README, "Sessions"). Where ``MfaPolicy`` covers the caller and the
-token's ``amr`` holds no second factor, only the enrolment routes are admitted
+protected route reads anyway (docs/api/auth.md, "Sessions"). Where ``MfaPolicy`` covers the
+caller and the token's ``amr`` holds no second factor, only the enrolment routes are admitted
 (domain/mfa_policy.py). Tokens are never logged, only why one was refused.
 """
 

@@ -1,6 +1,6 @@
-"""The template's policy parameters (README, "Policies"), read from the function's environment
-into the domain's policy objects. Each reads only its own variables: a function loads the
-policies it applies."""
+"""The template's policy parameters (docs/api/auth.md, "Policies"), read from the function's
+environment into the domain's policy objects. Each reads only its own variables: a function loads
+the policies it applies."""
 
 from __future__ import annotations
 

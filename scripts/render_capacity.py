@@ -174,8 +174,9 @@ def memory_section(inputs: Inputs) -> list[str]:
         " (`benchmarks/warm_requests.py`). Lambda gives CPU in proportion to memory (one vCPU at"
         f" {FULL_VCPU_MB} MB): the functions that hash a password on every request (login,"
         f" registration) take {FULL_VCPU_MB} MB, where a hash costs the same GB-seconds as at"
-        " any smaller size and takes the least time (README, Passwords); the others wait on AWS"
-        " longer than they compute, so memory and headroom set their size. A test fails if a"
+        " any smaller size and takes the least time ([Passwords](api/auth.md#passwords)); the"
+        " others wait on AWS longer than they compute, so memory and headroom set their size. A"
+        " test fails if a"
         f" function has less than {MEMORY_HEADROOM:g}x its measured peak; one added since the"
         " last `make bench` shows as not measured yet.",
         "",
@@ -287,7 +288,8 @@ def render(inputs: Inputs) -> str:
             "## What this does not cover",
             "",
             "- Cold starts: scaling out reads every key once per new environment and runs INIT"
-            " (README, Performance); each function adds at most 1,000 environments per 10 s.",
+            " ([Performance](performance.md)); each function adds at most 1,000 environments per"
+            " 10 s.",
             "- Partition and shard counts are DynamoDB's to choose: the model takes one partition"
             " (and stream shard) per 1,000 WRU/s, the least the table can have.",
             "- Latency: the model counts capacity, not response times under load; `make load"

@@ -8,9 +8,9 @@ user.
 
 Smoke users are synthetic: their email is at ``SYNTHETIC_EMAIL_DOMAIN``, so their `UserCreated`
 and `UserDeleted` events carry ``detail.email_domain == "smoke.userflow.example.com"`` and
-subscribers ignore them (README, "How to subscribe"). ``example.com`` is reserved (RFC 2606): no
-real person has such an address. (``.invalid`` would say so better, but registration refuses
-special-use domains such as ``.invalid`` and ``.test``.) The mailer sends nothing there.
+subscribers ignore them (docs/events.md, "How to subscribe"). ``example.com`` is reserved (RFC
+2606): no real person has such an address. (``.invalid`` would say so better, but registration
+refuses special-use domains such as ``.invalid`` and ``.test``.) The mailer sends nothing there.
 
     python -m scripts.smoke_test --stack-name userflow-staging --region eu-west-1
     python -m scripts.smoke_test                  # the running `userflow local` stack

@@ -33,7 +33,7 @@ PARAMETERS = {
 }
 """Parameter values of the local stack, whatever is asked for: it names itself ``local`` (bus,
 token issuer), never a deployed stage, whatever the template's ``AllowedValues``; passkeys are
-for a web app on http://localhost:3000 (README, "Passkeys")."""
+for a web app on http://localhost:3000 (docs/api/passkeys.md)."""
 FIXED = {"Stage": "the local stack's stage is always `local`"}
 """Parameters ``--parameter-overrides`` may not set, and why."""
 ONE_MACHINE_TRAFFIC = (
@@ -46,8 +46,8 @@ ONE_MACHINE_TRAFFIC = (
     "MailPerRecipientPerHour=1000",
 )
 """Overrides for test suites, benchmarks and load runs, which send from one address far more
-than one person would: the per-source and mail limits raised out of their way (README,
-Policies). Tests of those limits run with the defaults."""
+than one person would: the per-source and mail limits raised out of their way (docs/api/auth.md,
+"Policies"). Tests of those limits run with the defaults."""
 PASSED_THROUGH = (COST_ENV, TEST_COST_ENV)
 """Variables of the ``userflow local`` process that reach functions (tests lower hash cost)."""
 

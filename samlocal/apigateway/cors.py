@@ -1,4 +1,4 @@
-"""CORS as an HTTP API with a ``CorsConfiguration`` applies it (README, "Local runtime").
+"""CORS as an HTTP API with a ``CorsConfiguration`` applies it (docs/local.md).
 
 API Gateway answers a preflight (``OPTIONS`` with ``Origin`` and
 ``Access-Control-Request-Method``) itself with 204: no route, no authorizer, no function. To any

@@ -1,6 +1,6 @@
 """One request through the local HTTP API: middleware, route, authorizer, function, response.
 
-It answers as API Gateway HTTP APIs do (README.md, "Local runtime"): no route → 404, a
+It answers as API Gateway HTTP APIs do (docs/local.md): no route → 404, a
 protected route without its identity source → 401 without calling the authorizer, a denying
 authorizer → 403, any function error → 500 with no detail for the client. Like HTTP APIs, it
 percent-decodes the path once before routing: that decoded path is the event's ``rawPath`` and

@@ -2,7 +2,7 @@
 
 Routes come from every function's ``Type: HttpApi`` events, authorizers from the APIs' ``Auth``
 sections (read through :mod:`samlocal.template`). Selection follows API Gateway HTTP APIs
-(README.md, "Local runtime"): the most specific route wins, a greedy ``{proxy+}`` last, ``ANY``
+(docs/local.md): the most specific route wins, a greedy ``{proxy+}`` last, ``ANY``
 after an explicit method; no match is a 404.
 """
 

@@ -56,7 +56,8 @@ class Subscriber:
         rule_arn = events.put_rule(
             Name=name, EventBusName=bus, EventPattern=json.dumps({"source": ["userflow.users"]})
         )["RuleArn"]
-        # As on AWS, the queue must let EventBridge send from this rule (README, "How to subscribe")
+        # As on AWS, the queue must let EventBridge send from this rule (docs/events.md, "How to
+        # subscribe")
         policy = json.dumps(queue_policy_for_rule(arn, rule_arn))
         self.sqs.set_queue_attributes(QueueUrl=self.url, Attributes={"Policy": policy})
         events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "queue", "Arn": arn}])

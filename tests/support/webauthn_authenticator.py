@@ -1,4 +1,5 @@
-"""A software passkey authenticator that drives real WebAuthn ceremonies (tests, README).
+"""A software passkey authenticator that drives real WebAuthn ceremonies (tests,
+docs/api/passkeys.md).
 
 It plays both the browser and the authenticator: :meth:`SoftAuthenticator.create` answers the
 ``options`` of ``POST /users/me/passkeys/options`` as ``navigator.credentials.create()`` followed

@@ -105,7 +105,7 @@ def register(subparsers: Any) -> None:
         metavar="KEY=VALUE",
         help="template parameters, as `sam deploy --parameter-overrides` takes them (Key=Value "
         "or ParameterKey=Key,ParameterValue=Value), e.g. SessionLifetimeSeconds=60: every limit "
-        "and lifetime (docs/api/auth.md, Policies)",
+        'and lifetime (docs/api/auth.md, "Policies")',
     )
     parser.add_argument(
         "--allowed-origins",

@@ -157,7 +157,8 @@ def test_given_a_used_code_when_replayed_then_401_sequentially_and_in_parallel(
         statuses = list(pool.map(lambda t: second_step(gateway, t, code=code).status, tokens))
     # Accepted once at most. The others are failures of the account's throttle (429 once it
     # delays), which may also void the winner's login as for racing passwords: only a login
-    # that finishes before another failure is counted succeeds (README, "Login throttling").
+    # that finishes before another failure is counted succeeds (docs/api/auth.md, "Login
+    # throttling").
     assert statuses.count(200) <= 1
     assert set(statuses) <= {200, 401, 429}
     assert int(gateway.user_item(enrolled.user.id)["failed_logins"]["N"]) >= 2

@@ -27,8 +27,9 @@ def mailbox(gateway: GatewayClient) -> Mailbox:
 def test_given_a_reset_link_requested_while_the_email_changes_when_used_then_400(
     gateway: GatewayClient, mailbox: Mailbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """An email change kills both links (README), one issued while the change was being made
-    included: else the old mailbox could reset the password of the account that left it."""
+    """An email change kills both links (docs/api/recovery.md), one issued while the change was
+    being made included: else the old mailbox could reset the password of the account that left
+    it."""
     user = gateway.register()
     access = gateway.login(user)["access_token"]
     new_email = f"moved-{user.email}"
@@ -103,8 +104,8 @@ def _store_as_before_the_rules(gateway: GatewayClient, address: str, password: s
 def test_given_an_account_stored_before_the_rules_when_forgetting_its_password_then_a_link(
     gateway: GatewayClient, mailbox: Mailbox, legacy: str
 ) -> None:
-    """Accounts stored before the identity rules keep working (README): forgot-password takes any
-    address that login finds, and looks it up by its former form too."""
+    """Accounts stored before the identity rules keep working (docs/api/recovery.md):
+    forgot-password takes any address that login finds, and looks it up by its former form too."""
     _store_as_before_the_rules(gateway, legacy, "a forgotten passphrase")
     login = {"email": legacy, "password": "a forgotten passphrase"}
     assert gateway.request("POST", "/auth/login", json=login).status == 200  # login finds it

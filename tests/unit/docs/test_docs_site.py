@@ -48,3 +48,14 @@ def test_given_the_docs_site_then_every_page_is_in_its_navigation() -> None:
     }
 
     assert {page for page in pages if f" {page}\n" not in nav} == set()
+
+
+def test_given_the_cli_page_then_it_leads_to_each_command_and_restates_no_flags() -> None:
+    from userflow.cli import COMMANDS
+
+    page = (ROOT / "docs" / "operating" / "cli.md").read_text()
+
+    assert [c for c in COMMANDS if f"(cli-reference.md#userflow-{c}" not in page] == []
+    assert re.findall(r"\[--[\w-]+", page) == [], (
+        "flags and usage belong to the generated reference"
+    )
