@@ -19,6 +19,7 @@ import pytest
 from cfnlint.api import lint
 
 from scripts import sam_template
+from userflow.dlq.discovery import DEAD_LETTER_TAG
 
 Resources = dict[str, dict[str, Any]]
 
@@ -320,6 +321,22 @@ def test_given_every_dead_letter_queue_when_alarms_are_listed_then_one_watches_i
     cfn: dict[str, Any],
 ) -> None:
     assert _dead_letter_queues(cfn) - _alarmed_queues(cfn) == set()
+
+
+def test_given_every_dead_letter_queue_then_tagged_so_the_operators_tools_find_it(
+    cfn: dict[str, Any],
+) -> None:
+    """`userflow dlq` and `userflow status` know a DLQ only by its tag: an untagged one is
+    invisible to the tools that show and replay what failed."""
+    untagged = {
+        logical_id
+        for logical_id in _dead_letter_queues(cfn)
+        if DEAD_LETTER_TAG
+        not in {tag["Key"] for tag in cfn["Resources"][logical_id]["Properties"].get("Tags", [])}
+    }
+
+    assert "WebhookDeadLetterQueue" in _dead_letter_queues(cfn)
+    assert untagged == set()
 
 
 def test_given_every_alarm_when_read_then_it_notifies_a_topic_of_the_stack(

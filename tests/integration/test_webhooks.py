@@ -171,7 +171,7 @@ def test_given_dead_letters_when_replayed_then_delivered_again_and_the_endpoint_
         webhooks.replay(stack, endpoint_id, out)
         _run_until(delivery, lambda: len(receiver.received) >= 4)
 
-        assert "re-queued 1" in out.getvalue()
+        assert "WebhookDeadLetterQueue: re-drove 1, 0 left" in out.getvalue()
         assert len(receiver.received) == 4
         listed = io.StringIO()
         webhooks.list_endpoints(stack, listed, as_json=True)

@@ -14,6 +14,7 @@ from userflow.dlq.messages import (
     StreamBatch,
     UndeliveredEvent,
     Unrecognised,
+    WebhookDelivery,
     read_message,
 )
 
@@ -25,6 +26,15 @@ BATCH_INFO = {
     "approximateArrivalOfFirstRecord": "2026-03-01T09:30:00Z",
     "approximateArrivalOfLastRecord": "2026-03-01T09:31:00Z",
     "batchSize": 2,
+}
+DELIVERY = {
+    "endpoint_id": "e1",
+    "message_id": "11111111-2222-3333-4444-555555555555",
+    "detail_type": "UserCreated",
+    "payload": '{"detail-type":"UserCreated"}',
+    "attempt": 3,
+    "not_before": 0.0,
+    "last_error": "HTTP 500",
 }
 
 
@@ -54,6 +64,12 @@ def _message(body: Any, **attributes: str) -> dict[str, Any]:
             {"DDBStreamBatchInfo": BATCH_INFO, "userflowPendingSequenceNumbers": []},
             "userflowPendingSequenceNumbers",
         ),
+        ({"delivery": {**DELIVERY, "attempt": "3"}}, "webhook delivery this tool cannot use"),
+        ({"delivery": {**DELIVERY, "attempt": 0}}, "delivery.attempt"),
+        ({"delivery": {**DELIVERY, "endpoint_id": ""}}, "delivery.endpoint_id"),
+        ({"delivery": {**DELIVERY, "secret": "whsec_x"}}, "delivery.secret"),
+        ({"delivery": [1]}, "webhook delivery this tool cannot use"),
+        ({"delivery": DELIVERY, "extra": 1}, "extra"),
         ("not json {", "the body is not JSON"),
         ("", "the body is not JSON"),
         ([1, 2, 3], "no known kind"),
@@ -88,3 +104,17 @@ def test_given_each_known_kind_when_read_then_recognised() -> None:
         "poison-record",
         "undelivered-event",
     ]
+
+
+def test_given_a_dead_lettered_webhook_delivery_when_read_then_summarised_by_endpoint() -> None:
+    letter = read_message(_message({"delivery": DELIVERY}, reason="no attempt left after 3"))
+    moved = read_message(_message({"delivery": {**DELIVERY, "last_error": None}}))
+
+    assert isinstance(letter, WebhookDelivery)
+    assert KINDS[type(letter)] == "webhook-delivery"
+    assert letter.describe() == (
+        "webhook delivery of UserCreated event_id 11111111-2222-3333-4444-555555555555 to "
+        "endpoint e1, attempt 3: no attempt left after 3"
+    )
+    assert isinstance(moved, WebhookDelivery)  # moved by SQS after maxReceiveCount: no reason
+    assert moved.describe().endswith("the delivery function kept failing on it")

@@ -1,10 +1,12 @@
 """What a dead-letter message is, read once from its body and attributes.
 
-Three kinds are re-driven: a stream batch whose retries ran out (Lambda's on-failure record,
+Four kinds are re-driven: a stream batch whose retries ran out (Lambda's on-failure record,
 metadata only), a poison record (the processor kept the record), an event EventBridge could not
-deliver (AWS's RULE_ARN/TARGET_ARN/ERROR_CODE attributes, the event as body). Anything else, or
-one of those kinds in a shape this tool cannot use (garbage put there by hand, a truncated body),
-is ``Unrecognised``, with the reason: the tools name it and go on with the other messages.
+deliver (AWS's RULE_ARN/TARGET_ARN/ERROR_CODE attributes, the event as body), a webhook delivery
+the delivery function gave up (``{"delivery": ...}``: userflow/dlq/webhook_replay.py). Anything
+else, or one of those kinds in a shape this tool cannot use (garbage put there by hand, a
+truncated body), is ``Unrecognised``, with the reason: the tools name it and go on with the
+other messages.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from adapters.sqs_poison_queue import POISON_KIND
 from adapters.user_items import user_of_keys
+from domain.webhook_deliveries import Delivery
 from userflow.dlq.table_fallback import parse_time
 
 # Added by a replay that re-drove part of a stream batch: what is left of it, by sequence number
@@ -113,6 +116,28 @@ class UndeliveredEvent:
 
 
 @dataclass(frozen=True)
+class WebhookDelivery:
+    """One event for one webhook endpoint, given up by the delivery function (attempts ran out,
+    or the endpoint is disabled: ``reason``), or moved here by SQS after the function failed on
+    it ``maxReceiveCount`` times (no ``reason``). Never a secret: the endpoint is named by id."""
+
+    delivery: Delivery
+    reason: str = ""
+
+    @property
+    def endpoint_id(self) -> str:
+        return self.delivery.endpoint_id
+
+    def describe(self) -> str:
+        delivery = self.delivery
+        why = self.reason or delivery.last_error or "the delivery function kept failing on it"
+        return (
+            f"webhook delivery of {delivery.detail_type} event_id {delivery.message_id} to "
+            f"endpoint {delivery.endpoint_id}, attempt {delivery.attempt}: {why}"
+        )
+
+
+@dataclass(frozen=True)
 class Unrecognised:
     message_id: str
     why: str = "not a message this tool knows"
@@ -121,11 +146,12 @@ class Unrecognised:
         return f"cannot be read: {self.why}"
 
 
-DeadLetter = StreamBatch | PoisonMessage | UndeliveredEvent | Unrecognised
+DeadLetter = StreamBatch | PoisonMessage | UndeliveredEvent | WebhookDelivery | Unrecognised
 KINDS: dict[type, str] = {
     StreamBatch: "stream-batch",
     PoisonMessage: "poison-record",
     UndeliveredEvent: "undelivered-event",
+    WebhookDelivery: "webhook-delivery",
     Unrecognised: "unreadable",
 }
 """How ``--json`` output names each kind."""
@@ -173,6 +199,32 @@ class _PoisonBody(_Shape):
     reason: str = ""
 
 
+class _DeliveryFields(BaseModel):
+    """What the delivery function needs of a delivery (domain/webhook_deliveries.py)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    endpoint_id: str = Field(min_length=1)
+    message_id: str = Field(min_length=1)
+    detail_type: str = Field(min_length=1)
+    payload: str
+    attempt: int = Field(ge=1)
+    not_before: float | int
+    last_error: str | None = None
+
+
+class _DeliveryBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    delivery: _DeliveryFields
+
+
+_KIND_NAMES = {
+    "DDBStreamBatchInfo": "stream batch",
+    "delivery": "webhook delivery",
+}
+
+
 def _attribute(message: dict[str, Any], name: str) -> str:
     return str(message.get("MessageAttributes", {}).get(name, {}).get("StringValue", ""))
 
@@ -199,8 +251,11 @@ def read_message(message: dict[str, Any]) -> DeadLetter:
         if isinstance(body, dict) and body.get("kind") == POISON_KIND:
             _PoisonBody.model_validate(body)
             return PoisonMessage(body["record"], str(body.get("reason", "")))
+        if isinstance(body, dict) and "delivery" in body:
+            fields = _DeliveryBody.model_validate(body).delivery.model_dump()
+            return WebhookDelivery(Delivery(**fields), _attribute(message, "reason"))
     except (ValidationError, ValueError, OverflowError) as error:
-        kind = "stream batch" if "DDBStreamBatchInfo" in body else "poison record"
+        kind = next((name for key, name in _KIND_NAMES.items() if key in body), "poison record")
         return Unrecognised(message_id, f"a {kind} this tool cannot use ({_problem(error)})")
     if _attribute(message, "TARGET_ARN"):
         failure = f"{_attribute(message, 'ERROR_CODE')} {_attribute(message, 'ERROR_MESSAGE')}"
@@ -209,7 +264,7 @@ def read_message(message: dict[str, Any]) -> DeadLetter:
     why = (
         "the body is not JSON"
         if body is None
-        else "no known kind: not a stream batch, a poison record, or an event EventBridge could"
-        " not deliver (no TARGET_ARN attribute)"
+        else "no known kind: not a stream batch, a poison record, a webhook delivery, or an event"
+        " EventBridge could not deliver (no TARGET_ARN attribute)"
     )
     return Unrecognised(message_id, why)

@@ -29,9 +29,11 @@ from userflow.dlq.messages import (
     StreamBatch,
     UndeliveredEvent,
     Unrecognised,
+    WebhookDelivery,
 )
 from userflow.dlq.stream import StreamRangeIncomplete, batch_records
 from userflow.dlq.table_fallback import Window, reconstructed_records, stand_in_record
+from userflow.dlq.webhook_replay import WebhookRedelivery
 from userflow.stack import Stack
 
 # Failures retrying cannot fix: the same entry fails the same way.
@@ -102,6 +104,7 @@ class Redriver:
         self.pipeline = LifecyclePipeline(publisher, table_change, poison_sink)
         # A poison message's record has no other queue to go to: it stays in its own message.
         self.pipeline_without_sink = LifecyclePipeline(publisher, table_change)
+        self.webhooks = WebhookRedelivery(stack, dry_run, say, self.sqs)
 
     def redrive(self, letter: DeadLetter) -> Result:
         match letter:
@@ -111,6 +114,9 @@ class Redriver:
                 return self._poison(letter)
             case UndeliveredEvent():
                 return self._undelivered(letter)
+            case WebhookDelivery():
+                problem = self.webhooks.redrive(letter)
+                return Result(problem is None, problems=[problem] if problem else [])
             case Unrecognised():
                 return Result(
                     False,
