@@ -236,3 +236,46 @@ def test_given_an_event_eventbridge_could_not_queue_when_replayed_then_sent_to_t
     assert main(["dlq", "replay", "--queue", DLQ]) == 0
 
     assert _queued(local) == [event]  # fanned out to the endpoints by the delivery function
+
+
+def test_given_an_event_the_fan_out_kept_failing_on_when_replayed_then_fanned_out_again_and_delivered(  # noqa: E501
+    local: Stack,
+    delivery: SqsPoller,  # noqa: F811 - the fixture
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    event = {
+        "version": "0",
+        "id": "e-1",
+        "detail-type": "UserCreated",
+        "source": "userflow.users",
+        "time": "2026-03-01T09:30:00Z",
+        "detail": {"event_id": EVENT_ID, "user": {"id": "u-1"}},
+    }
+    # As SQS moves it after maxReceiveCount receives: the body alone, no attribute.
+    local.client("sqs").send_message(QueueUrl=local.physical_id(DLQ), MessageBody=json.dumps(event))
+    with webhook_receiver() as receiver:
+        _, secret = _add(local, receiver.url)
+
+        _, listing = _listing(capsys)
+        code = main(["dlq", "replay", "--queue", DLQ])
+        _run_until(delivery, lambda: receiver.received)
+
+        assert [m["kind"] for m in listing["messages"]] == ["failed-event"]
+        assert code == 0
+        assert "re-sent to" in capsys.readouterr().out
+        [got] = receiver.received
+        assert Webhook(secret).verify(got.body, got.headers)["detail"]["event_id"] == EVENT_ID
+        assert _dead_count(local) == 0
+
+
+def test_given_an_event_in_a_dlq_no_queue_sends_to_when_replayed_then_it_stays_named(
+    local: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    event = {"detail-type": "UserCreated", "source": "userflow.users", "detail": {}}
+    poison = local.physical_id("UserStreamPoisonQueue")
+    local.client("sqs").send_message(QueueUrl=poison, MessageBody=json.dumps(event))
+
+    code = main(["dlq", "replay", "--queue", "UserStreamPoisonQueue"])
+
+    assert code == 1
+    assert "no single queue sends its dead letters here (found: none)" in capsys.readouterr().out

@@ -10,6 +10,7 @@ import pytest
 
 from userflow.dlq.messages import (
     KINDS,
+    FailedEvent,
     PoisonMessage,
     StreamBatch,
     UndeliveredEvent,
@@ -95,15 +96,20 @@ def test_given_each_known_kind_when_read_then_recognised() -> None:
         _message({"kind": "userflow.poison-record", "reason": "r", "record": {"dynamodb": {}}})
     )
     undelivered = read_message(_message({"detail": {}}, TARGET_ARN="arn:aws:sqs:r:1:q"))
+    event = {"detail-type": "UserCreated", "source": "userflow.users", "detail": {}}
+    failed = read_message(_message(event))
 
     assert isinstance(batch, StreamBatch)
     assert isinstance(poison, PoisonMessage)
     assert isinstance(undelivered, UndeliveredEvent)
-    assert [KINDS[type(x)] for x in (batch, poison, undelivered)] == [
+    assert isinstance(failed, FailedEvent)
+    assert [KINDS[type(x)] for x in (batch, poison, undelivered, failed)] == [
         "stream-batch",
         "poison-record",
         "undelivered-event",
+        "failed-event",
     ]
+    assert failed.describe().startswith("UserCreated event_id ? user ?: its queue's consumer")
 
 
 def test_given_a_dead_lettered_webhook_delivery_when_read_then_summarised_by_endpoint() -> None:

@@ -1,9 +1,10 @@
 """What a dead-letter message is, read once from its body and attributes.
 
-Four kinds are re-driven: a stream batch whose retries ran out (Lambda's on-failure record,
+Five kinds are re-driven: a stream batch whose retries ran out (Lambda's on-failure record,
 metadata only), a poison record (the processor kept the record), an event EventBridge could not
-deliver (AWS's RULE_ARN/TARGET_ARN/ERROR_CODE attributes, the event as body), a webhook delivery
-the delivery function gave up (``{"delivery": ...}``: userflow/dlq/webhook_replay.py). Anything
+deliver (AWS's RULE_ARN/TARGET_ARN/ERROR_CODE attributes, the event as body), an event a queue's
+consumer failed on (the event alone, moved by the queue's redrive policy), a webhook delivery the
+delivery function gave up (``{"delivery": ...}``: userflow/dlq/webhook_replay.py). Anything
 else, or one of those kinds in a shape this tool cannot use (garbage put there by hand, a
 truncated body), is ``Unrecognised``, with the reason: the tools name it and go on with the
 other messages.
@@ -103,16 +104,34 @@ class UndeliveredEvent:
     error: str
 
     def describe(self) -> str:
-        try:
-            event = json.loads(self.body)
-            detail = event.get("detail", {})
-            what = (
-                f"{event.get('detail-type', '?')} event_id {detail.get('event_id', '?')} "
-                f"user {detail.get('user', {}).get('id', '?')}"
-            )
-        except (ValueError, AttributeError):
-            what = "event"
-        return f"{what} -> {self.target_arn}: {self.error}"
+        return f"{_event_summary(self.body)} -> {self.target_arn}: {self.error}"
+
+
+@dataclass(frozen=True)
+class FailedEvent:
+    """An event EventBridge did deliver to a queue, whose consumer then failed on it until the
+    queue's redrive policy moved it here (no TARGET_ARN: e.g. the webhook fan-out could not read
+    the endpoints). It goes back to that queue (userflow/dlq/webhook_replay.py)."""
+
+    body: str
+
+    def describe(self) -> str:
+        return (
+            f"{_event_summary(self.body)}: its queue's consumer kept failing on it (moved here by "
+            "the queue's redrive policy)"
+        )
+
+
+def _event_summary(body: str) -> str:
+    try:
+        event = json.loads(body)
+        detail = event.get("detail", {})
+        return (
+            f"{event.get('detail-type', '?')} event_id {detail.get('event_id', '?')} "
+            f"user {detail.get('user', {}).get('id', '?')}"
+        )
+    except (ValueError, AttributeError):
+        return "event"
 
 
 @dataclass(frozen=True)
@@ -146,11 +165,14 @@ class Unrecognised:
         return f"cannot be read: {self.why}"
 
 
-DeadLetter = StreamBatch | PoisonMessage | UndeliveredEvent | WebhookDelivery | Unrecognised
+DeadLetter = (
+    StreamBatch | PoisonMessage | UndeliveredEvent | FailedEvent | WebhookDelivery | Unrecognised
+)
 KINDS: dict[type, str] = {
     StreamBatch: "stream-batch",
     PoisonMessage: "poison-record",
     UndeliveredEvent: "undelivered-event",
+    FailedEvent: "failed-event",
     WebhookDelivery: "webhook-delivery",
     Unrecognised: "unreadable",
 }
@@ -245,26 +267,43 @@ def read_message(message: dict[str, Any]) -> DeadLetter:
     except ValueError:
         body = None
     try:
-        if isinstance(body, dict) and "DDBStreamBatchInfo" in body:
-            _BatchBody.model_validate(body)
-            return StreamBatch(body)
-        if isinstance(body, dict) and body.get("kind") == POISON_KIND:
-            _PoisonBody.model_validate(body)
-            return PoisonMessage(body["record"], str(body.get("reason", "")))
-        if isinstance(body, dict) and "delivery" in body:
-            fields = _DeliveryBody.model_validate(body).delivery.model_dump()
-            return WebhookDelivery(Delivery(**fields), _attribute(message, "reason"))
+        known = _of_own_shape(message, body)
     except (ValidationError, ValueError, OverflowError) as error:
         kind = next((name for key, name in _KIND_NAMES.items() if key in body), "poison record")
         return Unrecognised(message_id, f"a {kind} this tool cannot use ({_problem(error)})")
-    if _attribute(message, "TARGET_ARN"):
-        failure = f"{_attribute(message, 'ERROR_CODE')} {_attribute(message, 'ERROR_MESSAGE')}"
-        body_text = str(message.get("Body", ""))
-        return UndeliveredEvent(body_text, _attribute(message, "TARGET_ARN"), failure.strip())
+    if known is None:
+        known = _event(message, body)
+    if known is not None:
+        return known
     why = (
         "the body is not JSON"
         if body is None
         else "no known kind: not a stream batch, a poison record, a webhook delivery, or an event"
-        " EventBridge could not deliver (no TARGET_ARN attribute)"
     )
     return Unrecognised(message_id, why)
+
+
+def _of_own_shape(message: dict[str, Any], body: Any) -> DeadLetter | None:
+    """The kinds this stack writes; ValidationError for one in a shape the tools cannot use."""
+    if isinstance(body, dict) and "DDBStreamBatchInfo" in body:
+        _BatchBody.model_validate(body)
+        return StreamBatch(body)
+    if isinstance(body, dict) and body.get("kind") == POISON_KIND:
+        _PoisonBody.model_validate(body)
+        return PoisonMessage(body["record"], str(body.get("reason", "")))
+    if isinstance(body, dict) and "delivery" in body:
+        fields = _DeliveryBody.model_validate(body).delivery.model_dump()
+        return WebhookDelivery(Delivery(**fields), _attribute(message, "reason"))
+    return None
+
+
+def _event(message: dict[str, Any], body: Any) -> DeadLetter | None:
+    """An event EventBridge could not deliver (its attributes say where to), or one a queue's
+    consumer failed on (an EventBridge event, alone)."""
+    if _attribute(message, "TARGET_ARN"):
+        failure = f"{_attribute(message, 'ERROR_CODE')} {_attribute(message, 'ERROR_MESSAGE')}"
+        body_text = str(message.get("Body", ""))
+        return UndeliveredEvent(body_text, _attribute(message, "TARGET_ARN"), failure.strip())
+    if isinstance(body, dict) and {"detail-type", "source", "detail"} <= body.keys():
+        return FailedEvent(str(message["Body"]))
+    return None

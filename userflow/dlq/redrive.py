@@ -25,6 +25,7 @@ from domain.events import PoisonRecord
 from userflow.dlq.mail_replay import MailReplayer, is_mail_batch
 from userflow.dlq.messages import (
     DeadLetter,
+    FailedEvent,
     PoisonMessage,
     StreamBatch,
     UndeliveredEvent,
@@ -33,7 +34,7 @@ from userflow.dlq.messages import (
 )
 from userflow.dlq.stream import StreamRangeIncomplete, batch_records
 from userflow.dlq.table_fallback import Window, reconstructed_records, stand_in_record
-from userflow.dlq.webhook_replay import WebhookRedelivery
+from userflow.dlq.webhook_replay import WebhookRedelivery, back_to_source
 from userflow.stack import Stack
 
 # Failures retrying cannot fix: the same entry fails the same way.
@@ -106,7 +107,8 @@ class Redriver:
         self.pipeline_without_sink = LifecyclePipeline(publisher, table_change)
         self.webhooks = WebhookRedelivery(stack, dry_run, say, self.sqs)
 
-    def redrive(self, letter: DeadLetter) -> Result:
+    def redrive(self, letter: DeadLetter, dead_letter_url: str = "") -> Result:
+        """``dead_letter_url``: the queue the letter was taken from."""
         match letter:
             case StreamBatch():
                 return self._stream_batch(letter)
@@ -116,6 +118,9 @@ class Redriver:
                 return self._undelivered(letter)
             case WebhookDelivery():
                 problem = self.webhooks.redrive(letter)
+                return Result(problem is None, problems=[problem] if problem else [])
+            case FailedEvent():
+                problem = back_to_source(self.sqs, dead_letter_url, letter, self.dry_run, self.say)
                 return Result(problem is None, problems=[problem] if problem else [])
             case Unrecognised():
                 return Result(

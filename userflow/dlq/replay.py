@@ -154,7 +154,7 @@ class QueueReplay:
         letter = read_message(message)
         self.say(f"{report.queue.label}: message {message['MessageId']}: {letter.describe()}")
         try:
-            result = self.redriver.redrive(letter)
+            result = self.redriver.redrive(letter, report.queue.url)
         except Exception as error:  # one message's trouble never stops the others
             result = Result(False, problems=[f"{type(error).__name__}: {error}"])
         for problem in result.problems:

@@ -9,6 +9,10 @@ drop it; one to a disabled endpoint stays: re-enabling an endpoint is the operat
 This is the one implementation: `userflow dlq replay` re-drives deliveries among the other dead
 letters, and `userflow webhooks replay ENDPOINT` enables the endpoint, then runs the same replay
 over this queue for that endpoint's deliveries (``Limits.endpoint``).
+
+An event the fan-out kept failing on (SQS moved it here after ``maxReceiveCount`` receives) goes
+back to the queue it came from, the one whose redrive policy names this DLQ (``back_to_source``):
+for this queue, WebhookQueue, where it is fanned out again.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from domain.webhook_deliveries import Delivery
 from domain.webhooks import EndpointStatus
-from userflow.dlq.messages import WebhookDelivery, read_message
+from userflow.dlq.messages import FailedEvent, WebhookDelivery, read_message
 from userflow.stack import Stack
 
 if TYPE_CHECKING:
@@ -79,3 +83,21 @@ class WebhookRedelivery:
         )
         self.say(f"    re-queued to {WEBHOOK_QUEUE} (attempt 1)")
         return None
+
+
+def back_to_source(
+    sqs: Any, dead_letter_url: str, letter: FailedEvent, dry_run: bool, say: Callable[[str], None]
+) -> str | None:
+    """Sends the event back to the one queue whose redrive policy names this DLQ (SQS's own
+    redrive to source); None once sent (dry: if it would be), else why it stays."""
+    sources = sqs.list_dead_letter_source_queues(QueueUrl=dead_letter_url).get("queueUrls", [])
+    if len(sources) != 1:
+        found = ", ".join(sources) or "none"
+        return f"no single queue sends its dead letters here (found: {found}): re-send it by hand"
+    name = sources[0].rstrip("/").rsplit("/", 1)[-1]
+    if dry_run:
+        say(f"    would re-send to {name}")
+        return None
+    sqs.send_message(QueueUrl=sources[0], MessageBody=letter.body)
+    say(f"    re-sent to {name}")
+    return None
