@@ -124,3 +124,14 @@ def test_given_a_dead_lettered_webhook_delivery_when_read_then_summarised_by_end
     )
     assert isinstance(moved, WebhookDelivery)  # moved by SQS after maxReceiveCount: no reason
     assert moved.describe().endswith("the delivery function kept failing on it")
+
+
+def test_given_control_characters_in_a_delivery_when_summarised_then_escaped_on_one_line() -> None:
+    hostile = {**DELIVERY, "detail_type": "User\x1b[2JCreated", "last_error": "HTTP 500\nforged"}
+
+    line = read_message(_message({"delivery": hostile})).describe()
+
+    assert "\x1b" not in line
+    assert "\n" not in line
+    assert "User\\x1b[2JCreated" in line
+    assert "HTTP 500\\nforged" in line

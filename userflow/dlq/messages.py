@@ -148,12 +148,15 @@ class WebhookDelivery:
         return self.delivery.endpoint_id
 
     def describe(self) -> str:
+        """One line for a terminal: what an endpoint answered, or a hand-made body, cannot move
+        the cursor or clear the screen (non-printable characters are escaped)."""
         delivery = self.delivery
         why = self.reason or delivery.last_error or "the delivery function kept failing on it"
-        return (
+        line = (
             f"webhook delivery of {delivery.detail_type} event_id {delivery.message_id} to "
             f"endpoint {delivery.endpoint_id}, attempt {delivery.attempt}: {why}"
         )
+        return "".join(c if c.isprintable() else repr(c)[1:-1] for c in line)
 
 
 @dataclass(frozen=True)
