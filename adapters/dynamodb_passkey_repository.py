@@ -3,7 +3,8 @@
 
 Adding or removing a passkey is one transaction: the passkey item, its credential claim, the user
 item at its next version (``passkey_count``, conditioned on the version read, as every user write
-is) and the user's notice in the mail outbox.
+is) and the user's notice in the mail outbox. Blocking a cloned passkey is one too: the passkey,
+the user's sign-out at their next version (SessionsRevoked) and the notice.
 """
 
 from __future__ import annotations
@@ -19,13 +20,21 @@ from adapters.dynamodb_conflicts import cancellation_codes, raise_if_contention
 from adapters.mail_outbox import outbox_put
 from adapters.passkey_items import (
     PASSKEY_SK_PREFIX,
+    blocked_passkey,
     claim_key,
     passkey_from_item,
     passkey_item,
     passkey_key,
     passkey_use,
 )
-from adapters.security_stamps import ActorOf, actor_value, stamp_values
+from adapters.security_stamps import (
+    MAX_ATTEMPTS,
+    ActorOf,
+    Plan,
+    actor_value,
+    stamp_values,
+    versioned_write,
+)
 from adapters.user_items import (
     USER_PREFIX,
     email_key,
@@ -35,8 +44,10 @@ from adapters.user_items import (
 )
 from domain.actors import Actor
 from domain.errors import PasskeyNotFound, VersionConflict
+from domain.event_types import DetailType, stamp
 from domain.mail import MailRequest
 from domain.passkeys import PasskeyUse, StoredPasskey
+from domain.security_reasons import RevocationReason, SessionScope
 from domain.security_stamps import stamps_for_save
 from domain.users import UserAccount
 
@@ -189,40 +200,56 @@ class DynamoDBPasskeyRepository:
     def block(
         self, passkey: StoredPasskey, owner: UserAccount, now: datetime, notice: MailRequest
     ) -> None:
-        at = {":now": {"S": iso_timestamp(now)}}
-        try:
-            self._db.transact_write_items(
-                TransactItems=[
-                    {
-                        "Update": {
-                            "TableName": self._table,
-                            "Key": passkey_key(passkey.user_id, passkey.id),
-                            "UpdateExpression": "SET blocked_at = :now",
-                            "ConditionExpression": "attribute_exists(PK) AND "
-                            "attribute_not_exists(blocked_at)",
-                            "ExpressionAttributeValues": at,
-                        }
-                    },
-                    {
-                        # As logout-all does (adapters/dynamodb_session_repository.py): every
-                        # session and access token of the user ends, without a new version.
-                        "Update": {
-                            "TableName": self._table,
-                            "Key": user_key(owner.user.id),
-                            "UpdateExpression": "SET sessions_revoked_at = :now "
-                            "ADD session_generation :one",
-                            "ConditionExpression": "attribute_exists(PK)",
-                            "ExpressionAttributeValues": {**at, ":one": {"N": "1"}},
-                        }
-                    },
-                    outbox_put(self._table, notice),
-                ]
-            )
-        except self._db.exceptions.TransactionCanceledException as error:
-            if CONDITION_FAILED in cancellation_codes(error):
-                return  # blocked by a concurrent request, or removed: nothing left to do
-            raise_if_contention(error)
-            raise
+        """The user's sign-out is their next version, stamped SessionsRevoked (by the system,
+        ``passkey_cloned``) for the stream to publish; redone at the version a concurrent change
+        left. Nothing is written once the passkey is blocked or gone, or the user is."""
+        version = owner.user.version
+        for _ in range(MAX_ATTEMPTS):
+            try:
+                self._db.transact_write_items(
+                    TransactItems=[
+                        blocked_passkey(self._table, passkey, now),
+                        self._signed_out(owner.user.id, version, now),
+                        outbox_put(self._table, notice),
+                    ]
+                )
+            except self._db.exceptions.TransactionCanceledException as error:
+                codes = cancellation_codes(error)
+                if codes[0] == CONDITION_FAILED:
+                    return  # blocked by a concurrent request, or removed: nothing left to do
+                if codes[1] != CONDITION_FAILED:
+                    raise_if_contention(error)
+                    raise
+                current = self._item(user_key(owner.user.id))
+                if current is None:
+                    return  # the user was deleted meanwhile, their passkeys with them
+                version = int(current["version"]["N"])
+                continue
+            return
+        raise RuntimeError(f"user {owner.user.id} kept changing: the passkey was not blocked")
+
+    def _signed_out(self, user_id: str, read: int, now: datetime) -> TransactWriteItemTypeDef:
+        """Every session and access token of the user ends (as logout-all does), at version
+        ``read + 1``."""
+        system = Actor.system()
+        revoked = stamp(
+            DetailType.SESSIONS_REVOKED,
+            read + 1,
+            now,
+            system,
+            scope=SessionScope.ALL,
+            reason=RevocationReason.PASSKEY_CLONED,
+        )
+        plan = Plan(
+            sets=["sessions_revoked_at = :now"],
+            adds=["session_generation :one"],
+            values={":now": {"S": iso_timestamp(now)}, ":one": {"N": "1"}},
+            stamps=[revoked],
+        )
+        update: Any = versioned_write(
+            self._table, user_id, read, plan, now=now, actor=system, request_id=self._request_id()
+        )
+        return {"Update": update}
 
     def _user_version(
         self, updated: UserAccount, previous: UserAccount

@@ -118,6 +118,20 @@ def passkey_use(table: str, passkey: StoredPasskey, use: PasskeyUse) -> Transact
     }
 
 
+def blocked_passkey(table: str, passkey: StoredPasskey, now: datetime) -> TransactWriteItemTypeDef:
+    """The update that blocks a passkey for good (a copy of it exists): once, and only while it
+    exists."""
+    return {
+        "Update": {
+            "TableName": table,
+            "Key": passkey_key(passkey.user_id, passkey.id),
+            "UpdateExpression": "SET blocked_at = :now",
+            "ConditionExpression": "attribute_exists(PK) AND attribute_not_exists(blocked_at)",
+            "ExpressionAttributeValues": {":now": {"S": iso_timestamp(now)}},
+        }
+    }
+
+
 def challenge_item(challenge: Challenge) -> dict[str, Any]:
     item: dict[str, Any] = {
         **challenge_key(challenge.challenge_id),

@@ -97,6 +97,50 @@ class Plan:
     stamps: list[SecurityStamp] = field(default_factory=list)
 
 
+def versioned_write(
+    table: str,
+    user_id: str,
+    read: int,
+    planned: Plan,
+    *,
+    now: datetime,
+    actor: Actor,
+    request_id: str | None,
+) -> dict[str, Any]:
+    """The UpdateItem parameters that make ``planned`` the user's change at version ``read + 1``,
+    conditional on the item still being at ``read``: alone (``versioned_update``) or in a
+    transaction with other items (a cloned passkey's block)."""
+    stamps = stamp_values(planned.stamps)
+    values = planned.values | {
+        ":next": {"N": str(read + 1)},
+        ":read": {"N": str(read)},
+        ":changed_at": {"S": iso_timestamp(now)},
+        ":actor": actor_value(actor),
+    }
+    values |= {f":{name}": value for name, value in stamps.items()}
+    sets = ["#version = :next", "updated_at = :changed_at", f"{LAST_ACTOR} = :actor"]
+    sets += [f"{name} = :{name}" for name in stamps] + planned.sets
+    removes = list(planned.removes)
+    if request_id is None:
+        removes.append("last_request_id")
+    else:
+        sets.append("last_request_id = :request")
+        values[":request"] = {"S": request_id}
+    expression = f"SET {', '.join(sets)}"
+    if removes:
+        expression += f" REMOVE {', '.join(removes)}"
+    if planned.adds:
+        expression += f" ADD {', '.join(planned.adds)}"
+    return {
+        "TableName": table,
+        "Key": user_key(user_id),
+        "UpdateExpression": expression,
+        "ConditionExpression": "attribute_exists(PK) AND #version = :read",
+        "ExpressionAttributeNames": {"#version": "version"} | planned.names,
+        "ExpressionAttributeValues": values,
+    }
+
+
 def versioned_update(
     db: Any,
     table: str,
@@ -120,36 +164,17 @@ def versioned_update(
         planned = plan(item, read + 1)
         if planned is None:
             return False
-        stamps = stamp_values(planned.stamps)
-        values = planned.values | {
-            ":next": {"N": str(read + 1)},
-            ":read": {"N": str(read)},
-            ":changed_at": {"S": iso_timestamp(now)},
-            ":actor": actor_value(actor),
-        }
-        values |= {f":{name}": value for name, value in stamps.items()}
-        sets = ["#version = :next", "updated_at = :changed_at", f"{LAST_ACTOR} = :actor"]
-        sets += [f"{name} = :{name}" for name in stamps] + planned.sets
-        removes = list(planned.removes)
-        request = request_id()
-        if request is None:
-            removes.append("last_request_id")
-        else:
-            sets.append("last_request_id = :request")
-            values[":request"] = {"S": request}
-        expression = f"SET {', '.join(sets)}"
-        if removes:
-            expression += f" REMOVE {', '.join(removes)}"
-        if planned.adds:
-            expression += f" ADD {', '.join(planned.adds)}"
+        write = versioned_write(
+            table, user_id, read, planned, now=now, actor=actor, request_id=request_id()
+        )
         if update_if_exists(
             db,
             table,
-            user_key(user_id),
-            expression,
-            values,
-            condition="attribute_exists(PK) AND #version = :read",
-            names={"#version": "version"} | planned.names,
+            write["Key"],
+            write["UpdateExpression"],
+            write["ExpressionAttributeValues"],
+            condition=write["ConditionExpression"],
+            names=write["ExpressionAttributeNames"],
         ):
             return True
     raise RuntimeError(f"user {user_id} kept changing: {MAX_ATTEMPTS} attempts lost the race")

@@ -240,7 +240,8 @@ class PasskeyRepository(Protocol):
         self, passkey: StoredPasskey, owner: UserAccount, now: datetime, notice: MailRequest
     ) -> None:
         """A copy of it exists: blocked for good, every session of ``owner`` ended and ``notice``
-        queued, in one transaction (without a new version: no public change)."""
+        queued, in one transaction; the sign-out takes the user's next version, so that it
+        publishes SessionsRevoked (reason ``passkey_cloned``, by the system)."""
 
 
 class ChallengeStore(Protocol):

@@ -24,6 +24,7 @@ from domain.user_service import UserService
 from domain.users import Registration, Role
 from handlers.observability import logger
 from samlocal.provision import function_environment
+from samlocal.sqs_mapping import SqsPoller
 from samlocal.template import load_template
 from tests.support.api_clients import (
     TEMPLATE,
@@ -38,6 +39,7 @@ from tests.support.api_clients import (
 from tests.support.moto_patches import serialise_moto_transactions
 from tests.support.moto_snapshot import fresh_stack
 from tests.support.stream_processor import Pipeline, PutEvents
+from tests.support.webhook_delivery import delivery_poller
 from userflow.local_stack import bootstrap
 from userflow.stack import Stack
 
@@ -151,3 +153,9 @@ def function_logs() -> Iterator[Callable[[], list[dict[str, Any]]]]:
     previous = handler.setStream(stream)
     yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
     handler.setStream(previous)
+
+
+@pytest.fixture
+def delivery(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[SqsPoller]:
+    """The webhook delivery function behind WebhookQueue, with a short retry schedule."""
+    yield from delivery_poller(stack, monkeypatch)

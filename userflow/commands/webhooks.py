@@ -4,8 +4,9 @@
 `add` checks the URL as deliveries will (https on deployed stacks, every address its host
 resolves to public), stores the signing secret in Secrets Manager (WebhookSigningSecrets, by
 endpoint id) and prints it once. `test`
-queues a `WebhookTest` delivery to one endpoint; `replay` puts an endpoint's dead-lettered
-deliveries back in the queue (and re-enables it); `remove` deletes the endpoint and its secret.
+queues a `WebhookTest` delivery to one endpoint; `replay` re-enables an endpoint and re-drives its
+dead-lettered deliveries as `userflow dlq replay` does; `remove` deletes the endpoint and its
+secret.
 """
 
 from __future__ import annotations
@@ -30,11 +31,9 @@ def new_secret() -> str:
 
 
 def _endpoints(stack: Stack) -> Any:
-    from adapters.dynamodb_webhook_endpoints import DynamoDBWebhookEndpoints
+    from userflow.dlq.webhook_replay import endpoint_store
 
-    return DynamoDBWebhookEndpoints(
-        stack.physical_id("UserRegistrationTable"), stack.client("dynamodb")
-    )
+    return endpoint_store(stack)
 
 
 def add(stack: Stack, url: str, event_types: list[str] | None, out: Any) -> int:
@@ -109,37 +108,19 @@ def test(stack: Stack, endpoint_id: str, out: Any) -> int:
 
 
 def replay(stack: Stack, endpoint_id: str, out: Any) -> int:
-    """The endpoint's dead-lettered deliveries go back to the queue from their first attempt;
-    others stay. The endpoint is enabled again."""
-    from domain.webhook_deliveries import Delivery
+    """Enables the endpoint, then re-drives its dead-lettered deliveries as `userflow dlq replay`
+    does (userflow/dlq/webhook_replay.py: one implementation); the queue's other messages stay.
+    Its exit status is `dlq replay`'s: 1 while anything is left in the queue."""
     from domain.webhooks import EndpointStatus
+    from userflow.commands.dlq import replay as replay_dead_letters
+    from userflow.dlq.replay import Limits
+    from userflow.dlq.webhook_replay import WEBHOOK_DEAD_LETTER_QUEUE
 
     _endpoint(stack, endpoint_id)
     _endpoints(stack).set_status(endpoint_id, EndpointStatus.ACTIVE)
-    sqs = stack.client("sqs")
-    dead, queue = stack.physical_id("WebhookDeadLetterQueue"), stack.physical_id("WebhookQueue")
-    moved = 0
-    seen: set[str] = set()
-    while batch := sqs.receive_message(
-        QueueUrl=dead, MaxNumberOfMessages=10, VisibilityTimeout=60, WaitTimeSeconds=0
-    ).get("Messages", []):
-        fresh = [m for m in batch if m["MessageId"] not in seen]
-        if not fresh:
-            break
-        for message in fresh:
-            seen.add(message["MessageId"])
-            body = json.loads(message["Body"])
-            if not (
-                isinstance(body, dict)
-                and body.get("delivery", {}).get("endpoint_id") == endpoint_id
-            ):
-                continue
-            again = Delivery(**{**body["delivery"], "attempt": 1, "not_before": 0.0})
-            sqs.send_message(QueueUrl=queue, MessageBody=again.to_json())
-            sqs.delete_message(QueueUrl=dead, ReceiptHandle=message["ReceiptHandle"])
-            moved += 1
-    print(f"re-queued {moved} dead-lettered deliveries to {endpoint_id}", file=out)
-    return 0
+    return replay_dead_letters(
+        stack, False, WEBHOOK_DEAD_LETTER_QUEUE, out, limits=Limits(endpoint=endpoint_id)
+    )
 
 
 def remove(stack: Stack, endpoint_id: str, out: Any) -> int:
@@ -174,7 +155,11 @@ def register(subparsers: Any) -> None:
     listing.add_argument("--json", action="store_true", help="one JSON object per line")
     testing = commands.add_parser("test", help="queue a WebhookTest delivery to an endpoint")
     replaying = commands.add_parser(
-        "replay", help="re-queue an endpoint's dead-lettered deliveries"
+        "replay",
+        help="re-enable an endpoint and re-drive its dead-lettered deliveries",
+        description="Enables the endpoint again, then re-drives its deliveries from "
+        "WebhookDeadLetterQueue as `userflow dlq replay` does (safe to run twice: receivers "
+        "de-duplicate on webhook-id). Exit status 1 while anything is left in that queue.",
     )
     removing = commands.add_parser("remove", help="delete an endpoint and its secret")
     for sub in (testing, replaying, removing):

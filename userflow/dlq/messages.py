@@ -1,10 +1,13 @@
 """What a dead-letter message is, read once from its body and attributes.
 
-Three kinds are re-driven: a stream batch whose retries ran out (Lambda's on-failure record,
+Five kinds are re-driven: a stream batch whose retries ran out (Lambda's on-failure record,
 metadata only), a poison record (the processor kept the record), an event EventBridge could not
-deliver (AWS's RULE_ARN/TARGET_ARN/ERROR_CODE attributes, the event as body). Anything else, or
-one of those kinds in a shape this tool cannot use (garbage put there by hand, a truncated body),
-is ``Unrecognised``, with the reason: the tools name it and go on with the other messages.
+deliver (AWS's RULE_ARN/TARGET_ARN/ERROR_CODE attributes, the event as body), an event a queue's
+consumer failed on (the event alone, moved by the queue's redrive policy), a webhook delivery the
+delivery function gave up (``{"delivery": ...}``: userflow/dlq/webhook_replay.py). Anything
+else, or one of those kinds in a shape this tool cannot use (garbage put there by hand, a
+truncated body), is ``Unrecognised``, with the reason: the tools name it and go on with the
+other messages.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from adapters.sqs_poison_queue import POISON_KIND
 from adapters.user_items import user_of_keys
+from domain.webhook_deliveries import Delivery
 from userflow.dlq.table_fallback import parse_time
 
 # Added by a replay that re-drove part of a stream batch: what is left of it, by sequence number
@@ -100,16 +104,59 @@ class UndeliveredEvent:
     error: str
 
     def describe(self) -> str:
-        try:
-            event = json.loads(self.body)
-            detail = event.get("detail", {})
-            what = (
-                f"{event.get('detail-type', '?')} event_id {detail.get('event_id', '?')} "
-                f"user {detail.get('user', {}).get('id', '?')}"
-            )
-        except (ValueError, AttributeError):
-            what = "event"
-        return f"{what} -> {self.target_arn}: {self.error}"
+        return f"{_event_summary(self.body)} -> {self.target_arn}: {self.error}"
+
+
+@dataclass(frozen=True)
+class FailedEvent:
+    """An event EventBridge did deliver to a queue, whose consumer then failed on it until the
+    queue's redrive policy moved it here (no TARGET_ARN: e.g. the webhook fan-out could not read
+    the endpoints). It goes back to that queue (userflow/dlq/webhook_replay.py)."""
+
+    body: str
+
+    def describe(self) -> str:
+        return (
+            f"{_event_summary(self.body)}: its queue's consumer kept failing on it (moved here by "
+            "the queue's redrive policy)"
+        )
+
+
+def _event_summary(body: str) -> str:
+    try:
+        event = json.loads(body)
+        detail = event.get("detail", {})
+        return (
+            f"{event.get('detail-type', '?')} event_id {detail.get('event_id', '?')} "
+            f"user {detail.get('user', {}).get('id', '?')}"
+        )
+    except (ValueError, AttributeError):
+        return "event"
+
+
+@dataclass(frozen=True)
+class WebhookDelivery:
+    """One event for one webhook endpoint, given up by the delivery function (attempts ran out,
+    or the endpoint is disabled: ``reason``), or moved here by SQS after the function failed on
+    it ``maxReceiveCount`` times (no ``reason``). Never a secret: the endpoint is named by id."""
+
+    delivery: Delivery
+    reason: str = ""
+
+    @property
+    def endpoint_id(self) -> str:
+        return self.delivery.endpoint_id
+
+    def describe(self) -> str:
+        """One line for a terminal: what an endpoint answered, or a hand-made body, cannot move
+        the cursor or clear the screen (non-printable characters are escaped)."""
+        delivery = self.delivery
+        why = self.reason or delivery.last_error or "the delivery function kept failing on it"
+        line = (
+            f"webhook delivery of {delivery.detail_type} event_id {delivery.message_id} to "
+            f"endpoint {delivery.endpoint_id}, attempt {delivery.attempt}: {why}"
+        )
+        return "".join(c if c.isprintable() else repr(c)[1:-1] for c in line)
 
 
 @dataclass(frozen=True)
@@ -121,11 +168,15 @@ class Unrecognised:
         return f"cannot be read: {self.why}"
 
 
-DeadLetter = StreamBatch | PoisonMessage | UndeliveredEvent | Unrecognised
+DeadLetter = (
+    StreamBatch | PoisonMessage | UndeliveredEvent | FailedEvent | WebhookDelivery | Unrecognised
+)
 KINDS: dict[type, str] = {
     StreamBatch: "stream-batch",
     PoisonMessage: "poison-record",
     UndeliveredEvent: "undelivered-event",
+    FailedEvent: "failed-event",
+    WebhookDelivery: "webhook-delivery",
     Unrecognised: "unreadable",
 }
 """How ``--json`` output names each kind."""
@@ -173,6 +224,32 @@ class _PoisonBody(_Shape):
     reason: str = ""
 
 
+class _DeliveryFields(BaseModel):
+    """What the delivery function needs of a delivery (domain/webhook_deliveries.py)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    endpoint_id: str = Field(min_length=1)
+    message_id: str = Field(min_length=1)
+    detail_type: str = Field(min_length=1)
+    payload: str
+    attempt: int = Field(ge=1)
+    not_before: float | int
+    last_error: str | None = None
+
+
+class _DeliveryBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    delivery: _DeliveryFields
+
+
+_KIND_NAMES = {
+    "DDBStreamBatchInfo": "stream batch",
+    "delivery": "webhook delivery",
+}
+
+
 def _attribute(message: dict[str, Any], name: str) -> str:
     return str(message.get("MessageAttributes", {}).get(name, {}).get("StringValue", ""))
 
@@ -193,23 +270,43 @@ def read_message(message: dict[str, Any]) -> DeadLetter:
     except ValueError:
         body = None
     try:
-        if isinstance(body, dict) and "DDBStreamBatchInfo" in body:
-            _BatchBody.model_validate(body)
-            return StreamBatch(body)
-        if isinstance(body, dict) and body.get("kind") == POISON_KIND:
-            _PoisonBody.model_validate(body)
-            return PoisonMessage(body["record"], str(body.get("reason", "")))
+        known = _of_own_shape(message, body)
     except (ValidationError, ValueError, OverflowError) as error:
-        kind = "stream batch" if "DDBStreamBatchInfo" in body else "poison record"
+        kind = next((name for key, name in _KIND_NAMES.items() if key in body), "poison record")
         return Unrecognised(message_id, f"a {kind} this tool cannot use ({_problem(error)})")
+    if known is None:
+        known = _event(message, body)
+    if known is not None:
+        return known
+    why = (
+        "the body is not JSON"
+        if body is None
+        else "no known kind: not a stream batch, a poison record, a webhook delivery, or an event"
+    )
+    return Unrecognised(message_id, why)
+
+
+def _of_own_shape(message: dict[str, Any], body: Any) -> DeadLetter | None:
+    """The kinds this stack writes; ValidationError for one in a shape the tools cannot use."""
+    if isinstance(body, dict) and "DDBStreamBatchInfo" in body:
+        _BatchBody.model_validate(body)
+        return StreamBatch(body)
+    if isinstance(body, dict) and body.get("kind") == POISON_KIND:
+        _PoisonBody.model_validate(body)
+        return PoisonMessage(body["record"], str(body.get("reason", "")))
+    if isinstance(body, dict) and "delivery" in body:
+        fields = _DeliveryBody.model_validate(body).delivery.model_dump()
+        return WebhookDelivery(Delivery(**fields), _attribute(message, "reason"))
+    return None
+
+
+def _event(message: dict[str, Any], body: Any) -> DeadLetter | None:
+    """An event EventBridge could not deliver (its attributes say where to), or one a queue's
+    consumer failed on (an EventBridge event, alone)."""
     if _attribute(message, "TARGET_ARN"):
         failure = f"{_attribute(message, 'ERROR_CODE')} {_attribute(message, 'ERROR_MESSAGE')}"
         body_text = str(message.get("Body", ""))
         return UndeliveredEvent(body_text, _attribute(message, "TARGET_ARN"), failure.strip())
-    why = (
-        "the body is not JSON"
-        if body is None
-        else "no known kind: not a stream batch, a poison record, or an event EventBridge could"
-        " not deliver (no TARGET_ARN attribute)"
-    )
-    return Unrecognised(message_id, why)
+    if isinstance(body, dict) and {"detail-type", "source", "detail"} <= body.keys():
+        return FailedEvent(str(message["Body"]))
+    return None

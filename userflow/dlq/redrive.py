@@ -22,14 +22,17 @@ from domain.events import PoisonRecord
 from userflow.dlq.mail_replay import MailReplayer, is_mail_batch
 from userflow.dlq.messages import (
     DeadLetter,
+    FailedEvent,
     PoisonMessage,
     StreamBatch,
     UndeliveredEvent,
     Unrecognised,
+    WebhookDelivery,
 )
 from userflow.dlq.republish import RecordPublisher, user_of
 from userflow.dlq.stream import StreamRangeIncomplete, batch_records
 from userflow.dlq.table_fallback import Window, reconstructed_records, stand_in_record
+from userflow.dlq.webhook_replay import WebhookRedelivery, back_to_source
 from userflow.stack import Stack
 
 # What DynamoDB Streams answers for records past its 24 h retention, or a stream since deleted:
@@ -79,8 +82,10 @@ class Redriver:
         self.pipeline = LifecyclePipeline(publisher, table_change, poison_sink)
         # A poison message's record has no other queue to go to: it stays in its own message.
         self.pipeline_without_sink = LifecyclePipeline(publisher, table_change)
+        self.webhooks = WebhookRedelivery(stack, dry_run, say, self.sqs)
 
-    def redrive(self, letter: DeadLetter) -> Result:
+    def redrive(self, letter: DeadLetter, dead_letter_url: str = "") -> Result:
+        """``dead_letter_url``: the queue the letter was taken from."""
         match letter:
             case StreamBatch():
                 return self._stream_batch(letter)
@@ -88,6 +93,12 @@ class Redriver:
                 return self._poison(letter)
             case UndeliveredEvent():
                 return self._undelivered(letter)
+            case WebhookDelivery():
+                problem = self.webhooks.redrive(letter)
+                return Result(problem is None, problems=[problem] if problem else [])
+            case FailedEvent():
+                problem = back_to_source(self.sqs, dead_letter_url, letter, self.dry_run, self.say)
+                return Result(problem is None, problems=[problem] if problem else [])
             case Unrecognised():
                 return Result(
                     False,

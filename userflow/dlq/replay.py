@@ -24,14 +24,17 @@ from userflow.dlq.discovery import DeadLetterQueue
 from userflow.dlq.messages import read_message
 from userflow.dlq.queue import TAKE_VISIBILITY_S, QueueIo
 from userflow.dlq.redrive import Redriver, Result
+from userflow.dlq.webhook_replay import delivers_to
 
 
 @dataclass
 class Limits:
-    """``limit``: messages to handle in the whole run; ``since``: only messages sent after."""
+    """``limit``: messages to handle in the whole run; ``since``: only messages sent after;
+    ``endpoint``: only webhook deliveries to that endpoint (`userflow webhooks replay`)."""
 
     limit: int | None = None
     since: datetime | None = None
+    endpoint: str | None = None
     handled: int = 0
 
     def exhausted(self) -> bool:
@@ -39,9 +42,15 @@ class Limits:
 
     def excludes(self, message: dict[str, Any]) -> bool:
         sent_ms = message.get("Attributes", {}).get("SentTimestamp")
-        return self.since is not None and (
+        before = self.since is not None and (
             sent_ms is None or int(sent_ms) / 1000 < self.since.timestamp()
         )
+        return before or (self.endpoint is not None and not delivers_to(message, self.endpoint))
+
+    def selection(self) -> str:
+        """What leaves messages alone, as the summary names it."""
+        chosen = "--limit/--since"
+        return chosen if self.endpoint is None else f"{chosen}, or not for {self.endpoint}"
 
 
 @dataclass
@@ -145,7 +154,7 @@ class QueueReplay:
         letter = read_message(message)
         self.say(f"{report.queue.label}: message {message['MessageId']}: {letter.describe()}")
         try:
-            result = self.redriver.redrive(letter)
+            result = self.redriver.redrive(letter, report.queue.url)
         except Exception as error:  # one message's trouble never stops the others
             result = Result(False, problems=[f"{type(error).__name__}: {error}"])
         for problem in result.problems:
@@ -171,6 +180,8 @@ class ReplaySummary:
     seconds: float
     not_reached: list[DeadLetterQueue] = field(default_factory=list)
     """Queues the run did not get to (it was stopped)."""
+    selection: str = "--limit/--since"
+    """What left messages alone (``Limits.selection``)."""
 
     @property
     def left(self) -> int:
@@ -202,27 +213,27 @@ class ReplaySummary:
         lines = [
             f"{r.queue.label}: cannot be replayed ({r.error})"
             if r.error
-            else f"{r.queue.label}: {verb} {r.redriven}, {r.left} left{_why_left([r])}"
+            else f"{r.queue.label}: {verb} {r.redriven}, {r.left} left"
+            f"{_why_left([r], self.selection)}"
             for r in self.reports
         ]
         lines += [f"{queue.label}: not reached (stopped)" for queue in self.not_reached]
         stopped = self.not_reached or any(r.interrupted for r in self.reports)
         lines.append(
             f"summary: {'stopped; ' if stopped else ''}{verb} "
-            f"{sum(r.redriven for r in self.reports)}, {self.left} left{_why_left(self.reports)},"
+            f"{sum(r.redriven for r in self.reports)}, {self.left} left"
+            f"{_why_left(self.reports, self.selection)},"
             f" {len(self.reports)} queue(s) in {self.seconds:.1f} s"
         )
         return lines
 
 
-def _why_left(reports: list[QueueReport]) -> str:
+def _why_left(reports: list[QueueReport], selection: str) -> str:
     """What the left messages are, e.g. " (1 failed, 2 not considered (--limit/--since))"."""
     failed = sum(r.failed for r in reports)
     not_considered = sum(r.not_considered for r in reports)
     in_flight = sum(r.in_flight for r in reports)
-    cause = (
-        "--limit/--since, or stopped" if any(r.interrupted for r in reports) else "--limit/--since"
-    )
+    cause = f"{selection}, or stopped" if any(r.interrupted for r in reports) else selection
     parts = [
         f"{failed} failed" if failed else "",
         f"{not_considered} not considered ({cause})" if not_considered else "",
@@ -269,10 +280,13 @@ def replay_queues(
             redriver.dry_run,
             time.monotonic() - started,
             not_reached=[queue for queue in queues if queue not in reached],
+            selection=limits.selection(),
         )
         _print_summary(summary, out, as_json)
         raise
-    summary = ReplaySummary(reports, redriver.dry_run, time.monotonic() - started)
+    summary = ReplaySummary(
+        reports, redriver.dry_run, time.monotonic() - started, selection=limits.selection()
+    )
     _print_summary(summary, out, as_json)
     return summary.exit_code
 

@@ -15,6 +15,7 @@ import pyotp
 import pytest
 
 from tests.support.local_stack import REPO, HttpResult, LocalStack
+from tests.support.subscriber import Subscriber
 from tests.support.webauthn_authenticator import SoftAuthenticator
 
 pytestmark = pytest.mark.e2e
@@ -145,6 +146,8 @@ def test_given_a_cloned_authenticator_when_its_counter_goes_back_then_401_signed
     local_stack: LocalStack, person: Person, device: SoftAuthenticator
 ) -> None:
     person.register(device)
+    user_id = person.call("GET", "/users/me").json()["id"]
+    subscriber = Subscriber(local_stack)
     clone = device.clone()
     owner = sign_in(local_stack, device).json()
     assert sign_in(local_stack, device).status == 200
@@ -152,6 +155,13 @@ def test_given_a_cloned_authenticator_when_its_counter_goes_back_then_401_signed
     cloned = sign_in(local_stack, clone)
 
     assert cloned.status == 401
+    subscriber.wait_for(lambda _: "SessionsRevoked" in subscriber.kinds(user_id))
+    [revoked] = [
+        e["detail"]
+        for e in subscriber.received
+        if e["detail-type"] == "SessionsRevoked" and e["detail"]["user"]["id"] == user_id
+    ]
+    assert (revoked["reason"], revoked["actor"]) == ("passkey_cloned", {"type": "system"})
     assert person.call("GET", "/users/me", token=owner["access_token"]).status == 401
     refreshed = local_stack.request(
         "POST", "/auth/refresh", json_body={"refresh_token": owner["refresh_token"]}

@@ -16,6 +16,7 @@ from adapters.user_items import user_key
 from domain.passkeys import Passkey
 from domain.webauthn_json import passkey_id
 from tests.support.api_clients import ApiResponse, CreatedUser, GatewayClient
+from tests.support.stream_records import as_published, assert_published_event_is_valid
 from tests.support.webauthn_authenticator import SoftAuthenticator, from_b64url
 
 ORIGIN = "http://localhost:3000"  # the local stack's default (userflow/local_stack.py)
@@ -539,6 +540,54 @@ def test_given_a_passkey_change_when_streamed_then_one_user_update_and_no_key_ma
     assert [d["user"]["passkey_count"] for d in added] == [1]
     assert added[0]["actor"] == {"type": "user", "id": account.user.id}
     assert registered["id"] not in json.dumps(added)
+
+
+def test_given_a_cloned_authenticator_when_blocked_then_sessions_revoked_for_passkey_cloned_by_the_system(  # noqa: E501
+    gateway: GatewayClient,
+    account: Account,
+    authenticator: SoftAuthenticator,
+    registered: dict[str, Any],
+) -> None:
+    clone = authenticator.clone()
+    assert sign_in(gateway, authenticator).status == 200
+    before = gateway.published(account.user.id)
+
+    assert sign_in(gateway, clone).status == 401  # the counter went back: blocked, signed out
+    assert sign_in(gateway, clone).status == 401  # already blocked: nothing more is written
+
+    new = gateway.published(account.user.id)[len(before) :]
+    assert [kind for kind, _ in new] == ["SessionsRevoked"]  # no public change: no UserUpdated
+    [(kind, revoked)] = new
+    assert (revoked["scope"], revoked["reason"]) == ("all", "passkey_cloned")
+    assert revoked["actor"] == {"type": "system"}
+    assert revoked["user"]["version"] == before[-1][1]["user"]["version"] + 1
+    assert revoked["correlation_id"] is not None  # the sign-in request that found the copy
+    assert_published_event_is_valid(as_published(kind, revoked))
+    assert registered["id"] not in json.dumps(revoked)
+
+
+def test_given_a_change_of_the_user_meanwhile_when_a_cloned_passkey_is_blocked_then_at_the_version_after_it(  # noqa: E501
+    gateway: GatewayClient, account: Account, registered: dict[str, Any]
+) -> None:
+    from domain.mail import MailKind
+    from domain.passkey_service import notice
+
+    repository = DynamoDBPasskeyRepository(gateway.table, db=gateway.db)
+    [stored] = repository.list_for_user(account.user.id)
+    stale = gateway._users.get(account.user.id)  # read before the change below
+    renamed = account.call("PATCH", "/users/me", {"name": "Renamed"})
+    assert renamed.status == 200, renamed.text
+
+    repository.block(stored, stale, stored.created_at, notice(MailKind.PASSKEY_BLOCKED, stale))
+
+    item = gateway.user_item(account.user.id)
+    assert int(item["version"]["N"]) == stale.user.version + 2
+    assert item["name"]["S"] == "Renamed"  # the concurrent change is kept
+    [passkey] = repository.list_for_user(account.user.id)
+    assert passkey.blocked_at is not None
+    kinds = [kind for kind, _ in gateway.published(account.user.id)]
+    assert kinds[-2:] == ["UserUpdated", "SessionsRevoked"]
+    assert outbox(gateway, account.user.id) == ["passkey_added", "passkey_blocked"]
 
 
 def test_given_users_with_and_without_passkeys_when_an_admin_lists_them_then_each_count_shows(

@@ -81,6 +81,7 @@ def test_given_status_as_json_when_read_then_one_object_with_every_section(
         "UserStreamPoisonQueue",
         "ExampleSubscriberDLQ",
         "MailDeadLetterQueue",
+        "WebhookDeadLetterQueue",
     }
 
 

@@ -29,6 +29,7 @@ from tests.support.template_reading import (
     referenced_id,
     resources_of,
 )
+from userflow.dlq.discovery import DEAD_LETTER_TAG
 
 # Managed policies that SAM attaches by itself, each accepted for a stated reason (by the ARN's
 # partition-neutral part: the template writes `arn:${AWS::Partition}:...`).
@@ -269,6 +270,22 @@ def test_given_every_dead_letter_queue_when_alarms_are_listed_then_one_watches_i
     cfn: dict[str, Any],
 ) -> None:
     assert dead_letter_queues(cfn) - _alarmed_queues(cfn) == set()
+
+
+def test_given_every_dead_letter_queue_then_tagged_so_the_operators_tools_find_it(
+    cfn: dict[str, Any],
+) -> None:
+    """`userflow dlq` and `userflow status` know a DLQ only by its tag: an untagged one is
+    invisible to the tools that show and replay what failed."""
+    untagged = {
+        logical_id
+        for logical_id in dead_letter_queues(cfn)
+        if DEAD_LETTER_TAG
+        not in {tag["Key"] for tag in cfn["Resources"][logical_id]["Properties"].get("Tags", [])}
+    }
+
+    assert "WebhookDeadLetterQueue" in dead_letter_queues(cfn)
+    assert untagged == set()
 
 
 def test_given_every_alarm_when_read_then_it_notifies_a_topic_of_the_stack(

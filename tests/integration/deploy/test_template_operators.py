@@ -42,7 +42,12 @@ def test_given_every_dead_letter_queue_then_tagged_with_the_stack_name_and_its_p
         if DEAD_LETTER_TAG in tags:
             tagged[logical_id] = tags
 
-    assert set(tagged) >= {"UserStreamFailureQueue", "UserStreamPoisonQueue", "MailDeadLetterQueue"}
+    assert set(tagged) >= {
+        "UserStreamFailureQueue",
+        "UserStreamPoisonQueue",
+        "MailDeadLetterQueue",
+        "WebhookDeadLetterQueue",
+    }
     for logical_id, tags in tagged.items():
         # `userflow dlq` finds a DLQ outside the stack by this value: the stack's own carry it too
         assert tags[DEAD_LETTER_TAG] == {"Ref": "AWS::StackName"}, logical_id

@@ -369,11 +369,11 @@ def test_given_a_replay_stopped_midway_when_it_ends_then_summary_printed_and_mes
     original = Redriver.redrive
     calls = []
 
-    def stopped_on_the_second(self: Redriver, letter: Any) -> Any:
+    def stopped_on_the_second(self: Redriver, letter: Any, *queue: Any) -> Any:
         calls.append(letter)
         if len(calls) == 2:
             raise KeyboardInterrupt
-        return original(self, letter)
+        return original(self, letter, *queue)
 
     monkeypatch.setattr(Redriver, "redrive", stopped_on_the_second)
     out = io.StringIO()

@@ -33,6 +33,7 @@ def test_given_queues_outside_the_stack_when_discovered_then_only_those_tagged_f
         "UserStreamPoisonQueue",
         "ExampleSubscriberDLQ",
         "MailDeadLetterQueue",
+        "WebhookDeadLetterQueue",
     }
     assert found.unreadable == []
 

@@ -7,68 +7,22 @@ from __future__ import annotations
 import io
 import itertools
 import json
-import re
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from standardwebhooks import Webhook
 
-from handlers import handle_webhook_delivery
-from samlocal.sqs_mapping import SqsMapping, SqsPoller
+from samlocal.sqs_mapping import SqsPoller
 from samlocal.stream_mapping.lambda_record import as_lambda_record
 from tests.support.api_clients import UserFactory
 from tests.support.dead_letters import table_stream
 from tests.support.stream_processor import Pipeline
+from tests.support.webhook_delivery import add_endpoint, dead_count, queue_event, run_until
 from tests.support.webhook_receiver import webhook_receiver
 from userflow.commands import webhooks
 from userflow.errors import CommandError
 from userflow.stack import Stack
-
-
-@pytest.fixture
-def delivery(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[SqsPoller]:
-    """The delivery function behind WebhookQueue, with a short retry schedule."""
-    monkeypatch.setenv("WEBHOOK_RETRY_SCHEDULE", "1,1")
-    handle_webhook_delivery.dispatcher.cache_clear()
-    handle_webhook_delivery._policy.cache_clear()
-    handle_webhook_delivery._secrets.clear()
-    stack.local = True
-    queue = stack.resources["WebhookQueue"]
-    yield SqsPoller(
-        SqsMapping("WebhookDeliveryFunction", queue["arn"], report_item_failures=True),
-        invoke=lambda event: handle_webhook_delivery.handler(event, _context()),
-        sqs=stack.client("sqs"),
-        queue_url=queue["physical_id"],
-        region="us-east-1",
-    )
-    handle_webhook_delivery.dispatcher.cache_clear()
-
-
-def _context() -> Any:
-    from samlocal.functions.config import LocalFunction, new_context
-
-    function = LocalFunction("WebhookDeliveryFunction", "webhooks", "arn", "h.h", 256, 30, {})
-    return new_context(function)
-
-
-def _add(stack: Stack, url: str, events: list[str] | None = None) -> tuple[str, str]:
-    out = io.StringIO()
-    assert webhooks.add(stack, url, events, out) == 0
-    text = out.getvalue()
-    endpoint = re.search(r"endpoint (\w+)", text)
-    secret = re.search(r"(whsec_\S+)", text)
-    assert endpoint
-    assert secret
-    return endpoint.group(1), secret.group(1)
-
-
-def _run_until(poller: SqsPoller, done: Any, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not done() and time.monotonic() < deadline:
-        if not poller.poll_once():
-            time.sleep(0.1)
 
 
 def _dead(stack: Stack) -> list[Any]:
@@ -85,11 +39,11 @@ def test_given_an_endpoint_when_a_user_registers_then_a_delivery_signed_per_stan
     delivery: SqsPoller,
 ) -> None:
     with webhook_receiver() as receiver:
-        _endpoint_id, secret = _add(stack, receiver.url)
+        _endpoint_id, secret = add_endpoint(stack, receiver.url)
         user = make_user()
         arn, _, records = table_stream(stack)
         assert pipeline.run([as_lambda_record(r, arn) for r in records]) == []
-        _run_until(delivery, lambda: receiver.received)
+        run_until(delivery, lambda: receiver.received)
 
         [got] = receiver.received
         event = Webhook(secret).verify(got.body, got.headers)
@@ -99,27 +53,13 @@ def test_given_an_endpoint_when_a_user_registers_then_a_delivery_signed_per_stan
         assert got.headers["content-type"] == "application/json"
 
 
-def _queue_event(stack: Stack, detail_type: str = "UserCreated") -> None:
-    event = {
-        "version": "0",
-        "id": "e-1",
-        "detail-type": detail_type,
-        "source": "userflow.users",
-        "time": "2026-03-01T09:30:00Z",
-        "detail": {"event_id": "11111111-2222-3333-4444-555555555555", "user": {"id": "u-1"}},
-    }
-    stack.client("sqs").send_message(
-        QueueUrl=stack.physical_id("WebhookQueue"), MessageBody=json.dumps(event)
-    )
-
-
 def test_given_500s_then_retried_on_the_schedule_and_the_same_message_each_time(
     stack: Stack, delivery: SqsPoller
 ) -> None:
     with webhook_receiver([500, 500]) as receiver:
-        _, secret = _add(stack, receiver.url)
-        _queue_event(stack)
-        _run_until(delivery, lambda: len(receiver.received) >= 3)
+        _, secret = add_endpoint(stack, receiver.url)
+        queue_event(stack)
+        run_until(delivery, lambda: len(receiver.received) >= 3)
 
         attempts = receiver.received
         assert len(attempts) == 3
@@ -138,9 +78,9 @@ def test_given_an_endpoint_that_keeps_failing_then_dead_lettered_after_the_last_
     stack: Stack, delivery: SqsPoller
 ) -> None:
     with webhook_receiver([500, 503, 302]) as receiver:
-        endpoint_id, _ = _add(stack, receiver.url)
-        _queue_event(stack)
-        _run_until(delivery, lambda: _dead_count(stack) > 0)
+        endpoint_id, _ = add_endpoint(stack, receiver.url)
+        queue_event(stack)
+        run_until(delivery, lambda: dead_count(stack) > 0)
 
         assert len(receiver.received) == 3  # the redirect was not followed
         [dead] = _dead(stack)
@@ -151,27 +91,19 @@ def test_given_an_endpoint_that_keeps_failing_then_dead_lettered_after_the_last_
         assert json.loads(listed.getvalue())["failing_since"] is not None
 
 
-def _dead_count(stack: Stack) -> int:
-    attributes = stack.client("sqs").get_queue_attributes(
-        QueueUrl=stack.physical_id("WebhookDeadLetterQueue"),
-        AttributeNames=["ApproximateNumberOfMessages"],
-    )["Attributes"]
-    return int(attributes["ApproximateNumberOfMessages"])
-
-
 def test_given_dead_letters_when_replayed_then_delivered_again_and_the_endpoint_recovers(
     stack: Stack, delivery: SqsPoller
 ) -> None:
     with webhook_receiver([500, 500, 500]) as receiver:
-        endpoint_id, _ = _add(stack, receiver.url)
-        _queue_event(stack)
-        _run_until(delivery, lambda: _dead_count(stack) > 0)
+        endpoint_id, _ = add_endpoint(stack, receiver.url)
+        queue_event(stack)
+        run_until(delivery, lambda: dead_count(stack) > 0)
 
         out = io.StringIO()
         webhooks.replay(stack, endpoint_id, out)
-        _run_until(delivery, lambda: len(receiver.received) >= 4)
+        run_until(delivery, lambda: len(receiver.received) >= 4)
 
-        assert "re-queued 1" in out.getvalue()
+        assert "WebhookDeadLetterQueue: re-drove 1, 0 left" in out.getvalue()
         assert len(receiver.received) == 4
         listed = io.StringIO()
         webhooks.list_endpoints(stack, listed, as_json=True)
@@ -180,10 +112,10 @@ def test_given_dead_letters_when_replayed_then_delivered_again_and_the_endpoint_
 
 def test_given_event_types_then_only_those_are_delivered(stack: Stack, delivery: SqsPoller) -> None:
     with webhook_receiver() as receiver:
-        _add(stack, receiver.url, ["PasswordChanged"])
-        _queue_event(stack, "UserCreated")
-        _queue_event(stack, "PasswordChanged")
-        _run_until(delivery, lambda: receiver.received)
+        add_endpoint(stack, receiver.url, ["PasswordChanged"])
+        queue_event(stack, "UserCreated")
+        queue_event(stack, "PasswordChanged")
+        run_until(delivery, lambda: receiver.received)
         time.sleep(0.3)
         delivery.poll_once()
 
@@ -231,12 +163,12 @@ def test_given_a_host_that_now_resolves_inside_when_delivering_then_refused_not_
     """DNS rebinding: the name passed at registration; at delivery it points at the metadata
     service, and nothing is sent."""
     with webhook_receiver([]) as receiver:
-        _endpoint_id, _ = _add(stack, receiver.url)
+        _endpoint_id, _ = add_endpoint(stack, receiver.url)
         monkeypatch.setattr(
             "adapters.webhook_delivery.resolved_addresses", lambda host, port: ["169.254.169.254"]
         )
-        _queue_event(stack)
-        _run_until(delivery, lambda: _dead_count(stack) > 0)
+        queue_event(stack)
+        run_until(delivery, lambda: dead_count(stack) > 0)
 
         assert receiver.received == []
         [dead] = _dead(stack)
@@ -247,10 +179,10 @@ def test_given_an_endpoint_when_removed_then_its_secret_goes_and_nothing_is_deli
     stack: Stack, delivery: SqsPoller
 ) -> None:
     with webhook_receiver() as receiver:
-        endpoint_id, _ = _add(stack, receiver.url)
+        endpoint_id, _ = add_endpoint(stack, receiver.url)
         assert webhooks.remove(stack, endpoint_id, io.StringIO()) == 0
-        _queue_event(stack)
-        _run_until(delivery, lambda: False, timeout=1.0)
+        queue_event(stack)
+        run_until(delivery, lambda: False, timeout=1.0)
 
         assert receiver.received == []
         assert json.loads(_listed(stack) or "null") is None
