@@ -18,8 +18,9 @@ from userflow.commands.dlq_queues import (
     json_flag,
     select_queues,
 )
+from userflow.dlq.dead_letters import KINDS
 from userflow.dlq.discovery import DeadLetterQueue
-from userflow.dlq.messages import KINDS, read_message
+from userflow.dlq.messages import read_message
 from userflow.dlq.queue import QueueIo
 from userflow.errors import EXIT_FAILED, EXIT_OK
 from userflow.stack import Stack, add_stack_arguments, resolve_stack

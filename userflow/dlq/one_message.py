@@ -14,8 +14,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from userflow.dlq.dead_letters import KINDS
 from userflow.dlq.discovery import DeadLetterQueue
-from userflow.dlq.messages import KINDS, read_message
+from userflow.dlq.messages import read_message
 from userflow.dlq.queue import QueueIo
 
 # Long enough to look at or drop one message; everything taken is given back at once anyway.

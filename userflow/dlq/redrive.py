@@ -19,8 +19,7 @@ from adapters.stream_records import events_of_record, is_user_record_keys, table
 from adapters.user_items import user_from_item, user_of_keys
 from domain.event_pipeline import LifecyclePipeline, sequence_number
 from domain.events import PoisonRecord
-from userflow.dlq.mail_replay import MailReplayer, is_mail_batch
-from userflow.dlq.messages import (
+from userflow.dlq.dead_letters import (
     DeadLetter,
     FailedEvent,
     PoisonMessage,
@@ -29,6 +28,7 @@ from userflow.dlq.messages import (
     Unrecognised,
     WebhookDelivery,
 )
+from userflow.dlq.mail_replay import MailReplayer, is_mail_batch
 from userflow.dlq.republish import RecordPublisher, user_of
 from userflow.dlq.stream import StreamRangeIncomplete, batch_records
 from userflow.dlq.table_fallback import Window, reconstructed_records, stand_in_record

@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from domain.webhook_deliveries import Delivery
 from domain.webhooks import EndpointStatus
-from userflow.dlq.messages import FailedEvent, WebhookDelivery, read_message
+from userflow.dlq.dead_letters import FailedEvent, WebhookDelivery
+from userflow.dlq.messages import read_message
 from userflow.stack import Stack
 
 if TYPE_CHECKING:

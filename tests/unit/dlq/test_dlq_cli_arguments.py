@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from userflow.cli import build_parser
-from userflow.dlq.messages import PENDING_KEY, StreamBatch
+from userflow.dlq.dead_letters import PENDING_KEY, StreamBatch
 
 
 def _replay_args(*arguments: str) -> object:

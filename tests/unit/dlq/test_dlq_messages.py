@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from userflow.dlq.messages import (
+from userflow.dlq.dead_letters import (
     KINDS,
     FailedEvent,
     PoisonMessage,
@@ -16,8 +16,8 @@ from userflow.dlq.messages import (
     UndeliveredEvent,
     Unrecognised,
     WebhookDelivery,
-    read_message,
 )
+from userflow.dlq.messages import read_message
 
 BATCH_INFO = {
     "shardId": "shardId-00000001700000000000-00000000",
