@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from adapters.dynamodb_throttle import update_if_exists
 from adapters.dynamodb_values import attribute_value
-from adapters.user_items import iso_timestamp, user_key
+from adapters.user_items import change_key_at, iso_timestamp, user_key
 from domain.actors import Actor
 from domain.event_types import DetailType, SecurityStamp
 
@@ -115,10 +115,12 @@ def versioned_write(
         ":next": {"N": str(read + 1)},
         ":read": {"N": str(read)},
         ":changed_at": {"S": iso_timestamp(now)},
+        ":change_key": {"S": change_key_at(user_id, now)},
         ":actor": actor_value(actor),
     }
     values |= {f":{name}": value for name, value in stamps.items()}
     sets = ["#version = :next", "updated_at = :changed_at", f"{LAST_ACTOR} = :actor"]
+    sets.append("GSI2SK = :change_key")  # the updated_since search finds security changes too
     sets += [f"{name} = :{name}" for name in stamps] + planned.sets
     removes = list(planned.removes)
     if request_id is None:

@@ -20,7 +20,7 @@ from adapters.dynamodb_values import attribute_value, plain
 from domain.metadata import METADATA_FIELDS, compact_json
 from domain.mfa_state import MfaSecrets
 from domain.recovery_tokens import IssuedToken, TokenPurpose
-from domain.user_search import Order, sort_key
+from domain.user_search import Order, moment_key, sort_key
 from domain.users import PROFILE_FIELDS, TOKEN_FIELDS, Origin, User, UserAccount
 
 USER_PREFIX = "USER#"
@@ -67,6 +67,11 @@ def last_change_key(user: User) -> str:
     """GSI2SK of a user item: every write that moves ``updated_at`` sets it too, or the
     ``updated_since`` search would miss the change."""
     return sort_key(user, Order.UPDATED)
+
+
+def change_key_at(user_id: str, moment: datetime) -> str:
+    """``last_change_key`` for a write that changes the user at ``moment`` without reading it."""
+    return moment_key(user_id, moment)
 
 
 def claim_index_values(email: str, user_id: str, shards: int) -> dict[str, str]:

@@ -106,7 +106,12 @@ def sort_key(user: User, order: Order) -> str:
     if order is Order.EMAIL:
         return user.email
     moment = user.updated_at if order is Order.UPDATED else user.created_at
-    return f"{instant_key(moment)}#{user.id}"
+    return moment_key(user.id, moment)
+
+
+def moment_key(user_id: str, moment: datetime) -> str:
+    """The user's place among users ordered by a time (creation or last change)."""
+    return f"{instant_key(moment)}#{user_id}"
 
 
 MAX_EXAMINED = 1000
