@@ -27,33 +27,21 @@ from adapters.passkey_items import (
     passkey_key,
     passkey_use,
 )
-from adapters.security_stamps import (
-    MAX_ATTEMPTS,
-    ActorOf,
-    Plan,
-    actor_value,
-    stamp_values,
-    versioned_write,
-)
+from adapters.passkey_user_writes import signed_out, user_at_version
+from adapters.security_stamps import MAX_ATTEMPTS, ActorOf
 from adapters.user_items import (
     USER_PREFIX,
     email_key,
-    iso_timestamp,
-    last_change_key,
     user_key,
 )
 from domain.actors import Actor
 from domain.errors import PasskeyNotFound, VersionConflict
-from domain.event_types import DetailType, stamp
 from domain.mail import MailRequest
 from domain.passkeys import PasskeyUse, StoredPasskey
-from domain.security_reasons import RevocationReason, SessionScope
-from domain.security_stamps import stamps_for_save
 from domain.users import UserAccount
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 CONDITION_FAILED = "ConditionalCheckFailed"
 
@@ -123,7 +111,7 @@ class DynamoDBPasskeyRepository:
         try:
             self._db.transact_write_items(
                 TransactItems=[
-                    self._user_version(updated, previous),
+                    self._user_write(updated, previous),
                     {"Put": {"TableName": self._table, "Item": passkey_item(passkey)}},
                     {
                         "Put": {
@@ -160,7 +148,7 @@ class DynamoDBPasskeyRepository:
         try:
             self._db.transact_write_items(
                 TransactItems=[
-                    self._user_version(updated, previous),
+                    self._user_write(updated, previous),
                     {
                         "Delete": {
                             "TableName": self._table,
@@ -209,7 +197,7 @@ class DynamoDBPasskeyRepository:
                 self._db.transact_write_items(
                     TransactItems=[
                         blocked_passkey(self._table, passkey, now),
-                        self._signed_out(owner.user.id, version, now),
+                        signed_out(self._table, owner.user.id, version, now, self._request_id()),
                         outbox_put(self._table, notice),
                     ]
                 )
@@ -228,65 +216,9 @@ class DynamoDBPasskeyRepository:
             return
         raise RuntimeError(f"user {owner.user.id} kept changing: the passkey was not blocked")
 
-    def _signed_out(self, user_id: str, read: int, now: datetime) -> TransactWriteItemTypeDef:
-        """Every session and access token of the user ends (as logout-all does), at version
-        ``read + 1``."""
-        system = Actor.system()
-        revoked = stamp(
-            DetailType.SESSIONS_REVOKED,
-            read + 1,
-            now,
-            system,
-            scope=SessionScope.ALL,
-            reason=RevocationReason.PASSKEY_CLONED,
-        )
-        plan = Plan(
-            sets=["sessions_revoked_at = :now"],
-            adds=["session_generation :one"],
-            values={":now": {"S": iso_timestamp(now)}, ":one": {"N": "1"}},
-            stamps=[revoked],
-        )
-        update: Any = versioned_write(
-            self._table, user_id, read, plan, now=now, actor=system, request_id=self._request_id()
-        )
-        return {"Update": update}
-
-    def _user_version(
-        self, updated: UserAccount, previous: UserAccount
-    ) -> TransactWriteItemTypeDef:
-        """The user item at ``updated``'s version, count and time, if still at ``previous``'s."""
-        user = updated.user
-        values: dict[str, Any] = {
-            ":count": {"N": str(user.passkey_count)},
-            ":version": {"N": str(user.version)},
-            ":updated_at": {"S": iso_timestamp(user.updated_at)},
-            ":change_key": {"S": last_change_key(user)},
-            ":expected": {"N": str(previous.user.version)},
-        }
-        expression = (
-            "SET passkey_count = :count, #version = :version, updated_at = :updated_at, "
-            "GSI2SK = :change_key"
-        )
-        actor = self._actor(user.id)
-        stamps = stamp_values(stamps_for_save(previous, updated, actor))
-        values |= {":actor": actor_value(actor)} | {f":{n}": v for n, v in stamps.items()}
-        expression += ", last_actor = :actor" + "".join(f", {n} = :{n}" for n in stamps)
-        request_id = self._request_id()
-        if request_id is None:
-            expression += " REMOVE last_request_id"
-        else:
-            expression += ", last_request_id = :request"
-            values[":request"] = {"S": request_id}
-        return {
-            "Update": {
-                "TableName": self._table,
-                "Key": user_key(user.id),
-                "UpdateExpression": expression,
-                "ConditionExpression": "attribute_exists(PK) AND #version = :expected",
-                "ExpressionAttributeNames": {"#version": "version"},
-                "ExpressionAttributeValues": values,
-            }
-        }
+    def _user_write(self, updated: UserAccount, previous: UserAccount) -> TransactWriteItemTypeDef:
+        actor = self._actor(updated.user.id)
+        return user_at_version(self._table, updated, previous, actor, self._request_id())
 
     @staticmethod
     def _conditionally(write: Callable[[], object]) -> bool:
