@@ -42,6 +42,7 @@ from domain.users import UserAccount
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 CONDITION_FAILED = "ConditionalCheckFailed"
 
