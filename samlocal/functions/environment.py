@@ -41,6 +41,8 @@ class Worker:
         self.function = function
         self.spawned = time.monotonic()
         self._output_shown = threading.Event()
+        self._stopping = threading.Lock()
+        self._stopped = False
         request_read, request_write = os.pipe()
         reply_read, reply_write = os.pipe()
         spec = json.dumps(dataclasses.asdict(function))
@@ -108,7 +110,13 @@ class Worker:
         return reply
 
     def stop(self) -> None:
-        """Kills the process (Lambda stops a timed-out environment the same way)."""
+        """Kills the process (Lambda stops a timed-out environment the same way). Once: the pool
+        may stop a worker it is discarding while the runtime's shutdown stops every worker, and
+        a pipe closed twice at once fails with a bad file descriptor."""
+        with self._stopping:
+            if self._stopped:
+                return
+            self._stopped = True
         self.process.kill()
         self.process.wait()
         self._requests.close()
