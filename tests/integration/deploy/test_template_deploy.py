@@ -62,7 +62,7 @@ def test_given_a_deploy_to_eu_west_1_then_functions_get_eu_west_1s_extension_lay
         assert match, arn
         assert (match["region"], match["account"]) == ("eu-west-1", "015030872274")
     translated = json.dumps(cfn)
-    assert [str(m) for m in lint(translated, regions=["eu-west-1", "us-east-1"])] == []
+    assert [str(m) for m in lint(translated, regions=["eu-west-1"])] == []  # where it deploys
 
 
 def test_given_the_extension_table_then_each_region_names_its_own_published_layer(
