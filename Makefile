@@ -49,7 +49,8 @@ test: $(STAMP) serverless-tools $(SAM_STAMP) $(TOOLS_STAMP)
 
 # Three workers on CI's two cores: the end-to-end tests spend much of their time waiting on a
 # local stack (mail, stream and webhook deliveries, a session's lifetime), so a third worker fills
-# cores two leave idle (measured on 2 cores: 523 s with 2 workers, 396 s with 3, 415 s with 4).
+# cores two leave idle (2 cores, the same tree: pytest 523 s with 2 workers inside `make test`;
+# alone, 396 s with 3 workers and 415 s with 4, where the cores are full).
 suite: $(STAMP) serverless-tools $(SAM_STAMP)
 	SAM="$(if $(findstring /,$(SAM)),$(abspath $(SAM)),$(SAM))" $(BIN)/python -m pytest -n 3 --dist loadgroup
 
