@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from adapters.security_stamps import Plan, actor_value, stamp_values, versioned_write
-from adapters.user_items import iso_timestamp, last_change_key, user_key
+from adapters.security_stamps import Plan, versioned_write
+from adapters.user_items import iso_timestamp
 from domain.actors import Actor
 from domain.event_types import DetailType, stamp
 from domain.security_reasons import RevocationReason, SessionScope
@@ -48,34 +48,23 @@ def signed_out(
 def user_at_version(
     table: str, updated: UserAccount, previous: UserAccount, actor: Actor, request_id: str | None
 ) -> TransactWriteItemTypeDef:
-    """The user item at ``updated``'s version, count and time, if still at ``previous``'s."""
+    """The user item at ``updated``'s version, count and time, if still at ``previous``'s: the
+    user's next version (``UserAccount.changed``), written as every versioned change is."""
     user = updated.user
-    values: dict[str, Any] = {
-        ":count": {"N": str(user.passkey_count)},
-        ":version": {"N": str(user.version)},
-        ":updated_at": {"S": iso_timestamp(user.updated_at)},
-        ":change_key": {"S": last_change_key(user)},
-        ":expected": {"N": str(previous.user.version)},
-    }
-    expression = (
-        "SET passkey_count = :count, #version = :version, updated_at = :updated_at, "
-        "GSI2SK = :change_key"
+    if user.version != previous.user.version + 1:
+        raise ValueError(f"a passkey change is the user's next version, not {user.version}")
+    plan = Plan(
+        sets=["passkey_count = :count"],
+        values={":count": {"N": str(user.passkey_count)}},
+        stamps=stamps_for_save(previous, updated, actor),
     )
-    stamps = stamp_values(stamps_for_save(previous, updated, actor))
-    values |= {":actor": actor_value(actor)} | {f":{n}": v for n, v in stamps.items()}
-    expression += ", last_actor = :actor" + "".join(f", {n} = :{n}" for n in stamps)
-    if request_id is None:
-        expression += " REMOVE last_request_id"
-    else:
-        expression += ", last_request_id = :request"
-        values[":request"] = {"S": request_id}
-    return {
-        "Update": {
-            "TableName": table,
-            "Key": user_key(user.id),
-            "UpdateExpression": expression,
-            "ConditionExpression": "attribute_exists(PK) AND #version = :expected",
-            "ExpressionAttributeNames": {"#version": "version"},
-            "ExpressionAttributeValues": values,
-        }
-    }
+    update: Any = versioned_write(
+        table,
+        user.id,
+        previous.user.version,
+        plan,
+        now=user.updated_at,
+        actor=actor,
+        request_id=request_id,
+    )
+    return {"Update": update}
