@@ -94,6 +94,8 @@ def test_given_a_function_past_its_timeout_when_invoked_then_500_and_the_worker_
 def test_given_a_first_call_when_it_answers_then_the_access_line_reports_a_cold_start(
     probe_stack: LocalStack,
 ) -> None:
+    # OtherFunction's first call on this stack (by this test, or one before it on this worker).
+    probe_stack.request("GET", "/other")
     probe_stack.request("GET", "/echo?first")
     probe_stack.request("GET", "/echo?again")
 
