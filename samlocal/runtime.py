@@ -166,7 +166,9 @@ class LocalRuntime:
             region=DEFAULT_REGION,
             middleware=[*([cors_middleware(cors)] if cors else []), *options.middleware],
         )
-        started.callback(self._stop.set)  # the pollers end first, then the workers they call
+        # The pollers end first (woken if asleep), then the workers they call.
+        started.callback(self.moto.stream_activity.notify)
+        started.callback(self._stop.set)
         self._start_stream_pollers(resolver)
         self._start_sqs_pollers(resolver)
         self.server.start(gateway)
@@ -198,6 +200,7 @@ class LocalRuntime:
                 destination_client=client,
                 region=DEFAULT_REGION,
                 stop=self._stop,
+                changes=self.moto.stream_activity,
             )
             threading.Thread(target=poller.run, name=f"poll-{mapping.name}", daemon=True).start()
 

@@ -2,6 +2,7 @@
 an application depends on it. They are kept together because they break together: a moto
 upgrade is checked against the tests that pin moto's behaviour (``tests/unit/local``)."""
 
+from samlocal.aws_endpoint.moto_streams import StreamActivity
 from samlocal.aws_endpoint.server import MotoServer
 
-__all__ = ["MotoServer"]
+__all__ = ["MotoServer", "StreamActivity"]

@@ -9,7 +9,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from samlocal.aws_endpoint import moto_dynamodb, moto_events, moto_tracking
+from samlocal.aws_endpoint import moto_dynamodb, moto_events, moto_streams, moto_tracking
 from samlocal.eventbridge.delivery import TargetDelivery
 from samlocal.faults import FailRates, FaultInjector
 from samlocal.wsgi import Middleware, WsgiApp
@@ -38,6 +38,8 @@ class MotoServer:
                 """Every AWS call would be a line of noise in the runtime's output."""
 
         self.delivery = TargetDelivery()
+        self.stream_activity = moto_streams.StreamActivity()
+        """Counts the stream records appended, so stream pollers can sleep until there is one."""
         self.fail_rates = fail_rates or FailRates({})
         app: WsgiApp = moto_dynamodb.serialised(DomainDispatcherApplication(create_backend_app))
         app = FaultInjector(app, self.fail_rates, random.Random(seed))  # noqa: S311
@@ -55,6 +57,7 @@ class MotoServer:
     def start(self) -> None:
         moto_tracking.install()
         moto_dynamodb.install()
+        moto_streams.install(self.stream_activity)
         moto_events.install(self.delivery)
         self.delivery.start()
         self._thread.start()
@@ -67,6 +70,7 @@ class MotoServer:
             self._server.shutdown()
             self._thread.join(timeout=5)
             moto_events.uninstall()
+            moto_streams.uninstall()
             moto_dynamodb.uninstall()
             moto_tracking.uninstall()
         self._server.server_close()

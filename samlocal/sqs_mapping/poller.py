@@ -5,6 +5,8 @@ poller per mapping receives from the queue, invokes the function with Lambda's S
 deletes what succeeded. With ``ReportBatchItemFailures`` the failed messages stay in the queue
 (visible again after the queue's visibility timeout, counted by its redrive policy); a function
 error keeps the whole batch. Delayed messages arrive when their delay has passed, as on AWS.
+Like Lambda's pollers, it long-polls: an idle queue costs a call every few seconds, and a message
+sent wakes it at once.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ from samlocal.intrinsics import Resolver
 from samlocal.template import Template
 
 log = logging.getLogger("samlocal")
+
+LONG_POLL_SECONDS = 5
+"""``WaitTimeSeconds`` of the poller's receives (a stopping stack's poller ends within it)."""
 
 
 @dataclass(frozen=True)
@@ -94,20 +99,20 @@ class SqsPoller:
     def run(self) -> None:
         while not self.stop.is_set():
             try:
-                busy = self.poll_once()
+                self.poll_once(wait_seconds=LONG_POLL_SECONDS)
             except Exception:
                 log.exception("SQS poller for %s failed; retrying", self.mapping.function)
-                busy = False
-            if not busy:
                 self.stop.wait(0.2)
 
-    def poll_once(self) -> bool:
-        """Receives and processes one batch; True if there was one."""
+    def poll_once(self, wait_seconds: int = 0) -> bool:
+        """Receives and processes one batch, waiting up to ``wait_seconds`` for one; True if
+        there was one."""
         messages = self.sqs.receive_message(
             QueueUrl=self.queue_url,
             MaxNumberOfMessages=self.mapping.batch_size,
             AttributeNames=["All"],
             MessageAttributeNames=["All"],
+            WaitTimeSeconds=wait_seconds,
         ).get("Messages", [])
         if not messages:
             return False

@@ -5,7 +5,8 @@ so the runtime runs one :class:`StreamPoller` per mapping of the template (see `
 poller reads the stream (``reader``), cuts batches (``BatchSize``;
 ``MaximumBatchingWindowInSeconds`` capped at one second locally), delivers them with Lambda's
 retry semantics (``retries``) and sends what is given up to the on-failure destination
-(``on_failure``).
+(``on_failure``). Given the endpoint's ``StreamChanges``, an idle poller sleeps until a record is
+appended instead of reading an unchanged stream five times a second.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from samlocal.functions import Invoke
 from samlocal.stream_mapping.mappings import StreamMapping
@@ -30,6 +31,20 @@ log = logging.getLogger("samlocal")
 
 MAX_LOCAL_BATCHING_WINDOW = 1.0
 SHARD_DISCOVERY_INTERVAL_S = 2.0
+IDLE_INTERVAL_S = 5.0
+"""How long a poller told of new records sleeps on a stream where nothing is appended."""
+GATHER_S = 0.02
+"""Woken by a record, a poller waits this long for the rest of its write (a registration appends
+three) and reads them together: one read per write, not one per record, under load."""
+
+
+class StreamChanges(Protocol):
+    """Counts records appended to the streams (the local endpoint's ``StreamActivity``)."""
+
+    @property
+    def count(self) -> int: ...
+
+    def wait(self, seen: int, timeout: float) -> None: ...
 
 
 class StreamPoller:
@@ -48,11 +63,13 @@ class StreamPoller:
         poll_interval: float = 0.2,
         stop: threading.Event | None = None,
         clock: Callable[[], float] = time.time,
+        changes: StreamChanges | None = None,
     ) -> None:
         self.mapping = mapping
         self.function_arn = function_arn
         self.poll_interval = poll_interval
         self.stop = stop or threading.Event()
+        self.changes = changes
         self.reader = StreamReader(mapping, streams_client, region)
         self.destination = OnFailureDestination(mapping.on_failure, destination_client)
         self.delivery = BatchDelivery(
@@ -65,6 +82,7 @@ class StreamPoller:
         """Polls until ``stop`` is set; errors reaching AWS are logged and retried."""
         last_discovery = 0.0
         while not self.stop.is_set():
+            seen = self.changes.count if self.changes else 0
             try:
                 if time.monotonic() - last_discovery > SHARD_DISCOVERY_INTERVAL_S:
                     self.reader.discover()
@@ -72,9 +90,20 @@ class StreamPoller:
                 busy = self.poll_once(discover=False)
             except Exception:
                 log.exception("stream poller for %s failed; retrying", self.mapping.name)
-                busy = False
-            if not busy:
                 self.stop.wait(self.poll_interval)
+                continue
+            if not busy:
+                self._sleep(seen)
+
+    def _sleep(self, seen: int) -> None:
+        """Until the next read: ``poll_interval`` while a batching window is open or without
+        ``changes``; else until a record is appended (``seen`` was the count before reading)."""
+        window_open = any(shard.buffer for shard in self.reader.shards.values())
+        if self.changes is None or window_open:
+            self.stop.wait(self.poll_interval)
+        else:
+            self.changes.wait(seen, IDLE_INTERVAL_S)
+            self.stop.wait(GATHER_S)
 
     def poll_once(self, discover: bool = True) -> bool:
         """Reads every shard and processes at most one batch per shard; True if it did work."""
