@@ -1,18 +1,21 @@
 """Cached AWS clients, created on first use so that cold starts import only what they need.
 
-They are botocore's clients (what ``boto3.client`` returns), made by a botocore session: importing
-boto3 itself would add its resource layer and s3transfer, ~17 ms of every cold start, for nothing
-these functions use. Clients are typed by service name with the mypy-boto3 stubs
-(``ClientFactory``), so strict mypy checks every AWS call. The stubs are imported for type
-checking only: Lambda does not ship them.
+They are botocore's clients (what ``boto3.client`` returns), made by one botocore session:
+importing boto3 itself would add its resource layer and s3transfer, ~17 ms of every cold start,
+for nothing these functions use; and a session per client would read botocore's endpoint data
+again for each (~50 ms of every client after the first). Clients are typed by service name with
+the mypy-boto3 stubs (``ClientFactory``), so strict mypy checks every AWS call. The stubs are
+imported for type checking only: Lambda does not ship them.
 """
 
 from __future__ import annotations
 
+import threading
 from functools import cache
 from typing import TYPE_CHECKING, Any, Literal, Protocol, overload
 
 if TYPE_CHECKING:
+    from botocore.session import Session
     from mypy_boto3_cloudformation import CloudFormationClient
     from mypy_boto3_cloudwatch import CloudWatchClient
     from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
@@ -71,11 +74,21 @@ class ClientFactory(Protocol):
     def __call__(self, service: Literal["ssm"]) -> SSMClient: ...
 
 
+_session_lock = threading.Lock()
+"""botocore sessions are not safe to make clients from in two threads at once."""
+
+
 @cache
-def _cached_client(service: ServiceName) -> Any:
+def _session() -> Session:
     from botocore.session import Session
 
-    made = Session().create_client(service)
+    return Session()
+
+
+@cache
+def _cached_client(service: ServiceName) -> Any:
+    with _session_lock:
+        made = _session().create_client(service)
     if service == "dynamodb":
         from adapters.dynamodb_conflicts import retry_conflicts
 
@@ -97,10 +110,12 @@ class _Deferred:
 
 
 deferred_client: ClientFactory = _Deferred  # type: ignore[assignment]
-"""For a client that a function may not need on a request (each costs ~60 ms to make)."""
+"""For a client that a function may not need on a request (the first costs ~80 ms to make, each
+other ~10 ms)."""
 
 
 def forget_clients() -> None:
-    """Drops every cached client (and its connections and credentials), e.g. after a SnapStart
-    restore: the next call makes a new one."""
+    """Drops every cached client (and its connections) and the session (and the credentials it
+    resolved), e.g. after a SnapStart restore: the next call makes new ones."""
     _cached_client.cache_clear()
+    _session.cache_clear()

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from samlocal.intrinsics import ACCOUNT_ID, Resolver, references
+from samlocal.provision.clients import local_client
 from samlocal.provision.stack import Record
 from samlocal.template import Template
 
@@ -38,17 +39,14 @@ class Provisioner:
         self.resolver = Resolver(
             template, stack_name=stack_name, region=region, parameters=dict(parameters)
         )
-        import boto3  # not for the worker processes that import this package
-
-        self.session = boto3.session.Session(region_name=region)
         self.endpoint_url = endpoint_url
         self._clients: dict[str, Any] = {}
         self.records: dict[str, Record] = {}
 
     def client(self, service: str) -> Any:
         if service not in self._clients:
-            self._clients[service] = self.session.client(  # type: ignore[call-overload]
-                service, endpoint_url=self.endpoint_url
+            self._clients[service] = local_client(
+                service, region=self.region, endpoint_url=self.endpoint_url
             )
         return self._clients[service]
 

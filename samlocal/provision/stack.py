@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from samlocal.provision.clients import local_client
+
 Record = dict[str, str]
 """What the stack records per resource: ``physical_id``, ``type``, ``arn`` (and, for a table,
 ``stream_arn``)."""
@@ -33,16 +35,7 @@ class ProvisionedStack:
         self.client = self._new_client
 
     def _new_client(self, service: Any) -> Any:
-        import boto3
-
-        # The emulation checks no credentials, but botocore will not sign without some, and a
-        # laptop need not have an AWS profile.
-        session = boto3.session.Session(
-            region_name=self.region,
-            aws_access_key_id="local",
-            aws_secret_access_key="local",  # noqa: S106 - placeholder, checked by no one
-        )
-        return session.client(service, endpoint_url=self.endpoint_url)
+        return local_client(service, region=self.region, endpoint_url=self.endpoint_url)
 
     def physical_id(self, logical_id: str) -> str:
         return self.resources[logical_id]["physical_id"]
