@@ -1,65 +1,41 @@
 """`userflow webhooks add/list/test/replay/remove`: signed webhook endpoints
 (docs/events/webhooks.md).
 
-`add` checks the URL as deliveries will (https on deployed stacks, every address its host
-resolves to public), stores the signing secret in Secrets Manager (WebhookSigningSecrets, by
-endpoint id) and prints it once. `test`
-queues a `WebhookTest` delivery to one endpoint; `replay` re-enables an endpoint and re-drives its
-dead-lettered deliveries as `userflow dlq replay` does; `remove` deletes the endpoint and its
-secret.
+`add` registers an endpoint and prints its signing secret once; `test` queues a `WebhookTest`
+delivery to one endpoint; `replay` re-enables an endpoint and re-drives its dead-lettered
+deliveries as `userflow dlq replay` does; `remove` deletes the endpoint and its secret. What they
+do is userflow/webhook_endpoints.py's; this module reads the arguments and prints.
 """
 
 from __future__ import annotations
 
-import base64
 import json
-import secrets
 import sys
-import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 from userflow.errors import EXIT_FAILED, EXIT_USAGE, CommandError
 from userflow.stack import Stack, add_stack_arguments, resolve_stack
 
-SECRET_PREFIX = "whsec_"  # noqa: S105 - the format's prefix, no secret
-
-
-def new_secret() -> str:
-    """A Standard Webhooks secret: ``whsec_`` and 32 random bytes in base64."""
-    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
-
-
-def _endpoints(stack: Stack) -> Any:
-    from userflow.dlq.webhook_replay import endpoint_store
-
-    return endpoint_store(stack)
-
 
 def add(stack: Stack, url: str, event_types: list[str] | None, out: Any) -> int:
-    from adapters.webhook_delivery import checked_address
     from domain.errors import InvalidInput
-    from domain.webhooks import Endpoint, UrlPolicy
-    from domain.webhooks import event_types as wanted_types
+    from userflow.webhook_endpoints import register_endpoint
 
     try:
-        types = wanted_types(event_types)
-        checked_address(UrlPolicy(local=stack.local), url)
+        registered = register_endpoint(stack, url, event_types)
     except InvalidInput as error:
         raise CommandError(f"refused: {error}", EXIT_USAGE) from None
-    endpoint_id = uuid.uuid4().hex[:16]
-    secret = new_secret()
-    secrets_arn = _change_secrets(stack, lambda secrets: secrets | {endpoint_id: secret})
-    endpoint = Endpoint(endpoint_id, url, types, secrets_arn, datetime.now(UTC))
-    _endpoints(stack).add(endpoint)
-    print(f"endpoint {endpoint_id} -> {url}", file=out)
-    print(f"events: {', '.join(sorted(types)) or 'all'}", file=out)
-    print(f"signing secret (shown once, keep it safe): {secret}", file=out)
+    endpoint = registered.endpoint
+    print(f"endpoint {endpoint.id} -> {url}", file=out)
+    print(f"events: {', '.join(sorted(endpoint.event_types)) or 'all'}", file=out)
+    print(f"signing secret (shown once, keep it safe): {registered.secret}", file=out)
     return 0
 
 
 def list_endpoints(stack: Stack, out: Any, *, as_json: bool) -> int:
-    for endpoint in _endpoints(stack).all():
+    from userflow.webhook_endpoints import endpoints
+
+    for endpoint in endpoints(stack):
         row = {
             "id": endpoint.id,
             "url": endpoint.url,
@@ -79,30 +55,20 @@ def list_endpoints(stack: Stack, out: Any, *, as_json: bool) -> int:
 
 
 def _endpoint(stack: Stack, endpoint_id: str) -> Any:
-    endpoint = _endpoints(stack).get(endpoint_id)
+    from userflow.webhook_endpoints import find_endpoint
+
+    endpoint = find_endpoint(stack, endpoint_id)
     if endpoint is None:
         raise CommandError(f"no webhook endpoint {endpoint_id}", EXIT_FAILED)
     return endpoint
 
 
 def test(stack: Stack, endpoint_id: str, out: Any) -> int:
-    from domain.webhook_deliveries import Delivery
     from domain.webhooks import TEST_EVENT_TYPE
+    from userflow.webhook_endpoints import queue_test_delivery
 
     endpoint = _endpoint(stack, endpoint_id)
-    message_id = str(uuid.uuid4())
-    event = {
-        "version": "0",
-        "id": message_id,
-        "detail-type": TEST_EVENT_TYPE,
-        "source": "userflow.users",
-        "time": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
-        "detail": {"event_id": message_id, "endpoint_id": endpoint.id},
-    }
-    delivery = Delivery(endpoint.id, message_id, TEST_EVENT_TYPE, json.dumps(event))
-    stack.client("sqs").send_message(
-        QueueUrl=stack.physical_id("WebhookQueue"), MessageBody=delivery.to_json()
-    )
+    message_id = queue_test_delivery(stack, endpoint)
     print(f"queued a {TEST_EVENT_TYPE} delivery {message_id} to {endpoint.url}", file=out)
     return 0
 
@@ -111,34 +77,25 @@ def replay(stack: Stack, endpoint_id: str, out: Any) -> int:
     """Enables the endpoint, then re-drives its dead-lettered deliveries as `userflow dlq replay`
     does (userflow/dlq/webhook_replay.py: one implementation); the queue's other messages stay.
     Its exit status is `dlq replay`'s: 1 while anything is left in the queue."""
-    from domain.webhooks import EndpointStatus
     from userflow.commands.dlq import replay as replay_dead_letters
     from userflow.dlq.replay import Limits
     from userflow.dlq.webhook_replay import WEBHOOK_DEAD_LETTER_QUEUE
+    from userflow.webhook_endpoints import enable_endpoint
 
     _endpoint(stack, endpoint_id)
-    _endpoints(stack).set_status(endpoint_id, EndpointStatus.ACTIVE)
+    enable_endpoint(stack, endpoint_id)
     return replay_dead_letters(
         stack, False, WEBHOOK_DEAD_LETTER_QUEUE, out, limits=Limits(endpoint=endpoint_id)
     )
 
 
 def remove(stack: Stack, endpoint_id: str, out: Any) -> int:
+    from userflow.webhook_endpoints import remove_endpoint
+
     endpoint = _endpoint(stack, endpoint_id)
-    _endpoints(stack).remove(endpoint_id)
-    _change_secrets(stack, lambda secrets: {k: v for k, v in secrets.items() if k != endpoint_id})
+    remove_endpoint(stack, endpoint_id)
     print(f"removed {endpoint_id} ({endpoint.url}) and its signing secret", file=out)
     return 0
-
-
-def _change_secrets(stack: Stack, change: Any) -> str:
-    """Applies ``change`` to WebhookSigningSecrets (a JSON object by endpoint id); its ARN.
-    An operator command at a time: two concurrent `add`s could lose one's secret."""
-    manager = stack.client("secretsmanager")
-    arn = stack.physical_id("WebhookSigningSecrets")
-    secrets = json.loads(manager.get_secret_value(SecretId=arn)["SecretString"] or "{}")
-    manager.put_secret_value(SecretId=arn, SecretString=json.dumps(change(secrets)))
-    return arn
 
 
 def _types(text: str) -> list[str]:
