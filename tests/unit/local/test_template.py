@@ -183,3 +183,21 @@ def test_given_functions_with_events_when_reading_one_type_then_those_of_enabled
     assert [(e.function, e.name) for e in streams] == [("Api", "Changes")]
     assert streams[0].properties == {"Stream": {"Fn::GetAtt": ["Table", "StreamArn"]}}
     assert sorted(template.functions()) == ["Api", "Disabled", "Quiet"]
+
+
+def test_given_the_repository_template_when_read_by_libyaml_then_it_is_what_pure_python_reads() -> (
+    None
+):
+    """The template is read with libyaml's loader where PyYAML has it: the same data."""
+    import yaml
+
+    from samlocal import template
+
+    text = (Path(__file__).resolve().parents[3] / "template.yaml").read_text()
+
+    class PurePython(yaml.SafeLoader):
+        pass
+
+    PurePython.add_multi_constructor("!", template._construct_tag)
+    assert issubclass(template._TemplateLoader, yaml.CSafeLoader)
+    assert template.parse_template_text(text) == yaml.load(text, Loader=PurePython)  # noqa: S506
