@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import boto3
 import pytest
@@ -14,33 +13,19 @@ from moto import mock_aws
 
 from samlocal.sqs_mapping import SqsMapping, SqsPoller
 from samlocal.sqs_mapping.poller import LONG_POLL_SECONDS
+from tests.support.counting_client import CountingClient
 
 QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:work"
 
 
-class CountingSqs:
-    """moto's SQS client, counting receives."""
-
-    def __init__(self) -> None:
-        self.client = boto3.client("sqs")
-        self.receives = 0
-
-    def receive_message(self, **arguments: Any) -> Any:
-        self.receives += 1
-        return self.client.receive_message(**arguments)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.client, name)
-
-
 @pytest.fixture
-def sqs() -> Iterator[CountingSqs]:
+def sqs() -> Iterator[CountingClient]:
     with mock_aws():
-        yield CountingSqs()
+        yield CountingClient(boto3.client("sqs"), "receive_message")
 
 
 def test_given_an_idle_poller_when_a_message_is_sent_then_it_is_delivered_at_once(
-    sqs: CountingSqs,
+    sqs: CountingClient,
 ) -> None:
     url = sqs.create_queue(QueueName="work")["QueueUrl"]
     bodies: list[str] = []
@@ -56,7 +41,7 @@ def test_given_an_idle_poller_when_a_message_is_sent_then_it_is_delivered_at_onc
     threading.Thread(target=poller.run, daemon=True).start()
 
     time.sleep(1.5)
-    idle_receives = sqs.receives
+    idle_receives = sqs.calls
     sent = time.monotonic()
     sqs.send_message(QueueUrl=url, MessageBody="hello")
     while not bodies and time.monotonic() - sent < LONG_POLL_SECONDS:
@@ -76,7 +61,7 @@ def test_given_an_idle_poller_when_a_message_is_sent_then_it_is_delivered_at_onc
 
 
 def test_given_reported_failures_when_polled_then_only_the_failed_message_stays(
-    sqs: CountingSqs,
+    sqs: CountingClient,
 ) -> None:
     url = sqs.create_queue(QueueName="work", Attributes={"VisibilityTimeout": "0"})["QueueUrl"]
     for body in ("good", "bad"):

@@ -16,21 +16,7 @@ from samlocal.aws_endpoint import moto_streams
 from samlocal.aws_endpoint.moto_streams import StreamActivity
 from samlocal.stream_mapping.mappings import StreamMapping
 from samlocal.stream_mapping.poller import StreamPoller
-
-
-class CountingStreams:
-    """moto's DynamoDB Streams client, counting the reads a poller makes."""
-
-    def __init__(self) -> None:
-        self.client = boto3.client("dynamodbstreams")
-        self.reads = 0
-
-    def get_records(self, **arguments: Any) -> Any:
-        self.reads += 1
-        return self.client.get_records(**arguments)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.client, name)
+from tests.support.counting_client import CountingClient
 
 
 @dataclass
@@ -80,7 +66,7 @@ def test_given_an_idle_poller_when_records_come_then_it_reads_only_for_them_and_
 ) -> None:
     table = streamed.table
     delivered: list[str] = []
-    streams = CountingStreams()
+    streams = CountingClient(boto3.client("dynamodbstreams"), "get_records")
     stop = threading.Event()
     poller = StreamPoller(
         StreamMapping(function="Processor", stream_arn=table.latest_stream_arn, batch_size=10),
@@ -98,7 +84,7 @@ def test_given_an_idle_poller_when_records_come_then_it_reads_only_for_them_and_
     thread.start()
 
     time.sleep(1.5)  # idle: a poller without ``changes`` would have read seven times
-    idle_reads = streams.reads
+    idle_reads = streams.calls
     table.put_item(Item={"pk": "a"})
     deadline = time.monotonic() + 2
     while delivered != ["a"] and time.monotonic() < deadline:
