@@ -57,9 +57,9 @@ test:
 
 # Four workers on CI's two cores: the end-to-end tests spend much of their time waiting on a
 # local stack (mail, stream and webhook deliveries, a session's lifetime), so workers beyond two
-# fill cores the waiting ones leave idle. Measured on 2 cores, fresh clone, `make test`: 3 workers
-# 337 s of pytest, 4 workers 331 s with a second suite running beside it (idle stacks no longer
-# poll, so the cores are less full than when 3 beat 4).
+# fill cores the waiting ones leave idle. Measured on 2 cores, fresh clone, `make test`, the same
+# tree: 4 workers 277 s of pytest, 5 workers 287 s (the cores are full: every worker collects the
+# suite and starts its own stacks); 3 workers took 337 s a few commits earlier.
 WORKERS ?= 4
 suite: $(STAMP) serverless-tools $(SAM_STAMP)
 	SAM="$(if $(findstring /,$(SAM)),$(abspath $(SAM)),$(SAM))" $(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup
