@@ -42,19 +42,14 @@ def probe_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
 
 
 SHARED_BY_EVERY_WORKER = "local_stack"
-LOCAL_STACK_GROUPS = 2
-"""How many workers run the tests of ``local_stack``, each with its own: every worker that runs
-one starts a stack and cold-starts most functions in it (~9 CPU-s), and on two cores two such
-workers keep the end-to-end tests as parallel as the CPU allows."""
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's hook, which reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Puts the tests of each module- or session-scoped stack but ``local_stack`` in one xdist
     group: spread over the workers, they would start that stack once per worker (each start costs
-    seconds of CPU, and the workers that run its functions more). The tests of ``local_stack``
-    take turns in LOCAL_STACK_GROUPS groups. A test already in a group keeps it."""
-    turn = 0
+    seconds of CPU, and the workers that run its functions more). A test already in a group
+    keeps it."""
     for item in items:
         if item.get_closest_marker("xdist_group") is not None:
             continue
@@ -70,6 +65,3 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         )
         if shared:
             item.add_marker(pytest.mark.xdist_group(shared[0]))
-        elif SHARED_BY_EVERY_WORKER in fixtures.name2fixturedefs:
-            item.add_marker(pytest.mark.xdist_group(f"{SHARED_BY_EVERY_WORKER}-{turn}"))
-            turn = (turn + 1) % LOCAL_STACK_GROUPS
