@@ -17,6 +17,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from domain.events import EVENT_SOURCE
 from domain.webhook_deliveries import Delivery
 from domain.webhooks import TEST_EVENT_TYPE, Endpoint, EndpointStatus, UrlPolicy, event_types
 from userflow.dlq.webhook_replay import WEBHOOK_QUEUE, endpoint_store
@@ -70,7 +71,7 @@ def queue_test_delivery(stack: Stack, endpoint: Endpoint) -> str:
         "version": "0",
         "id": message_id,
         "detail-type": TEST_EVENT_TYPE,
-        "source": "userflow.users",
+        "source": EVENT_SOURCE,
         "time": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
         "detail": {"event_id": message_id, "endpoint_id": endpoint.id},
     }

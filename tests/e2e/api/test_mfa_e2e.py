@@ -12,11 +12,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import boto3
-import jwt
 import pyotp
 import pytest
 
 from tests.support.local_stack import HttpResult, LocalStack
+from tests.support.mfa_steps import claims
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "correct horse battery staple"
@@ -45,11 +45,6 @@ def _login(stack: LocalStack, email: str) -> dict[str, Any]:
 
 def _second_step(stack: LocalStack, mfa_token: str, **proof: str) -> HttpResult:
     return stack.request("POST", "/auth/mfa", json_body={"mfa_token": mfa_token, **proof})
-
-
-def _claims(token: str) -> dict[str, Any]:
-    decoded: dict[str, Any] = jwt.decode(token, options={"verify_signature": False})
-    return decoded
 
 
 def _events(stack: LocalStack, user_id: str, count: int, timeout: float) -> list[dict[str, Any]]:
@@ -124,7 +119,7 @@ def test_given_pyotp_as_the_app_when_logging_in_then_each_code_works_once_even_i
     assert "access_token" not in first
     tokens = _second_step(local_stack, first["mfa_token"], code=code)
     assert tokens.status == 200, tokens.body
-    access = _claims(tokens.json()["access_token"])
+    access = claims(tokens.json()["access_token"])
     assert access["amr"] == ["pwd", "otp"]
     assert abs(access["auth_time"] - time.time()) < 60
     me = local_stack.request("GET", "/users/me", headers=_bearer(tokens.json()["access_token"]))
