@@ -47,7 +47,8 @@ _share_one_botocore_loader()
 def pytest_collection_finish() -> None:
     """What collection imported (moto's models, botocore's, every test module) lives to the end:
     frozen out of the cyclic collector, which then scans only what tests make, and less often
-    (in-process moto tests allocate much: 13 % less CPU measured on four integration modules)."""
+    (in-process moto tests allocate much: 8-13 % less CPU on four integration modules, 547 -> 501
+    CPU-s for `make test` on a fresh clone)."""
     import gc
 
     gc.collect()
